@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what a step needs from Debian's packages, only when it is missing.
+#   scripts/deps.sh build   compiler, pkg-config and the libraries Cairn links
+#   scripts/deps.sh test    build + cmocka, Node.js, curl
+#   scripts/deps.sh bench   build + wrk, nginx
+set -euo pipefail
+what=${1:-build}
+need=()
+
+have_pc() { pkg-config --exists "$1" 2>/dev/null; }
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+
+have_cmd cc || need+=(gcc)
+have_cmd make || need+=(make)
+have_cmd pkg-config || need+=(pkg-config)
+have_pc libmicrohttpd || need+=(libmicrohttpd-dev)
+have_pc json-c || need+=(libjson-c-dev)
+have_pc sqlite3 || need+=(libsqlite3-dev)
+have_pc libsodium || need+=(libsodium-dev)
+have_pc libcrypto || need+=(libssl-dev)
+have_pc libcurl || need+=(libcurl4-openssl-dev)
+have_pc inih || need+=(libinih-dev)
+
+if [ "$what" = test ] || [ "$what" = bench ]; then
+  have_pc cmocka || need+=(libcmocka-dev)
+  have_cmd node || need+=(nodejs)
+  have_cmd curl || need+=(curl)
+  have_cmd sqlite3 || need+=(sqlite3)
+fi
+if [ "$what" = bench ]; then
+  have_cmd wrk || need+=(wrk)
+  have_cmd nginx || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+fi
+
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "deps: installing ${need[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}"

@@ -1,0 +1,26 @@
+/* The command-line commands. Exit statuses: 0 success, 1 runtime failure, 2 bad usage or
+ * configuration. */
+#ifndef CAIRN_CLI_H
+#define CAIRN_CLI_H
+
+#include <stdbool.h>
+
+struct config;
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+int cmd_serve(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+
+/* Loads the configuration for a command: defaults, the file from --config (or
+ * CAIRN_CONFIG), the environment, then the configuration flags in argv. Arguments that
+ * are not configuration flags are collected in rest (rest_count). Prints the error and
+ * returns EXIT_USAGE on failure; *ret_help is set when --help was given. */
+int cli_load_config(int argc, char **argv, struct config *c, char **rest, int *rest_count,
+		    bool *ret_help);
+
+/* The lines for --config and the configuration flags, for a command's --help. */
+void cli_print_config_flags(void);
+
+#endif

@@ -1,0 +1,145 @@
+/* cairn serve: runs the server until SIGTERM or SIGINT, then drains and exits 0. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../http/app.h"
+#include "../http/server.h"
+#include "../store/blob.h"
+#include "../store/store.h"
+#include "../util/clock.h"
+#include "../util/config.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "cli.h"
+
+static void usage(void)
+{
+	printf("Usage: cairn serve [OPTIONS]\n\n"
+	       "Runs the Cairn server. Configuration comes from flags, then CAIRN_* environment\n"
+	       "variables, then the --config file, then built-in defaults; with none of them\n"
+	       "it serves on http://127.0.0.1:8080 with its data in ./data.\n\n"
+	       "Options:\n");
+	cli_print_config_flags();
+	printf("\nSIGTERM or SIGINT stops accepting connections, lets in-flight requests finish\n"
+	       "(at most server.shutdown_timeout), closes the database and exits 0.\n");
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct config c;
+	char *rest[64];
+	int nrest;
+	bool help;
+	char err[512];
+	if (argc > 64) {
+		fprintf(stderr, "cairn serve: too many arguments\n");
+		return EXIT_USAGE;
+	}
+	int rc = cli_load_config(argc, argv, &c, rest, &nrest, &help);
+	if (help) {
+		usage();
+		return EXIT_OK;
+	}
+	if (rc != 0)
+		return rc;
+	if (nrest) {
+		fprintf(stderr, "cairn serve: unexpected argument '%s' (see --help)\n", rest[0]);
+		config_free(&c);
+		return EXIT_USAGE;
+	}
+	log_setup(c.log_level, c.log_format);
+
+	/* Signals are taken by sigwait below; every thread started later inherits the mask. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct app app = { .cfg = &c, .started_ms = clock_wall_ms() };
+	struct http_server *srv = NULL;
+	int listen_fd = -1, port = 0;
+	long threads = c.server_threads ? c.server_threads : sysconf(_SC_NPROCESSORS_ONLN);
+	if (threads < 1)
+		threads = 1;
+	rc = EXIT_FAIL;
+
+	int r = store_open(&c, (int)threads + 2, &app.store, err, sizeof err);
+	if (r < 0) {
+		log_error("cannot open the database: %s", err);
+		goto out;
+	}
+	r = blobstore_open(&c, &app.blobs, err, sizeof err);
+	if (r < 0) {
+		log_error("cannot open the blob store: %s", err);
+		goto out;
+	}
+	r = http_listen(c.server_listen, &listen_fd, &port, err, sizeof err);
+	if (r < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	struct http_server_opts o = {
+		.listen_fd = listen_fd,
+		.threads = (unsigned)threads,
+		.max_connections = (unsigned)c.server_max_connections,
+		.connection_memory = (size_t)c.server_connection_memory,
+		.header_timeout_ms = c.server_header_timeout_ms,
+		.idle_timeout_ms = c.server_idle_timeout_ms,
+		.header_bytes = (size_t)c.limits_header_bytes,
+		.json_body_bytes = (size_t)c.limits_json_body_bytes,
+		.json_depth = (int)c.limits_json_depth,
+		.access_log = c.log_access,
+		.routes = app_routes,
+		.nroutes = app_routes_count,
+		.app = &app,
+	};
+	r = http_server_start(&o, &srv, err, sizeof err);
+	if (r < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	listen_fd = -1; /* the server owns it now */
+	char host[256];
+	int ignored;
+	config_split_addr(c.server_listen, host, sizeof host, &ignored);
+	log_info("cairn %s listening on http://%s%s%s:%d (data in %s, %ld threads)",
+		 CAIRN_VERSION, strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+		 port, c.storage_data_dir, threads);
+
+	int sig = 0;
+	while (sigwait(&sigs, &sig) != 0)
+		;
+	log_info("received %s: draining in-flight requests (at most %lldms)",
+		 sig == SIGTERM ? "SIGTERM" : "SIGINT", (long long)c.server_shutdown_timeout_ms);
+	http_server_quiesce(srv);
+	uint64_t deadline = clock_mono_ns() + (uint64_t)c.server_shutdown_timeout_ms * 1000000u;
+	int left;
+	while ((left = http_server_inflight(srv)) > 0 && clock_mono_ns() < deadline)
+		sleep_ms(10);
+	if (left > 0)
+		log_warn("shutdown timeout: closing %d unfinished requests", left);
+	rc = EXIT_OK;
+out:
+	http_server_stop(srv);
+	if (listen_fd >= 0)
+		close(listen_fd);
+	app.blobs = blobstore_close(app.blobs);
+	app.store = store_close(app.store);
+	if (rc == EXIT_OK)
+		log_info("stopped");
+	config_free(&c);
+	return rc;
+}

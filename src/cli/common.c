@@ -1,0 +1,93 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/config.h"
+#include "../util/err.h"
+#include "cli.h"
+
+extern char **environ;
+
+void cli_print_config_flags(void)
+{
+	printf("  %-24s %s\n", "--config FILE",
+	       "Configuration file (INI). Default: $CAIRN_CONFIG, else none.");
+	config_print_flags(stdout);
+}
+
+/* Splits "--flag=value" or "--flag value"; returns the value or NULL. */
+static const char *flag_value(int argc, char **argv, int *i, char *name, size_t namelen)
+{
+	const char *a = argv[*i];
+	const char *eq = strchr(a, '=');
+	if (eq) {
+		snprintf(name, namelen, "%.*s", (int)(eq - a), a);
+		return eq + 1;
+	}
+	snprintf(name, namelen, "%s", a);
+	if (*i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+int cli_load_config(int argc, char **argv, struct config *c, char **rest, int *rest_count,
+		    bool *ret_help)
+{
+	char err[512];
+	const char *file = getenv("CAIRN_CONFIG");
+	*ret_help = false;
+	*rest_count = 0;
+	if (file && !*file)
+		file = NULL;
+	/* First pass: --help and --config, since the file comes before flags. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			*ret_help = true;
+			return 0;
+		}
+		if (!strcmp(argv[i], "--config") || !strncmp(argv[i], "--config=", 9)) {
+			char name[64];
+			file = flag_value(argc, argv, &i, name, sizeof name);
+			if (!file) {
+				fprintf(stderr, "cairn: --config needs a file name\n");
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (config_init(c) < 0) {
+		fprintf(stderr, "cairn: out of memory\n");
+		return EXIT_FAIL;
+	}
+	if (file && config_load_file(c, file, err, sizeof err) < 0)
+		goto fail;
+	if (config_load_env(c, environ, err, sizeof err) < 0)
+		goto fail;
+	for (int i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--", 2) != 0) {
+			rest[(*rest_count)++] = argv[i];
+			continue;
+		}
+		char name[64];
+		const char *v = flag_value(argc, argv, &i, name, sizeof name);
+		if (!strcmp(name, "--config"))
+			continue;
+		if (!v) {
+			snprintf(err, sizeof err, "%s needs a value (see --help)", name);
+			goto fail;
+		}
+		int r = config_set_flag(c, name, v, err, sizeof err);
+		if (r == -ERR_NOT_FOUND) {
+			snprintf(err, sizeof err, "unknown option %s (see --help)", name);
+			goto fail;
+		}
+		if (r < 0)
+			goto fail;
+	}
+	if (config_validate(c, err, sizeof err) < 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "cairn: %s\n", err);
+	config_free(c);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,54 @@
+#include "api_error.h"
+
+#include "../util/err.h"
+
+static const struct api_error_def table[AE__COUNT] = {
+	[AE_BAD_REQUEST] = { 400, "bad_request", "The request is malformed." },
+	[AE_INVALID_JSON] = { 400, "invalid_json", "The request body is not valid JSON." },
+	[AE_JSON_TOO_DEEP] = { 400, "json_too_deep", "The JSON body is nested too deeply." },
+	[AE_VALIDATION] = { 400, "validation_failed", "Some fields are invalid." },
+	[AE_BAD_ENCODING] = { 400, "bad_encoding", "The URL has a malformed percent-escape." },
+	[AE_UNAUTHORIZED] = { 401, "unauthorized", "Authentication is required." },
+	[AE_FORBIDDEN] = { 403, "forbidden", "You are not allowed to do this." },
+	[AE_NOT_FOUND] = { 404, "not_found", "There is nothing here." },
+	[AE_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed",
+				    "This method is not allowed on this resource." },
+	[AE_CONFLICT] = { 409, "conflict", "The request conflicts with the current state." },
+	[AE_PRECONDITION_FAILED] = { 412, "precondition_failed",
+				     "The resource has changed since you last read it." },
+	[AE_BODY_TOO_LARGE] = { 413, "body_too_large", "The request body is too large." },
+	[AE_UNSUPPORTED_MEDIA_TYPE] = { 415, "unsupported_media_type",
+					"The body must be JSON (Content-Type: application/json)." },
+	[AE_HEADERS_TOO_LARGE] = { 431, "headers_too_large", "The request headers are too large." },
+	[AE_RATE_LIMITED] = { 429, "rate_limited", "Too many requests; retry later." },
+	[AE_INTERNAL] = { 500, "internal", "Something went wrong on the server." },
+	[AE_UNAVAILABLE] = { 503, "unavailable", "The server cannot serve this right now." },
+};
+
+const struct api_error_def *api_error_get(enum api_error e)
+{
+	if ((unsigned)e >= AE__COUNT)
+		e = AE_INTERNAL;
+	return &table[e];
+}
+
+enum api_error api_error_from_err(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case ERR_INVALID:
+		return AE_BAD_REQUEST;
+	case ERR_NOT_FOUND:
+		return AE_NOT_FOUND;
+	case ERR_EXISTS:
+	case ERR_CONFLICT:
+		return AE_CONFLICT;
+	case ERR_TOO_LARGE:
+		return AE_BODY_TOO_LARGE;
+	case ERR_DENIED:
+		return AE_FORBIDDEN;
+	case ERR_BUSY:
+		return AE_UNAVAILABLE;
+	default:
+		return AE_INTERNAL;
+	}
+}

@@ -1,0 +1,26 @@
+/* The running server's state, handed to every handler as req->app. Owned by `serve`. */
+#ifndef CAIRN_APP_H
+#define CAIRN_APP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "router.h"
+
+struct config;
+struct store;
+struct blobstore;
+
+
+struct app {
+	const struct config *cfg;
+	struct store *store;
+	struct blobstore *blobs;
+	int64_t started_ms;
+};
+
+/* The native API's routes. */
+extern const struct route app_routes[];
+extern const size_t app_routes_count;
+
+#endif

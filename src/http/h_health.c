@@ -1,0 +1,62 @@
+/* GET /health, GET /api/v1/health, GET /api/v1/limits. */
+#include <stdint.h>
+
+#include "../store/blob.h"
+#include "../store/store.h"
+#include "../util/clock.h"
+#include "../util/config.h"
+#include "app.h"
+#include "handlers.h"
+#include "server.h"
+
+int h_health_live(struct req *r)
+{
+	static const char body[] = "{\"status\":\"ok\"}";
+	return http_reply_bytes(r, 200, "application/json", body, sizeof body - 1);
+}
+
+int h_health(struct req *r)
+{
+	struct app *app = r->app;
+	char detail[160];
+	int version = 0;
+	bool db_ok = app->store->ops->check(app->store, detail, sizeof detail) == 0 &&
+		     app->store->ops->schema_version(app->store, &version) == 0;
+	uint64_t free_bytes = 0;
+	char bdetail[160];
+	bool blobs_ok = app->blobs->ops->check(app->blobs, &free_bytes, bdetail, sizeof bdetail) == 0;
+	bool ok = db_ok && blobs_ok;
+
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string(ok ? "ok" : "degraded"));
+	json_object_object_add(o, "version", json_object_new_string(CAIRN_VERSION));
+	json_object_object_add(o, "uptime_s",
+			       json_object_new_int64((clock_wall_ms() - app->started_ms) / 1000));
+	json_object *db = json_object_new_object();
+	json_object_object_add(db, "backend", json_object_new_string(app->store->ops->name));
+	json_object_object_add(db, "ok", json_object_new_boolean(db_ok));
+	if (db_ok)
+		json_object_object_add(db, "schema_version", json_object_new_int(version));
+	json_object_object_add(o, "database", db);
+	json_object *bl = json_object_new_object();
+	json_object_object_add(bl, "backend", json_object_new_string(app->blobs->ops->name));
+	json_object_object_add(bl, "ok", json_object_new_boolean(blobs_ok));
+	json_object_object_add(bl, "free_bytes", json_object_new_int64(blobs_ok ? (int64_t)free_bytes : 0));
+	json_object_object_add(o, "blobs", bl);
+	if (!db_ok)
+		log_req(LOG_WARN, r->id, "health: database not ok: %s", detail);
+	if (!blobs_ok)
+		log_req(LOG_WARN, r->id, "health: blob store not ok: %s", bdetail);
+	return http_reply_json(r, ok ? 200 : 503, o);
+}
+
+int h_limits(struct req *r)
+{
+	const struct config *c = ((struct app *)r->app)->cfg;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "header_bytes", json_object_new_int64(c->limits_header_bytes));
+	json_object_object_add(o, "json_body_bytes",
+			       json_object_new_int64(c->limits_json_body_bytes));
+	json_object_object_add(o, "json_depth", json_object_new_int64(c->limits_json_depth));
+	return http_reply_json(r, 200, o);
+}

@@ -1,0 +1,93 @@
+#include "router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} methods[] = {
+	{ "GET", HM_GET },     { "HEAD", HM_HEAD },     { "POST", HM_POST },
+	{ "PUT", HM_PUT },     { "PATCH", HM_PATCH },   { "DELETE", HM_DELETE },
+	{ "OPTIONS", HM_OPTIONS },
+};
+
+unsigned http_method_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (strcmp(s, methods[i].name) == 0)
+			return methods[i].bit;
+	return 0;
+}
+
+void http_methods_format(unsigned mask, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+		if (!(mask & methods[i].bit))
+			continue;
+		int n = snprintf(out + o, len - o, "%s%s", o ? ", " : "", methods[i].name);
+		if (n < 0 || (size_t)n >= len - o)
+			break;
+		o += (size_t)n;
+	}
+}
+
+/* Matches one pattern against path; fills params on success. */
+static int pattern_match(const char *pat, const char *path, struct route_params *params)
+{
+	params->n = 0;
+	const char *p = pat, *s = path;
+	while (*p) {
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			if (!close)
+				return 0;
+			int rest = close[-1] == '*';
+			const char *name = p + 1;
+			size_t name_len = (size_t)(close - name) - (size_t)rest;
+			const char *end = rest ? s + strlen(s) : strchrnul(s, '/');
+			if (end == s || params->n == ROUTE_MAX_PARAMS)
+				return 0;
+			params->names[params->n] = name;
+			params->name_lens[params->n] = name_len;
+			params->values[params->n].ptr = s;
+			params->values[params->n].len = (size_t)(end - s);
+			params->n++;
+			s = end;
+			p = close + 1;
+		} else {
+			if (*p != *s)
+				return 0;
+			p++;
+			s++;
+		}
+	}
+	return *s == '\0';
+}
+
+enum route_match router_match(const struct route *routes, size_t n, unsigned method,
+			      const char *path, const struct route **ret_route,
+			      struct route_params *ret_params, unsigned *ret_allowed)
+{
+	unsigned allowed = 0;
+	unsigned want = method == HM_HEAD ? (HM_HEAD | HM_GET) : method;
+	struct route_params params;
+	for (size_t i = 0; i < n; i++) {
+		if (!pattern_match(routes[i].pattern, path, &params))
+			continue;
+		if (routes[i].methods & want) {
+			*ret_route = &routes[i];
+			*ret_params = params;
+			return ROUTE_FOUND;
+		}
+		allowed |= routes[i].methods;
+	}
+	if (!allowed)
+		return ROUTE_NO_PATH;
+	if (allowed & HM_GET)
+		allowed |= HM_HEAD;
+	*ret_allowed = allowed;
+	return ROUTE_NO_METHOD;
+}

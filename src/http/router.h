@@ -1,0 +1,65 @@
+/* Routing by method and path pattern. Patterns are literal segments and {name}
+ * parameters; a last segment {name*} takes the rest of the path (slashes included).
+ * Matching works on the raw (still percent-encoded) path; parameters are decoded later. */
+#ifndef CAIRN_ROUTER_H
+#define CAIRN_ROUTER_H
+
+#include <stddef.h>
+
+#include "../util/buf.h"
+
+enum http_method {
+	HM_GET = 1 << 0,
+	HM_HEAD = 1 << 1,
+	HM_POST = 1 << 2,
+	HM_PUT = 1 << 3,
+	HM_PATCH = 1 << 4,
+	HM_DELETE = 1 << 5,
+	HM_OPTIONS = 1 << 6,
+};
+
+/* 0 for a method we do not serve. */
+unsigned http_method_parse(const char *s);
+/* "GET, HEAD, POST" for a mask, written into out. */
+void http_methods_format(unsigned mask, char *out, size_t len);
+
+#define ROUTE_MAX_PARAMS 6
+
+struct route_params {
+	int n;
+	const char *names[ROUTE_MAX_PARAMS]; /* borrowed from the pattern, not terminated */
+	size_t name_lens[ROUTE_MAX_PARAMS];
+	struct slice values[ROUTE_MAX_PARAMS]; /* borrowed from the path */
+};
+
+/* How the HTTP glue treats a route's request body. */
+enum route_body {
+	BODY_NONE,   /* a body is read and dropped (bounded like a JSON body) */
+	BODY_JSON,   /* buffered up to limits.json_body_bytes, parsed before the handler */
+	BODY_STREAM, /* handed to on_chunk as it arrives */
+};
+
+struct req;
+
+struct route {
+	unsigned methods;
+	const char *pattern;
+	int (*handler)(struct req *r);
+	enum route_body body;
+	/* BODY_STREAM only: called once the headers are in (may reply early, for example
+	 * 401 or 413), then once per chunk. A negative return stops the upload; the hook
+	 * must have set a reply. */
+	int (*on_begin)(struct req *r);
+	int (*on_chunk)(struct req *r, const char *data, size_t len);
+};
+
+enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
+
+/* Finds the first route whose pattern matches path and whose methods include method
+ * (HEAD matches GET routes). With ROUTE_NO_METHOD, *ret_allowed has the methods the path
+ * does accept. */
+enum route_match router_match(const struct route *routes, size_t n, unsigned method,
+			      const char *path, const struct route **ret_route,
+			      struct route_params *ret_params, unsigned *ret_allowed);
+
+#endif

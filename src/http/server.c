@@ -1,0 +1,766 @@
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../util/clock.h"
+#include "../util/config.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "../util/url.h"
+
+/* After a body passed its limit we keep reading (to be able to answer at all, since
+ * libmicrohttpd cannot answer in the middle of a body) but drop the bytes; past this many
+ * dropped bytes the connection is closed instead. */
+#define DISCARD_MAX (1024 * 1024)
+
+enum phase { PH_RECEIVING, PH_SUSPENDED, PH_RESUMED, PH_ANSWERED };
+
+struct hdr {
+	struct hdr *next;
+	const char *name, *value;
+};
+
+/* Per connection, to cut off clients that send their headers too slowly: the watchdog
+ * shuts down any connection whose deadline passes while it still owes us headers. */
+struct conn_ctx {
+	struct conn_ctx *prev, *next;
+	int fd;
+	bool awaiting_headers;
+	uint64_t deadline_ns;
+};
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct http_server_opts o;
+	atomic_int inflight;
+	atomic_bool quiescing;
+	pthread_mutex_t conns_mu;
+	pthread_cond_t conns_cv;
+	struct conn_ctx conns; /* list head */
+	bool stopping;
+	pthread_t watchdog;
+	bool watchdog_started;
+};
+
+static char id_prefix[16];
+static atomic_ullong id_counter;
+
+int http_listen(const char *addr, int *ret_fd, int *ret_port, char *err, size_t errlen)
+{
+	char host[256], portstr[8];
+	int port;
+	if (config_split_addr(addr, host, sizeof host, &port) < 0) {
+		snprintf(err, errlen, "bad listen address '%s'", addr);
+		return -ERR_INVALID;
+	}
+	snprintf(portstr, sizeof portstr, "%d", port);
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res;
+	int gr = getaddrinfo(host, portstr, &hints, &res);
+	if (gr != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", addr, gai_strerror(gr));
+		return -ERR_IO;
+	}
+	int fd = -1, saved = 0;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", addr, strerror(saved));
+		return -ERR_IO;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	*ret_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						   : ((struct sockaddr_in *)&ss)->sin_port);
+	*ret_fd = fd;
+	return 0;
+}
+
+/* --- slow-header watchdog --- */
+
+static void conn_set_deadline(struct http_server *s, struct conn_ctx *c, bool awaiting,
+			      uint64_t deadline_ns, bool only_sooner)
+{
+	pthread_mutex_lock(&s->conns_mu);
+	if (!only_sooner || !c->awaiting_headers || deadline_ns < c->deadline_ns)
+		c->deadline_ns = deadline_ns;
+	c->awaiting_headers = awaiting;
+	pthread_mutex_unlock(&s->conns_mu);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct conn_ctx *c = calloc(1, sizeof *c);
+		if (!c)
+			return;
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c->fd = ci ? ci->connect_fd : -1;
+		c->awaiting_headers = true;
+		c->deadline_ns = clock_mono_ns() + (uint64_t)s->o.header_timeout_ms * 1000000u;
+		pthread_mutex_lock(&s->conns_mu);
+		c->next = s->conns.next;
+		c->prev = &s->conns;
+		s->conns.next->prev = c;
+		s->conns.next = c;
+		pthread_mutex_unlock(&s->conns_mu);
+		*socket_context = c;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		struct conn_ctx *c = *socket_context;
+		if (!c)
+			return;
+		pthread_mutex_lock(&s->conns_mu);
+		c->prev->next = c->next;
+		c->next->prev = c->prev;
+		pthread_mutex_unlock(&s->conns_mu);
+		free(c);
+		*socket_context = NULL;
+	}
+}
+
+static struct conn_ctx *conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Called when a request line has arrived: the rest of the headers are due soon. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)uri;
+	struct http_server *s = cls;
+	struct conn_ctx *c = conn_of(conn);
+	if (c)
+		conn_set_deadline(s, c, true,
+				  clock_mono_ns() + (uint64_t)s->o.header_timeout_ms * 1000000u,
+				  true);
+	return NULL;
+}
+
+static void *watchdog_main(void *arg)
+{
+	struct http_server *s = arg;
+	pthread_mutex_lock(&s->conns_mu);
+	while (!s->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 250 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->conns_cv, &s->conns_mu, &ts);
+		uint64_t now = clock_mono_ns();
+		for (struct conn_ctx *c = s->conns.next; c != &s->conns; c = c->next) {
+			if (c->awaiting_headers && now > c->deadline_ns && c->fd >= 0) {
+				/* The fd stays open (MHD closes it), so it cannot be reused
+				 * under us: the CLOSED notice needs this lock first. */
+				shutdown(c->fd, SHUT_RDWR);
+				c->awaiting_headers = false;
+				log_debug("closed a connection that was too slow to send headers");
+			}
+		}
+	}
+	pthread_mutex_unlock(&s->conns_mu);
+	return NULL;
+}
+
+/* --- replies --- */
+
+static int set_response(struct req *r, unsigned status, struct MHD_Response *resp,
+			uint64_t bytes)
+{
+	if (!resp)
+		return -ERR_NOMEM;
+	if (r->resp)
+		MHD_destroy_response(r->resp);
+	r->resp = resp;
+	r->status = status;
+	r->resp_bytes = bytes;
+	return 0;
+}
+
+int http_reply_bytes(struct req *r, unsigned status, const char *content_type,
+		     const void *data, size_t len)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	if (resp && content_type)
+		MHD_add_response_header(resp, "Content-Type", content_type);
+	return set_response(r, status, resp, len);
+}
+
+static void free_json_string(void *p)
+{
+	json_object_put(p);
+}
+
+int http_reply_json(struct req *r, unsigned status, json_object *obj)
+{
+	if (!obj)
+		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
+	size_t len;
+	const char *s = json_object_to_json_string_length(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	/* The string belongs to obj, so obj is freed together with the response. */
+	struct MHD_Response *resp =
+		s ? MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)s,
+									   free_json_string, obj)
+		  : NULL;
+	if (!resp) {
+		json_object_put(obj);
+		return set_response(r, 500, NULL, 0);
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	return set_response(r, status, resp, len);
+}
+
+int http_reply_error(struct req *r, enum api_error e, const char *msg, json_object *fields)
+{
+	const struct api_error_def *d = api_error_get(e);
+	json_object *o = json_object_new_object();
+	if (!o) {
+		json_object_put(fields);
+		return set_response(r, 500, NULL, 0);
+	}
+	json_object_object_add(o, "code", json_object_new_string(d->code));
+	json_object_object_add(o, "error", json_object_new_string(msg ? msg : d->message));
+	if (fields)
+		json_object_object_add(o, "fields", fields);
+	return http_reply_json(r, d->status, o);
+}
+
+int http_add_header(struct req *r, const char *name, const char *value)
+{
+	struct hdr *h = arena_alloc(&r->arena, sizeof *h);
+	if (!h)
+		return -ERR_NOMEM;
+	h->name = arena_strndup(&r->arena, name, strlen(name));
+	h->value = arena_strndup(&r->arena, value, strlen(value));
+	if (!h->name || !h->value)
+		return -ERR_NOMEM;
+	h->next = r->extra_headers;
+	r->extra_headers = h;
+	return 0;
+}
+
+const char *http_header(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(struct req *r, const char *name, bool *ret_bad)
+{
+	if (ret_bad)
+		*ret_bad = false;
+	const char *raw = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+	if (!raw)
+		return NULL;
+	size_t n = strlen(raw);
+	char *out = arena_alloc(&r->arena, n + 1);
+	if (!out || url_decode(raw, n, out, true) < 0) {
+		if (ret_bad)
+			*ret_bad = true;
+		return NULL;
+	}
+	return out;
+}
+
+const char *http_param(struct req *r, const char *name)
+{
+	size_t nl = strlen(name);
+	for (int i = 0; i < r->params.n; i++) {
+		if (r->params.name_lens[i] != nl || strncmp(r->params.names[i], name, nl))
+			continue;
+		struct slice v = r->params.values[i];
+		char *out = arena_alloc(&r->arena, v.len + 1);
+		if (!out || url_decode(v.ptr, v.len, out, false) < 0)
+			return NULL;
+		return out;
+	}
+	return NULL;
+}
+
+void http_suspend(struct req *r)
+{
+	r->phase = PH_SUSPENDED;
+	MHD_suspend_connection(r->conn);
+}
+
+void http_resume(struct req *r)
+{
+	MHD_resume_connection(r->conn);
+}
+
+/* --- request lifecycle --- */
+
+static bool sane_request_id(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++) {
+		char c = s[n];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.' || c == ':'))
+			return false;
+		if (n >= 64)
+			return false;
+	}
+	return n > 0;
+}
+
+struct header_sum {
+	size_t total;
+};
+
+static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	(void)kind;
+	struct header_sum *h = cls;
+	h->total += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+static bool is_json_type(const char *ct)
+{
+	static const char want[] = "application/json";
+	if (!ct || strncasecmp(ct, want, sizeof want - 1))
+		return false;
+	char c = ct[sizeof want - 1];
+	return c == '\0' || c == ';' || c == ' ';
+}
+
+static bool has_body(struct req *r)
+{
+	const char *cl = http_header(r, "Content-Length");
+	if (cl && strcmp(cl, "0") != 0)
+		return true;
+	const char *te = http_header(r, "Transfer-Encoding");
+	return te != NULL;
+}
+
+/* Content-Length as a number; -1 when absent or malformed. */
+static int64_t content_length(struct req *r)
+{
+	const char *cl = http_header(r, "Content-Length");
+	if (!cl || !*cl)
+		return -1;
+	int64_t v = 0;
+	for (const char *p = cl; *p; p++) {
+		if (*p < '0' || *p > '9' || v > INT64_MAX / 10 - 10)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
+}
+
+/* Everything decided from the request line and headers, before any body byte. */
+static void req_begin(struct req *r)
+{
+	struct http_server *s = r->srv;
+	struct header_sum hs = { strlen(r->path) + 16 };
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, sum_header, &hs);
+	if (hs.total > s->o.header_bytes) {
+		http_reply_error(r, AE_HEADERS_TOO_LARGE, NULL, NULL);
+		return;
+	}
+	if (!r->method) {
+		http_add_header(r, "Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+		http_reply_error(r, AE_METHOD_NOT_ALLOWED, "This method is not supported.", NULL);
+		return;
+	}
+	unsigned allowed = 0;
+	enum route_match m = router_match(s->o.routes, s->o.nroutes, r->method, r->path,
+					  &r->route, &r->params, &allowed);
+	if (m == ROUTE_NO_PATH) {
+		http_reply_error(r, AE_NOT_FOUND, NULL, NULL);
+		return;
+	}
+	if (m == ROUTE_NO_METHOD) {
+		char allow[128];
+		http_methods_format(allowed, allow, sizeof allow);
+		http_add_header(r, "Allow", allow);
+		http_reply_error(r, AE_METHOD_NOT_ALLOWED, NULL, NULL);
+		return;
+	}
+	int64_t cl = content_length(r);
+	if (r->route->body == BODY_JSON || r->route->body == BODY_NONE) {
+		if (cl > (int64_t)s->o.json_body_bytes) {
+			http_reply_error(r, AE_BODY_TOO_LARGE, NULL, NULL);
+			return;
+		}
+		if (r->route->body == BODY_JSON && has_body(r) &&
+		    !is_json_type(http_header(r, "Content-Type"))) {
+			http_reply_error(r, AE_UNSUPPORTED_MEDIA_TYPE, NULL, NULL);
+			return;
+		}
+		buf_init(&r->body, s->o.json_body_bytes);
+	} else if (r->route->on_begin) {
+		r->route->on_begin(r);
+	}
+}
+
+static void req_body(struct req *r, const char *data, size_t n)
+{
+	r->body_bytes += n;
+	if (r->failed || r->resp) {
+		r->discarded += n;
+		return;
+	}
+	r->body_seen = true;
+	switch (r->route->body) {
+	case BODY_JSON:
+		if (buf_append(&r->body, data, n) < 0) {
+			r->failed = true;
+			buf_free(&r->body);
+			http_reply_error(r, AE_BODY_TOO_LARGE, NULL, NULL);
+		}
+		break;
+	case BODY_NONE:
+		if (r->body_bytes > r->srv->o.json_body_bytes) {
+			r->failed = true;
+			http_reply_error(r, AE_BODY_TOO_LARGE, NULL, NULL);
+		}
+		break;
+	case BODY_STREAM:
+		if (r->route->on_chunk(r, data, n) < 0) {
+			r->failed = true;
+			if (!r->resp)
+				http_reply_error(r, AE_INTERNAL, NULL, NULL);
+		}
+		break;
+	}
+}
+
+/* json-c accepts 'single-quoted' strings even in strict mode; a quote outside a
+ * double-quoted string is never JSON, so one pass finds them. */
+static bool has_stray_single_quote(const char *p, size_t n)
+{
+	bool in_str = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '\'') {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void parse_json_body(struct req *r)
+{
+	if (r->body.len == 0)
+		return;
+	if (has_stray_single_quote(r->body.ptr, r->body.len)) {
+		http_reply_error(r, AE_INVALID_JSON,
+				 "The request body is not valid JSON: strings take double quotes.",
+				 NULL);
+		return;
+	}
+	json_tokener *tok = json_tokener_new_ex(r->srv->o.json_depth);
+	if (!tok) {
+		http_reply_error(r, AE_INTERNAL, NULL, NULL);
+		return;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_object *o = json_tokener_parse_ex(tok, r->body.ptr, (int)r->body.len);
+	enum json_tokener_error e = json_tokener_get_error(tok);
+	size_t used = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (e == json_tokener_success) {
+		while (used < r->body.len && strchr(" \t\r\n", r->body.ptr[used]))
+			used++;
+		if (used == r->body.len) {
+			r->json = o;
+			return;
+		}
+		json_object_put(o);
+		http_reply_error(r, AE_INVALID_JSON, "Unexpected data after the JSON value.", NULL);
+		return;
+	}
+	json_object_put(o);
+	if (e == json_tokener_error_depth) {
+		char msg[96];
+		snprintf(msg, sizeof msg, "The JSON body is nested deeper than %d levels.",
+			 r->srv->o.json_depth);
+		http_reply_error(r, AE_JSON_TOO_DEEP, msg, NULL);
+		return;
+	}
+	char msg[160];
+	snprintf(msg, sizeof msg, "The request body is not valid JSON: %s.",
+		 e == json_tokener_continue ? "it ends too early" : json_tokener_error_desc(e));
+	http_reply_error(r, AE_INVALID_JSON, msg, NULL);
+}
+
+static void req_dispatch(struct req *r)
+{
+	if (r->route->body == BODY_JSON) {
+		parse_json_body(r);
+		buf_free(&r->body);
+		if (r->resp)
+			return;
+	}
+	r->route->handler(r);
+}
+
+static enum MHD_Result queue(struct req *r)
+{
+	struct http_server *s = r->srv;
+	if (!r->resp) {
+		static const char body[] =
+			"{\"code\":\"internal\",\"error\":\"Something went wrong on the server.\"}";
+		r->resp = MHD_create_response_from_buffer(sizeof body - 1, (void *)body,
+							  MHD_RESPMEM_PERSISTENT);
+		r->status = 500;
+		r->resp_bytes = sizeof body - 1;
+		if (!r->resp)
+			return MHD_NO;
+		MHD_add_response_header(r->resp, "Content-Type", "application/json");
+	}
+	MHD_add_response_header(r->resp, "X-Request-Id", r->id);
+	for (struct hdr *h = r->extra_headers; h; h = h->next)
+		MHD_add_response_header(r->resp, h->name, h->value);
+	if (atomic_load(&s->quiescing))
+		MHD_add_response_header(r->resp, "Connection", "close");
+	r->phase = PH_ANSWERED;
+	enum MHD_Result ok = MHD_queue_response(r->conn, r->status, r->resp);
+	MHD_destroy_response(r->resp);
+	r->resp = NULL;
+	return ok;
+}
+
+static struct req *req_new(struct http_server *s, struct MHD_Connection *conn, const char *url,
+			   const char *method)
+{
+	struct req *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->srv = s;
+	r->conn = conn;
+	r->app = s->o.app;
+	r->start_ns = clock_mono_ns();
+	r->method_str = method;
+	r->method = http_method_parse(method);
+	r->path = url;
+	const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+	if (rid && sane_request_id(rid))
+		snprintf(r->id, sizeof r->id, "%s", rid);
+	else
+		snprintf(r->id, sizeof r->id, "%s%llx", id_prefix,
+			 (unsigned long long)atomic_fetch_add(&id_counter, 1) + 1);
+	atomic_fetch_add(&s->inflight, 1);
+	return r;
+}
+
+static void req_free(struct req *r)
+{
+	if (r->ctx_free)
+		r->ctx_free(r->ctx);
+	if (r->resp)
+		MHD_destroy_response(r->resp);
+	json_object_put(r->json);
+	buf_free(&r->body);
+	arena_free(&r->arena);
+	free(r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	(void)version;
+	struct http_server *s = cls;
+	struct req *r = *con_cls;
+	if (!r) {
+		struct conn_ctx *c = conn_of(conn);
+		if (c)
+			conn_set_deadline(s, c, false, 0, false);
+		r = req_new(s, conn, url, method);
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+		req_begin(r);
+		/* An answer decided before a body (413 from Content-Length, 404, 401...) goes
+		 * out now, and libmicrohttpd closes the connection rather than read the body.
+		 * Without a body it waits for the final call, which keeps the connection. */
+		if (r->resp && has_body(r))
+			return queue(r);
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		req_body(r, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		if (r->discarded > DISCARD_MAX)
+			return MHD_NO;
+		return MHD_YES;
+	}
+	if (r->phase == PH_SUSPENDED) {
+		/* Resumed: the reply was set by whoever resumed us. */
+		return queue(r);
+	}
+	if (r->phase == PH_ANSWERED)
+		return MHD_YES;
+	if (!r->resp)
+		req_dispatch(r);
+	if (r->phase == PH_SUSPENDED && !r->resp)
+		return MHD_YES;
+	return queue(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct req *r = *con_cls;
+	if (!r)
+		return;
+	*con_cls = NULL;
+	if (s->o.access_log) {
+		double ms = (double)(clock_mono_ns() - r->start_ns) / 1e6;
+		int status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? (int)r->status : 0;
+		log_access(r->id, r->method_str, r->path, status, r->resp_bytes, ms);
+	}
+	struct conn_ctx *c = conn_of(conn);
+	if (c)
+		conn_set_deadline(s, c, true,
+				  clock_mono_ns() + (uint64_t)s->o.idle_timeout_ms * 1000000u,
+				  false);
+	req_free(r);
+	atomic_fetch_sub(&s->inflight, 1);
+}
+
+/* Keep paths percent-encoded: parameters are decoded one by one after routing, so that
+ * an encoded slash inside an id does not split it. */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	if (log_min_level > LOG_DEBUG)
+		return;
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_debug("libmicrohttpd: %s", msg);
+}
+
+int http_server_start(const struct http_server_opts *o, struct http_server **ret, char *err,
+		      size_t errlen)
+{
+	struct http_server *s = calloc(1, sizeof *s);
+	if (!s)
+		return -ERR_NOMEM;
+	s->o = *o;
+	s->conns.next = s->conns.prev = &s->conns;
+	pthread_mutex_init(&s->conns_mu, NULL);
+	pthread_cond_init(&s->conns_cv, NULL);
+	if (!id_prefix[0]) {
+		unsigned char rnd[3] = { 0 };
+		if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
+			rnd[0] = (unsigned char)getpid();
+		snprintf(id_prefix, sizeof id_prefix, "%02x%02x%02x-", rnd[0], rnd[1], rnd[2]);
+	}
+	unsigned idle_s = (unsigned)((o->idle_timeout_ms + 999) / 1000);
+	s->d = MHD_start_daemon(
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
+		NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, o->listen_fd,
+		MHD_OPTION_THREAD_POOL_SIZE, o->threads > 1 ? (unsigned)o->threads : 0u,
+		MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)o->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		o->connection_memory, MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+		on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_log, NULL, MHD_OPTION_END);
+	if (!s->d) {
+		snprintf(err, errlen, "cannot start the HTTP server");
+		http_server_stop(s);
+		return -ERR_IO;
+	}
+	if (pthread_create(&s->watchdog, NULL, watchdog_main, s) != 0) {
+		snprintf(err, errlen, "cannot start the watchdog thread");
+		http_server_stop(s);
+		return -ERR_IO;
+	}
+	s->watchdog_started = true;
+	*ret = s;
+	return 0;
+}
+
+void http_server_quiesce(struct http_server *s)
+{
+	atomic_store(&s->quiescing, true);
+	MHD_socket fd = MHD_quiesce_daemon(s->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+}
+
+int http_server_inflight(const struct http_server *s)
+{
+	return atomic_load(&((struct http_server *)s)->inflight);
+}
+
+void http_server_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	if (s->d)
+		MHD_stop_daemon(s->d);
+	if (s->watchdog_started) {
+		pthread_mutex_lock(&s->conns_mu);
+		s->stopping = true;
+		pthread_cond_signal(&s->conns_cv);
+		pthread_mutex_unlock(&s->conns_mu);
+		pthread_join(s->watchdog, NULL);
+	}
+	pthread_mutex_destroy(&s->conns_mu);
+	pthread_cond_destroy(&s->conns_cv);
+	free(s);
+}

@@ -1,0 +1,107 @@
+/* The HTTP server: libmicrohttpd glue with an epoll thread pool, routing, limits,
+ * request ids, the access log, streamed request bodies, and suspended requests that are
+ * answered later from another thread. */
+#ifndef CAIRN_HTTP_SERVER_H
+#define CAIRN_HTTP_SERVER_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/arena.h"
+#include "../util/buf.h"
+#include "api_error.h"
+#include "router.h"
+
+struct http_server;
+struct MHD_Connection;
+struct MHD_Response;
+
+struct http_server_opts {
+	int listen_fd;              /* bound and listening; the server takes it over */
+	unsigned threads;           /* worker threads (>= 1) */
+	unsigned max_connections;
+	size_t connection_memory;   /* per-connection pool: request line, headers, buffer */
+	int64_t header_timeout_ms;  /* whole headers must arrive within this */
+	int64_t idle_timeout_ms;    /* no traffic for this long closes the connection */
+	size_t header_bytes;        /* request headers, at most */
+	size_t json_body_bytes;     /* JSON (and dropped) bodies, at most */
+	int json_depth;
+	bool access_log;
+	const struct route *routes; /* borrowed for the server's lifetime */
+	size_t nroutes;
+	void *app;                  /* handed to handlers as req->app */
+};
+
+/* One request. Owned by the glue: it lives from the request line until the response is
+ * sent, and is freed after the access-log line. Handlers borrow it. */
+struct req {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	void *app;
+	const struct route *route;
+	unsigned method;
+	const char *method_str;
+	const char *path; /* raw, still percent-encoded, without the query */
+	struct route_params params;
+	char id[72];      /* X-Request-Id */
+	uint64_t start_ns;
+	struct arena arena; /* freed with the request */
+	json_object *json;  /* BODY_JSON: the parsed body, or NULL when there was none */
+	uint64_t body_bytes;
+	void *ctx;                  /* the handler's own state, */
+	void (*ctx_free)(void *ctx); /* freed with the request when set */
+
+	/* private to server.c */
+	int phase;
+	bool failed;
+	bool body_seen;
+	uint64_t discarded;
+	struct buf body;
+	struct MHD_Response *resp;
+	unsigned status;
+	uint64_t resp_bytes;
+	struct hdr *extra_headers;
+};
+
+int http_server_start(const struct http_server_opts *o, struct http_server **ret, char *err,
+		      size_t errlen);
+/* Stops accepting new connections; in-flight requests go on. */
+void http_server_quiesce(struct http_server *s);
+/* Requests received and not yet answered (suspended ones included). */
+int http_server_inflight(const struct http_server *s);
+/* Closes every connection and frees the server. Accepts NULL. */
+void http_server_stop(struct http_server *s);
+
+/* Opens a listening TCP socket on "HOST:PORT"; *ret_port is the bound port (useful with
+ * port 0). -ERR_IO with a message in err. */
+int http_listen(const char *addr, int *ret_fd, int *ret_port, char *err, size_t errlen);
+
+/* --- For handlers. Each reply function sets the one response of the request; the glue
+ * sends it when the handler returns (or, for a suspended request, on resume). They take
+ * ownership of obj. They return 0, or -ERR_NOMEM (and then a 500 is sent). --- */
+int http_reply_json(struct req *r, unsigned status, json_object *obj);
+/* data is copied. */
+int http_reply_bytes(struct req *r, unsigned status, const char *content_type,
+		     const void *data, size_t len);
+/* {"code","error"} from the table; msg NULL takes the table's sentence; fields (owned,
+ * may be NULL) become "fields". */
+int http_reply_error(struct req *r, enum api_error e, const char *msg, json_object *fields);
+/* Adds a header to the response (name and value are copied). */
+int http_add_header(struct req *r, const char *name, const char *value);
+
+/* A request header, or NULL. Borrowed until the request ends. */
+const char *http_header(struct req *r, const char *name);
+/* A decoded query parameter, or NULL when absent. *ret_bad is set when present but
+ * malformed. */
+const char *http_query(struct req *r, const char *name, bool *ret_bad);
+/* A decoded path parameter from the route pattern, or NULL (absent or malformed). */
+const char *http_param(struct req *r, const char *name);
+
+/* Suspends the request: the handler returns without a reply and the connection costs no
+ * thread. Later, any thread sets the reply with http_reply_* and calls http_resume. */
+void http_suspend(struct req *r);
+void http_resume(struct req *r);
+
+#endif

@@ -1,0 +1,69 @@
+/* cairn: the command dispatcher. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "serve", cmd_serve, "Run the server." },
+	{ "init", cmd_init, "Write a commented example configuration file." },
+	{ "config", cmd_config, "Print the effective configuration and where each value came from." },
+	{ "version", NULL, "Print the version." },
+	{ "help", NULL, "Print this help, or a command's: cairn help COMMAND." },
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Cairn %s: a self-hosted sync server.\n\nUsage: cairn COMMAND [OPTIONS]\n\n"
+		     "Commands:\n", CAIRN_VERSION);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "\nEvery command takes --help. Configuration: cairn serve --help, "
+		     "docs/configuration.md.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("cairn %s\n", CAIRN_VERSION);
+		return EXIT_OK;
+	}
+	if (!strcmp(cmd, "help")) {
+		if (argc < 3) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		for (size_t i = 0; i < NCOMMANDS; i++) {
+			if (commands[i].run && !strcmp(commands[i].name, argv[2])) {
+				char *av[] = { argv[2], "--help", NULL };
+				return commands[i].run(2, av);
+			}
+		}
+		if (!strcmp(argv[2], "version") || !strcmp(argv[2], "help")) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		fprintf(stderr, "cairn: no command '%s' (see cairn help)\n", argv[2]);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (commands[i].run && !strcmp(commands[i].name, cmd))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "cairn: unknown command '%s' (see cairn help)\n", cmd);
+	return EXIT_USAGE;
+}

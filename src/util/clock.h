@@ -1,0 +1,14 @@
+/* Time. Wall clock in milliseconds since the epoch, monotonic in nanoseconds. */
+#ifndef CAIRN_CLOCK_H
+#define CAIRN_CLOCK_H
+
+#include <stdint.h>
+
+int64_t clock_wall_ms(void);
+uint64_t clock_mono_ns(void);
+
+/* RFC 3339 UTC with milliseconds: "2026-11-22T10:00:00.123Z" (24 chars + NUL). */
+#define CLOCK_RFC3339_LEN 25
+void clock_format_rfc3339(int64_t ms, char out[CLOCK_RFC3339_LEN]);
+
+#endif

@@ -1,0 +1,87 @@
+/* Configuration: one table (config.c) drives the INI file, the CAIRN_<SECTION>_<KEY>
+ * environment, command-line flags, defaults, bounds, --help, the example file and
+ * `cairn config`. Precedence: flag > environment > file > default. */
+#ifndef CAIRN_CONFIG_H
+#define CAIRN_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum config_key {
+	CK_SERVER_LISTEN,
+	CK_SERVER_THREADS,
+	CK_SERVER_MAX_CONNECTIONS,
+	CK_SERVER_CONNECTION_MEMORY,
+	CK_SERVER_HEADER_TIMEOUT,
+	CK_SERVER_IDLE_TIMEOUT,
+	CK_SERVER_SHUTDOWN_TIMEOUT,
+	CK_STORAGE_DATA_DIR,
+	CK_STORAGE_DATABASE,
+	CK_STORAGE_BLOBS,
+	CK_LIMITS_HEADER_BYTES,
+	CK_LIMITS_JSON_BODY_BYTES,
+	CK_LIMITS_JSON_DEPTH,
+	CK_LOG_LEVEL,
+	CK_LOG_FORMAT,
+	CK_LOG_ACCESS,
+	CONFIG_NKEYS
+};
+
+enum config_origin_kind { ORIGIN_DEFAULT, ORIGIN_FILE, ORIGIN_ENV, ORIGIN_FLAG };
+
+struct config_origin {
+	enum config_origin_kind kind;
+	char where[160]; /* "path:line", "CAIRN_LOG_LEVEL", "--listen" */
+};
+
+/* Durations are held in milliseconds, sizes in bytes. Strings are owned (config_free). */
+struct config {
+	char *server_listen;
+	int64_t server_threads;
+	int64_t server_max_connections;
+	int64_t server_connection_memory;
+	int64_t server_header_timeout_ms;
+	int64_t server_idle_timeout_ms;
+	int64_t server_shutdown_timeout_ms;
+	char *storage_data_dir;
+	char *storage_database;
+	char *storage_blobs;
+	int64_t limits_header_bytes;
+	int64_t limits_json_body_bytes;
+	int64_t limits_json_depth;
+	char *log_level;
+	char *log_format;
+	bool log_access;
+	struct config_origin origin[CONFIG_NKEYS];
+};
+
+/* Fills c with the built-in defaults. -ERR_NOMEM. */
+int config_init(struct config *c);
+void config_free(struct config *c);
+
+/* Each returns 0, or -ERR_INVALID with one message naming the place in err. */
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+/* Reads CAIRN_<SECTION>_<KEY> from envp; any other CAIRN_ variable except CAIRN_CONFIG
+ * is an error, so a misspelt one is not silently ignored. */
+int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen);
+/* flag is "--listen" etc.; returns -ERR_NOT_FOUND when no key has that flag. */
+int config_set_flag(struct config *c, const char *flag, const char *value, char *err,
+		    size_t errlen);
+/* Checks rules between keys once every source is loaded. */
+int config_validate(const struct config *c, char *err, size_t errlen);
+
+/* The effective configuration, one "section.key = value  # origin" line per key. */
+void config_print(const struct config *c, FILE *out);
+/* The commented example file written by `cairn init`. */
+void config_write_example(FILE *out);
+/* One line per key that has a flag: "  --listen HOST:PORT   help". */
+void config_print_flags(FILE *out);
+
+/* Value parsers, exposed for tests. */
+int config_parse_size(const char *s, int64_t *ret);
+int config_parse_duration_ms(const char *s, int64_t *ret);
+/* Splits "HOST:PORT" or "[V6]:PORT"; host is written NUL-terminated into host. */
+int config_split_addr(const char *s, char *host, size_t hostlen, int *ret_port);
+
+#endif

@@ -1,0 +1,25 @@
+#include "err.h"
+
+static const char *const names[ERR__MAX] = {
+	[ERR_OK] = "success",
+	[ERR_NOMEM] = "out of memory",
+	[ERR_INVALID] = "invalid input",
+	[ERR_NOT_FOUND] = "not found",
+	[ERR_EXISTS] = "already exists",
+	[ERR_CONFLICT] = "conflict",
+	[ERR_TOO_LARGE] = "too large",
+	[ERR_DENIED] = "not allowed",
+	[ERR_IO] = "input/output error",
+	[ERR_DB] = "database error",
+	[ERR_BUSY] = "busy",
+	[ERR_SCHEMA_NEWER] = "database schema is newer than this binary",
+};
+
+const char *err_str(int e)
+{
+	if (e < 0)
+		e = -e;
+	if (e >= ERR__MAX || !names[e])
+		return "unknown error";
+	return names[e];
+}

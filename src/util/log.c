@@ -1,0 +1,148 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "err.h"
+
+int log_min_level = LOG_INFO;
+static int log_json;
+
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+int log_parse_level(const char *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, level_names[i]) == 0)
+			return i;
+	return -ERR_INVALID;
+}
+
+int log_setup(const char *level, const char *format)
+{
+	int l = log_parse_level(level);
+	if (l < 0)
+		return l;
+	if (strcmp(format, "text") && strcmp(format, "json"))
+		return -ERR_INVALID;
+	log_min_level = l;
+	log_json = strcmp(format, "json") == 0;
+	return 0;
+}
+
+/* snprintf that never moves p past end (snprintf returns the length it wanted). */
+static char *putf(char *p, char *end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static char *putf(char *p, char *end, const char *fmt, ...)
+{
+	if (p >= end)
+		return end;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(p, (size_t)(end - p), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return p;
+	return (size_t)n >= (size_t)(end - p) ? end - 1 : p + n;
+}
+
+/* Appends s to p (bounded by end) with JSON string escaping; returns the new p. */
+static char *put_json_str(char *p, char *end, const char *s)
+{
+	for (; *s && p < end - 7; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
+		} else if (c < 0x20) {
+			p = putf(p, end, "\\u%04x", c);
+		} else {
+			*p++ = (char)c;
+		}
+	}
+	return p;
+}
+
+/* Control characters in text lines would let a client forge log lines. */
+static char *put_text_str(char *p, char *end, const char *s)
+{
+	for (; *s && p < end - 1; s++) {
+		unsigned char c = (unsigned char)*s;
+		*p++ = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	return p;
+}
+
+static void emit(char *line, char *p, char *end)
+{
+	if (p >= end)
+		p = end - 1;
+	*p++ = '\n';
+	ssize_t off = 0, n = p - line;
+	while (off < n) {
+		ssize_t w = write(STDERR_FILENO, line + off, (size_t)(n - off));
+		if (w <= 0)
+			break;
+		off += w;
+	}
+}
+
+void log_write(int level, const char *reqid, const char *fmt, ...)
+{
+	char msg[2048], line[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	char ts[CLOCK_RFC3339_LEN];
+	clock_format_rfc3339(clock_wall_ms(), ts);
+	char *p = line, *end = line + sizeof line - 1;
+	const char *lv = level_names[level < 0 || level > LOG_ERROR ? LOG_ERROR : level];
+	if (log_json) {
+		p = putf(p, end, "{\"ts\":\"%s\",\"level\":\"%s\",", ts, lv);
+		if (reqid) {
+			p = putf(p, end, "\"request_id\":\"");
+			p = put_json_str(p, end, reqid);
+			p = putf(p, end, "\",");
+		}
+		p = putf(p, end, "\"msg\":\"");
+		p = put_json_str(p, end, msg);
+		p = putf(p, end, "\"}");
+	} else {
+		p = putf(p, end, "%s %-5s ", ts, lv);
+		if (reqid)
+			p = putf(p, end, "[%s] ", reqid);
+		p = put_text_str(p, end, msg);
+	}
+	emit(line, p, end);
+}
+
+void log_access(const char *reqid, const char *method, const char *path, int status,
+		uint64_t bytes, double ms)
+{
+	if (log_min_level > LOG_INFO)
+		return;
+	char line[4096], ts[CLOCK_RFC3339_LEN];
+	clock_format_rfc3339(clock_wall_ms(), ts);
+	char *p = line, *end = line + sizeof line - 1;
+	if (log_json) {
+		p = putf(p, end, "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"access\",\"method\":\"", ts);
+		p = put_json_str(p, end, method);
+		p = putf(p, end, "\",\"path\":\"");
+		p = put_json_str(p, end, path);
+		p = putf(p, end, "\",\"status\":%d,\"bytes\":%llu,\"duration_ms\":%.3f,\"request_id\":\"",
+			      status, (unsigned long long)bytes, ms);
+		p = put_json_str(p, end, reqid);
+		p = putf(p, end, "\"}");
+	} else {
+		p = putf(p, end, "%s info  [%s] ", ts, reqid);
+		p = put_text_str(p, end, method);
+		*p++ = ' ';
+		p = put_text_str(p, end, path);
+		p = putf(p, end, " %d %llub %.3fms", status,
+			      (unsigned long long)bytes, ms);
+	}
+	emit(line, p, end);
+}

@@ -1,0 +1,174 @@
+/* The migration runner against a real SQLite file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/migrate.h"
+#include "store/store.h"
+#include "util/err.h"
+
+static char path[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(path, sizeof path, "/tmp/cairn-migrate-XXXXXX");
+	int fd = mkstemp(path);
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char p[96];
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+	return 0;
+}
+
+static sqlite3 *open_db(void)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	return db;
+}
+
+static int count_rows(sqlite3 *db, const char *table)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	return n;
+}
+
+static const struct migration two[] = {
+	{ 1, "a", "CREATE TABLE a(x INTEGER); INSERT INTO a VALUES (1);" },
+	{ 2, "b", "CREATE TABLE b(y TEXT);" },
+};
+
+static void test_fresh_and_again(void **state)
+{
+	(void)state;
+	sqlite3 *db = open_db();
+	char err[256] = "";
+	int v = -1;
+	assert_int_equal(migrate_sqlite_version(db, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(migrate_sqlite(db, two, 1, &v, err, sizeof err), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(count_rows(db, "b"), -1);
+	/* the next run applies only what is new */
+	assert_int_equal(migrate_sqlite(db, two, 2, &v, err, sizeof err), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(count_rows(db, "a"), 1);
+	assert_int_equal(count_rows(db, "b"), 0);
+	assert_int_equal(count_rows(db, "schema_migrations"), 2);
+	/* and running it again changes nothing */
+	assert_int_equal(migrate_sqlite(db, two, 2, &v, err, sizeof err), 0);
+	assert_int_equal(count_rows(db, "a"), 1);
+	assert_int_equal(count_rows(db, "schema_migrations"), 2);
+	sqlite3_close(db);
+}
+
+static void test_newer_database_refused(void **state)
+{
+	(void)state;
+	sqlite3 *db = open_db();
+	char err[256] = "";
+	int v;
+	assert_int_equal(migrate_sqlite(db, two, 2, &v, err, sizeof err), 0);
+	assert_int_equal(migrate_sqlite(db, two, 1, &v, err, sizeof err), -ERR_SCHEMA_NEWER);
+	assert_non_null(strstr(err, "schema version 2"));
+	assert_non_null(strstr(err, "newer"));
+	sqlite3_close(db);
+}
+
+static void test_failure_rolls_back(void **state)
+{
+	(void)state;
+	static const struct migration bad[] = {
+		{ 1, "a", "CREATE TABLE a(x INTEGER);" },
+		{ 2, "broken", "CREATE TABLE c(z INTEGER); INSERT INTO nope VALUES (1);" },
+	};
+	sqlite3 *db = open_db();
+	char err[256] = "";
+	int v = -1;
+	assert_int_equal(migrate_sqlite(db, bad, 2, &v, err, sizeof err), -ERR_DB);
+	assert_non_null(strstr(err, "migration 2 (broken)"));
+	assert_int_equal(migrate_sqlite_version(db, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(count_rows(db, "c"), -1); /* the half of migration 2 is gone */
+	sqlite3_close(db);
+}
+
+static void test_bad_numbering(void **state)
+{
+	(void)state;
+	static const struct migration gap[] = {
+		{ 1, "a", "SELECT 1;" },
+		{ 3, "c", "SELECT 1;" },
+	};
+	sqlite3 *db = open_db();
+	char err[256];
+	int v;
+	assert_int_equal(migrate_sqlite(db, gap, 2, &v, err, sizeof err), -ERR_INVALID);
+	sqlite3_close(db);
+}
+
+/* The real schema through the store: opens, reports its version, checks healthy. */
+static void test_store_open(void **state)
+{
+	(void)state;
+	struct store *s;
+	char err[256] = "", detail[128];
+	assert_int_equal(store_sqlite_open(path, 2, &s, err, sizeof err), 0);
+	int v = 0;
+	assert_int_equal(s->ops->schema_version(s, &v), 0);
+	assert_int_equal((size_t)v, sqlite_migrations_count);
+	assert_int_equal(s->ops->check(s, detail, sizeof detail), 0);
+	/* a replaced database file is noticed */
+	char moved[96];
+	snprintf(moved, sizeof moved, "%s.moved", path);
+	assert_int_equal(rename(path, moved), 0);
+	assert_int_equal(s->ops->check(s, detail, sizeof detail), -ERR_DB);
+	assert_int_equal(rename(moved, path), 0);
+	assert_int_equal(s->ops->check(s, detail, sizeof detail), 0);
+	store_close(s);
+
+	/* a database from the future is refused */
+	sqlite3 *db = open_db();
+	assert_int_equal(sqlite3_exec(db,
+				      "INSERT INTO schema_migrations VALUES (999, 'future', 'now')",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_sqlite_open(path, 1, &s, err, sizeof err), -ERR_SCHEMA_NEWER);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fresh_and_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_database_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_numbering, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_open, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("migrate", tests, NULL, NULL);
+}

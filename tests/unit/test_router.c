@@ -1,0 +1,137 @@
+/* Router matching, and the buffer and URL helpers it leans on. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "http/router.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/url.h"
+
+static int h(struct req *r)
+{
+	(void)r;
+	return 0;
+}
+
+static const struct route routes[] = {
+	{ HM_GET, "/health", h, BODY_NONE, NULL, NULL },
+	{ HM_GET | HM_POST, "/api/v1/spaces", h, BODY_JSON, NULL, NULL },
+	{ HM_GET | HM_PATCH | HM_DELETE, "/api/v1/spaces/{space}", h, BODY_JSON, NULL, NULL },
+	{ HM_PUT, "/api/v1/spaces/{space}/records/{collection}/{id}", h, BODY_JSON, NULL, NULL },
+	{ HM_GET, "/api/v1/spaces/{space}/files/{path*}", h, BODY_NONE, NULL, NULL },
+};
+#define N (sizeof routes / sizeof routes[0])
+
+static void test_literal_and_methods(void **state)
+{
+	(void)state;
+	const struct route *rt;
+	struct route_params p;
+	unsigned allowed = 0;
+	assert_int_equal(router_match(routes, N, HM_GET, "/health", &rt, &p, &allowed), ROUTE_FOUND);
+	assert_ptr_equal(rt, &routes[0]);
+	assert_int_equal(p.n, 0);
+	/* HEAD is served by GET routes */
+	assert_int_equal(router_match(routes, N, HM_HEAD, "/health", &rt, &p, &allowed), ROUTE_FOUND);
+	assert_int_equal(router_match(routes, N, HM_DELETE, "/health", &rt, &p, &allowed),
+			 ROUTE_NO_METHOD);
+	assert_int_equal(allowed, HM_GET | HM_HEAD);
+	assert_int_equal(router_match(routes, N, HM_GET, "/health/", &rt, &p, &allowed),
+			 ROUTE_NO_PATH);
+	assert_int_equal(router_match(routes, N, HM_GET, "/healthz", &rt, &p, &allowed),
+			 ROUTE_NO_PATH);
+	assert_int_equal(router_match(routes, N, HM_GET, "/", &rt, &p, &allowed), ROUTE_NO_PATH);
+
+	char allow[64];
+	http_methods_format(HM_GET | HM_HEAD | HM_PATCH | HM_DELETE, allow, sizeof allow);
+	assert_string_equal(allow, "GET, HEAD, PATCH, DELETE");
+	assert_int_equal(http_method_parse("PATCH"), HM_PATCH);
+	assert_int_equal(http_method_parse("BREW"), 0);
+}
+
+static void test_params(void **state)
+{
+	(void)state;
+	const struct route *rt;
+	struct route_params p;
+	unsigned allowed;
+	assert_int_equal(router_match(routes, N, HM_PUT, "/api/v1/spaces/me/records/notes/n%2F1",
+				      &rt, &p, &allowed),
+			 ROUTE_FOUND);
+	assert_ptr_equal(rt, &routes[3]);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.name_lens[1], strlen("collection"));
+	assert_memory_equal(p.names[1], "collection", p.name_lens[1]);
+	assert_int_equal(p.values[2].len, 5);
+	assert_memory_equal(p.values[2].ptr, "n%2F1", 5);
+	/* an empty parameter does not match */
+	assert_int_equal(router_match(routes, N, HM_GET, "/api/v1/spaces//x", &rt, &p, &allowed),
+			 ROUTE_NO_PATH);
+	/* the rest parameter takes slashes */
+	assert_int_equal(router_match(routes, N, HM_GET, "/api/v1/spaces/s1/files/a/b/c.txt", &rt,
+				      &p, &allowed),
+			 ROUTE_FOUND);
+	assert_int_equal(p.values[1].len, strlen("a/b/c.txt"));
+	/* a path that exists with other methods */
+	assert_int_equal(router_match(routes, N, HM_POST, "/api/v1/spaces/s1", &rt, &p, &allowed),
+			 ROUTE_NO_METHOD);
+	assert_int_equal(allowed, HM_GET | HM_HEAD | HM_PATCH | HM_DELETE);
+}
+
+static void test_buf_limits(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT(10);
+	assert_string_equal(buf_str(&b), "");
+	assert_int_equal(buf_append(&b, "12345", 5), 0);
+	assert_int_equal(buf_printf(&b, "%d", 6789), 0);
+	assert_string_equal(buf_str(&b), "123456789");
+	assert_int_equal(buf_append(&b, "ab", 2), -ERR_TOO_LARGE);
+	assert_string_equal(buf_str(&b), "123456789"); /* unchanged */
+	assert_int_equal(buf_append(&b, "a", 1), 0);
+	assert_int_equal(b.len, 10);
+	assert_int_equal(buf_printf(&b, "%s", "x"), -ERR_TOO_LARGE);
+	buf_free(&b);
+
+	struct buf big = BUF_INIT(1 << 20);
+	char chunk[1000];
+	memset(chunk, 'x', sizeof chunk);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(buf_append(&big, chunk, sizeof chunk), 0);
+	assert_int_equal(big.len, 1000000);
+	assert_int_equal(buf_printf(&big, "%0300d", 1), 0);
+	assert_int_equal(big.len, 1000300);
+	assert_int_equal(big.ptr[big.len], '\0');
+	buf_free(&big);
+}
+
+static void test_url_decode(void **state)
+{
+	(void)state;
+	char out[64];
+	assert_int_equal(url_decode("a%2Fb+c", 7, out, false), 5);
+	assert_string_equal(out, "a/b+c");
+	assert_int_equal(url_decode("a%2fb+c", 7, out, true), 5);
+	assert_string_equal(out, "a/b c");
+	assert_int_equal(url_decode("%", 1, out, false), -1);
+	assert_int_equal(url_decode("%4", 2, out, false), -1);
+	assert_int_equal(url_decode("%zz", 3, out, false), -1);
+	assert_int_equal(url_decode("%00", 3, out, false), -1);
+	assert_int_equal(url_decode("%C3%A9", 6, out, false), 2);
+	assert_string_equal(out, "\xc3\xa9");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_literal_and_methods),
+		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_buf_limits),
+		cmocka_unit_test(test_url_decode),
+	};
+	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
+}
