@@ -71,16 +71,15 @@ int cli_load_config(int argc, char **argv, struct config *c, char **rest, int *r
 		const char *v = flag_value(argc, argv, &i, name, sizeof name);
 		if (!strcmp(name, "--config"))
 			continue;
+		if (!config_flag_known(name)) {
+			snprintf(err, sizeof err, "unknown option %s (see --help)", name);
+			goto fail;
+		}
 		if (!v) {
 			snprintf(err, sizeof err, "%s needs a value (see --help)", name);
 			goto fail;
 		}
-		int r = config_set_flag(c, name, v, err, sizeof err);
-		if (r == -ERR_NOT_FOUND) {
-			snprintf(err, sizeof err, "unknown option %s (see --help)", name);
-			goto fail;
-		}
-		if (r < 0)
+		if (config_set_flag(c, name, v, err, sizeof err) < 0)
 			goto fail;
 	}
 	if (config_validate(c, err, sizeof err) < 0)

@@ -496,6 +496,14 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
 	return 0;
 }
 
+bool config_flag_known(const char *flag)
+{
+	for (int k = 0; k < CONFIG_NKEYS; k++)
+		if (defs[k].flag && !strcmp(defs[k].flag, flag))
+			return true;
+	return false;
+}
+
 int config_set_flag(struct config *c, const char *flag, const char *value, char *err,
 		    size_t errlen)
 {

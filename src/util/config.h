@@ -68,6 +68,7 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
 /* flag is "--listen" etc.; returns -ERR_NOT_FOUND when no key has that flag. */
 int config_set_flag(struct config *c, const char *flag, const char *value, char *err,
 		    size_t errlen);
+bool config_flag_known(const char *flag);
 /* Checks rules between keys once every source is loaded. */
 int config_validate(const struct config *c, char *err, size_t errlen);
 

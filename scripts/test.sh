@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the test suites against a build directory and prints one summary line:
+#   scripts/test.sh BUILD [unit|api|all]
+set -uo pipefail
+build=${1:-build}
+what=${2:-all}
+passed=0
+failed=0
+root=$(cd "$(dirname "$0")/.." && pwd)
+logdir="$root/$build/test-logs"
+mkdir -p "$logdir"
+
+if [ "$what" = all ] || [ "$what" = unit ]; then
+  for t in "$root/$build"/tests/test_*; do
+    [ -x "$t" ] || continue
+    case "$t" in *.d) continue ;; esac
+    name=$(basename "$t")
+    out="$logdir/$name.log"
+    CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$out" 2>&1
+    rc=$?
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$out" | tail -1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' "$out" | tail -1)
+    p=${p:-0}; f=${f:-0}
+    if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed or sanitizer report
+    passed=$((passed + p)); failed=$((failed + f))
+    if [ "$f" -ne 0 ]; then
+      echo "unit $name: $p passed, $f failed"; cat "$out"
+    else
+      echo "unit $name: $p passed"
+    fi
+  done
+fi
+
+if [ "$what" = all ] || [ "$what" = api ]; then
+  tap="$logdir/api.tap"
+  CAIRN_BIN="$root/$build/cairn" node --test --test-concurrency=2 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" \
+    "$root"/tests/api/*.test.mjs
+  rc=$?
+  p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -1)
+  f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -1)
+  p=${p:-0}; f=${f:-0}
+  if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  passed=$((passed + p)); failed=$((failed + f))
+  echo "api: $p passed, $f failed"
+fi
+
+echo "total: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

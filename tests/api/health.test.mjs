@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { existsSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startServer } from './lib/cairn.mjs';
+
+let srv;
+before(async () => {
+  srv = await startServer();
+});
+after(async () => {
+  await srv.cleanup();
+});
+
+test('GET /health answers {"status":"ok"} with a request id', async () => {
+  const res = await fetch(`${srv.url}/health`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /^application\/json/);
+  assert.ok(res.headers.get('x-request-id'));
+  assert.deepEqual(await res.json(), { status: 'ok' });
+});
+
+test('HEAD /health answers without a body', async () => {
+  const res = await fetch(`${srv.url}/health`, { method: 'HEAD' });
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), '');
+});
+
+test('GET /api/v1/health reports version, uptime, database and blobs', async () => {
+  const res = await fetch(`${srv.url}/api/v1/health`);
+  assert.equal(res.status, 200);
+  const h = await res.json();
+  assert.equal(h.status, 'ok');
+  assert.match(h.version, /^\d+\.\d+\.\d+/);
+  assert.equal(typeof h.uptime_s, 'number');
+  assert.ok(h.uptime_s >= 0);
+  assert.equal(h.database.backend, 'sqlite');
+  assert.equal(h.database.ok, true);
+  assert.ok(h.database.schema_version >= 1);
+  assert.equal(h.blobs.backend, 'fs');
+  assert.equal(h.blobs.ok, true);
+  assert.ok(Number.isInteger(h.blobs.free_bytes) && h.blobs.free_bytes > 0);
+  // the data lives where the configuration says
+  assert.ok(existsSync(join(srv.dir, 'cairn.db')));
+  assert.ok(existsSync(join(srv.dir, 'blobs')));
+});
+
+test('/api/v1/health answers 503 degraded while the database is unusable', async () => {
+  const db = join(srv.dir, 'cairn.db');
+  renameSync(db, db + '.away');
+  try {
+    const res = await fetch(`${srv.url}/api/v1/health`);
+    assert.equal(res.status, 503);
+    const h = await res.json();
+    assert.equal(h.status, 'degraded');
+    assert.equal(h.database.ok, false);
+    assert.equal(h.blobs.ok, true);
+    // the liveness probe still says the process serves
+    assert.equal((await fetch(`${srv.url}/health`)).status, 200);
+  } finally {
+    renameSync(db + '.away', db);
+  }
+  assert.equal((await fetch(`${srv.url}/api/v1/health`)).status, 200);
+});
+
+test('GET /api/v1/limits tells clients the limits', async () => {
+  const res = await fetch(`${srv.url}/api/v1/limits`);
+  assert.equal(res.status, 200);
+  const l = await res.json();
+  assert.equal(l.json_body_bytes, 16 * 1024 * 1024);
+  assert.equal(l.json_depth, 32);
+  assert.equal(l.header_bytes, 8192);
+});
+
+test('every request gets one access-log line with its request id', async () => {
+  const res = await fetch(`${srv.url}/health`, { headers: { 'X-Request-Id': 'probe-123' } });
+  assert.equal(res.headers.get('x-request-id'), 'probe-123');
+  await res.text();
+  for (let i = 0; i < 50 && !srv.log().includes('[probe-123]'); i++) await new Promise((r) => setTimeout(r, 20));
+  const line = srv.log().split('\n').find((l) => l.includes('[probe-123]'));
+  assert.ok(line, srv.log());
+  assert.match(line, /\[probe-123\] GET \/health 200 15b [\d.]+ms/);
+});
