@@ -52,6 +52,9 @@ struct http_server {
 	bool stopping;
 	pthread_t watchdog;
 	bool watchdog_started;
+	pthread_mutex_t susp_mu;
+	struct req *susp;     /* suspended requests not yet resumed */
+	atomic_int resuming;  /* resumed but not yet answered by a worker */
 };
 
 static char id_prefix[16];
@@ -316,13 +319,60 @@ const char *http_param(struct req *r, const char *name)
 
 void http_suspend(struct req *r)
 {
+	struct http_server *s = r->srv;
 	r->phase = PH_SUSPENDED;
 	MHD_suspend_connection(r->conn);
+	pthread_mutex_lock(&s->susp_mu);
+	r->susp_prev = NULL;
+	r->susp_next = s->susp;
+	if (s->susp)
+		s->susp->susp_prev = r;
+	s->susp = r;
+	r->susp_listed = true;
+	pthread_mutex_unlock(&s->susp_mu);
 }
 
-void http_resume(struct req *r)
+/* Takes r off the suspended list and resumes it; the caller holds susp_mu. */
+static void resume_locked(struct http_server *s, struct req *r)
 {
+	if (r->susp_prev)
+		r->susp_prev->susp_next = r->susp_next;
+	else
+		s->susp = r->susp_next;
+	if (r->susp_next)
+		r->susp_next->susp_prev = r->susp_prev;
+	r->susp_listed = false;
+	atomic_fetch_add(&s->resuming, 1);
 	MHD_resume_connection(r->conn);
+}
+
+int http_resume_json(struct req *r, unsigned status, json_object *obj)
+{
+	struct http_server *s = r->srv;
+	pthread_mutex_lock(&s->susp_mu);
+	if (!r->susp_listed) {
+		pthread_mutex_unlock(&s->susp_mu);
+		json_object_put(obj);
+		return -ERR_NOT_FOUND;
+	}
+	int rc = http_reply_json(r, status, obj);
+	resume_locked(s, r);
+	pthread_mutex_unlock(&s->susp_mu);
+	return rc;
+}
+
+int http_resume_error(struct req *r, enum api_error e, const char *msg)
+{
+	struct http_server *s = r->srv;
+	pthread_mutex_lock(&s->susp_mu);
+	if (!r->susp_listed) {
+		pthread_mutex_unlock(&s->susp_mu);
+		return -ERR_NOT_FOUND;
+	}
+	int rc = http_reply_error(r, e, msg, NULL);
+	resume_locked(s, r);
+	pthread_mutex_unlock(&s->susp_mu);
+	return rc;
 }
 
 /* --- request lifecycle --- */
@@ -636,6 +686,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (r->phase == PH_SUSPENDED) {
 		/* Resumed: the reply was set by whoever resumed us. */
+		atomic_fetch_sub(&s->resuming, 1);
 		return queue(r);
 	}
 	if (r->phase == PH_ANSWERED)
@@ -701,6 +752,7 @@ int http_server_start(const struct http_server_opts *o, struct http_server **ret
 	s->conns.next = s->conns.prev = &s->conns;
 	pthread_mutex_init(&s->conns_mu, NULL);
 	pthread_cond_init(&s->conns_cv, NULL);
+	pthread_mutex_init(&s->susp_mu, NULL);
 	if (!id_prefix[0]) {
 		unsigned char rnd[3] = { 0 };
 		if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
@@ -751,8 +803,20 @@ void http_server_stop(struct http_server *s)
 {
 	if (!s)
 		return;
-	if (s->d)
+	if (s->d) {
+		/* libmicrohttpd cannot stop with suspended connections: answer them. */
+		pthread_mutex_lock(&s->susp_mu);
+		while (s->susp) {
+			struct req *r = s->susp;
+			http_reply_error(r, AE_UNAVAILABLE, "The server is shutting down.", NULL);
+			resume_locked(s, r);
+		}
+		pthread_mutex_unlock(&s->susp_mu);
+		uint64_t until = clock_mono_ns() + 2000000000u;
+		while (atomic_load(&s->resuming) > 0 && clock_mono_ns() < until)
+			usleep(2000);
 		MHD_stop_daemon(s->d);
+	}
 	if (s->watchdog_started) {
 		pthread_mutex_lock(&s->conns_mu);
 		s->stopping = true;
@@ -762,5 +826,6 @@ void http_server_stop(struct http_server *s)
 	}
 	pthread_mutex_destroy(&s->conns_mu);
 	pthread_cond_destroy(&s->conns_cv);
+	pthread_mutex_destroy(&s->susp_mu);
 	free(s);
 }

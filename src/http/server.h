@@ -63,6 +63,8 @@ struct req {
 	unsigned status;
 	uint64_t resp_bytes;
 	struct hdr *extra_headers;
+	struct req *susp_prev, *susp_next;
+	bool susp_listed;
 };
 
 int http_server_start(const struct http_server_opts *o, struct http_server **ret, char *err,
@@ -100,8 +102,12 @@ const char *http_query(struct req *r, const char *name, bool *ret_bad);
 const char *http_param(struct req *r, const char *name);
 
 /* Suspends the request: the handler returns without a reply and the connection costs no
- * thread. Later, any thread sets the reply with http_reply_* and calls http_resume. */
+ * thread. Later any thread answers it with http_resume_json or http_resume_error, which
+ * set the reply and resume in one step. They return -ERR_NOT_FOUND (and free obj) when
+ * the request was already answered, for example by http_server_stop, which answers every
+ * suspended request 503. After a resume, r belongs to the glue again: do not touch it. */
 void http_suspend(struct req *r);
-void http_resume(struct req *r);
+int http_resume_json(struct req *r, unsigned status, json_object *obj);
+int http_resume_error(struct req *r, enum api_error e, const char *msg);
 
 #endif

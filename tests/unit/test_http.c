@@ -334,13 +334,18 @@ static void test_suspend_resume(void **state)
 	request("GET", "/ping", NULL, NULL, 0, 0, NULL, &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "pong");
+	/* the ping's completion may trail its answer by a moment */
+	for (int tries = 0; tries < 200 && http_server_inflight(srv) != N; tries++)
+		usleep(5000);
 	assert_int_equal(http_server_inflight(srv), N);
 	pthread_mutex_lock(&parked_mu);
 	for (int i = 0; i < N; i++) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "resumed", json_object_new_int(i));
-		http_reply_json(parked[i], 200, o);
-		http_resume(parked[i]);
+		assert_int_equal(http_resume_json(parked[i], 200, o), 0);
+		/* a second answer to the same request is refused, not sent */
+		assert_int_equal(http_resume_json(parked[i], 200, json_object_new_object()),
+				 -ERR_NOT_FOUND);
 	}
 	nparked = 0;
 	pthread_mutex_unlock(&parked_mu);
@@ -348,6 +353,25 @@ static void test_suspend_resume(void **state)
 		pthread_join(w[i].t, NULL);
 		assert_int_equal(w[i].r.status, 200);
 		assert_non_null(strstr(w[i].r.body, "\"resumed\":"));
+	}
+}
+
+/* Stopping a server with suspended requests answers them 503 instead of aborting. */
+static void test_stop_with_suspended(void **state)
+{
+	(void)state;
+	struct waiter w[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&w[i].t, NULL, wait_main, &w[i]);
+	for (int tries = 0; tries < 500 && nparked < 2; tries++)
+		usleep(10000);
+	assert_int_equal(nparked, 2);
+	http_server_stop(srv);
+	srv = NULL;
+	nparked = 0;
+	for (int i = 0; i < 2; i++) {
+		pthread_join(w[i].t, NULL);
+		expect_code(&w[i].r, 503, "unavailable");
 	}
 }
 
@@ -420,7 +444,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_bodies),   cmocka_unit_test(test_json_too_large),
 		cmocka_unit_test(test_stream),        cmocka_unit_test(test_suspend_resume),
-		cmocka_unit_test(test_params_and_ids),
+		cmocka_unit_test(test_params_and_ids), cmocka_unit_test(test_stop_with_suspended),
 	};
 	return cmocka_run_group_tests_name("http", tests, start, stop);
 }
