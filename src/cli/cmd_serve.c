@@ -7,6 +7,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
+#include "../core/accounts.h"
+#include "../core/core.h"
+#include "../core/mail.h"
+#include "../core/ratelimit.h"
 #include "../http/app.h"
 #include "../http/server.h"
 #include "../store/blob.h"
@@ -69,6 +75,8 @@ int cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct app app = { .cfg = &c, .started_ms = clock_wall_ms() };
+	struct core core = { 0 };
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	struct http_server *srv = NULL;
 	int listen_fd = -1, port = 0;
 	long threads = c.server_threads ? c.server_threads : sysconf(_SC_NPROCESSORS_ONLN);
@@ -84,6 +92,23 @@ int cmd_serve(int argc, char **argv)
 	r = blobstore_open(&c, &app.blobs, err, sizeof err);
 	if (r < 0) {
 		log_error("cannot open the blob store: %s", err);
+		goto out;
+	}
+	r = core_init(&core, &c, app.store, err, sizeof err);
+	if (r < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	app.core = &core;
+	if (*c.admin_user && admin_bootstrap(&core, c.admin_user, c.admin_password, err,
+					     sizeof err) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	core.rl = ratelimit_new();
+	core.mailer = mailer_start(&core);
+	if (!core.rl || !core.mailer) {
+		log_error("out of memory");
 		goto out;
 	}
 	r = http_listen(c.server_listen, &listen_fd, &port, err, sizeof err);
@@ -134,6 +159,8 @@ int cmd_serve(int argc, char **argv)
 	rc = EXIT_OK;
 out:
 	http_server_stop(srv);
+	core.mailer = mailer_stop(core.mailer);
+	core.rl = ratelimit_free(core.rl);
 	if (listen_fd >= 0)
 		close(listen_fd);
 	app.blobs = blobstore_close(app.blobs);
@@ -141,5 +168,6 @@ out:
 	if (rc == EXIT_OK)
 		log_info("stopped");
 	config_free(&c);
+	curl_global_cleanup();
 	return rc;
 }

@@ -10,12 +10,14 @@
 struct config;
 struct store;
 struct blobstore;
+struct core;
 
 
 struct app {
 	const struct config *cfg;
 	struct store *store;
 	struct blobstore *blobs;
+	struct core *core;
 	int64_t started_ms;
 };
 

@@ -11,4 +11,35 @@ int h_health_live(struct req *r);
 int h_health(struct req *r);
 int h_limits(struct req *r);
 
+/* h_auth.c */
+int h_register(struct req *r);
+int h_login(struct req *r);
+int h_refresh(struct req *r);
+int h_logout(struct req *r);
+int h_confirm(struct req *r);
+int h_forgot(struct req *r);
+int h_reset(struct req *r);
+
+/* h_account.c */
+int h_account_get(struct req *r);
+int h_account_password(struct req *r);
+int h_account_delete(struct req *r);
+int h_public_key_put(struct req *r);
+int h_public_key_get(struct req *r);
+int h_devices_list(struct req *r);
+int h_device_patch(struct req *r);
+int h_device_delete(struct req *r);
+int h_tokens_create(struct req *r);
+
+/* h_admin.c */
+int h_admin_users_list(struct req *r);
+int h_admin_users_create(struct req *r);
+int h_admin_user_get(struct req *r);
+int h_admin_user_patch(struct req *r);
+int h_admin_user_delete(struct req *r);
+int h_admin_realms_list(struct req *r);
+int h_admin_realms_create(struct req *r);
+int h_admin_realm_patch(struct req *r);
+int h_admin_stats(struct req *r);
+
 #endif

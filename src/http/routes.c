@@ -7,6 +7,34 @@ const struct route app_routes[] = {
 	{ HM_GET, "/health", h_health_live, BODY_NONE, NULL, NULL },
 	{ HM_GET, "/api/v1/health", h_health, BODY_NONE, NULL, NULL },
 	{ HM_GET, "/api/v1/limits", h_limits, BODY_NONE, NULL, NULL },
+
+	{ HM_POST, "/api/v1/auth/register", h_register, BODY_JSON, NULL, NULL },
+	{ HM_POST, "/api/v1/auth/login", h_login, BODY_JSON, NULL, NULL },
+	{ HM_POST, "/api/v1/auth/refresh", h_refresh, BODY_JSON, NULL, NULL },
+	{ HM_POST, "/api/v1/auth/logout", h_logout, BODY_JSON, NULL, NULL },
+	{ HM_GET | HM_POST, "/api/v1/auth/confirm", h_confirm, BODY_JSON, NULL, NULL },
+	{ HM_POST, "/api/v1/auth/forgot", h_forgot, BODY_JSON, NULL, NULL },
+	{ HM_POST, "/api/v1/auth/reset", h_reset, BODY_JSON, NULL, NULL },
+
+	{ HM_GET, "/api/v1/account", h_account_get, BODY_NONE, NULL, NULL },
+	{ HM_DELETE, "/api/v1/account", h_account_delete, BODY_JSON, NULL, NULL },
+	{ HM_POST, "/api/v1/account/password", h_account_password, BODY_JSON, NULL, NULL },
+	{ HM_PUT, "/api/v1/account/public-key", h_public_key_put, BODY_JSON, NULL, NULL },
+	{ HM_GET, "/api/v1/users/{username}/public-key", h_public_key_get, BODY_NONE, NULL, NULL },
+	{ HM_GET, "/api/v1/devices", h_devices_list, BODY_NONE, NULL, NULL },
+	{ HM_PATCH, "/api/v1/devices/{id}", h_device_patch, BODY_JSON, NULL, NULL },
+	{ HM_DELETE, "/api/v1/devices/{id}", h_device_delete, BODY_JSON, NULL, NULL },
+	{ HM_POST, "/api/v1/tokens", h_tokens_create, BODY_JSON, NULL, NULL },
+
+	{ HM_GET, "/api/v1/admin/users", h_admin_users_list, BODY_NONE, NULL, NULL },
+	{ HM_POST, "/api/v1/admin/users", h_admin_users_create, BODY_JSON, NULL, NULL },
+	{ HM_GET, "/api/v1/admin/users/{id}", h_admin_user_get, BODY_NONE, NULL, NULL },
+	{ HM_PATCH, "/api/v1/admin/users/{id}", h_admin_user_patch, BODY_JSON, NULL, NULL },
+	{ HM_DELETE, "/api/v1/admin/users/{id}", h_admin_user_delete, BODY_JSON, NULL, NULL },
+	{ HM_GET, "/api/v1/admin/realms", h_admin_realms_list, BODY_NONE, NULL, NULL },
+	{ HM_POST, "/api/v1/admin/realms", h_admin_realms_create, BODY_JSON, NULL, NULL },
+	{ HM_PATCH, "/api/v1/admin/realms/{name}", h_admin_realm_patch, BODY_JSON, NULL, NULL },
+	{ HM_GET, "/api/v1/admin/stats", h_admin_stats, BODY_NONE, NULL, NULL },
 };
 
 const size_t app_routes_count = sizeof app_routes / sizeof app_routes[0];

@@ -317,6 +317,24 @@ const char *http_param(struct req *r, const char *name)
 	return NULL;
 }
 
+const char *http_client_addr(struct req *r)
+{
+	if (r->addr[0])
+		return r->addr;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->addr,
+			  sizeof r->addr);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->addr,
+			  sizeof r->addr);
+	else
+		snprintf(r->addr, sizeof r->addr, "unknown");
+	return r->addr;
+}
+
 void http_suspend(struct req *r)
 {
 	struct http_server *s = r->srv;

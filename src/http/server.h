@@ -46,6 +46,7 @@ struct req {
 	const char *path; /* raw, still percent-encoded, without the query */
 	struct route_params params;
 	char id[72];      /* X-Request-Id */
+	char addr[48];    /* the client's address, filled by http_client_addr */
 	uint64_t start_ns;
 	struct arena arena; /* freed with the request */
 	json_object *json;  /* BODY_JSON: the parsed body, or NULL when there was none */
@@ -100,6 +101,9 @@ const char *http_header(struct req *r, const char *name);
 const char *http_query(struct req *r, const char *name, bool *ret_bad);
 /* A decoded path parameter from the route pattern, or NULL (absent or malformed). */
 const char *http_param(struct req *r, const char *name);
+
+/* The client's IP address as text. */
+const char *http_client_addr(struct req *r);
 
 /* Suspends the request: the handler returns without a reply and the connection costs no
  * thread. Later any thread answers it with http_resume_json or http_resume_error, which

@@ -4,7 +4,11 @@
 #ifndef CAIRN_STORE_H
 #define CAIRN_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "accounts.h"
 
 struct config;
 struct store;
@@ -18,7 +22,89 @@ struct store_ops {
 	int (*schema_version)(struct store *s, int *ret_version);
 	/* Closes every connection. Accepts NULL. */
 	void (*close)(struct store *s);
+
+	/* Every operation below returns 0, -ERR_NOT_FOUND, -ERR_EXISTS (a unique name or
+	 * address is taken), -ERR_DENIED where stated, or -ERR_DB. Each is one transaction. */
+
+	/* Realms. */
+	int (*realm_get)(struct store *s, const char *name, struct realm *ret);
+	int (*realm_get_by_id)(struct store *s, int64_t id, struct realm *ret);
+	int (*realm_list)(struct store *s, int (*cb)(void *arg, const struct realm *r), void *arg);
+	int (*realm_create)(struct store *s, struct realm *r); /* sets r->id */
+	int (*realm_update)(struct store *s, const struct realm *r);
+
+	/* Users. login_key is a lower-cased username or e-mail address. */
+	int (*user_create)(struct store *s, struct user *u); /* sets u->id */
+	int (*user_get)(struct store *s, int64_t id, struct user *ret);
+	int (*user_find)(struct store *s, int64_t realm_id, const char *login_key,
+			 struct user *ret);
+	/* Users of a realm (0: every realm) whose name or address contains q (may be ""),
+	 * with id > after_id, in id order, at most limit. */
+	int (*user_list)(struct store *s, int64_t realm_id, const char *q, int64_t after_id,
+			 int limit, int (*cb)(void *arg, const struct user *u), void *arg);
+	/* Writes email, name, is_admin, disabled, email_confirmed. A user who becomes
+	 * disabled loses every token. */
+	int (*user_update)(struct store *s, const struct user *u);
+	/* Sets the password hash and deletes every token of the user's devices except
+	 * keep_device_id's (0: every device; long-lived token devices are revoked too). */
+	int (*user_set_password)(struct store *s, int64_t user_id, const char *hash,
+				 int64_t keep_device_id, int64_t now_ms);
+	int (*user_delete)(struct store *s, int64_t id);
+	int (*user_set_public_key)(struct store *s, int64_t user_id, const char *key);
+	/* *ret_key is malloc'd. */
+	int (*user_get_public_key)(struct store *s, int64_t realm_id, const char *username_key,
+				   char **ret_key);
+	int (*admin_count)(struct store *s, int64_t *ret);
+
+	/* Sessions and tokens. session_open creates the device d (d->id == 0) or resumes
+	 * d->id (-ERR_NOT_FOUND unless it is the user's and not revoked), then stores the
+	 * tokens. d is filled with the stored device. */
+	int (*session_open)(struct store *s, struct device *d, const struct token_row *tokens,
+			    int ntokens, int64_t now_ms);
+	/* Exchanges the refresh token old_hash for the new tokens. -ERR_NOT_FOUND when it is
+	 * unknown, expired or its device revoked; -ERR_DENIED when it was already used, in
+	 * which case the device's session has been ended (every token deleted). */
+	int (*session_refresh)(struct store *s, const uint8_t old_hash[32],
+			       const struct token_row *tokens, int ntokens, int64_t now_ms,
+			       struct principal *ret);
+	/* The owner of a token, whatever its state (the caller checks expiry and revocation). */
+	int (*token_lookup)(struct store *s, const uint8_t hash[32], struct principal *ret);
+	/* Deletes every token of a device (logout): the device stays and can be resumed. */
+	int (*session_end)(struct store *s, int64_t device_id);
+	int (*device_list)(struct store *s, int64_t user_id,
+			   int (*cb)(void *arg, const struct device *d), void *arg);
+	int (*device_get)(struct store *s, int64_t user_id, int64_t device_id, struct device *ret);
+	int (*device_rename)(struct store *s, int64_t user_id, int64_t device_id, const char *name);
+	/* Marks the device revoked and deletes its tokens. */
+	int (*device_revoke)(struct store *s, int64_t user_id, int64_t device_id, int64_t now_ms);
+	int (*device_touch)(struct store *s, int64_t device_id, int64_t now_ms);
+
+	/* E-mail codes. ecode_create replaces the user's earlier codes of that purpose. */
+	int (*ecode_create)(struct store *s, struct ecode *e);
+	int (*ecode_by_token)(struct store *s, enum ecode_purpose p, const uint8_t token_hash[32],
+			      struct ecode *ret);
+	int (*ecode_active)(struct store *s, int64_t user_id, enum ecode_purpose p,
+			    struct ecode *ret);
+	int (*ecode_failed_try)(struct store *s, int64_t id);
+	/* Consumes the code and confirms the address. */
+	int (*ecode_confirm)(struct store *s, const struct ecode *e);
+	/* Consumes the code and sets the password as user_set_password with no device kept. */
+	int (*ecode_reset)(struct store *s, const struct ecode *e, const char *hash, int64_t now_ms);
+
+	/* The mail outbox. */
+	int (*mail_enqueue)(struct store *s, const char *to, const char *subject, const char *body,
+			    int64_t now_ms);
+	/* The oldest mail due at now_ms; -ERR_NOT_FOUND when none. Free with mail_clear. */
+	int (*mail_next)(struct store *s, int64_t now_ms, struct mail *ret);
+	/* Marks a mail sent (error NULL), or failed once more with the next try at next_ms, or
+	 * given up (next_ms 0). */
+	int (*mail_done)(struct store *s, int64_t id, int64_t now_ms, const char *error,
+			 int64_t next_ms);
+
+	int (*stats)(struct store *s, struct store_stats *ret);
 };
+
+void mail_clear(struct mail *m);
 
 /* Each backend embeds this as its first member. */
 struct store {

@@ -7,26 +7,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <stdatomic.h>
+
 #include "../util/err.h"
+#include "../util/log.h"
 #include "migrate.h"
-#include "store.h"
+#include "sqlite_int.h"
 
 #define BUSY_TIMEOUT_MS 5000
-#define MAX_READERS 64
-
-struct sq_store {
-	struct store base;
-	char *path;
-	dev_t dev; /* identity of the file we opened, to notice it being replaced */
-	ino_t ino;
-	pthread_mutex_t write_mu;
-	sqlite3 *writer;
-	pthread_mutex_t pool_mu;
-	pthread_cond_t pool_cv;
-	int nreaders, nfree;
-	sqlite3 *readers[MAX_READERS];
-	sqlite3 *free_readers[MAX_READERS];
-};
 
 static int open_conn(const char *path, int readonly, sqlite3 **ret, char *err, size_t errlen)
 {
@@ -56,22 +44,110 @@ static int open_conn(const char *path, int readonly, sqlite3 **ret, char *err, s
 	return 0;
 }
 
-static sqlite3 *reader_acquire(struct sq_store *s)
+static atomic_int next_slot = 1;
+
+sqlite3_stmt *sq_stmt_at(struct sq_conn *c, int *slot, const char *sql)
+{
+	int i = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (i == 0) {
+		int mine = atomic_fetch_add(&next_slot, 1);
+		int expected = 0;
+		if (!__atomic_compare_exchange_n(slot, &expected, mine, 0, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+			mine = expected;
+		i = mine;
+	}
+	if (i >= SQ_MAX_STMTS) {
+		log_error("sqlite: statement cache full (raise SQ_MAX_STMTS)");
+		return NULL;
+	}
+	sqlite3_stmt *st = c->stmts[i];
+	if (!st) {
+		if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+		    SQLITE_OK) {
+			log_error("sqlite: cannot prepare '%.80s': %s", sql, sqlite3_errmsg(c->db));
+			return NULL;
+		}
+		c->stmts[i] = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Resets every statement still running, so no read transaction outlives its use. */
+static void reset_all(struct sq_conn *c)
+{
+	for (sqlite3_stmt *st = sqlite3_next_stmt(c->db, NULL); st;
+	     st = sqlite3_next_stmt(c->db, st))
+		if (sqlite3_stmt_busy(st))
+			sqlite3_reset(st);
+}
+
+struct sq_conn *sq_read_begin(struct sq_store *s)
 {
 	pthread_mutex_lock(&s->pool_mu);
 	while (s->nfree == 0)
 		pthread_cond_wait(&s->pool_cv, &s->pool_mu);
-	sqlite3 *db = s->free_readers[--s->nfree];
+	struct sq_conn *c = s->free_readers[--s->nfree];
 	pthread_mutex_unlock(&s->pool_mu);
-	return db;
+	return c;
 }
 
-static void reader_release(struct sq_store *s, sqlite3 *db)
+void sq_read_end(struct sq_store *s, struct sq_conn *c)
 {
+	reset_all(c);
 	pthread_mutex_lock(&s->pool_mu);
-	s->free_readers[s->nfree++] = db;
+	s->free_readers[s->nfree++] = c;
 	pthread_cond_signal(&s->pool_cv);
 	pthread_mutex_unlock(&s->pool_mu);
+}
+
+struct sq_conn *sq_write_begin(struct sq_store *s)
+{
+	pthread_mutex_lock(&s->write_mu);
+	if (sqlite3_exec(s->writer.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		log_error("sqlite: cannot begin a write: %s", sqlite3_errmsg(s->writer.db));
+		pthread_mutex_unlock(&s->write_mu);
+		return NULL;
+	}
+	return &s->writer;
+}
+
+int sq_write_end(struct sq_store *s, struct sq_conn *c, int rc)
+{
+	reset_all(c);
+	if (rc >= 0) {
+		if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			log_error("sqlite: commit failed: %s", sqlite3_errmsg(c->db));
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+			rc = -ERR_DB;
+		}
+	} else {
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	pthread_mutex_unlock(&s->write_mu);
+	return rc;
+}
+
+int sq_step(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return -ERR_EXISTS;
+	log_error("sqlite: %s (in '%.80s')", sqlite3_errmsg(sqlite3_db_handle(st)),
+		  sqlite3_sql(st));
+	return -ERR_DB;
+}
+
+void sq_col_text(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	snprintf(out, len, "%s", t ? (const char *)t : "");
 }
 
 static int sq_check(struct store *base, char *detail, size_t len)
@@ -82,27 +158,30 @@ static int sq_check(struct store *base, char *detail, size_t len)
 		snprintf(detail, len, "the database file was removed or replaced");
 		return -ERR_DB;
 	}
-	sqlite3 *db = reader_acquire(s);
-	sqlite3_stmt *stmt;
-	int r = -ERR_DB;
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM realms", -1, &stmt, NULL) == SQLITE_OK) {
-		if (sqlite3_step(stmt) == SQLITE_ROW)
-			r = 0;
-		sqlite3_finalize(stmt);
-	}
+	struct sq_conn *c = sq_read_begin(s);
+	sqlite3_stmt *q = SQ(c, "SELECT count(*) FROM realms");
+	int r = q && sqlite3_step(q) == SQLITE_ROW ? 0 : -ERR_DB;
 	if (r < 0)
-		snprintf(detail, len, "query failed: %s", sqlite3_errmsg(db));
-	reader_release(s, db);
+		snprintf(detail, len, "query failed: %s", sqlite3_errmsg(c->db));
+	sq_read_end(s, c);
 	return r;
 }
 
 static int sq_schema_version(struct store *base, int *ret_version)
 {
 	struct sq_store *s = (struct sq_store *)base;
-	sqlite3 *db = reader_acquire(s);
-	int r = migrate_sqlite_version(db, ret_version);
-	reader_release(s, db);
+	struct sq_conn *c = sq_read_begin(s);
+	int r = migrate_sqlite_version(c->db, ret_version);
+	sq_read_end(s, c);
 	return r;
+}
+
+static void conn_close(struct sq_conn *c)
+{
+	for (int i = 0; i < SQ_MAX_STMTS; i++)
+		sqlite3_finalize(c->stmts[i]);
+	sqlite3_close(c->db);
+	c->db = NULL;
 }
 
 static void sq_close(struct store *base)
@@ -111,11 +190,11 @@ static void sq_close(struct store *base)
 	if (!s)
 		return;
 	for (int i = 0; i < s->nreaders; i++)
-		sqlite3_close(s->readers[i]);
-	if (s->writer) {
+		conn_close(&s->readers[i]);
+	if (s->writer.db) {
 		/* Folds the WAL back into the database so the directory is tidy. */
-		sqlite3_exec(s->writer, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-		sqlite3_close(s->writer);
+		sqlite3_exec(s->writer.db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		conn_close(&s->writer);
 	}
 	pthread_mutex_destroy(&s->write_mu);
 	pthread_mutex_destroy(&s->pool_mu);
@@ -124,11 +203,12 @@ static void sq_close(struct store *base)
 	free(s);
 }
 
-static const struct store_ops sqlite_ops = {
+const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.check = sq_check,
 	.schema_version = sq_schema_version,
 	.close = sq_close,
+	SQ_ACCOUNT_OPS
 };
 
 int store_sqlite_open(const char *path, int reader_count, struct store **ret_store, char *err,
@@ -136,8 +216,8 @@ int store_sqlite_open(const char *path, int reader_count, struct store **ret_sto
 {
 	if (reader_count < 1)
 		reader_count = 1;
-	if (reader_count > MAX_READERS)
-		reader_count = MAX_READERS;
+	if (reader_count > SQ_MAX_READERS)
+		reader_count = SQ_MAX_READERS;
 	struct sq_store *s = calloc(1, sizeof *s);
 	if (!s)
 		return -ERR_NOMEM;
@@ -150,11 +230,11 @@ int store_sqlite_open(const char *path, int reader_count, struct store **ret_sto
 		sq_close(&s->base);
 		return -ERR_NOMEM;
 	}
-	int r = open_conn(path, 0, &s->writer, err, errlen);
+	int r = open_conn(path, 0, &s->writer.db, err, errlen);
 	if (r < 0)
 		goto fail;
 	int version;
-	r = migrate_sqlite(s->writer, sqlite_migrations, sqlite_migrations_count, &version, err,
+	r = migrate_sqlite(s->writer.db, sqlite_migrations, sqlite_migrations_count, &version, err,
 			   errlen);
 	if (r < 0)
 		goto fail;
@@ -167,11 +247,11 @@ int store_sqlite_open(const char *path, int reader_count, struct store **ret_sto
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	for (int i = 0; i < reader_count; i++) {
-		r = open_conn(path, 1, &s->readers[i], err, errlen);
+		r = open_conn(path, 1, &s->readers[i].db, err, errlen);
 		if (r < 0)
 			goto fail;
 		s->nreaders++;
-		s->free_readers[s->nfree++] = s->readers[i];
+		s->free_readers[s->nfree++] = &s->readers[i];
 	}
 	*ret_store = &s->base;
 	return 0;

@@ -10,7 +10,7 @@
 
 #include "err.h"
 
-enum cfg_type { T_STR, T_INT, T_SIZE, T_DURATION, T_BOOL, T_ENUM, T_ADDR };
+enum cfg_type { T_STR, T_OPTSTR, T_INT, T_SIZE, T_DURATION, T_BOOL, T_ENUM, T_ADDR };
 
 struct config_def {
 	const char *section, *key;
@@ -69,6 +69,10 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 	[CK_STORAGE_BLOBS] = { "storage", "blobs", T_ENUM, "fs", 0, 0, "fs", NULL, NULL,
 			       F(storage_blobs),
 			       "Blob store backend: fs keeps blobs under data_dir/blobs." },
+	[CK_SERVER_PUBLIC_URL] = { "server", "public_url", T_OPTSTR, "", 0, 0, NULL, NULL, NULL,
+				   F(server_public_url),
+				   "The address users reach the server at, for links in e-mails "
+				   "(https://sync.example.org). Empty: http:// and server.listen." },
 	[CK_LIMITS_HEADER_BYTES] = { "limits", "header_bytes", T_SIZE, "8KiB", 1 * KiB, 1 * MiB,
 				     NULL, NULL, NULL, F(limits_header_bytes),
 				     "Request line plus headers, at most; more gets 431." },
@@ -79,6 +83,39 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 				   F(limits_json_depth),
 				   "Nesting depth of a JSON request body, at most; deeper gets "
 				   "400." },
+	[CK_AUTH_PASSWORD_MEMORY] = { "auth", "password_memory", T_SIZE, "19MiB", 8 * KiB,
+				      1 * GiB, NULL, NULL, NULL, F(auth_password_memory),
+				      "Memory of one argon2id password hash. Changing it applies to "
+				      "passwords set afterwards." },
+	[CK_AUTH_PASSWORD_PASSES] = { "auth", "password_passes", T_INT, "2", 1, 20, NULL, NULL,
+				      NULL, F(auth_password_passes),
+				      "Passes of one argon2id password hash." },
+	[CK_RATELIMIT_PER_ADDRESS] = { "ratelimit", "per_address", T_INT, "60", 1, 1000000, NULL,
+				       NULL, NULL, F(ratelimit_per_address),
+				       "Credential requests (login, register, refresh, forgot, "
+				       "reset, confirm) per client address per minute." },
+	[CK_RATELIMIT_PER_ACCOUNT] = { "ratelimit", "per_account", T_INT, "10", 1, 1000000, NULL,
+				       NULL, NULL, F(ratelimit_per_account),
+				       "Credential requests naming one account per minute." },
+	[CK_MAIL_SMTP_URL] = { "mail", "smtp_url", T_OPTSTR, "", 0, 0, NULL, NULL, NULL,
+			       F(mail_smtp_url),
+			       "SMTP server: smtp://host:587 (STARTTLS when offered) or "
+			       "smtps://host:465. Empty: mails are written to the log instead." },
+	[CK_MAIL_FROM] = { "mail", "from", T_STR, "cairn@localhost", 0, 0, NULL, NULL, NULL,
+			   F(mail_from), "Sender address of the server's mails." },
+	[CK_MAIL_USER] = { "mail", "user", T_OPTSTR, "", 0, 0, NULL, NULL, NULL, F(mail_user),
+			   "SMTP login name; empty for none." },
+	[CK_MAIL_PASSWORD] = { "mail", "password", T_OPTSTR, "", 0, 0, NULL, NULL, NULL,
+			       F(mail_password), "SMTP password." },
+	[CK_MAIL_STARTTLS] = { "mail", "starttls", T_ENUM, "try", 0, 0, "try|always|never", NULL,
+			       NULL, F(mail_starttls),
+			       "For smtp:// URLs: use STARTTLS when offered (try), insist on it "
+			       "(always), or never." },
+	[CK_ADMIN_USER] = { "admin", "user", T_OPTSTR, "", 0, 0, NULL, "--admin-user", "NAME",
+			    F(admin_user),
+			    "At start-up, create this admin in realm default if no admin exists." },
+	[CK_ADMIN_PASSWORD] = { "admin", "password", T_OPTSTR, "", 0, 0, NULL, "--admin-pass",
+				"PASS", F(admin_password), "The password for admin.user." },
 	[CK_LOG_LEVEL] = { "log", "level", T_ENUM, "info", 0, 0, "debug|info|warn|error",
 			   "--log-level", "LEVEL", F(log_level),
 			   "Least severe level written to standard error." },
@@ -249,8 +286,14 @@ static int config_set(struct config *c, int k, const char *value,
 	char lo[32], hi[32];
 	switch (d->type) {
 	case T_STR:
+	case T_OPTSTR:
 	case T_ENUM:
 	case T_ADDR: {
+		if (d->type == T_OPTSTR && strlen(value) > 4096) {
+			seterr(err, errlen, "%s: %s.%s must be at most 4096 bytes", where,
+			       d->section, d->key);
+			return -ERR_INVALID;
+		}
 		if (d->type == T_STR && (!*value || strlen(value) > 4096)) {
 			seterr(err, errlen, "%s: %s.%s must be a non-empty string of at most 4096 bytes",
 			       where, d->section, d->key);
@@ -351,7 +394,7 @@ void config_free(struct config *c)
 {
 	for (int k = 0; k < CONFIG_NKEYS; k++) {
 		enum cfg_type t = defs[k].type;
-		if (t == T_STR || t == T_ENUM || t == T_ADDR) {
+		if (t == T_STR || t == T_OPTSTR || t == T_ENUM || t == T_ADDR) {
 			char **p = (char **)((char *)c + defs[k].off);
 			free(*p);
 			*p = NULL;
@@ -515,6 +558,23 @@ int config_set_flag(struct config *c, const char *flag, const char *value, char 
 
 int config_validate(const struct config *c, char *err, size_t errlen)
 {
+	const char *u = c->server_public_url;
+	if (*u && strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) {
+		seterr(err, errlen, "%s: server.public_url must start with http:// or https://",
+		       c->origin[CK_SERVER_PUBLIC_URL].where);
+		return -ERR_INVALID;
+	}
+	u = c->mail_smtp_url;
+	if (*u && strncmp(u, "smtp://", 7) && strncmp(u, "smtps://", 8)) {
+		seterr(err, errlen, "%s: mail.smtp_url must start with smtp:// or smtps://",
+		       c->origin[CK_MAIL_SMTP_URL].where);
+		return -ERR_INVALID;
+	}
+	if (*c->admin_user && !*c->admin_password) {
+		seterr(err, errlen, "%s: admin.user needs admin.password (--admin-pass)",
+		       c->origin[CK_ADMIN_USER].where);
+		return -ERR_INVALID;
+	}
 	if (c->server_connection_memory < c->limits_header_bytes + 4 * KiB) {
 		seterr(err, errlen,
 		       "%s: server.connection_memory (%lld) must be at least limits.header_bytes "
@@ -532,6 +592,7 @@ static void format_value(const struct config *c, int k, char *out, size_t len)
 	const void *field = (const char *)c + d->off;
 	switch (d->type) {
 	case T_STR:
+	case T_OPTSTR:
 	case T_ENUM:
 	case T_ADDR:
 		snprintf(out, len, "%s", *(char *const *)field);
@@ -555,6 +616,8 @@ void config_print(const struct config *c, FILE *out)
 			fprintf(out, "%s[%s]\n", k ? "\n" : "", section);
 		}
 		format_value(c, k, v, sizeof v);
+		if ((k == CK_MAIL_PASSWORD || k == CK_ADMIN_PASSWORD) && v[0])
+			snprintf(v, sizeof v, "(set, not shown)");
 		const struct config_origin *o = &c->origin[k];
 		if (o->kind == ORIGIN_DEFAULT)
 			fprintf(out, "%s = %s    ; default\n", defs[k].key, v);

@@ -16,12 +16,24 @@ enum config_key {
 	CK_SERVER_HEADER_TIMEOUT,
 	CK_SERVER_IDLE_TIMEOUT,
 	CK_SERVER_SHUTDOWN_TIMEOUT,
+	CK_SERVER_PUBLIC_URL,
 	CK_STORAGE_DATA_DIR,
 	CK_STORAGE_DATABASE,
 	CK_STORAGE_BLOBS,
 	CK_LIMITS_HEADER_BYTES,
 	CK_LIMITS_JSON_BODY_BYTES,
 	CK_LIMITS_JSON_DEPTH,
+	CK_AUTH_PASSWORD_MEMORY,
+	CK_AUTH_PASSWORD_PASSES,
+	CK_RATELIMIT_PER_ADDRESS,
+	CK_RATELIMIT_PER_ACCOUNT,
+	CK_MAIL_SMTP_URL,
+	CK_MAIL_FROM,
+	CK_MAIL_USER,
+	CK_MAIL_PASSWORD,
+	CK_MAIL_STARTTLS,
+	CK_ADMIN_USER,
+	CK_ADMIN_PASSWORD,
 	CK_LOG_LEVEL,
 	CK_LOG_FORMAT,
 	CK_LOG_ACCESS,
@@ -44,12 +56,24 @@ struct config {
 	int64_t server_header_timeout_ms;
 	int64_t server_idle_timeout_ms;
 	int64_t server_shutdown_timeout_ms;
+	char *server_public_url;
 	char *storage_data_dir;
 	char *storage_database;
 	char *storage_blobs;
 	int64_t limits_header_bytes;
 	int64_t limits_json_body_bytes;
 	int64_t limits_json_depth;
+	int64_t auth_password_memory;
+	int64_t auth_password_passes;
+	int64_t ratelimit_per_address;
+	int64_t ratelimit_per_account;
+	char *mail_smtp_url;
+	char *mail_from;
+	char *mail_user;
+	char *mail_password;
+	char *mail_starttls;
+	char *admin_user;
+	char *admin_password;
 	char *log_level;
 	char *log_format;
 	bool log_access;

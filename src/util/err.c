@@ -13,6 +13,12 @@ static const char *const names[ERR__MAX] = {
 	[ERR_DB] = "database error",
 	[ERR_BUSY] = "busy",
 	[ERR_SCHEMA_NEWER] = "database schema is newer than this binary",
+	[ERR_AUTH] = "not authenticated",
+	[ERR_UNCONFIRMED] = "e-mail address not confirmed",
+	[ERR_DISABLED] = "account disabled",
+	[ERR_CLOSED] = "registration closed",
+	[ERR_EXPIRED] = "expired",
+	[ERR_RATE] = "rate limited",
 };
 
 const char *err_str(int e)

@@ -15,6 +15,12 @@ enum err {
 	ERR_DB,           /* the database failed */
 	ERR_BUSY,         /* try again later */
 	ERR_SCHEMA_NEWER, /* the database is newer than this binary */
+	ERR_AUTH,         /* wrong credentials, or a token that is unknown, expired, revoked */
+	ERR_UNCONFIRMED,  /* the e-mail address must be confirmed first */
+	ERR_DISABLED,     /* the account is disabled */
+	ERR_CLOSED,       /* sign-up is closed in this realm */
+	ERR_EXPIRED,      /* a code that expired or ran out of tries */
+	ERR_RATE,         /* rate limited */
 	ERR__MAX
 };
 

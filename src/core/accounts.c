@@ -1,0 +1,768 @@
+#include "accounts.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/clock.h"
+#include "../util/config.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "mail.h"
+#include "ratelimit.h"
+
+#define CONFIRM_VALID_MS (48LL * 3600 * 1000)
+#define RESET_VALID_MS (15LL * 60 * 1000)
+#define CODE_TRIES 5
+#define TOUCH_EVERY_MS 60000
+
+/* --- rate limits --- */
+
+/* Counts a credential request against the client's address and, when login is given,
+ * against that account; -ERR_RATE with *ret_retry when either is over its limit. */
+static int limit(struct core *c, const char *op, const char *addr, int64_t realm_id,
+		 const char *login, int *ret_retry)
+{
+	if (!c->rl)
+		return 0;
+	char key[400];
+	int64_t now = clock_wall_ms();
+	snprintf(key, sizeof key, "%s:a:%s", op, addr ? addr : "-");
+	int retry = ratelimit_hit(c->rl, key, c->cfg->ratelimit_per_address, now);
+	if (!retry && login && *login) {
+		char low[EMAIL_MAX + 1];
+		size_t i = 0;
+		for (; login[i] && i < EMAIL_MAX; i++)
+			low[i] = (login[i] >= 'A' && login[i] <= 'Z') ? (char)(login[i] + 32) : login[i];
+		low[i] = '\0';
+		snprintf(key, sizeof key, "%s:u:%lld:%s", op, (long long)realm_id, low);
+		retry = ratelimit_hit(c->rl, key, c->cfg->ratelimit_per_account, now);
+	}
+	if (retry) {
+		*ret_retry = retry;
+		return -ERR_RATE;
+	}
+	return 0;
+}
+
+int acct_realm(struct core *c, const char *name, struct realm *ret, struct verr *ve)
+{
+	if (!name || !*name)
+		name = "default";
+	if (strlen(name) > REALM_NAME_MAX) {
+		verr_add(ve, "realm", "does not exist");
+		return -ERR_INVALID;
+	}
+	int r = c->store->ops->realm_get(c->store, name, ret);
+	if (r == -ERR_NOT_FOUND) {
+		verr_add(ve, "realm", "does not exist");
+		return -ERR_INVALID;
+	}
+	return r;
+}
+
+/* --- e-mail codes --- */
+
+static void code_hash(int64_t user_id, const char *code, uint8_t out[32])
+{
+	char buf[64];
+	snprintf(buf, sizeof buf, "cairn-code:%lld:%s", (long long)user_id, code);
+	crypto_hash_sha256(out, (const unsigned char *)buf, strlen(buf));
+}
+
+/* Makes a code and a link token for the user, stores their hashes, and mails both. */
+static int send_code(struct core *c, const struct user *u, const struct realm *rl,
+		     enum ecode_purpose purpose)
+{
+	char code[8], token[TOKEN_LEN];
+	snprintf(code, sizeof code, "%06u", (unsigned)randombytes_uniform(1000000));
+	token_new(purpose == ECODE_CONFIRM ? "cec_" : "cer_", token);
+	struct ecode e = { .user_id = u->id, .purpose = purpose };
+	code_hash(u->id, code, e.code_hash);
+	token_hash(token, e.token_hash);
+	e.expires_ms = clock_wall_ms() + (purpose == ECODE_CONFIRM ? CONFIRM_VALID_MS : RESET_VALID_MS);
+	int r = c->store->ops->ecode_create(c->store, &e);
+	if (r < 0)
+		return r;
+	const char *site = rl->display_name[0] ? rl->display_name : "Cairn";
+	char subject[256], body[2048];
+	if (purpose == ECODE_CONFIRM) {
+		snprintf(subject, sizeof subject, "Confirm your e-mail address for %s", site);
+		snprintf(body, sizeof body,
+			 "Hello %s,\n\nYour confirmation code is %s\n\nOr open this link to confirm "
+			 "your address:\n%s/api/v1/auth/confirm?token=%s\n\nThe code and the link "
+			 "are valid for 48 hours. If you did not sign up, ignore this mail.\n",
+			 u->username, code, c->public_url, token);
+	} else {
+		snprintf(subject, sizeof subject, "Reset your password for %s", site);
+		snprintf(body, sizeof body,
+			 "Hello %s,\n\nYour password reset code is %s\n\nYour app can also use this "
+			 "reset token: %s\n(link: %s/api/v1/auth/reset?token=%s)\n\nThe code is "
+			 "valid for 15 minutes and for at most 5 tries. If you did not ask for a "
+			 "reset, ignore this mail: your password has not changed.\n",
+			 u->username, code, token, c->public_url, token);
+	}
+	sodium_memzero(code, sizeof code);
+	return core_mail(c, u->email, subject, body);
+}
+
+/* --- registration and sessions --- */
+
+int acct_register(struct core *c, const struct register_in *in, struct user *ret_user,
+		  struct realm *ret_realm, struct verr *ve, int *ret_retry)
+{
+	struct realm rl;
+	int r = limit(c, "register", in->addr, 0, NULL, ret_retry);
+	if (r < 0)
+		return r;
+	check_username(ve, "username", in->username, true);
+	check_password(ve, "password", in->password);
+	check_email(ve, "email", in->email, false);
+	check_text(ve, "name", in->name, NAME_MAX_BYTES, false);
+	r = acct_realm(c, in->realm, &rl, ve);
+	if (r < 0 && r != -ERR_INVALID)
+		return r;
+	if (r == 0 && rl.confirm_email && (!in->email || !*in->email))
+		verr_add(ve, "email", "is required in this realm");
+	if (ve->n)
+		return -ERR_INVALID;
+	if (!rl.signup_open)
+		return -ERR_CLOSED;
+	struct user u = { .realm_id = rl.id, .email_confirmed = !rl.confirm_email,
+			  .created_ms = clock_wall_ms() };
+	snprintf(u.username, sizeof u.username, "%s", in->username);
+	snprintf(u.email, sizeof u.email, "%s", in->email ? in->email : "");
+	snprintf(u.name, sizeof u.name, "%s", in->name ? in->name : "");
+	struct user other;
+	if (c->store->ops->user_find(c->store, rl.id, u.username, &other) == 0) {
+		verr_add(ve, "username", "is taken");
+		return -ERR_EXISTS;
+	}
+	if (u.email[0] && c->store->ops->user_find(c->store, rl.id, u.email, &other) == 0) {
+		verr_add(ve, "email", "is taken");
+		return -ERR_EXISTS;
+	}
+	r = password_hash(c, in->password, u.password_hash);
+	if (r < 0)
+		return r;
+	r = c->store->ops->user_create(c->store, &u);
+	if (r == -ERR_EXISTS) {
+		verr_add(ve, "username", "is taken");
+		return r;
+	}
+	if (r < 0)
+		return r;
+	if (rl.confirm_email) {
+		r = send_code(c, &u, &rl, ECODE_CONFIRM);
+		if (r < 0)
+			log_error("cannot queue the confirmation mail for user %lld: %s",
+				  (long long)u.id, err_str(r));
+	}
+	*ret_user = u;
+	*ret_realm = rl;
+	return 0;
+}
+
+/* Mints an access and a refresh token for the device described in d and stores them. */
+static int open_session(struct core *c, const struct realm *rl, struct device *d,
+			struct session *ret)
+{
+	int64_t now = clock_wall_ms();
+	struct token_row t[2];
+	token_new("cat_", ret->access);
+	token_new("crt_", ret->refresh);
+	token_hash(ret->access, t[0].hash);
+	t[0].kind = TOKEN_ACCESS;
+	t[0].expires_ms = now + rl->access_ttl_s * 1000;
+	token_hash(ret->refresh, t[1].hash);
+	t[1].kind = TOKEN_REFRESH;
+	t[1].expires_ms = now + rl->refresh_ttl_s * 1000;
+	ret->expires_in = rl->access_ttl_s;
+	return c->store->ops->session_open(c->store, d, t, 2, now);
+}
+
+int acct_login(struct core *c, const struct login_in *in, struct session *ret, struct verr *ve,
+	       int *ret_retry)
+{
+	struct realm rl;
+	if (!in->login || !*in->login)
+		verr_add(ve, "username", "is required");
+	else if (strlen(in->login) > EMAIL_MAX)
+		verr_add(ve, "username", "must be at most %d bytes", EMAIL_MAX);
+	if (!in->password || !*in->password)
+		verr_add(ve, "password", "is required");
+	else if (strlen(in->password) > 1024)
+		verr_add(ve, "password", "must be at most 1024 bytes");
+	check_text(ve, "device.name", in->device_name, NAME_MAX_BYTES, false);
+	check_text(ve, "device.platform", in->platform, PLATFORM_MAX, false);
+	check_text(ve, "device.client_version", in->client_version, PLATFORM_MAX, false);
+	int r = acct_realm(c, in->realm, &rl, ve);
+	if (r < 0 && r != -ERR_INVALID)
+		return r;
+	if (ve->n)
+		return -ERR_INVALID;
+	r = limit(c, "login", in->addr, rl.id, in->login, ret_retry);
+	if (r < 0)
+		return r;
+	struct user u;
+	r = c->store->ops->user_find(c->store, rl.id, in->login, &u);
+	if (r < 0 && r != -ERR_NOT_FOUND)
+		return r;
+	/* An unknown user costs one hash verification too, so timing tells nothing. */
+	bool ok = password_verify(r == 0 ? u.password_hash : c->dummy_hash, in->password);
+	if (r < 0 || !ok)
+		return -ERR_AUTH;
+	if (u.disabled)
+		return -ERR_DISABLED;
+	if (!u.email_confirmed)
+		return -ERR_UNCONFIRMED;
+	memset(ret, 0, sizeof *ret);
+	struct device *d = &ret->p.device;
+	d->id = in->device_id;
+	d->user_id = u.id;
+	d->kind = DEVICE_SESSION;
+	snprintf(d->name, sizeof d->name, "%s",
+		 in->device_name && *in->device_name ? in->device_name : "unnamed device");
+	snprintf(d->platform, sizeof d->platform, "%s", in->platform ? in->platform : "");
+	snprintf(d->client_version, sizeof d->client_version, "%s",
+		 in->client_version ? in->client_version : "");
+	r = open_session(c, &rl, d, ret);
+	if (r == -ERR_NOT_FOUND) {
+		verr_add(ve, "device_id", "is not one of your active devices");
+		return -ERR_INVALID;
+	}
+	if (r < 0)
+		return r;
+	ret->p.user = u;
+	ret->p.realm = rl;
+	return 0;
+}
+
+int acct_refresh(struct core *c, const char *refresh_token, const char *addr, struct session *ret,
+		 int *ret_retry)
+{
+	int r = limit(c, "refresh", addr, 0, NULL, ret_retry);
+	if (r < 0)
+		return r;
+	if (!refresh_token || strlen(refresh_token) >= TOKEN_LEN)
+		return -ERR_AUTH;
+	uint8_t old[32];
+	token_hash(refresh_token, old);
+	/* The realm's lifetimes decide the new pair; read the principal first for them. */
+	struct principal p;
+	r = c->store->ops->token_lookup(c->store, old, &p);
+	if (r == -ERR_NOT_FOUND)
+		return -ERR_AUTH;
+	if (r < 0)
+		return r;
+	memset(ret, 0, sizeof *ret);
+	int64_t now = clock_wall_ms();
+	struct token_row t[2];
+	token_new("cat_", ret->access);
+	token_new("crt_", ret->refresh);
+	token_hash(ret->access, t[0].hash);
+	t[0].kind = TOKEN_ACCESS;
+	t[0].expires_ms = now + p.realm.access_ttl_s * 1000;
+	token_hash(ret->refresh, t[1].hash);
+	t[1].kind = TOKEN_REFRESH;
+	t[1].expires_ms = now + p.realm.refresh_ttl_s * 1000;
+	ret->expires_in = p.realm.access_ttl_s;
+	r = c->store->ops->session_refresh(c->store, old, t, 2, now, &ret->p);
+	if (r == -ERR_DENIED) {
+		log_warn("refresh token reused for device %lld of user %lld: session ended",
+			 (long long)p.device.id, (long long)p.user.id);
+		return -ERR_AUTH;
+	}
+	if (r == -ERR_NOT_FOUND)
+		return -ERR_AUTH;
+	return r;
+}
+
+int acct_authenticate(struct core *c, const char *token, struct principal *ret)
+{
+	if (!token || strlen(token) >= TOKEN_LEN || strlen(token) < 20)
+		return -ERR_AUTH;
+	uint8_t h[32];
+	token_hash(token, h);
+	int r = c->store->ops->token_lookup(c->store, h, ret);
+	if (r == -ERR_NOT_FOUND)
+		return -ERR_AUTH;
+	if (r < 0)
+		return r;
+	int64_t now = clock_wall_ms();
+	if ((ret->token_kind != TOKEN_ACCESS && ret->token_kind != TOKEN_LONG) ||
+	    ret->device.revoked_ms || (ret->expires_ms && ret->expires_ms <= now))
+		return -ERR_AUTH;
+	if (ret->user.disabled)
+		return -ERR_DISABLED;
+	if (now - ret->device.last_seen_ms > TOUCH_EVERY_MS)
+		c->store->ops->device_touch(c->store, ret->device.id, now);
+	return 0;
+}
+
+int acct_logout(struct core *c, const struct principal *p)
+{
+	return c->store->ops->session_end(c->store, p->device.id);
+}
+
+/* --- confirmation and reset --- */
+
+int acct_confirm_token(struct core *c, const char *token, const char *addr, int *ret_retry)
+{
+	int r = limit(c, "confirm", addr, 0, NULL, ret_retry);
+	if (r < 0)
+		return r;
+	if (!token || strlen(token) >= TOKEN_LEN)
+		return -ERR_NOT_FOUND;
+	struct ecode e;
+	uint8_t th[32];
+	token_hash(token, th);
+	r = c->store->ops->ecode_by_token(c->store, ECODE_CONFIRM, th, &e);
+	if (r < 0)
+		return r;
+	if (e.expires_ms <= clock_wall_ms())
+		return -ERR_EXPIRED;
+	return c->store->ops->ecode_confirm(c->store, &e);
+}
+
+/* Checks code against the user's active code of that purpose, counting failures.
+ * -ERR_NOT_FOUND (no code, or wrong), -ERR_EXPIRED. */
+static int check_code(struct core *c, const struct user *u, enum ecode_purpose purpose,
+		      const char *code, struct ecode *ret)
+{
+	int r = c->store->ops->ecode_active(c->store, u->id, purpose, ret);
+	if (r < 0)
+		return r;
+	if (ret->expires_ms <= clock_wall_ms() || ret->tries >= CODE_TRIES)
+		return -ERR_EXPIRED;
+	uint8_t h[32];
+	code_hash(u->id, code, h);
+	if (sodium_memcmp(h, ret->code_hash, 32) != 0) {
+		c->store->ops->ecode_failed_try(c->store, ret->id);
+		return -ERR_NOT_FOUND;
+	}
+	return 0;
+}
+
+static bool valid_code(const char *code)
+{
+	if (!code || strlen(code) != 6)
+		return false;
+	for (int i = 0; i < 6; i++)
+		if (code[i] < '0' || code[i] > '9')
+			return false;
+	return true;
+}
+
+int acct_confirm_code(struct core *c, const char *login, const char *realm, const char *code,
+		      const char *addr, struct verr *ve, int *ret_retry)
+{
+	struct realm rl;
+	if (!login || !*login || strlen(login) > EMAIL_MAX)
+		verr_add(ve, "username", "is required");
+	if (!valid_code(code))
+		verr_add(ve, "code", "must be the 6 digits from the mail");
+	int r = acct_realm(c, realm, &rl, ve);
+	if (r < 0 && r != -ERR_INVALID)
+		return r;
+	if (ve->n)
+		return -ERR_INVALID;
+	r = limit(c, "confirm", addr, rl.id, login, ret_retry);
+	if (r < 0)
+		return r;
+	struct user u;
+	r = c->store->ops->user_find(c->store, rl.id, login, &u);
+	if (r < 0)
+		return r;
+	struct ecode e;
+	r = check_code(c, &u, ECODE_CONFIRM, code, &e);
+	if (r < 0)
+		return r;
+	return c->store->ops->ecode_confirm(c->store, &e);
+}
+
+struct forgot_job {
+	int64_t realm_id;
+	char login[EMAIL_MAX + 1];
+};
+
+static void forgot_run(struct core *c, void *arg)
+{
+	struct forgot_job *j = arg;
+	struct user u;
+	struct realm rl;
+	if (c->store->ops->user_find(c->store, j->realm_id, j->login, &u) < 0 || !u.email[0] ||
+	    u.disabled || c->store->ops->realm_get_by_id(c->store, j->realm_id, &rl) < 0)
+		return;
+	int r = send_code(c, &u, &rl, ECODE_RESET);
+	if (r < 0)
+		log_error("cannot queue the reset mail for user %lld: %s", (long long)u.id,
+			  err_str(r));
+}
+
+int acct_forgot(struct core *c, const char *login, const char *realm, const char *addr,
+		struct verr *ve, int *ret_retry)
+{
+	struct realm rl;
+	if (!login || !*login)
+		verr_add(ve, "username", "is required");
+	else if (strlen(login) > EMAIL_MAX)
+		verr_add(ve, "username", "must be at most %d bytes", EMAIL_MAX);
+	int r = acct_realm(c, realm, &rl, ve);
+	if (r < 0 && r != -ERR_INVALID)
+		return r;
+	if (ve->n)
+		return -ERR_INVALID;
+	r = limit(c, "forgot", addr, rl.id, login, ret_retry);
+	if (r < 0)
+		return r;
+	struct forgot_job *j = calloc(1, sizeof *j);
+	if (!j)
+		return -ERR_NOMEM;
+	j->realm_id = rl.id;
+	snprintf(j->login, sizeof j->login, "%s", login);
+	if (c->mailer)
+		return mailer_defer(c->mailer, forgot_run, j) == -ERR_BUSY ? 0 : 0;
+	forgot_run(c, j);
+	free(j);
+	return 0;
+}
+
+int acct_reset(struct core *c, const struct reset_in *in, struct verr *ve, int *ret_retry)
+{
+	struct realm rl;
+	bool by_token = in->token && *in->token;
+	if (!by_token) {
+		if (!in->login || !*in->login || strlen(in->login) > EMAIL_MAX)
+			verr_add(ve, "username", "is required with a code");
+		if (!valid_code(in->code))
+			verr_add(ve, "code", "must be the 6 digits from the mail (or give token)");
+	} else if (strlen(in->token) >= TOKEN_LEN) {
+		verr_add(ve, "token", "is not a reset token");
+	}
+	check_password(ve, "new_password", in->new_password);
+	int r = acct_realm(c, in->realm, &rl, ve);
+	if (r < 0 && r != -ERR_INVALID)
+		return r;
+	if (ve->n)
+		return -ERR_INVALID;
+	r = limit(c, "reset", in->addr, rl.id, by_token ? NULL : in->login, ret_retry);
+	if (r < 0)
+		return r;
+	struct ecode e;
+	if (by_token) {
+		uint8_t th[32];
+		token_hash(in->token, th);
+		r = c->store->ops->ecode_by_token(c->store, ECODE_RESET, th, &e);
+		if (r < 0)
+			return r;
+		if (e.expires_ms <= clock_wall_ms())
+			return -ERR_EXPIRED;
+	} else {
+		struct user u;
+		r = c->store->ops->user_find(c->store, rl.id, in->login, &u);
+		if (r < 0)
+			return r;
+		r = check_code(c, &u, ECODE_RESET, in->code, &e);
+		if (r < 0)
+			return r;
+	}
+	char hash[PASSWORD_HASH_MAX + 1];
+	r = password_hash(c, in->new_password, hash);
+	if (r < 0)
+		return r;
+	return c->store->ops->ecode_reset(c->store, &e, hash, clock_wall_ms());
+}
+
+/* --- the caller's own account --- */
+
+int acct_change_password(struct core *c, const struct principal *p, const char *current,
+			 const char *new_password, struct verr *ve)
+{
+	if (!current || !*current)
+		verr_add(ve, "current_password", "is required");
+	check_password(ve, "new_password", new_password);
+	if (ve->n)
+		return -ERR_INVALID;
+	if (strlen(current) > 1024 || !password_verify(p->user.password_hash, current))
+		return -ERR_DENIED;
+	char hash[PASSWORD_HASH_MAX + 1];
+	int r = password_hash(c, new_password, hash);
+	if (r < 0)
+		return r;
+	return c->store->ops->user_set_password(c->store, p->user.id, hash, p->device.id,
+						clock_wall_ms());
+}
+
+int acct_delete(struct core *c, const struct principal *p, const char *password, struct verr *ve)
+{
+	if (!password || !*password) {
+		verr_add(ve, "password", "is required");
+		return -ERR_INVALID;
+	}
+	if (strlen(password) > 1024 || !password_verify(p->user.password_hash, password))
+		return -ERR_DENIED;
+	int r = c->store->ops->user_delete(c->store, p->user.id);
+	if (r == 0)
+		log_info("user %lld (%s) deleted their account", (long long)p->user.id,
+			 p->user.username);
+	return r;
+}
+
+int acct_set_public_key(struct core *c, const struct principal *p, const char *key,
+			struct verr *ve)
+{
+	if (!check_text(ve, "public_key", key, PUBLIC_KEY_MAX, true))
+		return -ERR_INVALID;
+	return c->store->ops->user_set_public_key(c->store, p->user.id, key);
+}
+
+int acct_get_public_key(struct core *c, const struct principal *p, const char *username,
+			char **ret)
+{
+	if (!username || strlen(username) > USERNAME_MAX)
+		return -ERR_NOT_FOUND;
+	return c->store->ops->user_get_public_key(c->store, p->user.realm_id, username, ret);
+}
+
+int acct_device_rename(struct core *c, const struct principal *p, int64_t id, const char *name,
+		       struct verr *ve)
+{
+	if (!check_text(ve, "name", name, NAME_MAX_BYTES, true))
+		return -ERR_INVALID;
+	return c->store->ops->device_rename(c->store, p->user.id, id, name);
+}
+
+int acct_device_revoke(struct core *c, const struct principal *p, int64_t id)
+{
+	return c->store->ops->device_revoke(c->store, p->user.id, id, clock_wall_ms());
+}
+
+int acct_token_create(struct core *c, int64_t user_id, const char *name, char out[TOKEN_LEN],
+		      struct device *ret_device, struct verr *ve)
+{
+	if (!check_text(ve, "name", name, NAME_MAX_BYTES, true))
+		return -ERR_INVALID;
+	struct token_row t = { .kind = TOKEN_LONG, .expires_ms = 0 };
+	token_new("clt_", out);
+	token_hash(out, t.hash);
+	memset(ret_device, 0, sizeof *ret_device);
+	ret_device->user_id = user_id;
+	ret_device->kind = DEVICE_TOKEN;
+	snprintf(ret_device->name, sizeof ret_device->name, "%s", name);
+	return c->store->ops->session_open(c->store, ret_device, &t, 1, clock_wall_ms());
+}
+
+/* --- administration --- */
+
+static int need_admin(const struct principal *p)
+{
+	return !p || p->user.is_admin ? 0 : -ERR_DENIED;
+}
+
+int admin_user_create(struct core *c, const struct principal *p, const struct user_in *in,
+		      struct user *ret, struct verr *ve)
+{
+	int r = need_admin(p);
+	if (r < 0)
+		return r;
+	struct realm rl;
+	check_username(ve, "username", in->username, true);
+	check_password(ve, "password", in->password);
+	check_email(ve, "email", in->email, false);
+	check_text(ve, "name", in->name, NAME_MAX_BYTES, false);
+	r = acct_realm(c, in->realm, &rl, ve);
+	if (r < 0 && r != -ERR_INVALID)
+		return r;
+	if (ve->n)
+		return -ERR_INVALID;
+	struct user u = { .realm_id = rl.id, .is_admin = in->is_admin > 0,
+			  .disabled = in->disabled > 0,
+			  .email_confirmed = in->email_confirmed != 0, .created_ms = clock_wall_ms() };
+	snprintf(u.username, sizeof u.username, "%s", in->username);
+	snprintf(u.email, sizeof u.email, "%s", in->email ? in->email : "");
+	snprintf(u.name, sizeof u.name, "%s", in->name ? in->name : "");
+	struct user other;
+	if (c->store->ops->user_find(c->store, rl.id, u.username, &other) == 0) {
+		verr_add(ve, "username", "is taken");
+		return -ERR_EXISTS;
+	}
+	if (u.email[0] && c->store->ops->user_find(c->store, rl.id, u.email, &other) == 0) {
+		verr_add(ve, "email", "is taken");
+		return -ERR_EXISTS;
+	}
+	r = password_hash(c, in->password, u.password_hash);
+	if (r < 0)
+		return r;
+	r = c->store->ops->user_create(c->store, &u);
+	if (r == -ERR_EXISTS)
+		verr_add(ve, "username", "is taken");
+	if (r == 0)
+		*ret = u;
+	return r;
+}
+
+int admin_user_update(struct core *c, const struct principal *p, int64_t id,
+		      const struct user_in *in, struct user *ret, struct verr *ve)
+{
+	int r = need_admin(p);
+	if (r < 0)
+		return r;
+	struct user u;
+	r = c->store->ops->user_get(c->store, id, &u);
+	if (r < 0)
+		return r;
+	if (in->email)
+		check_email(ve, "email", in->email, false);
+	if (in->name)
+		check_text(ve, "name", in->name, NAME_MAX_BYTES, false);
+	if (in->password)
+		check_password(ve, "password", in->password);
+	if (ve->n)
+		return -ERR_INVALID;
+	if (p && p->user.id == id && (in->disabled > 0 || in->is_admin == 0)) {
+		verr_add(ve, in->disabled > 0 ? "disabled" : "is_admin",
+			 "cannot be set on your own account");
+		return -ERR_INVALID;
+	}
+	if (in->email) {
+		struct user other;
+		if (*in->email && c->store->ops->user_find(c->store, u.realm_id, in->email, &other) == 0 &&
+		    other.id != u.id) {
+			verr_add(ve, "email", "is taken");
+			return -ERR_EXISTS;
+		}
+		snprintf(u.email, sizeof u.email, "%s", in->email);
+	}
+	if (in->name)
+		snprintf(u.name, sizeof u.name, "%s", in->name);
+	if (in->is_admin >= 0)
+		u.is_admin = in->is_admin;
+	if (in->disabled >= 0)
+		u.disabled = in->disabled;
+	if (in->email_confirmed >= 0)
+		u.email_confirmed = in->email_confirmed;
+	r = c->store->ops->user_update(c->store, &u);
+	if (r == -ERR_EXISTS)
+		verr_add(ve, "email", "is taken");
+	if (r == 0 && in->password) {
+		r = password_hash(c, in->password, u.password_hash);
+		if (r == 0)
+			r = c->store->ops->user_set_password(c->store, u.id, u.password_hash, 0,
+							     clock_wall_ms());
+	}
+	if (r == 0)
+		r = c->store->ops->user_get(c->store, id, ret);
+	return r;
+}
+
+int admin_user_delete(struct core *c, const struct principal *p, int64_t id)
+{
+	int r = need_admin(p);
+	if (r < 0)
+		return r;
+	if (p && p->user.id == id)
+		return -ERR_CONFLICT;
+	return c->store->ops->user_delete(c->store, id);
+}
+
+static void check_realm_in(struct verr *ve, const struct realm_in *in)
+{
+	if (in->display_name)
+		check_text(ve, "display_name", in->display_name, NAME_MAX_BYTES, false);
+	if (in->access_ttl_s && (in->access_ttl_s < 60 || in->access_ttl_s > 30LL * 86400))
+		verr_add(ve, "access_ttl_s", "must be from 60 to 2592000 seconds");
+	if (in->refresh_ttl_s && (in->refresh_ttl_s < 3600 || in->refresh_ttl_s > 365LL * 86400))
+		verr_add(ve, "refresh_ttl_s", "must be from 3600 to 31536000 seconds");
+}
+
+static void apply_realm_in(struct realm *rl, const struct realm_in *in)
+{
+	if (in->display_name)
+		snprintf(rl->display_name, sizeof rl->display_name, "%s", in->display_name);
+	if (in->signup_open >= 0)
+		rl->signup_open = in->signup_open;
+	if (in->confirm_email >= 0)
+		rl->confirm_email = in->confirm_email;
+	if (in->access_ttl_s)
+		rl->access_ttl_s = in->access_ttl_s;
+	if (in->refresh_ttl_s)
+		rl->refresh_ttl_s = in->refresh_ttl_s;
+}
+
+int admin_realm_create(struct core *c, const struct principal *p, const struct realm_in *in,
+		       struct realm *ret, struct verr *ve)
+{
+	int r = need_admin(p);
+	if (r < 0)
+		return r;
+	check_realm_name(ve, "name", in->name);
+	check_realm_in(ve, in);
+	if (ve->n)
+		return -ERR_INVALID;
+	struct realm rl = { .signup_open = true, .access_ttl_s = 3600, .refresh_ttl_s = 2592000 };
+	snprintf(rl.name, sizeof rl.name, "%s", in->name);
+	snprintf(rl.display_name, sizeof rl.display_name, "%s", in->name);
+	apply_realm_in(&rl, in);
+	r = c->store->ops->realm_create(c->store, &rl);
+	if (r == -ERR_EXISTS)
+		verr_add(ve, "name", "is taken");
+	if (r == 0)
+		*ret = rl;
+	return r;
+}
+
+int admin_realm_update(struct core *c, const struct principal *p, const char *name,
+		       const struct realm_in *in, struct realm *ret, struct verr *ve)
+{
+	int r = need_admin(p);
+	if (r < 0)
+		return r;
+	struct realm rl;
+	r = c->store->ops->realm_get(c->store, name, &rl);
+	if (r < 0)
+		return r;
+	check_realm_in(ve, in);
+	if (ve->n)
+		return -ERR_INVALID;
+	apply_realm_in(&rl, in);
+	r = c->store->ops->realm_update(c->store, &rl);
+	if (r == 0)
+		*ret = rl;
+	return r;
+}
+
+int admin_bootstrap(struct core *c, const char *username, const char *password, char *err,
+		    size_t errlen)
+{
+	int64_t n = 0;
+	int r = c->store->ops->admin_count(c->store, &n);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot count admins: %s", err_str(r));
+		return r;
+	}
+	if (n > 0)
+		return 0;
+	struct verr ve = { 0 };
+	struct user_in in = { .username = username, .password = password, .is_admin = 1,
+			      .disabled = -1, .email_confirmed = 1 };
+	struct user u;
+	r = admin_user_create(c, NULL, &in, &u, &ve);
+	if (r == -ERR_EXISTS) {
+		/* Never promote an existing account: whoever registered the name first would
+		 * become admin with their own password. */
+		snprintf(err, errlen,
+			 "cannot create admin '%s': an ordinary user of that name exists; pick "
+			 "another name, or promote that user with cairn user",
+			 username);
+		return r;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create admin '%s': %s%s%s", username,
+			 ve.n ? ve.e[0].field : err_str(r), ve.n ? " " : "", ve.n ? ve.e[0].msg : "");
+		return r;
+	}
+	log_info("created admin user '%s' in realm default", username);
+	return 0;
+}

@@ -1,0 +1,98 @@
+/* Accounts: registration, e-mail confirmation, sessions bound to devices, refresh with
+ * reuse detection, password change and reset, account deletion, public keys, devices,
+ * long-lived tokens, and the administration of users and realms.
+ *
+ * Every function returns 0 or a negative ERR_*: -ERR_INVALID with the bad fields in ve,
+ * -ERR_AUTH for wrong credentials, -ERR_RATE with *ret_retry seconds, -ERR_EXISTS with the
+ * taken field in ve, and the others as err.h says. `addr` is the client's address, for
+ * rate limits. */
+#ifndef CAIRN_ACCOUNTS_H
+#define CAIRN_ACCOUNTS_H
+
+#include "core.h"
+
+struct session {
+	char access[TOKEN_LEN];
+	char refresh[TOKEN_LEN];
+	int64_t expires_in; /* seconds the access token lives */
+	struct principal p;
+};
+
+struct register_in {
+	const char *username, *password, *email, *realm, *name, *addr;
+};
+
+struct login_in {
+	const char *login, *password, *realm, *addr;
+	const char *device_name, *platform, *client_version;
+	int64_t device_id; /* 0: a new device */
+};
+
+struct reset_in {
+	const char *login, *realm, *code, *token, *new_password, *addr;
+};
+
+int acct_register(struct core *c, const struct register_in *in, struct user *ret_user,
+		  struct realm *ret_realm, struct verr *ve, int *ret_retry);
+int acct_login(struct core *c, const struct login_in *in, struct session *ret, struct verr *ve,
+	       int *ret_retry);
+int acct_refresh(struct core *c, const char *refresh_token, const char *addr, struct session *ret,
+		 int *ret_retry);
+/* A bearer token to its principal: -ERR_AUTH (unknown, expired, revoked, not an access or
+ * long-lived token) or -ERR_DISABLED. */
+int acct_authenticate(struct core *c, const char *token, struct principal *ret);
+int acct_logout(struct core *c, const struct principal *p);
+
+int acct_confirm_token(struct core *c, const char *token, const char *addr, int *ret_retry);
+int acct_confirm_code(struct core *c, const char *login, const char *realm, const char *code,
+		      const char *addr, struct verr *ve, int *ret_retry);
+/* Always succeeds for valid input; the mail goes out later if the account exists. */
+int acct_forgot(struct core *c, const char *login, const char *realm, const char *addr,
+		struct verr *ve, int *ret_retry);
+int acct_reset(struct core *c, const struct reset_in *in, struct verr *ve, int *ret_retry);
+
+int acct_change_password(struct core *c, const struct principal *p, const char *current,
+			 const char *new_password, struct verr *ve);
+int acct_delete(struct core *c, const struct principal *p, const char *password,
+		struct verr *ve);
+int acct_set_public_key(struct core *c, const struct principal *p, const char *key,
+			struct verr *ve);
+/* *ret is malloc'd. Users of other realms are not found. */
+int acct_get_public_key(struct core *c, const struct principal *p, const char *username,
+			char **ret);
+
+int acct_device_rename(struct core *c, const struct principal *p, int64_t id, const char *name,
+		       struct verr *ve);
+int acct_device_revoke(struct core *c, const struct principal *p, int64_t id);
+/* A device with a long-lived token for user_id (shown once in out). */
+int acct_token_create(struct core *c, int64_t user_id, const char *name, char out[TOKEN_LEN],
+		      struct device *ret_device, struct verr *ve);
+
+/* Administration. Each checks that p is a server admin (-ERR_DENIED) when p is not NULL;
+ * the command line passes NULL. */
+struct user_in {
+	const char *username, *password, *email, *realm, *name;
+	int is_admin, disabled, email_confirmed; /* -1: unchanged / default */
+};
+int admin_user_create(struct core *c, const struct principal *p, const struct user_in *in,
+		      struct user *ret, struct verr *ve);
+int admin_user_update(struct core *c, const struct principal *p, int64_t id,
+		      const struct user_in *in, struct user *ret, struct verr *ve);
+int admin_user_delete(struct core *c, const struct principal *p, int64_t id);
+struct realm_in {
+	const char *name, *display_name;
+	int signup_open, confirm_email; /* -1: unchanged / default */
+	int64_t access_ttl_s, refresh_ttl_s; /* 0: unchanged / default */
+};
+int admin_realm_create(struct core *c, const struct principal *p, const struct realm_in *in,
+		       struct realm *ret, struct verr *ve);
+int admin_realm_update(struct core *c, const struct principal *p, const char *name,
+		       const struct realm_in *in, struct realm *ret, struct verr *ve);
+/* Creates the admin from the configuration if no admin exists yet. */
+int admin_bootstrap(struct core *c, const char *username, const char *password, char *err,
+		    size_t errlen);
+
+/* Resolves a realm by name ("default" when NULL or ""); -ERR_INVALID with ve on none. */
+int acct_realm(struct core *c, const char *name, struct realm *ret, struct verr *ve);
+
+#endif

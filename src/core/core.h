@@ -1,0 +1,60 @@
+/* The product's rules, without HTTP: the state they share, and the small helpers every
+ * part of core uses (validation errors, tokens, passwords). */
+#ifndef CAIRN_CORE_H
+#define CAIRN_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../store/store.h"
+
+struct config;
+struct ratelimit;
+struct mailer;
+
+/* Owned by whoever runs the server or a command; borrowed by everything in core. */
+struct core {
+	const struct config *cfg;
+	struct store *store;
+	struct ratelimit *rl;  /* NULL: no rate limits (commands) */
+	struct mailer *mailer; /* NULL: mails go to the outbox for the server to send */
+	char dummy_hash[PASSWORD_HASH_MAX + 1]; /* verified against for unknown users */
+	char public_url[512];
+};
+
+/* -ERR_NOMEM or -ERR_INVALID (the message in err). rl and mailer are set by the caller. */
+int core_init(struct core *c, const struct config *cfg, struct store *store, char *err,
+	      size_t errlen);
+
+/* Validation errors, collected so that a 400 names every bad field at once. */
+#define VERR_MAX 8
+struct verr {
+	int n;
+	struct {
+		const char *field;
+		char msg[96];
+	} e[VERR_MAX];
+};
+void verr_add(struct verr *v, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Field checks: each adds to v and returns false when the value is bad. NULL counts as
+ * missing when required. */
+bool check_username(struct verr *v, const char *field, const char *s, bool required);
+bool check_email(struct verr *v, const char *field, const char *s, bool required);
+bool check_password(struct verr *v, const char *field, const char *s);
+/* Printable UTF-8 without control characters, 1..max bytes. */
+bool check_text(struct verr *v, const char *field, const char *s, size_t max, bool required);
+bool check_realm_name(struct verr *v, const char *field, const char *s);
+
+/* Tokens: 256 random bits in base64url behind a prefix that says the kind. */
+#define TOKEN_LEN 64
+void token_new(const char *prefix, char out[TOKEN_LEN]);
+void token_hash(const char *token, uint8_t out[32]);
+
+/* argon2id with the configured cost. */
+int password_hash(const struct core *c, const char *password, char out[PASSWORD_HASH_MAX + 1]);
+bool password_verify(const char *hash, const char *password);
+
+#endif

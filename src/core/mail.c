@@ -1,0 +1,283 @@
+#include "mail.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../util/buf.h"
+#include "../util/clock.h"
+#include "../util/config.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "core.h"
+
+#define MAX_JOBS 1024
+#define MAX_ATTEMPTS 12 /* with the backoff below: about a day of retries */
+
+struct job {
+	void (*fn)(struct core *c, void *arg);
+	void *arg;
+};
+
+struct mailer {
+	struct core *core;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop, kick;
+	struct job jobs[MAX_JOBS];
+	int head, njobs;
+};
+
+int core_mail(struct core *c, const char *to, const char *subject, const char *body)
+{
+	int r = c->store->ops->mail_enqueue(c->store, to, subject, body, clock_wall_ms());
+	if (r == 0 && c->mailer) {
+		pthread_mutex_lock(&c->mailer->mu);
+		c->mailer->kick = true;
+		pthread_cond_signal(&c->mailer->cv);
+		pthread_mutex_unlock(&c->mailer->mu);
+	}
+	return r;
+}
+
+int mailer_defer(struct mailer *m, void (*fn)(struct core *c, void *arg), void *arg)
+{
+	pthread_mutex_lock(&m->mu);
+	if (m->njobs == MAX_JOBS || m->stop) {
+		pthread_mutex_unlock(&m->mu);
+		free(arg);
+		return -ERR_BUSY;
+	}
+	m->jobs[(m->head + m->njobs++) % MAX_JOBS] = (struct job){ fn, arg };
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	return 0;
+}
+
+struct payload {
+	const char *p;
+	size_t left;
+};
+
+static size_t read_payload(char *out, size_t size, size_t n, void *ud)
+{
+	struct payload *pl = ud;
+	size_t want = size * n;
+	if (want > pl->left)
+		want = pl->left;
+	memcpy(out, pl->p, want);
+	pl->p += want;
+	pl->left -= want;
+	return want;
+}
+
+static bool is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+/* The message: headers, then the body with CRLF line ends and dot-safe lines. */
+static int build_message(const struct config *cfg, const char *to, const char *subject,
+			 const char *body, struct buf *b)
+{
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	unsigned char rnd[12];
+	randombytes_buf(rnd, sizeof rnd);
+	char id[32];
+	sodium_bin2hex(id, sizeof id, rnd, sizeof rnd);
+	const char *domain = strchr(cfg->mail_from, '@');
+	int r = buf_printf(b, "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nMessage-ID: <%s%s>\r\n", date,
+			   cfg->mail_from, to, id, domain ? domain : "@cairn.invalid");
+	if (is_ascii(subject)) {
+		r = r ? r : buf_printf(b, "Subject: %s\r\n", subject);
+	} else {
+		char enc[1024];
+		sodium_bin2base64(enc, sizeof enc, (const unsigned char *)subject,
+				  strlen(subject) > 700 ? 700 : strlen(subject),
+				  sodium_base64_VARIANT_ORIGINAL);
+		r = r ? r : buf_printf(b, "Subject: =?UTF-8?B?%s?=\r\n", enc);
+	}
+	r = r ? r
+	      : buf_puts(b, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+			    "Content-Transfer-Encoding: 8bit\r\n\r\n");
+	bool line_start = true;
+	for (const char *p = body; !r && *p; p++) {
+		if (line_start && *p == '.')
+			r = buf_append(b, ".", 1);
+		if (*p == '\n') {
+			r = r ? r : buf_append(b, "\r\n", 2);
+			line_start = true;
+		} else if (*p != '\r') {
+			r = r ? r : buf_append(b, p, 1);
+			line_start = false;
+		}
+	}
+	return r ? r : buf_puts(b, "\r\n");
+}
+
+int mail_smtp_send(const struct config *cfg, const char *to, const char *subject,
+		   const char *body, char *err, size_t errlen)
+{
+	struct buf msg = BUF_INIT(1 << 20);
+	if (build_message(cfg, to, subject, body, &msg) < 0) {
+		buf_free(&msg);
+		snprintf(err, errlen, "message too large");
+		return -ERR_TOO_LARGE;
+	}
+	CURL *c = curl_easy_init();
+	if (!c) {
+		buf_free(&msg);
+		return -ERR_NOMEM;
+	}
+	char from[300], rcpt[300];
+	snprintf(from, sizeof from, "<%s>", cfg->mail_from);
+	snprintf(rcpt, sizeof rcpt, "<%s>", to);
+	struct curl_slist *rcpts = curl_slist_append(NULL, rcpt);
+	struct payload pl = { msg.ptr, msg.len };
+	char curl_err[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(c, CURLOPT_URL, cfg->mail_smtp_url);
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_payload);
+	curl_easy_setopt(c, CURLOPT_READDATA, &pl);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
+	if (!strncmp(cfg->mail_smtp_url, "smtp://", 7)) {
+		long ssl = !strcmp(cfg->mail_starttls, "always") ? CURLUSESSL_ALL
+			   : !strcmp(cfg->mail_starttls, "never") ? CURLUSESSL_NONE
+								   : CURLUSESSL_TRY;
+		curl_easy_setopt(c, CURLOPT_USE_SSL, ssl);
+	}
+	if (*cfg->mail_user) {
+		curl_easy_setopt(c, CURLOPT_USERNAME, cfg->mail_user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->mail_password);
+	}
+	CURLcode rc = curl_easy_perform(c);
+	if (rc != CURLE_OK)
+		snprintf(err, errlen, "%s", curl_err[0] ? curl_err : curl_easy_strerror(rc));
+	curl_slist_free_all(rcpts);
+	curl_easy_cleanup(c);
+	buf_free(&msg);
+	return rc == CURLE_OK ? 0 : -ERR_IO;
+}
+
+/* Sends every mail that is due; returns when none is. */
+static void drain_outbox(struct mailer *m)
+{
+	struct store *s = m->core->store;
+	const struct config *cfg = m->core->cfg;
+	for (;;) {
+		struct mail ml = { 0 };
+		int64_t now = clock_wall_ms();
+		if (s->ops->mail_next(s, now, &ml) < 0)
+			return;
+		char err[CURL_ERROR_SIZE + 64] = "";
+		int r = 0;
+		if (*cfg->mail_smtp_url)
+			r = mail_smtp_send(cfg, ml.to, ml.subject, ml.body, err, sizeof err);
+		else
+			log_warn("mail (no mail.smtp_url set, so logged instead of sent) to <%s>, "
+				 "subject \"%s\":\n%s",
+				 ml.to, ml.subject, ml.body);
+		if (r == 0) {
+			s->ops->mail_done(s, ml.id, now, NULL, 0);
+			log_info("mail %lld sent to <%s>", (long long)ml.id, ml.to);
+		} else {
+			int attempts = ml.attempts + 1;
+			int64_t next = 0;
+			if (attempts < MAX_ATTEMPTS) {
+				int64_t delay = 5000LL << (attempts < 14 ? attempts : 14);
+				next = now + (delay > 3600000 ? 3600000 : delay);
+			}
+			s->ops->mail_done(s, ml.id, now, err, next);
+			log_warn("mail %lld to <%s> failed (attempt %d): %s%s", (long long)ml.id,
+				 ml.to, attempts, err, next ? "; will retry" : "; giving up");
+			mail_clear(&ml);
+			return; /* the server is likely down: wait before the next mail */
+		}
+		mail_clear(&ml);
+	}
+}
+
+static void *mailer_main(void *arg)
+{
+	struct mailer *m = arg;
+	pthread_mutex_lock(&m->mu);
+	while (!m->stop) {
+		while (m->njobs) {
+			struct job j = m->jobs[m->head];
+			m->head = (m->head + 1) % MAX_JOBS;
+			m->njobs--;
+			pthread_mutex_unlock(&m->mu);
+			j.fn(m->core, j.arg);
+			free(j.arg);
+			pthread_mutex_lock(&m->mu);
+		}
+		m->kick = false;
+		pthread_mutex_unlock(&m->mu);
+		drain_outbox(m);
+		pthread_mutex_lock(&m->mu);
+		if (m->stop || m->kick || m->njobs)
+			continue;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 2;
+		pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+struct mailer *mailer_start(struct core *c)
+{
+	struct mailer *m = calloc(1, sizeof *m);
+	if (!m)
+		return NULL;
+	m->core = c;
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_cond_init(&m->cv, NULL);
+	if (pthread_create(&m->thread, NULL, mailer_main, m) != 0) {
+		free(m);
+		return NULL;
+	}
+	if (!*c->cfg->mail_smtp_url)
+		log_warn("no mail.smtp_url configured: mails (confirmations, password resets) "
+			 "are written to this log instead of sent");
+	return m;
+}
+
+struct mailer *mailer_stop(struct mailer *m)
+{
+	if (!m)
+		return NULL;
+	pthread_mutex_lock(&m->mu);
+	m->stop = true;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	pthread_join(m->thread, NULL);
+	while (m->njobs) {
+		free(m->jobs[m->head].arg);
+		m->head = (m->head + 1) % MAX_JOBS;
+		m->njobs--;
+	}
+	pthread_mutex_destroy(&m->mu);
+	pthread_cond_destroy(&m->cv);
+	free(m);
+	return NULL;
+}

@@ -1,0 +1,233 @@
+#include "helpers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/accounts.h"
+#include "../util/clock.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "app.h"
+
+static int reply_401(struct req *r, enum api_error e)
+{
+	http_add_header(r, "WWW-Authenticate", "Bearer realm=\"cairn\"");
+	return http_reply_error(r, e, NULL, NULL);
+}
+
+const struct principal *need_auth(struct req *r)
+{
+	struct app *app = r->app;
+	const char *h = http_header(r, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+		reply_401(r, AE_UNAUTHORIZED);
+		return NULL;
+	}
+	const char *tok = h + 7;
+	while (*tok == ' ')
+		tok++;
+	struct principal *p = arena_alloc(&r->arena, sizeof *p);
+	if (!p) {
+		http_reply_error(r, AE_INTERNAL, NULL, NULL);
+		return NULL;
+	}
+	int e = acct_authenticate(app->core, tok, p);
+	if (e == -ERR_AUTH) {
+		reply_401(r, AE_INVALID_TOKEN);
+		return NULL;
+	}
+	if (e == -ERR_DISABLED) {
+		http_reply_error(r, AE_ACCOUNT_DISABLED, NULL, NULL);
+		return NULL;
+	}
+	if (e < 0) {
+		reply_core_error(r, e, NULL, 0);
+		return NULL;
+	}
+	return p;
+}
+
+const struct principal *need_admin(struct req *r)
+{
+	const struct principal *p = need_auth(r);
+	if (p && !p->user.is_admin) {
+		http_reply_error(r, AE_ADMIN_REQUIRED, NULL, NULL);
+		return NULL;
+	}
+	return p;
+}
+
+static json_object *member(struct req *r, const char *key)
+{
+	json_object *v = NULL;
+	if (r->json && json_object_is_type(r->json, json_type_object))
+		json_object_object_get_ex(r->json, key, &v);
+	return v;
+}
+
+const char *jstr(struct req *r, const char *key, struct verr *ve)
+{
+	json_object *v = member(r, key);
+	if (!v)
+		return NULL;
+	if (!json_object_is_type(v, json_type_string)) {
+		verr_add(ve, key, "must be a string");
+		return NULL;
+	}
+	const char *s = json_object_get_string(v);
+	if (strlen(s) != (size_t)json_object_get_string_len(v)) {
+		verr_add(ve, key, "must not contain NUL characters");
+		return NULL;
+	}
+	return s;
+}
+
+int64_t jint(struct req *r, const char *key, int64_t def, struct verr *ve)
+{
+	json_object *v = member(r, key);
+	if (!v)
+		return def;
+	if (!json_object_is_type(v, json_type_int)) {
+		verr_add(ve, key, "must be an integer");
+		return def;
+	}
+	return json_object_get_int64(v);
+}
+
+int jbool(struct req *r, const char *key, struct verr *ve)
+{
+	json_object *v = member(r, key);
+	if (!v)
+		return -1;
+	if (!json_object_is_type(v, json_type_boolean)) {
+		verr_add(ve, key, "must be true or false");
+		return -1;
+	}
+	return json_object_get_boolean(v) ? 1 : 0;
+}
+
+bool need_object(struct req *r, bool allow_empty)
+{
+	if (!r->json && allow_empty)
+		return true;
+	if (r->json && json_object_is_type(r->json, json_type_object))
+		return true;
+	http_reply_error(r, AE_BAD_REQUEST,
+			 r->json ? "The body must be a JSON object." : "A JSON object body is required.",
+			 NULL);
+	return false;
+}
+
+int reply_core_error(struct req *r, int err, const struct verr *ve, int retry_after)
+{
+	switch (-err) {
+	case ERR_INVALID: {
+		json_object *f = json_object_new_object();
+		for (int i = 0; ve && i < ve->n; i++)
+			json_object_object_add(f, ve->e[i].field, json_object_new_string(ve->e[i].msg));
+		return http_reply_error(r, AE_VALIDATION, NULL, f);
+	}
+	case ERR_EXISTS: {
+		const char *field = ve && ve->n ? ve->e[0].field : "";
+		enum api_error e = !strcmp(field, "email")      ? AE_EMAIL_TAKEN
+				   : !strcmp(field, "username") ? AE_USERNAME_TAKEN
+								: AE_NAME_TAKEN;
+		return http_reply_error(r, e, NULL, NULL);
+	}
+	case ERR_AUTH:
+		return reply_401(r, AE_INVALID_CREDENTIALS);
+	case ERR_UNCONFIRMED:
+		return http_reply_error(r, AE_EMAIL_UNCONFIRMED, NULL, NULL);
+	case ERR_DISABLED:
+		return http_reply_error(r, AE_ACCOUNT_DISABLED, NULL, NULL);
+	case ERR_CLOSED:
+		return http_reply_error(r, AE_REGISTRATION_CLOSED, NULL, NULL);
+	case ERR_EXPIRED:
+		return http_reply_error(r, AE_CODE_EXPIRED, NULL, NULL);
+	case ERR_RATE: {
+		char s[16];
+		snprintf(s, sizeof s, "%d", retry_after > 0 ? retry_after : 1);
+		http_add_header(r, "Retry-After", s);
+		return http_reply_error(r, AE_RATE_LIMITED, NULL, NULL);
+	}
+	case ERR_NOT_FOUND:
+		return http_reply_error(r, AE_NOT_FOUND, NULL, NULL);
+	case ERR_DENIED:
+		return http_reply_error(r, AE_FORBIDDEN, NULL, NULL);
+	case ERR_CONFLICT:
+		return http_reply_error(r, AE_CONFLICT, NULL, NULL);
+	case ERR_BUSY:
+		return http_reply_error(r, AE_UNAVAILABLE, NULL, NULL);
+	default:
+		log_req(LOG_ERROR, r->id, "%s %s failed: %s", r->method_str, r->path, err_str(err));
+		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
+	}
+}
+
+int64_t param_id(struct req *r, const char *name)
+{
+	const char *s = http_param(r, name);
+	if (!s || !*s || strlen(s) > 18)
+		return 0;
+	int64_t v = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+json_object *json_time(int64_t ms)
+{
+	if (!ms)
+		return NULL;
+	char t[CLOCK_RFC3339_LEN];
+	clock_format_rfc3339(ms, t);
+	return json_object_new_string(t);
+}
+
+json_object *json_user(const struct user *u, const char *realm_name)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(u->id));
+	json_object_object_add(o, "username", json_object_new_string(u->username));
+	json_object_object_add(o, "email", u->email[0] ? json_object_new_string(u->email) : NULL);
+	json_object_object_add(o, "name", json_object_new_string(u->name));
+	if (realm_name)
+		json_object_object_add(o, "realm", json_object_new_string(realm_name));
+	json_object_object_add(o, "is_admin", json_object_new_boolean(u->is_admin));
+	json_object_object_add(o, "disabled", json_object_new_boolean(u->disabled));
+	json_object_object_add(o, "email_confirmed", json_object_new_boolean(u->email_confirmed));
+	json_object_object_add(o, "has_public_key", json_object_new_boolean(u->has_public_key));
+	json_object_object_add(o, "created_at", json_time(u->created_ms));
+	return o;
+}
+
+json_object *json_device(const struct device *d, int64_t current_device_id)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(d->id));
+	json_object_object_add(o, "name", json_object_new_string(d->name));
+	json_object_object_add(o, "kind",
+			       json_object_new_string(d->kind == DEVICE_TOKEN ? "token" : "session"));
+	json_object_object_add(o, "platform", json_object_new_string(d->platform));
+	json_object_object_add(o, "client_version", json_object_new_string(d->client_version));
+	json_object_object_add(o, "created_at", json_time(d->created_ms));
+	json_object_object_add(o, "last_seen_at", json_time(d->last_seen_ms));
+	json_object_object_add(o, "current", json_object_new_boolean(d->id == current_device_id));
+	json_object_object_add(o, "revoked_at", json_time(d->revoked_ms));
+	return o;
+}
+
+json_object *json_realm(const struct realm *rl)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(rl->name));
+	json_object_object_add(o, "display_name", json_object_new_string(rl->display_name));
+	json_object_object_add(o, "signup_open", json_object_new_boolean(rl->signup_open));
+	json_object_object_add(o, "confirm_email", json_object_new_boolean(rl->confirm_email));
+	json_object_object_add(o, "access_ttl_s", json_object_new_int64(rl->access_ttl_s));
+	json_object_object_add(o, "refresh_ttl_s", json_object_new_int64(rl->refresh_ttl_s));
+	return o;
+}

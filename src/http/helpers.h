@@ -1,0 +1,41 @@
+/* What handlers share: authentication, JSON field access, mapping core errors to replies,
+ * and the JSON shapes of users, devices and realms. */
+#ifndef CAIRN_HTTP_HELPERS_H
+#define CAIRN_HTTP_HELPERS_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../core/core.h"
+#include "server.h"
+
+/* The caller's principal, or NULL after replying 401 (with WWW-Authenticate) or 403.
+ * The result lives in the request's arena. */
+const struct principal *need_auth(struct req *r);
+/* need_auth, then 403 admin_required unless the caller is a server admin. */
+const struct principal *need_admin(struct req *r);
+
+/* A string member of the request body: NULL when absent or null; adds "must be a
+ * string" to ve when it has another type. */
+const char *jstr(struct req *r, const char *key, struct verr *ve);
+/* An integer member; def when absent. */
+int64_t jint(struct req *r, const char *key, int64_t def, struct verr *ve);
+/* A boolean member: 1, 0, or -1 when absent. */
+int jbool(struct req *r, const char *key, struct verr *ve);
+/* 400 unless the body is a JSON object (an absent body counts as {} when allow_empty). */
+bool need_object(struct req *r, bool allow_empty);
+
+/* Replies for a core error: 400 with fields, 409 naming the taken field, 401, 403, 429
+ * with Retry-After, 404, or 500. */
+int reply_core_error(struct req *r, int err, const struct verr *ve, int retry_after);
+
+/* A positive id from a path parameter, or 0. */
+int64_t param_id(struct req *r, const char *name);
+
+json_object *json_time(int64_t ms); /* RFC 3339, or null for 0 */
+json_object *json_user(const struct user *u, const char *realm_name);
+json_object *json_device(const struct device *d, int64_t current_device_id);
+json_object *json_realm(const struct realm *rl);
+
+#endif

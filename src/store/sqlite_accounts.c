@@ -1,0 +1,838 @@
+/* The SQLite backend's accounts: realms, users, devices, tokens, e-mail codes, outbox. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/err.h"
+#include "sqlite_int.h"
+
+#define SQS(b) ((struct sq_store *)(b))
+
+#define REALM_COLS "r.id, r.name, r.display_name, r.signup_open, r.confirm_email, " \
+		   "r.access_ttl_s, r.refresh_ttl_s"
+#define USER_COLS "u.id, u.realm_id, u.username, coalesce(u.email, ''), u.name, " \
+		  "u.password_hash, u.is_admin, u.disabled, u.email_confirmed, "      \
+		  "u.public_key IS NOT NULL, u.created_ms"
+#define DEVICE_COLS "d.id, d.user_id, d.kind, d.name, d.platform, d.client_version, " \
+		    "d.created_ms, d.last_seen_ms, coalesce(d.revoked_ms, 0)"
+#define NREALM 7
+#define NUSER 11
+#define NDEVICE 9
+
+static void row_realm(sqlite3_stmt *st, int c, struct realm *r)
+{
+	r->id = sqlite3_column_int64(st, c);
+	sq_col_text(st, c + 1, r->name, sizeof r->name);
+	sq_col_text(st, c + 2, r->display_name, sizeof r->display_name);
+	r->signup_open = sqlite3_column_int(st, c + 3);
+	r->confirm_email = sqlite3_column_int(st, c + 4);
+	r->access_ttl_s = sqlite3_column_int64(st, c + 5);
+	r->refresh_ttl_s = sqlite3_column_int64(st, c + 6);
+}
+
+static void row_user(sqlite3_stmt *st, int c, struct user *u)
+{
+	u->id = sqlite3_column_int64(st, c);
+	u->realm_id = sqlite3_column_int64(st, c + 1);
+	sq_col_text(st, c + 2, u->username, sizeof u->username);
+	sq_col_text(st, c + 3, u->email, sizeof u->email);
+	sq_col_text(st, c + 4, u->name, sizeof u->name);
+	sq_col_text(st, c + 5, u->password_hash, sizeof u->password_hash);
+	u->is_admin = sqlite3_column_int(st, c + 6);
+	u->disabled = sqlite3_column_int(st, c + 7);
+	u->email_confirmed = sqlite3_column_int(st, c + 8);
+	u->has_public_key = sqlite3_column_int(st, c + 9);
+	u->created_ms = sqlite3_column_int64(st, c + 10);
+}
+
+static void row_device(sqlite3_stmt *st, int c, struct device *d)
+{
+	d->id = sqlite3_column_int64(st, c);
+	d->user_id = sqlite3_column_int64(st, c + 1);
+	d->kind = (enum device_kind)sqlite3_column_int(st, c + 2);
+	sq_col_text(st, c + 3, d->name, sizeof d->name);
+	sq_col_text(st, c + 4, d->platform, sizeof d->platform);
+	sq_col_text(st, c + 5, d->client_version, sizeof d->client_version);
+	d->created_ms = sqlite3_column_int64(st, c + 6);
+	d->last_seen_ms = sqlite3_column_int64(st, c + 7);
+	d->revoked_ms = sqlite3_column_int64(st, c + 8);
+}
+
+/* Lower-case ASCII copy for case-insensitive names and addresses. */
+static void lower(const char *in, char *out, size_t len)
+{
+	size_t i = 0;
+	for (; in[i] && i + 1 < len; i++)
+		out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] + 32) : in[i];
+	out[i] = '\0';
+}
+
+/* Runs a one-row read; 0 with the row handed to fill, -ERR_NOT_FOUND, or -ERR_DB. */
+#define READ_ONE(store, sql, bind, fill)                       \
+	do {                                                   \
+		struct sq_conn *c_ = sq_read_begin(SQS(store)); \
+		sqlite3_stmt *st = SQ(c_, sql);                 \
+		int r_ = -ERR_DB;                               \
+		if (st) {                                       \
+			bind;                                   \
+			r_ = sq_step(st);                       \
+			if (r_ == 1) {                          \
+				fill;                           \
+				r_ = 0;                         \
+			} else if (r_ == 0) {                   \
+				r_ = -ERR_NOT_FOUND;            \
+			}                                       \
+		}                                               \
+		sq_read_end(SQS(store), c_);                    \
+		return r_;                                      \
+	} while (0)
+
+/* --- realms --- */
+
+int sq_realm_get(struct store *s, const char *name, struct realm *ret)
+{
+	READ_ONE(s, "SELECT " REALM_COLS " FROM realms r WHERE r.name = ?",
+		 sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC), row_realm(st, 0, ret));
+}
+
+int sq_realm_get_by_id(struct store *s, int64_t id, struct realm *ret)
+{
+	READ_ONE(s, "SELECT " REALM_COLS " FROM realms r WHERE r.id = ?",
+		 sqlite3_bind_int64(st, 1, id), row_realm(st, 0, ret));
+}
+
+int sq_realm_list(struct store *s, int (*cb)(void *, const struct realm *), void *arg)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	sqlite3_stmt *st = SQ(c, "SELECT " REALM_COLS " FROM realms r ORDER BY r.name");
+	int r = st ? 1 : -ERR_DB;
+	while (r > 0 && (r = sq_step(st)) == 1) {
+		struct realm rl;
+		row_realm(st, 0, &rl);
+		if (cb(arg, &rl) < 0)
+			break;
+	}
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
+static void bind_realm(sqlite3_stmt *st, const struct realm *r)
+{
+	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->display_name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, r->signup_open);
+	sqlite3_bind_int(st, 4, r->confirm_email);
+	sqlite3_bind_int64(st, 5, r->access_ttl_s);
+	sqlite3_bind_int64(st, 6, r->refresh_ttl_s);
+}
+
+int sq_realm_create(struct store *s, struct realm *r)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "INSERT INTO realms(name, display_name, signup_open, "
+				 "confirm_email, access_ttl_s, refresh_ttl_s, created_at) VALUES "
+				 "(?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
+	int rc = st ? (bind_realm(st, r), sq_step(st)) : -ERR_DB;
+	if (rc == 0)
+		r->id = sqlite3_last_insert_rowid(c->db);
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_realm_update(struct store *s, const struct realm *r)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "UPDATE realms SET name = ?, display_name = ?, signup_open = ?, "
+				 "confirm_email = ?, access_ttl_s = ?, refresh_ttl_s = ? "
+				 "WHERE id = ?");
+	int rc = -ERR_DB;
+	if (st) {
+		bind_realm(st, r);
+		sqlite3_bind_int64(st, 7, r->id);
+		rc = sq_step(st);
+		if (rc == 0 && sqlite3_changes(c->db) == 0)
+			rc = -ERR_NOT_FOUND;
+	}
+	return sq_write_end(SQS(s), c, rc);
+}
+
+/* --- users --- */
+
+int sq_user_create(struct store *s, struct user *u)
+{
+	char ukey[USERNAME_MAX + 1], ekey[EMAIL_MAX + 1];
+	lower(u->username, ukey, sizeof ukey);
+	lower(u->email, ekey, sizeof ekey);
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "INSERT INTO users(realm_id, username, username_key, email, "
+				 "email_key, name, password_hash, is_admin, disabled, "
+				 "email_confirmed, created_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+	int rc = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, u->realm_id);
+		sqlite3_bind_text(st, 2, u->username, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, ukey, -1, SQLITE_STATIC);
+		if (u->email[0]) {
+			sqlite3_bind_text(st, 4, u->email, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 5, ekey, -1, SQLITE_STATIC);
+		}
+		sqlite3_bind_text(st, 6, u->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, u->password_hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 8, u->is_admin);
+		sqlite3_bind_int(st, 9, u->disabled);
+		sqlite3_bind_int(st, 10, u->email_confirmed);
+		sqlite3_bind_int64(st, 11, u->created_ms);
+		rc = sq_step(st);
+		if (rc == 0)
+			u->id = sqlite3_last_insert_rowid(c->db);
+	}
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_user_get(struct store *s, int64_t id, struct user *ret)
+{
+	READ_ONE(s, "SELECT " USER_COLS " FROM users u WHERE u.id = ?",
+		 sqlite3_bind_int64(st, 1, id), row_user(st, 0, ret));
+}
+
+int sq_user_find(struct store *s, int64_t realm_id, const char *key, struct user *ret)
+{
+	char k[EMAIL_MAX + 1];
+	lower(key, k, sizeof k);
+	READ_ONE(s,
+		 "SELECT " USER_COLS " FROM users u WHERE u.realm_id = ?1 AND "
+		 "(u.username_key = ?2 OR u.email_key = ?2) ORDER BY u.username_key = ?2 DESC "
+		 "LIMIT 1",
+		 (sqlite3_bind_int64(st, 1, realm_id), sqlite3_bind_text(st, 2, k, -1, SQLITE_STATIC)),
+		 row_user(st, 0, ret));
+}
+
+int sq_user_list(struct store *s, int64_t realm_id, const char *q, int64_t after_id, int limit,
+		 int (*cb)(void *, const struct user *), void *arg)
+{
+	char pat[2 * EMAIL_MAX + 4];
+	size_t o = 0;
+	pat[o++] = '%';
+	for (const char *p = q; *p && o < sizeof pat - 3; p++) {
+		char ch = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
+		if (ch == '%' || ch == '_' || ch == '\\')
+			pat[o++] = '\\';
+		pat[o++] = ch;
+	}
+	pat[o++] = '%';
+	pat[o] = '\0';
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	sqlite3_stmt *st = SQ(c, "SELECT " USER_COLS " FROM users u WHERE (?1 = 0 OR u.realm_id = ?1) "
+				 "AND u.id > ?2 AND (u.username_key LIKE ?3 ESCAPE '\\' OR "
+				 "coalesce(u.email_key, '') LIKE ?3 ESCAPE '\\' OR lower(u.name) "
+				 "LIKE ?3 ESCAPE '\\') ORDER BY u.id LIMIT ?4");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, realm_id);
+		sqlite3_bind_int64(st, 2, after_id);
+		sqlite3_bind_text(st, 3, pat, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, limit);
+		while ((r = sq_step(st)) == 1) {
+			struct user u;
+			row_user(st, 0, &u);
+			if (cb(arg, &u) < 0)
+				break;
+		}
+	}
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
+/* Deletes tokens of the user's devices other than keep (0: all) and revokes the
+ * long-lived token devices among them. Runs inside the caller's write transaction. */
+static int drop_sessions(struct sq_conn *c, int64_t user_id, int64_t keep, int64_t now_ms)
+{
+	sqlite3_stmt *st = SQ(c, "DELETE FROM tokens WHERE device_id IN (SELECT id FROM devices "
+				 "WHERE user_id = ? AND id != ?)");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, keep);
+	int rc = sq_step(st);
+	if (rc < 0)
+		return rc;
+	st = SQ(c, "UPDATE devices SET revoked_ms = ? WHERE user_id = ? AND id != ? AND kind = 1 "
+		   "AND revoked_ms IS NULL");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, user_id);
+	sqlite3_bind_int64(st, 3, keep);
+	return sq_step(st);
+}
+
+int sq_user_update(struct store *s, const struct user *u)
+{
+	char ekey[EMAIL_MAX + 1];
+	lower(u->email, ekey, sizeof ekey);
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "UPDATE users SET email = ?, email_key = ?, name = ?, is_admin = ?, "
+				 "disabled = ?, email_confirmed = ? WHERE id = ?");
+	int rc = -ERR_DB;
+	if (st) {
+		if (u->email[0]) {
+			sqlite3_bind_text(st, 1, u->email, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, ekey, -1, SQLITE_STATIC);
+		}
+		sqlite3_bind_text(st, 3, u->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, u->is_admin);
+		sqlite3_bind_int(st, 5, u->disabled);
+		sqlite3_bind_int(st, 6, u->email_confirmed);
+		sqlite3_bind_int64(st, 7, u->id);
+		rc = sq_step(st);
+		if (rc == 0 && sqlite3_changes(c->db) == 0)
+			rc = -ERR_NOT_FOUND;
+		if (rc == 0 && u->disabled) {
+			st = SQ(c, "DELETE FROM tokens WHERE device_id IN (SELECT id FROM devices "
+				   "WHERE user_id = ?)");
+			rc = st ? (sqlite3_bind_int64(st, 1, u->id), sq_step(st)) : -ERR_DB;
+		}
+	}
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_user_set_password(struct store *s, int64_t user_id, const char *hash,
+			 int64_t keep_device_id, int64_t now_ms)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "UPDATE users SET password_hash = ? WHERE id = ?");
+	int rc = -ERR_DB;
+	if (st) {
+		sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, user_id);
+		rc = sq_step(st);
+		if (rc == 0 && sqlite3_changes(c->db) == 0)
+			rc = -ERR_NOT_FOUND;
+		if (rc == 0)
+			rc = drop_sessions(c, user_id, keep_device_id, now_ms);
+	}
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_user_delete(struct store *s, int64_t id)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "DELETE FROM users WHERE id = ?");
+	int rc = st ? (sqlite3_bind_int64(st, 1, id), sq_step(st)) : -ERR_DB;
+	if (rc == 0 && sqlite3_changes(c->db) == 0)
+		rc = -ERR_NOT_FOUND;
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_user_set_public_key(struct store *s, int64_t user_id, const char *key)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "UPDATE users SET public_key = ? WHERE id = ?");
+	int rc = -ERR_DB;
+	if (st) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, user_id);
+		rc = sq_step(st);
+	}
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_user_get_public_key(struct store *s, int64_t realm_id, const char *key, char **ret)
+{
+	char k[USERNAME_MAX + 1];
+	lower(key, k, sizeof k);
+	READ_ONE(s,
+		 "SELECT public_key FROM users WHERE realm_id = ? AND username_key = ? AND "
+		 "public_key IS NOT NULL AND disabled = 0",
+		 (sqlite3_bind_int64(st, 1, realm_id), sqlite3_bind_text(st, 2, k, -1, SQLITE_STATIC)),
+		 {
+			 *ret = strdup((const char *)sqlite3_column_text(st, 0));
+			 if (!*ret)
+				 r_ = -ERR_NOMEM;
+		 });
+}
+
+int sq_admin_count(struct store *s, int64_t *ret)
+{
+	READ_ONE(s, "SELECT count(*) FROM users WHERE is_admin = 1", (void)0,
+		 *ret = sqlite3_column_int64(st, 0));
+}
+
+/* --- sessions and tokens --- */
+
+static int insert_tokens(struct sq_conn *c, int64_t device_id, const struct token_row *t, int n)
+{
+	for (int i = 0; i < n; i++) {
+		sqlite3_stmt *st = SQ(c, "INSERT INTO tokens(hash, device_id, kind, expires_ms) "
+					 "VALUES (?, ?, ?, ?)");
+		if (!st)
+			return -ERR_DB;
+		sqlite3_bind_blob(st, 1, t[i].hash, 32, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, device_id);
+		sqlite3_bind_int(st, 3, t[i].kind);
+		if (t[i].expires_ms)
+			sqlite3_bind_int64(st, 4, t[i].expires_ms);
+		int rc = sq_step(st);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int load_device(struct sq_conn *c, int64_t id, struct device *d)
+{
+	sqlite3_stmt *st = SQ(c, "SELECT " DEVICE_COLS " FROM devices d WHERE d.id = ?");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sq_step(st);
+	if (rc == 1) {
+		row_device(st, 0, d);
+		return 0;
+	}
+	return rc < 0 ? rc : -ERR_NOT_FOUND;
+}
+
+int sq_session_open(struct store *s, struct device *d, const struct token_row *t, int n,
+		    int64_t now_ms)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	int rc;
+	sqlite3_stmt *st;
+	if (d->id) {
+		st = SQ(c, "UPDATE devices SET last_seen_ms = ?, platform = CASE WHEN ? = '' THEN "
+			   "platform ELSE ? END, client_version = CASE WHEN ? = '' THEN "
+			   "client_version ELSE ? END WHERE id = ? AND user_id = ? AND "
+			   "revoked_ms IS NULL AND kind = 0");
+		rc = -ERR_DB;
+		if (st) {
+			sqlite3_bind_int64(st, 1, now_ms);
+			sqlite3_bind_text(st, 2, d->platform, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, d->platform, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, d->client_version, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 5, d->client_version, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 6, d->id);
+			sqlite3_bind_int64(st, 7, d->user_id);
+			rc = sq_step(st);
+			if (rc == 0 && sqlite3_changes(c->db) == 0)
+				rc = -ERR_NOT_FOUND;
+		}
+	} else {
+		st = SQ(c, "INSERT INTO devices(user_id, kind, name, platform, client_version, "
+			   "created_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
+		rc = -ERR_DB;
+		if (st) {
+			sqlite3_bind_int64(st, 1, d->user_id);
+			sqlite3_bind_int(st, 2, d->kind);
+			sqlite3_bind_text(st, 3, d->name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, d->platform, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 5, d->client_version, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 6, now_ms);
+			sqlite3_bind_int64(st, 7, now_ms);
+			rc = sq_step(st);
+			if (rc == 0)
+				d->id = sqlite3_last_insert_rowid(c->db);
+		}
+	}
+	if (rc == 0)
+		rc = insert_tokens(c, d->id, t, n);
+	if (rc == 0)
+		rc = load_device(c, d->id, d);
+	return sq_write_end(SQS(s), c, rc);
+}
+
+#define PRINCIPAL_SQL                                                                      \
+	"SELECT " USER_COLS ", " DEVICE_COLS ", " REALM_COLS ", t.kind, "                   \
+	"coalesce(t.expires_ms, 0), coalesce(t.used_ms, 0) FROM tokens t JOIN devices d ON " \
+	"d.id = t.device_id JOIN users u ON u.id = d.user_id JOIN realms r ON "              \
+	"r.id = u.realm_id WHERE t.hash = ?"
+
+static void row_principal(sqlite3_stmt *st, struct principal *p)
+{
+	row_user(st, 0, &p->user);
+	row_device(st, NUSER, &p->device);
+	row_realm(st, NUSER + NDEVICE, &p->realm);
+	int c = NUSER + NDEVICE + NREALM;
+	p->token_kind = (enum token_kind)sqlite3_column_int(st, c);
+	p->expires_ms = sqlite3_column_int64(st, c + 1);
+	p->used_ms = sqlite3_column_int64(st, c + 2);
+}
+
+int sq_token_lookup(struct store *s, const uint8_t hash[32], struct principal *ret)
+{
+	READ_ONE(s, PRINCIPAL_SQL, sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC),
+		 row_principal(st, ret));
+}
+
+int sq_session_refresh(struct store *s, const uint8_t old_hash[32], const struct token_row *t,
+		       int n, int64_t now_ms, struct principal *ret)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, PRINCIPAL_SQL);
+	int rc = -ERR_DB;
+	if (!st)
+		goto out;
+	sqlite3_bind_blob(st, 1, old_hash, 32, SQLITE_STATIC);
+	rc = sq_step(st);
+	if (rc <= 0) {
+		rc = rc < 0 ? rc : -ERR_NOT_FOUND;
+		goto out;
+	}
+	row_principal(st, ret);
+	sqlite3_reset(st);
+	if (ret->token_kind != TOKEN_REFRESH || ret->device.revoked_ms ||
+	    (ret->expires_ms && ret->expires_ms <= now_ms) || ret->user.disabled) {
+		rc = -ERR_NOT_FOUND;
+		goto out;
+	}
+	if (ret->used_ms) {
+		/* A used refresh token again: someone has a copy. End the device's session. */
+		st = SQ(c, "DELETE FROM tokens WHERE device_id = ?");
+		rc = st ? (sqlite3_bind_int64(st, 1, ret->device.id), sq_step(st)) : -ERR_DB;
+		if (rc == 0)
+			rc = -ERR_DENIED;
+		/* commit the revocation, then report */
+		return sq_write_end(SQS(s), c, rc == -ERR_DENIED ? 0 : rc) < 0 ? -ERR_DB
+									 : -ERR_DENIED;
+	}
+	st = SQ(c, "UPDATE tokens SET used_ms = ? WHERE hash = ?");
+	if (!st) {
+		rc = -ERR_DB;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_blob(st, 2, old_hash, 32, SQLITE_STATIC);
+	rc = sq_step(st);
+	/* Access tokens of the old pair go too: one live pair per device. */
+	if (rc == 0) {
+		st = SQ(c, "DELETE FROM tokens WHERE device_id = ? AND kind = 0");
+		rc = st ? (sqlite3_bind_int64(st, 1, ret->device.id), sq_step(st)) : -ERR_DB;
+	}
+	if (rc == 0)
+		rc = insert_tokens(c, ret->device.id, t, n);
+	if (rc == 0) {
+		st = SQ(c, "UPDATE devices SET last_seen_ms = ? WHERE id = ?");
+		rc = st ? (sqlite3_bind_int64(st, 1, now_ms), sqlite3_bind_int64(st, 2, ret->device.id),
+			   sq_step(st))
+			: -ERR_DB;
+	}
+out:
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_session_end(struct store *s, int64_t device_id)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "DELETE FROM tokens WHERE device_id = ?");
+	int rc = st ? (sqlite3_bind_int64(st, 1, device_id), sq_step(st)) : -ERR_DB;
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_device_list(struct store *s, int64_t user_id, int (*cb)(void *, const struct device *),
+		   void *arg)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	sqlite3_stmt *st = SQ(c, "SELECT " DEVICE_COLS " FROM devices d WHERE d.user_id = ? "
+				 "ORDER BY d.id");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, user_id);
+		while ((r = sq_step(st)) == 1) {
+			struct device d;
+			row_device(st, 0, &d);
+			if (cb(arg, &d) < 0)
+				break;
+		}
+	}
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
+int sq_device_get(struct store *s, int64_t user_id, int64_t device_id, struct device *ret)
+{
+	READ_ONE(s, "SELECT " DEVICE_COLS " FROM devices d WHERE d.id = ? AND d.user_id = ?",
+		 (sqlite3_bind_int64(st, 1, device_id), sqlite3_bind_int64(st, 2, user_id)),
+		 row_device(st, 0, ret));
+}
+
+int sq_device_rename(struct store *s, int64_t user_id, int64_t device_id, const char *name)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "UPDATE devices SET name = ? WHERE id = ? AND user_id = ?");
+	int rc = -ERR_DB;
+	if (st) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, device_id);
+		sqlite3_bind_int64(st, 3, user_id);
+		rc = sq_step(st);
+		if (rc == 0 && sqlite3_changes(c->db) == 0)
+			rc = -ERR_NOT_FOUND;
+	}
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_device_revoke(struct store *s, int64_t user_id, int64_t device_id, int64_t now_ms)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "UPDATE devices SET revoked_ms = coalesce(revoked_ms, ?) "
+				 "WHERE id = ? AND user_id = ?");
+	int rc = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, now_ms);
+		sqlite3_bind_int64(st, 2, device_id);
+		sqlite3_bind_int64(st, 3, user_id);
+		rc = sq_step(st);
+		if (rc == 0 && sqlite3_changes(c->db) == 0)
+			rc = -ERR_NOT_FOUND;
+		if (rc == 0) {
+			st = SQ(c, "DELETE FROM tokens WHERE device_id = ?");
+			rc = st ? (sqlite3_bind_int64(st, 1, device_id), sq_step(st)) : -ERR_DB;
+		}
+	}
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_device_touch(struct store *s, int64_t device_id, int64_t now_ms)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "UPDATE devices SET last_seen_ms = ? WHERE id = ?");
+	int rc = st ? (sqlite3_bind_int64(st, 1, now_ms), sqlite3_bind_int64(st, 2, device_id),
+		       sq_step(st))
+		    : -ERR_DB;
+	return sq_write_end(SQS(s), c, rc);
+}
+
+/* --- e-mail codes --- */
+
+#define ECODE_COLS "id, user_id, purpose, code_hash, token_hash, expires_ms, tries"
+
+static void row_ecode(sqlite3_stmt *st, struct ecode *e)
+{
+	e->id = sqlite3_column_int64(st, 0);
+	e->user_id = sqlite3_column_int64(st, 1);
+	e->purpose = (enum ecode_purpose)sqlite3_column_int(st, 2);
+	memset(e->code_hash, 0, 32);
+	memset(e->token_hash, 0, 32);
+	if (sqlite3_column_bytes(st, 3) == 32)
+		memcpy(e->code_hash, sqlite3_column_blob(st, 3), 32);
+	if (sqlite3_column_bytes(st, 4) == 32)
+		memcpy(e->token_hash, sqlite3_column_blob(st, 4), 32);
+	e->expires_ms = sqlite3_column_int64(st, 5);
+	e->tries = sqlite3_column_int(st, 6);
+}
+
+int sq_ecode_create(struct store *s, struct ecode *e)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "DELETE FROM email_codes WHERE user_id = ? AND purpose = ?");
+	int rc = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, e->user_id);
+		sqlite3_bind_int(st, 2, e->purpose);
+		rc = sq_step(st);
+	}
+	if (rc == 0) {
+		st = SQ(c, "INSERT INTO email_codes(user_id, purpose, code_hash, token_hash, "
+			   "expires_ms) VALUES (?, ?, ?, ?, ?)");
+		rc = -ERR_DB;
+		if (st) {
+			sqlite3_bind_int64(st, 1, e->user_id);
+			sqlite3_bind_int(st, 2, e->purpose);
+			sqlite3_bind_blob(st, 3, e->code_hash, 32, SQLITE_STATIC);
+			sqlite3_bind_blob(st, 4, e->token_hash, 32, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 5, e->expires_ms);
+			rc = sq_step(st);
+			if (rc == 0)
+				e->id = sqlite3_last_insert_rowid(c->db);
+		}
+	}
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_ecode_by_token(struct store *s, enum ecode_purpose p, const uint8_t th[32],
+		      struct ecode *ret)
+{
+	READ_ONE(s, "SELECT " ECODE_COLS " FROM email_codes WHERE token_hash = ? AND purpose = ?",
+		 (sqlite3_bind_blob(st, 1, th, 32, SQLITE_STATIC), sqlite3_bind_int(st, 2, p)),
+		 row_ecode(st, ret));
+}
+
+int sq_ecode_active(struct store *s, int64_t user_id, enum ecode_purpose p, struct ecode *ret)
+{
+	READ_ONE(s, "SELECT " ECODE_COLS " FROM email_codes WHERE user_id = ? AND purpose = ?",
+		 (sqlite3_bind_int64(st, 1, user_id), sqlite3_bind_int(st, 2, p)),
+		 row_ecode(st, ret));
+}
+
+int sq_ecode_failed_try(struct store *s, int64_t id)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "UPDATE email_codes SET tries = tries + 1 WHERE id = ?");
+	int rc = st ? (sqlite3_bind_int64(st, 1, id), sq_step(st)) : -ERR_DB;
+	return sq_write_end(SQS(s), c, rc);
+}
+
+/* Deletes the code; -ERR_NOT_FOUND when someone else consumed it first. */
+static int consume(struct sq_conn *c, int64_t id)
+{
+	sqlite3_stmt *st = SQ(c, "DELETE FROM email_codes WHERE id = ?");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sq_step(st);
+	if (rc == 0 && sqlite3_changes(c->db) == 0)
+		rc = -ERR_NOT_FOUND;
+	return rc;
+}
+
+int sq_ecode_confirm(struct store *s, const struct ecode *e)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	int rc = consume(c, e->id);
+	if (rc == 0) {
+		sqlite3_stmt *st = SQ(c, "UPDATE users SET email_confirmed = 1 WHERE id = ?");
+		rc = st ? (sqlite3_bind_int64(st, 1, e->user_id), sq_step(st)) : -ERR_DB;
+	}
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_ecode_reset(struct store *s, const struct ecode *e, const char *hash, int64_t now_ms)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	int rc = consume(c, e->id);
+	if (rc == 0) {
+		sqlite3_stmt *st = SQ(c, "UPDATE users SET password_hash = ? WHERE id = ?");
+		rc = -ERR_DB;
+		if (st) {
+			sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, e->user_id);
+			rc = sq_step(st);
+		}
+	}
+	if (rc == 0)
+		rc = drop_sessions(c, e->user_id, 0, now_ms);
+	return sq_write_end(SQS(s), c, rc);
+}
+
+/* --- outbox --- */
+
+void mail_clear(struct mail *m)
+{
+	free(m->to);
+	free(m->subject);
+	free(m->body);
+	memset(m, 0, sizeof *m);
+}
+
+int sq_mail_enqueue(struct store *s, const char *to, const char *subject, const char *body,
+		    int64_t now_ms)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "INSERT INTO outbox(to_addr, subject, body, created_ms, next_ms) "
+				 "VALUES (?, ?, ?, ?, ?)");
+	int rc = -ERR_DB;
+	if (st) {
+		sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, now_ms);
+		sqlite3_bind_int64(st, 5, now_ms);
+		rc = sq_step(st);
+	}
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_mail_next(struct store *s, int64_t now_ms, struct mail *ret)
+{
+	READ_ONE(s,
+		 "SELECT id, to_addr, subject, body, attempts FROM outbox WHERE sent_ms IS NULL "
+		 "AND failed = 0 AND next_ms <= ? ORDER BY next_ms, id LIMIT 1",
+		 sqlite3_bind_int64(st, 1, now_ms), {
+			 ret->id = sqlite3_column_int64(st, 0);
+			 ret->to = strdup((const char *)sqlite3_column_text(st, 1));
+			 ret->subject = strdup((const char *)sqlite3_column_text(st, 2));
+			 ret->body = strdup((const char *)sqlite3_column_text(st, 3));
+			 ret->attempts = sqlite3_column_int(st, 4);
+			 if (!ret->to || !ret->subject || !ret->body) {
+				 mail_clear(ret);
+				 r_ = -ERR_NOMEM;
+			 }
+		 });
+}
+
+int sq_mail_done(struct store *s, int64_t id, int64_t now_ms, const char *error, int64_t next_ms)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st;
+	if (!error)
+		st = SQ(c, "UPDATE outbox SET sent_ms = ?1, attempts = attempts + 1, last_error = "
+			   "NULL WHERE id = ?2");
+	else
+		st = SQ(c, "UPDATE outbox SET attempts = attempts + 1, last_error = ?3, next_ms = "
+			   "?4, failed = (?4 = 0) WHERE id = ?2");
+	int rc = -ERR_DB;
+	if (st) {
+		if (!error)
+			sqlite3_bind_int64(st, 1, now_ms);
+		sqlite3_bind_int64(st, 2, id);
+		if (error) {
+			sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, next_ms);
+		}
+		rc = sq_step(st);
+	}
+	return sq_write_end(SQS(s), c, rc);
+}
+
+int sq_stats(struct store *s, struct store_stats *ret)
+{
+	READ_ONE(s,
+		 "SELECT (SELECT count(*) FROM realms), (SELECT count(*) FROM users), "
+		 "(SELECT count(*) FROM devices), (SELECT count(*) FROM devices WHERE revoked_ms "
+		 "IS NULL), (SELECT count(*) FROM outbox WHERE sent_ms IS NULL AND failed = 0)",
+		 (void)0, {
+			 memset(ret, 0, sizeof *ret);
+			 ret->realms = sqlite3_column_int64(st, 0);
+			 ret->users = sqlite3_column_int64(st, 1);
+			 ret->devices = sqlite3_column_int64(st, 2);
+			 ret->active_devices = sqlite3_column_int64(st, 3);
+			 ret->mails_pending = sqlite3_column_int64(st, 4);
+		 });
+}

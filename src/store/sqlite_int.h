@@ -1,0 +1,121 @@
+/* Private to the SQLite backend: connections, the statement cache, transactions. */
+#ifndef CAIRN_SQLITE_INT_H
+#define CAIRN_SQLITE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <sys/types.h>
+
+#include "store.h"
+
+#define SQ_MAX_READERS 64
+#define SQ_MAX_STMTS 160
+
+/* A connection with its prepared statements, one slot per call site (SQ below). */
+struct sq_conn {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[SQ_MAX_STMTS];
+};
+
+struct sq_store {
+	struct store base;
+	char *path;
+	dev_t dev; /* identity of the file we opened, to notice it being replaced */
+	ino_t ino;
+	pthread_mutex_t write_mu;
+	struct sq_conn writer;
+	pthread_mutex_t pool_mu;
+	pthread_cond_t pool_cv;
+	int nreaders, nfree;
+	struct sq_conn readers[SQ_MAX_READERS];
+	struct sq_conn *free_readers[SQ_MAX_READERS];
+};
+
+/* The statement for this call site on connection c, reset and unbound; NULL on error.
+ * Each call site gets a slot the first time it runs. */
+sqlite3_stmt *sq_stmt_at(struct sq_conn *c, int *slot, const char *sql);
+#define SQ(c, sql)                                        \
+	({                                                \
+		static int sq_slot_;                      \
+		sq_stmt_at((c), &sq_slot_, (sql));        \
+	})
+
+/* A read connection, borrowed until sq_read_end (which resets its statements). */
+struct sq_conn *sq_read_begin(struct sq_store *s);
+void sq_read_end(struct sq_store *s, struct sq_conn *c);
+/* The writer inside BEGIN IMMEDIATE, or NULL when that failed. sq_write_end commits when
+ * rc >= 0 (returning -ERR_DB if the commit fails) and rolls back otherwise; returns rc. */
+struct sq_conn *sq_write_begin(struct sq_store *s);
+int sq_write_end(struct sq_store *s, struct sq_conn *c, int rc);
+
+/* Step helpers: 0 on SQLITE_DONE, 1 on a row, -ERR_EXISTS on a unique constraint,
+ * -ERR_DB otherwise (logged). */
+int sq_step(sqlite3_stmt *st);
+/* Copies column col as text into out (always terminated). */
+void sq_col_text(sqlite3_stmt *st, int col, char *out, size_t len);
+
+/* The ops table (store_sqlite.c) and its parts from other files. */
+extern const struct store_ops sqlite_ops;
+
+/* sqlite_accounts.c */
+int sq_realm_get(struct store *s, const char *name, struct realm *ret);
+int sq_realm_get_by_id(struct store *s, int64_t id, struct realm *ret);
+int sq_realm_list(struct store *s, int (*cb)(void *, const struct realm *), void *arg);
+int sq_realm_create(struct store *s, struct realm *r);
+int sq_realm_update(struct store *s, const struct realm *r);
+int sq_user_create(struct store *s, struct user *u);
+int sq_user_get(struct store *s, int64_t id, struct user *ret);
+int sq_user_find(struct store *s, int64_t realm_id, const char *key, struct user *ret);
+int sq_user_list(struct store *s, int64_t realm_id, const char *q, int64_t after_id, int limit,
+		 int (*cb)(void *, const struct user *), void *arg);
+int sq_user_update(struct store *s, const struct user *u);
+int sq_user_set_password(struct store *s, int64_t user_id, const char *hash,
+			 int64_t keep_device_id, int64_t now_ms);
+int sq_user_delete(struct store *s, int64_t id);
+int sq_user_set_public_key(struct store *s, int64_t user_id, const char *key);
+int sq_user_get_public_key(struct store *s, int64_t realm_id, const char *key, char **ret);
+int sq_admin_count(struct store *s, int64_t *ret);
+int sq_session_open(struct store *s, struct device *d, const struct token_row *t, int n,
+		    int64_t now_ms);
+int sq_session_refresh(struct store *s, const uint8_t old_hash[32], const struct token_row *t,
+		       int n, int64_t now_ms, struct principal *ret);
+int sq_token_lookup(struct store *s, const uint8_t hash[32], struct principal *ret);
+int sq_session_end(struct store *s, int64_t device_id);
+int sq_device_list(struct store *s, int64_t user_id, int (*cb)(void *, const struct device *),
+		   void *arg);
+int sq_device_get(struct store *s, int64_t user_id, int64_t device_id, struct device *ret);
+int sq_device_rename(struct store *s, int64_t user_id, int64_t device_id, const char *name);
+int sq_device_revoke(struct store *s, int64_t user_id, int64_t device_id, int64_t now_ms);
+int sq_device_touch(struct store *s, int64_t device_id, int64_t now_ms);
+int sq_ecode_create(struct store *s, struct ecode *e);
+int sq_ecode_by_token(struct store *s, enum ecode_purpose p, const uint8_t th[32],
+		      struct ecode *ret);
+int sq_ecode_active(struct store *s, int64_t user_id, enum ecode_purpose p, struct ecode *ret);
+int sq_ecode_failed_try(struct store *s, int64_t id);
+int sq_ecode_confirm(struct store *s, const struct ecode *e);
+int sq_ecode_reset(struct store *s, const struct ecode *e, const char *hash, int64_t now_ms);
+int sq_mail_enqueue(struct store *s, const char *to, const char *subject, const char *body,
+		    int64_t now_ms);
+int sq_mail_next(struct store *s, int64_t now_ms, struct mail *ret);
+int sq_mail_done(struct store *s, int64_t id, int64_t now_ms, const char *error, int64_t next_ms);
+int sq_stats(struct store *s, struct store_stats *ret);
+
+#define SQ_ACCOUNT_OPS                                                                   \
+	.realm_get = sq_realm_get, .realm_get_by_id = sq_realm_get_by_id,                 \
+	.realm_list = sq_realm_list, .realm_create = sq_realm_create,                     \
+	.realm_update = sq_realm_update, .user_create = sq_user_create,                   \
+	.user_get = sq_user_get, .user_find = sq_user_find, .user_list = sq_user_list,    \
+	.user_update = sq_user_update, .user_set_password = sq_user_set_password,         \
+	.user_delete = sq_user_delete, .user_set_public_key = sq_user_set_public_key,     \
+	.user_get_public_key = sq_user_get_public_key, .admin_count = sq_admin_count,     \
+	.session_open = sq_session_open, .session_refresh = sq_session_refresh,           \
+	.token_lookup = sq_token_lookup, .session_end = sq_session_end,                   \
+	.device_list = sq_device_list, .device_get = sq_device_get,                       \
+	.device_rename = sq_device_rename, .device_revoke = sq_device_revoke,             \
+	.device_touch = sq_device_touch, .ecode_create = sq_ecode_create,                 \
+	.ecode_by_token = sq_ecode_by_token, .ecode_active = sq_ecode_active,             \
+	.ecode_failed_try = sq_ecode_failed_try, .ecode_confirm = sq_ecode_confirm,       \
+	.ecode_reset = sq_ecode_reset, .mail_enqueue = sq_mail_enqueue,                   \
+	.mail_next = sq_mail_next, .mail_done = sq_mail_done, .stats = sq_stats,
+
+#endif
