@@ -12,6 +12,9 @@ static const struct {
 	{ "serve", cmd_serve, "Run the server." },
 	{ "init", cmd_init, "Write a commented example configuration file." },
 	{ "config", cmd_config, "Print the effective configuration and where each value came from." },
+	{ "user", cmd_user, "Manage users: add, list, passwd, disable, enable, delete." },
+	{ "realm", cmd_realm, "Manage realms: add, list, set." },
+	{ "token", cmd_token, "Manage long-lived tokens: create, list, revoke." },
 	{ "version", NULL, "Print the version." },
 	{ "help", NULL, "Print this help, or a command's: cairn help COMMAND." },
 };

@@ -20,6 +20,15 @@ int cmd_config(int argc, char **argv);
 int cli_load_config(int argc, char **argv, struct config *c, char **rest, int *rest_count,
 		    bool *ret_help);
 
+/* The same, and options in extra ("--admin" for a flag, "--realm=" for one with a value)
+ * go to rest as given (the value as its own element). */
+int cli_load_config_ex(int argc, char **argv, const char *const *extra, struct config *c,
+		       char **rest, int *rest_count, bool *ret_help);
+
+int cmd_user(int argc, char **argv);
+int cmd_realm(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+
 /* The lines for --config and the configuration flags, for a command's --help. */
 void cli_print_config_flags(void);
 

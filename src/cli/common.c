@@ -30,8 +30,29 @@ static const char *flag_value(int argc, char **argv, int *i, char *name, size_t 
 	return argv[++*i];
 }
 
+/* Is name one of the command's own options? *ret_takes_value when it ends in '='. */
+static bool is_extra(const char *const *extra, const char *name, bool *ret_takes_value)
+{
+	size_t n = strlen(name);
+	for (; extra && *extra; extra++) {
+		size_t l = strlen(*extra);
+		bool val = l && (*extra)[l - 1] == '=';
+		if ((val ? l - 1 : l) == n && !strncmp(*extra, name, n)) {
+			*ret_takes_value = val;
+			return true;
+		}
+	}
+	return false;
+}
+
 int cli_load_config(int argc, char **argv, struct config *c, char **rest, int *rest_count,
 		    bool *ret_help)
+{
+	return cli_load_config_ex(argc, argv, NULL, c, rest, rest_count, ret_help);
+}
+
+int cli_load_config_ex(int argc, char **argv, const char *const *extra, struct config *c,
+		       char **rest, int *rest_count, bool *ret_help)
 {
 	char err[512];
 	const char *file = getenv("CAIRN_CONFIG");
@@ -68,6 +89,20 @@ int cli_load_config(int argc, char **argv, struct config *c, char **rest, int *r
 			continue;
 		}
 		char name[64];
+		bool takes_value;
+		const char *eq = strchr(argv[i], '=');
+		snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - argv[i]) : 63, argv[i]);
+		if (is_extra(extra, name, &takes_value)) {
+			rest[(*rest_count)++] = argv[i];
+			if (takes_value && !eq) {
+				if (i + 1 >= argc) {
+					snprintf(err, sizeof err, "%s needs a value (see --help)", name);
+					goto fail;
+				}
+				rest[(*rest_count)++] = argv[++i];
+			}
+			continue;
+		}
 		const char *v = flag_value(argc, argv, &i, name, sizeof name);
 		if (!strcmp(name, "--config"))
 			continue;

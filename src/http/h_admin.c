@@ -24,6 +24,24 @@ struct realm_names {
 	char names[64][REALM_NAME_MAX + 1];
 };
 
+static int remember_realm(void *arg, const struct realm *rl)
+{
+	struct realm_names *rn = arg;
+	if (rn->n == 64)
+		return -1;
+	rn->ids[rn->n] = rl->id;
+	snprintf(rn->names[rn->n], sizeof rn->names[0], "%s", rl->name);
+	rn->n++;
+	return 0;
+}
+
+/* Loads realm names up front: list callbacks may not call the store. */
+static void load_realm_names(struct core *c, struct realm_names *rn)
+{
+	rn->n = 0;
+	c->store->ops->realm_list(c->store, remember_realm, rn);
+}
+
 static const char *realm_name(struct core *c, struct realm_names *rn, int64_t id)
 {
 	for (int i = 0; i < rn->n; i++)
@@ -37,6 +55,15 @@ static const char *realm_name(struct core *c, struct realm_names *rn, int64_t id
 	rn->ids[rn->n] = id;
 	snprintf(rn->names[rn->n], sizeof rn->names[0], "%s", rl.name);
 	return rn->names[rn->n++];
+}
+
+/* For list callbacks: only what load_realm_names found. */
+static const char *cached_realm_name(const struct realm_names *rn, int64_t id)
+{
+	for (int i = 0; i < rn->n; i++)
+		if (rn->ids[i] == id)
+			return rn->names[i];
+	return "?";
 }
 
 struct user_list {
@@ -55,7 +82,7 @@ static int add_user(void *arg, const struct user *u)
 		l->more = true; /* the one past the page */
 		return -1;
 	}
-	json_object_array_add(l->arr, json_user(u, realm_name(l->core, &l->rn, u->realm_id)));
+	json_object_array_add(l->arr, json_user(u, cached_realm_name(&l->rn, u->realm_id)));
 	l->count++;
 	l->last_id = u->id;
 	return 0;
@@ -91,6 +118,7 @@ int h_admin_users_list(struct req *r)
 	if (ve.n)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
 	struct user_list l = { .core = core_of(r), .arr = json_object_new_array(), .limit = (int)limit };
+	load_realm_names(core_of(r), &l.rn);
 	struct store *s = core_of(r)->store;
 	int e = s->ops->user_list(s, rl.id, q ? q : "", after_id, (int)limit + 1, add_user, &l);
 	if (e < 0) {

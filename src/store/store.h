@@ -23,7 +23,10 @@ struct store_ops {
 	/* Closes every connection. Accepts NULL. */
 	void (*close)(struct store *s);
 
-	/* Every operation below returns 0, -ERR_NOT_FOUND, -ERR_EXISTS (a unique name or
+	/* List callbacks run while the store holds a connection: they must not call the
+	 * store (with few connections that would deadlock). A negative return stops the list.
+	 *
+	 * Every operation below returns 0, -ERR_NOT_FOUND, -ERR_EXISTS (a unique name or
 	 * address is taken), -ERR_DENIED where stated, or -ERR_DB. Each is one transaction. */
 
 	/* Realms. */

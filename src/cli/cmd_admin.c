@@ -1,0 +1,525 @@
+/* cairn user|realm|token: administration on a data directory, also while the server runs
+ * (SQLite in WAL mode lets both write; each change is one transaction). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "../core/accounts.h"
+#include "../store/store.h"
+#include "../util/clock.h"
+#include "../util/config.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "cli.h"
+
+#define MAX_ARGS 64
+
+struct args {
+	char *v[MAX_ARGS];
+	int n;
+	const char *const *extra;
+};
+
+static bool takes_value(const struct args *a, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *const *e = a->extra; *e; e++)
+		if (strlen(*e) == n + 1 && !strncmp(*e, name, n) && (*e)[n] == '=')
+			return true;
+	return false;
+}
+
+/* The value of --name, or NULL. */
+static const char *opt(const struct args *a, const char *name)
+{
+	size_t n = strlen(name);
+	for (int i = 0; i < a->n; i++) {
+		if (!strncmp(a->v[i], name, n) && a->v[i][n] == '=')
+			return a->v[i] + n + 1;
+		if (!strcmp(a->v[i], name) && i + 1 < a->n)
+			return a->v[i + 1];
+	}
+	return NULL;
+}
+
+static bool flag(const struct args *a, const char *name)
+{
+	for (int i = 0; i < a->n; i++)
+		if (!strcmp(a->v[i], name))
+			return true;
+	return false;
+}
+
+/* The k-th argument that is not an option or an option's value. */
+static const char *positional(const struct args *a, int k)
+{
+	for (int i = 0; i < a->n; i++) {
+		if (!strncmp(a->v[i], "--", 2)) {
+			if (!strchr(a->v[i], '=') && takes_value(a, a->v[i]))
+				i++;
+			continue;
+		}
+		if (k-- == 0)
+			return a->v[i];
+	}
+	return NULL;
+}
+
+static int count_positional(const struct args *a)
+{
+	int n = 0;
+	while (positional(a, n))
+		n++;
+	return n;
+}
+
+struct data {
+	struct config cfg;
+	struct store *store;
+	struct core core;
+};
+
+static int open_data(struct data *d, int argc, char **argv, const char *const *extra,
+		     struct args *a, bool *ret_help)
+{
+	a->extra = extra;
+	if (argc > MAX_ARGS) {
+		fprintf(stderr, "cairn: too many arguments\n");
+		return EXIT_USAGE;
+	}
+	int r = cli_load_config_ex(argc, argv, extra, &d->cfg, a->v, &a->n, ret_help);
+	if (r || *ret_help)
+		return r;
+	log_setup("warn", d->cfg.log_format);
+	char err[512];
+	if (store_open(&d->cfg, 1, &d->store, err, sizeof err) < 0) {
+		fprintf(stderr, "cairn: cannot open the database: %s\n", err);
+		config_free(&d->cfg);
+		return EXIT_FAIL;
+	}
+	if (core_init(&d->core, &d->cfg, d->store, err, sizeof err) < 0) {
+		fprintf(stderr, "cairn: %s\n", err);
+		store_close(d->store);
+		config_free(&d->cfg);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+static void close_data(struct data *d)
+{
+	d->store = store_close(d->store);
+	config_free(&d->cfg);
+}
+
+/* A password from standard input (one line) or, on a terminal, typed twice without echo. */
+static int read_password(bool from_stdin, char *out, size_t len)
+{
+	if (from_stdin) {
+		if (!fgets(out, (int)len, stdin)) {
+			fprintf(stderr, "cairn: no password on standard input\n");
+			return -1;
+		}
+		out[strcspn(out, "\r\n")] = '\0';
+		return 0;
+	}
+	FILE *tty = fopen("/dev/tty", "r+e");
+	if (!tty) {
+		fprintf(stderr, "cairn: no terminal to ask for the password: use --password-stdin\n");
+		return -1;
+	}
+	struct termios old, quiet;
+	int fd = fileno(tty);
+	tcgetattr(fd, &old);
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	char again[1100];
+	int r = -1;
+	fputs("Password: ", tty);
+	fflush(tty);
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	if (fgets(out, (int)len, tty)) {
+		fputs("\nAgain: ", tty);
+		fflush(tty);
+		if (fgets(again, sizeof again, tty)) {
+			out[strcspn(out, "\r\n")] = '\0';
+			again[strcspn(again, "\r\n")] = '\0';
+			r = strcmp(out, again) ? -2 : 0;
+		}
+	}
+	tcsetattr(fd, TCSAFLUSH, &old);
+	fputs("\n", tty);
+	fclose(tty);
+	sodium_memzero(again, sizeof again);
+	if (r == -2)
+		fprintf(stderr, "cairn: the passwords differ\n");
+	return r;
+}
+
+static int report(const char *what, int e, const struct verr *ve)
+{
+	if (e == -ERR_INVALID && ve && ve->n) {
+		for (int i = 0; i < ve->n; i++)
+			fprintf(stderr, "cairn %s: %s %s\n", what, ve->e[i].field, ve->e[i].msg);
+		return EXIT_USAGE;
+	}
+	if (e == -ERR_EXISTS && ve && ve->n) {
+		fprintf(stderr, "cairn %s: %s %s\n", what, ve->e[0].field, ve->e[0].msg);
+		return EXIT_FAIL;
+	}
+	fprintf(stderr, "cairn %s: %s\n", what, err_str(e));
+	return EXIT_FAIL;
+}
+
+static int find_user(struct data *d, const struct args *a, const char *name, struct user *u)
+{
+	struct verr ve = { 0 };
+	struct realm rl;
+	int e = acct_realm(&d->core, opt(a, "--realm"), &rl, &ve);
+	if (e == 0)
+		e = d->store->ops->user_find(d->store, rl.id, name, u);
+	if (e == -ERR_NOT_FOUND)
+		fprintf(stderr, "cairn: no user '%s' in realm %s\n", name, rl.name);
+	else if (e < 0)
+		report("user", e, &ve);
+	return e;
+}
+
+/* --- cairn user --- */
+
+static void user_usage(void)
+{
+	printf("Usage:\n"
+	       "  cairn user add NAME [--admin] [--realm R] [--email E] [--name N] [--password-stdin]\n"
+	       "  cairn user list [--realm R] [--search TEXT]\n"
+	       "  cairn user passwd NAME [--realm R] [--password-stdin]\n"
+	       "  cairn user disable|enable|confirm|delete NAME [--realm R]\n\n"
+	       "Works on the data directory (--data, --config as for serve), also while the\n"
+	       "server runs. Passwords are read from the terminal, or one line from standard\n"
+	       "input with --password-stdin. passwd and disable end the user's sessions.\n\n"
+	       "Options:\n");
+	cli_print_config_flags();
+}
+
+struct realm_table {
+	int n;
+	struct realm r[256];
+};
+
+static int keep_realm(void *arg, const struct realm *rl)
+{
+	struct realm_table *t = arg;
+	if (t->n == 256)
+		return -1;
+	t->r[t->n++] = *rl;
+	return 0;
+}
+
+static int print_user(void *arg, const struct user *u)
+{
+	const struct realm_table *rt = arg; /* callbacks may not call the store */
+	struct realm rl = { .name = "?" };
+	for (int i = 0; i < rt->n; i++)
+		if (rt->r[i].id == u->realm_id)
+			rl = rt->r[i];
+	char t[CLOCK_RFC3339_LEN];
+	clock_format_rfc3339(u->created_ms, t);
+	printf("%-6lld %-20s %-12s %-28s %-5s %-8s %-9s %s\n", (long long)u->id, u->username,
+	       rl.name, u->email[0] ? u->email : "-", u->is_admin ? "yes" : "no",
+	       u->disabled ? "yes" : "no", u->email_confirmed ? "yes" : "no", t);
+	return 0;
+}
+
+int cmd_user(int argc, char **argv)
+{
+	static const char *const extra[] = { "--admin", "--realm=", "--email=", "--name=",
+					     "--password-stdin", "--search=", NULL };
+	struct data d;
+	struct args a;
+	bool help = false;
+	int r = open_data(&d, argc, argv, extra, &a, &help);
+	if (help) {
+		user_usage();
+		return EXIT_OK;
+	}
+	if (r)
+		return r;
+	const char *sub = positional(&a, 0), *name = positional(&a, 1);
+	int npos = count_positional(&a);
+	struct verr ve = { 0 };
+	char pw[1100];
+	struct user u;
+	int e;
+	r = EXIT_OK;
+	if (sub && !strcmp(sub, "list") && npos == 1) {
+		printf("%-6s %-20s %-12s %-28s %-5s %-8s %-9s %s\n", "ID", "USERNAME", "REALM",
+		       "EMAIL", "ADMIN", "DISABLED", "CONFIRMED", "CREATED");
+		struct realm rl = { 0 };
+		static struct realm_table rt;
+		e = opt(&a, "--realm") ? acct_realm(&d.core, opt(&a, "--realm"), &rl, &ve) : 0;
+		if (e == 0)
+			e = d.store->ops->realm_list(d.store, keep_realm, &rt);
+		if (e == 0)
+			e = d.store->ops->user_list(d.store, rl.id,
+						    opt(&a, "--search") ? opt(&a, "--search") : "", 0,
+						    1000000, print_user, &rt);
+		if (e < 0)
+			r = report("user list", e, &ve);
+	} else if (sub && !strcmp(sub, "add") && npos == 2) {
+		if (read_password(flag(&a, "--password-stdin"), pw, sizeof pw) < 0) {
+			r = EXIT_FAIL;
+		} else {
+			struct user_in in = { .username = name, .password = pw,
+					      .email = opt(&a, "--email"), .realm = opt(&a, "--realm"),
+					      .name = opt(&a, "--name"), .is_admin = flag(&a, "--admin"),
+					      .disabled = 0, .email_confirmed = 1 };
+			e = admin_user_create(&d.core, NULL, &in, &u, &ve);
+			if (e < 0)
+				r = report("user add", e, &ve);
+			else
+				printf("added user %s (id %lld)%s\n", u.username, (long long)u.id,
+				       u.is_admin ? " as admin" : "");
+		}
+	} else if (sub && !strcmp(sub, "passwd") && npos == 2) {
+		if (find_user(&d, &a, name, &u) < 0) {
+			r = EXIT_FAIL;
+		} else if (read_password(flag(&a, "--password-stdin"), pw, sizeof pw) < 0) {
+			r = EXIT_FAIL;
+		} else {
+			struct user_in in = { .password = pw, .is_admin = -1, .disabled = -1,
+					      .email_confirmed = -1 };
+			e = admin_user_update(&d.core, NULL, u.id, &in, &u, &ve);
+			if (e < 0)
+				r = report("user passwd", e, &ve);
+			else
+				printf("password of %s changed; their sessions ended\n", u.username);
+		}
+	} else if (sub && npos == 2 &&
+		   (!strcmp(sub, "disable") || !strcmp(sub, "enable") || !strcmp(sub, "confirm"))) {
+		if (find_user(&d, &a, name, &u) < 0) {
+			r = EXIT_FAIL;
+		} else {
+			struct user_in in = { .is_admin = -1, .disabled = -1, .email_confirmed = -1 };
+			if (!strcmp(sub, "confirm"))
+				in.email_confirmed = 1;
+			else
+				in.disabled = !strcmp(sub, "disable");
+			e = admin_user_update(&d.core, NULL, u.id, &in, &u, &ve);
+			if (e < 0)
+				r = report("user", e, &ve);
+			else
+				printf("%sd user %s\n", sub, u.username);
+		}
+	} else if (sub && !strcmp(sub, "delete") && npos == 2) {
+		if (find_user(&d, &a, name, &u) < 0) {
+			r = EXIT_FAIL;
+		} else if ((e = admin_user_delete(&d.core, NULL, u.id)) < 0) {
+			r = report("user delete", e, NULL);
+		} else {
+			printf("deleted user %s\n", u.username);
+		}
+	} else {
+		fprintf(stderr, "cairn user: expected add, list, passwd, disable, enable, confirm or "
+				"delete (see cairn user --help)\n");
+		r = EXIT_USAGE;
+	}
+	sodium_memzero(pw, sizeof pw);
+	close_data(&d);
+	return r;
+}
+
+/* --- cairn realm --- */
+
+static int print_realm(void *arg, const struct realm *rl)
+{
+	(void)arg;
+	printf("%-16s %-24s %-8s %-8s %-8lld %lld\n", rl->name, rl->display_name,
+	       rl->signup_open ? "open" : "closed", rl->confirm_email ? "yes" : "no",
+	       (long long)rl->access_ttl_s, (long long)rl->refresh_ttl_s);
+	return 0;
+}
+
+/* "yes"/"no" style values for --signup and --confirm-email. */
+static int yesno(const char *v, const char *yes, const char *no, int *ret)
+{
+	if (!v) {
+		*ret = -1;
+		return 0;
+	}
+	if (!strcmp(v, yes) || !strcmp(v, "true") || !strcmp(v, "yes")) {
+		*ret = 1;
+		return 0;
+	}
+	if (!strcmp(v, no) || !strcmp(v, "false") || !strcmp(v, "no")) {
+		*ret = 0;
+		return 0;
+	}
+	return -1;
+}
+
+static int64_t num_opt(const char *v, bool *bad)
+{
+	if (!v)
+		return 0;
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (errno || *end || n <= 0)
+		*bad = true;
+	return n;
+}
+
+int cmd_realm(int argc, char **argv)
+{
+	static const char *const extra[] = { "--display-name=", "--signup=", "--confirm-email=",
+					     "--access-ttl=", "--refresh-ttl=", NULL };
+	struct data d;
+	struct args a;
+	bool help = false;
+	int r = open_data(&d, argc, argv, extra, &a, &help);
+	if (help) {
+		printf("Usage:\n"
+		       "  cairn realm list\n"
+		       "  cairn realm add NAME [--display-name TEXT] [--signup open|closed]\n"
+		       "                       [--confirm-email yes|no] [--access-ttl SECONDS]\n"
+		       "                       [--refresh-ttl SECONDS]\n"
+		       "  cairn realm set NAME [the same options]\n\n"
+		       "Options:\n");
+		cli_print_config_flags();
+		return EXIT_OK;
+	}
+	if (r)
+		return r;
+	const char *sub = positional(&a, 0), *name = positional(&a, 1);
+	int npos = count_positional(&a);
+	struct verr ve = { 0 };
+	struct realm rl;
+	struct realm_in in = { .name = name, .display_name = opt(&a, "--display-name") };
+	bool bad = yesno(opt(&a, "--signup"), "open", "closed", &in.signup_open) < 0 ||
+		   yesno(opt(&a, "--confirm-email"), "yes", "no", &in.confirm_email) < 0;
+	in.access_ttl_s = num_opt(opt(&a, "--access-ttl"), &bad);
+	in.refresh_ttl_s = num_opt(opt(&a, "--refresh-ttl"), &bad);
+	int e = 0;
+	if (bad) {
+		fprintf(stderr, "cairn realm: --signup takes open or closed, --confirm-email yes or "
+				"no, the TTLs a number of seconds\n");
+		r = EXIT_USAGE;
+	} else if (sub && !strcmp(sub, "list") && npos == 1) {
+		printf("%-16s %-24s %-8s %-8s %-8s %s\n", "NAME", "DISPLAY NAME", "SIGNUP", "CONFIRM",
+		       "ACCESS_S", "REFRESH_S");
+		e = d.store->ops->realm_list(d.store, print_realm, NULL);
+	} else if (sub && !strcmp(sub, "add") && npos == 2) {
+		e = admin_realm_create(&d.core, NULL, &in, &rl, &ve);
+		if (e == 0)
+			printf("added realm %s\n", rl.name);
+	} else if (sub && !strcmp(sub, "set") && npos == 2) {
+		in.name = NULL;
+		e = admin_realm_update(&d.core, NULL, name, &in, &rl, &ve);
+		if (e == 0)
+			print_realm(NULL, &rl);
+		else if (e == -ERR_NOT_FOUND)
+			fprintf(stderr, "cairn realm: no realm '%s'\n", name);
+	} else {
+		fprintf(stderr, "cairn realm: expected list, add NAME or set NAME (see --help)\n");
+		r = EXIT_USAGE;
+	}
+	if (e < 0 && e != -ERR_NOT_FOUND)
+		r = report("realm", e, &ve);
+	else if (e == -ERR_NOT_FOUND)
+		r = EXIT_FAIL;
+	close_data(&d);
+	return r;
+}
+
+/* --- cairn token --- */
+
+static int print_token(void *arg, const struct device *dv)
+{
+	(void)arg;
+	if (dv->kind != DEVICE_TOKEN)
+		return 0;
+	char c[CLOCK_RFC3339_LEN], s[CLOCK_RFC3339_LEN];
+	clock_format_rfc3339(dv->created_ms, c);
+	clock_format_rfc3339(dv->last_seen_ms, s);
+	printf("%-6lld %-24s %-24s %-24s %s\n", (long long)dv->id, dv->name, c, s,
+	       dv->revoked_ms ? "revoked" : "active");
+	return 0;
+}
+
+int cmd_token(int argc, char **argv)
+{
+	static const char *const extra[] = { "--user=", "--name=", "--realm=", NULL };
+	struct data d;
+	struct args a;
+	bool help = false;
+	int r = open_data(&d, argc, argv, extra, &a, &help);
+	if (help) {
+		printf("Usage:\n"
+		       "  cairn token create --user NAME --name LABEL [--realm R]\n"
+		       "  cairn token list --user NAME [--realm R]\n"
+		       "  cairn token revoke ID --user NAME [--realm R]\n\n"
+		       "A long-lived token is a device of its own; create prints the token once.\n\n"
+		       "Options:\n");
+		cli_print_config_flags();
+		return EXIT_OK;
+	}
+	if (r)
+		return r;
+	const char *sub = positional(&a, 0), *user = opt(&a, "--user");
+	int npos = count_positional(&a);
+	struct user u;
+	struct verr ve = { 0 };
+	if (!sub || !user) {
+		fprintf(stderr, "cairn token: expected create, list or revoke, and --user NAME "
+				"(see --help)\n");
+		close_data(&d);
+		return EXIT_USAGE;
+	}
+	if (find_user(&d, &a, user, &u) < 0) {
+		close_data(&d);
+		return EXIT_FAIL;
+	}
+	int e = 0;
+	r = EXIT_OK;
+	if (!strcmp(sub, "create") && npos == 1) {
+		char token[TOKEN_LEN];
+		struct device dv;
+		e = acct_token_create(&d.core, u.id, opt(&a, "--name"), token, &dv, &ve);
+		if (e == 0) {
+			printf("%s\n", token);
+			fprintf(stderr, "token for %s created as device %lld; it is shown only once\n",
+				u.username, (long long)dv.id);
+		}
+	} else if (!strcmp(sub, "list") && npos == 1) {
+		printf("%-6s %-24s %-24s %-24s %s\n", "ID", "NAME", "CREATED", "LAST SEEN", "STATE");
+		e = d.store->ops->device_list(d.store, u.id, print_token, NULL);
+	} else if (!strcmp(sub, "revoke") && npos == 2) {
+		bool bad = false;
+		int64_t id = num_opt(positional(&a, 1), &bad);
+		struct device dv;
+		e = bad ? -ERR_NOT_FOUND : d.store->ops->device_get(d.store, u.id, id, &dv);
+		if (e == 0 && dv.kind != DEVICE_TOKEN)
+			e = -ERR_NOT_FOUND;
+		if (e == 0)
+			e = d.store->ops->device_revoke(d.store, u.id, id, clock_wall_ms());
+		if (e == 0)
+			printf("revoked token %lld\n", (long long)id);
+		else if (e == -ERR_NOT_FOUND)
+			fprintf(stderr, "cairn token: %s has no token %s\n", u.username,
+				positional(&a, 1));
+	} else {
+		fprintf(stderr, "cairn token: expected create, list or revoke ID (see --help)\n");
+		r = EXIT_USAGE;
+	}
+	if (e < 0 && e != -ERR_NOT_FOUND)
+		r = report("token", e, &ve);
+	else if (e == -ERR_NOT_FOUND)
+		r = EXIT_FAIL;
+	close_data(&d);
+	return r;
+}
