@@ -26,16 +26,30 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   have_cmd node || need+=(nodejs)
   have_cmd curl || need+=(curl)
   have_cmd sqlite3 || need+=(sqlite3)
+  have_cmd npm || need+=(npm)
 fi
 if [ "$what" = bench ]; then
   have_cmd wrk || need+=(wrk)
   have_cmd nginx || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 fi
 
-[ ${#need[@]} -eq 0 ] && exit 0
-echo "deps: installing ${need[*]}"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+if [ ${#need[@]} -gt 0 ]; then
+  echo "deps: installing ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+# The API tests' npm packages (a real SMTP server), pinned by the lock file.
+if [ "$what" = test ]; then
+  root=$(cd "$(dirname "$0")/.." && pwd)
+  lock="$root/tests/api/package-lock.json"
+  stamp="$root/tests/api/node_modules/.installed-lock"
+  if [ ! -f "$stamp" ] || ! cmp -s "$lock" "$stamp"; then
+    echo "deps: npm ci in tests/api"
+    (cd "$root/tests/api" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$lock" "$stamp"
+  fi
+fi

@@ -17,7 +17,7 @@
 #include "core.h"
 
 #define MAX_JOBS 1024
-#define MAX_ATTEMPTS 12 /* with the backoff below: about a day of retries */
+#define MAX_ATTEMPTS 20 /* 2 s, 4 s, ... then hourly: about half a day of retries */
 
 struct job {
 	void (*fn)(struct core *c, void *arg);
@@ -202,7 +202,7 @@ static void drain_outbox(struct mailer *m)
 			int attempts = ml.attempts + 1;
 			int64_t next = 0;
 			if (attempts < MAX_ATTEMPTS) {
-				int64_t delay = 5000LL << (attempts < 14 ? attempts : 14);
+				int64_t delay = 1000LL << (attempts < 22 ? attempts : 22);
 				next = now + (delay > 3600000 ? 3600000 : delay);
 			}
 			s->ops->mail_done(s, ml.id, now, err, next);

@@ -17,8 +17,9 @@ const struct migration sqlite_migrations[] = {
 	  "ALTER TABLE realms ADD COLUMN access_ttl_s INTEGER NOT NULL DEFAULT 3600;"
 	  "ALTER TABLE realms ADD COLUMN refresh_ttl_s INTEGER NOT NULL DEFAULT 2592000;"
 	  "UPDATE realms SET display_name = 'Cairn' WHERE name = 'default';"
+	  /* AUTOINCREMENT: an id is never given to a second user or device. */
 	  "CREATE TABLE users ("
-	  " id INTEGER PRIMARY KEY,"
+	  " id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	  " realm_id INTEGER NOT NULL REFERENCES realms(id),"
 	  " username TEXT NOT NULL,"
 	  " username_key TEXT NOT NULL," /* lower case: names are unique regardless of case */
@@ -35,7 +36,7 @@ const struct migration sqlite_migrations[] = {
 	  "CREATE UNIQUE INDEX users_email ON users(realm_id, email_key) WHERE email_key IS NOT NULL;"
 	  "CREATE INDEX users_admin ON users(is_admin) WHERE is_admin = 1;"
 	  "CREATE TABLE devices ("
-	  " id INTEGER PRIMARY KEY,"
+	  " id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	  " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
 	  " kind INTEGER NOT NULL," /* 0 login session, 1 long-lived token */
 	  " name TEXT NOT NULL,"

@@ -143,3 +143,29 @@ export async function expectError(res, status, code, assert) {
   assert.ok(body.error.length > 0);
   return body;
 }
+
+// One JSON API call: returns { status, headers, body } with body parsed when JSON.
+export async function api(base, method, path, { token, body, headers = {}, raw } = {}) {
+  const h = { ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  let payload;
+  if (raw !== undefined) payload = raw;
+  else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    h['Content-Type'] ??= 'application/json';
+  }
+  const res = await fetch(base + path, { method, headers: h, body: payload });
+  const text = await res.text();
+  let parsed = text;
+  if ((res.headers.get('content-type') || '').startsWith('application/json') && text) parsed = JSON.parse(text);
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+// Registers and logs in a user; returns { user, access, refresh, device, password }.
+export async function signUp(base, username, { password = 'correct horse battery', email, realm, device = 'test device' } = {}) {
+  const reg = await api(base, 'POST', '/api/v1/auth/register', { body: { username, password, email, realm } });
+  if (reg.status !== 201) throw new Error(`register ${username}: ${reg.status} ${JSON.stringify(reg.body)}`);
+  const login = await api(base, 'POST', '/api/v1/auth/login', { body: { username, password, realm, device: { name: device } } });
+  if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${JSON.stringify(login.body)}`);
+  return { user: login.body.user, access: login.body.access_token, refresh: login.body.refresh_token, device: login.body.device, password };
+}
