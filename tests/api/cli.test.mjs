@@ -1,0 +1,101 @@
+// cairn user, realm and token on the data directory of a running server.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { api, runCairn, startServer } from './lib/cairn.mjs';
+
+let srv;
+let U;
+const cli = (args, opts) => runCairn([...args, '--data', srv.dir], opts);
+
+before(async () => {
+  srv = await startServer({ env: { CAIRN_RATELIMIT_PER_ADDRESS: '10000', CAIRN_RATELIMIT_PER_ACCOUNT: '10000' } });
+  U = srv.url;
+});
+after(async () => {
+  await srv.cleanup();
+});
+
+test('user add with --password-stdin, while the server runs', async () => {
+  const r = await cli(['user', 'add', 'ops', '--admin', '--email', 'ops@example.test', '--password-stdin'], { input: 'ops password 1\n' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /added user ops \(id \d+\) as admin/);
+  const login = await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'ops', password: 'ops password 1' } });
+  assert.equal(login.status, 200);
+  assert.equal(login.body.user.is_admin, true);
+  const dup = await cli(['user', 'add', 'ops', '--password-stdin'], { input: 'ops password 1\n' });
+  assert.equal(dup.code, 1);
+  assert.match(dup.stderr, /username is taken/);
+  const bad = await cli(['user', 'add', 'bad name', '--password-stdin'], { input: 'short\n' });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /username must be/);
+  assert.match(bad.stderr, /password must be 8 to 1024 bytes/);
+  const noTty = await cli(['user', 'add', 'someone']);
+  assert.equal(noTty.code, 1);
+  assert.match(noTty.stderr, /use --password-stdin/);
+});
+
+test('user list, passwd, disable, enable, delete', async () => {
+  await cli(['user', 'add', 'vera', '--password-stdin'], { input: 'vera password\n' });
+  const s = await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'vera', password: 'vera password' } });
+  const list = await cli(['user', 'list', '--search', 'ver']);
+  assert.equal(list.code, 0);
+  assert.match(list.stdout, /^\d+\s+vera\s+default\s+-\s+no\s+no\s+yes/m);
+  assert.doesNotMatch(list.stdout, /\bops\b/);
+  const pw = await cli(['user', 'passwd', 'vera', '--password-stdin'], { input: 'vera new password\n' });
+  assert.equal(pw.code, 0, pw.stderr);
+  assert.equal((await api(U, 'GET', '/api/v1/account', { token: s.body.access_token })).status, 401);
+  const s2 = await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'vera', password: 'vera new password' } });
+  assert.equal(s2.status, 200);
+  assert.equal((await cli(['user', 'disable', 'vera'])).code, 0);
+  assert.equal((await api(U, 'GET', '/api/v1/account', { token: s2.body.access_token })).status, 401);
+  assert.equal((await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'vera', password: 'vera new password' } })).body.code, 'account_disabled');
+  assert.equal((await cli(['user', 'enable', 'vera'])).code, 0);
+  assert.equal((await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'vera', password: 'vera new password' } })).status, 200);
+  assert.equal((await cli(['user', 'delete', 'vera'])).code, 0);
+  const gone = await cli(['user', 'delete', 'vera']);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /no user 'vera'/);
+  assert.equal((await cli(['user', 'frob', 'x'])).code, 2);
+});
+
+test('token create prints a token once; list and revoke', async () => {
+  await cli(['user', 'add', 'wes', '--password-stdin'], { input: 'wes password\n' });
+  const c = await cli(['token', 'create', '--user', 'wes', '--name', 'nightly backup']);
+  assert.equal(c.code, 0, c.stderr);
+  const token = c.stdout.trim();
+  assert.match(token, /^clt_[A-Za-z0-9_-]{43}$/);
+  const acct = await api(U, 'GET', '/api/v1/account', { token });
+  assert.equal(acct.status, 200);
+  assert.equal(acct.body.device.kind, 'token');
+  const list = await cli(['token', 'list', '--user', 'wes']);
+  assert.match(list.stdout, new RegExp(`^${acct.body.device.id}\\s+nightly backup\\s+.*active$`, 'm'));
+  const rv = await cli(['token', 'revoke', String(acct.body.device.id), '--user', 'wes']);
+  assert.equal(rv.code, 0, rv.stderr);
+  assert.equal((await api(U, 'GET', '/api/v1/account', { token })).status, 401);
+  assert.equal((await cli(['token', 'revoke', '999999', '--user', 'wes'])).code, 1);
+  assert.equal((await cli(['token', 'create', '--user', 'nobody', '--name', 'x'])).code, 1);
+  assert.equal((await cli(['token', 'create', '--user', 'wes'])).code, 2);
+});
+
+test('realm add, list, set', async () => {
+  const a = await cli(['realm', 'add', 'lab', '--display-name', 'The Lab', '--signup', 'closed', '--confirm-email', 'yes']);
+  assert.equal(a.code, 0, a.stderr);
+  const l = await cli(['realm', 'list']);
+  assert.match(l.stdout, /^lab\s+The Lab\s+closed\s+yes\s+3600\s+2592000$/m);
+  const reg = await api(U, 'POST', '/api/v1/auth/register', { body: { username: 'x', password: 'x password', email: 'x@x.test', realm: 'lab' } });
+  assert.equal(reg.body.code, 'registration_closed');
+  const s = await cli(['realm', 'set', 'lab', '--signup', 'open', '--access-ttl', '900']);
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stdout, /^lab\s+The Lab\s+open\s+yes\s+900/m);
+  assert.equal((await cli(['realm', 'set', 'nope', '--signup', 'open'])).code, 1);
+  assert.equal((await cli(['realm', 'add', 'Bad'])).code, 2);
+  assert.equal((await cli(['realm', 'set', 'lab', '--signup', 'maybe'])).code, 2);
+});
+
+test('every command has --help', async () => {
+  for (const c of ['user', 'realm', 'token']) {
+    const r = await runCairn([c, '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /Usage:/);
+  }
+});
