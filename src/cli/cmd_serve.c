@@ -13,6 +13,7 @@
 #include "../core/core.h"
 #include "../core/mail.h"
 #include "../core/ratelimit.h"
+#include "../core/tokencache.h"
 #include "../http/app.h"
 #include "../http/server.h"
 #include "../store/blob.h"
@@ -106,8 +107,9 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	core.rl = ratelimit_new();
+	core.tokens = tokencache_new();
 	core.mailer = mailer_start(&core);
-	if (!core.rl || !core.mailer) {
+	if (!core.rl || !core.tokens || !core.mailer) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -161,6 +163,7 @@ out:
 	http_server_stop(srv);
 	core.mailer = mailer_stop(core.mailer);
 	core.rl = ratelimit_free(core.rl);
+	core.tokens = tokencache_free(core.tokens);
 	if (listen_fd >= 0)
 		close(listen_fd);
 	app.blobs = blobstore_close(app.blobs);

@@ -11,6 +11,7 @@
 #include "../util/log.h"
 #include "mail.h"
 #include "ratelimit.h"
+#include "tokencache.h"
 
 #define CONFIRM_VALID_MS (48LL * 3600 * 1000)
 #define RESET_VALID_MS (15LL * 60 * 1000)
@@ -285,19 +286,29 @@ int acct_authenticate(struct core *c, const char *token, struct principal *ret)
 		return -ERR_AUTH;
 	uint8_t h[32];
 	token_hash(token, h);
-	int r = c->store->ops->token_lookup(c->store, h, ret);
-	if (r == -ERR_NOT_FOUND)
-		return -ERR_AUTH;
-	if (r < 0)
-		return r;
 	int64_t now = clock_wall_ms();
+	/* Read the generation before the lookup: a change committed in between then makes the
+	 * cached entry stale rather than wrongly fresh. */
+	uint64_t gen = __atomic_load_n(&c->store->auth_gen, __ATOMIC_ACQUIRE);
+	if (!c->tokens || !tokencache_get(c->tokens, h, gen, now, ret)) {
+		int r = c->store->ops->token_lookup(c->store, h, ret);
+		if (r == -ERR_NOT_FOUND)
+			return -ERR_AUTH;
+		if (r < 0)
+			return r;
+		if (c->tokens)
+			tokencache_put(c->tokens, h, gen, now, ret);
+	}
 	if ((ret->token_kind != TOKEN_ACCESS && ret->token_kind != TOKEN_LONG) ||
 	    ret->device.revoked_ms || (ret->expires_ms && ret->expires_ms <= now))
 		return -ERR_AUTH;
 	if (ret->user.disabled)
 		return -ERR_DISABLED;
-	if (now - ret->device.last_seen_ms > TOUCH_EVERY_MS)
+	if (now - ret->device.last_seen_ms > TOUCH_EVERY_MS) {
 		c->store->ops->device_touch(c->store, ret->device.id, now);
+		if (c->tokens)
+			tokencache_seen(c->tokens, h, now);
+	}
 	return 0;
 }
 

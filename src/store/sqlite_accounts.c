@@ -87,6 +87,15 @@ static void lower(const char *in, char *out, size_t len)
 		return r_;                                      \
 	} while (0)
 
+/* sq_write_end, and on success the auth generation moves on. */
+static int write_end_auth(struct store *s, struct sq_conn *c, int rc)
+{
+	rc = sq_write_end(SQS(s), c, rc);
+	if (rc >= 0)
+		__atomic_add_fetch(&s->auth_gen, 1, __ATOMIC_RELEASE);
+	return rc;
+}
+
 /* --- realms --- */
 
 int sq_realm_get(struct store *s, const char *name, struct realm *ret)
@@ -300,7 +309,7 @@ int sq_user_update(struct store *s, const struct user *u)
 			rc = st ? (sqlite3_bind_int64(st, 1, u->id), sq_step(st)) : -ERR_DB;
 		}
 	}
-	return sq_write_end(SQS(s), c, rc);
+	return write_end_auth(s, c, rc);
 }
 
 int sq_user_set_password(struct store *s, int64_t user_id, const char *hash,
@@ -320,7 +329,7 @@ int sq_user_set_password(struct store *s, int64_t user_id, const char *hash,
 		if (rc == 0)
 			rc = drop_sessions(c, user_id, keep_device_id, now_ms);
 	}
-	return sq_write_end(SQS(s), c, rc);
+	return write_end_auth(s, c, rc);
 }
 
 int sq_user_delete(struct store *s, int64_t id)
@@ -332,7 +341,7 @@ int sq_user_delete(struct store *s, int64_t id)
 	int rc = st ? (sqlite3_bind_int64(st, 1, id), sq_step(st)) : -ERR_DB;
 	if (rc == 0 && sqlite3_changes(c->db) == 0)
 		rc = -ERR_NOT_FOUND;
-	return sq_write_end(SQS(s), c, rc);
+	return write_end_auth(s, c, rc);
 }
 
 int sq_user_set_public_key(struct store *s, int64_t user_id, const char *key)
@@ -347,7 +356,7 @@ int sq_user_set_public_key(struct store *s, int64_t user_id, const char *key)
 		sqlite3_bind_int64(st, 2, user_id);
 		rc = sq_step(st);
 	}
-	return sq_write_end(SQS(s), c, rc);
+	return write_end_auth(s, c, rc);
 }
 
 int sq_user_get_public_key(struct store *s, int64_t realm_id, const char *key, char **ret)
@@ -509,8 +518,7 @@ int sq_session_refresh(struct store *s, const uint8_t old_hash[32], const struct
 		if (rc == 0)
 			rc = -ERR_DENIED;
 		/* commit the revocation, then report */
-		return sq_write_end(SQS(s), c, rc == -ERR_DENIED ? 0 : rc) < 0 ? -ERR_DB
-									 : -ERR_DENIED;
+		return write_end_auth(s, c, rc == -ERR_DENIED ? 0 : rc) < 0 ? -ERR_DB : -ERR_DENIED;
 	}
 	st = SQ(c, "UPDATE tokens SET used_ms = ? WHERE hash = ?");
 	if (!st) {
@@ -534,7 +542,7 @@ int sq_session_refresh(struct store *s, const uint8_t old_hash[32], const struct
 			: -ERR_DB;
 	}
 out:
-	return sq_write_end(SQS(s), c, rc);
+	return write_end_auth(s, c, rc);
 }
 
 int sq_session_end(struct store *s, int64_t device_id)
@@ -544,7 +552,7 @@ int sq_session_end(struct store *s, int64_t device_id)
 		return -ERR_DB;
 	sqlite3_stmt *st = SQ(c, "DELETE FROM tokens WHERE device_id = ?");
 	int rc = st ? (sqlite3_bind_int64(st, 1, device_id), sq_step(st)) : -ERR_DB;
-	return sq_write_end(SQS(s), c, rc);
+	return write_end_auth(s, c, rc);
 }
 
 int sq_device_list(struct store *s, int64_t user_id, int (*cb)(void *, const struct device *),
@@ -589,7 +597,7 @@ int sq_device_rename(struct store *s, int64_t user_id, int64_t device_id, const 
 		if (rc == 0 && sqlite3_changes(c->db) == 0)
 			rc = -ERR_NOT_FOUND;
 	}
-	return sq_write_end(SQS(s), c, rc);
+	return write_end_auth(s, c, rc);
 }
 
 int sq_device_revoke(struct store *s, int64_t user_id, int64_t device_id, int64_t now_ms)
@@ -612,7 +620,7 @@ int sq_device_revoke(struct store *s, int64_t user_id, int64_t device_id, int64_
 			rc = st ? (sqlite3_bind_int64(st, 1, device_id), sq_step(st)) : -ERR_DB;
 		}
 	}
-	return sq_write_end(SQS(s), c, rc);
+	return write_end_auth(s, c, rc);
 }
 
 int sq_device_touch(struct store *s, int64_t device_id, int64_t now_ms)
@@ -744,7 +752,7 @@ int sq_ecode_reset(struct store *s, const struct ecode *e, const char *hash, int
 	}
 	if (rc == 0)
 		rc = drop_sessions(c, e->user_id, 0, now_ms);
-	return sq_write_end(SQS(s), c, rc);
+	return write_end_auth(s, c, rc);
 }
 
 /* --- outbox --- */

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "store.h"
@@ -15,6 +16,10 @@
 struct sq_conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[SQ_MAX_STMTS];
+	/* the statements handed out since the connection was taken, to reset on release */
+	int nused;
+	sqlite3_stmt *used[16];
+	bool used_overflow;
 };
 
 struct sq_store {

@@ -112,6 +112,10 @@ void mail_clear(struct mail *m);
 /* Each backend embeds this as its first member. */
 struct store {
 	const struct store_ops *ops;
+	/* Bumped after every committed write that can change who a token belongs to or
+	 * whether it is valid (revocations, logouts, password changes, disabling, deletion),
+	 * so caches of token lookups in this process know to look again. */
+	_Atomic uint64_t auth_gen;
 };
 
 /* Opens the backend named by storage.database under storage.data_dir, applying pending

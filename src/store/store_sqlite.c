@@ -72,16 +72,29 @@ sqlite3_stmt *sq_stmt_at(struct sq_conn *c, int *slot, const char *sql)
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	if (c->nused < (int)(sizeof c->used / sizeof c->used[0]))
+		c->used[c->nused++] = st;
+	else
+		c->used_overflow = true;
 	return st;
 }
 
-/* Resets every statement still running, so no read transaction outlives its use. */
+/* Resets the statements used since the connection was taken, so no read transaction
+ * outlives its use. Walking every prepared statement instead cost a fifth of a token
+ * check. */
 static void reset_all(struct sq_conn *c)
 {
-	for (sqlite3_stmt *st = sqlite3_next_stmt(c->db, NULL); st;
-	     st = sqlite3_next_stmt(c->db, st))
-		if (sqlite3_stmt_busy(st))
-			sqlite3_reset(st);
+	if (c->used_overflow) {
+		for (sqlite3_stmt *st = sqlite3_next_stmt(c->db, NULL); st;
+		     st = sqlite3_next_stmt(c->db, st))
+			if (sqlite3_stmt_busy(st))
+				sqlite3_reset(st);
+	} else {
+		for (int i = 0; i < c->nused; i++)
+			sqlite3_reset(c->used[i]);
+	}
+	c->nused = 0;
+	c->used_overflow = false;
 }
 
 struct sq_conn *sq_read_begin(struct sq_store *s)
@@ -147,7 +160,12 @@ int sq_step(sqlite3_stmt *st)
 void sq_col_text(sqlite3_stmt *st, int col, char *out, size_t len)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
-	snprintf(out, len, "%s", t ? (const char *)t : "");
+	size_t n = t ? (size_t)sqlite3_column_bytes(st, col) : 0;
+	if (n >= len)
+		n = len - 1;
+	if (n)
+		memcpy(out, t, n);
+	out[n] = '\0';
 }
 
 static int sq_check(struct store *base, char *detail, size_t len)

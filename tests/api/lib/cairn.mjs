@@ -169,3 +169,14 @@ export async function signUp(base, username, { password = 'correct horse battery
   if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${JSON.stringify(login.body)}`);
   return { user: login.body.user, access: login.body.access_token, refresh: login.body.refresh_token, device: login.body.device, password };
 }
+
+// Polls fn until it returns true, for changes that take effect within a bound (a change
+// made by another process reaches a server's token cache within one second).
+export async function eventually(fn, { timeoutMs = 3000, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
