@@ -16,7 +16,8 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
     case "$t" in *.d) continue ;; esac
     name=$(basename "$t")
     out="$logdir/$name.log"
-    CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$out" 2>&1
+    # a hang must fail, not stall CI
+    CMOCKA_MESSAGE_OUTPUT=stdout timeout 300 "$t" >"$out" 2>&1
     rc=$?
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$out" | tail -1)
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' "$out" | tail -1)
@@ -33,7 +34,7 @@ fi
 
 if [ "$what" = all ] || [ "$what" = api ]; then
   tap="$logdir/api.tap"
-  CAIRN_BIN="$root/$build/cairn" node --test --test-concurrency=2 \
+  CAIRN_BIN="$root/$build/cairn" timeout 1500 node --test --test-concurrency=2 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" \
     "$root"/tests/api/*.test.mjs

@@ -433,8 +433,13 @@ int acct_forgot(struct core *c, const char *login, const char *realm, const char
 		return -ERR_NOMEM;
 	j->realm_id = rl.id;
 	snprintf(j->login, sizeof j->login, "%s", login);
-	if (c->mailer)
-		return mailer_defer(c->mailer, forgot_run, j) == -ERR_BUSY ? 0 : 0;
+	if (c->mailer) {
+		/* With 1024 resets already waiting this one is dropped (and logged): the answer
+		 * must not tell, and the client can ask again. */
+		if (mailer_defer(c->mailer, forgot_run, j) < 0)
+			log_warn("password reset request dropped: the mail queue is full");
+		return 0;
+	}
 	forgot_run(c, j);
 	free(j);
 	return 0;

@@ -107,9 +107,11 @@ const char *http_client_addr(struct req *r);
 
 /* Suspends the request: the handler returns without a reply and the connection costs no
  * thread. Later any thread answers it with http_resume_json or http_resume_error, which
- * set the reply and resume in one step. They return -ERR_NOT_FOUND (and free obj) when
- * the request was already answered, for example by http_server_stop, which answers every
- * suspended request 503. After a resume, r belongs to the glue again: do not touch it. */
+ * set the reply and resume in one step. After a resume r belongs to the glue, which frees
+ * it once the answer is sent: the owner of a suspended request must forget it before
+ * resuming, and must stop resuming (and drop every suspended request it holds) before
+ * http_server_stop, which answers whatever is still suspended 503. The -ERR_NOT_FOUND
+ * return (obj freed) only guards the moment between those two. */
 void http_suspend(struct req *r);
 int http_resume_json(struct req *r, unsigned status, json_object *obj);
 int http_resume_error(struct req *r, enum api_error e, const char *msg);

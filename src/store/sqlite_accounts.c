@@ -77,8 +77,8 @@ static void lower(const char *in, char *out, size_t len)
 			bind;                                   \
 			r_ = sq_step(st);                       \
 			if (r_ == 1) {                          \
+				r_ = 0; /* fill may fail it */  \
 				fill;                           \
-				r_ = 0;                         \
 			} else if (r_ == 0) {                   \
 				r_ = -ERR_NOT_FOUND;            \
 			}                                       \

@@ -343,9 +343,7 @@ static void test_suspend_resume(void **state)
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "resumed", json_object_new_int(i));
 		assert_int_equal(http_resume_json(parked[i], 200, o), 0);
-		/* a second answer to the same request is refused, not sent */
-		assert_int_equal(http_resume_json(parked[i], 200, json_object_new_object()),
-				 -ERR_NOT_FOUND);
+		/* parked[i] now belongs to the glue, which may already have freed it */
 	}
 	nparked = 0;
 	pthread_mutex_unlock(&parked_mu);
