@@ -12,6 +12,7 @@
 #include "../core/accounts.h"
 #include "../core/core.h"
 #include "../core/mail.h"
+#include "../core/hub.h"
 #include "../core/ratelimit.h"
 #include "../core/tokencache.h"
 #include "../http/app.h"
@@ -108,8 +109,9 @@ int cmd_serve(int argc, char **argv)
 	}
 	core.rl = ratelimit_new();
 	core.tokens = tokencache_new();
+	app.hub = hub_new();
 	core.mailer = mailer_start(&core);
-	if (!core.rl || !core.tokens || !core.mailer) {
+	if (!core.rl || !core.tokens || !core.mailer || !app.hub) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -152,6 +154,7 @@ int cmd_serve(int argc, char **argv)
 	log_info("received %s: draining in-flight requests (at most %lldms)",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT", (long long)c.server_shutdown_timeout_ms);
 	http_server_quiesce(srv);
+	hub_close(app.hub); /* waiting pulls answer now instead of holding the drain */
 	uint64_t deadline = clock_mono_ns() + (uint64_t)c.server_shutdown_timeout_ms * 1000000u;
 	int left;
 	while ((left = http_server_inflight(srv)) > 0 && clock_mono_ns() < deadline)
@@ -160,7 +163,10 @@ int cmd_serve(int argc, char **argv)
 		log_warn("shutdown timeout: closing %d unfinished requests", left);
 	rc = EXIT_OK;
 out:
+	if (app.hub)
+		hub_close(app.hub);
 	http_server_stop(srv);
+	app.hub = hub_free(app.hub);
 	core.mailer = mailer_stop(core.mailer);
 	core.rl = ratelimit_free(core.rl);
 	core.tokens = tokencache_free(core.tokens);

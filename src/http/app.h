@@ -11,6 +11,7 @@ struct config;
 struct store;
 struct blobstore;
 struct core;
+struct hub;
 
 
 struct app {
@@ -18,6 +19,7 @@ struct app {
 	struct store *store;
 	struct blobstore *blobs;
 	struct core *core;
+	struct hub *hub; /* NULL: pulls do not wait */
 	int64_t started_ms;
 };
 

@@ -42,4 +42,23 @@ int h_admin_realms_create(struct req *r);
 int h_admin_realm_patch(struct req *r);
 int h_admin_stats(struct req *r);
 
+/* h_sync.c */
+int h_spaces_list(struct req *r);
+int h_spaces_create(struct req *r);
+int h_space_get(struct req *r);
+int h_space_patch(struct req *r);
+int h_space_delete(struct req *r);
+int h_members_list(struct req *r);
+int h_members_add(struct req *r);
+int h_member_patch(struct req *r);
+int h_member_delete(struct req *r);
+int h_collection_put(struct req *r);
+int h_changes_push(struct req *r);
+int h_changes_pull(struct req *r);
+int h_records_list(struct req *r);
+int h_record_get(struct req *r);
+int h_record_put(struct req *r);
+int h_record_delete(struct req *r);
+int h_record_history(struct req *r);
+
 #endif

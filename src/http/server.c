@@ -379,6 +379,20 @@ int http_resume_json(struct req *r, unsigned status, json_object *obj)
 	return rc;
 }
 
+int http_resume_call(struct req *r, int (*fn)(struct req *r))
+{
+	struct http_server *s = r->srv;
+	pthread_mutex_lock(&s->susp_mu);
+	if (!r->susp_listed) {
+		pthread_mutex_unlock(&s->susp_mu);
+		return -ERR_NOT_FOUND;
+	}
+	r->on_resume = fn;
+	resume_locked(s, r);
+	pthread_mutex_unlock(&s->susp_mu);
+	return 0;
+}
+
 int http_resume_error(struct req *r, enum api_error e, const char *msg)
 {
 	struct http_server *s = r->srv;
@@ -703,8 +717,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (r->phase == PH_SUSPENDED) {
-		/* Resumed: the reply was set by whoever resumed us. */
+		/* Resumed: the reply was set by whoever resumed us, or is made now. */
 		atomic_fetch_sub(&s->resuming, 1);
+		if (r->on_resume && !r->resp) {
+			int (*fn)(struct req *) = r->on_resume;
+			r->on_resume = NULL;
+			r->phase = PH_RESUMED;
+			fn(r);
+			if (r->phase == PH_SUSPENDED && !r->resp)
+				return MHD_YES; /* it waits again */
+		}
 		return queue(r);
 	}
 	if (r->phase == PH_ANSWERED)

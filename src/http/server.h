@@ -66,6 +66,7 @@ struct req {
 	struct hdr *extra_headers;
 	struct req *susp_prev, *susp_next;
 	bool susp_listed;
+	int (*on_resume)(struct req *r);
 };
 
 int http_server_start(const struct http_server_opts *o, struct http_server **ret, char *err,
@@ -115,5 +116,7 @@ const char *http_client_addr(struct req *r);
 void http_suspend(struct req *r);
 int http_resume_json(struct req *r, unsigned status, json_object *obj);
 int http_resume_error(struct req *r, enum api_error e, const char *msg);
+/* Resumes r and runs fn(r) on a worker thread to set the reply (or to suspend again). */
+int http_resume_call(struct req *r, int (*fn)(struct req *r));
 
 #endif

@@ -6,7 +6,6 @@
 #include "../util/err.h"
 #include "sqlite_int.h"
 
-#define SQS(b) ((struct sq_store *)(b))
 
 #define REALM_COLS "r.id, r.name, r.display_name, r.signup_open, r.confirm_email, " \
 		   "r.access_ttl_s, r.refresh_ttl_s"
@@ -67,25 +66,6 @@ static void lower(const char *in, char *out, size_t len)
 	out[i] = '\0';
 }
 
-/* Runs a one-row read; 0 with the row handed to fill, -ERR_NOT_FOUND, or -ERR_DB. */
-#define READ_ONE(store, sql, bind, fill)                       \
-	do {                                                   \
-		struct sq_conn *c_ = sq_read_begin(SQS(store)); \
-		sqlite3_stmt *st = SQ(c_, sql);                 \
-		int r_ = -ERR_DB;                               \
-		if (st) {                                       \
-			bind;                                   \
-			r_ = sq_step(st);                       \
-			if (r_ == 1) {                          \
-				r_ = 0; /* fill may fail it */  \
-				fill;                           \
-			} else if (r_ == 0) {                   \
-				r_ = -ERR_NOT_FOUND;            \
-			}                                       \
-		}                                               \
-		sq_read_end(SQS(store), c_);                    \
-		return r_;                                      \
-	} while (0)
 
 /* sq_write_end, and on success the auth generation moves on. */
 static int write_end_auth(struct store *s, struct sq_conn *c, int rc)

@@ -53,6 +53,28 @@ void sq_read_end(struct sq_store *s, struct sq_conn *c);
 struct sq_conn *sq_write_begin(struct sq_store *s);
 int sq_write_end(struct sq_store *s, struct sq_conn *c, int rc);
 
+#define SQS(b) ((struct sq_store *)(b))
+
+/* Runs a one-row read; 0 with the row handed to fill, -ERR_NOT_FOUND, or -ERR_DB. */
+#define READ_ONE(store, sql, bind, fill)                       \
+	do {                                                   \
+		struct sq_conn *c_ = sq_read_begin(SQS(store)); \
+		sqlite3_stmt *st = SQ(c_, sql);                 \
+		int r_ = -ERR_DB;                               \
+		if (st) {                                       \
+			bind;                                   \
+			r_ = sq_step(st);                       \
+			if (r_ == 1) {                          \
+				r_ = 0; /* fill may fail it */  \
+				fill;                           \
+			} else if (r_ == 0) {                   \
+				r_ = -ERR_NOT_FOUND;            \
+			}                                       \
+		}                                               \
+		sq_read_end(SQS(store), c_);                    \
+		return r_;                                      \
+	} while (0)
+
 /* Step helpers: 0 on SQLITE_DONE, 1 on a row, -ERR_EXISTS on a unique constraint,
  * -ERR_DB otherwise (logged). */
 int sq_step(sqlite3_stmt *st);
@@ -104,6 +126,63 @@ int sq_mail_enqueue(struct store *s, const char *to, const char *subject, const 
 int sq_mail_next(struct store *s, int64_t now_ms, struct mail *ret);
 int sq_mail_done(struct store *s, int64_t id, int64_t now_ms, const char *error, int64_t next_ms);
 int sq_stats(struct store *s, struct store_stats *ret);
+
+/* sqlite_sync.c */
+int sq_space_private(struct store *s, int64_t user_id, int64_t realm_id, int64_t now_ms,
+		     struct space *ret);
+int sq_space_create(struct store *s, struct space *sp, int64_t owner_id, int64_t now_ms);
+int sq_space_get(struct store *s, int64_t id, struct space *ret);
+int sq_space_rename(struct store *s, int64_t id, const char *name);
+int sq_space_delete(struct store *s, int64_t id);
+int sq_space_list(struct store *s, int64_t user_id, int (*cb)(void *, const struct space *),
+		  void *arg);
+int sq_member_role(struct store *s, int64_t space_id, int64_t user_id, enum role *ret);
+int sq_member_list(struct store *s, int64_t space_id, int (*cb)(void *, const struct member *),
+		   void *arg);
+int sq_member_put(struct store *s, int64_t space_id, int64_t user_id, enum role role,
+		  int64_t now_ms);
+int sq_member_delete(struct store *s, int64_t space_id, int64_t user_id);
+int sq_collection_set(struct store *s, int64_t space_id, const char *name, enum policy p);
+int sq_push_begin(struct store *s, void **ret_txn);
+int sq_push_end(struct store *s, void *txn, int rc);
+int sq_push_op_get(void *txn, int64_t device_id, const char *op_id, struct op_result *ret);
+int sq_push_op_put(void *txn, int64_t device_id, const char *op_id, int64_t space_id,
+		   const struct op_result *r);
+int sq_push_policy(void *txn, int64_t space_id, const char *collection, enum policy *ret);
+int sq_push_record_get(void *txn, int64_t space_id, const char *collection, const char *id,
+		       struct record *ret);
+int sq_push_changes_since(void *txn, int64_t space_id, const char *collection, const char *id,
+			  int64_t after_seq, int (*cb)(void *, const struct change_row *),
+			  void *arg);
+int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64_t now_ms,
+		   int64_t *ret_seq);
+int sq_changes_read(struct store *s, int64_t space_id, int64_t since, int limit,
+		    int (*cb)(void *, const struct change_row *), void *arg, int64_t *ret_head,
+		    int64_t *ret_horizon);
+int sq_records_list(struct store *s, int64_t space_id, const char *collection,
+		    const char *after_collection, const char *after_id, int limit,
+		    int (*cb)(void *, const char *, const char *, const struct record *), void *arg,
+		    int64_t *ret_as_of);
+int sq_record_get(struct store *s, int64_t space_id, const char *collection, const char *id,
+		  struct record *ret);
+int sq_record_history(struct store *s, int64_t space_id, const char *collection, const char *id,
+		      int (*cb)(void *, const struct change_row *), void *arg);
+int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t seq,
+		  int64_t now_ms);
+
+#define SQ_SYNC_OPS                                                                      \
+	.space_private = sq_space_private, .space_create = sq_space_create,               \
+	.space_get = sq_space_get, .space_rename = sq_space_rename,                       \
+	.space_delete = sq_space_delete, .space_list = sq_space_list,                     \
+	.member_role = sq_member_role, .member_list = sq_member_list,                     \
+	.member_put = sq_member_put, .member_delete = sq_member_delete,                   \
+	.collection_set = sq_collection_set, .push_begin = sq_push_begin,                 \
+	.push_end = sq_push_end, .push_op_get = sq_push_op_get,                           \
+	.push_op_put = sq_push_op_put, .push_policy = sq_push_policy,                     \
+	.push_record_get = sq_push_record_get, .push_changes_since = sq_push_changes_since, \
+	.push_append = sq_push_append, .changes_read = sq_changes_read,                   \
+	.records_list = sq_records_list, .record_get = sq_record_get,                     \
+	.record_history = sq_record_history, .cursor_put = sq_cursor_put,
 
 #define SQ_ACCOUNT_OPS                                                                   \
 	.realm_get = sq_realm_get, .realm_get_by_id = sq_realm_get_by_id,                 \

@@ -76,6 +76,70 @@ const struct migration sqlite_migrations[] = {
 	  " failed INTEGER NOT NULL DEFAULT 0,"
 	  " last_error TEXT);"
 	  "CREATE INDEX outbox_due ON outbox(next_ms) WHERE sent_ms IS NULL AND failed = 0;" },
+	{ 3, "sync",
+	  "CREATE TABLE spaces ("
+	  " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  " realm_id INTEGER NOT NULL REFERENCES realms(id),"
+	  " kind INTEGER NOT NULL," /* 0 private, 1 shared, 2 direct */
+	  " name TEXT NOT NULL DEFAULT '',"
+	  " owner_id INTEGER REFERENCES users(id) ON DELETE CASCADE," /* private spaces */
+	  " head_seq INTEGER NOT NULL DEFAULT 0,"
+	  " key_epoch INTEGER NOT NULL DEFAULT 0,"
+	  " horizon_seq INTEGER NOT NULL DEFAULT 0," /* changes at or below were pruned */
+	  " created_ms INTEGER NOT NULL);"
+	  "CREATE UNIQUE INDEX spaces_private ON spaces(owner_id) WHERE kind = 0;"
+	  "CREATE TABLE members ("
+	  " space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	  " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	  " role INTEGER NOT NULL," /* 0 owner, 1 admin, 2 writer, 3 reader */
+	  " wrapped_key TEXT,"
+	  " key_epoch INTEGER NOT NULL DEFAULT 0,"
+	  " added_ms INTEGER NOT NULL,"
+	  " PRIMARY KEY (space_id, user_id)) WITHOUT ROWID;"
+	  "CREATE INDEX members_user ON members(user_id);"
+	  "CREATE TABLE collections ("
+	  " space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	  " name TEXT NOT NULL,"
+	  " policy INTEGER NOT NULL," /* 0 reject, 1 lww, 2 merge, 3 append */
+	  " PRIMARY KEY (space_id, name)) WITHOUT ROWID;"
+	  "CREATE TABLE changes ("
+	  " space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	  " seq INTEGER NOT NULL,"
+	  " collection TEXT NOT NULL,"
+	  " record_id TEXT NOT NULL,"
+	  " op INTEGER NOT NULL," /* 0 put, 1 patch, 2 delete */
+	  " data TEXT," /* validated JSON text, sent as it is */
+	  " device_id INTEGER,"
+	  " op_id TEXT NOT NULL,"
+	  " client_ts TEXT,"
+	  " server_ms INTEGER NOT NULL,"
+	  " PRIMARY KEY (space_id, seq)) WITHOUT ROWID;"
+	  "CREATE INDEX changes_record ON changes(space_id, collection, record_id, seq);"
+	  "CREATE TABLE records ("
+	  " space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	  " collection TEXT NOT NULL,"
+	  " id TEXT NOT NULL,"
+	  " version INTEGER NOT NULL," /* seq of its last change */
+	  " data TEXT,"
+	  " deleted INTEGER NOT NULL DEFAULT 0,"
+	  " client_ts TEXT,"
+	  " updated_ms INTEGER NOT NULL,"
+	  " PRIMARY KEY (space_id, collection, id)) WITHOUT ROWID;"
+	  /* The result first given for each (device, op_id), so retries answer the same. */
+	  "CREATE TABLE ops ("
+	  " device_id INTEGER NOT NULL,"
+	  " op_id TEXT NOT NULL,"
+	  " space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	  " status INTEGER NOT NULL,"
+	  " seq INTEGER NOT NULL,"
+	  " version INTEGER NOT NULL,"
+	  " PRIMARY KEY (device_id, op_id)) WITHOUT ROWID;"
+	  "CREATE TABLE device_cursors ("
+	  " device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	  " space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	  " seq INTEGER NOT NULL,"
+	  " updated_ms INTEGER NOT NULL,"
+	  " PRIMARY KEY (device_id, space_id)) WITHOUT ROWID;" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

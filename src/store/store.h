@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "accounts.h"
+#include "sync.h"
 
 struct config;
 struct store;
@@ -105,6 +106,69 @@ struct store_ops {
 			 int64_t next_ms);
 
 	int (*stats)(struct store *s, struct store_stats *ret);
+
+	/* Spaces and members. space_private finds or creates the user's private space. */
+	int (*space_private)(struct store *s, int64_t user_id, int64_t realm_id, int64_t now_ms,
+			     struct space *ret);
+	/* Creates sp (sets sp->id) with owner_id as its owner member. */
+	int (*space_create)(struct store *s, struct space *sp, int64_t owner_id, int64_t now_ms);
+	int (*space_get)(struct store *s, int64_t id, struct space *ret);
+	int (*space_rename)(struct store *s, int64_t id, const char *name);
+	int (*space_delete)(struct store *s, int64_t id);
+	/* The spaces user_id belongs to, each with that user's role. */
+	int (*space_list)(struct store *s, int64_t user_id,
+			  int (*cb)(void *arg, const struct space *sp), void *arg);
+	/* -ERR_NOT_FOUND when the user is not a member. */
+	int (*member_role)(struct store *s, int64_t space_id, int64_t user_id, enum role *ret);
+	int (*member_list)(struct store *s, int64_t space_id,
+			   int (*cb)(void *arg, const struct member *m), void *arg);
+	/* Adds or changes a member. */
+	int (*member_put)(struct store *s, int64_t space_id, int64_t user_id, enum role role,
+			  int64_t now_ms);
+	int (*member_delete)(struct store *s, int64_t space_id, int64_t user_id);
+	int (*collection_set)(struct store *s, int64_t space_id, const char *name, enum policy p);
+
+	/* Pushing: core runs the conflict rules inside one write transaction per request,
+	 * through these primitives. push_end commits when rc >= 0 (then the commit is
+	 * durable) and rolls back otherwise; it returns rc, or -ERR_DB when the commit fails. */
+	int (*push_begin)(struct store *s, void **ret_txn);
+	int (*push_end)(struct store *s, void *txn, int rc);
+	int (*push_op_get)(void *txn, int64_t device_id, const char *op_id, struct op_result *ret);
+	int (*push_op_put)(void *txn, int64_t device_id, const char *op_id, int64_t space_id,
+			   const struct op_result *r);
+	/* POLICY_REJECT when the collection has none set. */
+	int (*push_policy)(void *txn, int64_t space_id, const char *collection, enum policy *ret);
+	int (*push_record_get)(void *txn, int64_t space_id, const char *collection, const char *id,
+			       struct record *ret);
+	/* The record's changes with seq > after_seq, in order. */
+	int (*push_changes_since)(void *txn, int64_t space_id, const char *collection,
+				  const char *id, int64_t after_seq,
+				  int (*cb)(void *arg, const struct change_row *c), void *arg);
+	/* Takes the space's next sequence number, stores the change and the record's new
+	 * state (version = that number). */
+	int (*push_append)(void *txn, int64_t space_id, const struct change_in *c, int64_t now_ms,
+			   int64_t *ret_seq);
+
+	/* Reading, each in one consistent snapshot. */
+	/* Changes with seq > since in order, at most limit; the space's head and horizon. */
+	int (*changes_read)(struct store *s, int64_t space_id, int64_t since, int limit,
+			    int (*cb)(void *arg, const struct change_row *c), void *arg,
+			    int64_t *ret_head, int64_t *ret_horizon);
+	/* Current records (tombstones too) after (after_collection, after_id) in that order,
+	 * of one collection or all (NULL); *ret_as_of is the head they reflect. */
+	int (*records_list)(struct store *s, int64_t space_id, const char *collection,
+			    const char *after_collection, const char *after_id, int limit,
+			    int (*cb)(void *arg, const char *collection, const char *id,
+				      const struct record *r),
+			    void *arg, int64_t *ret_as_of);
+	int (*record_get)(struct store *s, int64_t space_id, const char *collection, const char *id,
+			  struct record *ret);
+	int (*record_history)(struct store *s, int64_t space_id, const char *collection,
+			      const char *id, int (*cb)(void *arg, const struct change_row *c),
+			      void *arg);
+	/* Remembers the cursor a device reports having applied. */
+	int (*cursor_put)(struct store *s, int64_t device_id, int64_t space_id, int64_t seq,
+			  int64_t now_ms);
 };
 
 void mail_clear(struct mail *m);

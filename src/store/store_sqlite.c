@@ -227,6 +227,7 @@ const struct store_ops sqlite_ops = {
 	.schema_version = sq_schema_version,
 	.close = sq_close,
 	SQ_ACCOUNT_OPS
+	SQ_SYNC_OPS
 };
 
 int store_sqlite_open(const char *path, int reader_count, struct store **ret_store, char *err,

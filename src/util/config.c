@@ -83,6 +83,20 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 				   F(limits_json_depth),
 				   "Nesting depth of a JSON request body, at most; deeper gets "
 				   "400." },
+	[CK_LIMITS_PUSH_CHANGES] = { "limits", "push_changes", T_INT, "1000", 1, 100000, NULL,
+				     NULL, NULL, F(limits_push_changes),
+				     "Changes in one push, at most; more gets 413." },
+	[CK_LIMITS_RECORD_BYTES] = { "limits", "record_bytes", T_SIZE, "1MiB", 64, 64 * MiB, NULL,
+				     NULL, NULL, F(limits_record_bytes),
+				     "One record's data (or patch) as JSON text, at most; more gets "
+				     "400." },
+	[CK_LIMITS_PAGE] = { "limits", "page", T_INT, "1000", 1, 100000, NULL, NULL, NULL,
+			     F(limits_page),
+			     "Items in one page of changes or records, at most (limit= is "
+			     "capped to it)." },
+	[CK_LIMITS_WAIT] = { "limits", "wait", T_DURATION, "60s", 0, 3600 * SEC, NULL, NULL, NULL,
+			     F(limits_wait_ms),
+			     "How long a pull with wait= may be held, at most." },
 	[CK_AUTH_PASSWORD_MEMORY] = { "auth", "password_memory", T_SIZE, "19MiB", 8 * KiB,
 				      1 * GiB, NULL, NULL, NULL, F(auth_password_memory),
 				      "Memory of one argon2id password hash. Changing it applies to "

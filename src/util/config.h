@@ -23,6 +23,10 @@ enum config_key {
 	CK_LIMITS_HEADER_BYTES,
 	CK_LIMITS_JSON_BODY_BYTES,
 	CK_LIMITS_JSON_DEPTH,
+	CK_LIMITS_PUSH_CHANGES,
+	CK_LIMITS_RECORD_BYTES,
+	CK_LIMITS_PAGE,
+	CK_LIMITS_WAIT,
 	CK_AUTH_PASSWORD_MEMORY,
 	CK_AUTH_PASSWORD_PASSES,
 	CK_RATELIMIT_PER_ADDRESS,
@@ -63,6 +67,10 @@ struct config {
 	int64_t limits_header_bytes;
 	int64_t limits_json_body_bytes;
 	int64_t limits_json_depth;
+	int64_t limits_push_changes;
+	int64_t limits_record_bytes;
+	int64_t limits_page;
+	int64_t limits_wait_ms;
 	int64_t auth_password_memory;
 	int64_t auth_password_passes;
 	int64_t ratelimit_per_address;

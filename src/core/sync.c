@@ -1,0 +1,574 @@
+#include "sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/clock.h"
+#include "../util/config.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "accounts.h"
+
+static const char *const role_names[] = { "owner", "admin", "writer", "reader" };
+static const char *const kind_names[] = { "private", "shared", "direct" };
+static const char *const op_names[] = { "put", "patch", "delete" };
+static const char *const policy_names[] = { "reject", "lww", "merge", "append" };
+
+const char *role_name(enum role r)
+{
+	return r <= ROLE_READER ? role_names[r] : "none";
+}
+
+const char *space_kind_name(enum space_kind k)
+{
+	return k <= SPACE_DIRECT ? kind_names[k] : "?";
+}
+
+const char *op_name(enum change_op op)
+{
+	return op <= OP_DELETE ? op_names[op] : "?";
+}
+
+static int parse_role(const char *s, enum role *ret)
+{
+	for (int i = 0; s && i < 4; i++)
+		if (!strcmp(s, role_names[i])) {
+			*ret = (enum role)i;
+			return 0;
+		}
+	return -ERR_INVALID;
+}
+
+/* Ids and names go into JSON text unescaped (pulls are built without a JSON library),
+ * so their alphabet has nothing that needs escaping. */
+static bool in_set(const char *s, size_t max, const char *extra)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      (ch && strchr(extra, ch))))
+			return false;
+	}
+	return true;
+}
+
+bool valid_collection(const char *s)
+{
+	return in_set(s, COLLECTION_MAX, "_.-") && s[0] != '.' && s[0] != '-';
+}
+
+bool valid_record_id(const char *s)
+{
+	return in_set(s, RECORD_ID_MAX, "_.-:~@+=");
+}
+
+bool valid_op_id(const char *s)
+{
+	return in_set(s, OP_ID_MAX, "_.-:~");
+}
+
+bool parse_rfc3339_ms(const char *s, int64_t *ret)
+{
+	int y, mo, d, h, mi, sec, n = 0;
+	if (!s || strlen(s) > CLIENT_TS_MAX ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970)
+		return false;
+	const char *p = s + 19;
+	int64_t ms = 0;
+	if (*p == '.') {
+		int digits = 0;
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+			if (digits < 3)
+				ms = ms * 10 + (*p - '0');
+		if (digits == 0)
+			return false;
+		for (; digits < 3; digits++)
+			ms *= 10;
+	}
+	if (strcmp(p, "Z") != 0)
+		return false;
+	/* days from civil (Howard Hinnant's algorithm, public domain arithmetic) */
+	int yy = y - (mo <= 2);
+	int era = yy / 400;
+	int yoe = yy - era * 400;
+	int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t days = (int64_t)era * 146097 + doe - 719468;
+	*ret = ((days * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL + ms;
+	return true;
+}
+
+json_object *json_merge_patch(json_object *target, json_object *patch)
+{
+	if (!json_object_is_type(patch, json_type_object)) {
+		json_object *copy = NULL;
+		if (patch && json_object_deep_copy(patch, &copy, NULL) != 0)
+			return NULL;
+		return copy; /* NULL for a JSON null */
+	}
+	json_object *out = NULL;
+	if (json_object_is_type(target, json_type_object)) {
+		if (json_object_deep_copy(target, &out, NULL) != 0)
+			return NULL;
+	} else {
+		out = json_object_new_object();
+	}
+	json_object_object_foreach(patch, key, val)
+	{
+		if (!val) {
+			json_object_object_del(out, key);
+			continue;
+		}
+		json_object *cur = NULL;
+		json_object_object_get_ex(out, key, &cur);
+		json_object *merged = json_merge_patch(cur, val);
+		if (!merged && val) {
+			json_object_put(out);
+			return NULL;
+		}
+		json_object_object_add(out, key, merged);
+	}
+	return out;
+}
+
+/* --- spaces and members --- */
+
+int sync_space(struct core *c, const struct principal *p, const char *ref, struct space *ret)
+{
+	struct store *s = c->store;
+	if (ref && !strcmp(ref, "me"))
+		return s->ops->space_private(s, p->user.id, p->user.realm_id, clock_wall_ms(), ret);
+	char *end;
+	long long id = ref ? strtoll(ref, &end, 10) : 0;
+	if (!ref || !*ref || *end || id <= 0)
+		return -ERR_NOT_FOUND;
+	int r = s->ops->space_get(s, id, ret);
+	if (r < 0)
+		return r;
+	if (ret->realm_id != p->user.realm_id)
+		return -ERR_NOT_FOUND;
+	r = s->ops->member_role(s, id, p->user.id, &ret->role);
+	return r; /* not a member: -ERR_NOT_FOUND, as for a space that does not exist */
+}
+
+int sync_space_create(struct core *c, const struct principal *p, const char *name,
+		      const char *kind, struct space *ret, struct verr *ve)
+{
+	check_text(ve, "name", name, NAME_MAX_BYTES, true);
+	if (kind && strcmp(kind, "shared"))
+		verr_add(ve, "kind", "must be \"shared\" (private and direct spaces are made by the "
+				     "server)");
+	if (ve->n)
+		return -ERR_INVALID;
+	memset(ret, 0, sizeof *ret);
+	ret->realm_id = p->user.realm_id;
+	ret->kind = SPACE_SHARED;
+	snprintf(ret->name, sizeof ret->name, "%s", name);
+	int r = c->store->ops->space_create(c->store, ret, p->user.id, clock_wall_ms());
+	ret->role = ROLE_OWNER;
+	return r;
+}
+
+static bool can_manage(const struct space *sp)
+{
+	return sp->kind == SPACE_SHARED && (sp->role == ROLE_OWNER || sp->role == ROLE_ADMIN);
+}
+
+int sync_space_rename(struct core *c, const struct principal *p, const struct space *sp,
+		      const char *name, struct verr *ve)
+{
+	(void)p;
+	if (!check_text(ve, "name", name, NAME_MAX_BYTES, true))
+		return -ERR_INVALID;
+	if (!can_manage(sp))
+		return -ERR_DENIED;
+	return c->store->ops->space_rename(c->store, sp->id, name);
+}
+
+int sync_space_delete(struct core *c, const struct principal *p, const struct space *sp)
+{
+	(void)p;
+	if (sp->kind != SPACE_SHARED || sp->role != ROLE_OWNER)
+		return -ERR_DENIED;
+	return c->store->ops->space_delete(c->store, sp->id);
+}
+
+/* The user called username in the caller's realm. */
+static int find_member_user(struct core *c, const struct principal *p, const char *username,
+			    struct user *u)
+{
+	if (!username || strlen(username) > USERNAME_MAX)
+		return -ERR_NOT_FOUND;
+	return c->store->ops->user_find(c->store, p->user.realm_id, username, u);
+}
+
+int sync_member_add(struct core *c, const struct principal *p, const struct space *sp,
+		    const char *username, const char *role, struct verr *ve)
+{
+	enum role rl = ROLE_READER;
+	if (!username || !*username)
+		verr_add(ve, "username", "is required");
+	if (parse_role(role, &rl) < 0)
+		verr_add(ve, "role", "must be owner, admin, writer or reader");
+	if (ve->n)
+		return -ERR_INVALID;
+	if (!can_manage(sp) || (rl == ROLE_OWNER && sp->role != ROLE_OWNER))
+		return -ERR_DENIED;
+	struct user u;
+	int r = find_member_user(c, p, username, &u);
+	if (r == -ERR_NOT_FOUND) {
+		verr_add(ve, "username", "is not a user of this realm");
+		return -ERR_INVALID;
+	}
+	if (r < 0)
+		return r;
+	enum role existing;
+	if (c->store->ops->member_role(c->store, sp->id, u.id, &existing) == 0)
+		return -ERR_EXISTS;
+	return c->store->ops->member_put(c->store, sp->id, u.id, rl, clock_wall_ms());
+}
+
+int sync_member_set(struct core *c, const struct principal *p, const struct space *sp,
+		    const char *username, const char *role, struct verr *ve)
+{
+	enum role rl = ROLE_READER;
+	if (parse_role(role, &rl) < 0) {
+		verr_add(ve, "role", "must be owner, admin, writer or reader");
+		return -ERR_INVALID;
+	}
+	struct user u;
+	int r = find_member_user(c, p, username, &u);
+	if (r < 0)
+		return r;
+	enum role cur;
+	r = c->store->ops->member_role(c->store, sp->id, u.id, &cur);
+	if (r < 0)
+		return r;
+	/* admins manage writers and readers; only owners touch owners and admins */
+	if (!can_manage(sp) ||
+	    (sp->role != ROLE_OWNER && (cur <= ROLE_ADMIN || rl <= ROLE_ADMIN)))
+		return -ERR_DENIED;
+	if (cur == ROLE_OWNER && rl != ROLE_OWNER && u.id == p->user.id)
+		return -ERR_CONFLICT; /* an owner cannot demote themselves: the space needs one */
+	return c->store->ops->member_put(c->store, sp->id, u.id, rl, clock_wall_ms());
+}
+
+int sync_member_remove(struct core *c, const struct principal *p, const struct space *sp,
+		       const char *username)
+{
+	struct user u;
+	int r = find_member_user(c, p, username, &u);
+	if (r < 0)
+		return r;
+	enum role cur;
+	r = c->store->ops->member_role(c->store, sp->id, u.id, &cur);
+	if (r < 0)
+		return r;
+	bool self = u.id == p->user.id;
+	if (sp->kind != SPACE_SHARED)
+		return -ERR_DENIED;
+	if (self && cur == ROLE_OWNER)
+		return -ERR_CONFLICT; /* the owner deletes the space instead */
+	if (!self && (!can_manage(sp) || (sp->role != ROLE_OWNER && cur <= ROLE_ADMIN)))
+		return -ERR_DENIED;
+	return c->store->ops->member_delete(c->store, sp->id, u.id);
+}
+
+int sync_collection_set(struct core *c, const struct principal *p, const struct space *sp,
+			const char *name, const char *policy, struct verr *ve)
+{
+	(void)p;
+	int pol = -1;
+	for (int i = 0; policy && i < 4; i++)
+		if (!strcmp(policy, policy_names[i]))
+			pol = i;
+	if (!valid_collection(name))
+		verr_add(ve, "name", "must be 1 to %d of a-z, A-Z, 0-9, '_', '.', '-'", COLLECTION_MAX);
+	if (pol < 0)
+		verr_add(ve, "conflict", "must be reject, lww, merge or append");
+	if (ve->n)
+		return -ERR_INVALID;
+	if (sp->kind == SPACE_SHARED ? !can_manage(sp) : sp->role != ROLE_OWNER)
+		return -ERR_DENIED;
+	return c->store->ops->collection_set(c->store, sp->id, name, (enum policy)pol);
+}
+
+/* --- pushing --- */
+
+void push_results_free(struct push_result *r, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(r[i].server_data);
+		json_object_put(r[i].merged_fields);
+	}
+}
+
+static int validate(struct core *c, struct push_change *ch, int n, struct verr *ve)
+{
+	size_t max = (size_t)c->cfg->limits_record_bytes;
+	for (int i = 0; i < n && ve->n < VERR_MAX; i++) {
+		struct push_change *x = &ch[i];
+		/* verr keeps one message per field name, so the index goes into the text */
+		if (!valid_op_id(x->op_id))
+			verr_add(ve, "op_id", "changes[%d]: op_id must be 1 to %d of A-Z, a-z, 0-9, "
+					      "'_', '.', '-', ':', '~'", i, OP_ID_MAX);
+		if (!valid_collection(x->collection))
+			verr_add(ve, "collection", "changes[%d]: collection must be 1 to %d of A-Z, "
+						   "a-z, 0-9, '_', '.', '-'", i, COLLECTION_MAX);
+		if (!valid_record_id(x->id))
+			verr_add(ve, "id", "changes[%d]: id must be 1 to %d of A-Z, a-z, 0-9 and "
+					   "_.-:~@+=", i, RECORD_ID_MAX);
+		if ((int)x->op < 0)
+			verr_add(ve, "op", "changes[%d]: op must be put, patch or delete", i);
+		int64_t ts;
+		if (x->client_ts && !parse_rfc3339_ms(x->client_ts, &ts))
+			verr_add(ve, "client_ts", "changes[%d]: client_ts must be RFC 3339 UTC such "
+						  "as 2026-11-22T10:00:00.000Z", i);
+		if (x->base_version < -1)
+			verr_add(ve, "base_version", "changes[%d]: base_version must be 0 or more", i);
+		if (x->op == OP_PUT && !json_object_is_type(x->data, json_type_object))
+			verr_add(ve, "data", "changes[%d]: data must be a JSON object for put", i);
+		if (x->op == OP_PATCH && !json_object_is_type(x->data, json_type_object))
+			verr_add(ve, "data", "changes[%d]: data must be a JSON merge patch object", i);
+		if (x->data && x->op != OP_DELETE) {
+			size_t len;
+			json_object_to_json_string_length(x->data, JSON_C_TO_STRING_PLAIN, &len);
+			if (len > max)
+				verr_add(ve, "data", "changes[%d]: data is %zu bytes; the limit "
+						     "(limits.record_bytes) is %zu",
+					 i, len, max);
+		}
+	}
+	return ve->n ? -ERR_INVALID : 0;
+}
+
+struct touched {
+	json_object *fields; /* field -> latest client_ts (string) of a change touching it */
+	bool whole;          /* a put or delete happened: everything is touched */
+	int64_t whole_ts;
+};
+
+static int collect_touched(void *arg, const struct change_row *ch)
+{
+	struct touched *t = arg;
+	int64_t ts = 0;
+	if (ch->client_ts)
+		parse_rfc3339_ms(ch->client_ts, &ts);
+	if (ch->op != OP_PATCH || !ch->data) {
+		t->whole = true;
+		if (ts > t->whole_ts)
+			t->whole_ts = ts;
+		return 0;
+	}
+	json_object *patch = json_tokener_parse(ch->data);
+	if (json_object_is_type(patch, json_type_object)) {
+		json_object_object_foreach(patch, key, val)
+		{
+			(void)val;
+			json_object_object_add(t->fields, key, json_object_new_int64(ts));
+		}
+	}
+	json_object_put(patch);
+	return 0;
+}
+
+static char *dup_json(json_object *o)
+{
+	return o ? strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								    JSON_C_TO_STRING_NOSLASHESCAPE))
+		 : NULL;
+}
+
+/* Applies one change inside the transaction; fills res. -ERR_INVALID for a patch of a
+ * record that does not exist (the whole request then fails). */
+static int apply_one(struct core *c, void *txn, const struct principal *p,
+		     const struct space *sp, struct push_change *x, int idx,
+		     struct push_result *res, struct verr *ve)
+{
+	const struct store_ops *ops = c->store->ops;
+	int64_t now = clock_wall_ms();
+	memset(res, 0, sizeof *res);
+	struct op_result prev;
+	int r = ops->push_op_get(txn, p->device.id, x->op_id, &prev);
+	if (r == 0) {
+		res->status = OPS_DUPLICATE;
+		res->original = prev.status;
+		res->seq = prev.seq;
+		res->version = prev.version;
+		return 0;
+	}
+	if (r != -ERR_NOT_FOUND)
+		return r;
+	enum policy pol;
+	if ((r = ops->push_policy(txn, sp->id, x->collection, &pol)) < 0)
+		return r;
+	struct record cur = { 0 };
+	r = ops->push_record_get(txn, sp->id, x->collection, x->id, &cur);
+	bool exists = r == 0;
+	if (r < 0 && r != -ERR_NOT_FOUND)
+		return r;
+	bool live = exists && !cur.deleted;
+	if (x->op == OP_PATCH && !live) {
+		record_clear(&cur);
+		verr_add(ve, "op", "changes[%d]: patch of record %s/%s, which does not exist", idx,
+			 x->collection, x->id);
+		return -ERR_INVALID;
+	}
+	int64_t cur_version = exists ? cur.version : 0;
+	bool stale = x->base_version >= 0 && x->base_version != cur_version;
+	int64_t my_ts = now, their_ts = 0;
+	if (x->client_ts)
+		parse_rfc3339_ms(x->client_ts, &my_ts);
+	if (cur.client_ts[0])
+		parse_rfc3339_ms(cur.client_ts, &their_ts);
+
+	json_object *patch = x->data; /* borrowed; replaced for partial merges */
+	json_object *owned_patch = NULL;
+	bool conflict = false;
+	if (pol == POLICY_APPEND) {
+		stale = false;
+	} else if (stale && pol == POLICY_REJECT) {
+		conflict = true;
+		res->reason = "stale_base_version";
+	} else if (stale && pol == POLICY_LWW) {
+		conflict = my_ts < their_ts;
+		res->reason = conflict ? "lww_lost" : NULL;
+	} else if (stale && pol == POLICY_MERGE) {
+		if (x->op != OP_PATCH) {
+			conflict = my_ts < their_ts;
+			res->reason = conflict ? "lww_lost" : NULL;
+		} else {
+			/* Only fields others changed since base_version can conflict. */
+			struct touched t = { .fields = json_object_new_object() };
+			r = ops->push_changes_since(txn, sp->id, x->collection, x->id,
+						    x->base_version, collect_touched, &t);
+			if (r < 0) {
+				json_object_put(t.fields);
+				record_clear(&cur);
+				return r;
+			}
+			owned_patch = json_object_new_object();
+			res->merged_fields = json_object_new_object();
+			int kept = 0;
+			json_object_object_foreach(x->data, key, val)
+			{
+				json_object *tsobj = NULL;
+				bool touched = t.whole || json_object_object_get_ex(t.fields, key, &tsobj);
+				int64_t other = t.whole ? t.whole_ts : json_object_get_int64(tsobj);
+				if (tsobj && t.whole && json_object_get_int64(tsobj) > other)
+					other = json_object_get_int64(tsobj);
+				if (!touched || my_ts >= other) {
+					json_object_object_add(owned_patch, key, json_object_get(val));
+					kept++;
+					if (touched)
+						json_object_object_add(res->merged_fields, key,
+								       json_object_new_string("client"));
+				} else {
+					json_object_object_add(res->merged_fields, key,
+							       json_object_new_string("server"));
+				}
+			}
+			json_object_put(t.fields);
+			if (json_object_object_length(res->merged_fields) == 0) {
+				json_object_put(res->merged_fields);
+				res->merged_fields = NULL;
+			}
+			if (kept == 0) {
+				conflict = true;
+				res->reason = "lww_lost";
+			}
+			patch = owned_patch;
+		}
+	}
+
+	if (conflict) {
+		res->status = OPS_CONFLICT;
+		res->seq = 0;
+		res->version = cur_version;
+		res->has_server = true;
+		res->server_version = cur_version;
+		res->server_data = cur.data;
+		cur.data = NULL;
+		res->server_deleted = !live;
+	} else {
+		char *log_data = NULL, *rec_data = NULL;
+		if (x->op == OP_PUT) {
+			log_data = dup_json(x->data);
+			rec_data = log_data;
+		} else if (x->op == OP_PATCH) {
+			json_object *target = json_tokener_parse(cur.data ? cur.data : "{}");
+			json_object *merged = json_merge_patch(target, patch);
+			json_object_put(target);
+			log_data = dup_json(patch);
+			rec_data = dup_json(merged ? merged : json_object_new_object());
+			json_object_put(merged);
+		}
+		struct change_in in = { .collection = x->collection, .record_id = x->id,
+					.op_id = x->op_id, .client_ts = x->client_ts, .op = x->op,
+					.data = log_data, .record_data = rec_data,
+					.device_id = p->device.id };
+		int64_t seq = 0;
+		r = ops->push_append(txn, sp->id, &in, now, &seq);
+		if (rec_data != log_data)
+			free(rec_data);
+		free(log_data);
+		if (r < 0) {
+			json_object_put(owned_patch);
+			record_clear(&cur);
+			return r;
+		}
+		res->status = OPS_APPLIED;
+		res->seq = seq;
+		res->version = seq;
+	}
+	json_object_put(owned_patch);
+	record_clear(&cur);
+	struct op_result keep = { res->status, res->seq, res->version };
+	return ops->push_op_put(txn, p->device.id, x->op_id, sp->id, &keep);
+}
+
+int sync_push(struct core *c, const struct principal *p, const struct space *sp,
+	      struct push_change *changes, int n, struct push_result *results, int64_t *ret_head,
+	      struct verr *ve)
+{
+	memset(results, 0, sizeof *results * (size_t)n);
+	if (sp->role > ROLE_WRITER)
+		return -ERR_DENIED;
+	int r = validate(c, changes, n, ve);
+	if (r < 0)
+		return r;
+	/* The same op_id twice in one request would make its second copy a duplicate of a
+	 * result not yet committed: refuse the request instead. */
+	for (int i = 1; i < n; i++)
+		for (int j = 0; j < i; j++)
+			if (!strcmp(changes[i].op_id, changes[j].op_id)) {
+				verr_add(ve, "op_id", "changes[%d]: op_id repeats changes[%d]", i, j);
+				return -ERR_INVALID;
+			}
+	const struct store_ops *ops = c->store->ops;
+	void *txn;
+	if ((r = ops->push_begin(c->store, &txn)) < 0)
+		return r;
+	for (int i = 0; i < n && r >= 0; i++)
+		r = apply_one(c, txn, p, sp, &changes[i], i, &results[i], ve);
+	r = ops->push_end(c->store, txn, r);
+	if (r < 0) {
+		push_results_free(results, n);
+		memset(results, 0, sizeof *results * (size_t)n);
+		return r;
+	}
+	int64_t head = 0;
+	for (int i = 0; i < n; i++)
+		if (results[i].seq > head)
+			head = results[i].seq;
+	if (head < sp->head_seq)
+		head = sp->head_seq;
+	*ret_head = head;
+	return 0;
+}

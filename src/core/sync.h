@@ -1,0 +1,70 @@
+/* Record sync: spaces and members, pushing changes under each collection's conflict
+ * policy, and the checks every read goes through. Errors as in accounts.h; a space the
+ * caller may not see is -ERR_NOT_FOUND, a space it may see but not change -ERR_DENIED. */
+#ifndef CAIRN_SYNC_H
+#define CAIRN_SYNC_H
+
+#include <json-c/json.h>
+
+#include "core.h"
+
+/* "me" or a space id, to the space with the caller's role. */
+int sync_space(struct core *c, const struct principal *p, const char *ref, struct space *ret);
+int sync_space_create(struct core *c, const struct principal *p, const char *name,
+		      const char *kind, struct space *ret, struct verr *ve);
+int sync_space_rename(struct core *c, const struct principal *p, const struct space *sp,
+		      const char *name, struct verr *ve);
+int sync_space_delete(struct core *c, const struct principal *p, const struct space *sp);
+
+int sync_member_add(struct core *c, const struct principal *p, const struct space *sp,
+		    const char *username, const char *role, struct verr *ve);
+int sync_member_set(struct core *c, const struct principal *p, const struct space *sp,
+		    const char *username, const char *role, struct verr *ve);
+int sync_member_remove(struct core *c, const struct principal *p, const struct space *sp,
+		       const char *username);
+int sync_collection_set(struct core *c, const struct principal *p, const struct space *sp,
+			const char *name, const char *policy, struct verr *ve);
+
+const char *role_name(enum role r);
+const char *space_kind_name(enum space_kind k);
+const char *op_name(enum change_op op);
+
+/* One change as the client sent it (borrowed from the request). */
+struct push_change {
+	const char *op_id, *collection, *id, *client_ts;
+	enum change_op op;
+	json_object *data; /* the record (put) or the merge patch (patch) */
+	int64_t base_version; /* -1: not given */
+};
+
+/* What became of it. server_data is malloc'd JSON text (push_results_free). */
+struct push_result {
+	enum op_status status;
+	enum op_status original; /* for duplicates: what happened the first time */
+	int64_t seq, version;
+	bool has_server;
+	int64_t server_version;
+	char *server_data;
+	bool server_deleted;
+	const char *reason; /* for conflicts: "stale_base_version", "lww_lost", ... */
+	json_object *merged_fields; /* merge policy: fields decided by time, or NULL */
+};
+
+/* Validates every change first (ve names "changes[3].id" etc.), then applies the batch in
+ * one transaction. -ERR_INVALID leaves nothing applied. */
+int sync_push(struct core *c, const struct principal *p, const struct space *sp,
+	      struct push_change *changes, int n, struct push_result *results, int64_t *ret_head,
+	      struct verr *ve);
+void push_results_free(struct push_result *r, int n);
+
+/* Field checks shared with the handlers. */
+bool valid_collection(const char *s);
+bool valid_record_id(const char *s);
+bool valid_op_id(const char *s);
+/* RFC 3339 UTC ("2026-11-22T10:00:00.123Z", fraction optional) to milliseconds. */
+bool parse_rfc3339_ms(const char *s, int64_t *ret);
+
+/* RFC 7386 JSON merge patch: a new object; neither argument is changed. */
+json_object *json_merge_patch(json_object *target, json_object *patch);
+
+#endif

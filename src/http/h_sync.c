@@ -1,0 +1,728 @@
+/* /api/v1/spaces/...: spaces, members, collections, changes (push, pull, long-poll),
+ * records. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/hub.h"
+#include "../core/sync.h"
+#include "../util/clock.h"
+#include "../util/config.h"
+#include "../util/err.h"
+#include "app.h"
+#include "handlers.h"
+#include "helpers.h"
+
+static struct core *core_of(struct req *r)
+{
+	return ((struct app *)r->app)->core;
+}
+
+/* The caller and the space named in the path, or NULL after replying. */
+static const struct principal *space_of(struct req *r, struct space *sp)
+{
+	const struct principal *p = need_auth(r);
+	if (!p)
+		return NULL;
+	int e = sync_space(core_of(r), p, http_param(r, "space"), sp);
+	if (e < 0) {
+		reply_core_error(r, e, NULL, 0);
+		return NULL;
+	}
+	return p;
+}
+
+static json_object *space_json(const struct space *sp)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(sp->id));
+	json_object_object_add(o, "kind", json_object_new_string(space_kind_name(sp->kind)));
+	json_object_object_add(o, "name", json_object_new_string(sp->name));
+	json_object_object_add(o, "role", json_object_new_string(role_name(sp->role)));
+	json_object_object_add(o, "head_seq", json_object_new_int64(sp->head_seq));
+	json_object_object_add(o, "key_epoch", json_object_new_int64(sp->key_epoch));
+	json_object_object_add(o, "created_at", json_time(sp->created_ms));
+	return o;
+}
+
+static int add_space(void *arg, const struct space *sp)
+{
+	json_object_array_add(arg, space_json(sp));
+	return 0;
+}
+
+int h_spaces_list(struct req *r)
+{
+	const struct principal *p = need_auth(r);
+	if (!p)
+		return 0;
+	struct space me;
+	struct store *s = core_of(r)->store;
+	int e = sync_space(core_of(r), p, "me", &me); /* the private space always exists */
+	json_object *arr = json_object_new_array();
+	if (e == 0)
+		e = s->ops->space_list(s, p->user.id, add_space, arr);
+	if (e < 0) {
+		json_object_put(arr);
+		return reply_core_error(r, e, NULL, 0);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "spaces", arr);
+	return http_reply_json(r, 200, o);
+}
+
+int h_spaces_create(struct req *r)
+{
+	const struct principal *p = need_auth(r);
+	if (!p || !need_object(r, false))
+		return 0;
+	struct verr ve = { 0 };
+	const char *name = jstr(r, "name", &ve);
+	const char *kind = jstr(r, "kind", &ve);
+	struct space sp;
+	int e = ve.n ? -ERR_INVALID : sync_space_create(core_of(r), p, name, kind, &sp, &ve);
+	if (e < 0)
+		return reply_core_error(r, e, &ve, 0);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "space", space_json(&sp));
+	return http_reply_json(r, 201, o);
+}
+
+int h_space_get(struct req *r)
+{
+	struct space sp;
+	if (!space_of(r, &sp))
+		return 0;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "space", space_json(&sp));
+	return http_reply_json(r, 200, o);
+}
+
+int h_space_patch(struct req *r)
+{
+	struct space sp;
+	const struct principal *p = space_of(r, &sp);
+	if (!p || !need_object(r, false))
+		return 0;
+	struct verr ve = { 0 };
+	const char *name = jstr(r, "name", &ve);
+	int e = ve.n ? -ERR_INVALID : sync_space_rename(core_of(r), p, &sp, name, &ve);
+	if (e < 0)
+		return reply_core_error(r, e, &ve, 0);
+	snprintf(sp.name, sizeof sp.name, "%s", name);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "space", space_json(&sp));
+	return http_reply_json(r, 200, o);
+}
+
+int h_space_delete(struct req *r)
+{
+	struct space sp;
+	const struct principal *p = space_of(r, &sp);
+	if (!p)
+		return 0;
+	int e = sync_space_delete(core_of(r), p, &sp);
+	if (e < 0)
+		return reply_core_error(r, e, NULL, 0);
+	return http_reply_bytes(r, 204, NULL, "", 0);
+}
+
+static int add_member(void *arg, const struct member *m)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "username", json_object_new_string(m->username));
+	json_object_object_add(o, "role", json_object_new_string(role_name(m->role)));
+	json_object_object_add(o, "key_epoch", json_object_new_int64(m->key_epoch));
+	json_object_object_add(o, "added_at", json_time(m->added_ms));
+	json_object_array_add(arg, o);
+	return 0;
+}
+
+int h_members_list(struct req *r)
+{
+	struct space sp;
+	if (!space_of(r, &sp))
+		return 0;
+	json_object *arr = json_object_new_array();
+	struct store *s = core_of(r)->store;
+	int e = s->ops->member_list(s, sp.id, add_member, arr);
+	if (e < 0) {
+		json_object_put(arr);
+		return reply_core_error(r, e, NULL, 0);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "members", arr);
+	return http_reply_json(r, 200, o);
+}
+
+int h_members_add(struct req *r)
+{
+	struct space sp;
+	const struct principal *p = space_of(r, &sp);
+	if (!p || !need_object(r, false))
+		return 0;
+	struct verr ve = { 0 };
+	const char *username = jstr(r, "username", &ve);
+	const char *role = jstr(r, "role", &ve);
+	int e = ve.n ? -ERR_INVALID : sync_member_add(core_of(r), p, &sp, username, role, &ve);
+	if (e == -ERR_EXISTS)
+		return http_reply_error(r, AE_CONFLICT, "That user is already a member.", NULL);
+	if (e < 0)
+		return reply_core_error(r, e, &ve, 0);
+	return h_members_list(r);
+}
+
+int h_member_patch(struct req *r)
+{
+	struct space sp;
+	const struct principal *p = space_of(r, &sp);
+	if (!p || !need_object(r, false))
+		return 0;
+	struct verr ve = { 0 };
+	const char *role = jstr(r, "role", &ve);
+	int e = ve.n ? -ERR_INVALID
+		     : sync_member_set(core_of(r), p, &sp, http_param(r, "username"), role, &ve);
+	if (e == -ERR_CONFLICT)
+		return http_reply_error(r, AE_CONFLICT, "A space needs its owner.", NULL);
+	if (e < 0)
+		return reply_core_error(r, e, &ve, 0);
+	return h_members_list(r);
+}
+
+int h_member_delete(struct req *r)
+{
+	struct space sp;
+	const struct principal *p = space_of(r, &sp);
+	if (!p)
+		return 0;
+	int e = sync_member_remove(core_of(r), p, &sp, http_param(r, "username"));
+	if (e == -ERR_CONFLICT)
+		return http_reply_error(r, AE_CONFLICT,
+					"The owner cannot leave; delete the space instead.", NULL);
+	if (e < 0)
+		return reply_core_error(r, e, NULL, 0);
+	return http_reply_bytes(r, 204, NULL, "", 0);
+}
+
+int h_collection_put(struct req *r)
+{
+	struct space sp;
+	const struct principal *p = space_of(r, &sp);
+	if (!p || !need_object(r, false))
+		return 0;
+	struct verr ve = { 0 };
+	const char *policy = jstr(r, "conflict", &ve);
+	const char *name = http_param(r, "name");
+	int e = ve.n ? -ERR_INVALID : sync_collection_set(core_of(r), p, &sp, name, policy, &ve);
+	if (e < 0)
+		return reply_core_error(r, e, &ve, 0);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "conflict", json_object_new_string(policy));
+	return http_reply_json(r, 200, o);
+}
+
+/* --- push --- */
+
+static const char *member_str(json_object *o, const char *key, bool *bad)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return NULL;
+	if (!json_object_is_type(v, json_type_string)) {
+		*bad = true;
+		return NULL;
+	}
+	return json_object_get_string(v);
+}
+
+static json_object *result_json(const struct push_change *x, const struct push_result *res)
+{
+	static const char *const st[] = { "applied", "conflict", "duplicate" };
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "op_id", json_object_new_string(x->op_id));
+	json_object_object_add(o, "status", json_object_new_string(st[res->status]));
+	if (res->status == OPS_DUPLICATE)
+		json_object_object_add(o, "original_status", json_object_new_string(st[res->original]));
+	json_object_object_add(o, "seq", res->seq ? json_object_new_int64(res->seq) : NULL);
+	json_object_object_add(o, "version", json_object_new_int64(res->version));
+	if (res->reason)
+		json_object_object_add(o, "reason", json_object_new_string(res->reason));
+	if (res->merged_fields)
+		json_object_object_add(o, "fields", json_object_get(res->merged_fields));
+	if (res->has_server) {
+		json_object *s = json_object_new_object();
+		json_object_object_add(s, "version", json_object_new_int64(res->server_version));
+		json_object_object_add(s, "data", res->server_data ? json_tokener_parse(res->server_data)
+								   : NULL);
+		json_object_object_add(s, "deleted", json_object_new_boolean(res->server_deleted));
+		json_object_object_add(o, "server", s);
+	}
+	return o;
+}
+
+static void notify(struct req *r, int64_t space_id, int64_t head)
+{
+	struct app *app = r->app;
+	if (app->hub)
+		hub_notify(app->hub, space_id, head);
+}
+
+int h_changes_push(struct req *r)
+{
+	struct space sp;
+	const struct principal *p = space_of(r, &sp);
+	if (!p || !need_object(r, false))
+		return 0;
+	const struct config *cfg = core_of(r)->cfg;
+	json_object *arr;
+	if (!json_object_object_get_ex(r->json, "changes", &arr) ||
+	    !json_object_is_type(arr, json_type_array)) {
+		struct verr ve = { 0 };
+		verr_add(&ve, "changes", "must be an array of changes");
+		return reply_core_error(r, -ERR_INVALID, &ve, 0);
+	}
+	size_t n = json_object_array_length(arr);
+	if (n > (size_t)cfg->limits_push_changes) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "A push takes at most %lld changes (limits.push_changes).",
+			 (long long)cfg->limits_push_changes);
+		return http_reply_error(r, AE_BODY_TOO_LARGE, msg, NULL);
+	}
+	if (sp.role > ROLE_WRITER)
+		return http_reply_error(r, AE_FORBIDDEN, "Readers cannot push to this space.", NULL);
+	struct push_change *ch = arena_alloc(&r->arena, sizeof *ch * (n ? n : 1));
+	struct push_result *res = arena_alloc(&r->arena, sizeof *res * (n ? n : 1));
+	if (!ch || !res)
+		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
+	struct verr ve = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(arr, i);
+		struct push_change *x = &ch[i];
+		memset(x, 0, sizeof *x);
+		x->base_version = -1;
+		bool bad = false;
+		if (!json_object_is_type(c, json_type_object)) {
+			verr_add(&ve, "changes", "changes[%zu] is not an object", i);
+			continue;
+		}
+		x->op_id = member_str(c, "op_id", &bad);
+		x->collection = member_str(c, "collection", &bad);
+		x->id = member_str(c, "id", &bad);
+		x->client_ts = member_str(c, "client_ts", &bad);
+		const char *op = member_str(c, "op", &bad);
+		x->op = !op ? (enum change_op)-1
+			: !strcmp(op, "put") ? OP_PUT
+			: !strcmp(op, "patch") ? OP_PATCH
+			: !strcmp(op, "delete") ? OP_DELETE
+						: (enum change_op)-1;
+		json_object_object_get_ex(c, "data", &x->data);
+		json_object *bv;
+		if (json_object_object_get_ex(c, "base_version", &bv) && bv) {
+			if (json_object_is_type(bv, json_type_int))
+				x->base_version = json_object_get_int64(bv);
+			else
+				x->base_version = -2;
+		}
+		if (bad)
+			verr_add(&ve, "changes", "changes[%zu]: op_id, collection, id, op and client_ts "
+						 "must be strings",
+				 i);
+	}
+	int64_t head = 0;
+	int e = ve.n ? -ERR_INVALID
+		     : sync_push(core_of(r), p, &sp, ch, (int)n, res, &head, &ve);
+	if (e < 0)
+		return reply_core_error(r, e, &ve, 0);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "head_seq", json_object_new_int64(head));
+	json_object *results = json_object_new_array_ext((int)n);
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(results, result_json(&ch[i], &res[i]));
+	push_results_free(res, (int)n);
+	json_object_object_add(o, "results", results);
+	notify(r, sp.id, head);
+	return http_reply_json(r, 200, o);
+}
+
+/* --- pull --- */
+
+struct pull {
+	struct hub_waiter w;
+	struct req *r;
+	int64_t space_id, since, horizon;
+	int limit;
+	struct buf out;
+	int count;
+	int64_t last;
+	struct app *app;
+};
+
+static int emit_change(void *arg, const struct change_row *c)
+{
+	struct pull *pl = arg;
+	char ts[CLOCK_RFC3339_LEN];
+	clock_format_rfc3339(c->server_ms, ts);
+	/* Ids, names and client_ts were checked to need no escaping; data is stored JSON. */
+	int e = buf_printf(&pl->out,
+			   "%s{\"seq\":%lld,\"op_id\":\"%s\",\"collection\":\"%s\",\"id\":\"%s\","
+			   "\"op\":\"%s\",\"data\":%s,\"version\":%lld,\"device_id\":%lld,"
+			   "\"client_ts\":%s%s%s,\"server_ts\":\"%s\"}",
+			   pl->count ? "," : "", (long long)c->seq, c->op_id, c->collection,
+			   c->record_id, op_name(c->op), c->data ? c->data : "null", (long long)c->seq,
+			   (long long)c->device_id, c->client_ts ? "\"" : "",
+			   c->client_ts ? c->client_ts : "null", c->client_ts ? "\"" : "", ts);
+	if (e < 0)
+		return -1;
+	pl->count++;
+	pl->last = c->seq;
+	return 0;
+}
+
+/* Reads one page into pl->out; *ret_head is the space's head. */
+static int pull_page(struct pull *pl, int64_t *ret_head)
+{
+	struct store *s = pl->app->core->store;
+	buf_reset(&pl->out);
+	pl->count = 0;
+	pl->last = pl->since;
+	int e = buf_puts(&pl->out, "{\"changes\":[");
+	if (e < 0)
+		return e;
+	e = s->ops->changes_read(s, pl->space_id, pl->since, pl->limit, emit_change, pl, ret_head,
+				 &pl->horizon);
+	return e;
+}
+
+static int pull_reply(struct req *r, struct pull *pl, int64_t head)
+{
+	int e = buf_printf(&pl->out, "],\"next\":%lld,\"more\":%s,\"head_seq\":%lld}",
+			   (long long)pl->last, pl->last < head ? "true" : "false", (long long)head);
+	if (e < 0)
+		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
+	return http_reply_bytes(r, 200, "application/json", pl->out.ptr, pl->out.len);
+}
+
+static int pull_again(struct req *r)
+{
+	struct pull *pl = r->ctx;
+	int64_t head = 0;
+	int e = pull_page(pl, &head);
+	if (e < 0)
+		return reply_core_error(r, e, NULL, 0);
+	return pull_reply(r, pl, head);
+}
+
+static void pull_wake(struct hub_waiter *w, bool timed_out)
+{
+	(void)timed_out;
+	struct pull *pl = w->arg;
+	http_resume_call(pl->r, pull_again);
+}
+
+static void pull_free(void *p)
+{
+	struct pull *pl = p;
+	buf_free(&pl->out);
+	free(pl);
+}
+
+static bool query_int(struct req *r, const char *name, int64_t *v, int64_t lo, int64_t hi,
+		      struct verr *ve)
+{
+	bool bad;
+	const char *s = http_query(r, name, &bad);
+	if (!s)
+		return !bad;
+	char *end;
+	long long x = strtoll(s, &end, 10);
+	if (bad || !*s || *end || x < lo || x > hi) {
+		verr_add(ve, name, "must be a whole number from %lld to %lld", (long long)lo,
+			 (long long)hi);
+		return false;
+	}
+	*v = x;
+	return true;
+}
+
+int h_changes_pull(struct req *r)
+{
+	struct space sp;
+	const struct principal *p = space_of(r, &sp);
+	if (!p)
+		return 0;
+	struct app *app = r->app;
+	const struct config *cfg = app->cfg;
+	struct verr ve = { 0 };
+	int64_t since = 0, limit = 100, wait = 0;
+	query_int(r, "since", &since, 0, INT64_MAX, &ve);
+	query_int(r, "limit", &limit, 1, cfg->limits_page, &ve);
+	query_int(r, "wait", &wait, 0, cfg->limits_wait_ms / 1000, &ve);
+	if (ve.n)
+		return reply_core_error(r, -ERR_INVALID, &ve, 0);
+	struct pull *pl = calloc(1, sizeof *pl);
+	if (!pl)
+		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
+	pl->r = r;
+	pl->app = app;
+	pl->space_id = sp.id;
+	pl->since = since;
+	pl->limit = (int)limit;
+	buf_init(&pl->out, (size_t)cfg->limits_page * ((size_t)cfg->limits_record_bytes + 1024));
+	r->ctx = pl;
+	r->ctx_free = pull_free;
+	int64_t head = 0;
+	int e = pull_page(pl, &head);
+	if (e < 0)
+		return reply_core_error(r, e, NULL, 0);
+	if (since < pl->horizon) {
+		char msg[160];
+		snprintf(msg, sizeof msg,
+			 "Changes up to %lld were pruned: bootstrap from records, then pull from "
+			 "their as_of_seq.",
+			 (long long)pl->horizon);
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "code", json_object_new_string("cursor_expired"));
+		json_object_object_add(o, "error", json_object_new_string(msg));
+		return http_reply_json(r, 410, o);
+	}
+	if (pl->count > 0 || wait == 0 || !app->hub)
+		return pull_reply(r, pl, head);
+	/* Nothing newer: wait without a thread, woken by the next push to this space. */
+	pl->w.space_id = sp.id;
+	pl->w.since = since;
+	pl->w.deadline_ns = clock_mono_ns() + (uint64_t)wait * 1000000000u;
+	pl->w.wake = pull_wake;
+	pl->w.arg = pl;
+	http_suspend(r);
+	hub_add(app->hub, &pl->w);
+	/* A push that committed between the read and hub_add would be missed: look again. */
+	int64_t now_head = 0, horizon = 0;
+	struct store *s = app->core->store;
+	if (s->ops->changes_read(s, sp.id, INT64_MAX, 1, emit_change, NULL, &now_head, &horizon) == 0 &&
+	    now_head > since && hub_remove(app->hub, &pl->w))
+		http_resume_call(r, pull_again);
+	return 0;
+}
+
+/* --- records --- */
+
+struct rec_list {
+	json_object *arr;
+	int count;
+	char last_coll[COLLECTION_MAX + 1], last_id[RECORD_ID_MAX + 1];
+};
+
+static int add_record(void *arg, const char *coll, const char *id, const struct record *rec)
+{
+	struct rec_list *l = arg;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "collection", json_object_new_string(coll));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "version", json_object_new_int64(rec->version));
+	json_object_object_add(o, "data", rec->data ? json_tokener_parse(rec->data) : NULL);
+	json_object_object_add(o, "deleted", json_object_new_boolean(rec->deleted));
+	json_object_object_add(o, "updated_at", json_time(rec->updated_ms));
+	json_object_array_add(l->arr, o);
+	l->count++;
+	snprintf(l->last_coll, sizeof l->last_coll, "%s", coll);
+	snprintf(l->last_id, sizeof l->last_id, "%s", id);
+	return 0;
+}
+
+int h_records_list(struct req *r)
+{
+	struct space sp;
+	if (!space_of(r, &sp))
+		return 0;
+	struct verr ve = { 0 };
+	bool b1, b2, b3;
+	const char *coll = http_query(r, "collection", &b1);
+	const char *after = http_query(r, "after", &b2);
+	const char *after_coll = http_query(r, "after_collection", &b3);
+	int64_t limit = 100;
+	query_int(r, "limit", &limit, 1, core_of(r)->cfg->limits_page, &ve);
+	if (b1 || b2 || b3)
+		return http_reply_error(r, AE_BAD_ENCODING, NULL, NULL);
+	if (coll && !valid_collection(coll))
+		verr_add(&ve, "collection", "is not a collection name");
+	if (ve.n)
+		return reply_core_error(r, -ERR_INVALID, &ve, 0);
+	struct rec_list l = { .arr = json_object_new_array() };
+	int64_t as_of = 0;
+	struct store *s = core_of(r)->store;
+	int e = s->ops->records_list(s, sp.id, coll, coll ? coll : after_coll, after, (int)limit,
+				     add_record, &l, &as_of);
+	if (e < 0) {
+		json_object_put(l.arr);
+		return reply_core_error(r, e, NULL, 0);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "records", l.arr);
+	json_object_object_add(o, "as_of_seq", json_object_new_int64(as_of));
+	json_object_object_add(o, "more", json_object_new_boolean(l.count == limit));
+	if (l.count) {
+		json_object *next = json_object_new_object();
+		json_object_object_add(next, "after_collection", json_object_new_string(l.last_coll));
+		json_object_object_add(next, "after", json_object_new_string(l.last_id));
+		json_object_object_add(o, "next", next);
+	} else {
+		json_object_object_add(o, "next", NULL);
+	}
+	return http_reply_json(r, 200, o);
+}
+
+/* The collection and id in the path, checked; NULL after replying. */
+static bool record_ref(struct req *r, const char **coll, const char **id)
+{
+	*coll = http_param(r, "collection");
+	*id = http_param(r, "id");
+	if (!*coll || !*id || !valid_collection(*coll) || !valid_record_id(*id)) {
+		http_reply_error(r, AE_NOT_FOUND, NULL, NULL);
+		return false;
+	}
+	return true;
+}
+
+static void set_etag(struct req *r, int64_t version)
+{
+	char etag[32];
+	snprintf(etag, sizeof etag, "\"%lld\"", (long long)version);
+	http_add_header(r, "ETag", etag);
+}
+
+int h_record_get(struct req *r)
+{
+	struct space sp;
+	const char *coll, *id;
+	if (!space_of(r, &sp) || !record_ref(r, &coll, &id))
+		return 0;
+	struct record rec;
+	struct store *s = core_of(r)->store;
+	int e = s->ops->record_get(s, sp.id, coll, id, &rec);
+	if (e == 0 && rec.deleted)
+		e = -ERR_NOT_FOUND;
+	if (e < 0) {
+		if (e == 0)
+			record_clear(&rec);
+		return reply_core_error(r, e, NULL, 0);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "collection", json_object_new_string(coll));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "version", json_object_new_int64(rec.version));
+	json_object_object_add(o, "data", rec.data ? json_tokener_parse(rec.data) : NULL);
+	json_object_object_add(o, "updated_at", json_time(rec.updated_ms));
+	set_etag(r, rec.version);
+	record_clear(&rec);
+	return http_reply_json(r, 200, o);
+}
+
+/* If-Match: "N" or N; -1 when absent, -2 when malformed. */
+static int64_t if_match(struct req *r)
+{
+	const char *h = http_header(r, "If-Match");
+	if (!h)
+		return -1;
+	while (*h == ' ' || *h == 'W' || *h == '/')
+		h++;
+	if (*h == '"')
+		h++;
+	char *end;
+	long long v = strtoll(h, &end, 10);
+	if (end == h || (*end && *end != '"') || v < 0)
+		return -2;
+	return v;
+}
+
+/* PUT and DELETE of one record: a one-change push with a server-made op id. */
+static int write_record(struct req *r, enum change_op op)
+{
+	struct space sp;
+	const char *coll, *id;
+	const struct principal *p = space_of(r, &sp);
+	if (!p || !record_ref(r, &coll, &id))
+		return 0;
+	if (op == OP_PUT && !json_object_is_type(r->json, json_type_object))
+		return http_reply_error(r, AE_BAD_REQUEST, "The body must be the record: a JSON object.",
+					NULL);
+	int64_t base = if_match(r);
+	if (base == -2)
+		return http_reply_error(r, AE_BAD_REQUEST, "If-Match must be a version such as \"42\".",
+					NULL);
+	char op_id[48];
+	char rnd[TOKEN_LEN];
+	token_new("", rnd);
+	snprintf(op_id, sizeof op_id, "srv-%.32s", rnd);
+	for (char *q = op_id; *q; q++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", *q))
+			*q = '_';
+	struct push_change ch = { .op_id = op_id, .collection = coll, .id = id, .op = op,
+				  .data = op == OP_PUT ? r->json : NULL, .base_version = base };
+	struct push_result res;
+	int64_t head;
+	struct verr ve = { 0 };
+	int e = sync_push(core_of(r), p, &sp, &ch, 1, &res, &head, &ve);
+	if (e < 0)
+		return reply_core_error(r, e, &ve, 0);
+	if (res.status == OPS_CONFLICT) {
+		if (base >= 0)
+			set_etag(r, res.server_version);
+		push_results_free(&res, 1);
+		return http_reply_error(r, AE_PRECONDITION_FAILED, NULL, NULL);
+	}
+	push_results_free(&res, 1);
+	notify(r, sp.id, head);
+	set_etag(r, res.version);
+	if (op == OP_DELETE)
+		return http_reply_bytes(r, 204, NULL, "", 0);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "collection", json_object_new_string(coll));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "version", json_object_new_int64(res.version));
+	json_object_object_add(o, "data", json_object_get(r->json));
+	return http_reply_json(r, 200, o);
+}
+
+int h_record_put(struct req *r)
+{
+	return write_record(r, OP_PUT);
+}
+
+int h_record_delete(struct req *r)
+{
+	return write_record(r, OP_DELETE);
+}
+
+static int add_history(void *arg, const struct change_row *c)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "version", json_object_new_int64(c->seq));
+	json_object_object_add(o, "op", json_object_new_string(op_name(c->op)));
+	json_object_object_add(o, "data", c->data ? json_tokener_parse(c->data) : NULL);
+	json_object_object_add(o, "device_id", c->device_id ? json_object_new_int64(c->device_id) : NULL);
+	json_object_object_add(o, "client_ts", c->client_ts ? json_object_new_string(c->client_ts) : NULL);
+	json_object_object_add(o, "server_ts", json_time(c->server_ms));
+	json_object_array_add(arg, o);
+	return 0;
+}
+
+int h_record_history(struct req *r)
+{
+	struct space sp;
+	const char *coll, *id;
+	if (!space_of(r, &sp) || !record_ref(r, &coll, &id))
+		return 0;
+	json_object *arr = json_object_new_array();
+	struct store *s = core_of(r)->store;
+	int e = s->ops->record_history(s, sp.id, coll, id, add_history, arr);
+	if (e == 0 && json_object_array_length(arr) == 0)
+		e = -ERR_NOT_FOUND;
+	if (e < 0) {
+		json_object_put(arr);
+		return reply_core_error(r, e, NULL, 0);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "versions", arr);
+	return http_reply_json(r, 200, o);
+}

@@ -1,0 +1,589 @@
+/* The SQLite backend's sync: spaces, members, the change log, records. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/err.h"
+#include "sqlite_int.h"
+
+#define SPACE_COLS "sp.id, sp.realm_id, sp.kind, sp.name, coalesce(sp.owner_id, 0), " \
+		   "sp.head_seq, sp.key_epoch, sp.horizon_seq, sp.created_ms"
+
+static void row_space(sqlite3_stmt *st, int c, struct space *sp)
+{
+	sp->id = sqlite3_column_int64(st, c);
+	sp->realm_id = sqlite3_column_int64(st, c + 1);
+	sp->kind = (enum space_kind)sqlite3_column_int(st, c + 2);
+	sq_col_text(st, c + 3, sp->name, sizeof sp->name);
+	sp->owner_id = sqlite3_column_int64(st, c + 4);
+	sp->head_seq = sqlite3_column_int64(st, c + 5);
+	sp->key_epoch = sqlite3_column_int64(st, c + 6);
+	sp->horizon_seq = sqlite3_column_int64(st, c + 7);
+	sp->created_ms = sqlite3_column_int64(st, c + 8);
+	sp->role = ROLE_NONE;
+}
+
+void record_clear(struct record *r)
+{
+	free(r->data);
+	memset(r, 0, sizeof *r);
+}
+
+int sq_space_get(struct store *s, int64_t id, struct space *ret)
+{
+	READ_ONE(s, "SELECT " SPACE_COLS " FROM spaces sp WHERE sp.id = ?",
+		 sqlite3_bind_int64(st, 1, id), row_space(st, 0, ret));
+}
+
+int sq_space_private(struct store *s, int64_t user_id, int64_t realm_id, int64_t now_ms,
+		     struct space *ret)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	sqlite3_stmt *st = SQ(c, "SELECT " SPACE_COLS " FROM spaces sp WHERE sp.owner_id = ? AND "
+				 "sp.kind = 0");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, user_id);
+		r = sq_step(st);
+		if (r == 1)
+			row_space(st, 0, ret);
+	}
+	sq_read_end(SQS(s), c);
+	if (r == 1) {
+		ret->role = ROLE_OWNER;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	/* First use: create it, with its owner as member, unless a racing request did. */
+	c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	st = SQ(c, "INSERT INTO spaces(realm_id, kind, owner_id, created_ms) VALUES (?, 0, ?, ?) "
+		   "ON CONFLICT DO NOTHING");
+	r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, realm_id);
+		sqlite3_bind_int64(st, 2, user_id);
+		sqlite3_bind_int64(st, 3, now_ms);
+		r = sq_step(st);
+	}
+	if (r == 0 && sqlite3_changes(c->db) == 1) {
+		int64_t id = sqlite3_last_insert_rowid(c->db);
+		st = SQ(c, "INSERT INTO members(space_id, user_id, role, added_ms) VALUES (?, ?, 0, ?)");
+		r = st ? (sqlite3_bind_int64(st, 1, id), sqlite3_bind_int64(st, 2, user_id),
+			  sqlite3_bind_int64(st, 3, now_ms), sq_step(st))
+		       : -ERR_DB;
+	}
+	r = sq_write_end(SQS(s), c, r);
+	if (r < 0)
+		return r;
+	return sq_space_private(s, user_id, realm_id, now_ms, ret);
+}
+
+int sq_space_create(struct store *s, struct space *sp, int64_t owner_id, int64_t now_ms)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "INSERT INTO spaces(realm_id, kind, name, created_ms) VALUES "
+				 "(?, ?, ?, ?)");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, sp->realm_id);
+		sqlite3_bind_int(st, 2, sp->kind);
+		sqlite3_bind_text(st, 3, sp->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, now_ms);
+		r = sq_step(st);
+	}
+	if (r == 0) {
+		sp->id = sqlite3_last_insert_rowid(c->db);
+		sp->created_ms = now_ms;
+		st = SQ(c, "INSERT INTO members(space_id, user_id, role, added_ms) VALUES (?, ?, 0, ?)");
+		r = st ? (sqlite3_bind_int64(st, 1, sp->id), sqlite3_bind_int64(st, 2, owner_id),
+			  sqlite3_bind_int64(st, 3, now_ms), sq_step(st))
+		       : -ERR_DB;
+	}
+	return sq_write_end(SQS(s), c, r);
+}
+
+/* A one-statement write: binds with the given lambda-like block, steps, commits. */
+#define WRITE_ONE(store, sql, bind, notfound_if_unchanged)                       \
+	do {                                                                     \
+		struct sq_conn *c_ = sq_write_begin(SQS(store));                 \
+		if (!c_)                                                         \
+			return -ERR_DB;                                          \
+		sqlite3_stmt *st = SQ(c_, sql);                                  \
+		int r_ = -ERR_DB;                                                \
+		if (st) {                                                        \
+			bind;                                                    \
+			r_ = sq_step(st);                                        \
+			if (r_ == 0 && (notfound_if_unchanged) &&                \
+			    sqlite3_changes(c_->db) == 0)                        \
+				r_ = -ERR_NOT_FOUND;                             \
+		}                                                                \
+		return sq_write_end(SQS(store), c_, r_);                         \
+	} while (0)
+
+int sq_space_rename(struct store *s, int64_t id, const char *name)
+{
+	WRITE_ONE(s, "UPDATE spaces SET name = ? WHERE id = ?",
+		  (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC), sqlite3_bind_int64(st, 2, id)),
+		  1);
+}
+
+int sq_space_delete(struct store *s, int64_t id)
+{
+	WRITE_ONE(s, "DELETE FROM spaces WHERE id = ?", sqlite3_bind_int64(st, 1, id), 1);
+}
+
+int sq_space_list(struct store *s, int64_t user_id, int (*cb)(void *, const struct space *),
+		  void *arg)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	sqlite3_stmt *st = SQ(c, "SELECT " SPACE_COLS ", m.role FROM members m JOIN spaces sp ON "
+				 "sp.id = m.space_id WHERE m.user_id = ? ORDER BY sp.id");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, user_id);
+		while ((r = sq_step(st)) == 1) {
+			struct space sp;
+			row_space(st, 0, &sp);
+			sp.role = (enum role)sqlite3_column_int(st, 9);
+			if (cb(arg, &sp) < 0)
+				break;
+		}
+	}
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
+int sq_member_role(struct store *s, int64_t space_id, int64_t user_id, enum role *ret)
+{
+	READ_ONE(s, "SELECT role FROM members WHERE space_id = ? AND user_id = ?",
+		 (sqlite3_bind_int64(st, 1, space_id), sqlite3_bind_int64(st, 2, user_id)),
+		 *ret = (enum role)sqlite3_column_int(st, 0));
+}
+
+int sq_member_list(struct store *s, int64_t space_id, int (*cb)(void *, const struct member *),
+		   void *arg)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	sqlite3_stmt *st = SQ(c, "SELECT m.user_id, u.username, m.role, m.key_epoch, m.added_ms "
+				 "FROM members m JOIN users u ON u.id = m.user_id WHERE "
+				 "m.space_id = ? ORDER BY m.role, u.username_key");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, space_id);
+		while ((r = sq_step(st)) == 1) {
+			struct member m;
+			m.user_id = sqlite3_column_int64(st, 0);
+			sq_col_text(st, 1, m.username, sizeof m.username);
+			m.role = (enum role)sqlite3_column_int(st, 2);
+			m.key_epoch = sqlite3_column_int64(st, 3);
+			m.added_ms = sqlite3_column_int64(st, 4);
+			if (cb(arg, &m) < 0)
+				break;
+		}
+	}
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
+int sq_member_put(struct store *s, int64_t space_id, int64_t user_id, enum role role,
+		  int64_t now_ms)
+{
+	WRITE_ONE(s,
+		  "INSERT INTO members(space_id, user_id, role, added_ms) VALUES (?, ?, ?, ?) "
+		  "ON CONFLICT (space_id, user_id) DO UPDATE SET role = excluded.role",
+		  (sqlite3_bind_int64(st, 1, space_id), sqlite3_bind_int64(st, 2, user_id),
+		   sqlite3_bind_int(st, 3, role), sqlite3_bind_int64(st, 4, now_ms)),
+		  0);
+}
+
+int sq_member_delete(struct store *s, int64_t space_id, int64_t user_id)
+{
+	WRITE_ONE(s, "DELETE FROM members WHERE space_id = ? AND user_id = ?",
+		  (sqlite3_bind_int64(st, 1, space_id), sqlite3_bind_int64(st, 2, user_id)), 1);
+}
+
+int sq_collection_set(struct store *s, int64_t space_id, const char *name, enum policy p)
+{
+	WRITE_ONE(s,
+		  "INSERT INTO collections(space_id, name, policy) VALUES (?, ?, ?) "
+		  "ON CONFLICT (space_id, name) DO UPDATE SET policy = excluded.policy",
+		  (sqlite3_bind_int64(st, 1, space_id), sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC),
+		   sqlite3_bind_int(st, 3, p)),
+		  0);
+}
+
+/* --- pushing --- */
+
+struct sq_txn {
+	struct sq_store *s;
+	struct sq_conn *c;
+};
+
+int sq_push_begin(struct store *s, void **ret_txn)
+{
+	struct sq_txn *t = calloc(1, sizeof *t);
+	if (!t)
+		return -ERR_NOMEM;
+	t->s = SQS(s);
+	t->c = sq_write_begin(t->s);
+	if (!t->c) {
+		free(t);
+		return -ERR_DB;
+	}
+	*ret_txn = t;
+	return 0;
+}
+
+int sq_push_end(struct store *s, void *txn, int rc)
+{
+	(void)s;
+	struct sq_txn *t = txn;
+	rc = sq_write_end(t->s, t->c, rc);
+	free(t);
+	return rc;
+}
+
+int sq_push_op_get(void *txn, int64_t device_id, const char *op_id, struct op_result *ret)
+{
+	struct sq_txn *t = txn;
+	sqlite3_stmt *st = SQ(t->c, "SELECT status, seq, version FROM ops WHERE device_id = ? AND "
+				    "op_id = ?");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, device_id);
+	sqlite3_bind_text(st, 2, op_id, -1, SQLITE_STATIC);
+	int r = sq_step(st);
+	if (r == 1) {
+		ret->status = (enum op_status)sqlite3_column_int(st, 0);
+		ret->seq = sqlite3_column_int64(st, 1);
+		ret->version = sqlite3_column_int64(st, 2);
+		r = 0;
+	} else if (r == 0) {
+		r = -ERR_NOT_FOUND;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int sq_push_op_put(void *txn, int64_t device_id, const char *op_id, int64_t space_id,
+		   const struct op_result *res)
+{
+	struct sq_txn *t = txn;
+	sqlite3_stmt *st = SQ(t->c, "INSERT INTO ops(device_id, op_id, space_id, status, seq, "
+				    "version) VALUES (?, ?, ?, ?, ?, ?)");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, device_id);
+	sqlite3_bind_text(st, 2, op_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, space_id);
+	sqlite3_bind_int(st, 4, res->status);
+	sqlite3_bind_int64(st, 5, res->seq);
+	sqlite3_bind_int64(st, 6, res->version);
+	int r = sq_step(st);
+	sqlite3_reset(st);
+	return r;
+}
+
+int sq_push_policy(void *txn, int64_t space_id, const char *collection, enum policy *ret)
+{
+	struct sq_txn *t = txn;
+	sqlite3_stmt *st = SQ(t->c, "SELECT policy FROM collections WHERE space_id = ? AND name = ?");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, space_id);
+	sqlite3_bind_text(st, 2, collection, -1, SQLITE_STATIC);
+	int r = sq_step(st);
+	*ret = r == 1 ? (enum policy)sqlite3_column_int(st, 0) : POLICY_REJECT;
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
+}
+
+static int read_record(sqlite3_stmt *st, struct record *ret)
+{
+	memset(ret, 0, sizeof *ret);
+	ret->version = sqlite3_column_int64(st, 0);
+	const unsigned char *d = sqlite3_column_text(st, 1);
+	if (d) {
+		ret->data = strdup((const char *)d);
+		if (!ret->data)
+			return -ERR_NOMEM;
+	}
+	ret->deleted = sqlite3_column_int(st, 2);
+	sq_col_text(st, 3, ret->client_ts, sizeof ret->client_ts);
+	ret->updated_ms = sqlite3_column_int64(st, 4);
+	return 0;
+}
+
+#define RECORD_SQL "SELECT version, data, deleted, coalesce(client_ts, ''), updated_ms FROM " \
+		   "records WHERE space_id = ? AND collection = ? AND id = ?"
+
+int sq_push_record_get(void *txn, int64_t space_id, const char *collection, const char *id,
+		       struct record *ret)
+{
+	struct sq_txn *t = txn;
+	sqlite3_stmt *st = SQ(t->c, RECORD_SQL);
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, space_id);
+	sqlite3_bind_text(st, 2, collection, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	int r = sq_step(st);
+	if (r == 1)
+		r = read_record(st, ret);
+	else if (r == 0)
+		r = -ERR_NOT_FOUND;
+	sqlite3_reset(st);
+	return r;
+}
+
+static void row_change(sqlite3_stmt *st, struct change_row *c)
+{
+	c->seq = sqlite3_column_int64(st, 0);
+	c->collection = (const char *)sqlite3_column_text(st, 1);
+	c->record_id = (const char *)sqlite3_column_text(st, 2);
+	c->op = (enum change_op)sqlite3_column_int(st, 3);
+	c->data = (const char *)sqlite3_column_text(st, 4);
+	c->device_id = sqlite3_column_int64(st, 5);
+	c->op_id = (const char *)sqlite3_column_text(st, 6);
+	c->client_ts = (const char *)sqlite3_column_text(st, 7);
+	c->server_ms = sqlite3_column_int64(st, 8);
+}
+
+#define CHANGE_COLS "seq, collection, record_id, op, data, coalesce(device_id, 0), op_id, " \
+		    "client_ts, server_ms"
+
+int sq_push_changes_since(void *txn, int64_t space_id, const char *collection, const char *id,
+			  int64_t after_seq, int (*cb)(void *, const struct change_row *),
+			  void *arg)
+{
+	struct sq_txn *t = txn;
+	sqlite3_stmt *st = SQ(t->c, "SELECT " CHANGE_COLS " FROM changes WHERE space_id = ? AND "
+				    "collection = ? AND record_id = ? AND seq > ? ORDER BY seq");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, space_id);
+	sqlite3_bind_text(st, 2, collection, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, after_seq);
+	int r;
+	while ((r = sq_step(st)) == 1) {
+		struct change_row c;
+		row_change(st, &c);
+		if (cb(arg, &c) < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
+}
+
+int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64_t now_ms,
+		   int64_t *ret_seq)
+{
+	struct sq_txn *t = txn;
+	sqlite3_stmt *st = SQ(t->c, "UPDATE spaces SET head_seq = head_seq + 1 WHERE id = ? "
+				    "RETURNING head_seq");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, space_id);
+	int r = sq_step(st);
+	if (r != 1) {
+		sqlite3_reset(st);
+		return r < 0 ? r : -ERR_NOT_FOUND;
+	}
+	int64_t seq = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	st = SQ(t->c, "INSERT INTO changes(space_id, seq, collection, record_id, op, data, "
+		      "device_id, op_id, client_ts, server_ms) VALUES (?,?,?,?,?,?,?,?,?,?)");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, space_id);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_text(st, 3, c->collection, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, c->op);
+	if (c->data)
+		sqlite3_bind_text(st, 6, c->data, -1, SQLITE_STATIC);
+	if (c->device_id)
+		sqlite3_bind_int64(st, 7, c->device_id);
+	sqlite3_bind_text(st, 8, c->op_id, -1, SQLITE_STATIC);
+	if (c->client_ts && *c->client_ts)
+		sqlite3_bind_text(st, 9, c->client_ts, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, now_ms);
+	r = sq_step(st);
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	st = SQ(t->c, "INSERT INTO records(space_id, collection, id, version, data, deleted, "
+		      "client_ts, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		      "ON CONFLICT (space_id, collection, id) DO UPDATE SET version = ?4, "
+		      "data = ?5, deleted = ?6, client_ts = ?7, updated_ms = ?8");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, space_id);
+	sqlite3_bind_text(st, 2, c->collection, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, seq);
+	if (c->record_data)
+		sqlite3_bind_text(st, 5, c->record_data, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, c->record_data == NULL);
+	if (c->client_ts && *c->client_ts)
+		sqlite3_bind_text(st, 7, c->client_ts, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, now_ms);
+	r = sq_step(st);
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	*ret_seq = seq;
+	return 0;
+}
+
+/* --- reading --- */
+
+/* Reads run inside BEGIN ... COMMIT on the reader, so head and rows agree. */
+static int snapshot_begin(struct sq_conn *c)
+{
+	return sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -ERR_DB;
+}
+
+static void snapshot_end(struct sq_conn *c)
+{
+	sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+}
+
+static int read_head(struct sq_conn *c, int64_t space_id, int64_t *head, int64_t *horizon)
+{
+	sqlite3_stmt *st = SQ(c, "SELECT head_seq, horizon_seq FROM spaces WHERE id = ?");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, space_id);
+	int r = sq_step(st);
+	if (r == 1) {
+		*head = sqlite3_column_int64(st, 0);
+		if (horizon)
+			*horizon = sqlite3_column_int64(st, 1);
+		r = 0;
+	} else if (r == 0) {
+		r = -ERR_NOT_FOUND;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int sq_changes_read(struct store *s, int64_t space_id, int64_t since, int limit,
+		    int (*cb)(void *, const struct change_row *), void *arg, int64_t *ret_head,
+		    int64_t *ret_horizon)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	int r = snapshot_begin(c);
+	if (r == 0)
+		r = read_head(c, space_id, ret_head, ret_horizon);
+	if (r == 0) {
+		sqlite3_stmt *st = SQ(c, "SELECT " CHANGE_COLS " FROM changes WHERE space_id = ? AND "
+					 "seq > ? ORDER BY seq LIMIT ?");
+		r = -ERR_DB;
+		if (st) {
+			sqlite3_bind_int64(st, 1, space_id);
+			sqlite3_bind_int64(st, 2, since);
+			sqlite3_bind_int(st, 3, limit);
+			while ((r = sq_step(st)) == 1) {
+				struct change_row ch;
+				row_change(st, &ch);
+				if (cb(arg, &ch) < 0)
+					break;
+			}
+		}
+	}
+	snapshot_end(c);
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
+int sq_records_list(struct store *s, int64_t space_id, const char *collection,
+		    const char *after_collection, const char *after_id, int limit,
+		    int (*cb)(void *, const char *, const char *, const struct record *), void *arg,
+		    int64_t *ret_as_of)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	int r = snapshot_begin(c);
+	if (r == 0)
+		r = read_head(c, space_id, ret_as_of, NULL);
+	if (r == 0) {
+		sqlite3_stmt *st = SQ(c, "SELECT version, data, deleted, coalesce(client_ts, ''), "
+					 "updated_ms, collection, id FROM records WHERE space_id = ?1 "
+					 "AND (?2 IS NULL OR collection = ?2) AND (collection, id) > "
+					 "(?3, ?4) ORDER BY collection, id LIMIT ?5");
+		r = -ERR_DB;
+		if (st) {
+			sqlite3_bind_int64(st, 1, space_id);
+			if (collection)
+				sqlite3_bind_text(st, 2, collection, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, after_collection ? after_collection : "", -1,
+					  SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, after_id ? after_id : "", -1, SQLITE_STATIC);
+			sqlite3_bind_int(st, 5, limit);
+			while ((r = sq_step(st)) == 1) {
+				struct record rec = { 0 };
+				rec.version = sqlite3_column_int64(st, 0);
+				rec.data = (char *)sqlite3_column_text(st, 1); /* borrowed */
+				rec.deleted = sqlite3_column_int(st, 2);
+				sq_col_text(st, 3, rec.client_ts, sizeof rec.client_ts);
+				rec.updated_ms = sqlite3_column_int64(st, 4);
+				if (cb(arg, (const char *)sqlite3_column_text(st, 5),
+				       (const char *)sqlite3_column_text(st, 6), &rec) < 0)
+					break;
+			}
+		}
+	}
+	snapshot_end(c);
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
+int sq_record_get(struct store *s, int64_t space_id, const char *collection, const char *id,
+		  struct record *ret)
+{
+	READ_ONE(s, RECORD_SQL,
+		 (sqlite3_bind_int64(st, 1, space_id),
+		  sqlite3_bind_text(st, 2, collection, -1, SQLITE_STATIC),
+		  sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC)),
+		 r_ = read_record(st, ret));
+}
+
+int sq_record_history(struct store *s, int64_t space_id, const char *collection, const char *id,
+		      int (*cb)(void *, const struct change_row *), void *arg)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	sqlite3_stmt *st = SQ(c, "SELECT " CHANGE_COLS " FROM changes WHERE space_id = ? AND "
+				 "collection = ? AND record_id = ? ORDER BY seq DESC LIMIT 1000");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, space_id);
+		sqlite3_bind_text(st, 2, collection, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+		while ((r = sq_step(st)) == 1) {
+			struct change_row ch;
+			row_change(st, &ch);
+			if (cb(arg, &ch) < 0)
+				break;
+		}
+	}
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
+int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t seq,
+		  int64_t now_ms)
+{
+	WRITE_ONE(s,
+		  "INSERT INTO device_cursors(device_id, space_id, seq, updated_ms) VALUES (?, ?, ?, ?) "
+		  "ON CONFLICT (device_id, space_id) DO UPDATE SET seq = max(seq, excluded.seq), "
+		  "updated_ms = excluded.updated_ms",
+		  (sqlite3_bind_int64(st, 1, device_id), sqlite3_bind_int64(st, 2, space_id),
+		   sqlite3_bind_int64(st, 3, seq), sqlite3_bind_int64(st, 4, now_ms)),
+		  0);
+}
