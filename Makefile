@@ -50,6 +50,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcairn.a
 	@echo '  TEST $@'
 	@$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/libcairn.a $(LIBS) $$(pkg-config --libs cmocka)
 
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libcairn.a
+	@mkdir -p $(@D)
+	@echo '  BENCH $@'
+	@$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/libcairn.a $(LIBS)
+
 deps:
 	@scripts/deps.sh build
 deps-test:
@@ -73,8 +78,9 @@ api: $(BUILD)/cairn
 	scripts/test.sh $(BUILD) api
 
 bench: deps-bench
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/bench/raw_push
 	bench/run.sh
+	bench/sync.sh
 
 # git's banned.h idea, as a check: these invite overflows or unchecked parsing.
 check-banned:

@@ -110,8 +110,9 @@ int cmd_serve(int argc, char **argv)
 	core.rl = ratelimit_new();
 	core.tokens = tokencache_new();
 	app.hub = hub_new();
+	app.pages = page_cache_new();
 	core.mailer = mailer_start(&core);
-	if (!core.rl || !core.tokens || !core.mailer || !app.hub) {
+	if (!core.rl || !core.tokens || !core.mailer || !app.hub || !app.pages) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -167,6 +168,7 @@ out:
 		hub_close(app.hub);
 	http_server_stop(srv);
 	app.hub = hub_free(app.hub);
+	app.pages = page_cache_free(app.pages);
 	core.mailer = mailer_stop(core.mailer);
 	core.rl = ratelimit_free(core.rl);
 	core.tokens = tokencache_free(core.tokens);

@@ -180,6 +180,7 @@ void hub_notify(struct hub *h, int64_t space_id, int64_t head_seq)
 	for (struct hub_waiter *w = head->next; w != head;) {
 		struct hub_waiter *next = w->next;
 		if (w->space_id == space_id && w->since < head_seq) {
+			w->woken_head = head_seq;
 			unlink_w(w);
 			h->count--;
 			w->next = due;

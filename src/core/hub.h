@@ -19,6 +19,7 @@ struct hub_waiter {
 	 * the hub; timed_out says why. */
 	void (*wake)(struct hub_waiter *w, bool timed_out);
 	void *arg;
+	int64_t woken_head; /* the head hub_notify was given; 0 for timeouts */
 };
 
 struct hub *hub_new(void);

@@ -10,6 +10,8 @@
 #include "../util/log.h"
 #include "accounts.h"
 
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 static const char *const role_names[] = { "owner", "admin", "writer", "reader" };
 static const char *const kind_names[] = { "private", "shared", "direct" };
 static const char *const op_names[] = { "put", "patch", "delete" };
@@ -338,7 +340,8 @@ static int validate(struct core *c, struct push_change *ch, int n, struct verr *
 			verr_add(ve, "data", "changes[%d]: data must be a JSON merge patch object", i);
 		if (x->data && x->op != OP_DELETE) {
 			size_t len;
-			json_object_to_json_string_length(x->data, JSON_C_TO_STRING_PLAIN, &len);
+			/* serialized here, outside the write lock; json-c keeps the text */
+			json_object_to_json_string_length(x->data, JSON_FLAGS, &len);
 			if (len > max)
 				verr_add(ve, "data", "changes[%d]: data is %zu bytes; the limit "
 						     "(limits.record_bytes) is %zu",
@@ -380,16 +383,37 @@ static int collect_touched(void *arg, const struct change_row *ch)
 
 static char *dup_json(json_object *o)
 {
-	return o ? strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								    JSON_C_TO_STRING_NOSLASHESCAPE))
-		 : NULL;
+	return o ? strdup(json_object_to_json_string_ext(o, JSON_FLAGS)) : NULL;
 }
 
 /* Applies one change inside the transaction; fills res. -ERR_INVALID for a patch of a
  * record that does not exist (the whole request then fails). */
+/* Collections' policies seen in this request, so each is read once. */
+struct policy_memo {
+	int n;
+	const char *name[8];
+	enum policy pol[8];
+};
+
+static int policy_of(const struct store_ops *ops, void *txn, int64_t space_id,
+		     struct policy_memo *m, const char *collection, enum policy *ret)
+{
+	for (int i = 0; i < m->n; i++)
+		if (!strcmp(m->name[i], collection)) {
+			*ret = m->pol[i];
+			return 0;
+		}
+	int r = ops->push_policy(txn, space_id, collection, ret);
+	if (r == 0 && m->n < 8) {
+		m->name[m->n] = collection;
+		m->pol[m->n++] = *ret;
+	}
+	return r;
+}
+
 static int apply_one(struct core *c, void *txn, const struct principal *p,
 		     const struct space *sp, struct push_change *x, int idx,
-		     struct push_result *res, struct verr *ve)
+		     struct push_result *res, struct verr *ve, struct policy_memo *memo)
 {
 	const struct store_ops *ops = c->store->ops;
 	int64_t now = clock_wall_ms();
@@ -406,10 +430,12 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	if (r != -ERR_NOT_FOUND)
 		return r;
 	enum policy pol;
-	if ((r = ops->push_policy(txn, sp->id, x->collection, &pol)) < 0)
+	if ((r = policy_of(ops, txn, sp->id, memo, x->collection, &pol)) < 0)
 		return r;
 	struct record cur = { 0 };
-	r = ops->push_record_get(txn, sp->id, x->collection, x->id, &cur);
+	/* A blind put (no base_version) cannot conflict: it needs no read. */
+	bool blind = x->op == OP_PUT && x->base_version < 0;
+	r = blind ? -ERR_NOT_FOUND : ops->push_record_get(txn, sp->id, x->collection, x->id, &cur);
 	bool exists = r == 0;
 	if (r < 0 && r != -ERR_NOT_FOUND)
 		return r;
@@ -498,9 +524,9 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 		res->server_deleted = !live;
 	} else {
 		char *log_data = NULL, *rec_data = NULL;
+		const char *put_text = NULL; /* borrowed from x->data, serialized by validate */
 		if (x->op == OP_PUT) {
-			log_data = dup_json(x->data);
-			rec_data = log_data;
+			put_text = json_object_to_json_string_ext(x->data, JSON_FLAGS);
 		} else if (x->op == OP_PATCH) {
 			json_object *target = json_tokener_parse(cur.data ? cur.data : "{}");
 			json_object *merged = json_merge_patch(target, patch);
@@ -511,7 +537,8 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 		}
 		struct change_in in = { .collection = x->collection, .record_id = x->id,
 					.op_id = x->op_id, .client_ts = x->client_ts, .op = x->op,
-					.data = log_data, .record_data = rec_data,
+					.data = put_text ? put_text : log_data,
+					.record_data = put_text ? put_text : rec_data,
 					.device_id = p->device.id };
 		int64_t seq = 0;
 		r = ops->push_append(txn, sp->id, &in, now, &seq);
@@ -555,8 +582,9 @@ int sync_push(struct core *c, const struct principal *p, const struct space *sp,
 	void *txn;
 	if ((r = ops->push_begin(c->store, &txn)) < 0)
 		return r;
+	struct policy_memo memo = { 0 };
 	for (int i = 0; i < n && r >= 0; i++)
-		r = apply_one(c, txn, p, sp, &changes[i], i, &results[i], ve);
+		r = apply_one(c, txn, p, sp, &changes[i], i, &results[i], ve, &memo);
 	r = ops->push_end(c->store, txn, r);
 	if (r < 0) {
 		push_results_free(results, n);

@@ -12,6 +12,12 @@ struct store;
 struct blobstore;
 struct core;
 struct hub;
+struct page_cache;
+
+/* The page answered to pulls woken by one push (h_sync.c): thousands of waiters on one
+ * space with the same cursor get the same bytes, read once. */
+struct page_cache *page_cache_new(void);
+struct page_cache *page_cache_free(struct page_cache *pc);
 
 
 struct app {
@@ -20,6 +26,7 @@ struct app {
 	struct blobstore *blobs;
 	struct core *core;
 	struct hub *hub; /* NULL: pulls do not wait */
+	struct page_cache *pages; /* NULL: no sharing of pages between woken pulls */
 	int64_t started_ms;
 };
 

@@ -1,5 +1,6 @@
 /* /api/v1/spaces/...: spaces, members, collections, changes (push, pull, long-poll),
  * records. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,14 +404,82 @@ static int pull_reply(struct req *r, struct pull *pl, int64_t head)
 	return http_reply_bytes(r, 200, "application/json", pl->out.ptr, pl->out.len);
 }
 
+struct page_cache {
+	pthread_mutex_t mu;
+	int64_t space_id, since, head;
+	int limit;
+	char *body;
+	size_t len;
+};
+
+struct page_cache *page_cache_new(void)
+{
+	struct page_cache *pc = calloc(1, sizeof *pc);
+	if (pc)
+		pthread_mutex_init(&pc->mu, NULL);
+	return pc;
+}
+
+struct page_cache *page_cache_free(struct page_cache *pc)
+{
+	if (pc) {
+		pthread_mutex_destroy(&pc->mu);
+		free(pc->body);
+		free(pc);
+	}
+	return NULL;
+}
+
+/* A page for (space, since, limit) as of head, from the cache; false when not there. */
+static bool cached_page(struct req *r, struct pull *pl, int64_t head)
+{
+	struct page_cache *pc = pl->app->pages;
+	if (!pc || head <= 0)
+		return false;
+	bool hit = false;
+	pthread_mutex_lock(&pc->mu);
+	if (pc->body && pc->space_id == pl->space_id && pc->since == pl->since &&
+	    pc->limit == pl->limit && pc->head == head) {
+		http_reply_bytes(r, 200, "application/json", pc->body, pc->len);
+		hit = true;
+	}
+	pthread_mutex_unlock(&pc->mu);
+	return hit;
+}
+
+static void remember_page(struct pull *pl, int64_t head)
+{
+	struct page_cache *pc = pl->app->pages;
+	char *copy = pc ? malloc(pl->out.len) : NULL;
+	if (!copy)
+		return;
+	memcpy(copy, pl->out.ptr, pl->out.len);
+	pthread_mutex_lock(&pc->mu);
+	free(pc->body);
+	pc->body = copy;
+	pc->len = pl->out.len;
+	pc->space_id = pl->space_id;
+	pc->since = pl->since;
+	pc->limit = pl->limit;
+	pc->head = head;
+	pthread_mutex_unlock(&pc->mu);
+}
+
 static int pull_again(struct req *r)
 {
 	struct pull *pl = r->ctx;
+	int64_t woken = pl->w.woken_head;
+	if (cached_page(r, pl, woken))
+		return 0;
 	int64_t head = 0;
 	int e = pull_page(pl, &head);
 	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
-	return pull_reply(r, pl, head);
+	e = pull_reply(r, pl, head);
+	/* Only a page that is exactly the state the push announced may be shared. */
+	if (woken > 0 && head == woken)
+		remember_page(pl, head);
+	return e;
 }
 
 static void pull_wake(struct hub_waiter *w, bool timed_out)

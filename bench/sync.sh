@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# make bench, sync part: push throughput next to the raw store limit measured in the same
+# run, then bench/sync.mjs (catch-up, growth, long-poll). Prints Markdown (also written
+# to build/bench/sync.md).
+#   BENCH_SECONDS (default 5), BENCH_PULL_CHANGES (default 1000000), BENCH_WAITERS (5000)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+secs=${BENCH_SECONDS:-5}
+work=$(mktemp -d /tmp/cairn-bench-sync-XXXXXX)
+out="$root/build/bench"
+mkdir -p "$out"
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ulimit -n 65536 2>/dev/null || true
+
+CAIRN_LOG_ACCESS=false CAIRN_RATELIMIT_PER_ADDRESS=1000000 CAIRN_RATELIMIT_PER_ACCOUNT=1000000 \
+  "$root/build/cairn" serve --listen 127.0.0.1:0 --data "$work/data" 2>"$work/cairn.log" &
+pid=$!
+for _ in $(seq 100); do grep -q 'listening on' "$work/cairn.log" 2>/dev/null && break; sleep 0.05; done
+port=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/cairn.log" | head -1 | cut -d: -f3)
+base="http://127.0.0.1:$port"
+curl -sf -XPOST "$base/api/v1/auth/register" -H 'Content-Type: application/json' \
+  -d '{"username":"bench","password":"bench password"}' >/dev/null
+token=$(curl -sf -XPOST "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
+  -d '{"username":"bench","password":"bench password"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+
+{
+  echo "| push (wrk, ${secs}s each, durable commits) | changes/s | vs raw store limit |"
+  echo "|---|---|---|"
+  for b in 100 1000; do
+    raw=$("$root/build/bench/raw_push" "$work/raw" "$b" $((b * 200)))
+    for c in 1 8 64; do
+      t=$([ "$c" -eq 1 ] && echo 1 || echo 2)
+      TOKEN=$token BATCH=$b RUN="b$b-c$c-$$" wrk -t"$t" -c"$c" -d"${secs}s" --timeout 30s -s "$root/bench/push.lua" \
+        "$base/api/v1/spaces/me/changes" >"$work/wrk.out"
+      rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.out")
+      bad=$(awk '/Non-2xx/ {print $NF}' "$work/wrk.out")
+      cps=$(awk -v r="$rps" -v b="$b" 'BEGIN {printf "%.0f", r * b}')
+      note=""
+      [ -n "$bad" ] && note=" ($bad answers were not 2xx: not counted as valid)"
+      echo "| batches of $b, $c client(s)$note | $cps | $(awk -v a="$cps" -v r="$raw" 'BEGIN {printf "%.2fx", a / r}') |"
+    done
+    echo "| raw: the same store calls without HTTP, batches of $b | $raw | 1.00x |"
+  done
+  echo
+  echo "| sync (bench/sync.mjs) | result | note |"
+  echo "|---|---|---|"
+  node "$root/bench/sync.mjs" "$base" "$token" "$pid"
+  echo
+  echo "Machine: $(nproc) cores; cairn $("$root/build/cairn" version | cut -d' ' -f2); access log off."
+} | tee "$out/sync.md"
