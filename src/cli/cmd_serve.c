@@ -1,6 +1,7 @@
 /* cairn serve: runs the server until SIGTERM or SIGINT, then drains and exits 0. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -110,6 +111,7 @@ int cmd_serve(int argc, char **argv)
 	core.rl = ratelimit_new();
 	core.tokens = tokencache_new();
 	app.hub = hub_new();
+	core.hub = app.hub;
 	app.pages = page_cache_new();
 	core.mailer = mailer_start(&core);
 	if (!core.rl || !core.tokens || !core.mailer || !app.hub || !app.pages) {
@@ -155,7 +157,7 @@ int cmd_serve(int argc, char **argv)
 	log_info("received %s: draining in-flight requests (at most %lldms)",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT", (long long)c.server_shutdown_timeout_ms);
 	http_server_quiesce(srv);
-	hub_close(app.hub); /* waiting pulls answer now instead of holding the drain */
+	hub_close(app.hub); /* waiting pulls and event streams end now, not at the deadline */
 	uint64_t deadline = clock_mono_ns() + (uint64_t)c.server_shutdown_timeout_ms * 1000000u;
 	int left;
 	while ((left = http_server_inflight(srv)) > 0 && clock_mono_ns() < deadline)
@@ -166,6 +168,9 @@ int cmd_serve(int argc, char **argv)
 out:
 	if (app.hub)
 		hub_close(app.hub);
+	/* Ended streams must be flushed and closed before the daemon stops. */
+	for (int i = 0; i < 200 && atomic_load(&app.streams) > 0; i++)
+		sleep_ms(10);
 	http_server_stop(srv);
 	app.hub = hub_free(app.hub);
 	app.pages = page_cache_free(app.pages);

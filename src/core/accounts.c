@@ -12,6 +12,7 @@
 #include "mail.h"
 #include "ratelimit.h"
 #include "tokencache.h"
+#include "hub.h"
 
 #define CONFIRM_VALID_MS (48LL * 3600 * 1000)
 #define RESET_VALID_MS (15LL * 60 * 1000)
@@ -314,7 +315,10 @@ int acct_authenticate(struct core *c, const char *token, struct principal *ret)
 
 int acct_logout(struct core *c, const struct principal *p)
 {
-	return c->store->ops->session_end(c->store, p->device.id);
+	int r = c->store->ops->session_end(c->store, p->device.id);
+	if (r == 0 && c->hub)
+		hub_device_revoked(c->hub, p->device.id);
+	return r;
 }
 
 /* --- confirmation and reset --- */
@@ -552,7 +556,10 @@ int acct_device_rename(struct core *c, const struct principal *p, int64_t id, co
 
 int acct_device_revoke(struct core *c, const struct principal *p, int64_t id)
 {
-	return c->store->ops->device_revoke(c->store, p->user.id, id, clock_wall_ms());
+	int r = c->store->ops->device_revoke(c->store, p->user.id, id, clock_wall_ms());
+	if (r == 0 && c->hub)
+		hub_device_revoked(c->hub, id);
+	return r;
 }
 
 int acct_token_create(struct core *c, int64_t user_id, const char *name, char out[TOKEN_LEN],

@@ -13,6 +13,7 @@ struct config;
 struct ratelimit;
 struct mailer;
 struct tokencache;
+struct hub;
 
 /* Owned by whoever runs the server or a command; borrowed by everything in core. */
 struct core {
@@ -21,6 +22,7 @@ struct core {
 	struct ratelimit *rl;  /* NULL: no rate limits (commands) */
 	struct mailer *mailer; /* NULL: mails go to the outbox for the server to send */
 	struct tokencache *tokens; /* NULL: every token check asks the store */
+	struct hub *hub;           /* NULL: nobody waits or streams (commands) */
 	char dummy_hash[PASSWORD_HASH_MAX + 1]; /* verified against for unknown users */
 	char public_url[512];
 };

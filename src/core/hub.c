@@ -1,6 +1,7 @@
 #include "hub.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -16,7 +17,24 @@ struct hub {
 	bool stop;
 	bool closed; /* hub_close: new waiters are woken at once */
 	pthread_t timer;
+	struct hub_stream streams; /* list head */
+	int64_t heartbeat_ms;
 };
+
+static void stream_unlink(struct hub_stream *s)
+{
+	s->prev->next = s->next;
+	s->next->prev = s->prev;
+	s->prev = s->next = NULL;
+}
+
+static bool stream_has(const struct hub_stream *s, int64_t space_id)
+{
+	for (int i = 0; i < s->nspaces; i++)
+		if (s->spaces[i] == space_id)
+			return true;
+	return false;
+}
 
 static struct hub_waiter *bucket(struct hub *h, int64_t space_id)
 {
@@ -74,6 +92,35 @@ static void *timer_main(void *arg)
 			wake_list(due, true);
 			pthread_mutex_lock(&h->mu);
 		}
+		/* Heartbeats: one stream at a time, checking its token outside the lock. */
+		for (;;) {
+			struct hub_stream *beat = NULL;
+			for (struct hub_stream *s = h->streams.next; s != &h->streams; s = s->next)
+				if (s->next_beat_ns <= now) {
+					beat = s;
+					break;
+				}
+			if (!beat)
+				break;
+			beat->next_beat_ns = now + (uint64_t)h->heartbeat_ms * 1000000u;
+			pthread_mutex_unlock(&h->mu);
+			bool ok = beat->still_valid(beat);
+			pthread_mutex_lock(&h->mu);
+			/* it may have left while we checked: only touch it if still listed */
+			bool listed = false;
+			for (struct hub_stream *s = h->streams.next; s != &h->streams; s = s->next)
+				if (s == beat)
+					listed = true;
+			if (!listed)
+				continue;
+			if (ok) {
+				beat->send(beat, NULL, NULL);
+			} else {
+				beat->send(beat, "revoked", "{}");
+				stream_unlink(beat);
+				beat->end(beat);
+			}
+		}
 	}
 	pthread_mutex_unlock(&h->mu);
 	return NULL;
@@ -88,6 +135,8 @@ struct hub *hub_new(void)
 	pthread_cond_init(&h->cv, NULL);
 	for (int b = 0; b < BUCKETS; b++)
 		h->heads[b].next = h->heads[b].prev = &h->heads[b];
+	h->streams.next = h->streams.prev = &h->streams;
+	h->heartbeat_ms = 15000;
 	if (pthread_create(&h->timer, NULL, timer_main, h) != 0) {
 		free(h);
 		return NULL;
@@ -137,6 +186,11 @@ void hub_close(struct hub *h)
 		}
 	}
 	h->count = 0;
+	while (h->streams.next != &h->streams) {
+		struct hub_stream *s = h->streams.next;
+		stream_unlink(s);
+		s->end(s);
+	}
 	pthread_mutex_unlock(&h->mu);
 	wake_list(all, true);
 }
@@ -188,6 +242,12 @@ void hub_notify(struct hub *h, int64_t space_id, int64_t head_seq)
 		}
 		w = next;
 	}
+	char data[96];
+	snprintf(data, sizeof data, "{\"space\":%lld,\"head_seq\":%lld}", (long long)space_id,
+		 (long long)head_seq);
+	for (struct hub_stream *s = h->streams.next; s != &h->streams; s = s->next)
+		if (stream_has(s, space_id))
+			s->send(s, "space", data);
 	pthread_mutex_unlock(&h->mu);
 	wake_list(due, false);
 }
@@ -198,4 +258,75 @@ int hub_waiting(struct hub *h)
 	int n = h->count;
 	pthread_mutex_unlock(&h->mu);
 	return n;
+}
+
+void hub_stream_add(struct hub *h, struct hub_stream *s, int64_t heartbeat_ms)
+{
+	pthread_mutex_lock(&h->mu);
+	h->heartbeat_ms = heartbeat_ms;
+	s->next_beat_ns = clock_mono_ns() + (uint64_t)heartbeat_ms * 1000000u;
+	if (h->closed) {
+		s->prev = s->next = NULL;
+		s->end(s);
+		pthread_mutex_unlock(&h->mu);
+		return;
+	}
+	s->next = h->streams.next;
+	s->prev = &h->streams;
+	h->streams.next->prev = s;
+	h->streams.next = s;
+	pthread_mutex_unlock(&h->mu);
+}
+
+bool hub_stream_remove(struct hub *h, struct hub_stream *s)
+{
+	bool removed = false;
+	pthread_mutex_lock(&h->mu);
+	if (s->prev) {
+		stream_unlink(s);
+		removed = true;
+	}
+	pthread_mutex_unlock(&h->mu);
+	return removed;
+}
+
+void hub_membership(struct hub *h, int64_t user_id, int64_t space_id, const char *role)
+{
+	char data[128];
+	snprintf(data, sizeof data, "{\"space\":%lld,\"role\":%s%s%s}", (long long)space_id,
+		 role ? "\"" : "", role ? role : "null", role ? "\"" : "");
+	pthread_mutex_lock(&h->mu);
+	for (struct hub_stream *s = h->streams.next; s != &h->streams; s = s->next) {
+		if (s->user_id != user_id)
+			continue;
+		bool has = stream_has(s, space_id);
+		if (role && !has) {
+			int64_t *grown = realloc(s->spaces, sizeof *grown * (size_t)(s->nspaces + 1));
+			if (grown) {
+				s->spaces = grown;
+				s->spaces[s->nspaces++] = space_id;
+			}
+		} else if (!role && has) {
+			for (int i = 0; i < s->nspaces; i++)
+				if (s->spaces[i] == space_id)
+					s->spaces[i] = s->spaces[--s->nspaces];
+		}
+		s->send(s, "membership", data);
+	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+void hub_device_revoked(struct hub *h, int64_t device_id)
+{
+	pthread_mutex_lock(&h->mu);
+	for (struct hub_stream *s = h->streams.next; s != &h->streams;) {
+		struct hub_stream *next = s->next;
+		if (s->device_id == device_id) {
+			s->send(s, "revoked", "{}");
+			stream_unlink(s);
+			s->end(s);
+		}
+		s = next;
+	}
+	pthread_mutex_unlock(&h->mu);
 }

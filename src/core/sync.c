@@ -9,6 +9,7 @@
 #include "../util/err.h"
 #include "../util/log.h"
 #include "accounts.h"
+#include "hub.h"
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -174,6 +175,8 @@ int sync_space_create(struct core *c, const struct principal *p, const char *nam
 	snprintf(ret->name, sizeof ret->name, "%s", name);
 	int r = c->store->ops->space_create(c->store, ret, p->user.id, clock_wall_ms());
 	ret->role = ROLE_OWNER;
+	if (r == 0 && c->hub)
+		hub_membership(c->hub, p->user.id, ret->id, "owner");
 	return r;
 }
 
@@ -193,12 +196,30 @@ int sync_space_rename(struct core *c, const struct principal *p, const struct sp
 	return c->store->ops->space_rename(c->store, sp->id, name);
 }
 
+struct member_ids {
+	int n;
+	int64_t id[256]; /* members beyond this hear of the deletion on their next request */
+};
+
+static int collect_member(void *arg, const struct member *m)
+{
+	struct member_ids *ids = arg;
+	if (ids->n < 256)
+		ids->id[ids->n++] = m->user_id;
+	return 0;
+}
+
 int sync_space_delete(struct core *c, const struct principal *p, const struct space *sp)
 {
 	(void)p;
 	if (sp->kind != SPACE_SHARED || sp->role != ROLE_OWNER)
 		return -ERR_DENIED;
-	return c->store->ops->space_delete(c->store, sp->id);
+	struct member_ids ids = { 0 };
+	c->store->ops->member_list(c->store, sp->id, collect_member, &ids);
+	int r = c->store->ops->space_delete(c->store, sp->id);
+	for (int i = 0; r == 0 && c->hub && i < ids.n; i++)
+		hub_membership(c->hub, ids.id[i], sp->id, NULL);
+	return r;
 }
 
 /* The user called username in the caller's realm. */
@@ -233,7 +254,10 @@ int sync_member_add(struct core *c, const struct principal *p, const struct spac
 	enum role existing;
 	if (c->store->ops->member_role(c->store, sp->id, u.id, &existing) == 0)
 		return -ERR_EXISTS;
-	return c->store->ops->member_put(c->store, sp->id, u.id, rl, clock_wall_ms());
+	r = c->store->ops->member_put(c->store, sp->id, u.id, rl, clock_wall_ms());
+	if (r == 0 && c->hub)
+		hub_membership(c->hub, u.id, sp->id, role_name(rl));
+	return r;
 }
 
 int sync_member_set(struct core *c, const struct principal *p, const struct space *sp,
@@ -258,7 +282,10 @@ int sync_member_set(struct core *c, const struct principal *p, const struct spac
 		return -ERR_DENIED;
 	if (cur == ROLE_OWNER && rl != ROLE_OWNER && u.id == p->user.id)
 		return -ERR_CONFLICT; /* an owner cannot demote themselves: the space needs one */
-	return c->store->ops->member_put(c->store, sp->id, u.id, rl, clock_wall_ms());
+	r = c->store->ops->member_put(c->store, sp->id, u.id, rl, clock_wall_ms());
+	if (r == 0 && c->hub)
+		hub_membership(c->hub, u.id, sp->id, role_name(rl));
+	return r;
 }
 
 int sync_member_remove(struct core *c, const struct principal *p, const struct space *sp,
@@ -279,7 +306,10 @@ int sync_member_remove(struct core *c, const struct principal *p, const struct s
 		return -ERR_CONFLICT; /* the owner deletes the space instead */
 	if (!self && (!can_manage(sp) || (sp->role != ROLE_OWNER && cur <= ROLE_ADMIN)))
 		return -ERR_DENIED;
-	return c->store->ops->member_delete(c->store, sp->id, u.id);
+	r = c->store->ops->member_delete(c->store, sp->id, u.id);
+	if (r == 0 && c->hub)
+		hub_membership(c->hub, u.id, sp->id, NULL);
+	return r;
 }
 
 int sync_collection_set(struct core *c, const struct principal *p, const struct space *sp,
@@ -598,5 +628,7 @@ int sync_push(struct core *c, const struct principal *p, const struct space *sp,
 	if (head < sp->head_seq)
 		head = sp->head_seq;
 	*ret_head = head;
+	if (c->hub && head > sp->head_seq)
+		hub_notify(c->hub, sp->id, head);
 	return 0;
 }

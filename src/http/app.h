@@ -27,6 +27,7 @@ struct app {
 	struct core *core;
 	struct hub *hub; /* NULL: pulls do not wait */
 	struct page_cache *pages; /* NULL: no sharing of pages between woken pulls */
+	_Atomic int streams;      /* open event streams, for a clean shutdown */
 	int64_t started_ms;
 };
 

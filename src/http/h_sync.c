@@ -262,13 +262,6 @@ static json_object *result_json(const struct push_change *x, const struct push_r
 	return o;
 }
 
-static void notify(struct req *r, int64_t space_id, int64_t head)
-{
-	struct app *app = r->app;
-	if (app->hub)
-		hub_notify(app->hub, space_id, head);
-}
-
 int h_changes_push(struct req *r)
 {
 	struct space sp;
@@ -342,7 +335,6 @@ int h_changes_push(struct req *r)
 		json_object_array_add(results, result_json(&ch[i], &res[i]));
 	push_results_free(res, (int)n);
 	json_object_object_add(o, "results", results);
-	notify(r, sp.id, head);
 	return http_reply_json(r, 200, o);
 }
 
@@ -741,7 +733,6 @@ static int write_record(struct req *r, enum change_op op)
 		return http_reply_error(r, AE_PRECONDITION_FAILED, NULL, NULL);
 	}
 	push_results_free(&res, 1);
-	notify(r, sp.id, head);
 	set_etag(r, res.version);
 	if (op == OP_DELETE)
 		return http_reply_bytes(r, 204, NULL, "", 0);

@@ -42,6 +42,9 @@ int h_admin_realms_create(struct req *r);
 int h_admin_realm_patch(struct req *r);
 int h_admin_stats(struct req *r);
 
+/* h_events.c */
+int h_events(struct req *r);
+
 /* h_sync.c */
 int h_spaces_list(struct req *r);
 int h_spaces_create(struct req *r);

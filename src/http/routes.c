@@ -26,6 +26,7 @@ const struct route app_routes[] = {
 	{ HM_DELETE, "/api/v1/devices/{id}", h_device_delete, BODY_JSON, NULL, NULL },
 	{ HM_POST, "/api/v1/tokens", h_tokens_create, BODY_JSON, NULL, NULL },
 
+	{ HM_GET, "/api/v1/events", h_events, BODY_NONE, NULL, NULL },
 	{ HM_GET, "/api/v1/spaces", h_spaces_list, BODY_NONE, NULL, NULL },
 	{ HM_POST, "/api/v1/spaces", h_spaces_create, BODY_JSON, NULL, NULL },
 	{ HM_GET, "/api/v1/spaces/{space}", h_space_get, BODY_NONE, NULL, NULL },

@@ -226,6 +226,17 @@ int http_reply_bytes(struct req *r, unsigned status, const char *content_type,
 	return set_response(r, status, resp, len);
 }
 
+int http_reply_stream(struct req *r, unsigned status, const char *content_type,
+		      ssize_t (*reader)(void *cls, uint64_t pos, char *buf, size_t max), void *cls,
+		      void (*free_cls)(void *cls))
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, cls, free_cls);
+	if (resp && content_type)
+		MHD_add_response_header(resp, "Content-Type", content_type);
+	return set_response(r, status, resp, 0);
+}
+
 static void free_json_string(void *p)
 {
 	json_object_put(p);

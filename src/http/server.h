@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../util/arena.h"
 #include "../util/buf.h"
@@ -89,6 +90,12 @@ int http_reply_json(struct req *r, unsigned status, json_object *obj);
 /* data is copied. */
 int http_reply_bytes(struct req *r, unsigned status, const char *content_type,
 		     const void *data, size_t len);
+/* A response of unknown length produced by reader (libmicrohttpd's content reader: bytes,
+ * 0 after suspending the connection, or MHD_CONTENT_READER_END_OF_STREAM). free_cls runs
+ * when the connection is done with it. */
+int http_reply_stream(struct req *r, unsigned status, const char *content_type,
+		      ssize_t (*reader)(void *cls, uint64_t pos, char *buf, size_t max), void *cls,
+		      void (*free_cls)(void *cls));
 /* {"code","error"} from the table; msg NULL takes the table's sentence; fields (owned,
  * may be NULL) become "fields". */
 int http_reply_error(struct req *r, enum api_error e, const char *msg, json_object *fields);

@@ -73,6 +73,11 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 				   F(server_public_url),
 				   "The address users reach the server at, for links in e-mails "
 				   "(https://sync.example.org). Empty: http:// and server.listen." },
+	[CK_SERVER_EVENTS_HEARTBEAT] = { "server", "events_heartbeat", T_DURATION, "15s", 100,
+					 3600 * SEC, NULL, NULL, NULL,
+					 F(server_events_heartbeat_ms),
+					 "How often an event stream gets a heartbeat comment; each "
+					 "heartbeat also checks that the stream's token still works." },
 	[CK_LIMITS_HEADER_BYTES] = { "limits", "header_bytes", T_SIZE, "8KiB", 1 * KiB, 1 * MiB,
 				     NULL, NULL, NULL, F(limits_header_bytes),
 				     "Request line plus headers, at most; more gets 431." },

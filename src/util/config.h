@@ -17,6 +17,7 @@ enum config_key {
 	CK_SERVER_IDLE_TIMEOUT,
 	CK_SERVER_SHUTDOWN_TIMEOUT,
 	CK_SERVER_PUBLIC_URL,
+	CK_SERVER_EVENTS_HEARTBEAT,
 	CK_STORAGE_DATA_DIR,
 	CK_STORAGE_DATABASE,
 	CK_STORAGE_BLOBS,
@@ -61,6 +62,7 @@ struct config {
 	int64_t server_idle_timeout_ms;
 	int64_t server_shutdown_timeout_ms;
 	char *server_public_url;
+	int64_t server_events_heartbeat_ms;
 	char *storage_data_dir;
 	char *storage_database;
 	char *storage_blobs;
