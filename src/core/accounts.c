@@ -111,6 +111,28 @@ static int send_code(struct core *c, const struct user *u, const struct realm *r
 
 /* --- registration and sessions --- */
 
+/* Stores u (its fields filled, its name and address checked) with password hashed;
+ * -ERR_EXISTS naming the taken field in ve. Shared by sign-up and administration. */
+static int create_user(struct core *c, struct user *u, const char *password, struct verr *ve)
+{
+	struct user other;
+	if (c->store->ops->user_find(c->store, u->realm_id, u->username, &other) == 0) {
+		verr_add(ve, "username", "is taken");
+		return -ERR_EXISTS;
+	}
+	if (u->email[0] && c->store->ops->user_find(c->store, u->realm_id, u->email, &other) == 0) {
+		verr_add(ve, "email", "is taken");
+		return -ERR_EXISTS;
+	}
+	int r = password_hash(c, password, u->password_hash);
+	if (r < 0)
+		return r;
+	r = c->store->ops->user_create(c->store, u);
+	if (r == -ERR_EXISTS) /* a race with another sign-up of the same name */
+		verr_add(ve, "username", "is taken");
+	return r;
+}
+
 int acct_register(struct core *c, const struct register_in *in, struct user *ret_user,
 		  struct realm *ret_realm, struct verr *ve, int *ret_retry)
 {
@@ -136,23 +158,7 @@ int acct_register(struct core *c, const struct register_in *in, struct user *ret
 	snprintf(u.username, sizeof u.username, "%s", in->username);
 	snprintf(u.email, sizeof u.email, "%s", in->email ? in->email : "");
 	snprintf(u.name, sizeof u.name, "%s", in->name ? in->name : "");
-	struct user other;
-	if (c->store->ops->user_find(c->store, rl.id, u.username, &other) == 0) {
-		verr_add(ve, "username", "is taken");
-		return -ERR_EXISTS;
-	}
-	if (u.email[0] && c->store->ops->user_find(c->store, rl.id, u.email, &other) == 0) {
-		verr_add(ve, "email", "is taken");
-		return -ERR_EXISTS;
-	}
-	r = password_hash(c, in->password, u.password_hash);
-	if (r < 0)
-		return r;
-	r = c->store->ops->user_create(c->store, &u);
-	if (r == -ERR_EXISTS) {
-		verr_add(ve, "username", "is taken");
-		return r;
-	}
+	r = create_user(c, &u, in->password, ve);
 	if (r < 0)
 		return r;
 	if (rl.confirm_email) {
@@ -606,21 +612,7 @@ int admin_user_create(struct core *c, const struct principal *p, const struct us
 	snprintf(u.username, sizeof u.username, "%s", in->username);
 	snprintf(u.email, sizeof u.email, "%s", in->email ? in->email : "");
 	snprintf(u.name, sizeof u.name, "%s", in->name ? in->name : "");
-	struct user other;
-	if (c->store->ops->user_find(c->store, rl.id, u.username, &other) == 0) {
-		verr_add(ve, "username", "is taken");
-		return -ERR_EXISTS;
-	}
-	if (u.email[0] && c->store->ops->user_find(c->store, rl.id, u.email, &other) == 0) {
-		verr_add(ve, "email", "is taken");
-		return -ERR_EXISTS;
-	}
-	r = password_hash(c, in->password, u.password_hash);
-	if (r < 0)
-		return r;
-	r = c->store->ops->user_create(c->store, &u);
-	if (r == -ERR_EXISTS)
-		verr_add(ve, "username", "is taken");
+	r = create_user(c, &u, in->password, ve);
 	if (r == 0)
 		*ret = u;
 	return r;

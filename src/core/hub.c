@@ -59,6 +59,23 @@ static void wake_list(struct hub_waiter *list, bool timed_out)
 	}
 }
 
+/* Takes every waiter out, as a list linked through next. Under the lock. */
+static struct hub_waiter *take_all(struct hub *h)
+{
+	struct hub_waiter *all = NULL;
+	for (int b = 0; b < BUCKETS; b++) {
+		struct hub_waiter *head = &h->heads[b];
+		while (head->next != head) {
+			struct hub_waiter *w = head->next;
+			unlink_w(w);
+			w->next = all;
+			all = w;
+		}
+	}
+	h->count = 0;
+	return all;
+}
+
 static void *timer_main(void *arg)
 {
 	struct hub *h = arg;
@@ -150,17 +167,7 @@ struct hub *hub_free(struct hub *h)
 		return NULL;
 	pthread_mutex_lock(&h->mu);
 	h->stop = true;
-	struct hub_waiter *all = NULL;
-	for (int b = 0; b < BUCKETS; b++) {
-		struct hub_waiter *head = &h->heads[b];
-		while (head->next != head) {
-			struct hub_waiter *w = head->next;
-			unlink_w(w);
-			w->next = all;
-			all = w;
-		}
-	}
-	h->count = 0;
+	struct hub_waiter *all = take_all(h);
 	pthread_cond_signal(&h->cv);
 	pthread_mutex_unlock(&h->mu);
 	pthread_join(h->timer, NULL);
@@ -175,17 +182,7 @@ void hub_close(struct hub *h)
 {
 	pthread_mutex_lock(&h->mu);
 	h->closed = true;
-	struct hub_waiter *all = NULL;
-	for (int b = 0; b < BUCKETS; b++) {
-		struct hub_waiter *head = &h->heads[b];
-		while (head->next != head) {
-			struct hub_waiter *w = head->next;
-			unlink_w(w);
-			w->next = all;
-			all = w;
-		}
-	}
-	h->count = 0;
+	struct hub_waiter *all = take_all(h);
 	while (h->streams.next != &h->streams) {
 		struct hub_stream *s = h->streams.next;
 		stream_unlink(s);
