@@ -15,6 +15,7 @@ static const struct {
 	{ "user", cmd_user, "Manage users: add, list, passwd, disable, enable, delete." },
 	{ "realm", cmd_realm, "Manage realms: add, list, set." },
 	{ "token", cmd_token, "Manage long-lived tokens: create, list, revoke." },
+	{ "gc", cmd_gc, "Prune the change log (superseded changes and tombstones)." },
 	{ "version", NULL, "Print the version." },
 	{ "help", NULL, "Print this help, or a command's: cairn help COMMAND." },
 };

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "../core/accounts.h"
+#include "../core/gc.h"
 #include "../store/store.h"
 #include "../util/clock.h"
 #include "../util/config.h"
@@ -520,6 +521,42 @@ int cmd_token(int argc, char **argv)
 		r = report("token", e, &ve);
 	else if (e == -ERR_NOT_FOUND)
 		r = EXIT_FAIL;
+	close_data(&d);
+	return r;
+}
+
+/* --- cairn gc --- */
+
+int cmd_gc(int argc, char **argv)
+{
+	static const char *const extra[] = { NULL };
+	struct data d;
+	struct args a;
+	bool help = false;
+	int r = open_data(&d, argc, argv, extra, &a, &help);
+	if (help) {
+		printf("Usage: cairn gc [OPTIONS]\n\n"
+		       "Prunes the change log of every space: superseded changes and tombstones\n"
+		       "older than sync.retention and below the cursor of every active device.\n"
+		       "A device whose cursor falls below the pruned part re-bootstraps from\n"
+		       "records (410 cursor_expired). The server also does this every\n"
+		       "sync.gc_interval. Safe while the server runs.\n\nOptions:\n");
+		cli_print_config_flags();
+		return EXIT_OK;
+	}
+	if (r)
+		return r;
+	if (count_positional(&a)) {
+		fprintf(stderr, "cairn gc: unexpected argument '%s'\n", positional(&a, 0));
+		close_data(&d);
+		return EXIT_USAGE;
+	}
+	int64_t ch = 0, rec = 0;
+	int e = sync_prune(&d.core, &ch, &rec);
+	if (e < 0)
+		r = report("gc", e, NULL);
+	else
+		printf("pruned %lld changes and %lld tombstones\n", (long long)ch, (long long)rec);
 	close_data(&d);
 	return r;
 }

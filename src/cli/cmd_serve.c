@@ -13,6 +13,7 @@
 #include "../core/accounts.h"
 #include "../core/core.h"
 #include "../core/mail.h"
+#include "../core/gc.h"
 #include "../core/hub.h"
 #include "../core/ratelimit.h"
 #include "../core/tokencache.h"
@@ -79,6 +80,7 @@ int cmd_serve(int argc, char **argv)
 
 	struct app app = { .cfg = &c, .started_ms = clock_wall_ms() };
 	struct core core = { 0 };
+	struct gc_task *gc = NULL;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	struct http_server *srv = NULL;
 	int listen_fd = -1, port = 0;
@@ -113,8 +115,9 @@ int cmd_serve(int argc, char **argv)
 	app.hub = hub_new();
 	core.hub = app.hub;
 	app.pages = page_cache_new();
+	core.cursors = cursor_memo_new();
 	core.mailer = mailer_start(&core);
-	if (!core.rl || !core.tokens || !core.mailer || !app.hub || !app.pages) {
+	if (!core.rl || !core.tokens || !core.mailer || !app.hub || !app.pages || !core.cursors) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -144,6 +147,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	listen_fd = -1; /* the server owns it now */
+	gc = gc_task_start(&core);
 	char host[256];
 	int ignored;
 	config_split_addr(c.server_listen, host, sizeof host, &ignored);
@@ -166,6 +170,7 @@ int cmd_serve(int argc, char **argv)
 		log_warn("shutdown timeout: closing %d unfinished requests", left);
 	rc = EXIT_OK;
 out:
+	gc = gc_task_stop(gc);
 	if (app.hub)
 		hub_close(app.hub);
 	/* Ended streams must be flushed and closed before the daemon stops. */
@@ -174,6 +179,7 @@ out:
 	http_server_stop(srv);
 	app.hub = hub_free(app.hub);
 	app.pages = page_cache_free(app.pages);
+	core.cursors = cursor_memo_free(core.cursors);
 	core.mailer = mailer_stop(core.mailer);
 	core.rl = ratelimit_free(core.rl);
 	core.tokens = tokencache_free(core.tokens);

@@ -14,6 +14,7 @@ struct ratelimit;
 struct mailer;
 struct tokencache;
 struct hub;
+struct cursor_memo;
 
 /* Owned by whoever runs the server or a command; borrowed by everything in core. */
 struct core {
@@ -23,6 +24,7 @@ struct core {
 	struct mailer *mailer; /* NULL: mails go to the outbox for the server to send */
 	struct tokencache *tokens; /* NULL: every token check asks the store */
 	struct hub *hub;           /* NULL: nobody waits or streams (commands) */
+	struct cursor_memo *cursors; /* NULL: every reported cursor is written */
 	char dummy_hash[PASSWORD_HASH_MAX + 1]; /* verified against for unknown users */
 	char public_url[512];
 };

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/gc.h"
 #include "../core/hub.h"
 #include "../core/sync.h"
 #include "../util/clock.h"
@@ -536,6 +537,9 @@ int h_changes_pull(struct req *r)
 	int e = pull_page(pl, &head);
 	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
+	/* the device has applied everything up to since: pruning may pass it */
+	if (since > 0)
+		sync_report_cursor(app->core, p->device.id, sp.id, since);
 	if (since < pl->horizon) {
 		char msg[160];
 		snprintf(msg, sizeof msg,

@@ -167,6 +167,8 @@ int sq_record_get(struct store *s, int64_t space_id, const char *collection, con
 		  struct record *ret);
 int sq_record_history(struct store *s, int64_t space_id, const char *collection, const char *id,
 		      int (*cb)(void *, const struct change_row *), void *arg);
+int sq_prune(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle_ms,
+	     int64_t *ret_changes, int64_t *ret_records);
 int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t seq,
 		  int64_t now_ms);
 
@@ -182,7 +184,7 @@ int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t 
 	.push_record_get = sq_push_record_get, .push_changes_since = sq_push_changes_since, \
 	.push_append = sq_push_append, .changes_read = sq_changes_read,                   \
 	.records_list = sq_records_list, .record_get = sq_record_get,                     \
-	.record_history = sq_record_history, .cursor_put = sq_cursor_put,
+	.record_history = sq_record_history, .cursor_put = sq_cursor_put, .prune = sq_prune,
 
 #define SQ_ACCOUNT_OPS                                                                   \
 	.realm_get = sq_realm_get, .realm_get_by_id = sq_realm_get_by_id,                 \

@@ -617,3 +617,97 @@ int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t 
 		   sqlite3_bind_int64(st, 3, seq), sqlite3_bind_int64(st, 4, now_ms)),
 		  0);
 }
+
+/* Prunes one space in one transaction; see store.h. */
+static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
+		       int64_t retention_ms, int64_t idle_ms, int64_t *changes, int64_t *records)
+{
+	struct sq_conn *c = sq_write_begin(s);
+	if (!c)
+		return -ERR_DB;
+	int64_t cutoff = now_ms - retention_ms;
+	/* The horizon: no active device may need anything at or below it, and nothing
+	 * younger than the retention window goes. */
+	sqlite3_stmt *st = SQ(c, "SELECT min(coalesce((SELECT min(dc.seq) FROM device_cursors dc "
+				 "JOIN devices d ON d.id = dc.device_id JOIN members m ON "
+				 "m.user_id = d.user_id AND m.space_id = dc.space_id WHERE "
+				 "dc.space_id = ?1 AND d.revoked_ms IS NULL AND d.last_seen_ms >= ?3), "
+				 "sp.head_seq), coalesce((SELECT max(seq) FROM changes WHERE space_id = ?1 "
+				 "AND server_ms < ?2), 0)) FROM spaces sp WHERE sp.id = ?1");
+	int r = -ERR_DB;
+	int64_t h = 0;
+	if (st) {
+		sqlite3_bind_int64(st, 1, space_id);
+		sqlite3_bind_int64(st, 2, cutoff);
+		sqlite3_bind_int64(st, 3, now_ms - idle_ms);
+		r = sq_step(st);
+		if (r == 1) {
+			h = sqlite3_column_int64(st, 0);
+			r = 0;
+		}
+		sqlite3_reset(st);
+	}
+	int64_t gone = 0;
+	if (r == 0 && h > 0) {
+		st = SQ(c, "DELETE FROM changes AS ch WHERE ch.space_id = ?1 AND ch.seq <= ?2 AND "
+			   "(ch.op = 2 OR EXISTS (SELECT 1 FROM changes later WHERE later.space_id = "
+			   "?1 AND later.collection = ch.collection AND later.record_id = "
+			   "ch.record_id AND later.seq > ch.seq))");
+		r = -ERR_DB;
+		if (st) {
+			sqlite3_bind_int64(st, 1, space_id);
+			sqlite3_bind_int64(st, 2, h);
+			r = sq_step(st);
+			gone = sqlite3_changes(c->db);
+			sqlite3_reset(st);
+		}
+	}
+	if (r == 0 && gone > 0) {
+		*changes += gone;
+		st = SQ(c, "DELETE FROM records WHERE space_id = ? AND deleted = 1 AND version <= ?");
+		r = -ERR_DB;
+		if (st) {
+			sqlite3_bind_int64(st, 1, space_id);
+			sqlite3_bind_int64(st, 2, h);
+			r = sq_step(st);
+			*records += sqlite3_changes(c->db);
+			sqlite3_reset(st);
+		}
+		if (r == 0) {
+			st = SQ(c, "UPDATE spaces SET horizon_seq = max(horizon_seq, ?) WHERE id = ?");
+			r = st ? (sqlite3_bind_int64(st, 1, h), sqlite3_bind_int64(st, 2, space_id),
+				  sq_step(st))
+			       : -ERR_DB;
+		}
+	}
+	return sq_write_end(s, c, r);
+}
+
+int sq_prune(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle_ms,
+	     int64_t *ret_changes, int64_t *ret_records)
+{
+	*ret_changes = *ret_records = 0;
+	int64_t after = 0;
+	for (;;) {
+		/* one space at a time, so writers wait for one short transaction at most */
+		int64_t id = 0;
+		struct sq_conn *c = sq_read_begin(SQS(s));
+		sqlite3_stmt *st = SQ(c, "SELECT id FROM spaces WHERE id > ? ORDER BY id LIMIT 1");
+		int r = -ERR_DB;
+		if (st) {
+			sqlite3_bind_int64(st, 1, after);
+			r = sq_step(st);
+			if (r == 1)
+				id = sqlite3_column_int64(st, 0);
+		}
+		sq_read_end(SQS(s), c);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return 0;
+		r = prune_space(SQS(s), id, now_ms, retention_ms, idle_ms, ret_changes, ret_records);
+		if (r < 0)
+			return r;
+		after = id;
+	}
+}

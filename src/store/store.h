@@ -166,6 +166,11 @@ struct store_ops {
 	int (*record_history)(struct store *s, int64_t space_id, const char *collection,
 			      const char *id, int (*cb)(void *arg, const struct change_row *c),
 			      void *arg);
+	/* Prunes every space: superseded changes and tombstones older than retention_ms and
+	 * at or below the lowest cursor of the space's active devices (not revoked, seen
+	 * within idle_ms); the space's horizon moves to that point. Counts what went. */
+	int (*prune)(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle_ms,
+		     int64_t *ret_changes, int64_t *ret_records);
 	/* Remembers the cursor a device reports having applied. */
 	int (*cursor_put)(struct store *s, int64_t device_id, int64_t space_id, int64_t seq,
 			  int64_t now_ms);

@@ -102,6 +102,17 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 	[CK_LIMITS_WAIT] = { "limits", "wait", T_DURATION, "60s", 0, 3600 * SEC, NULL, NULL, NULL,
 			     F(limits_wait_ms),
 			     "How long a pull with wait= may be held, at most." },
+	[CK_SYNC_RETENTION] = { "sync", "retention", T_DURATION, "30d", 0, 3650 * 86400 * SEC, NULL,
+				NULL, NULL, F(sync_retention_ms),
+				"Superseded changes and tombstones younger than this are kept; older "
+				"ones below every active device's cursor may be pruned." },
+	[CK_SYNC_GC_INTERVAL] = { "sync", "gc_interval", T_DURATION, "1h", 0, 30 * 86400 * SEC, NULL,
+				  NULL, NULL, F(sync_gc_interval_ms),
+				  "How often the server prunes on its own; 0 leaves it to cairn gc." },
+	[CK_SYNC_DEVICE_IDLE] = { "sync", "device_idle", T_DURATION, "90d", 0, 3650 * 86400 * SEC,
+				  NULL, NULL, NULL, F(sync_device_idle_ms),
+				  "A device unseen for this long no longer holds pruning back; when it "
+				  "returns below the horizon it re-bootstraps (410 cursor_expired)." },
 	[CK_AUTH_PASSWORD_MEMORY] = { "auth", "password_memory", T_SIZE, "19MiB", 8 * KiB,
 				      1 * GiB, NULL, NULL, NULL, F(auth_password_memory),
 				      "Memory of one argon2id password hash. Changing it applies to "

@@ -28,6 +28,9 @@ enum config_key {
 	CK_LIMITS_RECORD_BYTES,
 	CK_LIMITS_PAGE,
 	CK_LIMITS_WAIT,
+	CK_SYNC_RETENTION,
+	CK_SYNC_GC_INTERVAL,
+	CK_SYNC_DEVICE_IDLE,
 	CK_AUTH_PASSWORD_MEMORY,
 	CK_AUTH_PASSWORD_PASSES,
 	CK_RATELIMIT_PER_ADDRESS,
@@ -73,6 +76,9 @@ struct config {
 	int64_t limits_record_bytes;
 	int64_t limits_page;
 	int64_t limits_wait_ms;
+	int64_t sync_retention_ms;
+	int64_t sync_gc_interval_ms;
+	int64_t sync_device_idle_ms;
 	int64_t auth_password_memory;
 	int64_t auth_password_passes;
 	int64_t ratelimit_per_address;

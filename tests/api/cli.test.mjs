@@ -97,7 +97,7 @@ test('realm add, list, set', async () => {
 });
 
 test('every command has --help', async () => {
-  for (const c of ['user', 'realm', 'token']) {
+  for (const c of ['user', 'realm', 'token', 'gc']) {
     const r = await runCairn([c, '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Usage:/);

@@ -27,12 +27,26 @@ export function tempDir(prefix = 'cairn-test-') {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+// Servers still running when a test file ends (a failed assertion skipped its cleanup) are
+// killed, so a failure fails instead of hanging on a live child process.
+const running = new Set();
+process.on('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
 export async function startServer({ args = [], env = {}, dataDir, timeoutMs = 15000 } = {}) {
   const dir = dataDir ?? tempDir();
   const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', dir, ...args], {
     env: baseEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(proc);
+  proc.on('exit', () => running.delete(proc));
+  // Referenced while starting and stopping; in between, the test's own requests keep
+  // node alive, and a test that failed before stopping its server does not hang.
+  const hold = (on) => {
+    for (const h of [proc, proc.stdout, proc.stderr]) on ? h.ref() : h.unref();
+  };
   let log = '';
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
   proc.stdout.on('data', (d) => (log += d));
@@ -51,15 +65,20 @@ export async function startServer({ args = [], env = {}, dataDir, timeoutMs = 15
       reject(new Error(`server exited (${code ?? signal}) before listening:\n${log}`));
     });
   });
+  hold(false);
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
     port,
     dir,
     proc,
-    exited,
+    get exited() {
+      hold(true); // awaiting the exit must keep node alive
+      return exited;
+    },
     log: () => log,
     async stop(signal = 'SIGTERM') {
+      hold(true);
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return exited;
     },

@@ -1,0 +1,137 @@
+#include "gc.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "../util/clock.h"
+#include "../util/config.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "core.h"
+
+#define SLOTS 4096
+
+struct slot {
+	int64_t device_id, space_id, seq, written_ms;
+};
+
+struct cursor_memo {
+	pthread_mutex_t mu;
+	struct slot slots[SLOTS];
+};
+
+struct cursor_memo *cursor_memo_new(void)
+{
+	struct cursor_memo *m = calloc(1, sizeof *m);
+	if (m)
+		pthread_mutex_init(&m->mu, NULL);
+	return m;
+}
+
+struct cursor_memo *cursor_memo_free(struct cursor_memo *m)
+{
+	if (m) {
+		pthread_mutex_destroy(&m->mu);
+		free(m);
+	}
+	return NULL;
+}
+
+void sync_report_cursor(struct core *c, int64_t device_id, int64_t space_id, int64_t seq)
+{
+	int64_t now = clock_wall_ms();
+	bool write = true;
+	if (c->cursors) {
+		struct cursor_memo *m = c->cursors;
+		struct slot *s = &m->slots[(uint64_t)(device_id * 31 + space_id) % SLOTS];
+		pthread_mutex_lock(&m->mu);
+		if (s->device_id == device_id && s->space_id == space_id &&
+		    (seq <= s->seq || now - s->written_ms < CURSOR_EVERY_MS))
+			write = false;
+		else
+			*s = (struct slot){ device_id, space_id, seq, now };
+		pthread_mutex_unlock(&m->mu);
+	}
+	if (write)
+		c->store->ops->cursor_put(c->store, device_id, space_id, seq, now);
+}
+
+int sync_prune(struct core *c, int64_t *ret_changes, int64_t *ret_records)
+{
+	int r = c->store->ops->prune(c->store, clock_wall_ms(), c->cfg->sync_retention_ms,
+				     c->cfg->sync_device_idle_ms, ret_changes, ret_records);
+	if (r == 0 && (*ret_changes || *ret_records))
+		log_info("pruned %lld changes and %lld tombstones", (long long)*ret_changes,
+			 (long long)*ret_records);
+	return r;
+}
+
+struct gc_task {
+	struct core *core;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+};
+
+static void *gc_main(void *arg)
+{
+	struct gc_task *t = arg;
+	pthread_mutex_lock(&t->mu);
+	while (!t->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t ms = t->core->cfg->sync_gc_interval_ms;
+		ts.tv_sec += ms / 1000;
+		ts.tv_nsec += (ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+		if (t->stop)
+			break;
+		pthread_mutex_unlock(&t->mu);
+		int64_t ch = 0, rec = 0;
+		int r = sync_prune(t->core, &ch, &rec);
+		if (r < 0)
+			log_error("pruning failed: %s", err_str(r));
+		pthread_mutex_lock(&t->mu);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+struct gc_task *gc_task_start(struct core *c)
+{
+	if (c->cfg->sync_gc_interval_ms <= 0)
+		return NULL;
+	struct gc_task *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	t->core = c;
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	if (pthread_create(&t->thread, NULL, gc_main, t) != 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+struct gc_task *gc_task_stop(struct gc_task *t)
+{
+	if (!t)
+		return NULL;
+	pthread_mutex_lock(&t->mu);
+	t->stop = true;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->thread, NULL);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+	free(t);
+	return NULL;
+}

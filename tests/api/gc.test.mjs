@@ -1,0 +1,87 @@
+// Pruning: superseded changes and tombstones below every active device's cursor go;
+// a pull below the horizon answers 410 cursor_expired; records stay whole.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { api, runCairn, startServer } from './lib/cairn.mjs';
+
+test('cairn gc prunes below every active cursor; older cursors get 410 and re-bootstrap', async () => {
+  const srv = await startServer({ env: { CAIRN_SYNC_RETENTION: '0s', CAIRN_SYNC_GC_INTERVAL: '0', CAIRN_RATELIMIT_PER_ADDRESS: '10000', CAIRN_RATELIMIT_PER_ACCOUNT: '10000' } });
+  const U = srv.url;
+  await api(U, 'POST', '/api/v1/auth/register', { body: { username: 'g', password: 'g password 1' } });
+  const login = async () => (await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'g', password: 'g password 1' } })).body;
+  const a = await login();
+  const b = await login();
+  const push = (changes) => api(U, 'POST', '/api/v1/spaces/me/changes', { token: a.access_token, body: { changes } });
+  let n = 0;
+  const put = (id, data) => ({ op_id: `g${++n}`, collection: 'c', id, op: 'put', data });
+  await push([put('x', { v: 1 }), put('x', { v: 2 }), put('y', { v: 1 })]); // 1 2 3
+  await push([{ op_id: `g${++n}`, collection: 'c', id: 'y', op: 'delete' }, put('z', { v: 1 })]); // 4 5
+  // device b has applied up to 1, device a up to 5
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=1', { token: b.access_token })).status, 200);
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=5', { token: a.access_token })).status, 200);
+
+  const gcEnv = { env: { CAIRN_SYNC_RETENTION: '0s' } };
+  let gc = await runCairn(['gc', '--data', srv.dir], gcEnv);
+  assert.equal(gc.code, 0, gc.stderr);
+  // only seq 1 (x v1, superseded by 2) is at or below b's cursor
+  assert.match(gc.stdout, /pruned 1 changes and 0 tombstones/);
+  let r = await api(U, 'GET', '/api/v1/spaces/me/changes?since=0', { token: a.access_token });
+  assert.equal(r.status, 410);
+  assert.equal(r.body.code, 'cursor_expired');
+  r = await api(U, 'GET', '/api/v1/spaces/me/changes?since=1', { token: b.access_token });
+  assert.deepEqual(r.body.changes.map((c) => c.seq), [2, 3, 4, 5]);
+
+  // b is revoked: it no longer holds the log back
+  assert.equal((await api(U, 'DELETE', `/api/v1/devices/${b.device.id}`, { token: a.access_token })).status, 204);
+  gc = await runCairn(['gc', '--data', srv.dir], gcEnv);
+  assert.equal(gc.code, 0, gc.stderr);
+  // 3 (y v1, superseded by the delete) and 4 (the delete itself) go, and y's tombstone
+  assert.match(gc.stdout, /pruned 2 changes and 1 tombstones/);
+  r = await api(U, 'GET', '/api/v1/spaces/me/changes?since=1', { token: a.access_token });
+  assert.equal(r.status, 410);
+  r = await api(U, 'GET', '/api/v1/spaces/me/changes?since=5', { token: a.access_token });
+  assert.equal(r.status, 200);
+  // a new device bootstraps from records (whole, no tombstone) and continues from as_of_seq
+  const recs = await api(U, 'GET', '/api/v1/spaces/me/records', { token: a.access_token });
+  assert.deepEqual(recs.body.records.map((x) => [x.id, x.data]), [['x', { v: 2 }], ['z', { v: 1 }]]);
+  assert.equal(recs.body.as_of_seq, 5);
+  assert.equal((await api(U, 'GET', `/api/v1/spaces/me/changes?since=${recs.body.as_of_seq}`, { token: a.access_token })).status, 200);
+  // nothing left to prune: a second pass changes nothing
+  gc = await runCairn(['gc', '--data', srv.dir], gcEnv);
+  assert.match(gc.stdout, /pruned 0 changes and 0 tombstones/);
+  await srv.cleanup();
+});
+
+test('nothing younger than sync.retention is pruned', async () => {
+  const srv = await startServer({ env: { CAIRN_SYNC_GC_INTERVAL: '0' } });
+  await api(srv.url, 'POST', '/api/v1/auth/register', { body: { username: 'h', password: 'h password 1' } });
+  const a = (await api(srv.url, 'POST', '/api/v1/auth/login', { body: { username: 'h', password: 'h password 1' } })).body;
+  await api(srv.url, 'POST', '/api/v1/spaces/me/changes', {
+    token: a.access_token,
+    body: { changes: [{ op_id: '1', collection: 'c', id: 'x', op: 'put', data: {} }, { op_id: '2', collection: 'c', id: 'x', op: 'put', data: {} }] },
+  });
+  await api(srv.url, 'GET', '/api/v1/spaces/me/changes?since=2', { token: a.access_token });
+  const gc = await runCairn(['gc', '--data', srv.dir]);
+  assert.match(gc.stdout, /pruned 0 changes/);
+  assert.equal((await api(srv.url, 'GET', '/api/v1/spaces/me/changes?since=0', { token: a.access_token })).body.changes.length, 2);
+  await srv.cleanup();
+});
+
+test('the server prunes on its own every sync.gc_interval', async () => {
+  const srv = await startServer({ env: { CAIRN_SYNC_RETENTION: '0s', CAIRN_SYNC_GC_INTERVAL: '300ms' } });
+  await api(srv.url, 'POST', '/api/v1/auth/register', { body: { username: 'k', password: 'k password 1' } });
+  const a = (await api(srv.url, 'POST', '/api/v1/auth/login', { body: { username: 'k', password: 'k password 1' } })).body;
+  await api(srv.url, 'POST', '/api/v1/spaces/me/changes', {
+    token: a.access_token,
+    body: { changes: [{ op_id: '1', collection: 'c', id: 'x', op: 'put', data: {} }, { op_id: '2', collection: 'c', id: 'x', op: 'put', data: {} }] },
+  });
+  await api(srv.url, 'GET', '/api/v1/spaces/me/changes?since=2', { token: a.access_token });
+  let status = 200;
+  for (let i = 0; i < 30 && status !== 410; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    status = (await api(srv.url, 'GET', '/api/v1/spaces/me/changes?since=0', { token: a.access_token })).status;
+  }
+  assert.equal(status, 410);
+  assert.match(srv.log(), /pruned 1 changes and 0 tombstones/);
+  await srv.cleanup();
+});
