@@ -231,6 +231,16 @@ static int find_member_user(struct core *c, const struct principal *p, const cha
 	return c->store->ops->user_find(c->store, p->user.realm_id, username, u);
 }
 
+/* That user, and their role in sp; -ERR_NOT_FOUND when either is missing. */
+static int find_member(struct core *c, const struct principal *p, const struct space *sp,
+		       const char *username, struct user *u, enum role *ret_role)
+{
+	int r = find_member_user(c, p, username, u);
+	if (r < 0)
+		return r;
+	return c->store->ops->member_role(c->store, sp->id, u->id, ret_role);
+}
+
 int sync_member_add(struct core *c, const struct principal *p, const struct space *sp,
 		    const char *username, const char *role, struct verr *ve)
 {
@@ -269,11 +279,8 @@ int sync_member_set(struct core *c, const struct principal *p, const struct spac
 		return -ERR_INVALID;
 	}
 	struct user u;
-	int r = find_member_user(c, p, username, &u);
-	if (r < 0)
-		return r;
 	enum role cur;
-	r = c->store->ops->member_role(c->store, sp->id, u.id, &cur);
+	int r = find_member(c, p, sp, username, &u, &cur);
 	if (r < 0)
 		return r;
 	/* admins manage writers and readers; only owners touch owners and admins */
@@ -292,11 +299,8 @@ int sync_member_remove(struct core *c, const struct principal *p, const struct s
 		       const char *username)
 {
 	struct user u;
-	int r = find_member_user(c, p, username, &u);
-	if (r < 0)
-		return r;
 	enum role cur;
-	r = c->store->ops->member_role(c->store, sp->id, u.id, &cur);
+	int r = find_member(c, p, sp, username, &u, &cur);
 	if (r < 0)
 		return r;
 	bool self = u.id == p->user.id;

@@ -1,0 +1,98 @@
+/* Pure parts of sync: JSON merge patch (RFC 7386's examples), RFC 3339 times, names. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "core/sync.h"
+
+static void check_patch(const char *target, const char *patch, const char *want)
+{
+	json_object *t = json_tokener_parse(target);
+	json_object *p = json_tokener_parse(patch);
+	json_object *w = json_tokener_parse(want);
+	json_object *got = json_merge_patch(t, p);
+	if (!json_object_equal(got, w))
+		fail_msg("patch %s onto %s gave %s, want %s", patch, target,
+			 json_object_to_json_string(got), want);
+	/* the inputs are untouched */
+	json_object *t2 = json_tokener_parse(target);
+	assert_true(json_object_equal(t, t2));
+	json_object_put(t);
+	json_object_put(t2);
+	json_object_put(p);
+	json_object_put(w);
+	json_object_put(got);
+}
+
+static void test_merge_patch(void **state)
+{
+	(void)state;
+	check_patch("{\"a\":\"b\"}", "{\"a\":\"c\"}", "{\"a\":\"c\"}");
+	check_patch("{\"a\":\"b\"}", "{\"b\":\"c\"}", "{\"a\":\"b\",\"b\":\"c\"}");
+	check_patch("{\"a\":\"b\"}", "{\"a\":null}", "{}");
+	check_patch("{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}", "{\"b\":\"c\"}");
+	check_patch("{\"a\":[\"b\"]}", "{\"a\":\"c\"}", "{\"a\":\"c\"}");
+	check_patch("{\"a\":\"c\"}", "{\"a\":[\"b\"]}", "{\"a\":[\"b\"]}");
+	check_patch("{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}",
+		    "{\"a\":{\"b\":\"d\"}}");
+	check_patch("{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}");
+	check_patch("[\"a\",\"b\"]", "[\"c\",\"d\"]", "[\"c\",\"d\"]");
+	check_patch("{\"a\":\"b\"}", "[\"c\"]", "[\"c\"]");
+	check_patch("{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}");
+	check_patch("[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}");
+	check_patch("{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}");
+}
+
+static void test_rfc3339(void **state)
+{
+	(void)state;
+	int64_t ms;
+	assert_true(parse_rfc3339_ms("1970-01-01T00:00:00Z", &ms));
+	assert_int_equal(ms, 0);
+	assert_true(parse_rfc3339_ms("2026-11-22T10:00:00.123Z", &ms));
+	assert_int_equal(ms, 1795341600123LL);
+	assert_true(parse_rfc3339_ms("2000-02-29T23:59:59.5Z", &ms));
+	assert_int_equal(ms, 951868799500LL);
+	assert_true(parse_rfc3339_ms("2026-11-22T10:00:00.123456Z", &ms));
+	assert_int_equal(ms % 1000, 123);
+	assert_false(parse_rfc3339_ms("2026-11-22 10:00:00Z", &ms));
+	assert_false(parse_rfc3339_ms("2026-11-22T10:00:00+01:00", &ms));
+	assert_false(parse_rfc3339_ms("2026-13-22T10:00:00Z", &ms));
+	assert_false(parse_rfc3339_ms("2026-11-22T10:00:00.Z", &ms));
+	assert_false(parse_rfc3339_ms("yesterday", &ms));
+	assert_false(parse_rfc3339_ms("", &ms));
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_true(valid_collection("notes"));
+	assert_true(valid_collection("a.b-c_D9"));
+	assert_false(valid_collection(".hidden"));
+	assert_false(valid_collection("with space"));
+	assert_false(valid_collection(""));
+	char long_name[70];
+	memset(long_name, 'a', 65);
+	long_name[65] = '\0';
+	assert_false(valid_collection(long_name));
+	assert_true(valid_record_id("550e8400-e29b-41d4-a716-446655440000"));
+	assert_true(valid_record_id("user@host:1~x+y=z"));
+	assert_false(valid_record_id("a/b"));
+	assert_false(valid_record_id("quote\""));
+	assert_false(valid_record_id("back\\slash"));
+	assert_true(valid_op_id("c0a8-1.2:3~4_5"));
+	assert_false(valid_op_id("no spaces"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_merge_patch),
+		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_names),
+	};
+	return cmocka_run_group_tests_name("sync", tests, NULL, NULL);
+}
