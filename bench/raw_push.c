@@ -1,7 +1,8 @@
 /* The raw limit for pushes: the same store calls a push makes for each change (op id
  * lookup, record read, append with its record, op result), through the store layer,
  * without HTTP or JSON, one durable transaction per batch.
- *   raw_push DATA_DIR BATCH TOTAL   prints changes/s */
+ *   raw_push DATA_DIR BATCH TOTAL   prints changes/s
+ * RAW_IDS (default 100000) is how many distinct records the puts cycle through. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
 		int rc = 0;
 		for (int k = 0; k < batch && rc >= 0; k++, done++) {
 			snprintf(op_id, sizeof op_id, "raw%lld-%ld", (long long)u.id, done);
-			snprintf(id, sizeof id, "r%ld", done % 100000);
+			snprintf(id, sizeof id, "r%ld", done % (getenv("RAW_IDS") ? strtol(getenv("RAW_IDS"), NULL, 10) : 100000));
 			struct op_result prev;
 			struct record rec;
 			rc = s->ops->push_op_get(txn, 0, op_id, &prev);
