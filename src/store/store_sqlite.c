@@ -30,9 +30,15 @@ static int open_conn(const char *path, int readonly, sqlite3 **ret, char *err, s
 	}
 	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(db, 1);
+	/* A checkpoint every 16384 pages (64 MiB of log) instead of SQLite's 1000: records
+	 * written again and again are copied into the database once per checkpoint, not once
+	 * per 4 MB of log. Pushes cycling through 1000 records went from 55 to about 80
+	 * thousand changes/s (bench/raw_push with RAW_IDS=1000). The file is cut back to
+	 * 64 MiB after each reset. */
 	const char *pragmas = readonly ? "PRAGMA foreign_keys=ON; PRAGMA query_only=ON;"
 				       : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-					 " PRAGMA foreign_keys=ON;";
+					 " PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=16384;"
+					 " PRAGMA journal_size_limit=67108864;";
 	char *msg = NULL;
 	if (sqlite3_exec(db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot set up %s: %s", path, msg ? msg : "?");
