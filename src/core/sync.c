@@ -335,6 +335,51 @@ int sync_collection_set(struct core *c, const struct principal *p, const struct 
 	return c->store->ops->collection_set(c->store, sp->id, name, (enum policy)pol);
 }
 
+int sync_keys_put(struct core *c, const struct principal *p, const struct space *sp,
+		  int64_t epoch, json_object *keys, struct verr *ve)
+{
+	(void)p;
+	if (epoch < 1)
+		verr_add(ve, "epoch", "must be a whole number above the current epoch");
+	if (!json_object_is_type(keys, json_type_object) || json_object_object_length(keys) < 1 ||
+	    json_object_object_length(keys) > 10000)
+		verr_add(ve, "keys", "must map every member's user id to their wrapped key");
+	if (ve->n)
+		return -ERR_INVALID;
+	bool manager = sp->kind == SPACE_SHARED ? can_manage(sp) : sp->role == ROLE_OWNER;
+	if (!manager)
+		return -ERR_DENIED;
+	int n = json_object_object_length(keys);
+	int64_t *ids = calloc((size_t)n, sizeof *ids);
+	const char **wrapped = calloc((size_t)n, sizeof *wrapped);
+	if (!ids || !wrapped) {
+		free(ids);
+		free(wrapped);
+		return -ERR_NOMEM;
+	}
+	int i = 0;
+	json_object_object_foreach(keys, key, val)
+	{
+		char *end;
+		long long id = strtoll(key, &end, 10);
+		if (!*key || *end || id <= 0)
+			verr_add(ve, "keys", "names user ids: '%.20s' is not one", key);
+		else if (!json_object_is_type(val, json_type_string) ||
+			 !check_text(ve, "keys", json_object_get_string(val), PUBLIC_KEY_MAX, true))
+			verr_add(ve, "keys", "values must be wrapped keys (text, at most %d bytes)",
+				 PUBLIC_KEY_MAX);
+		else {
+			ids[i] = id;
+			wrapped[i++] = json_object_get_string(val);
+		}
+	}
+	int r = ve->n ? -ERR_INVALID
+		      : c->store->ops->keys_put(c->store, sp->id, epoch, ids, wrapped, i);
+	free(ids);
+	free(wrapped);
+	return r;
+}
+
 /* --- pushing --- */
 
 void push_results_free(struct push_result *r, int n)

@@ -25,6 +25,12 @@ int sync_member_remove(struct core *c, const struct principal *p, const struct s
 int sync_collection_set(struct core *c, const struct principal *p, const struct space *sp,
 			const char *name, const char *policy, struct verr *ve);
 
+/* A new key epoch for the space: keys maps each member's user id (as a decimal string)
+ * to the space key wrapped for them. Owners and admins only. -ERR_CONFLICT when the epoch
+ * does not move forward or the keys do not cover exactly the members. */
+int sync_keys_put(struct core *c, const struct principal *p, const struct space *sp,
+		  int64_t epoch, json_object *keys, struct verr *ve);
+
 const char *role_name(enum role r);
 const char *space_kind_name(enum space_kind k);
 const char *op_name(enum change_op op);

@@ -132,6 +132,7 @@ int h_space_delete(struct req *r)
 static int add_member(void *arg, const struct member *m)
 {
 	json_object *o = json_object_new_object();
+	json_object_object_add(o, "user_id", json_object_new_int64(m->user_id));
 	json_object_object_add(o, "username", json_object_new_string(m->username));
 	json_object_object_add(o, "role", json_object_new_string(role_name(m->role)));
 	json_object_object_add(o, "key_epoch", json_object_new_int64(m->key_epoch));
@@ -221,6 +222,48 @@ int h_collection_put(struct req *r)
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(name));
 	json_object_object_add(o, "conflict", json_object_new_string(policy));
+	return http_reply_json(r, 200, o);
+}
+
+int h_keys_put(struct req *r)
+{
+	struct space sp;
+	const struct principal *p = space_of(r, &sp);
+	if (!p || !need_object(r, false))
+		return 0;
+	struct verr ve = { 0 };
+	int64_t epoch = jint(r, "epoch", 0, &ve);
+	json_object *keys = NULL;
+	json_object_object_get_ex(r->json, "keys", &keys);
+	int e = ve.n ? -ERR_INVALID : sync_keys_put(core_of(r), p, &sp, epoch, keys, &ve);
+	if (e == -ERR_CONFLICT)
+		return http_reply_error(r, AE_CONFLICT,
+					"A new epoch must be above the current one and carry a key "
+					"for every member, and for nobody else.",
+					NULL);
+	if (e < 0)
+		return reply_core_error(r, e, &ve, 0);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "key_epoch", json_object_new_int64(epoch));
+	return http_reply_json(r, 200, o);
+}
+
+int h_keys_get(struct req *r)
+{
+	struct space sp;
+	const struct principal *p = space_of(r, &sp);
+	if (!p)
+		return 0;
+	int64_t epoch = 0;
+	char *key = NULL;
+	struct store *s = core_of(r)->store;
+	int e = s->ops->key_get(s, sp.id, p->user.id, &epoch, &key);
+	if (e < 0)
+		return reply_core_error(r, e, NULL, 0);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "epoch", json_object_new_int64(epoch));
+	json_object_object_add(o, "wrapped_key", json_object_new_string(key));
+	free(key);
 	return http_reply_json(r, 200, o);
 }
 

@@ -56,6 +56,8 @@ int h_members_add(struct req *r);
 int h_member_patch(struct req *r);
 int h_member_delete(struct req *r);
 int h_collection_put(struct req *r);
+int h_keys_put(struct req *r);
+int h_keys_get(struct req *r);
 int h_changes_push(struct req *r);
 int h_changes_pull(struct req *r);
 int h_records_list(struct req *r);

@@ -37,6 +37,8 @@ const struct route app_routes[] = {
 	{ HM_PATCH, "/api/v1/spaces/{space}/members/{username}", h_member_patch, BODY_JSON, NULL, NULL },
 	{ HM_DELETE, "/api/v1/spaces/{space}/members/{username}", h_member_delete, BODY_JSON, NULL, NULL },
 	{ HM_PUT, "/api/v1/spaces/{space}/collections/{name}", h_collection_put, BODY_JSON, NULL, NULL },
+	{ HM_PUT, "/api/v1/spaces/{space}/keys", h_keys_put, BODY_JSON, NULL, NULL },
+	{ HM_GET, "/api/v1/spaces/{space}/keys", h_keys_get, BODY_NONE, NULL, NULL },
 	{ HM_POST, "/api/v1/spaces/{space}/changes", h_changes_push, BODY_JSON, NULL, NULL },
 	{ HM_GET, "/api/v1/spaces/{space}/changes", h_changes_pull, BODY_NONE, NULL, NULL },
 	{ HM_GET, "/api/v1/spaces/{space}/records", h_records_list, BODY_NONE, NULL, NULL },

@@ -143,6 +143,10 @@ int sq_member_put(struct store *s, int64_t space_id, int64_t user_id, enum role 
 		  int64_t now_ms);
 int sq_member_delete(struct store *s, int64_t space_id, int64_t user_id);
 int sq_collection_set(struct store *s, int64_t space_id, const char *name, enum policy p);
+int sq_keys_put(struct store *s, int64_t space_id, int64_t epoch, const int64_t *user_ids,
+		const char *const *keys, int n);
+int sq_key_get(struct store *s, int64_t space_id, int64_t user_id, int64_t *ret_epoch,
+	       char **ret_key);
 int sq_push_begin(struct store *s, void **ret_txn);
 int sq_push_end(struct store *s, void *txn, int rc);
 int sq_push_op_get(void *txn, int64_t device_id, const char *op_id, struct op_result *ret);
@@ -179,6 +183,7 @@ int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t 
 	.member_role = sq_member_role, .member_list = sq_member_list,                     \
 	.member_put = sq_member_put, .member_delete = sq_member_delete,                   \
 	.collection_set = sq_collection_set, .push_begin = sq_push_begin,                 \
+	.keys_put = sq_keys_put, .key_get = sq_key_get,                 \
 	.push_end = sq_push_end, .push_op_get = sq_push_op_get,                           \
 	.push_op_put = sq_push_op_put, .push_policy = sq_push_policy,                     \
 	.push_record_get = sq_push_record_get, .push_changes_since = sq_push_changes_since, \

@@ -711,3 +711,62 @@ int sq_prune(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle
 		after = id;
 	}
 }
+
+int sq_keys_put(struct store *s, int64_t space_id, int64_t epoch, const int64_t *user_ids,
+		const char *const *keys, int n)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	int r = -ERR_DB;
+	/* the epoch moves forward, and the keys are for exactly the members */
+	sqlite3_stmt *st = SQ(c, "SELECT sp.key_epoch, (SELECT count(*) FROM members WHERE "
+				 "space_id = sp.id) FROM spaces sp WHERE sp.id = ?");
+	if (st) {
+		sqlite3_bind_int64(st, 1, space_id);
+		r = sq_step(st);
+		if (r == 1)
+			r = (epoch > sqlite3_column_int64(st, 0) && sqlite3_column_int64(st, 1) == n)
+				    ? 0
+				    : -ERR_CONFLICT;
+		else if (r == 0)
+			r = -ERR_NOT_FOUND;
+		sqlite3_reset(st);
+	}
+	for (int i = 0; r == 0 && i < n; i++) {
+		st = SQ(c, "UPDATE members SET wrapped_key = ?, key_epoch = ? WHERE space_id = ? "
+			   "AND user_id = ?");
+		r = -ERR_DB;
+		if (st) {
+			sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, epoch);
+			sqlite3_bind_int64(st, 3, space_id);
+			sqlite3_bind_int64(st, 4, user_ids[i]);
+			r = sq_step(st);
+			if (r == 0 && sqlite3_changes(c->db) != 1)
+				r = -ERR_CONFLICT; /* not a member (or named twice) */
+			sqlite3_reset(st);
+		}
+	}
+	if (r == 0) {
+		st = SQ(c, "UPDATE spaces SET key_epoch = ? WHERE id = ?");
+		r = st ? (sqlite3_bind_int64(st, 1, epoch), sqlite3_bind_int64(st, 2, space_id),
+			  sq_step(st))
+		       : -ERR_DB;
+	}
+	return sq_write_end(SQS(s), c, r);
+}
+
+int sq_key_get(struct store *s, int64_t space_id, int64_t user_id, int64_t *ret_epoch,
+	       char **ret_key)
+{
+	READ_ONE(s,
+		 "SELECT key_epoch, wrapped_key FROM members WHERE space_id = ? AND user_id = ? "
+		 "AND wrapped_key IS NOT NULL",
+		 (sqlite3_bind_int64(st, 1, space_id), sqlite3_bind_int64(st, 2, user_id)), {
+			 *ret_epoch = sqlite3_column_int64(st, 0);
+			 *ret_key = strdup((const char *)sqlite3_column_text(st, 1));
+			 if (!*ret_key)
+				 r_ = -ERR_NOMEM;
+		 });
+}

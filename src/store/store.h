@@ -127,6 +127,14 @@ struct store_ops {
 			  int64_t now_ms);
 	int (*member_delete)(struct store *s, int64_t space_id, int64_t user_id);
 	int (*collection_set)(struct store *s, int64_t space_id, const char *name, enum policy p);
+	/* Stores a new key epoch: keys[i] wrapped for user_ids[i], which must be exactly the
+	 * space's members (-ERR_CONFLICT otherwise), epoch above the current one
+	 * (-ERR_CONFLICT otherwise); one transaction. */
+	int (*keys_put)(struct store *s, int64_t space_id, int64_t epoch, const int64_t *user_ids,
+			const char *const *keys, int n);
+	/* The user's wrapped key and its epoch; -ERR_NOT_FOUND when none. *ret_key malloc'd. */
+	int (*key_get)(struct store *s, int64_t space_id, int64_t user_id, int64_t *ret_epoch,
+		       char **ret_key);
 
 	/* Pushing: core runs the conflict rules inside one write transaction per request,
 	 * through these primitives. push_end commits when rc >= 0 (then the commit is

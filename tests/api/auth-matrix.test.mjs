@@ -49,6 +49,8 @@ const endpoints = () => [
   ['GET', '/api/v1/spaces/me'],
   ['GET', '/api/v1/spaces/me/members'],
   ['PUT', '/api/v1/spaces/me/collections/c', { conflict: 'lww' }],
+  ['PUT', '/api/v1/spaces/me/keys', { epoch: 1, keys: { 1: 'k' } }],
+  ['GET', '/api/v1/spaces/me/keys'],
   ['POST', '/api/v1/spaces/me/changes', { changes: [] }],
   ['GET', '/api/v1/spaces/me/changes'],
   ['GET', '/api/v1/spaces/me/records'],

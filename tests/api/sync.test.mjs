@@ -327,3 +327,44 @@ test('concurrent writers keep every sequence gapless; readers see each change on
   }
   assert.equal(total, writers.length * pushesPerWriter * batch);
 });
+
+test('wrapped space keys: a new epoch covers every member; each member reads their own', async () => {
+  const o = await signUp(U, 'key1');
+  const m = await signUp(U, 'key2');
+  const x = await signUp(U, 'key3');
+  const id = (await api(U, 'POST', '/api/v1/spaces', { token: o.access, body: { name: 'E2E' } })).body.space.id;
+  const members = (await api(U, 'POST', `/api/v1/spaces/${id}/members`, { token: o.access, body: { username: 'key2', role: 'writer' } })).body.members;
+  const ids = Object.fromEntries(members.map((mm) => [mm.username, mm.user_id]));
+  assert.equal((await api(U, 'GET', `/api/v1/spaces/${id}/keys`, { token: m.access })).status, 404);
+  // must cover every member, and nobody else
+  const partial = await api(U, 'PUT', `/api/v1/spaces/${id}/keys`, { token: o.access, body: { epoch: 1, keys: { [ids.key1]: 'wrapped-for-owner' } } });
+  assert.equal(partial.status, 409);
+  const outsider = await api(U, 'PUT', `/api/v1/spaces/${id}/keys`, {
+    token: o.access, body: { epoch: 1, keys: { [ids.key1]: 'a', [x.user.id]: 'b' } },
+  });
+  assert.equal(outsider.status, 409);
+  const ok = await api(U, 'PUT', `/api/v1/spaces/${id}/keys`, {
+    token: o.access, body: { epoch: 1, keys: { [ids.key1]: 'wrapped-for-owner', [ids.key2]: 'wrapped-for-member' } },
+  });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  const mine = await api(U, 'GET', `/api/v1/spaces/${id}/keys`, { token: m.access });
+  assert.deepEqual(mine.body, { epoch: 1, wrapped_key: 'wrapped-for-member' });
+  assert.equal((await api(U, 'GET', `/api/v1/spaces/${id}`, { token: m.access })).body.space.key_epoch, 1);
+  // the epoch only moves forward; writers cannot rotate keys; bad input is named
+  const same = await api(U, 'PUT', `/api/v1/spaces/${id}/keys`, { token: o.access, body: { epoch: 1, keys: { [ids.key1]: 'a', [ids.key2]: 'b' } } });
+  assert.equal(same.status, 409);
+  assert.equal((await api(U, 'PUT', `/api/v1/spaces/${id}/keys`, { token: m.access, body: { epoch: 2, keys: { [ids.key1]: 'a', [ids.key2]: 'b' } } })).status, 403);
+  const bad = await api(U, 'PUT', `/api/v1/spaces/${id}/keys`, { token: o.access, body: { epoch: 0, keys: [] } });
+  assert.equal(bad.status, 400);
+  assert.deepEqual(Object.keys(bad.body.fields).sort(), ['epoch', 'keys']);
+  const notId = await api(U, 'PUT', `/api/v1/spaces/${id}/keys`, { token: o.access, body: { epoch: 2, keys: { alice: 'a' } } });
+  assert.equal(notId.status, 400);
+  // a new member has no key until the next epoch
+  await api(U, 'POST', `/api/v1/spaces/${id}/members`, { token: o.access, body: { username: 'key3', role: 'reader' } });
+  assert.equal((await api(U, 'GET', `/api/v1/spaces/${id}/keys`, { token: x.access })).status, 404);
+  const two = await api(U, 'PUT', `/api/v1/spaces/${id}/keys`, {
+    token: o.access, body: { epoch: 2, keys: { [ids.key1]: 'o2', [ids.key2]: 'm2', [x.user.id]: 'x2' } },
+  });
+  assert.equal(two.status, 200);
+  assert.deepEqual((await api(U, 'GET', `/api/v1/spaces/${id}/keys`, { token: x.access })).body, { epoch: 2, wrapped_key: 'x2' });
+});
