@@ -177,6 +177,18 @@ static int report(const char *what, int e, const struct verr *ve)
 	return EXIT_FAIL;
 }
 
+/* The exit status of a command whose last step returned e (not-found was already said),
+ * after closing the data directory. */
+static int finish(struct data *d, const char *what, int r, int e, const struct verr *ve)
+{
+	if (e == -ERR_NOT_FOUND)
+		r = EXIT_FAIL;
+	else if (e < 0)
+		r = report(what, e, ve);
+	close_data(d);
+	return r;
+}
+
 static int find_user(struct data *d, const struct args *a, const char *name, struct user *u)
 {
 	struct verr ve = { 0 };
@@ -429,12 +441,7 @@ int cmd_realm(int argc, char **argv)
 		fprintf(stderr, "cairn realm: expected list, add NAME or set NAME (see --help)\n");
 		r = EXIT_USAGE;
 	}
-	if (e < 0 && e != -ERR_NOT_FOUND)
-		r = report("realm", e, &ve);
-	else if (e == -ERR_NOT_FOUND)
-		r = EXIT_FAIL;
-	close_data(&d);
-	return r;
+	return finish(&d, "realm", r, e, &ve);
 }
 
 /* --- cairn token --- */
@@ -517,12 +524,7 @@ int cmd_token(int argc, char **argv)
 		fprintf(stderr, "cairn token: expected create, list or revoke ID (see --help)\n");
 		r = EXIT_USAGE;
 	}
-	if (e < 0 && e != -ERR_NOT_FOUND)
-		r = report("token", e, &ve);
-	else if (e == -ERR_NOT_FOUND)
-		r = EXIT_FAIL;
-	close_data(&d);
-	return r;
+	return finish(&d, "token", r, e, &ve);
 }
 
 /* --- cairn gc --- */

@@ -249,14 +249,6 @@ void hub_notify(struct hub *h, int64_t space_id, int64_t head_seq)
 	wake_list(due, false);
 }
 
-int hub_waiting(struct hub *h)
-{
-	pthread_mutex_lock(&h->mu);
-	int n = h->count;
-	pthread_mutex_unlock(&h->mu);
-	return n;
-}
-
 void hub_stream_add(struct hub *h, struct hub_stream *s, int64_t heartbeat_ms)
 {
 	pthread_mutex_lock(&h->mu);

@@ -49,7 +49,6 @@ void hub_add(struct hub *h, struct hub_waiter *w);
 bool hub_remove(struct hub *h, struct hub_waiter *w);
 /* Wakes the waiters of space_id whose since is below head. */
 void hub_notify(struct hub *h, int64_t space_id, int64_t head);
-int hub_waiting(struct hub *h);
 
 /* Streams. heartbeat_ms between heartbeats (and token checks). */
 void hub_stream_add(struct hub *h, struct hub_stream *s, int64_t heartbeat_ms);

@@ -128,8 +128,9 @@ static int build_message(const struct config *cfg, const char *to, const char *s
 	return r ? r : buf_puts(b, "\r\n");
 }
 
-int mail_smtp_send(const struct config *cfg, const char *to, const char *subject,
-		   const char *body, char *err, size_t errlen)
+/* Sends one mail now. */
+static int mail_smtp_send(const struct config *cfg, const char *to, const char *subject,
+			  const char *body, char *err, size_t errlen)
 {
 	struct buf msg = BUF_INIT(1 << 20);
 	if (build_message(cfg, to, subject, body, &msg) < 0) {

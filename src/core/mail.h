@@ -22,8 +22,4 @@ int mailer_defer(struct mailer *m, void (*fn)(struct core *c, void *arg), void *
 /* Stores a mail in the outbox and wakes the sender. The body is plain UTF-8 text. */
 int core_mail(struct core *c, const char *to, const char *subject, const char *body);
 
-/* Sends one mail now (the sender thread's step; exposed for tests). */
-int mail_smtp_send(const struct config *cfg, const char *to, const char *subject,
-		   const char *body, char *err, size_t errlen);
-
 #endif

@@ -404,20 +404,6 @@ int http_resume_call(struct req *r, int (*fn)(struct req *r))
 	return 0;
 }
 
-int http_resume_error(struct req *r, enum api_error e, const char *msg)
-{
-	struct http_server *s = r->srv;
-	pthread_mutex_lock(&s->susp_mu);
-	if (!r->susp_listed) {
-		pthread_mutex_unlock(&s->susp_mu);
-		return -ERR_NOT_FOUND;
-	}
-	int rc = http_reply_error(r, e, msg, NULL);
-	resume_locked(s, r);
-	pthread_mutex_unlock(&s->susp_mu);
-	return rc;
-}
-
 /* --- request lifecycle --- */
 
 static bool sane_request_id(const char *s)

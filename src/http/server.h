@@ -122,7 +122,6 @@ const char *http_client_addr(struct req *r);
  * return (obj freed) only guards the moment between those two. */
 void http_suspend(struct req *r);
 int http_resume_json(struct req *r, unsigned status, json_object *obj);
-int http_resume_error(struct req *r, enum api_error e, const char *msg);
 /* Resumes r and runs fn(r) on a worker thread to set the reply (or to suspend again). */
 int http_resume_call(struct req *r, int (*fn)(struct req *r));
 

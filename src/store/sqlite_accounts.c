@@ -131,21 +131,10 @@ int sq_realm_create(struct store *s, struct realm *r)
 
 int sq_realm_update(struct store *s, const struct realm *r)
 {
-	struct sq_conn *c = sq_write_begin(SQS(s));
-	if (!c)
-		return -ERR_DB;
-	sqlite3_stmt *st = SQ(c, "UPDATE realms SET name = ?, display_name = ?, signup_open = ?, "
-				 "confirm_email = ?, access_ttl_s = ?, refresh_ttl_s = ? "
-				 "WHERE id = ?");
-	int rc = -ERR_DB;
-	if (st) {
-		bind_realm(st, r);
-		sqlite3_bind_int64(st, 7, r->id);
-		rc = sq_step(st);
-		if (rc == 0 && sqlite3_changes(c->db) == 0)
-			rc = -ERR_NOT_FOUND;
-	}
-	return sq_write_end(SQS(s), c, rc);
+	WRITE_ONE(s,
+		  "UPDATE realms SET name = ?, display_name = ?, signup_open = ?, confirm_email = ?, "
+		  "access_ttl_s = ?, refresh_ttl_s = ? WHERE id = ?",
+		  (bind_realm(st, r), sqlite3_bind_int64(st, 7, r->id)), 1);
 }
 
 /* --- users --- */
@@ -314,29 +303,15 @@ int sq_user_set_password(struct store *s, int64_t user_id, const char *hash,
 
 int sq_user_delete(struct store *s, int64_t id)
 {
-	struct sq_conn *c = sq_write_begin(SQS(s));
-	if (!c)
-		return -ERR_DB;
-	sqlite3_stmt *st = SQ(c, "DELETE FROM users WHERE id = ?");
-	int rc = st ? (sqlite3_bind_int64(st, 1, id), sq_step(st)) : -ERR_DB;
-	if (rc == 0 && sqlite3_changes(c->db) == 0)
-		rc = -ERR_NOT_FOUND;
-	return write_end_auth(s, c, rc);
+	WRITE_ONE_AUTH(s, "DELETE FROM users WHERE id = ?", sqlite3_bind_int64(st, 1, id), 1);
 }
 
 int sq_user_set_public_key(struct store *s, int64_t user_id, const char *key)
 {
-	struct sq_conn *c = sq_write_begin(SQS(s));
-	if (!c)
-		return -ERR_DB;
-	sqlite3_stmt *st = SQ(c, "UPDATE users SET public_key = ? WHERE id = ?");
-	int rc = -ERR_DB;
-	if (st) {
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, user_id);
-		rc = sq_step(st);
-	}
-	return write_end_auth(s, c, rc);
+	WRITE_ONE_AUTH(s, "UPDATE users SET public_key = ? WHERE id = ?",
+		       (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC),
+			sqlite3_bind_int64(st, 2, user_id)),
+		       0);
 }
 
 int sq_user_get_public_key(struct store *s, int64_t realm_id, const char *key, char **ret)
@@ -527,12 +502,8 @@ out:
 
 int sq_session_end(struct store *s, int64_t device_id)
 {
-	struct sq_conn *c = sq_write_begin(SQS(s));
-	if (!c)
-		return -ERR_DB;
-	sqlite3_stmt *st = SQ(c, "DELETE FROM tokens WHERE device_id = ?");
-	int rc = st ? (sqlite3_bind_int64(st, 1, device_id), sq_step(st)) : -ERR_DB;
-	return write_end_auth(s, c, rc);
+	WRITE_ONE_AUTH(s, "DELETE FROM tokens WHERE device_id = ?",
+		       sqlite3_bind_int64(st, 1, device_id), 0);
 }
 
 int sq_device_list(struct store *s, int64_t user_id, int (*cb)(void *, const struct device *),
@@ -564,20 +535,10 @@ int sq_device_get(struct store *s, int64_t user_id, int64_t device_id, struct de
 
 int sq_device_rename(struct store *s, int64_t user_id, int64_t device_id, const char *name)
 {
-	struct sq_conn *c = sq_write_begin(SQS(s));
-	if (!c)
-		return -ERR_DB;
-	sqlite3_stmt *st = SQ(c, "UPDATE devices SET name = ? WHERE id = ? AND user_id = ?");
-	int rc = -ERR_DB;
-	if (st) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, device_id);
-		sqlite3_bind_int64(st, 3, user_id);
-		rc = sq_step(st);
-		if (rc == 0 && sqlite3_changes(c->db) == 0)
-			rc = -ERR_NOT_FOUND;
-	}
-	return write_end_auth(s, c, rc);
+	WRITE_ONE_AUTH(s, "UPDATE devices SET name = ? WHERE id = ? AND user_id = ?",
+		       (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC),
+			sqlite3_bind_int64(st, 2, device_id), sqlite3_bind_int64(st, 3, user_id)),
+		       1);
 }
 
 int sq_device_revoke(struct store *s, int64_t user_id, int64_t device_id, int64_t now_ms)
@@ -605,14 +566,8 @@ int sq_device_revoke(struct store *s, int64_t user_id, int64_t device_id, int64_
 
 int sq_device_touch(struct store *s, int64_t device_id, int64_t now_ms)
 {
-	struct sq_conn *c = sq_write_begin(SQS(s));
-	if (!c)
-		return -ERR_DB;
-	sqlite3_stmt *st = SQ(c, "UPDATE devices SET last_seen_ms = ? WHERE id = ?");
-	int rc = st ? (sqlite3_bind_int64(st, 1, now_ms), sqlite3_bind_int64(st, 2, device_id),
-		       sq_step(st))
-		    : -ERR_DB;
-	return sq_write_end(SQS(s), c, rc);
+	WRITE_ONE(s, "UPDATE devices SET last_seen_ms = ? WHERE id = ?",
+		  (sqlite3_bind_int64(st, 1, now_ms), sqlite3_bind_int64(st, 2, device_id)), 0);
 }
 
 /* --- e-mail codes --- */
@@ -681,12 +636,8 @@ int sq_ecode_active(struct store *s, int64_t user_id, enum ecode_purpose p, stru
 
 int sq_ecode_failed_try(struct store *s, int64_t id)
 {
-	struct sq_conn *c = sq_write_begin(SQS(s));
-	if (!c)
-		return -ERR_DB;
-	sqlite3_stmt *st = SQ(c, "UPDATE email_codes SET tries = tries + 1 WHERE id = ?");
-	int rc = st ? (sqlite3_bind_int64(st, 1, id), sq_step(st)) : -ERR_DB;
-	return sq_write_end(SQS(s), c, rc);
+	WRITE_ONE(s, "UPDATE email_codes SET tries = tries + 1 WHERE id = ?",
+		  sqlite3_bind_int64(st, 1, id), 0);
 }
 
 /* Deletes the code; -ERR_NOT_FOUND when someone else consumed it first. */
@@ -748,21 +699,14 @@ void mail_clear(struct mail *m)
 int sq_mail_enqueue(struct store *s, const char *to, const char *subject, const char *body,
 		    int64_t now_ms)
 {
-	struct sq_conn *c = sq_write_begin(SQS(s));
-	if (!c)
-		return -ERR_DB;
-	sqlite3_stmt *st = SQ(c, "INSERT INTO outbox(to_addr, subject, body, created_ms, next_ms) "
-				 "VALUES (?, ?, ?, ?, ?)");
-	int rc = -ERR_DB;
-	if (st) {
-		sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, now_ms);
-		sqlite3_bind_int64(st, 5, now_ms);
-		rc = sq_step(st);
-	}
-	return sq_write_end(SQS(s), c, rc);
+	WRITE_ONE(s,
+		  "INSERT INTO outbox(to_addr, subject, body, created_ms, next_ms) VALUES "
+		  "(?, ?, ?, ?, ?)",
+		  (sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC),
+		   sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC),
+		   sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC),
+		   sqlite3_bind_int64(st, 4, now_ms), sqlite3_bind_int64(st, 5, now_ms)),
+		  0);
 }
 
 int sq_mail_next(struct store *s, int64_t now_ms, struct mail *ret)

@@ -75,6 +75,33 @@ int sq_write_end(struct sq_store *s, struct sq_conn *c, int rc);
 		return r_;                                      \
 	} while (0)
 
+/* A one-statement write in its own transaction: bind, step, commit; with
+ * notfound_if_unchanged, a statement that changed no row is -ERR_NOT_FOUND. Returns. */
+#define WRITE_ONE(store, sql, bind, notfound_if_unchanged) \
+	WRITE_ONE_X(store, sql, bind, notfound_if_unchanged, 0)
+/* The same, and a commit moves the store's auth generation on (see store.h). */
+#define WRITE_ONE_AUTH(store, sql, bind, notfound_if_unchanged) \
+	WRITE_ONE_X(store, sql, bind, notfound_if_unchanged, 1)
+#define WRITE_ONE_X(store, sql, bind, notfound_if_unchanged, auth)                     \
+	do {                                                                           \
+		struct sq_conn *c_ = sq_write_begin(SQS(store));                       \
+		if (!c_)                                                               \
+			return -ERR_DB;                                                \
+		sqlite3_stmt *st = SQ(c_, sql);                                        \
+		int r_ = -ERR_DB;                                                      \
+		if (st) {                                                              \
+			bind;                                                          \
+			r_ = sq_step(st);                                              \
+			if (r_ == 0 && (notfound_if_unchanged) &&                      \
+			    sqlite3_changes(c_->db) == 0)                              \
+				r_ = -ERR_NOT_FOUND;                                   \
+		}                                                                      \
+		r_ = sq_write_end(SQS(store), c_, r_);                                 \
+		if ((auth) && r_ >= 0)                                                 \
+			__atomic_add_fetch(&(store)->auth_gen, 1, __ATOMIC_RELEASE);   \
+		return r_;                                                             \
+	} while (0)
+
 /* Step helpers: 0 on SQLITE_DONE, 1 on a row, -ERR_EXISTS on a unique constraint,
  * -ERR_DB otherwise (logged). */
 int sq_step(sqlite3_stmt *st);

@@ -107,24 +107,6 @@ int sq_space_create(struct store *s, struct space *sp, int64_t owner_id, int64_t
 	return sq_write_end(SQS(s), c, r);
 }
 
-/* A one-statement write: binds with the given lambda-like block, steps, commits. */
-#define WRITE_ONE(store, sql, bind, notfound_if_unchanged)                       \
-	do {                                                                     \
-		struct sq_conn *c_ = sq_write_begin(SQS(store));                 \
-		if (!c_)                                                         \
-			return -ERR_DB;                                          \
-		sqlite3_stmt *st = SQ(c_, sql);                                  \
-		int r_ = -ERR_DB;                                                \
-		if (st) {                                                        \
-			bind;                                                    \
-			r_ = sq_step(st);                                        \
-			if (r_ == 0 && (notfound_if_unchanged) &&                \
-			    sqlite3_changes(c_->db) == 0)                        \
-				r_ = -ERR_NOT_FOUND;                             \
-		}                                                                \
-		return sq_write_end(SQS(store), c_, r_);                         \
-	} while (0)
-
 int sq_space_rename(struct store *s, int64_t id, const char *name)
 {
 	WRITE_ONE(s, "UPDATE spaces SET name = ? WHERE id = ?",

@@ -96,13 +96,3 @@ void buf_free(struct buf *b)
 	b->ptr = NULL;
 	b->len = b->cap = 0;
 }
-
-char *buf_steal(struct buf *b)
-{
-	char *p = b->ptr;
-	if (!p)
-		p = calloc(1, 1);
-	b->ptr = NULL;
-	b->len = b->cap = 0;
-	return p;
-}

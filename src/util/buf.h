@@ -30,7 +30,5 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 const char *buf_str(const struct buf *b);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
-/* Hands the allocation to the caller (free() it); b is left empty. */
-char *buf_steal(struct buf *b);
 
 #endif
