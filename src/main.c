@@ -15,7 +15,8 @@ static const struct {
 	{ "user", cmd_user, "Manage users: add, list, passwd, disable, enable, delete." },
 	{ "realm", cmd_realm, "Manage realms: add, list, set." },
 	{ "token", cmd_token, "Manage long-lived tokens: create, list, revoke." },
-	{ "gc", cmd_gc, "Prune the change log (superseded changes and tombstones)." },
+	{ "gc", cmd_gc, "Prune the change log and delete blobs nobody uses any more." },
+	{ "check", cmd_check, "Verify every blob against the database (exit 1 on problems)." },
 	{ "version", NULL, "Print the version." },
 	{ "help", NULL, "Print this help, or a command's: cairn help COMMAND." },
 };

@@ -29,6 +29,7 @@ int cmd_user(int argc, char **argv);
 int cmd_realm(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* The lines for --config and the configuration flags, for a command's --help. */
 void cli_print_config_flags(void);

@@ -1,4 +1,4 @@
-/* cairn user|realm|token: administration on a data directory, also while the server runs
+/* cairn user|realm|token|gc|check: administration on a data directory, also while the server runs
  * (SQLite in WAL mode lets both write; each change is one transaction). */
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +10,9 @@
 #include <sodium.h>
 
 #include "../core/accounts.h"
+#include "../core/blobs.h"
 #include "../core/gc.h"
+#include "../store/blob.h"
 #include "../store/store.h"
 #include "../util/clock.h"
 #include "../util/config.h"
@@ -114,6 +116,7 @@ static int open_data(struct data *d, int argc, char **argv, const char *const *e
 
 static void close_data(struct data *d)
 {
+	d->core.blobs = blobstore_close(d->core.blobs);
 	d->store = store_close(d->store);
 	config_free(&d->cfg);
 }
@@ -527,7 +530,17 @@ int cmd_token(int argc, char **argv)
 	return finish(&d, "token", r, e, &ve);
 }
 
-/* --- cairn gc --- */
+/* --- cairn gc and cairn check --- */
+
+static int open_blobs(struct data *d, const char *cmd)
+{
+	char err[512];
+	if (blobstore_open(&d->cfg, &d->core.blobs, err, sizeof err) < 0) {
+		fprintf(stderr, "cairn %s: cannot open the blob store: %s\n", cmd, err);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
 
 int cmd_gc(int argc, char **argv)
 {
@@ -541,7 +554,9 @@ int cmd_gc(int argc, char **argv)
 		       "Prunes the change log of every space: superseded changes and tombstones\n"
 		       "older than sync.retention and below the cursor of every active device.\n"
 		       "A device whose cursor falls below the pruned part re-bootstraps from\n"
-		       "records (410 cursor_expired). The server also does this every\n"
+		       "records (410 cursor_expired). Then deletes the blobs nobody holds or\n"
+		       "references any more and nobody touched for blobs.gc_grace, and files\n"
+		       "left by uploads a crash cut off. The server also does both every\n"
 		       "sync.gc_interval. Safe while the server runs.\n\nOptions:\n");
 		cli_print_config_flags();
 		return EXIT_OK;
@@ -553,12 +568,98 @@ int cmd_gc(int argc, char **argv)
 		close_data(&d);
 		return EXIT_USAGE;
 	}
+	if ((r = open_blobs(&d, "gc")) != 0) {
+		close_data(&d);
+		return r;
+	}
 	int64_t ch = 0, rec = 0;
+	struct blob_gc_stats gs;
 	int e = sync_prune(&d.core, &ch, &rec);
+	if (e == 0)
+		e = blob_gc(&d.core, &gs);
 	if (e < 0)
 		r = report("gc", e, NULL);
 	else
-		printf("pruned %lld changes and %lld tombstones\n", (long long)ch, (long long)rec);
+		printf("pruned %lld changes and %lld tombstones; deleted %lld blobs (%lld bytes, "
+		       "%lld unrecorded files), restored %lld\n",
+		       (long long)ch, (long long)rec, (long long)gs.deleted, (long long)gs.bytes,
+		       (long long)gs.orphans, (long long)gs.restored);
+	close_data(&d);
+	return r;
+}
+
+struct bar {
+	bool on;
+	uint64_t started_ns, last_ns;
+};
+
+static void draw_bar(void *arg, uint64_t done, uint64_t total)
+{
+	struct bar *b = arg;
+	uint64_t now = clock_mono_ns();
+	if (!b->on || (now - b->last_ns < 100000000u && done < total))
+		return;
+	b->last_ns = now;
+	int pct = total ? (int)(done * 100 / total) : 100;
+	char bar[31];
+	int fill = pct * 30 / 100;
+	for (int i = 0; i < 30; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[30] = '\0';
+	double secs = (double)(now - b->started_ns) / 1e9;
+	fprintf(stderr, "\r[%s] %3d%%  %.1f / %.1f MiB  %.0f MiB/s ", bar, pct,
+		(double)done / 1048576.0, (double)total / 1048576.0,
+		secs > 0 ? (double)done / 1048576.0 / secs : 0.0);
+	fflush(stderr);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const char *const extra[] = { "--no-progress", NULL };
+	struct data d;
+	struct args a;
+	bool help = false;
+	int r = open_data(&d, argc, argv, extra, &a, &help);
+	if (help) {
+		printf("Usage: cairn check [--no-progress] [OPTIONS]\n\n"
+		       "Checks the blob store against the database: every recorded blob's file\n"
+		       "is there, has the recorded size and hashes to its name; every file is\n"
+		       "recorded (files younger than blobs.gc_grace may be uploads in progress\n"
+		       "and are not counted). Prints one line per problem and exits 1 when there\n"
+		       "is any, 0 otherwise. Shows a progress bar on a terminal. Safe while the\n"
+		       "server runs (blobs collected meanwhile may be reported missing).\n\n"
+		       "Options:\n"
+		       "  --no-progress     no progress bar, even on a terminal\n");
+		cli_print_config_flags();
+		return EXIT_OK;
+	}
+	if (r)
+		return r;
+	if (count_positional(&a)) {
+		fprintf(stderr, "cairn check: unexpected argument '%s'\n", positional(&a, 0));
+		close_data(&d);
+		return EXIT_USAGE;
+	}
+	if ((r = open_blobs(&d, "check")) != 0) {
+		close_data(&d);
+		return r;
+	}
+	struct bar bar = { .on = !flag(&a, "--no-progress") && isatty(2), .started_ns = clock_mono_ns() };
+	struct blob_check_stats cs;
+	int e = blob_check(&d.core, stdout, draw_bar, &bar, &cs);
+	if (bar.on)
+		fputc('\n', stderr);
+	if (e < 0) {
+		r = report("check", e, NULL);
+	} else {
+		int64_t bad = cs.missing + cs.wrong_size + cs.corrupt + cs.orphans;
+		printf("checked %lld blobs (%lld bytes): %lld missing, %lld of the wrong size, "
+		       "%lld corrupt, %lld unrecorded files (%lld recent ones not counted)\n",
+		       (long long)cs.checked, (long long)cs.bytes, (long long)cs.missing,
+		       (long long)cs.wrong_size, (long long)cs.corrupt, (long long)cs.orphans,
+		       (long long)cs.recent_orphans);
+		r = bad ? EXIT_FAIL : EXIT_OK;
+	}
 	close_data(&d);
 	return r;
 }

@@ -100,6 +100,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	r = core_init(&core, &c, app.store, err, sizeof err);
+	core.blobs = app.blobs;
 	if (r < 0) {
 		log_error("%s", err);
 		goto out;

@@ -15,11 +15,13 @@ struct mailer;
 struct tokencache;
 struct hub;
 struct cursor_memo;
+struct blobstore;
 
 /* Owned by whoever runs the server or a command; borrowed by everything in core. */
 struct core {
 	const struct config *cfg;
 	struct store *store;
+	struct blobstore *blobs; /* NULL: commands that do not touch blobs */
 	struct ratelimit *rl;  /* NULL: no rate limits (commands) */
 	struct mailer *mailer; /* NULL: mails go to the outbox for the server to send */
 	struct tokencache *tokens; /* NULL: every token check asks the store */

@@ -9,6 +9,7 @@
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "blobs.h"
 #include "core.h"
 
 #define SLOTS 4096
@@ -98,6 +99,10 @@ static void *gc_main(void *arg)
 		int r = sync_prune(t->core, &ch, &rec);
 		if (r < 0)
 			log_error("pruning failed: %s", err_str(r));
+		/* after pruning, which may have dropped the last reference to some blobs */
+		struct blob_gc_stats gs;
+		if (t->core->blobs && (r = blob_gc(t->core, &gs)) < 0)
+			log_error("blob collection failed: %s", err_str(r));
 		pthread_mutex_lock(&t->mu);
 	}
 	pthread_mutex_unlock(&t->mu);

@@ -20,7 +20,7 @@ void sync_report_cursor(struct core *c, int64_t device_id, int64_t space_id, int
 /* One pruning pass over every space; counts what went. */
 int sync_prune(struct core *c, int64_t *ret_changes, int64_t *ret_records);
 
-/* Runs sync_prune every sync.gc_interval until stopped (NULL when the interval is 0). */
+/* Runs sync_prune, then blob_gc (when c->blobs is set), every sync.gc_interval until stopped (NULL when the interval is 0). */
 struct gc_task *gc_task_start(struct core *c);
 struct gc_task *gc_task_stop(struct gc_task *t);
 

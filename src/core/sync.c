@@ -8,7 +8,9 @@
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../store/blob.h"
 #include "accounts.h"
+#include "blobs.h"
 #include "hub.h"
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -411,6 +413,15 @@ static int validate(struct core *c, struct push_change *ch, int n, struct verr *
 		if (x->client_ts && !parse_rfc3339_ms(x->client_ts, &ts))
 			verr_add(ve, "client_ts", "changes[%d]: client_ts must be RFC 3339 UTC such "
 						  "as 2026-11-22T10:00:00.000Z", i);
+		for (int k = 0; k < x->nblobs; k++)
+			if (!blob_name_valid(x->blobs[k])) {
+				verr_add(ve, "blobs", "changes[%d]: blobs[%d] is not a SHA-256 in hex", i,
+					 k);
+				break;
+			}
+		if (x->nblobs > BLOBS_PER_CHANGE)
+			verr_add(ve, "blobs", "changes[%d]: at most %d blobs per change", i,
+				 BLOBS_PER_CHANGE);
 		if (x->base_version < -1)
 			verr_add(ve, "base_version", "changes[%d]: base_version must be 0 or more", i);
 		if (x->op == OP_PUT && !json_object_is_type(x->data, json_type_object))
@@ -508,6 +519,16 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	}
 	if (r != -ERR_NOT_FOUND)
 		return r;
+	/* Naming a blob shares it with the space's members: only what the pusher can read. */
+	int bad = 0;
+	if (x->nblobs &&
+	    (r = ops->push_blobs_check(txn, p->user.id, x->blobs, x->nblobs, &bad)) < 0) {
+		if (r != -ERR_NOT_FOUND)
+			return r;
+		verr_add(ve, "blobs", "changes[%d]: blob %.16s... is not one you can read", idx,
+			 x->blobs[bad]);
+		return -ERR_MISSING;
+	}
 	enum policy pol;
 	if ((r = policy_of(ops, txn, sp->id, memo, x->collection, &pol)) < 0)
 		return r;
@@ -618,7 +639,10 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 					.op_id = x->op_id, .client_ts = x->client_ts, .op = x->op,
 					.data = put_text ? put_text : log_data,
 					.record_data = put_text ? put_text : rec_data,
-					.device_id = p->device.id };
+					.device_id = p->device.id,
+					.blobs = x->blobs,
+					.nblobs = x->nblobs,
+					.blobs_json = x->blobs_json };
 		int64_t seq = 0;
 		r = ops->push_append(txn, sp->id, &in, now, &seq);
 		if (rec_data != log_data)

@@ -41,6 +41,10 @@ struct push_change {
 	enum change_op op;
 	json_object *data; /* the record (put) or the merge patch (patch) */
 	int64_t base_version; /* -1: not given */
+	/* blobs the change names: lower-case hex, no repeats; and as a JSON array */
+	const char **blobs;
+	int nblobs;
+	const char *blobs_json;
 };
 
 /* What became of it. server_data is malloc'd JSON text (push_results_free). */

@@ -38,6 +38,13 @@ static const struct api_error_def table[AE__COUNT] = {
 	[AE_INVALID_CODE] = { 400, "invalid_code", "The code or link is wrong or was already used." },
 	[AE_CODE_EXPIRED] = { 400, "code_expired",
 			      "The code has expired or has been tried too often; ask for a new one." },
+	[AE_HASH_MISMATCH] = { 400, "hash_mismatch",
+			       "The bytes do not match the SHA-256 they were sent under." },
+	[AE_QUOTA_EXCEEDED] = { 413, "quota_exceeded", "This would exceed your storage quota." },
+	[AE_BLOB_MISSING] = { 400, "blob_missing",
+			      "A change names a blob you cannot read: upload it first." },
+	[AE_RANGE_NOT_SATISFIABLE] = { 416, "range_not_satisfiable",
+				       "The requested range is outside the content." },
 	[AE_INTERNAL] = { 500, "internal", "Something went wrong on the server." },
 	[AE_UNAVAILABLE] = { 503, "unavailable", "The server cannot serve this right now." },
 };
@@ -65,6 +72,12 @@ enum api_error api_error_from_err(int err)
 		return AE_FORBIDDEN;
 	case ERR_BUSY:
 		return AE_UNAVAILABLE;
+	case ERR_QUOTA:
+		return AE_QUOTA_EXCEEDED;
+	case ERR_MISMATCH:
+		return AE_HASH_MISMATCH;
+	case ERR_MISSING:
+		return AE_BLOB_MISSING;
 	default:
 		return AE_INTERNAL;
 	}

@@ -4,6 +4,7 @@
 
 #include "../core/accounts.h"
 #include "../util/err.h"
+#include "../util/config.h"
 #include "app.h"
 #include "handlers.h"
 #include "helpers.h"
@@ -25,6 +26,25 @@ int h_account_get(struct req *r)
 	json_object_object_add(rl, "display_name", json_object_new_string(p->realm.display_name));
 	json_object_object_add(o, "realm", rl);
 	json_object_object_add(o, "device", json_device(&p->device, p->device.id));
+	/* blob storage: what the user holds against the quotas (null: none) */
+	const struct config *cfg = core_of(r)->cfg;
+	struct store *s = core_of(r)->store;
+	int64_t used = 0, realm_used = 0;
+	if (s->ops->blob_usage(s, p->user.id, &used, &realm_used) < 0) {
+		json_object_put(o);
+		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
+	}
+	json_object *st = json_object_new_object();
+	json_object_object_add(st, "used", json_object_new_int64(used));
+	json_object_object_add(st, "quota", cfg->blobs_user_quota > 0
+						    ? json_object_new_int64(cfg->blobs_user_quota)
+						    : NULL);
+	json_object_object_add(st, "realm_used", json_object_new_int64(realm_used));
+	json_object_object_add(st, "realm_quota",
+			       cfg->blobs_realm_quota > 0
+				       ? json_object_new_int64(cfg->blobs_realm_quota)
+				       : NULL);
+	json_object_object_add(o, "storage", st);
 	return http_reply_json(r, 200, o);
 }
 

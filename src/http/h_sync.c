@@ -5,15 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/blobs.h"
 #include "../core/gc.h"
 #include "../core/hub.h"
 #include "../core/sync.h"
+#include "../store/blob.h"
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
 #include "app.h"
 #include "handlers.h"
 #include "helpers.h"
+
+static int parse_blobs(struct req *r, json_object *arr, struct push_change *x);
 
 static struct core *core_of(struct req *r)
 {
@@ -362,6 +366,11 @@ int h_changes_push(struct req *r)
 			else
 				x->base_version = -2;
 		}
+		json_object *bl;
+		if (json_object_object_get_ex(c, "blobs", &bl) && bl &&
+		    parse_blobs(r, bl, x) < 0)
+			verr_add(&ve, "blobs", "changes[%zu]: blobs must be an array of at most %d "
+					       "SHA-256 hashes in hex", i, BLOBS_PER_CHANGE);
 		if (bad)
 			verr_add(&ve, "changes", "changes[%zu]: op_id, collection, id, op and client_ts "
 						 "must be strings",
@@ -380,6 +389,48 @@ int h_changes_push(struct req *r)
 	push_results_free(res, (int)n);
 	json_object_object_add(o, "results", results);
 	return http_reply_json(r, 200, o);
+}
+
+/* The change's "blobs": hex hashes (upper case is taken as lower), without repeats, kept
+ * in the request's arena with their JSON text. */
+static int parse_blobs(struct req *r, json_object *arr, struct push_change *x)
+{
+	if (!json_object_is_type(arr, json_type_array))
+		return -1;
+	size_t n = json_object_array_length(arr);
+	if (n > BLOBS_PER_CHANGE)
+		return -1;
+	if (n == 0)
+		return 0;
+	x->blobs = arena_alloc(&r->arena, sizeof *x->blobs * n);
+	char *json = arena_alloc(&r->arena, n * (BLOB_HEX_LEN + 3) + 3);
+	if (!x->blobs || !json)
+		return -1;
+	size_t jl = 0;
+	json[jl++] = '[';
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+		const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+									 : "";
+		char *h = arena_alloc(&r->arena, BLOB_HEX_LEN + 1);
+		if (!h || strlen(s) != BLOB_HEX_LEN)
+			return -1;
+		for (int k = 0; k <= BLOB_HEX_LEN; k++)
+			h[k] = (char)((s[k] >= 'A' && s[k] <= 'F') ? s[k] + 32 : s[k]);
+		if (!blob_name_valid(h))
+			return -1;
+		bool dup = false;
+		for (int k = 0; k < x->nblobs && !dup; k++)
+			dup = !strcmp(x->blobs[k], h);
+		if (dup)
+			continue;
+		x->blobs[x->nblobs++] = h;
+		jl += (size_t)sprintf(json + jl, "%s\"%s\"", x->nblobs > 1 ? "," : "", h);
+	}
+	json[jl++] = ']';
+	json[jl] = '\0';
+	x->blobs_json = json;
+	return 0;
 }
 
 /* --- pull --- */
@@ -404,11 +455,12 @@ static int emit_change(void *arg, const struct change_row *c)
 	int e = buf_printf(&pl->out,
 			   "%s{\"seq\":%lld,\"op_id\":\"%s\",\"collection\":\"%s\",\"id\":\"%s\","
 			   "\"op\":\"%s\",\"data\":%s,\"version\":%lld,\"device_id\":%lld,"
-			   "\"client_ts\":%s%s%s,\"server_ts\":\"%s\"}",
+			   "\"client_ts\":%s%s%s,\"server_ts\":\"%s\"%s%s}",
 			   pl->count ? "," : "", (long long)c->seq, c->op_id, c->collection,
 			   c->record_id, op_name(c->op), c->data ? c->data : "null", (long long)c->seq,
 			   (long long)c->device_id, c->client_ts ? "\"" : "",
-			   c->client_ts ? c->client_ts : "null", c->client_ts ? "\"" : "", ts);
+			   c->client_ts ? c->client_ts : "null", c->client_ts ? "\"" : "", ts,
+			   c->blobs ? ",\"blobs\":" : "", c->blobs ? c->blobs : "");
 	if (e < 0)
 		return -1;
 	pl->count++;
@@ -810,6 +862,8 @@ static int add_history(void *arg, const struct change_row *c)
 	json_object_object_add(o, "device_id", c->device_id ? json_object_new_int64(c->device_id) : NULL);
 	json_object_object_add(o, "client_ts", c->client_ts ? json_object_new_string(c->client_ts) : NULL);
 	json_object_object_add(o, "server_ts", json_time(c->server_ms));
+	if (c->blobs)
+		json_object_object_add(o, "blobs", json_tokener_parse(c->blobs));
 	json_object_array_add(arg, o);
 	return 0;
 }

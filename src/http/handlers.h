@@ -66,4 +66,13 @@ int h_record_put(struct req *r);
 int h_record_delete(struct req *r);
 int h_record_history(struct req *r);
 
+/* h_blobs.c */
+int h_blob_put_begin(struct req *r);
+int h_blob_post_begin(struct req *r);
+int h_blob_chunk(struct req *r, const char *data, size_t len);
+int h_blob_put(struct req *r);
+int h_blob_post(struct req *r);
+int h_blob_get(struct req *r);
+int h_blobs_missing(struct req *r);
+
 #endif

@@ -121,11 +121,13 @@ bool need_object(struct req *r, bool allow_empty)
 int reply_core_error(struct req *r, int err, const struct verr *ve, int retry_after)
 {
 	switch (-err) {
-	case ERR_INVALID: {
+	case ERR_INVALID:
+	case ERR_MISSING: {
 		json_object *f = json_object_new_object();
 		for (int i = 0; ve && i < ve->n; i++)
 			json_object_object_add(f, ve->e[i].field, json_object_new_string(ve->e[i].msg));
-		return http_reply_error(r, AE_VALIDATION, NULL, f);
+		return http_reply_error(r, err == -ERR_MISSING ? AE_BLOB_MISSING : AE_VALIDATION,
+					NULL, f);
 	}
 	case ERR_EXISTS: {
 		const char *field = ve && ve->n ? ve->e[0].field : "";

@@ -47,6 +47,11 @@ const struct route app_routes[] = {
 	{ HM_DELETE, "/api/v1/spaces/{space}/records/{collection}/{id}", h_record_delete, BODY_JSON, NULL, NULL },
 	{ HM_GET, "/api/v1/spaces/{space}/records/{collection}/{id}/history", h_record_history, BODY_NONE, NULL, NULL },
 
+	{ HM_POST, "/api/v1/blobs/missing", h_blobs_missing, BODY_JSON, NULL, NULL },
+	{ HM_PUT, "/api/v1/blobs/{sha256}", h_blob_put, BODY_STREAM, h_blob_put_begin, h_blob_chunk },
+	{ HM_POST, "/api/v1/blobs", h_blob_post, BODY_STREAM, h_blob_post_begin, h_blob_chunk },
+	{ HM_GET, "/api/v1/blobs/{sha256}", h_blob_get, BODY_NONE, NULL, NULL },
+
 	{ HM_GET, "/api/v1/admin/users", h_admin_users_list, BODY_NONE, NULL, NULL },
 	{ HM_POST, "/api/v1/admin/users", h_admin_users_create, BODY_JSON, NULL, NULL },
 	{ HM_GET, "/api/v1/admin/users/{id}", h_admin_user_get, BODY_NONE, NULL, NULL },

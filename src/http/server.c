@@ -237,6 +237,19 @@ int http_reply_stream(struct req *r, unsigned status, const char *content_type,
 	return set_response(r, status, resp, 0);
 }
 
+int http_reply_fd(struct req *r, unsigned status, const char *content_type, int fd,
+		  uint64_t offset, uint64_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd, offset);
+	if (!resp) {
+		close(fd);
+		return set_response(r, 500, NULL, 0);
+	}
+	if (content_type)
+		MHD_add_response_header(resp, "Content-Type", content_type);
+	return set_response(r, status, resp, len);
+}
+
 static void free_json_string(void *p)
 {
 	json_object_put(p);
@@ -452,7 +465,7 @@ static bool has_body(struct req *r)
 }
 
 /* Content-Length as a number; -1 when absent or malformed. */
-static int64_t content_length(struct req *r)
+int64_t http_content_length(struct req *r)
 {
 	const char *cl = http_header(r, "Content-Length");
 	if (!cl || !*cl)
@@ -495,7 +508,7 @@ static void req_begin(struct req *r)
 		http_reply_error(r, AE_METHOD_NOT_ALLOWED, NULL, NULL);
 		return;
 	}
-	int64_t cl = content_length(r);
+	int64_t cl = http_content_length(r);
 	if (r->route->body == BODY_JSON || r->route->body == BODY_NONE) {
 		if (cl > (int64_t)s->o.json_body_bytes) {
 			http_reply_error(r, AE_BODY_TOO_LARGE, NULL, NULL);

@@ -96,6 +96,10 @@ int http_reply_bytes(struct req *r, unsigned status, const char *content_type,
 int http_reply_stream(struct req *r, unsigned status, const char *content_type,
 		      ssize_t (*reader)(void *cls, uint64_t pos, char *buf, size_t max), void *cls,
 		      void (*free_cls)(void *cls));
+/* len bytes of fd from offset, sent by the kernel (sendfile) where it can. Takes fd,
+ * even on failure. */
+int http_reply_fd(struct req *r, unsigned status, const char *content_type, int fd,
+		  uint64_t offset, uint64_t len);
 /* {"code","error"} from the table; msg NULL takes the table's sentence; fields (owned,
  * may be NULL) become "fields". */
 int http_reply_error(struct req *r, enum api_error e, const char *msg, json_object *fields);
@@ -109,6 +113,9 @@ const char *http_header(struct req *r, const char *name);
 const char *http_query(struct req *r, const char *name, bool *ret_bad);
 /* A decoded path parameter from the route pattern, or NULL (absent or malformed). */
 const char *http_param(struct req *r, const char *name);
+
+/* The request's Content-Length, or -1 when absent (chunked) or malformed. */
+int64_t http_content_length(struct req *r);
 
 /* The client's IP address as text. */
 const char *http_client_addr(struct req *r);

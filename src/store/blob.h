@@ -1,13 +1,28 @@
 /* The blob store: content-addressed byte strings, behind an interface so that an
- * S3-compatible backend can sit beside the filesystem one. */
+ * S3-compatible backend can sit beside the filesystem one.
+ *
+ * The store knows bytes and names (64 lower-case hex digits of the SHA-256), nothing of
+ * owners or references: those live in the metadata store, and core/blobs.c keeps the two
+ * in step (the protocol is described there and in docs/architecture.md). */
 #ifndef CAIRN_BLOB_H
 #define CAIRN_BLOB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct config;
 struct blobstore;
+struct blob_tmp; /* an upload being written */
+
+#define BLOB_HEX_LEN 64
+
+/* What a listing reports about one stored blob. */
+struct blob_stat {
+	char sha256[BLOB_HEX_LEN + 1];
+	uint64_t size;
+	int64_t mtime_ms;
+};
 
 struct blobstore_ops {
 	const char *name; /* "fs" */
@@ -16,6 +31,33 @@ struct blobstore_ops {
 	int (*check)(struct blobstore *b, uint64_t *ret_free_bytes, char *detail,
 		     size_t detail_len);
 	void (*close)(struct blobstore *b); /* accepts NULL */
+
+	/* Uploads: the bytes go to a temporary place that nobody can read, then are made
+	 * durable (tmp_sync) and placed under their name (tmp_place). tmp_place may be
+	 * called again after a first success: it puts the bytes back if the name vanished
+	 * meanwhile (see core/blobs.c). tmp_free discards whatever was not placed. Every
+	 * function returns 0 or -ERR_IO (-ERR_NOMEM). */
+	int (*tmp_open)(struct blobstore *b, struct blob_tmp **ret);
+	int (*tmp_write)(struct blob_tmp *t, const void *data, size_t len);
+	int (*tmp_sync)(struct blob_tmp *t);
+	int (*tmp_place)(struct blob_tmp *t, const char *sha256);
+	void (*tmp_free)(struct blob_tmp *t); /* accepts NULL */
+
+	/* Reading: an open descriptor positioned anywhere (the caller owns it) and the size.
+	 * -ERR_NOT_FOUND when the blob is not stored. */
+	int (*open)(struct blobstore *b, const char *sha256, int *ret_fd, uint64_t *ret_size);
+	int (*stat)(struct blobstore *b, const char *sha256, struct blob_stat *ret);
+	/* Every stored blob, in no particular order. A negative return from cb stops. */
+	int (*list)(struct blobstore *b, int (*cb)(void *arg, const struct blob_stat *st),
+		    void *arg);
+	/* Collection in two steps: trash moves the blob out of reach (atomically: readers
+	 * see it or not), then purge deletes it for good or untrash puts it back. Blobs left
+	 * in the trash by a crash are listed by list_trash. -ERR_NOT_FOUND when absent. */
+	int (*trash)(struct blobstore *b, const char *sha256);
+	int (*untrash)(struct blobstore *b, const char *sha256);
+	int (*purge)(struct blobstore *b, const char *sha256);
+	int (*list_trash)(struct blobstore *b, int (*cb)(void *arg, const struct blob_stat *st),
+			  void *arg);
 };
 
 struct blobstore {
@@ -32,5 +74,8 @@ static inline struct blobstore *blobstore_close(struct blobstore *b)
 }
 
 int blobstore_fs_open(const char *dir, struct blobstore **ret, char *err, size_t errlen);
+
+/* 64 lower-case hex digits. */
+bool blob_name_valid(const char *s);
 
 #endif

@@ -218,6 +218,27 @@ int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t 
 	.records_list = sq_records_list, .record_get = sq_record_get,                     \
 	.record_history = sq_record_history, .cursor_put = sq_cursor_put, .prune = sq_prune,
 
+/* sqlite_blobs.c */
+int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new);
+int sq_blob_held(struct store *s, int64_t user_id, const char *sha);
+int sq_blob_readable(struct store *s, int64_t user_id, const char *const *shas, int n,
+		     bool *ret_ok);
+int sq_blob_usage(struct store *s, int64_t user_id, int64_t *ret_user, int64_t *ret_realm);
+int sq_blob_get(struct store *s, const char *sha, int64_t *ret_size);
+int sq_blob_dead(struct store *s, int64_t before_ms, const char *after, int limit,
+		 int (*cb)(void *, const char *), void *arg);
+int sq_blob_forget(struct store *s, const char *sha, int64_t before_ms);
+int sq_blob_rows(struct store *s, const char *after, int limit,
+		 int (*cb)(void *, const char *, int64_t), void *arg);
+int sq_push_blobs_check(void *txn, int64_t user_id, const char *const *shas, int n,
+			int *ret_bad);
+
+#define SQ_BLOB_OPS                                                                       \
+	.blob_hold = sq_blob_hold, .blob_held = sq_blob_held,                              \
+	.blob_readable = sq_blob_readable, .blob_usage = sq_blob_usage,                    \
+	.blob_get = sq_blob_get, .blob_dead = sq_blob_dead, .blob_forget = sq_blob_forget, \
+	.blob_rows = sq_blob_rows, .push_blobs_check = sq_push_blobs_check,
+
 #define SQ_ACCOUNT_OPS                                                                   \
 	.realm_get = sq_realm_get, .realm_get_by_id = sq_realm_get_by_id,                 \
 	.realm_list = sq_realm_list, .realm_create = sq_realm_create,                     \

@@ -140,6 +140,45 @@ const struct migration sqlite_migrations[] = {
 	  " seq INTEGER NOT NULL,"
 	  " updated_ms INTEGER NOT NULL,"
 	  " PRIMARY KEY (device_id, space_id)) WITHOUT ROWID;" },
+	{ 4, "blobs",
+	  /* One row per stored blob; touched_ms moves on every upload and reference, and
+	   * collection spares blobs touched within blobs.gc_grace. */
+	  "CREATE TABLE blobs ("
+	  " sha256 TEXT PRIMARY KEY,"
+	  " size INTEGER NOT NULL,"
+	  " created_ms INTEGER NOT NULL,"
+	  " touched_ms INTEGER NOT NULL) WITHOUT ROWID;"
+	  /* Who uploaded what: a user's usage is the sum of sizes here (kept in users and
+	   * realms by the triggers below, so quotas need no sums). */
+	  "CREATE TABLE blob_owners ("
+	  " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	  " sha256 TEXT NOT NULL REFERENCES blobs(sha256),"
+	  " realm_id INTEGER NOT NULL,"
+	  " size INTEGER NOT NULL,"
+	  " added_ms INTEGER NOT NULL,"
+	  " PRIMARY KEY (user_id, sha256)) WITHOUT ROWID;"
+	  "CREATE INDEX blob_owners_sha ON blob_owners(sha256);"
+	  /* The blobs each change names: members of the space may read them while the
+	   * change is kept (pruning a change drops its references). */
+	  "CREATE TABLE change_blobs ("
+	  " space_id INTEGER NOT NULL,"
+	  " seq INTEGER NOT NULL,"
+	  " sha256 TEXT NOT NULL REFERENCES blobs(sha256),"
+	  " PRIMARY KEY (space_id, seq, sha256),"
+	  " FOREIGN KEY (space_id, seq) REFERENCES changes(space_id, seq) ON DELETE CASCADE)"
+	  " WITHOUT ROWID;"
+	  "CREATE INDEX change_blobs_sha ON change_blobs(sha256, space_id);"
+	  "ALTER TABLE changes ADD COLUMN blobs TEXT;" /* the JSON array as pushed */
+	  "ALTER TABLE users ADD COLUMN blob_bytes INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE realms ADD COLUMN blob_bytes INTEGER NOT NULL DEFAULT 0;"
+	  "CREATE TRIGGER blob_owners_add AFTER INSERT ON blob_owners BEGIN"
+	  " UPDATE users SET blob_bytes = blob_bytes + NEW.size WHERE id = NEW.user_id;"
+	  " UPDATE realms SET blob_bytes = blob_bytes + NEW.size WHERE id = NEW.realm_id;"
+	  " END;"
+	  "CREATE TRIGGER blob_owners_drop AFTER DELETE ON blob_owners BEGIN"
+	  " UPDATE users SET blob_bytes = blob_bytes - OLD.size WHERE id = OLD.user_id;"
+	  " UPDATE realms SET blob_bytes = blob_bytes - OLD.size WHERE id = OLD.realm_id;"
+	  " END;" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -242,6 +242,12 @@ int sq_push_begin(struct store *s, void **ret_txn)
 	return 0;
 }
 
+struct sq_conn *sq_txn_conn(void *txn);
+struct sq_conn *sq_txn_conn(void *txn)
+{
+	return ((struct sq_txn *)txn)->c;
+}
+
 int sq_push_end(struct store *s, void *txn, int rc)
 {
 	(void)s;
@@ -357,10 +363,11 @@ static void row_change(sqlite3_stmt *st, struct change_row *c)
 	c->op_id = (const char *)sqlite3_column_text(st, 6);
 	c->client_ts = (const char *)sqlite3_column_text(st, 7);
 	c->server_ms = sqlite3_column_int64(st, 8);
+	c->blobs = (const char *)sqlite3_column_text(st, 9);
 }
 
 #define CHANGE_COLS "seq, collection, record_id, op, data, coalesce(device_id, 0), op_id, " \
-		    "client_ts, server_ms"
+		    "client_ts, server_ms, blobs"
 
 int sq_push_changes_since(void *txn, int64_t space_id, const char *collection, const char *id,
 			  int64_t after_seq, int (*cb)(void *, const struct change_row *),
@@ -410,7 +417,7 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 	int64_t seq = ++t->head;
 	t->dirty = true;
 	st = SQ(t->c, "INSERT INTO changes(space_id, seq, collection, record_id, op, data, "
-		      "device_id, op_id, client_ts, server_ms) VALUES (?,?,?,?,?,?,?,?,?,?)");
+		      "device_id, op_id, client_ts, server_ms, blobs) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
 	if (!st)
 		return -ERR_DB;
 	sqlite3_bind_int64(st, 1, space_id);
@@ -426,10 +433,34 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 	if (c->client_ts && *c->client_ts)
 		sqlite3_bind_text(st, 9, c->client_ts, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 10, now_ms);
+	if (c->blobs_json)
+		sqlite3_bind_text(st, 11, c->blobs_json, -1, SQLITE_STATIC);
 	r = sq_step(st);
 	sqlite3_reset(st);
 	if (r < 0)
 		return r;
+	for (int i = 0; i < c->nblobs; i++) {
+		/* the reference, and a touch that keeps collection away for the grace period */
+		st = SQ(t->c, "INSERT INTO change_blobs(space_id, seq, sha256) VALUES (?, ?, ?)");
+		if (!st)
+			return -ERR_DB;
+		sqlite3_bind_int64(st, 1, space_id);
+		sqlite3_bind_int64(st, 2, seq);
+		sqlite3_bind_text(st, 3, c->blobs[i], -1, SQLITE_STATIC);
+		r = sq_step(st);
+		sqlite3_reset(st);
+		if (r < 0)
+			return r;
+		st = SQ(t->c, "UPDATE blobs SET touched_ms = ? WHERE sha256 = ?");
+		if (!st)
+			return -ERR_DB;
+		sqlite3_bind_int64(st, 1, now_ms);
+		sqlite3_bind_text(st, 2, c->blobs[i], -1, SQLITE_STATIC);
+		r = sq_step(st);
+		sqlite3_reset(st);
+		if (r < 0)
+			return r;
+	}
 	st = SQ(t->c, "INSERT INTO records(space_id, collection, id, version, data, deleted, "
 		      "client_ts, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
 		      "ON CONFLICT (space_id, collection, id) DO UPDATE SET version = ?4, "

@@ -182,6 +182,37 @@ struct store_ops {
 	/* Remembers the cursor a device reports having applied. */
 	int (*cursor_put)(struct store *s, int64_t device_id, int64_t space_id, int64_t seq,
 			  int64_t now_ms);
+
+	/* Blobs' metadata; core/blobs.c keeps it in step with the blob store. */
+	/* The user now holds the blob: its row is created or touched and the user recorded
+	 * as a holder. *ret_new is false when they already held it. -ERR_QUOTA (nothing
+	 * changed) when their or their realm's usage would pass its quota. */
+	int (*blob_hold)(struct store *s, const struct blob_hold *h, bool *ret_new);
+	/* 0 when the user holds the blob; -ERR_NOT_FOUND otherwise. */
+	int (*blob_held)(struct store *s, int64_t user_id, const char *sha256);
+	/* 0 when the user may read the blob: they hold it, or a kept change of a space they
+	 * belong to names it. -ERR_NOT_FOUND otherwise. ok[i] for each of n hashes in one
+	 * snapshot. */
+	int (*blob_readable)(struct store *s, int64_t user_id, const char *const *shas, int n,
+			     bool *ret_ok);
+	/* Bytes held by the user and by the user's realm. */
+	int (*blob_usage)(struct store *s, int64_t user_id, int64_t *ret_user, int64_t *ret_realm);
+	/* The size recorded for a blob; -ERR_NOT_FOUND when it has no row. */
+	int (*blob_get)(struct store *s, const char *sha256, int64_t *ret_size);
+	/* Blobs nobody holds or references, untouched since before_ms, in hash order after
+	 * `after` ("" to start), at most limit. */
+	int (*blob_dead)(struct store *s, int64_t before_ms, const char *after, int limit,
+			 int (*cb)(void *arg, const char *sha256), void *arg);
+	/* Deletes the blob's row if it is still dead and untouched since before_ms: 0 when
+	 * deleted, -ERR_NOT_FOUND when there was no row, -ERR_CONFLICT when it is in use. */
+	int (*blob_forget)(struct store *s, const char *sha256, int64_t before_ms);
+	/* Every blob row in hash order after `after`, at most limit. */
+	int (*blob_rows)(struct store *s, const char *after, int limit,
+			 int (*cb)(void *arg, const char *sha256, int64_t size), void *arg);
+	/* Inside a push: 0 when the user may read each of the n blobs, else -ERR_NOT_FOUND
+	 * with the index of the first that they may not in *ret_bad. */
+	int (*push_blobs_check)(void *txn, int64_t user_id, const char *const *shas, int n,
+				int *ret_bad);
 };
 
 void mail_clear(struct mail *m);

@@ -234,6 +234,7 @@ const struct store_ops sqlite_ops = {
 	.close = sq_close,
 	SQ_ACCOUNT_OPS
 	SQ_SYNC_OPS
+	SQ_BLOB_OPS
 };
 
 int store_sqlite_open(const char *path, int reader_count, struct store **ret_store, char *err,

@@ -48,6 +48,7 @@ struct change_row {
 	const char *data; /* JSON text, NULL for deletes */
 	int64_t device_id;
 	int64_t server_ms;
+	const char *blobs; /* JSON array of the blob hashes it names, or NULL */
 };
 
 /* A record's current state; data is malloc'd (record_clear). */
@@ -68,6 +69,19 @@ struct change_in {
 	const char *data;        /* for the log: the record (put), the patch, or NULL */
 	const char *record_data; /* the record's state afterwards (NULL: deleted) */
 	int64_t device_id;
+	/* the blobs it names (64 hex digits each, no repeats), and the same as a JSON array */
+	const char *const *blobs;
+	int nblobs;
+	const char *blobs_json;
+};
+
+/* Blob metadata: who holds what (uploaded it), for quotas and access. */
+struct blob_hold {
+	const char *sha256;
+	int64_t size;
+	int64_t user_id, realm_id;
+	int64_t user_quota, realm_quota; /* bytes; 0: no quota */
+	int64_t now_ms;
 };
 
 struct op_result {

@@ -108,11 +108,28 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 				"ones below every active device's cursor may be pruned." },
 	[CK_SYNC_GC_INTERVAL] = { "sync", "gc_interval", T_DURATION, "1h", 0, 30 * 86400 * SEC, NULL,
 				  NULL, NULL, F(sync_gc_interval_ms),
-				  "How often the server prunes on its own; 0 leaves it to cairn gc." },
+				  "How often the server prunes changes and collects unused blobs on its own; "
+				  "0 leaves both to cairn gc." },
 	[CK_SYNC_DEVICE_IDLE] = { "sync", "device_idle", T_DURATION, "90d", 0, 3650 * 86400 * SEC,
 				  NULL, NULL, NULL, F(sync_device_idle_ms),
 				  "A device unseen for this long no longer holds pruning back; when it "
 				  "returns below the horizon it re-bootstraps (410 cursor_expired)." },
+	[CK_BLOBS_MAX_SIZE] = { "blobs", "max_size", T_SIZE, "4GiB", 1 * KiB, 1024 * GiB, NULL,
+				NULL, NULL, F(blobs_max_size),
+				"One blob, at most; a bigger upload gets 413 as soon as its "
+				"Content-Length or its stream shows it." },
+	[CK_BLOBS_USER_QUOTA] = { "blobs", "user_quota", T_SIZE, "0", 0, 1024 * 1024 * GiB, NULL,
+				  NULL, NULL, F(blobs_user_quota),
+				  "Bytes of blobs one user may hold (the blobs they uploaded, each "
+				  "counted once); 0: no quota. More gets 413 quota_exceeded." },
+	[CK_BLOBS_REALM_QUOTA] = { "blobs", "realm_quota", T_SIZE, "0", 0, 1024 * 1024 * GiB,
+				   NULL, NULL, NULL, F(blobs_realm_quota),
+				   "Bytes of blobs all users of one realm may hold together; 0: no "
+				   "quota." },
+	[CK_BLOBS_GC_GRACE] = { "blobs", "gc_grace", T_DURATION, "24h", 0, 3650 * 86400 * SEC,
+				NULL, NULL, NULL, F(blobs_gc_grace_ms),
+				"A blob nobody holds or references is deleted only once it has been "
+				"untouched (not uploaded or referenced) for this long." },
 	[CK_AUTH_PASSWORD_MEMORY] = { "auth", "password_memory", T_SIZE, "19MiB", 8 * KiB,
 				      1 * GiB, NULL, NULL, NULL, F(auth_password_memory),
 				      "Memory of one argon2id password hash. Changing it applies to "

@@ -31,6 +31,10 @@ enum config_key {
 	CK_SYNC_RETENTION,
 	CK_SYNC_GC_INTERVAL,
 	CK_SYNC_DEVICE_IDLE,
+	CK_BLOBS_MAX_SIZE,
+	CK_BLOBS_USER_QUOTA,
+	CK_BLOBS_REALM_QUOTA,
+	CK_BLOBS_GC_GRACE,
 	CK_AUTH_PASSWORD_MEMORY,
 	CK_AUTH_PASSWORD_PASSES,
 	CK_RATELIMIT_PER_ADDRESS,
@@ -79,6 +83,10 @@ struct config {
 	int64_t sync_retention_ms;
 	int64_t sync_gc_interval_ms;
 	int64_t sync_device_idle_ms;
+	int64_t blobs_max_size;
+	int64_t blobs_user_quota;
+	int64_t blobs_realm_quota;
+	int64_t blobs_gc_grace_ms;
 	int64_t auth_password_memory;
 	int64_t auth_password_passes;
 	int64_t ratelimit_per_address;

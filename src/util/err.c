@@ -19,6 +19,9 @@ static const char *const names[ERR__MAX] = {
 	[ERR_CLOSED] = "registration closed",
 	[ERR_EXPIRED] = "expired",
 	[ERR_RATE] = "rate limited",
+	[ERR_QUOTA] = "quota exceeded",
+	[ERR_MISMATCH] = "content does not match its hash",
+	[ERR_MISSING] = "a referenced item is missing",
 };
 
 const char *err_str(int e)

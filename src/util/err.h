@@ -21,6 +21,9 @@ enum err {
 	ERR_CLOSED,       /* sign-up is closed in this realm */
 	ERR_EXPIRED,      /* a code that expired or ran out of tries */
 	ERR_RATE,         /* rate limited */
+	ERR_QUOTA,        /* a storage quota would be exceeded */
+	ERR_MISMATCH,     /* bytes do not match their hash */
+	ERR_MISSING,      /* something the request refers to is not there (for this caller) */
 	ERR__MAX
 };
 

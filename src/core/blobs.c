@@ -1,0 +1,498 @@
+/* Blobs. Two stores must agree: the blob store holds bytes under their SHA-256, the
+ * metadata store holds a row per blob (size, touched_ms), its holders (uploaders, for
+ * quotas) and the changes that name it (for members' access).
+ *
+ * The protocol that keeps them in step, so that a blob answered 2xx is never lost and
+ * collection never deletes one that an upload or a change is about to use:
+ *
+ *  Upload   1. stream to a temporary file while hashing; verify; fsync.
+ *           2. place it under its name (a no-op when the name exists), fsync the directory.
+ *           3. one transaction: create or touch the row (touched_ms = now), add the holder.
+ *           4. after the commit, look again: if the name vanished meanwhile (collection
+ *              raced with us, see below), place the bytes again. Only then answer 2xx.
+ *  Change   naming a blob: inside the push transaction the pusher must be able to read
+ *           it, the reference is stored and the row touched.
+ *  Collect  for each candidate (a dead row: no holder, no reference, untouched for
+ *           blobs.gc_grace; or a file with no row and an mtime older than that):
+ *           1. move the file to the trash (readers no longer see it);
+ *           2. one transaction: delete the row only if it is still dead and old;
+ *           3. if deleted (or there was no row) purge the trash copy, else move it back.
+ *           Leftovers in the trash (a crash between 1 and 3) are moved back when their
+ *           row exists and purged otherwise, at the start of every pass.
+ *
+ * Why this is safe: collection decides in a transaction (C2) after hiding the file (C1).
+ * If an upload's commit (U3) comes before C2, the row is alive and the file comes back
+ * (C3). If it comes after, C1 happened before U3, so U4 sees the name gone and places the
+ * bytes again. A change's reference is likewise decided against C2 in a transaction,
+ * and can only name a blob somebody holds or another change names, which C2 re-checks. */
+#include "blobs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../store/blob.h"
+#include "../util/clock.h"
+#include "../util/config.h"
+#include "../util/err.h"
+#include "../util/log.h"
+
+struct blob_upload {
+	struct core *c;
+	struct blob_tmp *tmp;
+	EVP_MD_CTX *md;
+	int64_t user_id, realm_id;
+	char want[BLOB_HEX_LEN + 1]; /* "" when the server names the blob */
+	uint64_t size, max, quota_left;
+	int dead; /* the error that ended the upload, or 0 */
+};
+
+static void hex_of(const unsigned char *d, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Bytes the user may still add: the lesser of what their quota and their realm's leave. */
+static int quota_left(struct core *c, int64_t user_id, uint64_t *ret)
+{
+	const struct config *cfg = c->cfg;
+	*ret = UINT64_MAX;
+	if (cfg->blobs_user_quota <= 0 && cfg->blobs_realm_quota <= 0)
+		return 0;
+	int64_t user = 0, realm = 0;
+	int r = c->store->ops->blob_usage(c->store, user_id, &user, &realm);
+	if (r < 0)
+		return r;
+	if (cfg->blobs_user_quota > 0)
+		*ret = user >= cfg->blobs_user_quota ? 0 : (uint64_t)(cfg->blobs_user_quota - user);
+	if (cfg->blobs_realm_quota > 0) {
+		uint64_t left = realm >= cfg->blobs_realm_quota
+					? 0
+					: (uint64_t)(cfg->blobs_realm_quota - realm);
+		if (left < *ret)
+			*ret = left;
+	}
+	return 0;
+}
+
+int blob_upload_begin(struct core *c, const struct principal *p, const char *sha256,
+		      int64_t declared, struct blob_upload **ret)
+{
+	struct blob_upload *u = calloc(1, sizeof *u);
+	if (!u)
+		return -ERR_NOMEM;
+	u->c = c;
+	u->user_id = p->user.id;
+	u->realm_id = p->user.realm_id;
+	u->max = (uint64_t)c->cfg->blobs_max_size;
+	if (sha256)
+		memcpy(u->want, sha256, BLOB_HEX_LEN + 1);
+	int r = 0;
+	/* A blob the user already holds costs no quota again. */
+	if (!sha256 || c->store->ops->blob_held(c->store, u->user_id, sha256) < 0)
+		r = quota_left(c, u->user_id, &u->quota_left);
+	else
+		u->quota_left = UINT64_MAX;
+	if (r == 0 && declared >= 0 && (uint64_t)declared > u->max)
+		r = -ERR_TOO_LARGE;
+	else if (r == 0 && declared >= 0 && (uint64_t)declared > u->quota_left)
+		r = -ERR_QUOTA;
+	if (r == 0 && !(u->md = EVP_MD_CTX_new()))
+		r = -ERR_NOMEM;
+	if (r == 0 && EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1)
+		r = -ERR_IO;
+	if (r == 0)
+		r = c->blobs->ops->tmp_open(c->blobs, &u->tmp);
+	if (r < 0) {
+		blob_upload_free(u);
+		return r;
+	}
+	*ret = u;
+	return 0;
+}
+
+int blob_upload_write(struct blob_upload *u, const void *data, size_t len)
+{
+	if (u->dead)
+		return u->dead;
+	u->size += len;
+	if (u->size > u->max)
+		u->dead = -ERR_TOO_LARGE;
+	else if (u->size > u->quota_left)
+		u->dead = -ERR_QUOTA;
+	else if (EVP_DigestUpdate(u->md, data, len) != 1 ||
+		 u->c->blobs->ops->tmp_write(u->tmp, data, len) < 0)
+		u->dead = -ERR_IO;
+	return u->dead;
+}
+
+/* Deletes a placed file that ended up with no row (a refused upload), by the collection
+ * steps, so that a concurrent upload of the same bytes is not harmed. */
+static void unplace(struct core *c, const char *sha)
+{
+	struct blobstore *b = c->blobs;
+	if (b->ops->trash(b, sha) < 0)
+		return;
+	int r = c->store->ops->blob_forget(c->store, sha, INT64_MAX);
+	if (r == 0 || r == -ERR_NOT_FOUND)
+		b->ops->purge(b, sha);
+	else
+		b->ops->untrash(b, sha);
+}
+
+int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_size,
+		       bool *ret_new)
+{
+	if (u->dead)
+		return u->dead;
+	struct core *c = u->c;
+	struct blobstore *b = c->blobs;
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	if (EVP_DigestFinal_ex(u->md, digest, &dlen) != 1 || dlen != 32)
+		return -ERR_IO;
+	char sha[BLOB_HEX_LEN + 1];
+	hex_of(digest, 32, sha);
+	if (u->want[0] && strcmp(sha, u->want) != 0) {
+		u->dead = -ERR_MISMATCH;
+		return u->dead;
+	}
+	int r = b->ops->tmp_sync(u->tmp);
+	if (r == 0)
+		r = b->ops->tmp_place(u->tmp, sha);
+	if (r < 0)
+		return r;
+	struct blob_hold h = { .sha256 = sha,
+			       .size = (int64_t)u->size,
+			       .user_id = u->user_id,
+			       .realm_id = u->realm_id,
+			       .user_quota = c->cfg->blobs_user_quota,
+			       .realm_quota = c->cfg->blobs_realm_quota,
+			       .now_ms = clock_wall_ms() };
+	r = c->store->ops->blob_hold(c->store, &h, ret_new);
+	if (r < 0) {
+		if (r == -ERR_QUOTA)
+			unplace(c, sha);
+		return r;
+	}
+	/* Step 4 of the protocol: collection may have hidden the name before our commit. */
+	struct blob_stat st;
+	if (b->ops->stat(b, sha, &st) == -ERR_NOT_FOUND) {
+		log_info("blobs: %s was collected while being uploaded; placing it again", sha);
+		if ((r = b->ops->tmp_place(u->tmp, sha)) < 0)
+			return r;
+	}
+	memcpy(ret_sha256, sha, sizeof sha);
+	*ret_size = (int64_t)u->size;
+	return 0;
+}
+
+void blob_upload_free(struct blob_upload *u)
+{
+	if (!u)
+		return;
+	if (u->tmp)
+		u->c->blobs->ops->tmp_free(u->tmp);
+	EVP_MD_CTX_free(u->md);
+	free(u);
+}
+
+/* --- reading --- */
+
+int blob_open(struct core *c, const struct principal *p, const char *sha256, int *ret_fd,
+	      uint64_t *ret_size)
+{
+	bool ok = false;
+	int r = c->store->ops->blob_readable(c->store, p->user.id, &sha256, 1, &ok);
+	if (r < 0)
+		return r;
+	if (!ok)
+		return -ERR_NOT_FOUND;
+	r = c->blobs->ops->open(c->blobs, sha256, ret_fd, ret_size);
+	if (r == -ERR_NOT_FOUND) {
+		/* known and readable, but the file is not there: a collection pass is moving
+		 * it, or the disk lost it (cairn check tells) */
+		log_warn("blobs: %s is recorded but its file is missing", sha256);
+		return -ERR_BUSY;
+	}
+	return r;
+}
+
+int blob_missing(struct core *c, const struct principal *p, const char *const *shas, int n,
+		 bool *missing)
+{
+	int r = c->store->ops->blob_readable(c->store, p->user.id, shas, n, missing);
+	for (int i = 0; r == 0 && i < n; i++)
+		missing[i] = !missing[i];
+	return r;
+}
+
+/* --- collection --- */
+
+struct names {
+	char (*v)[BLOB_HEX_LEN + 1];
+	int n, cap;
+};
+
+static int names_add(struct names *ns, const char *sha)
+{
+	if (ns->n == ns->cap) {
+		int cap = ns->cap ? ns->cap * 2 : 64;
+		void *v = realloc(ns->v, sizeof *ns->v * (size_t)cap);
+		if (!v)
+			return -ERR_NOMEM;
+		ns->v = v;
+		ns->cap = cap;
+	}
+	memcpy(ns->v[ns->n++], sha, BLOB_HEX_LEN + 1);
+	return 0;
+}
+
+static int add_name(void *arg, const char *sha)
+{
+	return names_add(arg, sha);
+}
+
+static int add_stat_name(void *arg, const struct blob_stat *st)
+{
+	return names_add(arg, st->sha256);
+}
+
+/* Collects one candidate (steps 1 to 3). */
+static void collect(struct core *c, const char *sha, int64_t before, struct blob_gc_stats *gs,
+		    bool orphan)
+{
+	struct blobstore *b = c->blobs;
+	struct blob_stat st = { .size = 0 };
+	b->ops->stat(b, sha, &st);
+	int t = b->ops->trash(b, sha);
+	if (t < 0 && t != -ERR_NOT_FOUND)
+		return;
+	int r = c->store->ops->blob_forget(c->store, sha, before);
+	if (r == 0 || r == -ERR_NOT_FOUND) {
+		if (t == 0 && b->ops->purge(b, sha) == 0) {
+			gs->deleted++;
+			gs->bytes += (int64_t)st.size;
+			gs->orphans += orphan;
+		}
+	} else if (t == 0) {
+		b->ops->untrash(b, sha);
+	}
+}
+
+struct orphan_scan {
+	struct core *c;
+	int64_t before;
+	struct names found;
+};
+
+static int find_orphan(void *arg, const struct blob_stat *st)
+{
+	struct orphan_scan *os = arg;
+	int64_t size;
+	if (st->mtime_ms >= os->before)
+		return 0;
+	if (os->c->store->ops->blob_get(os->c->store, st->sha256, &size) == -ERR_NOT_FOUND)
+		return names_add(&os->found, st->sha256);
+	return 0;
+}
+
+int blob_gc(struct core *c, struct blob_gc_stats *gs)
+{
+	memset(gs, 0, sizeof *gs);
+	struct blobstore *b = c->blobs;
+	int64_t before = clock_wall_ms() - c->cfg->blobs_gc_grace_ms;
+	struct names ns = { 0 };
+	/* Crash leftovers in the trash. */
+	int r = b->ops->list_trash(b, add_stat_name, &ns);
+	for (int i = 0; r == 0 && i < ns.n; i++) {
+		int64_t size;
+		int g = c->store->ops->blob_get(c->store, ns.v[i], &size);
+		if (g == 0 && b->ops->untrash(b, ns.v[i]) == 0)
+			gs->restored++;
+		else if (g == -ERR_NOT_FOUND)
+			b->ops->purge(b, ns.v[i]);
+	}
+	/* Dead rows, a batch at a time. */
+	char after[BLOB_HEX_LEN + 1] = "";
+	while (r == 0) {
+		ns.n = 0;
+		r = c->store->ops->blob_dead(c->store, before, after, 256, add_name, &ns);
+		if (r < 0 || ns.n == 0)
+			break;
+		for (int i = 0; i < ns.n; i++)
+			collect(c, ns.v[i], before, gs, false);
+		memcpy(after, ns.v[ns.n - 1], sizeof after);
+	}
+	/* Files nobody recorded: uploads cut off by a crash before their commit. */
+	if (r == 0) {
+		struct orphan_scan os = { .c = c, .before = before };
+		r = b->ops->list(b, find_orphan, &os);
+		for (int i = 0; r == 0 && i < os.found.n; i++)
+			collect(c, os.found.v[i], before, gs, true);
+		free(os.found.v);
+	}
+	free(ns.v);
+	if (r == 0 && (gs->deleted || gs->restored))
+		log_info("blobs: collected %lld blobs (%lld bytes, %lld of them unrecorded "
+			 "files), restored %lld from the trash",
+			 (long long)gs->deleted, (long long)gs->bytes, (long long)gs->orphans,
+			 (long long)gs->restored);
+	return r;
+}
+
+/* --- the check --- */
+
+struct rows {
+	struct names names;
+	int64_t *sizes;
+	int cap;
+	uint64_t total;
+};
+
+static int add_row(void *arg, const char *sha, int64_t size)
+{
+	struct rows *rs = arg;
+	if (names_add(&rs->names, sha) < 0)
+		return -ERR_NOMEM;
+	if (rs->cap < rs->names.cap) {
+		void *v = realloc(rs->sizes, sizeof *rs->sizes * (size_t)rs->names.cap);
+		if (!v)
+			return -ERR_NOMEM;
+		rs->sizes = v;
+		rs->cap = rs->names.cap;
+	}
+	rs->sizes[rs->names.n - 1] = size;
+	rs->total += (uint64_t)size;
+	return 0;
+}
+
+/* The SHA-256 of the blob's file, read through once. */
+static int rehash(struct blobstore *b, const char *sha, char out[BLOB_HEX_LEN + 1],
+		  uint64_t *done, void (*progress)(void *, uint64_t, uint64_t), void *arg,
+		  uint64_t total)
+{
+	int fd;
+	uint64_t size;
+	int r = b->ops->open(b, sha, &fd, &size);
+	if (r < 0)
+		return r;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	char *buf = malloc(1 << 20);
+	r = md && buf && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 ? 0 : -ERR_NOMEM;
+	uint64_t last = *done;
+	for (ssize_t n; r == 0 && (n = read(fd, buf, 1 << 20)) != 0;) {
+		if (n < 0) {
+			if (errno != EINTR)
+				r = -ERR_IO;
+			continue;
+		}
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		*done += (uint64_t)n;
+		if (progress && *done - last >= (64u << 20)) {
+			progress(arg, *done, total);
+			last = *done;
+		}
+	}
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	if (r == 0 && EVP_DigestFinal_ex(md, digest, &dlen) == 1)
+		hex_of(digest, 32, out);
+	EVP_MD_CTX_free(md);
+	free(buf);
+	close(fd);
+	return r;
+}
+
+struct file_scan {
+	struct core *c;
+	int64_t before;
+	FILE *out;
+	struct blob_check_stats *cs;
+};
+
+static int check_file(void *arg, const struct blob_stat *st)
+{
+	struct file_scan *fs = arg;
+	int64_t size;
+	if (fs->c->store->ops->blob_get(fs->c->store, st->sha256, &size) != -ERR_NOT_FOUND)
+		return 0;
+	if (st->mtime_ms < fs->before) {
+		fs->cs->orphans++;
+		fprintf(fs->out, "orphan   %s  %llu bytes: a file no row records (cairn gc deletes it)\n",
+			st->sha256, (unsigned long long)st->size);
+	} else {
+		fs->cs->recent_orphans++;
+	}
+	return 0;
+}
+
+int blob_check(struct core *c, FILE *out, void (*progress)(void *, uint64_t, uint64_t),
+	       void *arg, struct blob_check_stats *cs)
+{
+	memset(cs, 0, sizeof *cs);
+	struct blobstore *b = c->blobs;
+	struct rows rs = { 0 };
+	char after[BLOB_HEX_LEN + 1] = "";
+	int r;
+	/* every row first, so the total is known for the progress bar */
+	for (;;) {
+		int before_n = rs.names.n;
+		r = c->store->ops->blob_rows(c->store, after, 1024, add_row, &rs);
+		if (r < 0 || rs.names.n == before_n)
+			break;
+		memcpy(after, rs.names.v[rs.names.n - 1], sizeof after);
+	}
+	uint64_t done = 0;
+	for (int i = 0; r == 0 && i < rs.names.n; i++) {
+		const char *sha = rs.names.v[i];
+		struct blob_stat st;
+		int s = b->ops->stat(b, sha, &st);
+		cs->checked++;
+		if (s == -ERR_NOT_FOUND) {
+			cs->missing++;
+			fprintf(out, "missing  %s  %lld bytes recorded, no file\n", sha,
+				(long long)rs.sizes[i]);
+			done += (uint64_t)rs.sizes[i];
+			continue;
+		}
+		if (s < 0) {
+			r = s;
+			break;
+		}
+		if ((int64_t)st.size != rs.sizes[i]) {
+			cs->wrong_size++;
+			fprintf(out, "size     %s  %lld bytes recorded, %llu in the file\n", sha,
+				(long long)rs.sizes[i], (unsigned long long)st.size);
+		}
+		char got[BLOB_HEX_LEN + 1] = "";
+		uint64_t start = done;
+		s = rehash(b, sha, got, &done, progress, arg, rs.total);
+		if (s < 0) {
+			r = s;
+			break;
+		}
+		cs->bytes += (int64_t)(done - start);
+		if (strcmp(got, sha) != 0) {
+			cs->corrupt++;
+			fprintf(out, "corrupt  %s  the content hashes to %s\n", sha, got);
+		}
+		if (progress)
+			progress(arg, done, rs.total);
+	}
+	if (r == 0) {
+		struct file_scan fs = { c, clock_wall_ms() - c->cfg->blobs_gc_grace_ms, out, cs };
+		r = b->ops->list(b, check_file, &fs);
+	}
+	free(rs.names.v);
+	free(rs.sizes);
+	return r;
+}

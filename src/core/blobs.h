@@ -1,0 +1,60 @@
+/* Blobs: verified uploads, access by holding or by reference, quotas, collection and the
+ * consistency check. The rules that keep the blob store and the metadata store in step
+ * are described at the top of blobs.c. */
+#ifndef CAIRN_CORE_BLOBS_H
+#define CAIRN_CORE_BLOBS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core.h"
+
+struct blob_upload;
+
+/* At most this many blobs named by one change. */
+#define BLOBS_PER_CHANGE 256
+
+/* Starts an upload by p of the blob named sha256 (lower-case hex; NULL when the server is
+ * to name it), with declared the Content-Length (-1: unknown). -ERR_TOO_LARGE over
+ * blobs.max_size, -ERR_QUOTA over the quota left, -ERR_IO. */
+int blob_upload_begin(struct core *c, const struct principal *p, const char *sha256,
+		      int64_t declared, struct blob_upload **ret);
+/* Hashes and writes the next bytes. -ERR_TOO_LARGE / -ERR_QUOTA once the stream passes a
+ * limit (the upload is then dead), -ERR_IO. */
+int blob_upload_write(struct blob_upload *u, const void *data, size_t len);
+/* Verifies the hash, makes the bytes durable, places them under their name and records
+ * that p holds them. -ERR_MISMATCH (nothing kept), -ERR_QUOTA, -ERR_IO, -ERR_DB. */
+int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_size,
+		       bool *ret_new);
+/* Discards whatever was not finished. Accepts NULL. */
+void blob_upload_free(struct blob_upload *u);
+
+/* An open descriptor of the blob and its size, when p may read it; -ERR_NOT_FOUND
+ * otherwise (the same answer whether or not it exists). */
+int blob_open(struct core *c, const struct principal *p, const char *sha256, int *ret_fd,
+	      uint64_t *ret_size);
+/* missing[i]: p cannot read shas[i]. */
+int blob_missing(struct core *c, const struct principal *p, const char *const *shas, int n,
+		 bool *missing);
+
+/* Collection: see blobs.c. */
+struct blob_gc_stats {
+	int64_t deleted, bytes;   /* blobs deleted for good, and their bytes */
+	int64_t orphans;          /* of them: files the metadata did not know */
+	int64_t restored;         /* left in the trash by a crash and still in use */
+};
+int blob_gc(struct core *c, struct blob_gc_stats *ret);
+
+/* The check: every row's file is there with its size and hash; every file has a row. */
+struct blob_check_stats {
+	int64_t checked, bytes;
+	int64_t missing, wrong_size, corrupt, orphans, recent_orphans;
+};
+/* Writes one line per problem to out; progress (may be NULL) is called now and then
+ * with the bytes done and the total. */
+int blob_check(struct core *c, FILE *out,
+	       void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,
+	       struct blob_check_stats *ret);
+
+#endif

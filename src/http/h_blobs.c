@@ -1,0 +1,328 @@
+/* Blobs over HTTP: streamed uploads (raw or multipart), downloads with ranges and
+ * conditional requests sent straight from the file, and "which of these am I missing". */
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/blobs.h"
+#include "../store/blob.h"
+#include "../util/config.h"
+#include "../util/err.h"
+#include "../util/range.h"
+#include "app.h"
+#include "handlers.h"
+#include "helpers.h"
+
+static struct core *core_of(struct req *r)
+{
+	return ((struct app *)r->app)->core;
+}
+
+/* A hash from the client: 64 hex digits, upper case taken as lower. */
+static bool norm_sha(const char *s, char out[BLOB_HEX_LEN + 1])
+{
+	if (!s || strlen(s) != BLOB_HEX_LEN)
+		return false;
+	for (int i = 0; i <= BLOB_HEX_LEN; i++)
+		out[i] = (char)((s[i] >= 'A' && s[i] <= 'F') ? s[i] + 32 : s[i]);
+	return blob_name_valid(out);
+}
+
+static int reply_bad_name(struct req *r)
+{
+	return http_reply_error(r, AE_BAD_REQUEST,
+				"A blob is named by the 64 hex digits of its SHA-256.", NULL);
+}
+
+/* Replies for upload errors. */
+static int reply_upload_error(struct req *r, int e)
+{
+	if (e == -ERR_TOO_LARGE) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "A blob may be at most %lld bytes (blobs.max_size).",
+			 (long long)core_of(r)->cfg->blobs_max_size);
+		return http_reply_error(r, AE_BODY_TOO_LARGE, msg, NULL);
+	}
+	if (e == -ERR_QUOTA || e == -ERR_MISMATCH)
+		return http_reply_error(r, api_error_from_err(e), NULL, NULL);
+	return reply_core_error(r, e, NULL, 0);
+}
+
+/* --- uploads --- */
+
+struct up {
+	struct blob_upload *u;
+	struct MHD_PostProcessor *pp; /* multipart POST */
+	int files;                    /* "file" fields seen */
+	bool in_file;
+	int err;
+};
+
+static void up_free(void *arg)
+{
+	struct up *x = arg;
+	if (x->pp)
+		MHD_destroy_post_processor(x->pp);
+	blob_upload_free(x->u);
+	free(x);
+}
+
+static int up_start(struct req *r, const char *sha, bool multipart)
+{
+	const struct principal *p = need_auth(r);
+	if (!p)
+		return -1;
+	struct up *x = calloc(1, sizeof *x);
+	if (!x) {
+		http_reply_error(r, AE_INTERNAL, NULL, NULL);
+		return -1;
+	}
+	r->ctx = x;
+	r->ctx_free = up_free;
+	/* a multipart body is larger than the file in it: only the stream tells */
+	int e = blob_upload_begin(core_of(r), p, sha, multipart ? -1 : http_content_length(r),
+				  &x->u);
+	if (e < 0) {
+		reply_upload_error(r, e);
+		return -1;
+	}
+	return 0;
+}
+
+int h_blob_put_begin(struct req *r)
+{
+	char sha[BLOB_HEX_LEN + 1];
+	if (!norm_sha(http_param(r, "sha256"), sha)) {
+		reply_bad_name(r);
+		return -1;
+	}
+	return up_start(r, sha, false);
+}
+
+static bool is_multipart(struct req *r)
+{
+	const char *ct = http_header(r, "Content-Type");
+	return ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
+}
+
+static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *filename, const char *content_type,
+				const char *transfer_encoding, const char *data, uint64_t off,
+				size_t size)
+{
+	(void)kind, (void)filename, (void)content_type, (void)transfer_encoding;
+	struct up *x = cls;
+	if (!key || strcmp(key, "file") != 0)
+		return MHD_YES; /* other fields are ignored (and bounded by the upload limits) */
+	if (off == 0 && !x->in_file) {
+		x->in_file = true;
+		if (++x->files > 1) {
+			x->err = -ERR_INVALID;
+			return MHD_NO;
+		}
+	}
+	if (size && (x->err = blob_upload_write(x->u, data, size)) < 0)
+		return MHD_NO;
+	return MHD_YES;
+}
+
+int h_blob_post_begin(struct req *r)
+{
+	bool mp = is_multipart(r);
+	if (up_start(r, NULL, mp) < 0)
+		return -1;
+	if (mp) {
+		struct up *x = r->ctx;
+		x->pp = MHD_create_post_processor(r->conn, 64 * 1024, on_field, x);
+		if (!x->pp) {
+			http_reply_error(r, AE_BAD_REQUEST,
+					 "The multipart body has no boundary in its Content-Type.",
+					 NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int h_blob_chunk(struct req *r, const char *data, size_t len)
+{
+	struct up *x = r->ctx;
+	if (x->pp) {
+		if (MHD_post_process(x->pp, data, len) != MHD_YES) {
+			if (x->err == -ERR_INVALID || x->err == 0)
+				http_reply_error(r, AE_BAD_REQUEST,
+						 x->err ? "A multipart upload takes one field named file."
+							: "The multipart body is malformed.",
+						 NULL);
+			else
+				reply_upload_error(r, x->err);
+			return -1;
+		}
+		return 0;
+	}
+	int e = blob_upload_write(x->u, data, len);
+	if (e < 0) {
+		reply_upload_error(r, e);
+		return -1;
+	}
+	return 0;
+}
+
+static int up_finish(struct req *r, bool put)
+{
+	struct up *x = r->ctx;
+	if (!x)
+		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
+	if (x->pp) {
+		/* the end of the body: the processor must have seen a complete message */
+		bool complete = MHD_destroy_post_processor(x->pp) == MHD_YES;
+		x->pp = NULL;
+		if (!complete || x->files != 1)
+			return http_reply_error(r, AE_BAD_REQUEST,
+						!complete ? "The multipart body is malformed."
+							  : "A multipart upload takes one field named file.",
+						NULL);
+	}
+	char sha[BLOB_HEX_LEN + 1];
+	int64_t size = 0;
+	bool fresh = false;
+	int e = blob_upload_finish(x->u, sha, &size, &fresh);
+	if (e < 0)
+		return reply_upload_error(r, e);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "sha256", json_object_new_string(sha));
+	json_object_object_add(o, "size", json_object_new_int64(size));
+	return http_reply_json(r, put && !fresh ? 200 : 201, o);
+}
+
+int h_blob_put(struct req *r)
+{
+	return up_finish(r, true);
+}
+
+int h_blob_post(struct req *r)
+{
+	return up_finish(r, false);
+}
+
+/* --- downloads --- */
+
+/* Whether an If-None-Match list names etag (or is "*"). */
+static bool etag_listed(const char *list, const char *etag)
+{
+	size_t n = strlen(etag);
+	for (const char *p = list; *p;) {
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		if (*p == '*')
+			return true;
+		if (!strncmp(p, "W/", 2))
+			p += 2;
+		if (!strncmp(p, etag, n) && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return true;
+		while (*p && *p != ',')
+			p++;
+	}
+	return false;
+}
+
+int h_blob_get(struct req *r)
+{
+	const struct principal *p = need_auth(r);
+	if (!p)
+		return 0;
+	char sha[BLOB_HEX_LEN + 1];
+	if (!norm_sha(http_param(r, "sha256"), sha))
+		return reply_bad_name(r);
+	int fd = -1;
+	uint64_t size = 0;
+	int e = blob_open(core_of(r), p, sha, &fd, &size);
+	if (e == -ERR_NOT_FOUND)
+		return http_reply_error(r, AE_NOT_FOUND, "There is no such blob.", NULL);
+	if (e < 0)
+		return reply_core_error(r, e, NULL, 0);
+	char etag[BLOB_HEX_LEN + 3];
+	snprintf(etag, sizeof etag, "\"%s\"", sha);
+	http_add_header(r, "ETag", etag);
+	http_add_header(r, "Cache-Control", "private, immutable");
+	http_add_header(r, "Accept-Ranges", "bytes");
+	const char *inm = http_header(r, "If-None-Match");
+	if (inm && etag_listed(inm, etag)) {
+		close(fd);
+		return http_reply_bytes(r, 304, NULL, "", 0);
+	}
+	uint64_t off = 0, len = size;
+	const char *range = http_header(r, "Range");
+	const char *if_range = http_header(r, "If-Range");
+	if (if_range && strcmp(if_range, etag) != 0)
+		range = NULL; /* the client's copy is another blob: send it all */
+	enum range_result rr = range_parse(range, size, &off, &len);
+	char cr[96];
+	if (rr == RANGE_UNSATISFIABLE) {
+		close(fd);
+		snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)size);
+		http_add_header(r, "Content-Range", cr);
+		return http_reply_error(r, AE_RANGE_NOT_SATISFIABLE, NULL, NULL);
+	}
+	if (rr == RANGE_OK) {
+		snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)off,
+			 (unsigned long long)(off + len - 1), (unsigned long long)size);
+		http_add_header(r, "Content-Range", cr);
+	}
+	return http_reply_fd(r, rr == RANGE_OK ? 206 : 200, "application/octet-stream", fd, off,
+			     len);
+}
+
+int h_blobs_missing(struct req *r)
+{
+	const struct principal *p = need_auth(r);
+	if (!p || !need_object(r, false))
+		return 0;
+	json_object *arr = NULL;
+	json_object_object_get_ex(r->json, "hashes", &arr);
+	struct verr ve = { 0 };
+	if (!json_object_is_type(arr, json_type_array)) {
+		verr_add(&ve, "hashes", "must be an array of SHA-256 hashes in hex");
+		return reply_core_error(r, -ERR_INVALID, &ve, 0);
+	}
+	size_t n = json_object_array_length(arr);
+	int64_t max = core_of(r)->cfg->limits_page;
+	if (n > (size_t)max) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "Ask about at most %lld hashes at once (limits.page).",
+			 (long long)max);
+		return http_reply_error(r, AE_BODY_TOO_LARGE, msg, NULL);
+	}
+	const char **shas = arena_alloc(&r->arena, sizeof *shas * (n ? n : 1));
+	bool *missing = arena_alloc(&r->arena, sizeof *missing * (n ? n : 1));
+	if (!shas || !missing)
+		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+		char *h = arena_alloc(&r->arena, BLOB_HEX_LEN + 1);
+		if (!h)
+			return http_reply_error(r, AE_INTERNAL, NULL, NULL);
+		if (!json_object_is_type(v, json_type_string) ||
+		    !norm_sha(json_object_get_string(v), h)) {
+			verr_add(&ve, "hashes", "hashes[%zu] is not a SHA-256 in hex", i);
+			return reply_core_error(r, -ERR_INVALID, &ve, 0);
+		}
+		shas[i] = h;
+	}
+	int e = blob_missing(core_of(r), p, shas, (int)n, missing);
+	if (e < 0)
+		return reply_core_error(r, e, NULL, 0);
+	json_object *out = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false; /* each hash once, in the order asked */
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = !strcmp(shas[k], shas[i]);
+		if (missing[i] && !seen)
+			json_object_array_add(out, json_object_new_string(shas[i]));
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "missing", out);
+	return http_reply_json(r, 200, o);
+}

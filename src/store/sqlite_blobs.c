@@ -1,0 +1,219 @@
+/* Blob metadata in SQLite: rows per blob, holders (uploaders) with usage counted by
+ * triggers, and references from changes. See store.h. */
+#include <string.h>
+
+#include "../util/err.h"
+#include "sqlite_int.h"
+
+/* "The user may read ?2": they hold it, or a change of a space they belong to names it. */
+#define READABLE_SQL                                                                        \
+	"SELECT EXISTS (SELECT 1 FROM blob_owners WHERE user_id = ?1 AND sha256 = ?2) OR "  \
+	"EXISTS (SELECT 1 FROM change_blobs cb JOIN members m ON m.space_id = cb.space_id " \
+	"AND m.user_id = ?1 WHERE cb.sha256 = ?2)"
+
+/* "Nobody holds or references ?1 and it is untouched since ?2". */
+#define DEAD_SQL                                                                          \
+	"b.touched_ms < ?2 AND NOT EXISTS (SELECT 1 FROM blob_owners o WHERE o.sha256 = "  \
+	"b.sha256) AND NOT EXISTS (SELECT 1 FROM change_blobs cb WHERE cb.sha256 = b.sha256)"
+
+static int readable_one(struct sq_conn *c, sqlite3_stmt *st, int64_t user_id, const char *sha,
+			bool *ok)
+{
+	(void)c;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
+	int r = sq_step(st);
+	if (r == 1)
+		*ok = sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return r == 1 ? 0 : r < 0 ? r : -ERR_DB;
+}
+
+int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	int r = -ERR_DB;
+	bool held = false;
+	int64_t user_bytes = 0, realm_bytes = 0;
+	sqlite3_stmt *st = SQ(c, "SELECT EXISTS (SELECT 1 FROM blob_owners WHERE user_id = ?1 AND "
+				 "sha256 = ?2), u.blob_bytes, r.blob_bytes FROM users u JOIN realms "
+				 "r ON r.id = u.realm_id WHERE u.id = ?1");
+	if (st) {
+		sqlite3_bind_int64(st, 1, h->user_id);
+		sqlite3_bind_text(st, 2, h->sha256, -1, SQLITE_STATIC);
+		r = sq_step(st);
+		if (r == 1) {
+			held = sqlite3_column_int(st, 0);
+			user_bytes = sqlite3_column_int64(st, 1);
+			realm_bytes = sqlite3_column_int64(st, 2);
+			r = 0;
+		} else if (r == 0) {
+			r = -ERR_NOT_FOUND;
+		}
+		sqlite3_reset(st);
+	}
+	if (r == 0 && !held &&
+	    ((h->user_quota > 0 && user_bytes + h->size > h->user_quota) ||
+	     (h->realm_quota > 0 && realm_bytes + h->size > h->realm_quota)))
+		r = -ERR_QUOTA;
+	if (r == 0) {
+		st = SQ(c, "INSERT INTO blobs(sha256, size, created_ms, touched_ms) VALUES "
+			   "(?1, ?2, ?3, ?3) ON CONFLICT (sha256) DO UPDATE SET touched_ms = ?3");
+		r = -ERR_DB;
+		if (st) {
+			sqlite3_bind_text(st, 1, h->sha256, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, h->size);
+			sqlite3_bind_int64(st, 3, h->now_ms);
+			r = sq_step(st);
+			sqlite3_reset(st);
+		}
+	}
+	if (r == 0 && !held) {
+		st = SQ(c, "INSERT INTO blob_owners(user_id, sha256, realm_id, size, added_ms) "
+			   "VALUES (?, ?, ?, ?, ?)");
+		r = -ERR_DB;
+		if (st) {
+			sqlite3_bind_int64(st, 1, h->user_id);
+			sqlite3_bind_text(st, 2, h->sha256, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 3, h->realm_id);
+			sqlite3_bind_int64(st, 4, h->size);
+			sqlite3_bind_int64(st, 5, h->now_ms);
+			r = sq_step(st);
+			sqlite3_reset(st);
+		}
+	}
+	*ret_new = !held;
+	return sq_write_end(SQS(s), c, r);
+}
+
+int sq_blob_held(struct store *s, int64_t user_id, const char *sha)
+{
+	READ_ONE(s, "SELECT 1 FROM blob_owners WHERE user_id = ? AND sha256 = ?",
+		 (sqlite3_bind_int64(st, 1, user_id),
+		  sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC)),
+		 (void)0);
+}
+
+int sq_blob_readable(struct store *s, int64_t user_id, const char *const *shas, int n,
+		     bool *ret_ok)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	int r = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -ERR_DB;
+	sqlite3_stmt *st = r == 0 ? SQ(c, READABLE_SQL) : NULL;
+	if (!st)
+		r = -ERR_DB;
+	for (int i = 0; r == 0 && i < n; i++)
+		r = readable_one(c, st, user_id, shas[i], &ret_ok[i]);
+	sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	sq_read_end(SQS(s), c);
+	return r;
+}
+
+int sq_blob_usage(struct store *s, int64_t user_id, int64_t *ret_user, int64_t *ret_realm)
+{
+	READ_ONE(s,
+		 "SELECT u.blob_bytes, r.blob_bytes FROM users u JOIN realms r ON r.id = "
+		 "u.realm_id WHERE u.id = ?",
+		 sqlite3_bind_int64(st, 1, user_id), {
+			 *ret_user = sqlite3_column_int64(st, 0);
+			 *ret_realm = sqlite3_column_int64(st, 1);
+		 });
+}
+
+int sq_blob_get(struct store *s, const char *sha, int64_t *ret_size)
+{
+	READ_ONE(s, "SELECT size FROM blobs WHERE sha256 = ?",
+		 sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC),
+		 *ret_size = sqlite3_column_int64(st, 0));
+}
+
+int sq_blob_dead(struct store *s, int64_t before_ms, const char *after, int limit,
+		 int (*cb)(void *, const char *), void *arg)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	sqlite3_stmt *st = SQ(c, "SELECT b.sha256 FROM blobs b WHERE b.sha256 > ?1 AND " DEAD_SQL
+				 " ORDER BY b.sha256 LIMIT ?3");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, before_ms);
+		sqlite3_bind_int(st, 3, limit);
+		while ((r = sq_step(st)) == 1)
+			if (cb(arg, (const char *)sqlite3_column_text(st, 0)) < 0)
+				break;
+	}
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
+int sq_blob_forget(struct store *s, const char *sha, int64_t before_ms)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "DELETE FROM blobs AS b WHERE b.sha256 = ?1 AND " DEAD_SQL);
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, before_ms);
+		r = sq_step(st);
+		sqlite3_reset(st);
+	}
+	if (r == 0 && sqlite3_changes(c->db) == 0) {
+		st = SQ(c, "SELECT 1 FROM blobs WHERE sha256 = ?");
+		r = -ERR_DB;
+		if (st) {
+			sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+			r = sq_step(st);
+			r = r == 1 ? -ERR_CONFLICT : r == 0 ? -ERR_NOT_FOUND : r;
+			sqlite3_reset(st);
+		}
+	}
+	/* "no row" and "in use" changed nothing: either way the transaction just ends */
+	int w = sq_write_end(SQS(s), c, r == -ERR_NOT_FOUND || r == -ERR_CONFLICT ? 0 : r);
+	return w < 0 ? w : r;
+}
+
+int sq_blob_rows(struct store *s, const char *after, int limit,
+		 int (*cb)(void *, const char *, int64_t), void *arg)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	sqlite3_stmt *st =
+		SQ(c, "SELECT sha256, size FROM blobs WHERE sha256 > ? ORDER BY sha256 LIMIT ?");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, limit);
+		while ((r = sq_step(st)) == 1)
+			if (cb(arg, (const char *)sqlite3_column_text(st, 0),
+			       sqlite3_column_int64(st, 1)) < 0)
+				break;
+	}
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
+/* The push transaction's connection (sqlite_sync.c). */
+struct sq_conn *sq_txn_conn(void *txn);
+
+int sq_push_blobs_check(void *txn, int64_t user_id, const char *const *shas, int n,
+			int *ret_bad)
+{
+	struct sq_conn *c = sq_txn_conn(txn);
+	sqlite3_stmt *st = SQ(c, READABLE_SQL);
+	if (!st)
+		return -ERR_DB;
+	for (int i = 0; i < n; i++) {
+		bool ok = false;
+		int r = readable_one(c, st, user_id, shas[i], &ok);
+		if (r < 0)
+			return r;
+		if (!ok) {
+			*ret_bad = i;
+			return -ERR_NOT_FOUND;
+		}
+	}
+	return 0;
+}
