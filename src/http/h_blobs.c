@@ -56,7 +56,7 @@ struct up {
 	struct blob_upload *u;
 	struct MHD_PostProcessor *pp; /* multipart POST */
 	int files;                    /* "file" fields seen */
-	bool in_file;
+	uint64_t next_off;            /* where the current one goes on */
 	int err;
 };
 
@@ -116,13 +116,11 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
 	struct up *x = cls;
 	if (!key || strcmp(key, "file") != 0)
 		return MHD_YES; /* other fields are ignored (and bounded by the upload limits) */
-	if (off == 0 && !x->in_file) {
-		x->in_file = true;
-		if (++x->files > 1) {
-			x->err = -ERR_INVALID;
-			return MHD_NO;
-		}
+	if (off == 0 && (x->files == 0 || x->next_off > 0) && ++x->files > 1) {
+		x->err = -ERR_INVALID; /* a second field named file */
+		return MHD_NO;
 	}
+	x->next_off = off + size;
 	if (size && (x->err = blob_upload_write(x->u, data, size)) < 0)
 		return MHD_NO;
 	return MHD_YES;

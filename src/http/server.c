@@ -39,6 +39,14 @@ struct conn_ctx {
 	int fd;
 	bool awaiting_headers;
 	uint64_t deadline_ns;
+	/* A streamed upload in progress: libmicrohttpd (0.9.75 measured) can miss the end of
+	 * a connection whose client hung up while its buffer was full, and would keep the
+	 * upload (and its temporary file) until the idle timeout. The watchdog notices a
+	 * pending end of stream with no progress and shuts the socket, which wakes it. */
+	atomic_bool streaming;
+	atomic_uint_fast64_t progress;
+	uint64_t seen_progress;
+	int eof_ticks;
 };
 
 struct http_server {
@@ -173,6 +181,23 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return NULL;
 }
 
+/* See conn_ctx: two ticks with no progress and the client's end of stream pending. */
+static void watch_stream(struct conn_ctx *c)
+{
+	uint64_t p = atomic_load(&c->progress);
+	char b;
+	if (p != c->seen_progress || recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 0) {
+		c->seen_progress = p;
+		c->eof_ticks = 0;
+		return;
+	}
+	if (++c->eof_ticks >= 2) {
+		shutdown(c->fd, SHUT_RDWR);
+		atomic_store(&c->streaming, false);
+		log_debug("closed an upload whose client had gone");
+	}
+}
+
 static void *watchdog_main(void *arg)
 {
 	struct http_server *s = arg;
@@ -188,6 +213,8 @@ static void *watchdog_main(void *arg)
 		pthread_cond_timedwait(&s->conns_cv, &s->conns_mu, &ts);
 		uint64_t now = clock_mono_ns();
 		for (struct conn_ctx *c = s->conns.next; c != &s->conns; c = c->next) {
+			if (atomic_load(&c->streaming) && c->fd >= 0)
+				watch_stream(c);
 			if (c->awaiting_headers && now > c->deadline_ns && c->fd >= 0) {
 				/* The fd stays open (MHD closes it), so it cannot be reused
 				 * under us: the CLOSED notice needs this lock first. */
@@ -520,8 +547,14 @@ static void req_begin(struct req *r)
 			return;
 		}
 		buf_init(&r->body, s->o.json_body_bytes);
-	} else if (r->route->on_begin) {
-		r->route->on_begin(r);
+	} else {
+		struct conn_ctx *c = conn_of(r->conn);
+		if (c) {
+			atomic_store(&c->progress, 0);
+			atomic_store(&c->streaming, true);
+		}
+		if (r->route->on_begin)
+			r->route->on_begin(r);
 	}
 }
 
@@ -547,13 +580,17 @@ static void req_body(struct req *r, const char *data, size_t n)
 			http_reply_error(r, AE_BODY_TOO_LARGE, NULL, NULL);
 		}
 		break;
-	case BODY_STREAM:
+	case BODY_STREAM: {
+		struct conn_ctx *c = conn_of(r->conn);
+		if (c)
+			atomic_fetch_add(&c->progress, n);
 		if (r->route->on_chunk(r, data, n) < 0) {
 			r->failed = true;
 			if (!r->resp)
 				http_reply_error(r, AE_INTERNAL, NULL, NULL);
 		}
 		break;
+	}
 	}
 }
 
@@ -762,10 +799,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		log_access(r->id, r->method_str, r->path, status, r->resp_bytes, ms);
 	}
 	struct conn_ctx *c = conn_of(conn);
-	if (c)
+	if (c) {
+		atomic_store(&c->streaming, false);
 		conn_set_deadline(s, c, true,
 				  clock_mono_ns() + (uint64_t)s->o.idle_timeout_ms * 1000000u,
 				  false);
+	}
 	req_free(r);
 	atomic_fetch_sub(&s->inflight, 1);
 }
