@@ -170,6 +170,8 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 		r = b->ops->tmp_place(u->tmp, sha);
 	if (r < 0)
 		return r;
+	if (c->blob_test_hook)
+		c->blob_test_hook(c, sha);
 	struct blob_hold h = { .sha256 = sha,
 			       .size = (int64_t)u->size,
 			       .user_id = u->user_id,

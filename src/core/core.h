@@ -28,6 +28,9 @@ struct core {
 	struct hub *hub;           /* NULL: nobody waits or streams (commands) */
 	struct cursor_memo *cursors; /* NULL: every reported cursor is written */
 	char dummy_hash[PASSWORD_HASH_MAX + 1]; /* verified against for unknown users */
+	/* Tests only (NULL otherwise): runs inside a blob upload between placing the file and
+	 * committing its row, to put a collection pass exactly there (core/blobs.c). */
+	void (*blob_test_hook)(struct core *c, const char *sha256);
 	char public_url[512];
 };
 

@@ -425,7 +425,12 @@ static int parse_blobs(struct req *r, json_object *arr, struct push_change *x)
 		if (dup)
 			continue;
 		x->blobs[x->nblobs++] = h;
-		jl += (size_t)sprintf(json + jl, "%s\"%s\"", x->nblobs > 1 ? "," : "", h);
+		if (x->nblobs > 1)
+			json[jl++] = ',';
+		json[jl++] = '"';
+		memcpy(json + jl, h, BLOB_HEX_LEN);
+		jl += BLOB_HEX_LEN;
+		json[jl++] = '"';
 	}
 	json[jl++] = ']';
 	json[jl] = '\0';

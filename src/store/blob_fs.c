@@ -139,7 +139,7 @@ static int fs_tmp_open(struct blobstore *base, struct blob_tmp **ret)
 	t->b = b;
 	char dir[PATH_LEN];
 	snprintf(dir, sizeof dir, "%s/tmp", b->dir);
-	t->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	t->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (t->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
 		unsigned char rnd[12];
 		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
@@ -226,6 +226,36 @@ static int fs_tmp_sync(struct blob_tmp *t)
 	return 0;
 }
 
+/* An unnamed file can be linked once: after its name was taken away again (collection
+ * raced with the upload, see core/blobs.c) the bytes go to a fresh unnamed file. */
+static int relink_copy(struct blob_tmp *t)
+{
+	char dir[PATH_LEN];
+	snprintf(dir, sizeof dir, "%.4300s/tmp", t->b->dir);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	struct stat st;
+	if (fd < 0 || fstat(t->fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -ERR_IO;
+	}
+	loff_t in = 0;
+	while (in < st.st_size) {
+		ssize_t n = copy_file_range(t->fd, &in, fd, NULL, (size_t)(st.st_size - in), 0);
+		if (n <= 0) {
+			close(fd);
+			return -ERR_IO;
+		}
+	}
+	if (fdatasync(fd) < 0) {
+		close(fd);
+		return -ERR_IO;
+	}
+	close(t->fd);
+	t->fd = fd;
+	return 0;
+}
+
 static int fs_tmp_place(struct blob_tmp *t, const char *sha)
 {
 	char path[PATH_LEN], dir[PATH_LEN];
@@ -239,6 +269,10 @@ static int fs_tmp_place(struct blob_tmp *t, const char *sha)
 		char self[64];
 		snprintf(self, sizeof self, "/proc/self/fd/%d", t->fd);
 		r = linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+		if (r < 0 && errno == ENOENT && relink_copy(t) == 0) {
+			snprintf(self, sizeof self, "/proc/self/fd/%d", t->fd);
+			r = linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+		}
 	}
 	if (r < 0 && errno != EEXIST) {
 		log_error("blobs: cannot place %s: %s", path, strerror(errno));

@@ -1,0 +1,255 @@
+/* Blobs below HTTP: byte ranges, the fs backend, and the collection protocol against a
+ * real SQLite file and blob directory, including collection run between an upload's
+ * placing of its file and its commit. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/blobs.h"
+#include "core/core.h"
+#include "store/blob.h"
+#include "store/store.h"
+#include "util/config.h"
+#include "util/err.h"
+#include "util/range.h"
+
+static void test_range(void **state)
+{
+	(void)state;
+	uint64_t off = 99, len = 99;
+	assert_int_equal(range_parse(NULL, 10, &off, &len), RANGE_NONE);
+	assert_int_equal(range_parse("bytes=0-4", 10, &off, &len), RANGE_OK);
+	assert_true(off == 0 && len == 5);
+	assert_int_equal(range_parse("bytes=5-", 10, &off, &len), RANGE_OK);
+	assert_true(off == 5 && len == 5);
+	assert_int_equal(range_parse("bytes=-3", 10, &off, &len), RANGE_OK);
+	assert_true(off == 7 && len == 3);
+	assert_int_equal(range_parse("bytes=-30", 10, &off, &len), RANGE_OK);
+	assert_true(off == 0 && len == 10);
+	assert_int_equal(range_parse("bytes=8-100", 10, &off, &len), RANGE_OK);
+	assert_true(off == 8 && len == 2);
+	assert_int_equal(range_parse("bytes= 9-9 ", 10, &off, &len), RANGE_OK);
+	assert_true(off == 9 && len == 1);
+	assert_int_equal(range_parse("bytes=10-", 10, &off, &len), RANGE_UNSATISFIABLE);
+	assert_int_equal(range_parse("bytes=-0", 10, &off, &len), RANGE_UNSATISFIABLE);
+	assert_int_equal(range_parse("bytes=0-", 0, &off, &len), RANGE_UNSATISFIABLE);
+	assert_int_equal(range_parse("bytes=-5", 0, &off, &len), RANGE_UNSATISFIABLE);
+	/* ignored: several ranges, garbage, reversed, other units, overflow */
+	assert_int_equal(range_parse("bytes=0-1,3-4", 10, &off, &len), RANGE_NONE);
+	assert_int_equal(range_parse("bytes=5-2", 10, &off, &len), RANGE_NONE);
+	assert_int_equal(range_parse("bytes=-", 10, &off, &len), RANGE_NONE);
+	assert_int_equal(range_parse("bytes=a-b", 10, &off, &len), RANGE_NONE);
+	assert_int_equal(range_parse("items=0-1", 10, &off, &len), RANGE_NONE);
+	assert_int_equal(range_parse("bytes=99999999999999999999999-", 10, &off, &len),
+			 RANGE_NONE);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	char ok[65];
+	memset(ok, 'a', 64);
+	ok[64] = '\0';
+	assert_true(blob_name_valid(ok));
+	ok[3] = 'A';
+	assert_false(blob_name_valid(ok));
+	ok[3] = 'g';
+	assert_false(blob_name_valid(ok));
+	ok[3] = '0';
+	ok[63] = '\0';
+	assert_false(blob_name_valid(ok));
+	assert_false(blob_name_valid(""));
+}
+
+struct env {
+	char dir[64];
+	struct config cfg;
+	struct store *store;
+	struct blobstore *blobs;
+	struct core core;
+	struct principal p;
+	int hook_runs;
+	struct blob_gc_stats hook_gc;
+};
+
+static struct env *current;
+
+static int env_setup(void **state)
+{
+	struct env *e = calloc(1, sizeof *e);
+	snprintf(e->dir, sizeof e->dir, "/tmp/cairn-unit-XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	assert_int_equal(config_init(&e->cfg), 0);
+	free(e->cfg.storage_data_dir);
+	e->cfg.storage_data_dir = strdup(e->dir);
+	e->cfg.blobs_gc_grace_ms = 0;
+	char err[256];
+	assert_int_equal(store_open(&e->cfg, 1, &e->store, err, sizeof err), 0);
+	assert_int_equal(blobstore_open(&e->cfg, &e->blobs, err, sizeof err), 0);
+	assert_int_equal(core_init(&e->core, &e->cfg, e->store, err, sizeof err), 0);
+	e->core.blobs = e->blobs;
+	struct user *u = &e->p.user;
+	u->realm_id = 1;
+	snprintf(u->username, sizeof u->username, "ann");
+	snprintf(u->password_hash, sizeof u->password_hash, "x");
+	assert_int_equal(e->store->ops->user_create(e->store, u), 0);
+	current = e;
+	*state = e;
+	return 0;
+}
+
+static int env_teardown(void **state)
+{
+	struct env *e = *state;
+	blobstore_close(e->blobs);
+	store_close(e->store);
+	config_free(&e->cfg);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
+	assert_int_equal(system(cmd), 0);
+	free(e);
+	return 0;
+}
+
+/* Uploads data; named by sha when it is set (a PUT), else by the server (a POST). */
+static int upload(struct env *e, const char *data, size_t len, char sha[65])
+{
+	struct blob_upload *u = NULL;
+	int64_t size;
+	bool fresh;
+	char want[65];
+	snprintf(want, sizeof want, "%s", sha);
+	int r = blob_upload_begin(&e->core, &e->p, want[0] ? want : NULL, (int64_t)len, &u);
+	if (r == 0)
+		r = blob_upload_write(u, data, len);
+	if (r == 0)
+		r = blob_upload_finish(u, sha, &size, &fresh);
+	blob_upload_free(u);
+	return r;
+}
+
+static bool readable(struct env *e, const char *sha, const char *want, size_t len)
+{
+	int fd;
+	uint64_t size;
+	if (blob_open(&e->core, &e->p, sha, &fd, &size) < 0)
+		return false;
+	char buf[256] = { 0 };
+	ssize_t n = read(fd, buf, sizeof buf);
+	close(fd);
+	return size == len && n == (ssize_t)len && memcmp(buf, want, len) == 0;
+}
+
+/* A collection pass exactly between the upload's placing and its commit. */
+static void collect_now(struct core *c, const char *sha)
+{
+	(void)sha;
+	/* let the file's mtime fall behind "now - grace" */
+	usleep(5000);
+	assert_int_equal(blob_gc(c, &current->hook_gc), 0);
+	current->hook_runs++;
+}
+
+static void test_collection_during_upload(void **state)
+{
+	struct env *e = *state;
+	static const char data[] = "bytes that collection races with";
+	char sha[65] = "";
+	e->core.blob_test_hook = collect_now;
+	assert_int_equal(upload(e, data, sizeof data - 1, sha), 0);
+	e->core.blob_test_hook = NULL;
+	assert_int_equal(e->hook_runs, 1);
+	/* the pass saw an unrecorded file and deleted it... */
+	assert_int_equal(e->hook_gc.deleted, 1);
+	assert_int_equal(e->hook_gc.orphans, 1);
+	/* ...and the upload, after its commit, put the bytes back before answering */
+	assert_true(readable(e, sha, data, sizeof data - 1));
+	struct blob_check_stats cs;
+	FILE *out = fopen("/dev/null", "w");
+	assert_int_equal(blob_check(&e->core, out, NULL, NULL, &cs), 0);
+	fclose(out);
+	assert_int_equal(cs.checked, 1);
+	assert_int_equal(cs.missing + cs.corrupt + cs.wrong_size + cs.orphans, 0);
+}
+
+static void test_held_blob_survives_collection(void **state)
+{
+	struct env *e = *state;
+	static const char data[] = "held";
+	char sha[65] = "";
+	assert_int_equal(upload(e, data, sizeof data - 1, sha), 0);
+	struct blob_gc_stats gs;
+	assert_int_equal(blob_gc(&e->core, &gs), 0);
+	assert_int_equal(gs.deleted, 0);
+	assert_true(readable(e, sha, data, sizeof data - 1));
+	/* once its holder is gone it is dead, and (grace 0) collected */
+	assert_int_equal(e->store->ops->user_delete(e->store, e->p.user.id), 0);
+	assert_int_equal(blob_gc(&e->core, &gs), 0);
+	assert_int_equal(gs.deleted, 1);
+	assert_int_equal(gs.bytes, 4);
+	struct blob_stat st;
+	assert_int_equal(e->blobs->ops->stat(e->blobs, sha, &st), -ERR_NOT_FOUND);
+	int64_t size;
+	assert_int_equal(e->store->ops->blob_get(e->store, sha, &size), -ERR_NOT_FOUND);
+}
+
+static void test_mismatch_and_limits(void **state)
+{
+	struct env *e = *state;
+	char want[65];
+	memset(want, 'a', 64);
+	want[64] = '\0';
+	struct blob_upload *u;
+	assert_int_equal(blob_upload_begin(&e->core, &e->p, want, 3, &u), 0);
+	assert_int_equal(blob_upload_write(u, "abc", 3), 0);
+	char sha[65];
+	int64_t size;
+	bool fresh;
+	assert_int_equal(blob_upload_finish(u, sha, &size, &fresh), -ERR_MISMATCH);
+	blob_upload_free(u);
+	e->cfg.blobs_max_size = 4;
+	assert_int_equal(blob_upload_begin(&e->core, &e->p, NULL, 5, &u), -ERR_TOO_LARGE);
+	assert_int_equal(blob_upload_begin(&e->core, &e->p, NULL, -1, &u), 0);
+	assert_int_equal(blob_upload_write(u, "abc", 3), 0);
+	assert_int_equal(blob_upload_write(u, "de", 2), -ERR_TOO_LARGE);
+	blob_upload_free(u);
+	e->cfg.blobs_max_size = 1 << 20;
+	e->cfg.blobs_user_quota = 6;
+	sha[0] = '\0';
+	assert_int_equal(upload(e, "12345", 5, sha), 0);
+	char other[65] = "";
+	assert_int_equal(upload(e, "67", 2, other), -ERR_QUOTA);
+	/* held already: a PUT of it costs nothing, a POST is held to the quota left */
+	assert_int_equal(upload(e, "12345", 5, sha), 0);
+	other[0] = '\0';
+	assert_int_equal(upload(e, "12345", 5, other), -ERR_QUOTA);
+	/* nothing of the refused uploads is on disk */
+	int files = 0;
+	struct blob_check_stats cs;
+	FILE *out = fopen("/dev/null", "w");
+	assert_int_equal(blob_check(&e->core, out, NULL, NULL, &cs), 0);
+	fclose(out);
+	files = (int)(cs.checked + cs.orphans + cs.recent_orphans);
+	assert_int_equal(files, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_range),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test_setup_teardown(test_collection_during_upload, env_setup,
+						env_teardown),
+		cmocka_unit_test_setup_teardown(test_held_blob_survives_collection, env_setup,
+						env_teardown),
+		cmocka_unit_test_setup_teardown(test_mismatch_and_limits, env_setup, env_teardown),
+	};
+	return cmocka_run_group_tests_name("blobs", tests, NULL, NULL);
+}
