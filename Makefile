@@ -81,6 +81,7 @@ bench: deps-bench
 	$(MAKE) all $(BUILD)/bench/raw_push
 	bench/run.sh
 	bench/sync.sh
+	bench/blobs.sh
 
 # git's banned.h idea, as a check: these invite overflows or unchecked parsing.
 check-banned:

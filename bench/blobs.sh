@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# make bench, blob part: upload and download MB/s for 1 MiB and 256 MiB blobs next to
+# sha256sum and `cat > file` of the same bytes in the same run, and the server's peak
+# memory while 16 uploads run at once (16 MiB and 256 MiB each, to show it is flat in the
+# blob size). Prints Markdown (also written to build/bench/blobs.md).
+#   BENCH_SMALL (default 64): how many 1 MiB blobs; BENCH_ROUNDS (default 3): best of.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+small=${BENCH_SMALL:-64}
+rounds=${BENCH_ROUNDS:-3}
+work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/cairn-bench-blobs-XXXXXX")
+out="$root/build/bench"
+mkdir -p "$out" "$work/small" "$work/copy"
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+CAIRN_LOG_ACCESS=false CAIRN_RATELIMIT_PER_ADDRESS=1000000 CAIRN_RATELIMIT_PER_ACCOUNT=1000000 \
+  "$root/build/cairn" serve --listen 127.0.0.1:0 --data "$work/data" 2>"$work/cairn.log" &
+pid=$!
+for _ in $(seq 100); do grep -q 'listening on' "$work/cairn.log" 2>/dev/null && break; sleep 0.05; done
+port=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/cairn.log" | head -1 | cut -d: -f3)
+base="http://127.0.0.1:$port/api/v1"
+curl -sf -XPOST "$base/auth/register" -H 'Content-Type: application/json' \
+  -d '{"username":"bench","password":"bench password"}' >/dev/null
+token=$(curl -sf -XPOST "$base/auth/login" -H 'Content-Type: application/json' \
+  -d '{"username":"bench","password":"bench password"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+auth="Authorization: Bearer $token"
+
+now() { date +%s.%N; }
+mbps() { awk -v b="$1" -v s="$2" 'BEGIN {printf "%.0f", b / s / 1048576}'; }
+best() { sort -n | tail -1; }
+
+# The data: distinct random blobs, new for every round, read once so that every reader
+# finds them cached.
+for i in $(seq "$small"); do : >"$work/small/$i"; done
+
+one_round() { # $1: label, $2: list of files; prints "sha cat upload download" MB/s
+  local files=("${@:2}") bytes=0 t0 t1 f
+  for f in "${files[@]}"; do bytes=$((bytes + $(stat -c %s "$f"))); done
+  t0=$(now); sha256sum "${files[@]}" >"$work/sums"; t1=$(now)
+  local sha_r; sha_r=$(mbps "$bytes" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')")
+  rm -f "$work/copy/out"
+  t0=$(now); cat "${files[@]}" >"$work/copy/out"; t1=$(now)
+  local cat_r; cat_r=$(mbps "$bytes" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')")
+  rm -f "$work/copy/out"
+  # one curl process, one keep-alive connection, the files one after another
+  local args=() gets=()
+  while read -r h f; do
+    args+=(-T "$f" "$base/blobs/$h")
+    gets+=(-o /dev/null "$base/blobs/$h")
+  done <"$work/sums"
+  t0=$(now); curl -sf -H "$auth" "${args[@]}" >/dev/null; t1=$(now)
+  local up_r; up_r=$(mbps "$bytes" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')")
+  curl -sf -H "$auth" "${gets[@]}" # once to read them into the page cache (uploads bypass it)
+  t0=$(now); curl -sf -H "$auth" "${gets[@]}"; t1=$(now)
+  local down_r; down_r=$(mbps "$bytes" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')")
+  echo "$sha_r $cat_r $up_r $down_r"
+}
+
+row() { # $1: label, rest: files
+  local label=$1 r sha_b=0 cat_b=0 up_b=0 down_b=0
+  shift
+  for _ in $(seq "$rounds"); do
+    # fresh content each round, so every upload stores a new blob
+    if [ "$label" = "256 MiB" ]; then
+      head -c 268435456 /dev/urandom >"$work/big"
+    else
+      for i in $(seq "$small"); do head -c 1048576 /dev/urandom >"$work/small/$i"; done
+    fi
+    cat "$@" >/dev/null
+    r=$(one_round "$label" "$@")
+    read -r s c u d <<<"$r"
+    [ "$s" -gt "$sha_b" ] && sha_b=$s
+    [ "$c" -gt "$cat_b" ] && cat_b=$c
+    [ "$u" -gt "$up_b" ] && up_b=$u
+    [ "$d" -gt "$down_b" ] && down_b=$d
+  done
+  local slower=$((sha_b < cat_b ? sha_b : cat_b))
+  echo "| $label | $sha_b | $cat_b | $up_b | $(awk -v u="$up_b" -v s="$slower" 'BEGIN {printf "%.2fx", u / s}') | $down_b |"
+}
+
+hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$pid/status"; }
+
+concurrent() { # $1: bytes per upload; 16 uploads of one file at once; prints peak RSS KiB
+  head -c "$1" /dev/urandom >"$work/c"
+  local h; h=$(sha256sum "$work/c" | cut -c1-64)
+  echo 5 >"/proc/$pid/clear_refs" # resets VmHWM to the current RSS
+  local pids=()
+  for _ in $(seq 16); do curl -sf -H "$auth" -T "$work/c" "$base/blobs/$h" -o /dev/null & pids+=($!); done
+  wait "${pids[@]}"
+  hwm_kib
+}
+
+{
+  echo "| blobs (best of $rounds; one curl, one connection) | sha256sum MB/s | cat > file MB/s | upload MB/s | upload vs slower of the two | download MB/s |"
+  echo "|---|---|---|---|---|---|"
+  row "1 MiB" "$work"/small/*
+  row "256 MiB" "$work/big"
+  echo
+  rss0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+  m16=$(concurrent $((16 * 1048576)))
+  m256=$(concurrent 268435456)
+  echo "| 16 uploads at once | server peak RSS | note |"
+  echo "|---|---|---|"
+  echo "| idle, before | $((rss0 / 1024)) MiB | |"
+  echo "| 16 x 16 MiB | $((m16 / 1024)) MiB | |"
+  echo "| 16 x 256 MiB | $((m256 / 1024)) MiB | $(awk -v a="$m256" -v b="$m16" 'BEGIN {printf "%.2fx", a / b}') of the 16 MiB case |"
+  echo
+  echo "Machine: $(nproc) cores; cairn $("$root/build/cairn" version | cut -d' ' -f2); access log off; data in $(df --output=source "$work" | tail -1)."
+} | tee "$out/blobs.md"
