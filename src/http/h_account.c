@@ -9,10 +9,6 @@
 #include "handlers.h"
 #include "helpers.h"
 
-static struct core *core_of(struct req *r)
-{
-	return ((struct app *)r->app)->core;
-}
 
 int h_account_get(struct req *r)
 {

@@ -12,10 +12,6 @@
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 500
 
-static struct core *core_of(struct req *r)
-{
-	return ((struct app *)r->app)->core;
-}
 
 /* Realm names by id, for listing users of every realm. */
 struct realm_names {

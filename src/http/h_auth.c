@@ -9,10 +9,6 @@
 #include "handlers.h"
 #include "helpers.h"
 
-static struct core *core_of(struct req *r)
-{
-	return ((struct app *)r->app)->core;
-}
 
 static json_object *session_json(const struct session *s)
 {

@@ -15,10 +15,6 @@
 #include "handlers.h"
 #include "helpers.h"
 
-static struct core *core_of(struct req *r)
-{
-	return ((struct app *)r->app)->core;
-}
 
 /* A hash from the client: 64 hex digits, upper case taken as lower. */
 static bool norm_sha(const char *s, char out[BLOB_HEX_LEN + 1])

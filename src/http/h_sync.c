@@ -19,10 +19,6 @@
 
 static int parse_blobs(struct req *r, json_object *arr, struct push_change *x);
 
-static struct core *core_of(struct req *r)
-{
-	return ((struct app *)r->app)->core;
-}
 
 /* The caller and the space named in the path, or NULL after replying. */
 static const struct principal *space_of(struct req *r, struct space *sp)

@@ -8,7 +8,14 @@
 #include <stdint.h>
 
 #include "../core/core.h"
+#include "app.h"
 #include "server.h"
+
+/* The core of the server a request arrived at. */
+static inline struct core *core_of(struct req *r)
+{
+	return ((struct app *)r->app)->core;
+}
 
 /* The caller's principal, or NULL after replying 401 (with WWW-Authenticate) or 403.
  * The result lives in the request's arena. */

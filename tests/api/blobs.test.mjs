@@ -2,7 +2,7 @@
 // quotas, limits, disconnects, collection and the check.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readlinkSync, statSync, writeFileSync, utimesSync, copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -391,7 +391,6 @@ test('cairn gc deletes blobs nobody holds or references after the grace period; 
   assert.match(check.stdout, new RegExp(`orphan   ${sha(orphan)}`));
   writeFileSync(kp, kept);
   // a missing file and a wrong size
-  const { rmSync } = await import('node:fs');
   rmSync(blobPath(srv.dir, sha(kept)));
   check = await runCairn(['check', '--data', srv.dir, '--no-progress']);
   assert.equal(check.code, 1);
@@ -437,5 +436,38 @@ test('a blob stays while a kept change names it and goes once pruning drops the 
   assert.match(gc.stdout, /pruned 1 changes .* deleted 1 blobs \(1000 bytes/);
   assert.equal((await get(U, a.access, sha(x))).status, 404);
   assert.deepEqual(blobFiles(srv.dir), []);
+  await srv.cleanup();
+});
+
+test('cairn check draws a progress bar on a terminal and none otherwise', async () => {
+  const srv = await startServer({ env: LIMITS });
+  const a = await signUp(srv.url, 'ann');
+  const x = randomBytes(100_000);
+  assert.equal((await put(srv.url, a.access, sha(x), x)).status, 201);
+  const { execFileSync } = await import('node:child_process');
+  const { BIN } = await import('./lib/cairn.mjs');
+  // script(1) gives the command a pseudo-terminal
+  const tty = execFileSync('script', ['-qec', `${BIN} check --data ${srv.dir}`, '/dev/null'], { encoding: 'latin1' });
+  assert.match(tty, /\r\[#{30}\] 100%/);
+  assert.match(tty, /checked 1 blobs \(100000 bytes\)/);
+  const noBar = execFileSync('script', ['-qec', `${BIN} check --no-progress --data ${srv.dir}`, '/dev/null'], { encoding: 'latin1' });
+  assert.doesNotMatch(noBar, /\[#/);
+  const piped = await runCairn(['check', '--data', srv.dir]);
+  assert.doesNotMatch(piped.stderr + piped.stdout, /\[#/);
+  await srv.cleanup();
+});
+
+test('the server collects unused blobs every sync.gc_interval', async () => {
+  const srv = await startServer({ env: { ...LIMITS, CAIRN_SYNC_GC_INTERVAL: '1s', CAIRN_BLOBS_GC_GRACE: '0s' } });
+  const U = srv.url;
+  const a = await signUp(U, 'ann');
+  const b = await signUp(U, 'bob');
+  const x = randomBytes(1000), y = randomBytes(1000);
+  assert.equal((await put(U, a.access, sha(x), x)).status, 201);
+  assert.equal((await put(U, b.access, sha(y), y)).status, 201);
+  assert.equal((await api(U, 'DELETE', '/api/v1/account', { token: b.access, body: { password: b.password } })).status, 204);
+  await eventually(() => !existsSync(blobPath(srv.dir, sha(y))), { timeoutMs: 5000, what: "bob's blob collected" });
+  assert.ok(existsSync(blobPath(srv.dir, sha(x))), "ann's blob stays");
+  assert.match(srv.log(), /blobs: collected 1 blobs \(1000 bytes/);
   await srv.cleanup();
 });
