@@ -144,6 +144,11 @@ int h_blob_chunk(struct req *r, const char *data, size_t len)
 {
 	struct up *x = r->ctx;
 	if (x->pp) {
+		/* fields other than file are dropped, but not without end */
+		if (r->body_bytes > (uint64_t)core_of(r)->cfg->blobs_max_size + (1u << 20)) {
+			reply_upload_error(r, -ERR_TOO_LARGE);
+			return -1;
+		}
 		if (MHD_post_process(x->pp, data, len) != MHD_YES) {
 			if (x->err == -ERR_INVALID || x->err == 0)
 				http_reply_error(r, AE_BAD_REQUEST,

@@ -445,12 +445,12 @@ test('cairn check draws a progress bar on a terminal and none otherwise', async 
   const x = randomBytes(100_000);
   assert.equal((await put(srv.url, a.access, sha(x), x)).status, 201);
   const { execFileSync } = await import('node:child_process');
-  const { BIN } = await import('./lib/cairn.mjs');
+  const { BIN, baseEnv } = await import('./lib/cairn.mjs');
   // script(1) gives the command a pseudo-terminal
-  const tty = execFileSync('script', ['-qec', `${BIN} check --data ${srv.dir}`, '/dev/null'], { encoding: 'latin1' });
+  const tty = execFileSync('script', ['-qec', `${BIN} check --data ${srv.dir}`, '/dev/null'], { encoding: 'latin1', env: baseEnv() });
   assert.match(tty, /\r\[#{30}\] 100%/);
   assert.match(tty, /checked 1 blobs \(100000 bytes\)/);
-  const noBar = execFileSync('script', ['-qec', `${BIN} check --no-progress --data ${srv.dir}`, '/dev/null'], { encoding: 'latin1' });
+  const noBar = execFileSync('script', ['-qec', `${BIN} check --no-progress --data ${srv.dir}`, '/dev/null'], { encoding: 'latin1', env: baseEnv() });
   assert.doesNotMatch(noBar, /\[#/);
   const piped = await runCairn(['check', '--data', srv.dir]);
   assert.doesNotMatch(piped.stderr + piped.stdout, /\[#/);
