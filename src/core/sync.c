@@ -663,6 +663,44 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	return ops->push_op_put(txn, p->device.id, x->op_id, sp->id, &keep);
 }
 
+struct op_ref {
+	const char *op_id;
+	int idx;
+};
+
+static int cmp_op_ref(const void *a, const void *b)
+{
+	const struct op_ref *x = a, *y = b;
+	int c = strcmp(x->op_id, y->op_id);
+	return c ? c : x->idx - y->idx;
+}
+
+/* -ERR_INVALID naming the first repeat, by sorting (a request has up to
+ * limits.push_changes changes: comparing every pair cost more than applying them). */
+static int find_repeated_op(const struct push_change *ch, int n, struct verr *ve)
+{
+	if (n < 2)
+		return 0;
+	struct op_ref *refs = malloc(sizeof *refs * (size_t)n);
+	if (!refs)
+		return -ERR_NOMEM;
+	for (int i = 0; i < n; i++)
+		refs[i] = (struct op_ref){ ch[i].op_id, i };
+	qsort(refs, (size_t)n, sizeof *refs, cmp_op_ref);
+	int r = 0, first = n, other = 0;
+	for (int i = 1; i < n; i++)
+		if (!strcmp(refs[i].op_id, refs[i - 1].op_id) && refs[i].idx < first) {
+			first = refs[i].idx;
+			other = refs[i - 1].idx;
+		}
+	if (first < n) {
+		verr_add(ve, "op_id", "changes[%d]: op_id repeats changes[%d]", first, other);
+		r = -ERR_INVALID;
+	}
+	free(refs);
+	return r;
+}
+
 int sync_push(struct core *c, const struct principal *p, const struct space *sp,
 	      struct push_change *changes, int n, struct push_result *results, int64_t *ret_head,
 	      struct verr *ve)
@@ -675,12 +713,8 @@ int sync_push(struct core *c, const struct principal *p, const struct space *sp,
 		return r;
 	/* The same op_id twice in one request would make its second copy a duplicate of a
 	 * result not yet committed: refuse the request instead. */
-	for (int i = 1; i < n; i++)
-		for (int j = 0; j < i; j++)
-			if (!strcmp(changes[i].op_id, changes[j].op_id)) {
-				verr_add(ve, "op_id", "changes[%d]: op_id repeats changes[%d]", i, j);
-				return -ERR_INVALID;
-			}
+	if ((r = find_repeated_op(changes, n, ve)) < 0)
+		return r;
 	const struct store_ops *ops = c->store->ops;
 	void *txn;
 	if ((r = ops->push_begin(c->store, &txn)) < 0)
