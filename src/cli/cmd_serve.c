@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "../core/accounts.h"
+#include "../core/commit.h"
 #include "../core/core.h"
 #include "../core/mail.h"
 #include "../core/gc.h"
@@ -118,7 +119,9 @@ int cmd_serve(int argc, char **argv)
 	app.pages = page_cache_new();
 	core.cursors = cursor_memo_new();
 	core.mailer = mailer_start(&core);
-	if (!core.rl || !core.tokens || !core.mailer || !app.hub || !app.pages || !core.cursors) {
+	core.committer = committer_start(&core);
+	if (!core.rl || !core.tokens || !core.mailer || !app.hub || !app.pages || !core.cursors ||
+	    !core.committer) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -171,6 +174,8 @@ int cmd_serve(int argc, char **argv)
 		log_warn("shutdown timeout: closing %d unfinished requests", left);
 	rc = EXIT_OK;
 out:
+	/* queued pushes are committed and answered while the server can still send */
+	core.committer = committer_stop(core.committer);
 	gc = gc_task_stop(gc);
 	if (app.hub)
 		hub_close(app.hub);

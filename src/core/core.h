@@ -16,6 +16,7 @@ struct tokencache;
 struct hub;
 struct cursor_memo;
 struct blobstore;
+struct committer;
 
 /* Owned by whoever runs the server or a command; borrowed by everything in core. */
 struct core {
@@ -27,6 +28,7 @@ struct core {
 	struct tokencache *tokens; /* NULL: every token check asks the store */
 	struct hub *hub;           /* NULL: nobody waits or streams (commands) */
 	struct cursor_memo *cursors; /* NULL: every reported cursor is written */
+	struct committer *committer; /* NULL: pushes commit on the caller's thread */
 	char dummy_hash[PASSWORD_HASH_MAX + 1]; /* verified against for unknown users */
 	/* Tests only (NULL otherwise): runs inside a blob upload between placing the file and
 	 * committing its row, to put a collection pass exactly there (core/blobs.c). */

@@ -701,41 +701,57 @@ static int find_repeated_op(const struct push_change *ch, int n, struct verr *ve
 	return r;
 }
 
-int sync_push(struct core *c, const struct principal *p, const struct space *sp,
-	      struct push_change *changes, int n, struct push_result *results, int64_t *ret_head,
-	      struct verr *ve)
+int sync_push_check(struct core *c, struct push_job *j)
 {
-	memset(results, 0, sizeof *results * (size_t)n);
-	if (sp->role > ROLE_WRITER)
+	memset(j->results, 0, sizeof *j->results * (size_t)j->n);
+	if (j->sp->role > ROLE_WRITER)
 		return -ERR_DENIED;
-	int r = validate(c, changes, n, ve);
+	int r = validate(c, j->changes, j->n, &j->ve);
 	if (r < 0)
 		return r;
 	/* The same op_id twice in one request would make its second copy a duplicate of a
 	 * result not yet committed: refuse the request instead. */
-	if ((r = find_repeated_op(changes, n, ve)) < 0)
-		return r;
-	const struct store_ops *ops = c->store->ops;
-	void *txn;
-	if ((r = ops->push_begin(c->store, &txn)) < 0)
-		return r;
+	return find_repeated_op(j->changes, j->n, &j->ve);
+}
+
+int sync_push_apply(struct core *c, void *txn, struct push_job *j)
+{
 	struct policy_memo memo = { 0 };
-	for (int i = 0; i < n && r >= 0; i++)
-		r = apply_one(c, txn, p, sp, &changes[i], i, &results[i], ve, &memo);
-	r = ops->push_end(c->store, txn, r);
-	if (r < 0) {
-		push_results_free(results, n);
-		memset(results, 0, sizeof *results * (size_t)n);
-		return r;
+	int r = 0;
+	for (int i = 0; i < j->n && r >= 0; i++)
+		r = apply_one(c, txn, j->p, j->sp, &j->changes[i], i, &j->results[i], &j->ve, &memo);
+	return r;
+}
+
+void sync_push_settle(struct core *c, struct push_job *j)
+{
+	if (j->rc < 0) {
+		push_results_free(j->results, j->n);
+		memset(j->results, 0, sizeof *j->results * (size_t)j->n);
+		return;
 	}
-	int64_t head = 0;
-	for (int i = 0; i < n; i++)
-		if (results[i].seq > head)
-			head = results[i].seq;
-	if (head < sp->head_seq)
-		head = sp->head_seq;
-	*ret_head = head;
-	if (c->hub && head > sp->head_seq)
-		hub_notify(c->hub, sp->id, head);
-	return 0;
+	int64_t head = j->sp->head_seq;
+	for (int i = 0; i < j->n; i++)
+		if (j->results[i].seq > head)
+			head = j->results[i].seq;
+	j->head = head;
+	if (c->hub && head > j->sp->head_seq)
+		hub_notify(c->hub, j->sp->id, head);
+}
+
+int sync_push(struct core *c, const struct principal *p, const struct space *sp,
+	      struct push_change *changes, int n, struct push_result *results, int64_t *ret_head,
+	      struct verr *ve)
+{
+	struct push_job j = { .p = p, .sp = sp, .changes = changes, .n = n, .results = results };
+	j.rc = sync_push_check(c, &j);
+	void *txn = NULL;
+	if (j.rc == 0)
+		j.rc = c->store->ops->push_begin(c->store, &txn);
+	if (j.rc == 0)
+		j.rc = c->store->ops->push_end(c->store, txn, sync_push_apply(c, txn, &j));
+	sync_push_settle(c, &j);
+	*ve = j.ve;
+	*ret_head = j.head;
+	return j.rc;
 }

@@ -67,6 +67,28 @@ int sync_push(struct core *c, const struct principal *p, const struct space *sp,
 	      struct verr *ve);
 void push_results_free(struct push_result *r, int n);
 
+/* One request's push, as the group committer (commit.h) carries it. The caller owns
+ * everything it points to until done runs. */
+struct push_job {
+	const struct principal *p;
+	const struct space *sp;
+	struct push_change *changes;
+	int n;
+	struct push_result *results; /* n of them */
+	int rc;                      /* the outcome, as sync_push's return */
+	int64_t head;
+	struct verr ve;
+	void (*done)(struct push_job *j); /* runs on the committer's thread */
+	void *arg;
+	struct push_job *next;
+};
+/* The parts of sync_push: the checks before any transaction (role, fields, repeated op
+ * ids), the changes applied inside one, and, once it ended (j->rc), the head and the
+ * notification, or the results freed on failure. */
+int sync_push_check(struct core *c, struct push_job *j);
+int sync_push_apply(struct core *c, void *txn, struct push_job *j);
+void sync_push_settle(struct core *c, struct push_job *j);
+
 /* Field checks shared with the handlers. */
 bool valid_collection(const char *s);
 bool valid_record_id(const char *s);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../core/blobs.h"
+#include "../core/commit.h"
 #include "../core/gc.h"
 #include "../core/hub.h"
 #include "../core/sync.h"
@@ -306,6 +307,38 @@ static json_object *result_json(const struct push_change *x, const struct push_r
 	return o;
 }
 
+/* The answer to a push, from its job. */
+static int push_answer(struct req *r, struct push_job *j)
+{
+	if (j->rc < 0)
+		return reply_core_error(r, j->rc, &j->ve, 0);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "head_seq", json_object_new_int64(j->head));
+	json_object *results = json_object_new_array_ext(j->n);
+	for (int i = 0; i < j->n; i++)
+		json_object_array_add(results, result_json(&j->changes[i], &j->results[i]));
+	push_results_free(j->results, j->n);
+	json_object_object_add(o, "results", results);
+	return http_reply_json(r, 200, o);
+}
+
+/* Resumed after the commit: the answer is built on a worker thread. */
+static int push_resumed(struct req *r)
+{
+	return push_answer(r, r->ctx);
+}
+
+static void push_committed(struct push_job *j)
+{
+	if (http_resume_call(j->arg, push_resumed) < 0)
+		push_results_free(j->results, j->n); /* the server stopped under us */
+}
+
+static void park(void *r)
+{
+	http_suspend(r);
+}
+
 int h_changes_push(struct req *r)
 {
 	struct space sp;
@@ -372,19 +405,29 @@ int h_changes_push(struct req *r)
 						 "must be strings",
 				 i);
 	}
-	int64_t head = 0;
-	int e = ve.n ? -ERR_INVALID
-		     : sync_push(core_of(r), p, &sp, ch, (int)n, res, &head, &ve);
-	if (e < 0)
-		return reply_core_error(r, e, &ve, 0);
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "head_seq", json_object_new_int64(head));
-	json_object *results = json_object_new_array_ext((int)n);
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(results, result_json(&ch[i], &res[i]));
-	push_results_free(res, (int)n);
-	json_object_object_add(o, "results", results);
-	return http_reply_json(r, 200, o);
+	if (ve.n)
+		return reply_core_error(r, -ERR_INVALID, &ve, 0);
+	struct core *c = core_of(r);
+	struct push_job *j = arena_alloc(&r->arena, sizeof *j);
+	struct space *spc = arena_alloc(&r->arena, sizeof *spc);
+	if (!j || !spc)
+		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
+	*spc = sp;
+	*j = (struct push_job){ .p = p, .sp = spc, .changes = ch, .n = (int)n, .results = res };
+	if (c->committer) {
+		/* checked here, applied by the committer with whatever else is queued */
+		j->rc = sync_push_check(c, j);
+		if (j->rc < 0)
+			return reply_core_error(r, j->rc, &j->ve, 0);
+		j->done = push_committed;
+		j->arg = r;
+		r->ctx = j; /* in the arena: nothing to free */
+		if (committer_submit(c->committer, j, park, r) == 0)
+			return 0;
+		/* stopping: push on this thread */
+	}
+	j->rc = sync_push(c, p, spc, ch, (int)n, res, &j->head, &j->ve);
+	return push_answer(r, j);
 }
 
 /* The change's "blobs": hex hashes (upper case is taken as lower), without repeats, kept

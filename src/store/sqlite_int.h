@@ -176,6 +176,8 @@ int sq_key_get(struct store *s, int64_t space_id, int64_t user_id, int64_t *ret_
 	       char **ret_key);
 int sq_push_begin(struct store *s, void **ret_txn);
 int sq_push_end(struct store *s, void *txn, int rc);
+int sq_push_mark(void *txn);
+int sq_push_unmark(void *txn, bool keep);
 int sq_push_op_get(void *txn, int64_t device_id, const char *op_id, struct op_result *ret);
 int sq_push_op_put(void *txn, int64_t device_id, const char *op_id, int64_t space_id,
 		   const struct op_result *r);
@@ -212,6 +214,7 @@ int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t 
 	.collection_set = sq_collection_set, .push_begin = sq_push_begin,                 \
 	.keys_put = sq_keys_put, .key_get = sq_key_get,                 \
 	.push_end = sq_push_end, .push_op_get = sq_push_op_get,                           \
+	.push_mark = sq_push_mark, .push_unmark = sq_push_unmark,                           \
 	.push_op_put = sq_push_op_put, .push_policy = sq_push_policy,                     \
 	.push_record_get = sq_push_record_get, .push_changes_since = sq_push_changes_since, \
 	.push_append = sq_push_append, .changes_read = sq_changes_read,                   \

@@ -242,6 +242,35 @@ int sq_push_begin(struct store *s, void **ret_txn)
 	return 0;
 }
 
+/* The held head is written before a scope opens, and forgotten when one is undone (the
+ * database then has the value it had when the scope opened). */
+int sq_push_mark(void *txn)
+{
+	struct sq_txn *t = txn;
+	int r = flush_head(t);
+	if (r < 0)
+		return r;
+	return sqlite3_exec(t->c->db, "SAVEPOINT push", NULL, NULL, NULL) == SQLITE_OK ? 0
+											 : -ERR_DB;
+}
+
+int sq_push_unmark(void *txn, bool keep)
+{
+	struct sq_txn *t = txn;
+	int r = keep ? flush_head(t) : 0;
+	if (r < 0)
+		keep = false;
+	if (!keep) {
+		t->space_id = 0;
+		t->dirty = false;
+		if (sqlite3_exec(t->c->db, "ROLLBACK TO push", NULL, NULL, NULL) != SQLITE_OK)
+			return -ERR_DB;
+	}
+	if (sqlite3_exec(t->c->db, "RELEASE push", NULL, NULL, NULL) != SQLITE_OK)
+		return -ERR_DB;
+	return r;
+}
+
 struct sq_conn *sq_txn_conn(void *txn);
 struct sq_conn *sq_txn_conn(void *txn)
 {

@@ -141,6 +141,10 @@ struct store_ops {
 	 * durable) and rolls back otherwise; it returns rc, or -ERR_DB when the commit fails. */
 	int (*push_begin)(struct store *s, void **ret_txn);
 	int (*push_end)(struct store *s, void *txn, int rc);
+	/* Nested scopes inside a push transaction, for group commit: push_mark opens one,
+	 * push_unmark closes it keeping its writes (keep) or undoing them. */
+	int (*push_mark)(void *txn);
+	int (*push_unmark)(void *txn, bool keep);
 	int (*push_op_get)(void *txn, int64_t device_id, const char *op_id, struct op_result *ret);
 	int (*push_op_put)(void *txn, int64_t device_id, const char *op_id, int64_t space_id,
 			   const struct op_result *r);
