@@ -20,6 +20,6 @@ int committer_submit(struct committer *cm, struct push_job *j, void (*park)(void
 struct committer *committer_stop(struct committer *cm);
 
 /* Changes per transaction, at most (a job is never split; a bigger one goes alone). */
-#define COMMIT_MAX_CHANGES 20000
+#define COMMIT_MAX_CHANGES 4000
 
 #endif

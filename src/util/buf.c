@@ -23,7 +23,7 @@ static int buf_reserve(struct buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
-	if (cap > b->max + 1)
+	if (b->max < (size_t)-1 && cap > b->max + 1)
 		cap = b->max + 1;
 	char *p = realloc(b->ptr, cap);
 	if (!p)

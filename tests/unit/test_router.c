@@ -95,6 +95,12 @@ static void test_buf_limits(void **state)
 	assert_int_equal(buf_append(&b, "a", 1), 0);
 	assert_int_equal(b.len, 10);
 	assert_int_equal(buf_printf(&b, "%s", "x"), -ERR_TOO_LARGE);
+	/* no limit at all: the largest max must not wrap around */
+	struct buf u = BUF_INIT((size_t)-1);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(buf_puts(&u, "0123456789"), 0);
+	assert_int_equal(u.len, 1000);
+	buf_free(&u);
 	buf_free(&b);
 
 	struct buf big = BUF_INIT(1 << 20);
