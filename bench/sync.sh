@@ -18,23 +18,31 @@ cleanup() {
 trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || true
 
-CAIRN_LOG_ACCESS=false CAIRN_RATELIMIT_PER_ADDRESS=1000000 CAIRN_RATELIMIT_PER_ACCOUNT=1000000 \
-  "$root/build/cairn" serve --listen 127.0.0.1:0 --data "$work/data" 2>"$work/cairn.log" &
-pid=$!
-for _ in $(seq 100); do grep -q 'listening on' "$work/cairn.log" 2>/dev/null && break; sleep 0.05; done
-port=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/cairn.log" | head -1 | cut -d: -f3)
-base="http://127.0.0.1:$port"
-curl -sf -XPOST "$base/api/v1/auth/register" -H 'Content-Type: application/json' \
-  -d '{"username":"bench","password":"bench password"}' >/dev/null
-token=$(curl -sf -XPOST "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
-  -d '{"username":"bench","password":"bench password"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+# A fresh server with an empty data directory (so every push measurement starts from
+# the same state as the raw program's), a user, and a token.
+start_server() {
+  [ -n "$pid" ] && { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+  rm -rf "$work/data"
+  CAIRN_LOG_ACCESS=false CAIRN_RATELIMIT_PER_ADDRESS=1000000 CAIRN_RATELIMIT_PER_ACCOUNT=1000000 \
+    "$root/build/cairn" serve --listen 127.0.0.1:0 --data "$work/data" 2>"$work/cairn.log" &
+  pid=$!
+  for _ in $(seq 100); do grep -q 'listening on' "$work/cairn.log" 2>/dev/null && break; sleep 0.05; done
+  port=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/cairn.log" | head -1 | cut -d: -f3)
+  base="http://127.0.0.1:$port"
+  curl -sf -XPOST "$base/api/v1/auth/register" -H 'Content-Type: application/json' \
+    -d '{"username":"bench","password":"bench password"}' >/dev/null
+  token=$(curl -sf -XPOST "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d '{"username":"bench","password":"bench password"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+}
 
 {
   echo "| push (wrk, ${secs}s each, durable commits) | changes/s | vs raw store limit |"
   echo "|---|---|---|"
   for b in 100 1000; do
+    rm -rf "$work/raw"
     raw=$("$root/build/bench/raw_push" "$work/raw" "$b" $((b * 200)))
     for c in 1 8 64; do
+      start_server
       t=$([ "$c" -eq 1 ] && echo 1 || echo 2)
       TOKEN=$token BATCH=$b RUN="b$b-c$c-$$" wrk -t"$t" -c"$c" -d"${secs}s" --timeout 30s -s "$root/bench/push.lua" \
         "$base/api/v1/spaces/me/changes" >"$work/wrk.out"
@@ -48,6 +56,7 @@ token=$(curl -sf -XPOST "$base/api/v1/auth/login" -H 'Content-Type: application/
     echo "| raw: the same store calls without HTTP, batches of $b | $raw | 1.00x |"
   done
   echo
+  start_server
   echo "| sync (bench/sync.mjs) | result | note |"
   echo "|---|---|---|"
   node "$root/bench/sync.mjs" "$base" "$token" "$pid"

@@ -130,6 +130,7 @@ struct committer *committer_start(struct core *c)
 		free(cm);
 		return NULL;
 	}
+	pthread_setname_np(cm->thread, "cairn-commit");
 	return cm;
 }
 

@@ -123,6 +123,7 @@ struct gc_task *gc_task_start(struct core *c)
 		free(t);
 		return NULL;
 	}
+	pthread_setname_np(t->thread, "cairn-gc");
 	return t;
 }
 

@@ -158,6 +158,7 @@ struct hub *hub_new(void)
 		free(h);
 		return NULL;
 	}
+	pthread_setname_np(h->timer, "cairn-hub");
 	return h;
 }
 

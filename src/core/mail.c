@@ -257,6 +257,7 @@ struct mailer *mailer_start(struct core *c)
 		free(m);
 		return NULL;
 	}
+	pthread_setname_np(m->thread, "cairn-mail");
 	if (!*c->cfg->mail_smtp_url)
 		log_warn("no mail.smtp_url configured: mails (confirmations, password resets) "
 			 "are written to this log instead of sent");

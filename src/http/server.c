@@ -871,6 +871,7 @@ int http_server_start(const struct http_server_opts *o, struct http_server **ret
 		return -ERR_IO;
 	}
 	s->watchdog_started = true;
+	pthread_setname_np(s->watchdog, "cairn-watchdog");
 	*ret = s;
 	return 0;
 }
