@@ -499,23 +499,82 @@ struct pull {
 	int count;
 	int64_t last;
 	struct app *app;
+	int64_t ts_ms; /* the server time last formatted into ts */
+	char ts[CLOCK_RFC3339_LEN];
 };
+
+/* Appenders for pages of changes: a pull of 1000 changes spent most of its CPU in
+ * printf's format parsing. Each returns 0 or a negative error; errors stick in *e. */
+static void put(struct buf *b, int *e, const char *s, size_t n)
+{
+	if (*e == 0)
+		*e = buf_append(b, s, n);
+}
+
+#define PUT_LIT(b, e, lit) put((b), (e), (lit), sizeof(lit) - 1)
+
+static void put_str(struct buf *b, int *e, const char *s)
+{
+	put(b, e, s, strlen(s));
+}
+
+static void put_i64(struct buf *b, int *e, int64_t v)
+{
+	char t[24];
+	int n = sizeof t;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		t[--n] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		t[--n] = '-';
+	put(b, e, t + n, sizeof t - (size_t)n);
+}
 
 static int emit_change(void *arg, const struct change_row *c)
 {
 	struct pull *pl = arg;
-	char ts[CLOCK_RFC3339_LEN];
-	clock_format_rfc3339(c->server_ms, ts);
+	struct buf *b = &pl->out;
+	/* consecutive changes mostly share their server time: format it once */
+	if (c->server_ms != pl->ts_ms || !pl->ts[0]) {
+		clock_format_rfc3339(c->server_ms, pl->ts);
+		pl->ts_ms = c->server_ms;
+	}
 	/* Ids, names and client_ts were checked to need no escaping; data is stored JSON. */
-	int e = buf_printf(&pl->out,
-			   "%s{\"seq\":%lld,\"op_id\":\"%s\",\"collection\":\"%s\",\"id\":\"%s\","
-			   "\"op\":\"%s\",\"data\":%s,\"version\":%lld,\"device_id\":%lld,"
-			   "\"client_ts\":%s%s%s,\"server_ts\":\"%s\"%s%s}",
-			   pl->count ? "," : "", (long long)c->seq, c->op_id, c->collection,
-			   c->record_id, op_name(c->op), c->data ? c->data : "null", (long long)c->seq,
-			   (long long)c->device_id, c->client_ts ? "\"" : "",
-			   c->client_ts ? c->client_ts : "null", c->client_ts ? "\"" : "", ts,
-			   c->blobs ? ",\"blobs\":" : "", c->blobs ? c->blobs : "");
+	int e = 0;
+	if (pl->count)
+		PUT_LIT(b, &e, ",");
+	PUT_LIT(b, &e, "{\"seq\":");
+	put_i64(b, &e, c->seq);
+	PUT_LIT(b, &e, ",\"op_id\":\"");
+	put_str(b, &e, c->op_id);
+	PUT_LIT(b, &e, "\",\"collection\":\"");
+	put_str(b, &e, c->collection);
+	PUT_LIT(b, &e, "\",\"id\":\"");
+	put_str(b, &e, c->record_id);
+	PUT_LIT(b, &e, "\",\"op\":\"");
+	put_str(b, &e, op_name(c->op));
+	PUT_LIT(b, &e, "\",\"data\":");
+	put_str(b, &e, c->data ? c->data : "null");
+	PUT_LIT(b, &e, ",\"version\":");
+	put_i64(b, &e, c->seq);
+	PUT_LIT(b, &e, ",\"device_id\":");
+	put_i64(b, &e, c->device_id);
+	if (c->client_ts) {
+		PUT_LIT(b, &e, ",\"client_ts\":\"");
+		put_str(b, &e, c->client_ts);
+		PUT_LIT(b, &e, "\"");
+	} else {
+		PUT_LIT(b, &e, ",\"client_ts\":null");
+	}
+	PUT_LIT(b, &e, ",\"server_ts\":\"");
+	put_str(b, &e, pl->ts);
+	PUT_LIT(b, &e, "\"");
+	if (c->blobs) {
+		PUT_LIT(b, &e, ",\"blobs\":");
+		put_str(b, &e, c->blobs);
+	}
+	PUT_LIT(b, &e, "}");
 	if (e < 0)
 		return -1;
 	pl->count++;
