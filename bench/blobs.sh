@@ -6,6 +6,7 @@
 #   BENCH_SMALL (default 64): how many 1 MiB blobs; BENCH_ROUNDS (default 3): best of.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 small=${BENCH_SMALL:-64}
 rounds=${BENCH_ROUNDS:-3}
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/cairn-bench-blobs-XXXXXX")
@@ -19,16 +20,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-CAIRN_LOG_ACCESS=false CAIRN_RATELIMIT_PER_ADDRESS=1000000 CAIRN_RATELIMIT_PER_ACCOUNT=1000000 \
-  "$root/build/cairn" serve --listen 127.0.0.1:0 --data "$work/data" 2>"$work/cairn.log" &
-pid=$!
-for _ in $(seq 100); do grep -q 'listening on' "$work/cairn.log" 2>/dev/null && break; sleep 0.05; done
-port=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/cairn.log" | head -1 | cut -d: -f3)
-base="http://127.0.0.1:$port/api/v1"
-curl -sf -XPOST "$base/auth/register" -H 'Content-Type: application/json' \
-  -d '{"username":"bench","password":"bench password"}' >/dev/null
-token=$(curl -sf -XPOST "$base/auth/login" -H 'Content-Type: application/json' \
-  -d '{"username":"bench","password":"bench password"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+start_cairn "$work/data" "$work/cairn.log" CAIRN_LOG_ACCESS=false
+pid=$cairn_pid
+base="$base/api/v1"
 auth="Authorization: Bearer $token"
 
 now() { date +%s.%N; }

@@ -5,6 +5,7 @@
 #   BENCH_SECONDS (default 5), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 64)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 secs=${BENCH_SECONDS:-5}
 rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNECTIONS:-64}
@@ -46,24 +47,15 @@ NGX
 /usr/sbin/nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
 
-CAIRN_RATELIMIT_PER_ADDRESS=1000000 CAIRN_RATELIMIT_PER_ACCOUNT=1000000 \
-  "$root/build/cairn" serve --listen 127.0.0.1:0 --data "$work/data" 2>"$work/cairn.log" &
-pids+=($!)
-for _ in $(seq 100); do
-  grep -q 'listening on' "$work/cairn.log" 2>/dev/null && break
-  sleep 0.05
-done
-cairn_port=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/cairn.log" | head -1 | cut -d: -f3)
+# cairn with its access log on, like nginx; a user and a session for the authenticated
+# requests
+start_cairn "$work/data" "$work/cairn.log"
+pids+=("$cairn_pid")
+cairn_port=${base##*:}
 sleep 0.3
 
 rps() { wrk -t2 -c"$conns" -d"${secs}s" "$@" | awk '/^Requests\/sec:/ {print $2}'; }
 
-# A user and a session for the authenticated requests.
-base="http://127.0.0.1:$cairn_port"
-curl -sf -XPOST "$base/api/v1/auth/register" -H 'Content-Type: application/json' \
-  -d '{"username":"bench","password":"bench password"}' >/dev/null
-token=$(curl -sf -XPOST "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
-  -d '{"username":"bench","password":"bench password"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
 cat >"$work/login.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"username":"bench","password":"bench password"}'

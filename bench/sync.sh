@@ -5,6 +5,7 @@
 #   BENCH_SECONDS (default 5), BENCH_PULL_CHANGES (default 1000000), BENCH_WAITERS (5000)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 secs=${BENCH_SECONDS:-5}
 work=$(mktemp -d /tmp/cairn-bench-sync-XXXXXX)
 out="$root/build/bench"
@@ -22,17 +23,8 @@ ulimit -n 65536 2>/dev/null || true
 # the same state as the raw program's), a user, and a token.
 start_server() {
   [ -n "$pid" ] && { kill "$pid"; wait "$pid" 2>/dev/null || true; }
-  rm -rf "$work/data"
-  CAIRN_LOG_ACCESS=false CAIRN_RATELIMIT_PER_ADDRESS=1000000 CAIRN_RATELIMIT_PER_ACCOUNT=1000000 \
-    "$root/build/cairn" serve --listen 127.0.0.1:0 --data "$work/data" 2>"$work/cairn.log" &
-  pid=$!
-  for _ in $(seq 100); do grep -q 'listening on' "$work/cairn.log" 2>/dev/null && break; sleep 0.05; done
-  port=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/cairn.log" | head -1 | cut -d: -f3)
-  base="http://127.0.0.1:$port"
-  curl -sf -XPOST "$base/api/v1/auth/register" -H 'Content-Type: application/json' \
-    -d '{"username":"bench","password":"bench password"}' >/dev/null
-  token=$(curl -sf -XPOST "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
-    -d '{"username":"bench","password":"bench password"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+  start_cairn "$work/data" "$work/cairn.log" CAIRN_LOG_ACCESS=false
+  pid=$cairn_pid
 }
 
 {

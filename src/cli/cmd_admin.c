@@ -532,14 +532,34 @@ int cmd_token(int argc, char **argv)
 
 /* --- cairn gc and cairn check --- */
 
-static int open_blobs(struct data *d, const char *cmd)
+/* The prologue of a command that takes no arguments and works on the blobs as well:
+ * usage for --help (then *ret_done), a stray argument refused, the blob store opened.
+ * 0 when d is ready (close_data later); otherwise the exit status. */
+static int open_blob_data(struct data *d, struct args *a, int argc, char **argv,
+			  const char *const *extra, const char *cmd, const char *usage,
+			  bool *ret_done)
 {
-	char err[512];
-	if (blobstore_open(&d->cfg, &d->core.blobs, err, sizeof err) < 0) {
-		fprintf(stderr, "cairn %s: cannot open the blob store: %s\n", cmd, err);
-		return EXIT_FAIL;
+	bool help = false;
+	int r = open_data(d, argc, argv, extra, a, &help);
+	if (help) {
+		fputs(usage, stdout);
+		cli_print_config_flags();
+		*ret_done = true;
+		return EXIT_OK;
 	}
-	return 0;
+	if (r)
+		return r;
+	char err[512];
+	if (count_positional(a)) {
+		fprintf(stderr, "cairn %s: unexpected argument '%s'\n", cmd, positional(a, 0));
+		r = EXIT_USAGE;
+	} else if (blobstore_open(&d->cfg, &d->core.blobs, err, sizeof err) < 0) {
+		fprintf(stderr, "cairn %s: cannot open the blob store: %s\n", cmd, err);
+		r = EXIT_FAIL;
+	}
+	if (r)
+		close_data(d);
+	return r;
 }
 
 int cmd_gc(int argc, char **argv)
@@ -547,31 +567,20 @@ int cmd_gc(int argc, char **argv)
 	static const char *const extra[] = { NULL };
 	struct data d;
 	struct args a;
-	bool help = false;
-	int r = open_data(&d, argc, argv, extra, &a, &help);
-	if (help) {
-		printf("Usage: cairn gc [OPTIONS]\n\n"
-		       "Prunes the change log of every space: superseded changes and tombstones\n"
-		       "older than sync.retention and below the cursor of every active device.\n"
-		       "A device whose cursor falls below the pruned part re-bootstraps from\n"
-		       "records (410 cursor_expired). Then deletes the blobs nobody holds or\n"
-		       "references any more and nobody touched for blobs.gc_grace, and files\n"
-		       "left by uploads a crash cut off. The server also does both every\n"
-		       "sync.gc_interval. Safe while the server runs.\n\nOptions:\n");
-		cli_print_config_flags();
-		return EXIT_OK;
-	}
-	if (r)
+	bool done = false;
+	int r = open_blob_data(
+		&d, &a, argc, argv, extra, "gc",
+		"Usage: cairn gc [OPTIONS]\n\n"
+		"Prunes the change log of every space: superseded changes and tombstones\n"
+		"older than sync.retention and below the cursor of every active device.\n"
+		"A device whose cursor falls below the pruned part re-bootstraps from\n"
+		"records (410 cursor_expired). Then deletes the blobs nobody holds or\n"
+		"references any more and nobody touched for blobs.gc_grace, and files\n"
+		"left by uploads a crash cut off. The server also does both every\n"
+		"sync.gc_interval. Safe while the server runs.\n\nOptions:\n",
+		&done);
+	if (r || done)
 		return r;
-	if (count_positional(&a)) {
-		fprintf(stderr, "cairn gc: unexpected argument '%s'\n", positional(&a, 0));
-		close_data(&d);
-		return EXIT_USAGE;
-	}
-	if ((r = open_blobs(&d, "gc")) != 0) {
-		close_data(&d);
-		return r;
-	}
 	int64_t ch = 0, rec = 0;
 	struct blob_gc_stats gs;
 	int e = sync_prune(&d.core, &ch, &rec);
@@ -618,32 +627,21 @@ int cmd_check(int argc, char **argv)
 	static const char *const extra[] = { "--no-progress", NULL };
 	struct data d;
 	struct args a;
-	bool help = false;
-	int r = open_data(&d, argc, argv, extra, &a, &help);
-	if (help) {
-		printf("Usage: cairn check [--no-progress] [OPTIONS]\n\n"
-		       "Checks the blob store against the database: every recorded blob's file\n"
-		       "is there, has the recorded size and hashes to its name; every file is\n"
-		       "recorded (files younger than blobs.gc_grace may be uploads in progress\n"
-		       "and are not counted). Prints one line per problem and exits 1 when there\n"
-		       "is any, 0 otherwise. Shows a progress bar on a terminal. Safe while the\n"
-		       "server runs (blobs collected meanwhile may be reported missing).\n\n"
-		       "Options:\n"
-		       "  --no-progress     no progress bar, even on a terminal\n");
-		cli_print_config_flags();
-		return EXIT_OK;
-	}
-	if (r)
+	bool done = false;
+	int r = open_blob_data(
+		&d, &a, argc, argv, extra, "check",
+		"Usage: cairn check [--no-progress] [OPTIONS]\n\n"
+		"Checks the blob store against the database: every recorded blob's file\n"
+		"is there, has the recorded size and hashes to its name; every file is\n"
+		"recorded (files younger than blobs.gc_grace may be uploads in progress\n"
+		"and are not counted). Prints one line per problem and exits 1 when there\n"
+		"is any, 0 otherwise. Shows a progress bar on a terminal. Safe while the\n"
+		"server runs (blobs collected meanwhile may be reported missing).\n\n"
+		"Options:\n"
+		"  --no-progress     no progress bar, even on a terminal\n",
+		&done);
+	if (r || done)
 		return r;
-	if (count_positional(&a)) {
-		fprintf(stderr, "cairn check: unexpected argument '%s'\n", positional(&a, 0));
-		close_data(&d);
-		return EXIT_USAGE;
-	}
-	if ((r = open_blobs(&d, "check")) != 0) {
-		close_data(&d);
-		return r;
-	}
 	struct bar bar = { .on = !flag(&a, "--no-progress") && isatty(2), .started_ns = clock_mono_ns() };
 	struct blob_check_stats cs;
 	int e = blob_check(&d.core, stdout, draw_bar, &bar, &cs);

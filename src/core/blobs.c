@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,16 +50,6 @@ struct blob_upload {
 	uint64_t size, max, quota_left;
 	int dead; /* the error that ended the upload, or 0 */
 };
-
-static void hex_of(const unsigned char *d, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 /* Bytes the user may still add: the lesser of what their quota and their realm's leave. */
 static int quota_left(struct core *c, int64_t user_id, uint64_t *ret)
@@ -134,18 +125,26 @@ int blob_upload_write(struct blob_upload *u, const void *data, size_t len)
 	return u->dead;
 }
 
-/* Deletes a placed file that ended up with no row (a refused upload), by the collection
- * steps, so that a concurrent upload of the same bytes is not harmed. */
-static void unplace(struct core *c, const char *sha)
+/* Collects one candidate (steps 1 to 3). */
+static void collect(struct core *c, const char *sha, int64_t before, struct blob_gc_stats *gs,
+		    bool orphan)
 {
 	struct blobstore *b = c->blobs;
-	if (b->ops->trash(b, sha) < 0)
+	struct blob_stat st = { .size = 0 };
+	b->ops->stat(b, sha, &st);
+	int t = b->ops->trash(b, sha);
+	if (t < 0 && t != -ERR_NOT_FOUND)
 		return;
-	int r = c->store->ops->blob_forget(c->store, sha, INT64_MAX);
-	if (r == 0 || r == -ERR_NOT_FOUND)
-		b->ops->purge(b, sha);
-	else
+	int r = c->store->ops->blob_forget(c->store, sha, before);
+	if (r == 0 || r == -ERR_NOT_FOUND) {
+		if (t == 0 && b->ops->purge(b, sha) == 0) {
+			gs->deleted++;
+			gs->bytes += (int64_t)st.size;
+			gs->orphans += orphan;
+		}
+	} else if (t == 0) {
 		b->ops->untrash(b, sha);
+	}
 }
 
 int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_size,
@@ -160,7 +159,7 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 	if (EVP_DigestFinal_ex(u->md, digest, &dlen) != 1 || dlen != 32)
 		return -ERR_IO;
 	char sha[BLOB_HEX_LEN + 1];
-	hex_of(digest, 32, sha);
+	sodium_bin2hex(sha, sizeof sha, digest, 32);
 	if (u->want[0] && strcmp(sha, u->want) != 0) {
 		u->dead = -ERR_MISMATCH;
 		return u->dead;
@@ -181,8 +180,12 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 			       .now_ms = clock_wall_ms() };
 	r = c->store->ops->blob_hold(c->store, &h, ret_new);
 	if (r < 0) {
-		if (r == -ERR_QUOTA)
-			unplace(c, sha);
+		if (r == -ERR_QUOTA) {
+			/* the placed file may now have no row: collect it like any other
+			 * candidate, so that a concurrent upload of the same bytes is safe */
+			struct blob_gc_stats ignored = { 0 };
+			collect(c, sha, INT64_MAX, &ignored, false);
+		}
 		return r;
 	}
 	/* Step 4 of the protocol: collection may have hidden the name before our commit. */
@@ -239,12 +242,16 @@ int blob_missing(struct core *c, const struct principal *p, const char *const *s
 
 /* --- collection --- */
 
+/* A growing list of blob names (with the recorded size, where one is known). */
 struct names {
-	char (*v)[BLOB_HEX_LEN + 1];
+	struct name {
+		char sha[BLOB_HEX_LEN + 1];
+		int64_t size;
+	} *v;
 	int n, cap;
 };
 
-static int names_add(struct names *ns, const char *sha)
+static int names_add(struct names *ns, const char *sha, int64_t size)
 {
 	if (ns->n == ns->cap) {
 		int cap = ns->cap ? ns->cap * 2 : 64;
@@ -254,40 +261,19 @@ static int names_add(struct names *ns, const char *sha)
 		ns->v = v;
 		ns->cap = cap;
 	}
-	memcpy(ns->v[ns->n++], sha, BLOB_HEX_LEN + 1);
+	memcpy(ns->v[ns->n].sha, sha, BLOB_HEX_LEN + 1);
+	ns->v[ns->n++].size = size;
 	return 0;
 }
 
 static int add_name(void *arg, const char *sha)
 {
-	return names_add(arg, sha);
+	return names_add(arg, sha, 0);
 }
 
 static int add_stat_name(void *arg, const struct blob_stat *st)
 {
-	return names_add(arg, st->sha256);
-}
-
-/* Collects one candidate (steps 1 to 3). */
-static void collect(struct core *c, const char *sha, int64_t before, struct blob_gc_stats *gs,
-		    bool orphan)
-{
-	struct blobstore *b = c->blobs;
-	struct blob_stat st = { .size = 0 };
-	b->ops->stat(b, sha, &st);
-	int t = b->ops->trash(b, sha);
-	if (t < 0 && t != -ERR_NOT_FOUND)
-		return;
-	int r = c->store->ops->blob_forget(c->store, sha, before);
-	if (r == 0 || r == -ERR_NOT_FOUND) {
-		if (t == 0 && b->ops->purge(b, sha) == 0) {
-			gs->deleted++;
-			gs->bytes += (int64_t)st.size;
-			gs->orphans += orphan;
-		}
-	} else if (t == 0) {
-		b->ops->untrash(b, sha);
-	}
+	return names_add(arg, st->sha256, (int64_t)st->size);
 }
 
 struct orphan_scan {
@@ -303,7 +289,7 @@ static int find_orphan(void *arg, const struct blob_stat *st)
 	if (st->mtime_ms >= os->before)
 		return 0;
 	if (os->c->store->ops->blob_get(os->c->store, st->sha256, &size) == -ERR_NOT_FOUND)
-		return names_add(&os->found, st->sha256);
+		return names_add(&os->found, st->sha256, (int64_t)st->size);
 	return 0;
 }
 
@@ -317,11 +303,11 @@ int blob_gc(struct core *c, struct blob_gc_stats *gs)
 	int r = b->ops->list_trash(b, add_stat_name, &ns);
 	for (int i = 0; r == 0 && i < ns.n; i++) {
 		int64_t size;
-		int g = c->store->ops->blob_get(c->store, ns.v[i], &size);
-		if (g == 0 && b->ops->untrash(b, ns.v[i]) == 0)
+		int g = c->store->ops->blob_get(c->store, ns.v[i].sha, &size);
+		if (g == 0 && b->ops->untrash(b, ns.v[i].sha) == 0)
 			gs->restored++;
 		else if (g == -ERR_NOT_FOUND)
-			b->ops->purge(b, ns.v[i]);
+			b->ops->purge(b, ns.v[i].sha);
 	}
 	/* Dead rows, a batch at a time. */
 	char after[BLOB_HEX_LEN + 1] = "";
@@ -331,15 +317,15 @@ int blob_gc(struct core *c, struct blob_gc_stats *gs)
 		if (r < 0 || ns.n == 0)
 			break;
 		for (int i = 0; i < ns.n; i++)
-			collect(c, ns.v[i], before, gs, false);
-		memcpy(after, ns.v[ns.n - 1], sizeof after);
+			collect(c, ns.v[i].sha, before, gs, false);
+		memcpy(after, ns.v[ns.n - 1].sha, sizeof after);
 	}
 	/* Files nobody recorded: uploads cut off by a crash before their commit. */
 	if (r == 0) {
 		struct orphan_scan os = { .c = c, .before = before };
 		r = b->ops->list(b, find_orphan, &os);
 		for (int i = 0; r == 0 && i < os.found.n; i++)
-			collect(c, os.found.v[i], before, gs, true);
+			collect(c, os.found.v[i].sha, before, gs, true);
 		free(os.found.v);
 	}
 	free(ns.v);
@@ -355,26 +341,14 @@ int blob_gc(struct core *c, struct blob_gc_stats *gs)
 
 struct rows {
 	struct names names;
-	int64_t *sizes;
-	int cap;
 	uint64_t total;
 };
 
 static int add_row(void *arg, const char *sha, int64_t size)
 {
 	struct rows *rs = arg;
-	if (names_add(&rs->names, sha) < 0)
-		return -ERR_NOMEM;
-	if (rs->cap < rs->names.cap) {
-		void *v = realloc(rs->sizes, sizeof *rs->sizes * (size_t)rs->names.cap);
-		if (!v)
-			return -ERR_NOMEM;
-		rs->sizes = v;
-		rs->cap = rs->names.cap;
-	}
-	rs->sizes[rs->names.n - 1] = size;
 	rs->total += (uint64_t)size;
-	return 0;
+	return names_add(&rs->names, sha, size);
 }
 
 /* The SHA-256 of the blob's file, read through once. */
@@ -407,7 +381,7 @@ static int rehash(struct blobstore *b, const char *sha, char out[BLOB_HEX_LEN + 
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
 	if (r == 0 && EVP_DigestFinal_ex(md, digest, &dlen) == 1)
-		hex_of(digest, 32, out);
+		sodium_bin2hex(out, BLOB_HEX_LEN + 1, digest, 32);
 	EVP_MD_CTX_free(md);
 	free(buf);
 	close(fd);
@@ -451,29 +425,30 @@ int blob_check(struct core *c, FILE *out, void (*progress)(void *, uint64_t, uin
 		r = c->store->ops->blob_rows(c->store, after, 1024, add_row, &rs);
 		if (r < 0 || rs.names.n == before_n)
 			break;
-		memcpy(after, rs.names.v[rs.names.n - 1], sizeof after);
+		memcpy(after, rs.names.v[rs.names.n - 1].sha, sizeof after);
 	}
 	uint64_t done = 0;
 	for (int i = 0; r == 0 && i < rs.names.n; i++) {
-		const char *sha = rs.names.v[i];
+		const char *sha = rs.names.v[i].sha;
+		int64_t size = rs.names.v[i].size;
 		struct blob_stat st;
 		int s = b->ops->stat(b, sha, &st);
 		cs->checked++;
 		if (s == -ERR_NOT_FOUND) {
 			cs->missing++;
 			fprintf(out, "missing  %s  %lld bytes recorded, no file\n", sha,
-				(long long)rs.sizes[i]);
-			done += (uint64_t)rs.sizes[i];
+				(long long)size);
+			done += (uint64_t)size;
 			continue;
 		}
 		if (s < 0) {
 			r = s;
 			break;
 		}
-		if ((int64_t)st.size != rs.sizes[i]) {
+		if ((int64_t)st.size != size) {
 			cs->wrong_size++;
 			fprintf(out, "size     %s  %lld bytes recorded, %llu in the file\n", sha,
-				(long long)rs.sizes[i], (unsigned long long)st.size);
+				(long long)size, (unsigned long long)st.size);
 		}
 		char got[BLOB_HEX_LEN + 1] = "";
 		uint64_t start = done;
@@ -495,6 +470,5 @@ int blob_check(struct core *c, FILE *out, void (*progress)(void *, uint64_t, uin
 		r = b->ops->list(b, check_file, &fs);
 	}
 	free(rs.names.v);
-	free(rs.sizes);
 	return r;
 }

@@ -739,18 +739,23 @@ void sync_push_settle(struct core *c, struct push_job *j)
 		hub_notify(c->hub, j->sp->id, head);
 }
 
+void sync_push_run(struct core *c, struct push_job *j)
+{
+	void *txn = NULL;
+	if (j->rc == 0)
+		j->rc = c->store->ops->push_begin(c->store, &txn);
+	if (j->rc == 0)
+		j->rc = c->store->ops->push_end(c->store, txn, sync_push_apply(c, txn, j));
+	sync_push_settle(c, j);
+}
+
 int sync_push(struct core *c, const struct principal *p, const struct space *sp,
 	      struct push_change *changes, int n, struct push_result *results, int64_t *ret_head,
 	      struct verr *ve)
 {
 	struct push_job j = { .p = p, .sp = sp, .changes = changes, .n = n, .results = results };
 	j.rc = sync_push_check(c, &j);
-	void *txn = NULL;
-	if (j.rc == 0)
-		j.rc = c->store->ops->push_begin(c->store, &txn);
-	if (j.rc == 0)
-		j.rc = c->store->ops->push_end(c->store, txn, sync_push_apply(c, txn, &j));
-	sync_push_settle(c, &j);
+	sync_push_run(c, &j);
 	*ve = j.ve;
 	*ret_head = j.head;
 	return j.rc;

@@ -88,6 +88,8 @@ struct push_job {
 int sync_push_check(struct core *c, struct push_job *j);
 int sync_push_apply(struct core *c, void *txn, struct push_job *j);
 void sync_push_settle(struct core *c, struct push_job *j);
+/* A checked job (j->rc from sync_push_check) in its own transaction on this thread. */
+void sync_push_run(struct core *c, struct push_job *j);
 
 /* Field checks shared with the handlers. */
 bool valid_collection(const char *s);

@@ -16,16 +16,6 @@
 #include "helpers.h"
 
 
-/* A hash from the client: 64 hex digits, upper case taken as lower. */
-static bool norm_sha(const char *s, char out[BLOB_HEX_LEN + 1])
-{
-	if (!s || strlen(s) != BLOB_HEX_LEN)
-		return false;
-	for (int i = 0; i <= BLOB_HEX_LEN; i++)
-		out[i] = (char)((s[i] >= 'A' && s[i] <= 'F') ? s[i] + 32 : s[i]);
-	return blob_name_valid(out);
-}
-
 static int reply_bad_name(struct req *r)
 {
 	return http_reply_error(r, AE_BAD_REQUEST,
@@ -90,7 +80,7 @@ static int up_start(struct req *r, const char *sha, bool multipart)
 int h_blob_put_begin(struct req *r)
 {
 	char sha[BLOB_HEX_LEN + 1];
-	if (!norm_sha(http_param(r, "sha256"), sha)) {
+	if (!blob_name_norm(http_param(r, "sha256"), sha)) {
 		reply_bad_name(r);
 		return -1;
 	}
@@ -233,7 +223,7 @@ int h_blob_get(struct req *r)
 	if (!p)
 		return 0;
 	char sha[BLOB_HEX_LEN + 1];
-	if (!norm_sha(http_param(r, "sha256"), sha))
+	if (!blob_name_norm(http_param(r, "sha256"), sha))
 		return reply_bad_name(r);
 	int fd = -1;
 	uint64_t size = 0;
@@ -304,7 +294,7 @@ int h_blobs_missing(struct req *r)
 		if (!h)
 			return http_reply_error(r, AE_INTERNAL, NULL, NULL);
 		if (!json_object_is_type(v, json_type_string) ||
-		    !norm_sha(json_object_get_string(v), h)) {
+		    !blob_name_norm(json_object_get_string(v), h)) {
 			verr_add(&ve, "hashes", "hashes[%zu] is not a SHA-256 in hex", i);
 			return reply_core_error(r, -ERR_INVALID, &ve, 0);
 		}

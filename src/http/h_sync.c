@@ -425,19 +425,16 @@ int h_changes_push(struct req *r)
 		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
 	*spc = sp;
 	*j = (struct push_job){ .p = p, .sp = spc, .changes = ch, .n = (int)n, .results = res };
-	if (c->committer) {
-		/* checked here, applied by the committer with whatever else is queued */
-		j->rc = sync_push_check(c, j);
-		if (j->rc < 0)
-			return reply_core_error(r, j->rc, &j->ve, 0);
-		j->done = push_committed;
-		j->arg = r;
-		r->ctx = j; /* in the arena: nothing to free */
-		if (committer_submit(c->committer, j, park, r) == 0)
-			return 0;
-		/* stopping: push on this thread */
-	}
-	j->rc = sync_push(c, p, spc, ch, (int)n, res, &j->head, &j->ve);
+	/* checked here, applied by the committer with whatever else is queued */
+	j->rc = sync_push_check(c, j);
+	if (j->rc < 0)
+		return reply_core_error(r, j->rc, &j->ve, 0);
+	j->done = push_committed;
+	j->arg = r;
+	r->ctx = j; /* in the arena: nothing to free */
+	if (c->committer && committer_submit(c->committer, j, park, r) == 0)
+		return 0;
+	sync_push_run(c, j); /* no committer, or it is stopping: push on this thread */
 	return push_answer(r, j);
 }
 
@@ -463,11 +460,7 @@ static int parse_blobs(struct req *r, json_object *arr, struct push_change *x)
 		const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
 									 : "";
 		char *h = arena_alloc(&r->arena, BLOB_HEX_LEN + 1);
-		if (!h || strlen(s) != BLOB_HEX_LEN)
-			return -1;
-		for (int k = 0; k <= BLOB_HEX_LEN; k++)
-			h[k] = (char)((s[k] >= 'A' && s[k] <= 'F') ? s[k] + 32 : s[k]);
-		if (!blob_name_valid(h))
+		if (!h || !blob_name_norm(s, h))
 			return -1;
 		bool dup = false;
 		for (int k = 0; k < x->nblobs && !dup; k++)

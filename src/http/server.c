@@ -548,7 +548,7 @@ static void req_begin(struct req *r)
 		}
 		buf_init(&r->body, s->o.json_body_bytes);
 	} else {
-		struct conn_ctx *c = conn_of(r->conn);
+		struct conn_ctx *c = r->cctx;
 		if (c) {
 			atomic_store(&c->progress, 0);
 			atomic_store(&c->streaming, true);
@@ -581,9 +581,8 @@ static void req_body(struct req *r, const char *data, size_t n)
 		}
 		break;
 	case BODY_STREAM: {
-		struct conn_ctx *c = conn_of(r->conn);
-		if (c)
-			atomic_fetch_add(&c->progress, n);
+		if (r->cctx)
+			atomic_fetch_add(&r->cctx->progress, n);
 		if (r->route->on_chunk(r, data, n) < 0) {
 			r->failed = true;
 			if (!r->resp)
@@ -747,6 +746,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r = req_new(s, conn, url, method);
 		if (!r)
 			return MHD_NO;
+		r->cctx = c;
 		*con_cls = r;
 		req_begin(r);
 		/* An answer decided before a body (413 from Content-Length, 404, 401...) goes

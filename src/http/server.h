@@ -18,6 +18,7 @@
 struct http_server;
 struct MHD_Connection;
 struct MHD_Response;
+struct conn_ctx;
 
 struct http_server_opts {
 	int listen_fd;              /* bound and listening; the server takes it over */
@@ -56,6 +57,7 @@ struct req {
 	void (*ctx_free)(void *ctx); /* freed with the request when set */
 
 	/* private to server.c */
+	struct conn_ctx *cctx; /* the connection's watchdog entry, or NULL */
 	int phase;
 	bool failed;
 	bool body_seen;

@@ -77,5 +77,8 @@ int blobstore_fs_open(const char *dir, struct blobstore **ret, char *err, size_t
 
 /* 64 lower-case hex digits. */
 bool blob_name_valid(const char *s);
+/* A name as a client may send it (upper case read as lower) into out; false when it is
+ * not 64 hex digits. */
+bool blob_name_norm(const char *s, char out[BLOB_HEX_LEN + 1]);
 
 #endif

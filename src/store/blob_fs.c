@@ -34,6 +34,7 @@
 struct fs_blobstore {
 	struct blobstore base;
 	char *dir;
+	char tmp[PATH_LEN]; /* dir/tmp */
 };
 
 struct blob_tmp {
@@ -53,6 +54,15 @@ bool blob_name_valid(const char *s)
 		if (i >= BLOB_HEX_LEN || !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return i == BLOB_HEX_LEN;
+}
+
+bool blob_name_norm(const char *s, char out[BLOB_HEX_LEN + 1])
+{
+	if (!s || strlen(s) != BLOB_HEX_LEN)
+		return false;
+	for (int i = 0; i <= BLOB_HEX_LEN; i++)
+		out[i] = (char)((s[i] >= 'A' && s[i] <= 'F') ? s[i] + 32 : s[i]);
+	return blob_name_valid(out);
 }
 
 static void blob_path(const struct fs_blobstore *b, const char *sha, char *out)
@@ -128,6 +138,12 @@ static void fs_close(struct blobstore *base)
 
 /* --- uploads --- */
 
+/* An unnamed file in the tmp directory; -1 with errno when the filesystem has none. */
+static int open_unnamed(const struct fs_blobstore *b)
+{
+	return open(b->tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
 static int fs_tmp_open(struct blobstore *base, struct blob_tmp **ret)
 {
 	struct fs_blobstore *b = (struct fs_blobstore *)base;
@@ -137,9 +153,7 @@ static int fs_tmp_open(struct blobstore *base, struct blob_tmp **ret)
 		return -ERR_NOMEM;
 	}
 	t->b = b;
-	char dir[PATH_LEN];
-	snprintf(dir, sizeof dir, "%s/tmp", b->dir);
-	t->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	t->fd = open_unnamed(b);
 	if (t->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
 		unsigned char rnd[12];
 		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
@@ -147,11 +161,11 @@ static int fs_tmp_open(struct blobstore *base, struct blob_tmp **ret)
 		char hex[25];
 		for (int i = 0; i < 12; i++)
 			snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-		snprintf(t->name, sizeof t->name, "%.4300s/up-%s", dir, hex);
+		snprintf(t->name, sizeof t->name, "%.4300s/up-%s", b->tmp, hex);
 		t->fd = open(t->name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	}
 	if (t->fd < 0) {
-		log_error("blobs: cannot create a temporary file in %s: %s", dir, strerror(errno));
+		log_error("blobs: cannot create a temporary file in %s: %s", b->tmp, strerror(errno));
 		t->name[0] = '\0';
 		free(t->buf);
 		free(t);
@@ -230,9 +244,7 @@ static int fs_tmp_sync(struct blob_tmp *t)
  * raced with the upload, see core/blobs.c) the bytes go to a fresh unnamed file. */
 static int relink_copy(struct blob_tmp *t)
 {
-	char dir[PATH_LEN];
-	snprintf(dir, sizeof dir, "%.4300s/tmp", t->b->dir);
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = open_unnamed(t->b);
 	struct stat st;
 	if (fd < 0 || fstat(t->fd, &st) < 0) {
 		if (fd >= 0)
@@ -492,6 +504,10 @@ static void sweep_tmp(const char *dir)
 int blobstore_fs_open(const char *dir, struct blobstore **ret, char *err, size_t errlen)
 {
 	char tmp[PATH_LEN], trash[PATH_LEN];
+	if (strlen(dir) > 4000) { /* paths below it are built with that much room */
+		snprintf(err, errlen, "the blob directory's path is too long");
+		return -ERR_INVALID;
+	}
 	int r = mkdir_one(dir, err, errlen);
 	if (r < 0)
 		return r;
@@ -509,6 +525,7 @@ int blobstore_fs_open(const char *dir, struct blobstore **ret, char *err, size_t
 		free(b);
 		return -ERR_NOMEM;
 	}
+	memcpy(b->tmp, tmp, sizeof b->tmp);
 	b->base.ops = &fs_ops;
 	*ret = &b->base;
 	return 0;

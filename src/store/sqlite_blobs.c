@@ -16,10 +16,8 @@
 	"b.touched_ms < ?2 AND NOT EXISTS (SELECT 1 FROM blob_owners o WHERE o.sha256 = "  \
 	"b.sha256) AND NOT EXISTS (SELECT 1 FROM change_blobs cb WHERE cb.sha256 = b.sha256)"
 
-static int readable_one(struct sq_conn *c, sqlite3_stmt *st, int64_t user_id, const char *sha,
-			bool *ok)
+static int readable_one(sqlite3_stmt *st, int64_t user_id, const char *sha, bool *ok)
 {
-	(void)c;
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
 	int r = sq_step(st);
@@ -100,13 +98,16 @@ int sq_blob_readable(struct store *s, int64_t user_id, const char *const *shas, 
 		     bool *ret_ok)
 {
 	struct sq_conn *c = sq_read_begin(SQS(s));
-	int r = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -ERR_DB;
+	/* one query is consistent on its own; several share a snapshot */
+	bool snap = n > 1;
+	int r = snap ? sq_snapshot_begin(c) : 0;
 	sqlite3_stmt *st = r == 0 ? SQ(c, READABLE_SQL) : NULL;
 	if (!st)
 		r = -ERR_DB;
 	for (int i = 0; r == 0 && i < n; i++)
-		r = readable_one(c, st, user_id, shas[i], &ret_ok[i]);
-	sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+		r = readable_one(st, user_id, shas[i], &ret_ok[i]);
+	if (snap)
+		sq_snapshot_end(c);
 	sq_read_end(SQS(s), c);
 	return r;
 }
@@ -207,7 +208,7 @@ int sq_push_blobs_check(void *txn, int64_t user_id, const char *const *shas, int
 		return -ERR_DB;
 	for (int i = 0; i < n; i++) {
 		bool ok = false;
-		int r = readable_one(c, st, user_id, shas[i], &ok);
+		int r = readable_one(st, user_id, shas[i], &ok);
 		if (r < 0)
 			return r;
 		if (!ok) {

@@ -55,6 +55,11 @@ int sq_write_end(struct sq_store *s, struct sq_conn *c, int rc);
 
 #define SQS(b) ((struct sq_store *)(b))
 
+/* A consistent snapshot on a read connection (BEGIN ... COMMIT), so that several reads
+ * agree (a space's head and its rows, say). */
+int sq_snapshot_begin(struct sq_conn *c);
+void sq_snapshot_end(struct sq_conn *c);
+
 /* Runs a one-row read; 0 with the row handed to fill, -ERR_NOT_FOUND, or -ERR_DB. */
 #define READ_ONE(store, sql, bind, fill)                       \
 	do {                                                   \

@@ -516,17 +516,6 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 
 /* --- reading --- */
 
-/* Reads run inside BEGIN ... COMMIT on the reader, so head and rows agree. */
-static int snapshot_begin(struct sq_conn *c)
-{
-	return sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -ERR_DB;
-}
-
-static void snapshot_end(struct sq_conn *c)
-{
-	sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-}
-
 static int read_head(struct sq_conn *c, int64_t space_id, int64_t *head, int64_t *horizon)
 {
 	sqlite3_stmt *st = SQ(c, "SELECT head_seq, horizon_seq FROM spaces WHERE id = ?");
@@ -551,7 +540,7 @@ int sq_changes_read(struct store *s, int64_t space_id, int64_t since, int limit,
 		    int64_t *ret_horizon)
 {
 	struct sq_conn *c = sq_read_begin(SQS(s));
-	int r = snapshot_begin(c);
+	int r = sq_snapshot_begin(c);
 	if (r == 0)
 		r = read_head(c, space_id, ret_head, ret_horizon);
 	if (r == 0) {
@@ -570,7 +559,7 @@ int sq_changes_read(struct store *s, int64_t space_id, int64_t since, int limit,
 			}
 		}
 	}
-	snapshot_end(c);
+	sq_snapshot_end(c);
 	sq_read_end(SQS(s), c);
 	return r < 0 ? r : 0;
 }
@@ -581,7 +570,7 @@ int sq_records_list(struct store *s, int64_t space_id, const char *collection,
 		    int64_t *ret_as_of)
 {
 	struct sq_conn *c = sq_read_begin(SQS(s));
-	int r = snapshot_begin(c);
+	int r = sq_snapshot_begin(c);
 	if (r == 0)
 		r = read_head(c, space_id, ret_as_of, NULL);
 	if (r == 0) {
@@ -611,7 +600,7 @@ int sq_records_list(struct store *s, int64_t space_id, const char *collection,
 			}
 		}
 	}
-	snapshot_end(c);
+	sq_snapshot_end(c);
 	sq_read_end(SQS(s), c);
 	return r < 0 ? r : 0;
 }

@@ -115,6 +115,16 @@ static void reset_all(struct sq_conn *c)
 	c->used_overflow = false;
 }
 
+int sq_snapshot_begin(struct sq_conn *c)
+{
+	return sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -ERR_DB;
+}
+
+void sq_snapshot_end(struct sq_conn *c)
+{
+	sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+}
+
 struct sq_conn *sq_read_begin(struct sq_store *s)
 {
 	pthread_mutex_lock(&s->pool_mu);
