@@ -7,6 +7,7 @@
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
+#include "../util/jtext.h"
 #include "../util/log.h"
 #include "../store/blob.h"
 #include "accounts.h"
@@ -74,39 +75,6 @@ bool valid_record_id(const char *s)
 bool valid_op_id(const char *s)
 {
 	return in_set(s, OP_ID_MAX, "_.-:~");
-}
-
-bool parse_rfc3339_ms(const char *s, int64_t *ret)
-{
-	int y, mo, d, h, mi, sec, n = 0;
-	if (!s || strlen(s) > CLIENT_TS_MAX ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
-		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970)
-		return false;
-	const char *p = s + 19;
-	int64_t ms = 0;
-	if (*p == '.') {
-		int digits = 0;
-		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-			if (digits < 3)
-				ms = ms * 10 + (*p - '0');
-		if (digits == 0)
-			return false;
-		for (; digits < 3; digits++)
-			ms *= 10;
-	}
-	if (strcmp(p, "Z") != 0)
-		return false;
-	/* days from civil (Howard Hinnant's algorithm, public domain arithmetic) */
-	int yy = y - (mo <= 2);
-	int era = yy / 400;
-	int yoe = yy - era * 400;
-	int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	int64_t days = (int64_t)era * 146097 + doe - 719468;
-	*ret = ((days * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL + ms;
-	return true;
 }
 
 json_object *json_merge_patch(json_object *target, json_object *patch)
@@ -366,13 +334,13 @@ int sync_keys_put(struct core *c, const struct principal *p, const struct space 
 		long long id = strtoll(key, &end, 10);
 		if (!*key || *end || id <= 0)
 			verr_add(ve, "keys", "names user ids: '%.20s' is not one", key);
-		else if (!json_object_is_type(val, json_type_string) ||
-			 !check_text(ve, "keys", json_object_get_string(val), PUBLIC_KEY_MAX, true))
+		else if (!jtext_string(val) ||
+			 !check_text(ve, "keys", jtext_string(val), PUBLIC_KEY_MAX, true))
 			verr_add(ve, "keys", "values must be wrapped keys (text, at most %d bytes)",
 				 PUBLIC_KEY_MAX);
 		else {
 			ids[i] = id;
-			wrapped[i++] = json_object_get_string(val);
+			wrapped[i++] = jtext_string(val);
 		}
 	}
 	int r = ve->n ? -ERR_INVALID
@@ -392,56 +360,8 @@ void push_results_free(struct push_result *r, int n)
 	}
 }
 
-static int validate(struct core *c, struct push_change *ch, int n, struct verr *ve)
-{
-	size_t max = (size_t)c->cfg->limits_record_bytes;
-	for (int i = 0; i < n && ve->n < VERR_MAX; i++) {
-		struct push_change *x = &ch[i];
-		/* verr keeps one message per field name, so the index goes into the text */
-		if (!valid_op_id(x->op_id))
-			verr_add(ve, "op_id", "changes[%d]: op_id must be 1 to %d of A-Z, a-z, 0-9, "
-					      "'_', '.', '-', ':', '~'", i, OP_ID_MAX);
-		if (!valid_collection(x->collection))
-			verr_add(ve, "collection", "changes[%d]: collection must be 1 to %d of A-Z, "
-						   "a-z, 0-9, '_', '.', '-'", i, COLLECTION_MAX);
-		if (!valid_record_id(x->id))
-			verr_add(ve, "id", "changes[%d]: id must be 1 to %d of A-Z, a-z, 0-9 and "
-					   "_.-:~@+=", i, RECORD_ID_MAX);
-		if ((int)x->op < 0)
-			verr_add(ve, "op", "changes[%d]: op must be put, patch or delete", i);
-		int64_t ts;
-		if (x->client_ts && !parse_rfc3339_ms(x->client_ts, &ts))
-			verr_add(ve, "client_ts", "changes[%d]: client_ts must be RFC 3339 UTC such "
-						  "as 2026-11-22T10:00:00.000Z", i);
-		for (int k = 0; k < x->nblobs; k++)
-			if (!blob_name_valid(x->blobs[k])) {
-				verr_add(ve, "blobs", "changes[%d]: blobs[%d] is not a SHA-256 in hex", i,
-					 k);
-				break;
-			}
-		if (x->nblobs > BLOBS_PER_CHANGE)
-			verr_add(ve, "blobs", "changes[%d]: at most %d blobs per change", i,
-				 BLOBS_PER_CHANGE);
-		if (x->base_version < -1)
-			verr_add(ve, "base_version", "changes[%d]: base_version must be 0 or more", i);
-		if (x->op == OP_PUT && !json_object_is_type(x->data, json_type_object))
-			verr_add(ve, "data", "changes[%d]: data must be a JSON object for put", i);
-		if (x->op == OP_PATCH && !json_object_is_type(x->data, json_type_object))
-			verr_add(ve, "data", "changes[%d]: data must be a JSON merge patch object", i);
-		if (x->data && x->op != OP_DELETE) {
-			size_t len;
-			/* serialized here, outside the write lock; json-c keeps the text */
-			json_object_to_json_string_length(x->data, JSON_FLAGS, &len);
-			if (len > max)
-				verr_add(ve, "data", "changes[%d]: data is %zu bytes; the limit "
-						     "(limits.record_bytes) is %zu",
-					 i, len, max);
-		}
-	}
-	return ve->n ? -ERR_INVALID : 0;
-}
-
 struct touched {
+	int64_t space_id;
 	json_object *fields; /* field -> latest client_ts (string) of a change touching it */
 	bool whole;          /* a put or delete happened: everything is touched */
 	int64_t whole_ts;
@@ -459,7 +379,12 @@ static int collect_touched(void *arg, const struct change_row *ch)
 			t->whole_ts = ts;
 		return 0;
 	}
-	json_object *patch = json_tokener_parse(ch->data);
+	json_object *patch = NULL;
+	if (jtext_parse(ch->data, strlen(ch->data), JTEXT_DEPTH_MAX, &patch) < 0) {
+		log_error("sync: change %lld of space %lld holds data that does not parse",
+			  (long long)ch->seq, (long long)t->space_id);
+		return -ERR_DB;
+	}
 	if (json_object_is_type(patch, json_type_object)) {
 		json_object_object_foreach(patch, key, val)
 		{
@@ -519,16 +444,6 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	}
 	if (r != -ERR_NOT_FOUND)
 		return r;
-	/* Naming a blob shares it with the space's members: only what the pusher can read. */
-	int bad = 0;
-	if (x->nblobs &&
-	    (r = ops->push_blobs_check(txn, p->user.id, x->blobs, x->nblobs, &bad)) < 0) {
-		if (r != -ERR_NOT_FOUND)
-			return r;
-		verr_add(ve, "blobs", "changes[%d]: blob %.16s... is not one you can read", idx,
-			 x->blobs[bad]);
-		return -ERR_MISSING;
-	}
 	enum policy pol;
 	if ((r = policy_of(ops, txn, sp->id, memo, x->collection, &pol)) < 0)
 		return r;
@@ -571,7 +486,7 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 			res->reason = conflict ? "lww_lost" : NULL;
 		} else {
 			/* Only fields others changed since base_version can conflict. */
-			struct touched t = { .fields = json_object_new_object() };
+			struct touched t = { .space_id = sp->id, .fields = json_object_new_object() };
 			r = ops->push_changes_since(txn, sp->id, x->collection, x->id,
 						    x->base_version, collect_touched, &t);
 			if (r < 0) {
@@ -628,12 +543,30 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 		if (x->op == OP_PUT) {
 			put_text = json_object_to_json_string_ext(x->data, JSON_FLAGS);
 		} else if (x->op == OP_PATCH) {
-			json_object *target = json_tokener_parse(cur.data ? cur.data : "{}");
+			/* Stored data is parsed as deep as any configuration ever allowed, so
+			 * data kept under a higher limits.json_depth stays patchable. */
+			json_object *target = NULL;
+			if (cur.data &&
+			    jtext_parse(cur.data, strlen(cur.data), JTEXT_DEPTH_MAX, &target) < 0) {
+				log_error("sync: record %s/%s of space %lld holds data that does not "
+					  "parse",
+					  x->collection, x->id, (long long)sp->id);
+				json_object_put(owned_patch);
+				record_clear(&cur);
+				return -ERR_DB;
+			}
 			json_object *merged = json_merge_patch(target, patch);
 			json_object_put(target);
 			log_data = dup_json(patch);
-			rec_data = dup_json(merged ? merged : json_object_new_object());
+			rec_data = merged ? dup_json(merged) : NULL;
 			json_object_put(merged);
+			if (!log_data || !rec_data) {
+				free(log_data);
+				free(rec_data);
+				json_object_put(owned_patch);
+				record_clear(&cur);
+				return -ERR_NOMEM;
+			}
 		}
 		struct change_in in = { .collection = x->collection, .record_id = x->id,
 					.op_id = x->op_id, .client_ts = x->client_ts, .op = x->op,
@@ -663,61 +596,51 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	return ops->push_op_put(txn, p->device.id, x->op_id, sp->id, &keep);
 }
 
-struct op_ref {
-	const char *op_id;
-	int idx;
-};
-
-static int cmp_op_ref(const void *a, const void *b)
-{
-	const struct op_ref *x = a, *y = b;
-	int c = strcmp(x->op_id, y->op_id);
-	return c ? c : x->idx - y->idx;
-}
-
-/* -ERR_INVALID naming the first repeat, by sorting (a request has up to
- * limits.push_changes changes: comparing every pair cost more than applying them). */
-static int find_repeated_op(const struct push_change *ch, int n, struct verr *ve)
-{
-	if (n < 2)
-		return 0;
-	struct op_ref *refs = malloc(sizeof *refs * (size_t)n);
-	if (!refs)
-		return -ERR_NOMEM;
-	for (int i = 0; i < n; i++)
-		refs[i] = (struct op_ref){ ch[i].op_id, i };
-	qsort(refs, (size_t)n, sizeof *refs, cmp_op_ref);
-	int r = 0, first = n, other = 0;
-	for (int i = 1; i < n; i++)
-		if (!strcmp(refs[i].op_id, refs[i - 1].op_id) && refs[i].idx < first) {
-			first = refs[i].idx;
-			other = refs[i - 1].idx;
-		}
-	if (first < n) {
-		verr_add(ve, "op_id", "changes[%d]: op_id repeats changes[%d]", first, other);
-		r = -ERR_INVALID;
-	}
-	free(refs);
-	return r;
-}
-
 int sync_push_check(struct core *c, struct push_job *j)
 {
 	memset(j->results, 0, sizeof *j->results * (size_t)j->n);
 	if (j->sp->role > ROLE_WRITER)
 		return -ERR_DENIED;
-	int r = validate(c, j->changes, j->n, &j->ve);
-	if (r < 0)
+	int r = sync_changes_validate(c->cfg, j->changes, j->n, &j->ve);
+	if (r == 0)
+		r = sync_changes_blobs(j->changes, j->n, j->arena, &j->blobs, &j->nblobs);
+	if (r < 0 || j->nblobs == 0)
 		return r;
-	/* The same op_id twice in one request would make its second copy a duplicate of a
-	 * result not yet committed: refuse the request instead. */
-	return find_repeated_op(j->changes, j->n, &j->ve);
+	/* Naming a blob shares it with the space's members: only what the pusher can read.
+	 * Judged here, on a snapshot, not inside the shared write transaction (a maximal
+	 * request's checks held every other push up for seconds). */
+	bool *ok = arena_alloc(j->arena, sizeof *ok * (size_t)j->nblobs);
+	if (!ok)
+		return -ERR_NOMEM;
+	r = c->store->ops->blob_readable(c->store, j->p->user.id, j->blobs, j->nblobs, ok);
+	for (int i = 0; r == 0 && i < j->nblobs; i++) {
+		if (ok[i])
+			continue;
+		for (int k = 0; k < j->n; k++)
+			for (int b = 0; b < j->changes[k].nblobs; b++)
+				if (!strcmp(j->changes[k].blobs[b], j->blobs[i]) && !j->ve.n)
+					verr_add(&j->ve, "blobs",
+						 "changes[%d]: blob %.16s... is not one you can read", k,
+						 j->blobs[i]);
+		r = -ERR_MISSING;
+	}
+	return r;
 }
 
 int sync_push_apply(struct core *c, void *txn, struct push_job *j)
 {
 	struct policy_memo memo = { 0 };
-	int r = 0;
+	int bad = 0;
+	/* Each blob named must still be there (collection decides in a transaction too), and
+	 * is touched, so it outlives its references by blobs.gc_grace. */
+	int r = j->nblobs ? c->store->ops->push_blobs_touch(txn, j->blobs, j->nblobs,
+							    clock_wall_ms(), &bad)
+			  : 0;
+	if (r == -ERR_NOT_FOUND) {
+		verr_add(&j->ve, "blobs", "blob %.16s... is no longer stored: upload it again",
+			 j->blobs[bad]);
+		return -ERR_MISSING;
+	}
 	for (int i = 0; i < j->n && r >= 0; i++)
 		r = apply_one(c, txn, j->p, j->sp, &j->changes[i], i, &j->results[i], &j->ve, &memo);
 	return r;
@@ -753,9 +676,12 @@ int sync_push(struct core *c, const struct principal *p, const struct space *sp,
 	      struct push_change *changes, int n, struct push_result *results, int64_t *ret_head,
 	      struct verr *ve)
 {
-	struct push_job j = { .p = p, .sp = sp, .changes = changes, .n = n, .results = results };
+	struct arena a = ARENA_INIT;
+	struct push_job j = { .p = p, .sp = sp, .changes = changes, .n = n, .results = results,
+			      .arena = &a };
 	j.rc = sync_push_check(c, &j);
 	sync_push_run(c, &j);
+	arena_free(&a);
 	*ve = j.ve;
 	*ret_head = j.head;
 	return j.rc;

@@ -6,6 +6,8 @@
 
 #include <json-c/json.h>
 
+#include "../util/arena.h"
+#include "../util/clock.h"
 #include "core.h"
 
 /* "me" or a space id, to the space with the caller's role. */
@@ -37,7 +39,8 @@ const char *op_name(enum change_op op);
 
 /* One change as the client sent it (borrowed from the request). */
 struct push_change {
-	const char *op_id, *collection, *id, *client_ts;
+	const char *op_id, *collection, *id;
+	const char *client_ts; /* after the checks: ts, the canonical form */
 	enum change_op op;
 	json_object *data; /* the record (put) or the merge patch (patch) */
 	int64_t base_version; /* -1: not given */
@@ -45,7 +48,24 @@ struct push_change {
 	const char **blobs;
 	int nblobs;
 	const char *blobs_json;
+	char ts[CLOCK_RFC3339_LEN]; /* client_ts to the millisecond, with Z */
 };
+
+/* Reads {"changes": [...]} (the JSON body of a push) into *ret (n of them, allocated from
+ * a, borrowing from body): the types of every member, op, base_version (absent or null:
+ * none; otherwise a whole number >= 0), blobs (hex, at most BLOBS_PER_CHANGE, repeats
+ * dropped). -ERR_INVALID with every bad field in ve; -ERR_TOO_LARGE over limits.push_changes
+ * or limits.push_blob_refs, with the sentence to answer in ve->e[0]. -ERR_NOMEM. */
+int sync_push_parse(const struct config *cfg, json_object *body, struct arena *a,
+		    struct push_change **ret, int *ret_n, struct verr *ve);
+/* The checks that need no store: ids, collections, op, client_ts (which is rewritten to
+ * its canonical form), blob names, data sizes (limits.record_bytes), repeated op ids.
+ * -ERR_INVALID with ve. */
+int sync_changes_validate(const struct config *cfg, struct push_change *ch, int n,
+			  struct verr *ve);
+/* Every blob the changes name, once, sorted, in an array from a. */
+int sync_changes_blobs(struct push_change *ch, int n, struct arena *a, const char ***ret,
+		       int *ret_n);
 
 /* What became of it. server_data is malloc'd JSON text (push_results_free). */
 struct push_result {
@@ -78,12 +98,17 @@ struct push_job {
 	int rc;                      /* the outcome, as sync_push's return */
 	int64_t head;
 	struct verr ve;
+	struct arena *arena;         /* for the job's own allocations; lives as long as it */
+	const char **blobs;          /* every blob the changes name, once (sync_push_check) */
+	int nblobs;
 	void (*done)(struct push_job *j); /* runs on the committer's thread */
 	void *arg;
 	struct push_job *next;
 };
 /* The parts of sync_push: the checks before any transaction (role, fields, repeated op
- * ids), the changes applied inside one, and, once it ended (j->rc), the head and the
+ * ids, that the pusher may read every blob named: checked here, on a read snapshot, so the
+ * shared write transaction only confirms that each still exists), the changes applied
+ * inside one, and, once it ended (j->rc), the head and the
  * notification, or the results freed on failure. */
 int sync_push_check(struct core *c, struct push_job *j);
 int sync_push_apply(struct core *c, void *txn, struct push_job *j);
@@ -95,7 +120,8 @@ void sync_push_run(struct core *c, struct push_job *j);
 bool valid_collection(const char *s);
 bool valid_record_id(const char *s);
 bool valid_op_id(const char *s);
-/* RFC 3339 UTC ("2026-11-22T10:00:00.123Z", fraction optional) to milliseconds. */
+/* RFC 3339 UTC to milliseconds: exactly YYYY-MM-DDTHH:MM:SS, an optional fraction of 1 to
+ * 9 digits, then Z or +00:00; years 1970 to 9999, real dates, seconds 00 to 59. */
 bool parse_rfc3339_ms(const char *s, int64_t *ret);
 
 /* RFC 7386 JSON merge patch: a new object; neither argument is changed. */

@@ -49,18 +49,6 @@ int h_register(struct req *r)
 	return http_reply_json(r, 201, o);
 }
 
-static const char *obj_str(json_object *o, const char *key, const char *field, struct verr *ve)
-{
-	json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
-		return NULL;
-	if (!json_object_is_type(v, json_type_string)) {
-		verr_add(ve, field, "must be a string");
-		return NULL;
-	}
-	return json_object_get_string(v);
-}
-
 int h_login(struct req *r)
 {
 	if (!need_object(r, true))
@@ -79,9 +67,9 @@ int h_login(struct req *r)
 		verr_add(&ve, "device", "must be an object");
 		dev = NULL;
 	}
-	in.device_name = obj_str(dev, "name", "device.name", &ve);
-	in.platform = obj_str(dev, "platform", "device.platform", &ve);
-	in.client_version = obj_str(dev, "client_version", "device.client_version", &ve);
+	in.device_name = jmember_str(dev, "name", "device.name", &ve);
+	in.platform = jmember_str(dev, "platform", "device.platform", &ve);
+	in.client_version = jmember_str(dev, "client_version", "device.client_version", &ve);
 
 	/* HTTP Basic credentials stand in for username and password. */
 	char basic[1400];

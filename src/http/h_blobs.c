@@ -10,6 +10,7 @@
 #include "../store/blob.h"
 #include "../util/config.h"
 #include "../util/err.h"
+#include "../util/jtext.h"
 #include "../util/range.h"
 #include "app.h"
 #include "handlers.h"
@@ -293,8 +294,8 @@ int h_blobs_missing(struct req *r)
 		char *h = arena_alloc(&r->arena, BLOB_HEX_LEN + 1);
 		if (!h)
 			return http_reply_error(r, AE_INTERNAL, NULL, NULL);
-		if (!json_object_is_type(v, json_type_string) ||
-		    !blob_name_norm(json_object_get_string(v), h)) {
+		const char *hs = jtext_string(v);
+		if (!hs || !blob_name_norm(hs, h)) {
 			verr_add(&ve, "hashes", "hashes[%zu] is not a SHA-256 in hex", i);
 			return reply_core_error(r, -ERR_INVALID, &ve, 0);
 		}

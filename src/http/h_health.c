@@ -1,6 +1,7 @@
 /* GET /health, GET /api/v1/health, GET /api/v1/limits. */
 #include <stdint.h>
 
+#include "../core/blobs.h"
 #include "../store/blob.h"
 #include "../store/store.h"
 #include "../util/clock.h"
@@ -50,13 +51,32 @@ int h_health(struct req *r)
 	return http_reply_json(r, ok ? 200 : 503, o);
 }
 
+/* Every limit a client must respect, by the name of its key (limits.*, and the blob and
+ * body-rate limits under the names in docs/api.md). */
 int h_limits(struct req *r)
 {
 	const struct config *c = ((struct app *)r->app)->cfg;
+	const struct {
+		const char *name;
+		int64_t v;
+	} lim[] = {
+		{ "header_bytes", c->limits_header_bytes },
+		{ "json_body_bytes", c->limits_json_body_bytes },
+		{ "auth_body_bytes", c->limits_auth_body_bytes },
+		{ "json_depth", c->limits_json_depth },
+		{ "json_values", c->limits_json_values },
+		{ "push_changes", c->limits_push_changes },
+		{ "push_blob_refs", c->limits_push_blob_refs },
+		{ "blobs_per_change", BLOBS_PER_CHANGE },
+		{ "record_bytes", c->limits_record_bytes },
+		{ "page", c->limits_page },
+		{ "wait_s", c->limits_wait_ms / 1000 },
+		{ "blob_max_bytes", c->blobs_max_size },
+		{ "body_min_rate", c->server_body_min_rate },
+		{ "body_grace_s", c->server_body_grace_ms / 1000 },
+	};
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "header_bytes", json_object_new_int64(c->limits_header_bytes));
-	json_object_object_add(o, "json_body_bytes",
-			       json_object_new_int64(c->limits_json_body_bytes));
-	json_object_object_add(o, "json_depth", json_object_new_int64(c->limits_json_depth));
+	for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++)
+		json_object_object_add(o, lim[i].name, json_object_new_int64(lim[i].v));
 	return http_reply_json(r, 200, o);
 }

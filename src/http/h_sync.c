@@ -14,11 +14,10 @@
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
+#include "../util/jtext.h"
 #include "app.h"
 #include "handlers.h"
 #include "helpers.h"
-
-static int parse_blobs(struct req *r, json_object *arr, struct push_change *x);
 
 
 /* The caller and the space named in the path, or NULL after replying. */
@@ -270,18 +269,6 @@ int h_keys_get(struct req *r)
 
 /* --- push --- */
 
-static const char *member_str(json_object *o, const char *key, bool *bad)
-{
-	json_object *v;
-	if (!json_object_object_get_ex(o, key, &v) || !v)
-		return NULL;
-	if (!json_object_is_type(v, json_type_string)) {
-		*bad = true;
-		return NULL;
-	}
-	return json_object_get_string(v);
-}
-
 /* One result as JSON text: op ids and reasons need no escaping, and stored data is JSON
  * already, so this is printf around them (a thousand json-c objects per push cost more
  * than the push's own writes). */
@@ -356,75 +343,23 @@ int h_changes_push(struct req *r)
 	const struct principal *p = space_of(r, &sp);
 	if (!p || !need_object(r, false))
 		return 0;
-	const struct config *cfg = core_of(r)->cfg;
-	json_object *arr;
-	if (!json_object_object_get_ex(r->json, "changes", &arr) ||
-	    !json_object_is_type(arr, json_type_array)) {
-		struct verr ve = { 0 };
-		verr_add(&ve, "changes", "must be an array of changes");
-		return reply_core_error(r, -ERR_INVALID, &ve, 0);
-	}
-	size_t n = json_object_array_length(arr);
-	if (n > (size_t)cfg->limits_push_changes) {
-		char msg[128];
-		snprintf(msg, sizeof msg, "A push takes at most %lld changes (limits.push_changes).",
-			 (long long)cfg->limits_push_changes);
-		return http_reply_error(r, AE_BODY_TOO_LARGE, msg, NULL);
-	}
+	struct core *c = core_of(r);
+	struct push_change *ch = NULL;
+	int n = 0;
+	struct verr ve = { 0 };
+	int e = sync_push_parse(c->cfg, r->json, &r->arena, &ch, &n, &ve);
+	if (e < 0)
+		return reply_core_error(r, e, &ve, 0);
 	if (sp.role > ROLE_WRITER)
 		return http_reply_error(r, AE_FORBIDDEN, "Readers cannot push to this space.", NULL);
-	struct push_change *ch = arena_alloc(&r->arena, sizeof *ch * (n ? n : 1));
-	struct push_result *res = arena_alloc(&r->arena, sizeof *res * (n ? n : 1));
-	if (!ch || !res)
-		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
-	struct verr ve = { 0 };
-	for (size_t i = 0; i < n; i++) {
-		json_object *c = json_object_array_get_idx(arr, i);
-		struct push_change *x = &ch[i];
-		memset(x, 0, sizeof *x);
-		x->base_version = -1;
-		bool bad = false;
-		if (!json_object_is_type(c, json_type_object)) {
-			verr_add(&ve, "changes", "changes[%zu] is not an object", i);
-			continue;
-		}
-		x->op_id = member_str(c, "op_id", &bad);
-		x->collection = member_str(c, "collection", &bad);
-		x->id = member_str(c, "id", &bad);
-		x->client_ts = member_str(c, "client_ts", &bad);
-		const char *op = member_str(c, "op", &bad);
-		x->op = !op ? (enum change_op)-1
-			: !strcmp(op, "put") ? OP_PUT
-			: !strcmp(op, "patch") ? OP_PATCH
-			: !strcmp(op, "delete") ? OP_DELETE
-						: (enum change_op)-1;
-		json_object_object_get_ex(c, "data", &x->data);
-		json_object *bv;
-		if (json_object_object_get_ex(c, "base_version", &bv) && bv) {
-			if (json_object_is_type(bv, json_type_int))
-				x->base_version = json_object_get_int64(bv);
-			else
-				x->base_version = -2;
-		}
-		json_object *bl;
-		if (json_object_object_get_ex(c, "blobs", &bl) && bl &&
-		    parse_blobs(r, bl, x) < 0)
-			verr_add(&ve, "blobs", "changes[%zu]: blobs must be an array of at most %d "
-					       "SHA-256 hashes in hex", i, BLOBS_PER_CHANGE);
-		if (bad)
-			verr_add(&ve, "changes", "changes[%zu]: op_id, collection, id, op and client_ts "
-						 "must be strings",
-				 i);
-	}
-	if (ve.n)
-		return reply_core_error(r, -ERR_INVALID, &ve, 0);
-	struct core *c = core_of(r);
+	struct push_result *res = arena_alloc(&r->arena, sizeof *res * (size_t)(n ? n : 1));
 	struct push_job *j = arena_alloc(&r->arena, sizeof *j);
 	struct space *spc = arena_alloc(&r->arena, sizeof *spc);
-	if (!j || !spc)
+	if (!res || !j || !spc)
 		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
 	*spc = sp;
-	*j = (struct push_job){ .p = p, .sp = spc, .changes = ch, .n = (int)n, .results = res };
+	*j = (struct push_job){ .p = p, .sp = spc, .changes = ch, .n = n, .results = res,
+				.arena = &r->arena };
 	/* checked here, applied by the committer with whatever else is queued */
 	j->rc = sync_push_check(c, j);
 	if (j->rc < 0)
@@ -436,49 +371,6 @@ int h_changes_push(struct req *r)
 		return 0;
 	sync_push_run(c, j); /* no committer, or it is stopping: push on this thread */
 	return push_answer(r, j);
-}
-
-/* The change's "blobs": hex hashes (upper case is taken as lower), without repeats, kept
- * in the request's arena with their JSON text. */
-static int parse_blobs(struct req *r, json_object *arr, struct push_change *x)
-{
-	if (!json_object_is_type(arr, json_type_array))
-		return -1;
-	size_t n = json_object_array_length(arr);
-	if (n > BLOBS_PER_CHANGE)
-		return -1;
-	if (n == 0)
-		return 0;
-	x->blobs = arena_alloc(&r->arena, sizeof *x->blobs * n);
-	char *json = arena_alloc(&r->arena, n * (BLOB_HEX_LEN + 3) + 3);
-	if (!x->blobs || !json)
-		return -1;
-	size_t jl = 0;
-	json[jl++] = '[';
-	for (size_t i = 0; i < n; i++) {
-		json_object *v = json_object_array_get_idx(arr, i);
-		const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-									 : "";
-		char *h = arena_alloc(&r->arena, BLOB_HEX_LEN + 1);
-		if (!h || !blob_name_norm(s, h))
-			return -1;
-		bool dup = false;
-		for (int k = 0; k < x->nblobs && !dup; k++)
-			dup = !strcmp(x->blobs[k], h);
-		if (dup)
-			continue;
-		x->blobs[x->nblobs++] = h;
-		if (x->nblobs > 1)
-			json[jl++] = ',';
-		json[jl++] = '"';
-		memcpy(json + jl, h, BLOB_HEX_LEN);
-		jl += BLOB_HEX_LEN;
-		json[jl++] = '"';
-	}
-	json[jl++] = ']';
-	json[jl] = '\0';
-	x->blobs_json = json;
-	return 0;
 }
 
 /* --- pull --- */
@@ -787,7 +679,7 @@ static int add_record(void *arg, const char *coll, const char *id, const struct 
 	json_object_object_add(o, "collection", json_object_new_string(coll));
 	json_object_object_add(o, "id", json_object_new_string(id));
 	json_object_object_add(o, "version", json_object_new_int64(rec->version));
-	json_object_object_add(o, "data", rec->data ? json_tokener_parse(rec->data) : NULL);
+	json_object_object_add(o, "data", rec->data ? jtext_raw(rec->data) : NULL);
 	json_object_object_add(o, "deleted", json_object_new_boolean(rec->deleted));
 	json_object_object_add(o, "updated_at", json_time(rec->updated_ms));
 	json_object_array_add(l->arr, o);
@@ -878,7 +770,7 @@ int h_record_get(struct req *r)
 	json_object_object_add(o, "collection", json_object_new_string(coll));
 	json_object_object_add(o, "id", json_object_new_string(id));
 	json_object_object_add(o, "version", json_object_new_int64(rec.version));
-	json_object_object_add(o, "data", rec.data ? json_tokener_parse(rec.data) : NULL);
+	json_object_object_add(o, "data", rec.data ? jtext_raw(rec.data) : NULL);
 	json_object_object_add(o, "updated_at", json_time(rec.updated_ms));
 	set_etag(r, rec.version);
 	record_clear(&rec);
@@ -965,12 +857,12 @@ static int add_history(void *arg, const struct change_row *c)
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "version", json_object_new_int64(c->seq));
 	json_object_object_add(o, "op", json_object_new_string(op_name(c->op)));
-	json_object_object_add(o, "data", c->data ? json_tokener_parse(c->data) : NULL);
+	json_object_object_add(o, "data", c->data ? jtext_raw(c->data) : NULL);
 	json_object_object_add(o, "device_id", c->device_id ? json_object_new_int64(c->device_id) : NULL);
 	json_object_object_add(o, "client_ts", c->client_ts ? json_object_new_string(c->client_ts) : NULL);
 	json_object_object_add(o, "server_ts", json_time(c->server_ms));
 	if (c->blobs)
-		json_object_object_add(o, "blobs", json_tokener_parse(c->blobs));
+		json_object_object_add(o, "blobs", jtext_raw(c->blobs));
 	json_object_array_add(arg, o);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include "../core/accounts.h"
 #include "../util/clock.h"
 #include "../util/err.h"
+#include "../util/jtext.h"
 #include "../util/log.h"
 #include "app.h"
 
@@ -65,21 +66,25 @@ static json_object *member(struct req *r, const char *key)
 	return v;
 }
 
-const char *jstr(struct req *r, const char *key, struct verr *ve)
+const char *jmember_str(json_object *obj, const char *key, const char *field, struct verr *ve)
 {
-	json_object *v = member(r, key);
-	if (!v)
+	json_object *v = NULL;
+	if (!json_object_is_type(obj, json_type_object) || !json_object_object_get_ex(obj, key, &v) ||
+	    !v)
 		return NULL;
 	if (!json_object_is_type(v, json_type_string)) {
-		verr_add(ve, key, "must be a string");
+		verr_add(ve, field, "must be a string");
 		return NULL;
 	}
-	const char *s = json_object_get_string(v);
-	if (strlen(s) != (size_t)json_object_get_string_len(v)) {
-		verr_add(ve, key, "must not contain NUL characters");
-		return NULL;
-	}
+	const char *s = jtext_string(v);
+	if (!s)
+		verr_add(ve, field, "must not contain NUL characters");
 	return s;
+}
+
+const char *jstr(struct req *r, const char *key, struct verr *ve)
+{
+	return jmember_str(r->json, key, key, ve);
 }
 
 int64_t jint(struct req *r, const char *key, int64_t def, struct verr *ve)
@@ -160,6 +165,9 @@ int reply_core_error(struct req *r, int err, const struct verr *ve, int retry_af
 		return http_reply_error(r, AE_CONFLICT, NULL, NULL);
 	case ERR_BUSY:
 		return http_reply_error(r, AE_UNAVAILABLE, NULL, NULL);
+	case ERR_TOO_LARGE: /* the sentence, naming the limit's key, is the first entry */
+		return http_reply_error(r, AE_BODY_TOO_LARGE, ve && ve->n ? ve->e[0].msg : NULL,
+					NULL);
 	default:
 		log_req(LOG_ERROR, r->id, "%s %s failed: %s", r->method_str, r->path, err_str(err));
 		return http_reply_error(r, AE_INTERNAL, NULL, NULL);

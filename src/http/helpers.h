@@ -23,8 +23,11 @@ const struct principal *need_auth(struct req *r);
 /* need_auth, then 403 admin_required unless the caller is a server admin. */
 const struct principal *need_admin(struct req *r);
 
-/* A string member of the request body: NULL when absent or null; adds "must be a
- * string" to ve when it has another type. */
+/* The one reader of strings from request JSON. A string member of obj (a JSON object):
+ * NULL when absent or null; NULL and an entry for field in ve when it has another type or
+ * holds a NUL (a C string would end there: two different op ids could compare equal). */
+const char *jmember_str(json_object *obj, const char *key, const char *field, struct verr *ve);
+/* jmember_str of the request body. */
 const char *jstr(struct req *r, const char *key, struct verr *ve);
 /* An integer member; def when absent. */
 int64_t jint(struct req *r, const char *key, int64_t def, struct verr *ve);

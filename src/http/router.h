@@ -51,7 +51,11 @@ struct route {
 	 * must have set a reply. */
 	int (*on_begin)(struct req *r);
 	int (*on_chunk)(struct req *r, const char *data, size_t len);
+	unsigned flags; /* ROUTE_* */
 };
+
+/* A credential endpoint: its body is held to limits.auth_body_bytes. */
+#define ROUTE_CREDENTIALS 1u
 
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 

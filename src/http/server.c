@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
+#include "../util/jtext.h"
 #include "../util/log.h"
 #include "../util/url.h"
 
@@ -506,6 +508,15 @@ int64_t http_content_length(struct req *r)
 	return v;
 }
 
+/* 413 naming the limit the body passed. */
+static void reply_body_too_large(struct req *r)
+{
+	char msg[128];
+	snprintf(msg, sizeof msg, "The request body is larger than %zu bytes (%s).", r->body_limit,
+		 r->body_limit_key);
+	http_reply_error(r, AE_BODY_TOO_LARGE, msg, NULL);
+}
+
 /* Everything decided from the request line and headers, before any body byte. */
 static void req_begin(struct req *r)
 {
@@ -537,8 +548,11 @@ static void req_begin(struct req *r)
 	}
 	int64_t cl = http_content_length(r);
 	if (r->route->body == BODY_JSON || r->route->body == BODY_NONE) {
-		if (cl > (int64_t)s->o.json_body_bytes) {
-			http_reply_error(r, AE_BODY_TOO_LARGE, NULL, NULL);
+		bool cred = r->route->flags & ROUTE_CREDENTIALS;
+		r->body_limit = cred ? s->o.auth_body_bytes : s->o.json_body_bytes;
+		r->body_limit_key = cred ? "limits.auth_body_bytes" : "limits.json_body_bytes";
+		if (cl > (int64_t)r->body_limit) {
+			reply_body_too_large(r);
 			return;
 		}
 		if (r->route->body == BODY_JSON && has_body(r) &&
@@ -546,7 +560,7 @@ static void req_begin(struct req *r)
 			http_reply_error(r, AE_UNSUPPORTED_MEDIA_TYPE, NULL, NULL);
 			return;
 		}
-		buf_init(&r->body, s->o.json_body_bytes);
+		buf_init(&r->body, r->body_limit);
 	} else {
 		struct conn_ctx *c = r->cctx;
 		if (c) {
@@ -571,13 +585,13 @@ static void req_body(struct req *r, const char *data, size_t n)
 		if (buf_append(&r->body, data, n) < 0) {
 			r->failed = true;
 			buf_free(&r->body);
-			http_reply_error(r, AE_BODY_TOO_LARGE, NULL, NULL);
+			reply_body_too_large(r);
 		}
 		break;
 	case BODY_NONE:
-		if (r->body_bytes > r->srv->o.json_body_bytes) {
+		if (r->body_bytes > r->body_limit) {
 			r->failed = true;
-			http_reply_error(r, AE_BODY_TOO_LARGE, NULL, NULL);
+			reply_body_too_large(r);
 		}
 		break;
 	case BODY_STREAM: {
@@ -593,70 +607,36 @@ static void req_body(struct req *r, const char *data, size_t n)
 	}
 }
 
-/* json-c accepts 'single-quoted' strings even in strict mode; a quote outside a
- * double-quoted string is never JSON, so one pass finds them. */
-static bool has_stray_single_quote(const char *p, size_t n)
-{
-	bool in_str = false;
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-		} else if (c == '"') {
-			in_str = true;
-		} else if (c == '\'') {
-			return true;
-		}
-	}
-	return false;
-}
-
+/* The body is checked (jtext_scan: strict JSON, depth and value count, in one pass that
+ * allocates nothing) before json-c builds it, so a hostile body costs no more than its
+ * bytes; what passes is JSON that json-c keeps and prints back exactly. */
 static void parse_json_body(struct req *r)
 {
 	if (r->body.len == 0)
 		return;
-	if (has_stray_single_quote(r->body.ptr, r->body.len)) {
-		http_reply_error(r, AE_INVALID_JSON,
-				 "The request body is not valid JSON: strings take double quotes.",
-				 NULL);
-		return;
-	}
-	json_tokener *tok = json_tokener_new_ex(r->srv->o.json_depth);
-	if (!tok) {
-		http_reply_error(r, AE_INTERNAL, NULL, NULL);
-		return;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	json_object *o = json_tokener_parse_ex(tok, r->body.ptr, (int)r->body.len);
-	enum json_tokener_error e = json_tokener_get_error(tok);
-	size_t used = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (e == json_tokener_success) {
-		while (used < r->body.len && strchr(" \t\r\n", r->body.ptr[used]))
-			used++;
-		if (used == r->body.len) {
-			r->json = o;
-			return;
+	const struct http_server_opts *o = &r->srv->o;
+	struct jtext_scan sc;
+	char msg[192];
+	if (jtext_scan(r->body.ptr, r->body.len, o->json_depth, o->json_values, &sc) < 0) {
+		if (sc.err == JTEXT_DEPTH) {
+			snprintf(msg, sizeof msg,
+				 "The JSON body is nested deeper than %d levels (limits.json_depth).",
+				 o->json_depth);
+			http_reply_error(r, AE_JSON_TOO_DEEP, msg, NULL);
+		} else if (sc.err == JTEXT_VALUES) {
+			snprintf(msg, sizeof msg,
+				 "The JSON body holds more than %ld values (limits.json_values).",
+				 o->json_values);
+			http_reply_error(r, AE_BODY_TOO_LARGE, msg, NULL);
+		} else {
+			snprintf(msg, sizeof msg, "The request body is not valid JSON: %s (at byte %zu).",
+				 jtext_strerror(sc.err), sc.offset);
+			http_reply_error(r, AE_INVALID_JSON, msg, NULL);
 		}
-		json_object_put(o);
-		http_reply_error(r, AE_INVALID_JSON, "Unexpected data after the JSON value.", NULL);
 		return;
 	}
-	json_object_put(o);
-	if (e == json_tokener_error_depth) {
-		char msg[96];
-		snprintf(msg, sizeof msg, "The JSON body is nested deeper than %d levels.",
-			 r->srv->o.json_depth);
-		http_reply_error(r, AE_JSON_TOO_DEEP, msg, NULL);
-		return;
-	}
-	char msg[160];
-	snprintf(msg, sizeof msg, "The request body is not valid JSON: %s.",
-		 e == json_tokener_continue ? "it ends too early" : json_tokener_error_desc(e));
-	http_reply_error(r, AE_INVALID_JSON, msg, NULL);
+	if (jtext_parse(r->body.ptr, r->body.len, o->json_depth, &r->json) < 0)
+		http_reply_error(r, AE_INTERNAL, NULL, NULL); /* out of memory: it was checked */
 }
 
 static void req_dispatch(struct req *r)
@@ -728,7 +708,12 @@ static void req_free(struct req *r)
 	json_object_put(r->json);
 	buf_free(&r->body);
 	arena_free(&r->arena);
+	/* A big JSON body's tree is many small blocks that malloc keeps after they are freed;
+	 * give the pages back, so one large request does not stay in the process's size. */
+	bool big = r->route && r->route->body == BODY_JSON && r->body_bytes > (1u << 20);
 	free(r);
+	if (big)
+		malloc_trim(0);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

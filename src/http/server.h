@@ -29,7 +29,9 @@ struct http_server_opts {
 	int64_t idle_timeout_ms;    /* no traffic for this long closes the connection */
 	size_t header_bytes;        /* request headers, at most */
 	size_t json_body_bytes;     /* JSON (and dropped) bodies, at most */
+	size_t auth_body_bytes;     /* bodies of ROUTE_CREDENTIALS routes, at most */
 	int json_depth;
+	long json_values;           /* values in one JSON body, at most */
 	bool access_log;
 	const struct route *routes; /* borrowed for the server's lifetime */
 	size_t nroutes;
@@ -62,6 +64,8 @@ struct req {
 	bool failed;
 	bool body_seen;
 	uint64_t discarded;
+	size_t body_limit;          /* BODY_JSON and BODY_NONE */
+	const char *body_limit_key; /* the configuration key that sets it */
 	struct buf body;
 	struct MHD_Response *resp;
 	unsigned status;

@@ -199,19 +199,21 @@ int sq_blob_rows(struct store *s, const char *after, int limit,
 /* The push transaction's connection (sqlite_sync.c). */
 struct sq_conn *sq_txn_conn(void *txn);
 
-int sq_push_blobs_check(void *txn, int64_t user_id, const char *const *shas, int n,
+int sq_push_blobs_touch(void *txn, const char *const *shas, int n, int64_t now_ms,
 			int *ret_bad)
 {
 	struct sq_conn *c = sq_txn_conn(txn);
-	sqlite3_stmt *st = SQ(c, READABLE_SQL);
+	sqlite3_stmt *st = SQ(c, "UPDATE blobs SET touched_ms = ? WHERE sha256 = ?");
 	if (!st)
 		return -ERR_DB;
 	for (int i = 0; i < n; i++) {
-		bool ok = false;
-		int r = readable_one(st, user_id, shas[i], &ok);
+		sqlite3_bind_int64(st, 1, now_ms);
+		sqlite3_bind_text(st, 2, shas[i], -1, SQLITE_STATIC);
+		int r = sq_step(st);
+		sqlite3_reset(st);
 		if (r < 0)
 			return r;
-		if (!ok) {
+		if (sqlite3_changes(c->db) == 0) {
 			*ret_bad = i;
 			return -ERR_NOT_FOUND;
 		}

@@ -179,6 +179,11 @@ const struct migration sqlite_migrations[] = {
 	  " UPDATE users SET blob_bytes = blob_bytes - OLD.size WHERE id = OLD.user_id;"
 	  " UPDATE realms SET blob_bytes = blob_bytes - OLD.size WHERE id = OLD.realm_id;"
 	  " END;" },
+	/* client_ts was once checked loosely and is copied into pull pages unescaped: a time
+	 * holding anything but the characters of RFC 3339 is dropped. */
+	{ 5, "client_ts",
+	  "UPDATE changes SET client_ts = NULL WHERE client_ts GLOB '*[^0-9TZ:.+-]*';"
+	  "UPDATE records SET client_ts = NULL WHERE client_ts GLOB '*[^0-9TZ:.+-]*';" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -469,22 +469,13 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 	if (r < 0)
 		return r;
 	for (int i = 0; i < c->nblobs; i++) {
-		/* the reference, and a touch that keeps collection away for the grace period */
+		/* the reference (core touched the blob's row once for the whole request) */
 		st = SQ(t->c, "INSERT INTO change_blobs(space_id, seq, sha256) VALUES (?, ?, ?)");
 		if (!st)
 			return -ERR_DB;
 		sqlite3_bind_int64(st, 1, space_id);
 		sqlite3_bind_int64(st, 2, seq);
 		sqlite3_bind_text(st, 3, c->blobs[i], -1, SQLITE_STATIC);
-		r = sq_step(st);
-		sqlite3_reset(st);
-		if (r < 0)
-			return r;
-		st = SQ(t->c, "UPDATE blobs SET touched_ms = ? WHERE sha256 = ?");
-		if (!st)
-			return -ERR_DB;
-		sqlite3_bind_int64(st, 1, now_ms);
-		sqlite3_bind_text(st, 2, c->blobs[i], -1, SQLITE_STATIC);
 		r = sq_step(st);
 		sqlite3_reset(st);
 		if (r < 0)

@@ -213,9 +213,9 @@ struct store_ops {
 	/* Every blob row in hash order after `after`, at most limit. */
 	int (*blob_rows)(struct store *s, const char *after, int limit,
 			 int (*cb)(void *arg, const char *sha256, int64_t size), void *arg);
-	/* Inside a push: 0 when the user may read each of the n blobs, else -ERR_NOT_FOUND
-	 * with the index of the first that they may not in *ret_bad. */
-	int (*push_blobs_check)(void *txn, int64_t user_id, const char *const *shas, int n,
+	/* Inside a push: touches each of the n blobs' rows (touched_ms = now_ms); 0, or
+	 * -ERR_NOT_FOUND with the index of the first that has no row in *ret_bad. */
+	int (*push_blobs_touch)(void *txn, const char *const *shas, int n, int64_t now_ms,
 				int *ret_bad);
 };
 

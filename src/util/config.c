@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "netaddr.h"
 
 enum cfg_type { T_STR, T_OPTSTR, T_INT, T_SIZE, T_DURATION, T_BOOL, T_ENUM, T_ADDR };
 
@@ -78,6 +79,27 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 					 F(server_events_heartbeat_ms),
 					 "How often an event stream gets a heartbeat comment; each "
 					 "heartbeat also checks that the stream's token still works." },
+	[CK_SERVER_BODY_MIN_RATE] = { "server", "body_min_rate", T_SIZE, "1KiB", 0, 1 * GiB, NULL,
+				      NULL, NULL, F(server_body_min_rate),
+				      "Bytes per second a request body must average once "
+				      "server.body_grace has passed since its headers; a slower "
+				      "client is cut off. 0: no minimum." },
+	[CK_SERVER_BODY_GRACE] = { "server", "body_grace", T_DURATION, "10s", 1 * SEC, 3600 * SEC,
+				   NULL, NULL, NULL, F(server_body_grace_ms),
+				   "How long a request body may take before server.body_min_rate "
+				   "applies." },
+	[CK_SERVER_MAX_CONNECTIONS_PER_ADDRESS] = {
+		"server", "max_connections_per_address", T_INT, "256", 1, 1000000, NULL, NULL,
+		NULL, F(server_max_connections_per_address),
+		"Open connections from one client address at most; more are closed at accept. "
+		"Trusted proxies are exempt." },
+	[CK_SERVER_TRUSTED_PROXIES] = { "server", "trusted_proxies", T_OPTSTR, "", 0, 0, NULL, NULL,
+					NULL, F(server_trusted_proxies),
+					"Reverse proxies, as addresses or CIDR ranges separated by "
+					"commas (127.0.0.1, 10.0.0.0/8, ::1). Their connections are "
+					"exempt from max_connections_per_address, and for them the "
+					"client is the rightmost X-Forwarded-For entry that is not "
+					"itself a trusted proxy. Empty: X-Forwarded-For is ignored." },
 	[CK_LIMITS_HEADER_BYTES] = { "limits", "header_bytes", T_SIZE, "8KiB", 1 * KiB, 1 * MiB,
 				     NULL, NULL, NULL, F(limits_header_bytes),
 				     "Request line plus headers, at most; more gets 431." },
@@ -88,9 +110,23 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 				   F(limits_json_depth),
 				   "Nesting depth of a JSON request body, at most; deeper gets "
 				   "400." },
+	[CK_LIMITS_JSON_VALUES] = { "limits", "json_values", T_INT, "200000", 10, 100000000, NULL,
+				    NULL, NULL, F(limits_json_values),
+				    "Values (objects, arrays, strings, numbers, literals) in one JSON "
+				    "request body, at most, counted before it is parsed; more gets 413. "
+				    "A parsed value costs up to about 800 bytes." },
+	[CK_LIMITS_AUTH_BODY_BYTES] = { "limits", "auth_body_bytes", T_SIZE, "8KiB", 1 * KiB,
+					1 * MiB, NULL, NULL, NULL, F(limits_auth_body_bytes),
+					"The body of a credential request (sign-up, login, refresh, "
+					"logout, confirm, forgot, reset, password change, account "
+					"deletion), at most; more gets 413." },
 	[CK_LIMITS_PUSH_CHANGES] = { "limits", "push_changes", T_INT, "1000", 1, 100000, NULL,
 				     NULL, NULL, F(limits_push_changes),
 				     "Changes in one push, at most; more gets 413." },
+	[CK_LIMITS_PUSH_BLOB_REFS] = { "limits", "push_blob_refs", T_INT, "4096", 0, 1000000, NULL,
+				       NULL, NULL, F(limits_push_blob_refs),
+				       "Blob references in one push (each change's blobs, summed), at "
+				       "most; more gets 413." },
 	[CK_LIMITS_RECORD_BYTES] = { "limits", "record_bytes", T_SIZE, "1MiB", 64, 64 * MiB, NULL,
 				     NULL, NULL, F(limits_record_bytes),
 				     "One record's data (or patch) as JSON text, at most; more gets "
@@ -630,6 +666,13 @@ int config_validate(const struct config *c, char *err, size_t errlen)
 		       (long long)c->server_connection_memory, (long long)c->limits_header_bytes);
 		return -ERR_INVALID;
 	}
+	struct netrange_list proxies;
+	char why[128];
+	if (netrange_list_parse(c->server_trusted_proxies, &proxies, why, sizeof why) < 0) {
+		seterr(err, errlen, "%s: server.trusted_proxies: %s",
+		       c->origin[CK_SERVER_TRUSTED_PROXIES].where, why);
+		return -ERR_INVALID;
+	}
 	return 0;
 }
 
@@ -691,6 +734,27 @@ static void print_bounds(const struct config_def *d, FILE *out, const char *pref
 	fprintf(out, ".\n");
 }
 
+/* text as comment lines of at most about 88 columns (inih reads lines of limited
+ * length, and people read narrow ones). */
+static void print_wrapped(FILE *out, const char *prefix, const char *text)
+{
+	const size_t width = 88 - strlen(prefix);
+	while (*text) {
+		size_t n = strlen(text);
+		if (n > width) {
+			n = width;
+			while (n > 0 && text[n] != ' ')
+				n--;
+			if (n == 0)
+				n = strcspn(text, " ");
+		}
+		fprintf(out, "%s%.*s\n", prefix, (int)n, text);
+		text += n;
+		while (*text == ' ')
+			text++;
+	}
+}
+
 void config_write_example(FILE *out)
 {
 	fprintf(out,
@@ -705,7 +769,8 @@ void config_write_example(FILE *out)
 			section = d->section;
 			fprintf(out, "\n[%s]\n", section);
 		}
-		fprintf(out, "\n; %s\n", d->help);
+		fputc('\n', out);
+		print_wrapped(out, "; ", d->help);
 		print_bounds(d, out, "; ");
 		fprintf(out, "%s = %s\n", d->key, d->def);
 	}

@@ -18,13 +18,20 @@ enum config_key {
 	CK_SERVER_SHUTDOWN_TIMEOUT,
 	CK_SERVER_PUBLIC_URL,
 	CK_SERVER_EVENTS_HEARTBEAT,
+	CK_SERVER_BODY_MIN_RATE,
+	CK_SERVER_BODY_GRACE,
+	CK_SERVER_MAX_CONNECTIONS_PER_ADDRESS,
+	CK_SERVER_TRUSTED_PROXIES,
 	CK_STORAGE_DATA_DIR,
 	CK_STORAGE_DATABASE,
 	CK_STORAGE_BLOBS,
 	CK_LIMITS_HEADER_BYTES,
 	CK_LIMITS_JSON_BODY_BYTES,
 	CK_LIMITS_JSON_DEPTH,
+	CK_LIMITS_JSON_VALUES,
+	CK_LIMITS_AUTH_BODY_BYTES,
 	CK_LIMITS_PUSH_CHANGES,
+	CK_LIMITS_PUSH_BLOB_REFS,
 	CK_LIMITS_RECORD_BYTES,
 	CK_LIMITS_PAGE,
 	CK_LIMITS_WAIT,
@@ -70,13 +77,20 @@ struct config {
 	int64_t server_shutdown_timeout_ms;
 	char *server_public_url;
 	int64_t server_events_heartbeat_ms;
+	int64_t server_body_min_rate;     /* bytes per second */
+	int64_t server_body_grace_ms;
+	int64_t server_max_connections_per_address;
+	char *server_trusted_proxies;     /* "10.0.0.1, 192.168.0.0/16": addresses and ranges */
 	char *storage_data_dir;
 	char *storage_database;
 	char *storage_blobs;
 	int64_t limits_header_bytes;
 	int64_t limits_json_body_bytes;
 	int64_t limits_json_depth;
+	int64_t limits_json_values;
+	int64_t limits_auth_body_bytes;
 	int64_t limits_push_changes;
+	int64_t limits_push_blob_refs;
 	int64_t limits_record_bytes;
 	int64_t limits_page;
 	int64_t limits_wait_ms;

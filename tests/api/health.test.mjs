@@ -67,9 +67,22 @@ test('GET /api/v1/limits tells clients the limits', async () => {
   const res = await fetch(`${srv.url}/api/v1/limits`);
   assert.equal(res.status, 200);
   const l = await res.json();
-  assert.equal(l.json_body_bytes, 16 * 1024 * 1024);
-  assert.equal(l.json_depth, 32);
-  assert.equal(l.header_bytes, 8192);
+  assert.deepEqual(l, {
+    header_bytes: 8192,
+    json_body_bytes: 16 * 1024 * 1024,
+    auth_body_bytes: 8192,
+    json_depth: 32,
+    json_values: 200000,
+    push_changes: 1000,
+    push_blob_refs: 4096,
+    blobs_per_change: 256,
+    record_bytes: 1024 * 1024,
+    page: 1000,
+    wait_s: 60,
+    blob_max_bytes: 4 * 1024 * 1024 * 1024,
+    body_min_rate: 1024,
+    body_grace_s: 10,
+  });
 });
 
 test('every request gets one access-log line with its request id', async () => {

@@ -102,11 +102,11 @@ static int h_item(struct req *r)
 }
 
 static const struct route routes[] = {
-	{ HM_POST, "/json", h_json, BODY_JSON, NULL, NULL },
-	{ HM_PUT, "/stream", h_stream, BODY_STREAM, stream_begin, stream_chunk },
-	{ HM_GET, "/suspend", h_suspend, BODY_NONE, NULL, NULL },
-	{ HM_GET, "/ping", h_ping, BODY_NONE, NULL, NULL },
-	{ HM_GET, "/item/{id}", h_item, BODY_NONE, NULL, NULL },
+	{ HM_POST, "/json", h_json, BODY_JSON, NULL, NULL, 0 },
+	{ HM_PUT, "/stream", h_stream, BODY_STREAM, stream_begin, stream_chunk, 0 },
+	{ HM_GET, "/suspend", h_suspend, BODY_NONE, NULL, NULL, 0 },
+	{ HM_GET, "/ping", h_ping, BODY_NONE, NULL, NULL, 0 },
+	{ HM_GET, "/item/{id}", h_item, BODY_NONE, NULL, NULL, 0 },
 };
 
 /* --- client --- */
@@ -420,6 +420,8 @@ static int start(void **state)
 		.header_bytes = 8192,
 		.json_body_bytes = 64 * 1024,
 		.json_depth = 32,
+		.json_values = 1000,
+		.auth_body_bytes = 1024,
 		.access_log = false,
 		.routes = routes,
 		.nroutes = sizeof routes / sizeof routes[0],

@@ -161,6 +161,46 @@ static void test_store_open(void **state)
 	assert_int_equal(store_sqlite_open(path, 1, &s, err, sizeof err), -ERR_SCHEMA_NEWER);
 }
 
+/* Migration 5 drops stored client_ts values that hold anything but RFC 3339's characters
+ * (they were checked loosely once, and pulls copy them into pages unescaped). */
+static void test_client_ts_cleaned(void **state)
+{
+	(void)state;
+	sqlite3 *db = open_db();
+	char err[256];
+	int v;
+	assert_int_equal(migrate_sqlite(db, sqlite_migrations, 4, &v, err, sizeof err), 0);
+	assert_int_equal(v, 4);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "INSERT INTO users(realm_id, username, username_key, password_hash, "
+			     "created_ms) VALUES (1, 'u', 'u', 'x', 0);"
+			     "INSERT INTO spaces(id, realm_id, kind, name, created_ms) VALUES "
+			     "(1, 1, 0, 'me', 0);"
+			     "INSERT INTO changes(space_id, seq, collection, record_id, op, op_id, "
+			     "client_ts, server_ms) VALUES (1, 1, 'c', 'a', 0, 'o1', "
+			     "'2026-' || char(10) || '1-01T00:00:00Z', 0), (1, 2, 'c', 'b', 0, 'o2', "
+			     "'2026-01-01T00:00:00.123Z', 0), (1, 3, 'c', 'c', 0, 'o3', "
+			     "' 2026-01-01T00:00:00\"Z', 0);",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	assert_int_equal(migrate_sqlite(db, sqlite_migrations, sqlite_migrations_count, &v, err,
+					sizeof err),
+			 0);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT seq, client_ts IS NULL FROM changes ORDER BY seq",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	int want[] = { 1, 0, 1 };
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 1), want[i]);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +209,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failure_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_numbering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_ts_cleaned, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("migrate", tests, NULL, NULL);
 }

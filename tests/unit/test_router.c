@@ -18,11 +18,11 @@ static int h(struct req *r)
 }
 
 static const struct route routes[] = {
-	{ HM_GET, "/health", h, BODY_NONE, NULL, NULL },
-	{ HM_GET | HM_POST, "/api/v1/spaces", h, BODY_JSON, NULL, NULL },
-	{ HM_GET | HM_PATCH | HM_DELETE, "/api/v1/spaces/{space}", h, BODY_JSON, NULL, NULL },
-	{ HM_PUT, "/api/v1/spaces/{space}/records/{collection}/{id}", h, BODY_JSON, NULL, NULL },
-	{ HM_GET, "/api/v1/spaces/{space}/files/{path*}", h, BODY_NONE, NULL, NULL },
+	{ HM_GET, "/health", h, BODY_NONE, NULL, NULL, 0 },
+	{ HM_GET | HM_POST, "/api/v1/spaces", h, BODY_JSON, NULL, NULL, 0 },
+	{ HM_GET | HM_PATCH | HM_DELETE, "/api/v1/spaces/{space}", h, BODY_JSON, NULL, NULL, 0 },
+	{ HM_PUT, "/api/v1/spaces/{space}/records/{collection}/{id}", h, BODY_JSON, NULL, NULL, 0 },
+	{ HM_GET, "/api/v1/spaces/{space}/files/{path*}", h, BODY_NONE, NULL, NULL, 0 },
 };
 #define N (sizeof routes / sizeof routes[0])
 

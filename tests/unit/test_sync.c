@@ -64,6 +64,20 @@ static void test_rfc3339(void **state)
 	assert_false(parse_rfc3339_ms("2026-11-22T10:00:00.Z", &ms));
 	assert_false(parse_rfc3339_ms("yesterday", &ms));
 	assert_false(parse_rfc3339_ms("", &ms));
+	/* exactly the form: sscanf once let signs, spaces and line feeds through */
+	assert_true(parse_rfc3339_ms("2026-11-22T10:00:00+00:00", &ms));
+	assert_int_equal(ms, 1795341600000LL);
+	assert_true(parse_rfc3339_ms("2026-11-22T10:00:00.123456789Z", &ms));
+	static const char *const bad[] = {
+		"2026-\n1-22T10:00:00Z", " 2026-11-22T10:00:00Z", "+2026-11-22T10:00:00Z",
+		"2026-+1-22T10:00:00Z", "2026-11-22T1 :00:00Z", "2026-11-22T10:00:00.1234567890Z",
+		"2026-02-29T10:00:00Z", "2026-11-31T10:00:00Z", "2026-11-22T10:00:60Z",
+		"2026-11-22t10:00:00z", "2026-11-22T10:00:00-00:00", "2026-11-22T10:00:00Z ",
+		"1969-12-31T23:59:59Z", "2026-11-22T10:00:00", "2026-11-22T10:00Z",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (parse_rfc3339_ms(bad[i], &ms))
+			fail_msg("took %s", bad[i]);
 }
 
 static void test_names(void **state)

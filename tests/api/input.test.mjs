@@ -1,0 +1,213 @@
+// What a client can send: JSON that is exactly JSON, bounded in cost before it is parsed,
+// strings without NUL, times in one exact form; and what every later reader gets back:
+// pages that any JSON parser reads.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { api, expectError, rawRequest, signUp, startServer } from './lib/cairn.mjs';
+
+let srv;
+let U;
+before(async () => {
+  srv = await startServer({
+    env: { CAIRN_RATELIMIT_PER_ADDRESS: '100000', CAIRN_RATELIMIT_PER_ACCOUNT: '100000' },
+  });
+  U = srv.url;
+});
+after(async () => {
+  await srv.cleanup();
+});
+
+// A raw body (a Buffer or a string of bytes) sent as JSON.
+async function send(method, path, token, bytes) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(U + path, { method, headers, body: Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes, 'latin1') });
+  return { status: res.status, text: await res.text() };
+}
+
+// Every page a member can read, as text that JSON.parse must accept.
+async function everyPageParses(token, space) {
+  for (const path of [
+    `/api/v1/spaces/${space}/changes?since=0`,
+    `/api/v1/spaces/${space}/records`,
+    `/api/v1/spaces/${space}/records/notes/good`,
+    `/api/v1/spaces/${space}/records/notes/good/history`,
+  ]) {
+    const res = await fetch(U + path, { headers: { Authorization: `Bearer ${token}` } });
+    const text = await res.text();
+    assert.equal(res.status, 200, `${path}: ${text}`);
+    assert.doesNotThrow(() => JSON.parse(text), `${path} does not parse: ${JSON.stringify(text)}`);
+  }
+}
+
+test('poisoned values are refused, and every page a member reads still parses', async () => {
+  const owner = await signUp(U, 'in1');
+  const member = await signUp(U, 'in2');
+  const sp = await api(U, 'POST', '/api/v1/spaces', { token: owner.access, body: { name: 'shared' } });
+  const space = sp.body.space.id;
+  await api(U, 'POST', `/api/v1/spaces/${space}/members`, { token: owner.access, body: { username: 'in2', role: 'writer' } });
+  let n = 0;
+  const change = (extra) => `{"changes":[{"op_id":"p${++n}","collection":"notes","id":"good","op":"put",${extra}}]}`;
+  const good = await send('POST', `/api/v1/spaces/${space}/changes`, member.access, change('"data":{"t":"\\u00e9 ok"},"client_ts":"2026-01-02T03:04:05.678Z"'));
+  assert.equal(good.status, 200, good.text);
+
+  const badTimes = [
+    '2026-\\n1-01T00:00:00Z', ' 2026-01-01T00:00:00Z', '+2026-01-01T00:00:00Z', '2026-1-01T00:00:00Z',
+    '2026-01-01T00:00:00', '2026-01-01t00:00:00z', '2026-01-01 00:00:00Z', '2026-01-01T00:00:00.Z',
+    '2026-01-01T00:00:00.1234567890Z', '2026-02-30T00:00:00Z', '2026-04-31T00:00:00Z', '2025-02-29T00:00:00Z',
+    '2026-01-01T24:00:00Z', '2026-01-01T00:60:00Z', '2026-01-01T00:00:60Z', '2026-01-01T00:00:00+01:00',
+    '2026-01-01T00:00:00-00:00', '2026-01-01T00:00:00Z ', '2026-01-01T00:00:00Z\\u0000', '1969-12-31T23:59:59Z',
+    '2026-01-01T00:00:00\\"Z', '2026-01-01T0\\u0031:00:00Z x',
+  ];
+  for (const t of badTimes) {
+    const r = await send('POST', `/api/v1/spaces/${space}/changes`, member.access, change(`"data":{},"client_ts":"${t}"`));
+    assert.equal(r.status, 400, `client_ts ${t}: ${r.text}`);
+    const f = JSON.parse(r.text).fields;
+    assert.match(f.client_ts ?? f.changes, /RFC 3339|NUL/, r.text);
+  }
+  const badData = [
+    '{"a":NaN}', '{"a":Infinity}', '{"a":-Infinity}', '{"a":1.}', '{"a":.5}', '{"a":01}',
+    '{"a":"\xc0\xaf"}', '{"a":"\xed\xa0\x80"}', '{"a":"\xf4\x90\x80\x80"}', '{"a":"\\ud800"}',
+    '{"a":"\\udc00"}', '{"a":"x\x01y"}', '{"a\\u0000b":1}', '{"a":123456789012345678901234567890}',
+    "{'a':1}",
+  ];
+  for (const d of badData) {
+    const r = await send('POST', `/api/v1/spaces/${space}/changes`, member.access, change(`"data":${d}`));
+    assert.equal(r.status, 400, `data ${JSON.stringify(d)}: ${r.text}`);
+    assert.equal(JSON.parse(r.text).code, 'invalid_json', r.text);
+    // and as a whole record
+    const w = await send('PUT', `/api/v1/spaces/${space}/records/notes/w${n}`, member.access, d);
+    assert.equal(w.status, 400, `record ${JSON.stringify(d)}: ${w.text}`);
+  }
+  const head = await api(U, 'GET', `/api/v1/spaces/${space}`, { token: owner.access });
+  assert.equal(head.body.space.head_seq, 1, 'nothing refused was stored');
+  await everyPageParses(owner.access, space);
+});
+
+test('client_ts is kept to the millisecond in one form; +00:00 and 1 to 9 digits are taken', async () => {
+  const s = await signUp(U, 'in3');
+  const forms = [
+    ['2026-03-04T05:06:07Z', '2026-03-04T05:06:07.000Z'],
+    ['2026-03-04T05:06:07+00:00', '2026-03-04T05:06:07.000Z'],
+    ['2026-03-04T05:06:07.5Z', '2026-03-04T05:06:07.500Z'],
+    ['2026-03-04T05:06:07.123456789Z', '2026-03-04T05:06:07.123Z'],
+    ['2024-02-29T23:59:59.999+00:00', '2024-02-29T23:59:59.999Z'],
+  ];
+  const changes = forms.map(([t], i) => ({ op_id: `t${i}`, collection: 'notes', id: `t${i}`, op: 'put', data: {}, client_ts: t }));
+  const r = await api(U, 'POST', '/api/v1/spaces/me/changes', { token: s.access, body: { changes } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const p = await api(U, 'GET', '/api/v1/spaces/me/changes?since=0', { token: s.access });
+  assert.deepEqual(p.body.changes.map((c) => c.client_ts), forms.map(([, want]) => want));
+});
+
+test('strings with NUL are refused wherever a string is read; base_version must be >= 0', async () => {
+  const s = await signUp(U, 'in4');
+  const path = '/api/v1/spaces/me/changes';
+  for (const field of ['op_id', 'collection', 'id', 'op', 'client_ts']) {
+    const c = { op_id: 'n1', collection: 'notes', id: 'x', op: 'put', data: {}, client_ts: '2026-01-01T00:00:00Z' };
+    const body = JSON.stringify({ changes: [c] }).replace(`"${field}":"`, `"${field}":"a\\u0000`);
+    const r = await send('POST', path, s.access, body);
+    assert.equal(r.status, 400, `${field}: ${r.text}`);
+    assert.match(r.text, /NUL/);
+  }
+  // two op ids that differ only after a NUL were once the same op
+  const r1 = await send('POST', path, s.access, '{"changes":[{"op_id":"dup\\u0000a","collection":"notes","id":"a","op":"put","data":{}},{"op_id":"dup\\u0000b","collection":"notes","id":"b","op":"put","data":{}}]}');
+  assert.equal(r1.status, 400, r1.text);
+  for (const bv of ['-1', '-5', '1.5', '"3"', 'true']) {
+    const r = await send('POST', path, s.access, `{"changes":[{"op_id":"bv","collection":"notes","id":"x","op":"put","data":{},"base_version":${bv}}]}`);
+    assert.equal(r.status, 400, `base_version ${bv}: ${r.text}`);
+    assert.match(JSON.parse(r.text).fields.base_version, /0 or more/);
+  }
+  const ok = await send('POST', path, s.access, '{"changes":[{"op_id":"bv0","collection":"notes","id":"x","op":"put","data":{},"base_version":null}]}');
+  assert.equal(ok.status, 200, ok.text);
+  // device fields at login, names in other bodies
+  for (const body of [
+    '{"username":"in4","password":"correct horse battery","device":{"name":"ph\\u0000one"}}',
+    '{"username":"in4","password":"correct horse battery","device":{"name":"phone","platform":"ios\\u0000x"}}',
+    '{"username":"in\\u00004","password":"correct horse battery"}',
+  ]) {
+    const r = await send('POST', '/api/v1/auth/login', null, body);
+    assert.equal(r.status, 400, `${body}: ${r.text}`);
+  }
+  const sp = await send('POST', '/api/v1/spaces', s.access, '{"name":"a\\u0000b"}');
+  assert.equal(sp.status, 400, sp.text);
+  const miss = await send('POST', '/api/v1/blobs/missing', s.access, `{"hashes":["${'a'.repeat(64)}\\u0000x"]}`);
+  assert.equal(miss.status, 400, miss.text);
+});
+
+function peakRssMb(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m[1]) / 1024;
+}
+
+test('a hostile JSON body costs its bytes, not gigabytes: limits.json_values and limits.auth_body_bytes', async () => {
+  const s = await signUp(U, 'in5');
+  // 16 MiB of empty objects: once 5 GB of json-c objects
+  const parts = ['{"x":['];
+  let size = 6;
+  while (size < 16 * 1024 * 1024 - 8) {
+    parts.push('{},');
+    size += 3;
+  }
+  parts.push('{}]}');
+  const big = Buffer.from(parts.join(''));
+  const before = peakRssMb(srv.proc.pid);
+  const r = await send('PUT', '/api/v1/spaces/me/records/notes/big', s.access, big);
+  assert.equal(r.status, 413, r.text);
+  const e = JSON.parse(r.text);
+  assert.equal(e.code, 'body_too_large');
+  assert.match(e.error, /limits\.json_values/);
+  // credential endpoints take no more than limits.auth_body_bytes, unauthenticated: by
+  // Content-Length before the body, and by the stream when it is chunked
+  for (const p of ['/api/v1/auth/login', '/api/v1/auth/register', '/api/v1/auth/refresh', '/api/v1/auth/forgot', '/api/v1/auth/reset', '/api/v1/auth/confirm', '/api/v1/account/password']) {
+    const l = await rawRequest(srv.port, `POST ${p} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${big.length}\r\n\r\n`);
+    assert.equal(l.status, 413, `${p}: ${l.raw}`);
+    assert.match(JSON.parse(l.body).error, /limits\.auth_body_bytes/);
+  }
+  const pad = `{"username":"in5","password":"correct horse battery","pad":"${'x'.repeat(9000)}"}`;
+  const chunked = await rawRequest(srv.port, `POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${pad.length.toString(16)}\r\n${pad}\r\n0\r\n\r\n`);
+  assert.equal(chunked.status, 413, chunked.raw);
+  assert.match(JSON.parse(chunked.body).error, /limits\.auth_body_bytes/);
+  const grown = peakRssMb(srv.proc.pid) - before;
+  assert.ok(grown < 200, `the server's peak memory grew by ${grown.toFixed(0)} MB`);
+  // just under the value limit is parsed and refused for what it is, not for its size
+  const many = `{"a":[${Array(199990).fill('0').join(',')}]}`;
+  const m = await send('PUT', '/api/v1/spaces/me/records/notes/many', s.access, many);
+  assert.equal(m.status, 200, m.text.slice(0, 200));
+  const over = `{"a":[${Array(200001).fill('0').join(',')}]}`;
+  const o = await send('PUT', '/api/v1/spaces/me/records/notes/many', s.access, over);
+  assert.equal(o.status, 413, o.text);
+});
+
+test('limits.json_depth above 32: deep records read back whole and patch correctly', async () => {
+  const deep = await startServer({ env: { CAIRN_LIMITS_JSON_DEPTH: '100' } });
+  try {
+    const s = await signUp(deep.url, 'in6');
+    let v = { leaf: 'x' };
+    for (let i = 0; i < 60; i++) v = { d: v };
+    const body = { v, keep: 1 };
+    const put = await api(deep.url, 'PUT', '/api/v1/spaces/me/records/notes/deep', { token: s.access, body });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const get = await api(deep.url, 'GET', '/api/v1/spaces/me/records/notes/deep', { token: s.access });
+    assert.deepEqual(get.body.data, body);
+    const list = await api(deep.url, 'GET', '/api/v1/spaces/me/records', { token: s.access });
+    assert.deepEqual(list.body.records[0].data, body);
+    const hist = await api(deep.url, 'GET', '/api/v1/spaces/me/records/notes/deep/history', { token: s.access });
+    assert.deepEqual(hist.body.versions[0].data, body);
+    const patch = await api(deep.url, 'POST', '/api/v1/spaces/me/changes', {
+      token: s.access,
+      body: { changes: [{ op_id: 'p', collection: 'notes', id: 'deep', op: 'patch', data: { keep: 2 } }] },
+    });
+    assert.equal(patch.status, 200, JSON.stringify(patch.body));
+    const after = await api(deep.url, 'GET', '/api/v1/spaces/me/records/notes/deep', { token: s.access });
+    assert.deepEqual(after.body.data, { v, keep: 2 }, 'the patch kept the deep part');
+    let tooDeep = 1;
+    for (let i = 0; i < 100; i++) tooDeep = [tooDeep];
+    const r = await api(deep.url, 'PUT', '/api/v1/spaces/me/records/notes/x', { token: s.access, body: { a: tooDeep } });
+    await expectError({ status: r.status, headers: r.headers, text: async () => JSON.stringify(r.body) }, 400, 'json_too_deep', assert);
+    assert.match(r.body.error, /limits\.json_depth/);
+  } finally {
+    await deep.cleanup();
+  }
+});
