@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/netaddr.h"
 #include "cli.h"
 
 static void usage(void)
@@ -44,6 +46,43 @@ static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);
+}
+
+/* Descriptors the server needs besides its connections: SQLite (a writer and a reader per
+ * thread, each with its WAL and shared-memory files), blob uploads and downloads in
+ * flight, the listening socket, epoll, pipes, logs. */
+#define FD_RESERVE(threads) (128 + 8 * (threads))
+
+/* Raises the soft limit on open files to the hard one (the soft limit, often 1024, would
+ * otherwise be the real connection limit, and accepts past it stall without a word), and
+ * returns how many connections fit: server.max_connections, or less with a warning. */
+static long open_files_for(int64_t max_connections, long threads)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return (long)max_connections;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			log_info("raised the open-file limit from %llu to %llu",
+				 (unsigned long long)was, (unsigned long long)rl.rlim_max);
+		else
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return (long)max_connections;
+	long fit = (long)rl.rlim_cur - FD_RESERVE(threads);
+	if (fit < 16)
+		fit = 16;
+	if (max_connections > fit) {
+		log_warn("server.max_connections is %lld but the open-file limit (%llu) leaves "
+			 "room for %ld connections: more are refused at accept; raise the limit "
+			 "(ulimit -n, LimitNOFILE=) to serve more",
+			 (long long)max_connections, (unsigned long long)rl.rlim_cur, fit);
+		return fit;
+	}
+	return (long)max_connections;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -125,6 +164,12 @@ int cmd_serve(int argc, char **argv)
 		log_error("out of memory");
 		goto out;
 	}
+	struct netrange_list proxies;
+	if (netrange_list_parse(c.server_trusted_proxies, &proxies, err, sizeof err) < 0) {
+		log_error("server.trusted_proxies: %s", err); /* config_validate said so first */
+		goto out;
+	}
+	long max_conns = open_files_for(c.server_max_connections, threads);
 	r = http_listen(c.server_listen, &listen_fd, &port, err, sizeof err);
 	if (r < 0) {
 		log_error("%s", err);
@@ -133,7 +178,7 @@ int cmd_serve(int argc, char **argv)
 	struct http_server_opts o = {
 		.listen_fd = listen_fd,
 		.threads = (unsigned)threads,
-		.max_connections = (unsigned)c.server_max_connections,
+		.max_connections = (unsigned)max_conns,
 		.connection_memory = (size_t)c.server_connection_memory,
 		.header_timeout_ms = c.server_header_timeout_ms,
 		.idle_timeout_ms = c.server_idle_timeout_ms,
@@ -142,6 +187,10 @@ int cmd_serve(int argc, char **argv)
 		.auth_body_bytes = (size_t)c.limits_auth_body_bytes,
 		.json_depth = (int)c.limits_json_depth,
 		.json_values = (long)c.limits_json_values,
+		.body_min_rate = c.server_body_min_rate,
+		.body_grace_ms = c.server_body_grace_ms,
+		.max_connections_per_address = (long)c.server_max_connections_per_address,
+		.trusted_proxies = &proxies,
 		.access_log = c.log_access,
 		.routes = app_routes,
 		.nroutes = app_routes_count,

@@ -12,6 +12,8 @@
 struct hub {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t woke; /* signalled when waking drops to 0 */
+	int waking;          /* wake lists being run outside the lock */
 	struct hub_waiter heads[BUCKETS]; /* circular list heads, by space id */
 	int count;
 	bool stop;
@@ -48,14 +50,86 @@ static void unlink_w(struct hub_waiter *w)
 	w->prev = w->next = NULL;
 }
 
-/* Wakes the waiters collected on list (linked through next), outside the lock. */
-static void wake_list(struct hub_waiter *list, bool timed_out)
+/* Wakes the waiters collected on list (linked through next). Called with the lock held;
+ * runs the callbacks without it, counted in h->waking so hub_close can wait for them. */
+static void wake_list(struct hub *h, struct hub_waiter *list, bool timed_out)
 {
+	if (!list)
+		return;
+	h->waking++;
+	pthread_mutex_unlock(&h->mu);
 	while (list) {
 		struct hub_waiter *next = list->next;
 		list->next = NULL;
 		list->wake(list, timed_out);
 		list = next;
+	}
+	pthread_mutex_lock(&h->mu);
+	if (--h->waking == 0)
+		pthread_cond_broadcast(&h->woke);
+}
+
+/* Drops one reference to s; the last one puts it on *released. Under the lock. */
+static void stream_unref(struct hub_stream *s, struct hub_stream **released)
+{
+	if (--s->refs == 0) {
+		s->release_next = *released;
+		*released = s;
+	}
+}
+
+/* Releases what stream_unref collected, without the lock. */
+static void release_all(struct hub *h, struct hub_stream *list)
+{
+	if (!list)
+		return;
+	pthread_mutex_unlock(&h->mu);
+	while (list) {
+		struct hub_stream *next = list->release_next;
+		list->release(list);
+		list = next;
+	}
+	pthread_mutex_lock(&h->mu);
+}
+
+#define BEAT_BATCH 64
+
+/* Heartbeats: the due streams, a batch at a time, each with a reference taken under the
+ * lock, so the token check outside the lock never touches a freed stream. */
+static void heartbeats(struct hub *h, uint64_t now)
+{
+	for (;;) {
+		struct hub_stream *batch[BEAT_BATCH];
+		bool ok[BEAT_BATCH];
+		int n = 0;
+		for (struct hub_stream *s = h->streams.next; s != &h->streams && n < BEAT_BATCH;
+		     s = s->next)
+			if (s->next_beat_ns <= now) {
+				s->next_beat_ns = now + (uint64_t)h->heartbeat_ms * 1000000u;
+				s->refs++;
+				batch[n++] = s;
+			}
+		if (n == 0)
+			return;
+		pthread_mutex_unlock(&h->mu);
+		for (int i = 0; i < n; i++)
+			ok[i] = batch[i]->still_valid(batch[i]);
+		pthread_mutex_lock(&h->mu);
+		struct hub_stream *released = NULL;
+		for (int i = 0; i < n; i++) {
+			struct hub_stream *s = batch[i];
+			if (s->prev) { /* still listed: nobody dropped or ended it meanwhile */
+				if (ok[i]) {
+					s->send(s, NULL, NULL);
+				} else {
+					s->send(s, "revoked", "{}");
+					stream_unlink(s);
+					s->end(s);
+				}
+			}
+			stream_unref(s, &released);
+		}
+		release_all(h, released);
 	}
 }
 
@@ -104,40 +178,8 @@ static void *timer_main(void *arg)
 				w = next;
 			}
 		}
-		if (due) {
-			pthread_mutex_unlock(&h->mu);
-			wake_list(due, true);
-			pthread_mutex_lock(&h->mu);
-		}
-		/* Heartbeats: one stream at a time, checking its token outside the lock. */
-		for (;;) {
-			struct hub_stream *beat = NULL;
-			for (struct hub_stream *s = h->streams.next; s != &h->streams; s = s->next)
-				if (s->next_beat_ns <= now) {
-					beat = s;
-					break;
-				}
-			if (!beat)
-				break;
-			beat->next_beat_ns = now + (uint64_t)h->heartbeat_ms * 1000000u;
-			pthread_mutex_unlock(&h->mu);
-			bool ok = beat->still_valid(beat);
-			pthread_mutex_lock(&h->mu);
-			/* it may have left while we checked: only touch it if still listed */
-			bool listed = false;
-			for (struct hub_stream *s = h->streams.next; s != &h->streams; s = s->next)
-				if (s == beat)
-					listed = true;
-			if (!listed)
-				continue;
-			if (ok) {
-				beat->send(beat, NULL, NULL);
-			} else {
-				beat->send(beat, "revoked", "{}");
-				stream_unlink(beat);
-				beat->end(beat);
-			}
-		}
+		wake_list(h, due, true);
+		heartbeats(h, now);
 	}
 	pthread_mutex_unlock(&h->mu);
 	return NULL;
@@ -150,6 +192,7 @@ struct hub *hub_new(void)
 		return NULL;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
+	pthread_cond_init(&h->woke, NULL);
 	for (int b = 0; b < BUCKETS; b++)
 		h->heads[b].next = h->heads[b].prev = &h->heads[b];
 	h->streams.next = h->streams.prev = &h->streams;
@@ -166,15 +209,15 @@ struct hub *hub_free(struct hub *h)
 {
 	if (!h)
 		return NULL;
+	hub_close(h);
 	pthread_mutex_lock(&h->mu);
 	h->stop = true;
-	struct hub_waiter *all = take_all(h);
 	pthread_cond_signal(&h->cv);
 	pthread_mutex_unlock(&h->mu);
 	pthread_join(h->timer, NULL);
-	wake_list(all, true);
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->cv);
+	pthread_cond_destroy(&h->woke);
 	free(h);
 	return NULL;
 }
@@ -189,17 +232,20 @@ void hub_close(struct hub *h)
 		stream_unlink(s);
 		s->end(s);
 	}
+	wake_list(h, all, true);
+	/* wakes that other threads took out before we closed may still be running */
+	while (h->waking > 0)
+		pthread_cond_wait(&h->woke, &h->mu);
 	pthread_mutex_unlock(&h->mu);
-	wake_list(all, true);
 }
 
 void hub_add(struct hub *h, struct hub_waiter *w)
 {
 	pthread_mutex_lock(&h->mu);
 	if (h->closed) {
-		pthread_mutex_unlock(&h->mu);
 		w->prev = w->next = NULL;
-		w->wake(w, true);
+		wake_list(h, w, true);
+		pthread_mutex_unlock(&h->mu);
 		return;
 	}
 	struct hub_waiter *head = bucket(h, w->space_id);
@@ -246,17 +292,18 @@ void hub_notify(struct hub *h, int64_t space_id, int64_t head_seq)
 	for (struct hub_stream *s = h->streams.next; s != &h->streams; s = s->next)
 		if (stream_has(s, space_id))
 			s->send(s, "space", data);
+	wake_list(h, due, false);
 	pthread_mutex_unlock(&h->mu);
-	wake_list(due, false);
 }
 
 void hub_stream_add(struct hub *h, struct hub_stream *s, int64_t heartbeat_ms)
 {
 	pthread_mutex_lock(&h->mu);
+	s->refs = 1;
+	s->prev = s->next = NULL;
 	h->heartbeat_ms = heartbeat_ms;
 	s->next_beat_ns = clock_mono_ns() + (uint64_t)heartbeat_ms * 1000000u;
 	if (h->closed) {
-		s->prev = s->next = NULL;
 		s->end(s);
 		pthread_mutex_unlock(&h->mu);
 		return;
@@ -268,16 +315,27 @@ void hub_stream_add(struct hub *h, struct hub_stream *s, int64_t heartbeat_ms)
 	pthread_mutex_unlock(&h->mu);
 }
 
-bool hub_stream_remove(struct hub *h, struct hub_stream *s)
+void hub_stream_drop(struct hub *h, struct hub_stream *s)
 {
-	bool removed = false;
+	struct hub_stream *released = NULL;
 	pthread_mutex_lock(&h->mu);
-	if (s->prev) {
+	if (s->prev)
 		stream_unlink(s);
-		removed = true;
+	stream_unref(s, &released);
+	release_all(h, released);
+	pthread_mutex_unlock(&h->mu);
+}
+
+bool hub_stream_end(struct hub *h, struct hub_stream *s)
+{
+	pthread_mutex_lock(&h->mu);
+	bool listed = s->prev != NULL;
+	if (listed) {
+		stream_unlink(s);
+		s->end(s);
 	}
 	pthread_mutex_unlock(&h->mu);
-	return removed;
+	return listed;
 }
 
 void hub_membership(struct hub *h, int64_t user_id, int64_t space_id, const char *role)

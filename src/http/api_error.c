@@ -8,6 +8,9 @@ static const struct api_error_def table[AE__COUNT] = {
 	[AE_JSON_TOO_DEEP] = { 400, "json_too_deep", "The JSON body is nested too deeply." },
 	[AE_VALIDATION] = { 400, "validation_failed", "Some fields are invalid." },
 	[AE_BAD_ENCODING] = { 400, "bad_encoding", "The URL has a malformed percent-escape." },
+	[AE_BAD_FRAMING] = { 400, "bad_framing",
+			     "The request's length is ambiguous (its Content-Length or "
+			     "Transfer-Encoding headers, or a malformed header name)." },
 	[AE_UNAUTHORIZED] = { 401, "unauthorized", "Authentication is required." },
 	[AE_FORBIDDEN] = { 403, "forbidden", "You are not allowed to do this." },
 	[AE_NOT_FOUND] = { 404, "not_found", "There is nothing here." },
@@ -47,6 +50,9 @@ static const struct api_error_def table[AE__COUNT] = {
 				       "The requested range is outside the content." },
 	[AE_INTERNAL] = { 500, "internal", "Something went wrong on the server." },
 	[AE_UNAVAILABLE] = { 503, "unavailable", "The server cannot serve this right now." },
+	[AE_NOT_IMPLEMENTED] = { 501, "not_implemented",
+				 "The server does not support this (a transfer coding other than "
+				 "chunked)." },
 };
 
 const struct api_error_def *api_error_get(enum api_error e)

@@ -65,6 +65,14 @@ static bool ev_valid(struct hub_stream *hs)
 	return acct_authenticate(s->app->core, s->token, &p) == 0;
 }
 
+/* The client went away (the watchdog's thread; see http_on_gone): end the stream, so the
+ * connection is closed now rather than at the next heartbeat's failed write. */
+static void ev_gone(void *arg)
+{
+	struct ev_stream *s = arg;
+	hub_stream_end(s->app->hub, &s->hs);
+}
+
 static ssize_t ev_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)pos;
@@ -90,16 +98,22 @@ static ssize_t ev_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return 0;
 }
 
-static void ev_free(void *cls)
+/* The last reference went (see hub.h): nothing else can reach s. */
+static void ev_release(struct hub_stream *hs)
 {
-	struct ev_stream *s = cls;
-	if (s->app->hub)
-		hub_stream_remove(s->app->hub, &s->hs);
+	struct ev_stream *s = hs->arg;
 	atomic_fetch_sub(&s->app->streams, 1);
 	pthread_mutex_destroy(&s->mu);
 	buf_free(&s->out);
 	free(s->hs.spaces);
 	free(s);
+}
+
+/* The connection is done with the response: drop its reference. */
+static void ev_free(void *cls)
+{
+	struct ev_stream *s = cls;
+	hub_stream_drop(s->app->hub, &s->hs);
 }
 
 struct space_ids {
@@ -134,6 +148,10 @@ int h_events(struct req *r)
 	struct app *app = r->app;
 	if (!app->hub)
 		return http_reply_error(r, AE_UNAVAILABLE, NULL, NULL);
+	if (r->method == HM_HEAD) { /* the headers a stream would have, and no stream */
+		http_add_header(r, "Cache-Control", "no-cache");
+		return http_reply_bytes(r, 200, "text/event-stream", "", 0);
+	}
 	struct ev_stream *s = calloc(1, sizeof *s);
 	if (!s)
 		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
@@ -141,8 +159,8 @@ int h_events(struct req *r)
 	s->conn = r->conn;
 	pthread_mutex_init(&s->mu, NULL);
 	buf_init(&s->out, PENDING_MAX);
-	const char *h = http_header(r, "Authorization");
-	snprintf(s->token, sizeof s->token, "%s", h + 7);
+	/* the token need_auth accepted, read the same way */
+	snprintf(s->token, sizeof s->token, "%s", bearer_token(r));
 	buf_puts(&s->out, ": cairn events\nretry: 3000\n\n");
 	struct space me;
 	struct space_ids ids = { .out = &s->out };
@@ -164,9 +182,11 @@ int h_events(struct req *r)
 	s->hs.send = ev_send;
 	s->hs.still_valid = ev_valid;
 	s->hs.end = ev_end;
+	s->hs.release = ev_release;
 	s->hs.arg = s;
 	atomic_fetch_add(&app->streams, 1);
 	hub_stream_add(app->hub, &s->hs, app->cfg->server_events_heartbeat_ms);
+	http_on_gone(r, ev_gone, s);
 	http_add_header(r, "Cache-Control", "no-cache");
 	http_add_header(r, "X-Accel-Buffering", "no");
 	return http_reply_stream(r, 200, "text/event-stream", ev_read, s, ev_free);

@@ -576,6 +576,15 @@ static void pull_wake(struct hub_waiter *w, bool timed_out)
 	http_resume_call(pl->r, pull_again);
 }
 
+/* The client went away while the pull waited (the watchdog's thread; see http_on_gone):
+ * whoever takes the waiter off the hub answers it, here or in pull_wake. */
+static void pull_gone(void *arg)
+{
+	struct pull *pl = arg;
+	if (hub_remove(pl->app->hub, &pl->w))
+		http_resume_call(pl->r, pull_again);
+}
+
 static void pull_free(void *p)
 {
 	struct pull *pl = p;
@@ -654,6 +663,7 @@ int h_changes_pull(struct req *r)
 	pl->w.wake = pull_wake;
 	pl->w.arg = pl;
 	http_suspend(r);
+	http_on_gone(r, pull_gone, pl);
 	hub_add(app->hub, &pl->w);
 	/* A push that committed between the read and hub_add would be missed: look again. */
 	struct space now;

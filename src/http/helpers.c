@@ -16,17 +16,25 @@ static int reply_401(struct req *r, enum api_error e)
 	return http_reply_error(r, e, NULL, NULL);
 }
 
-const struct principal *need_auth(struct req *r)
+const char *bearer_token(struct req *r)
 {
-	struct app *app = r->app;
 	const char *h = http_header(r, "Authorization");
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
-		reply_401(r, AE_UNAUTHORIZED);
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
 		return NULL;
-	}
 	const char *tok = h + 7;
 	while (*tok == ' ')
 		tok++;
+	return tok;
+}
+
+const struct principal *need_auth(struct req *r)
+{
+	struct app *app = r->app;
+	const char *tok = bearer_token(r);
+	if (!tok) {
+		reply_401(r, AE_UNAUTHORIZED);
+		return NULL;
+	}
 	struct principal *p = arena_alloc(&r->arena, sizeof *p);
 	if (!p) {
 		http_reply_error(r, AE_INTERNAL, NULL, NULL);

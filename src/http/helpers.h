@@ -17,6 +17,9 @@ static inline struct core *core_of(struct req *r)
 	return ((struct app *)r->app)->core;
 }
 
+/* The token of "Authorization: Bearer <token>" (spaces after the scheme skipped), or
+ * NULL. The one place that reads that header for tokens. */
+const char *bearer_token(struct req *r);
 /* The caller's principal, or NULL after replying 401 (with WWW-Authenticate) or 403.
  * The result lives in the request's arena. */
 const struct principal *need_auth(struct req *r);

@@ -1,5 +1,7 @@
 #include "router.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,15 +69,47 @@ static int pattern_match(const char *pat, const char *path, struct route_params 
 	return *s == '\0';
 }
 
+/* How specific a pattern is: one bit per segment, most significant first, set for a
+ * literal segment. Of two patterns that match one path, the greater is the one meant. */
+static uint64_t specificity(const char *pat)
+{
+	uint64_t key = 0;
+	int seg = 0;
+	for (const char *p = pat; *p && seg < 63; seg++) {
+		if (*p == '/')
+			p++;
+		bool literal = *p != '{';
+		key |= (uint64_t)literal << (62 - seg);
+		p = strchrnul(p, '/');
+	}
+	return key;
+}
+
 enum route_match router_match(const struct route *routes, size_t n, unsigned method,
 			      const char *path, const struct route **ret_route,
 			      struct route_params *ret_params, unsigned *ret_allowed)
 {
-	unsigned allowed = 0;
 	unsigned want = method == HM_HEAD ? (HM_HEAD | HM_GET) : method;
-	struct route_params params;
+	/* The resource is the most specific pattern that matches: /blobs/missing is never
+	 * /blobs/{sha256}, whatever the method. Its rows say which methods it has. */
+	bool found = false;
+	uint64_t best = 0;
 	for (size_t i = 0; i < n; i++) {
+		struct route_params params;
 		if (!pattern_match(routes[i].pattern, path, &params))
+			continue;
+		uint64_t k = specificity(routes[i].pattern);
+		if (!found || k > best)
+			best = k;
+		found = true;
+	}
+	if (!found)
+		return ROUTE_NO_PATH;
+	unsigned allowed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct route_params params;
+		if (!pattern_match(routes[i].pattern, path, &params) ||
+		    specificity(routes[i].pattern) != best)
 			continue;
 		if (routes[i].methods & want) {
 			*ret_route = &routes[i];
@@ -84,8 +118,6 @@ enum route_match router_match(const struct route *routes, size_t n, unsigned met
 		}
 		allowed |= routes[i].methods;
 	}
-	if (!allowed)
-		return ROUTE_NO_PATH;
 	if (allowed & HM_GET)
 		allowed |= HM_HEAD;
 	*ret_allowed = allowed;

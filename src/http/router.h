@@ -59,9 +59,11 @@ struct route {
 
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 
-/* Finds the first route whose pattern matches path and whose methods include method
- * (HEAD matches GET routes). With ROUTE_NO_METHOD, *ret_allowed has the methods the path
- * does accept. */
+/* Finds the route for method and path. Of the patterns that match the path, the most
+ * specific one is the resource (a literal segment beats a parameter, earlier segments
+ * first); the first of its rows whose methods include method (HEAD matches GET routes)
+ * is the route. With ROUTE_NO_METHOD, *ret_allowed has the methods that resource
+ * accepts. */
 enum route_match router_match(const struct route *routes, size_t n, unsigned method,
 			      const char *path, const struct route **ret_route,
 			      struct route_params *ret_params, unsigned *ret_allowed);

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -21,6 +22,7 @@
 #include "../util/jtext.h"
 #include "../util/log.h"
 #include "../util/url.h"
+#include "peers.h"
 
 /* After a body passed its limit we keep reading (to be able to answer at all, since
  * libmicrohttpd cannot answer in the middle of a body) but drop the bytes; past this many
@@ -34,21 +36,35 @@ struct hdr {
 	const char *name, *value;
 };
 
-/* Per connection, to cut off clients that send their headers too slowly: the watchdog
- * shuts down any connection whose deadline passes while it still owes us headers. */
+/* Per connection, for the watchdog (a thread that looks at every connection every
+ * 250 ms, under conns_mu), which shuts down (shutdown(2), which wakes libmicrohttpd to
+ * close it) any connection that:
+ *  - still owes headers past its deadline (server.header_timeout from its start or its
+ *    request line, server.idle_timeout between requests): libmicrohttpd's own timeout
+ *    restarts with every byte, so a client trickling one byte a second never met it;
+ *  - sends its body slower than server.body_min_rate on average once server.body_grace
+ *    has passed since its headers (the same trickle, one body byte every few seconds);
+ *  - is receiving a body while its client has gone (end of stream or reset pending, no
+ *    progress for two looks): libmicrohttpd 0.9.75 can miss that while its buffer is full.
+ * For a connection whose request is suspended (a long-poll, an event stream, a push
+ * waiting for the committer) libmicrohttpd does not look at the socket at all; there the
+ * watchdog peeks, and when the client has gone it calls the request's gone callback,
+ * which ends whatever holds the request (http_on_gone). */
 struct conn_ctx {
 	struct conn_ctx *prev, *next;
 	int fd;
+	struct netaddr peer;
+	bool counted; /* in the per-address counts */
 	bool awaiting_headers;
 	uint64_t deadline_ns;
-	/* A streamed upload in progress: libmicrohttpd (0.9.75 measured) can miss the end of
-	 * a connection whose client hung up while its buffer was full, and would keep the
-	 * upload (and its temporary file) until the idle timeout. The watchdog notices a
-	 * pending end of stream with no progress and shuts the socket, which wakes it. */
-	atomic_bool streaming;
-	atomic_uint_fast64_t progress;
+	atomic_bool receiving;            /* a body is due */
+	atomic_uint_fast64_t body_start_ns;
+	atomic_uint_fast64_t progress;    /* body bytes so far */
 	uint64_t seen_progress;
 	int eof_ticks;
+	/* the suspended request's owner, told when the client goes (under conns_mu) */
+	void (*gone)(void *arg);
+	void *gone_arg;
 };
 
 struct http_server {
@@ -65,6 +81,7 @@ struct http_server {
 	pthread_mutex_t susp_mu;
 	struct req *susp;     /* suspended requests not yet resumed */
 	atomic_int resuming;  /* resumed but not yet answered by a worker */
+	struct peers *peers;
 };
 
 static char id_prefix[16];
@@ -136,11 +153,24 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	struct http_server *s = cls;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		struct conn_ctx *c = calloc(1, sizeof *c);
-		if (!c)
-			return;
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-		c->fd = ci ? ci->connect_fd : -1;
+		int fd = ci ? ci->connect_fd : -1;
+		if (!c) {
+			if (fd >= 0)
+				shutdown(fd, SHUT_RDWR);
+			return;
+		}
+		c->fd = fd;
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci && netaddr_from_sockaddr(ci->client_addr, &c->peer) == 0) {
+			/* the accept policy looked, but other accepts may have raced it */
+			c->counted = peers_add(s->peers, &c->peer);
+			if (!c->counted && fd >= 0) {
+				shutdown(fd, SHUT_RDWR);
+				log_debug("closed a connection over server.max_connections_per_address");
+			}
+		}
 		c->awaiting_headers = true;
 		c->deadline_ns = clock_mono_ns() + (uint64_t)s->o.header_timeout_ms * 1000000u;
 		pthread_mutex_lock(&s->conns_mu);
@@ -158,9 +188,23 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		c->prev->next = c->next;
 		c->next->prev = c->prev;
 		pthread_mutex_unlock(&s->conns_mu);
+		if (c->counted)
+			peers_remove(s->peers, &c->peer);
 		free(c);
 		*socket_context = NULL;
 	}
+}
+
+/* Refuses, at accept, connections from an address that has its fill. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	(void)len;
+	struct http_server *s = cls;
+	struct netaddr a;
+	if (netaddr_from_sockaddr(addr, &a) < 0 || peers_may_connect(s->peers, &a))
+		return MHD_YES;
+	log_debug("refused a connection over server.max_connections_per_address");
+	return MHD_NO;
 }
 
 static struct conn_ctx *conn_of(struct MHD_Connection *conn)
@@ -183,21 +227,42 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return NULL;
 }
 
-/* See conn_ctx: two ticks with no progress and the client's end of stream pending. */
-static void watch_stream(struct conn_ctx *c)
+/* Whether the client of c has gone: its end of stream (FIN) or a reset is waiting to be
+ * read. Bytes it sent ahead (a pipelined request) hide a later FIN; that is fine. */
+static bool client_gone(const struct conn_ctx *c)
+{
+	char b;
+	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+static void cut(struct conn_ctx *c, const char *why)
+{
+	shutdown(c->fd, SHUT_RDWR);
+	atomic_store(&c->receiving, false);
+	c->awaiting_headers = false;
+	log_debug("closed a connection: %s", why);
+}
+
+/* A body being received: too slow on average, or its client gone with no progress for
+ * two looks (see conn_ctx). */
+static void watch_body(struct http_server *s, struct conn_ctx *c, uint64_t now)
 {
 	uint64_t p = atomic_load(&c->progress);
-	char b;
-	if (p != c->seen_progress || recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 0) {
+	uint64_t start = atomic_load(&c->body_start_ns);
+	uint64_t grace = (uint64_t)s->o.body_grace_ms * 1000000u;
+	if (s->o.body_min_rate > 0 && now > start + grace &&
+	    (double)p < (double)s->o.body_min_rate * (double)(now - start) / 1e9) {
+		cut(c, "its body arrived slower than server.body_min_rate");
+		return;
+	}
+	if (p != c->seen_progress || !client_gone(c)) {
 		c->seen_progress = p;
 		c->eof_ticks = 0;
 		return;
 	}
-	if (++c->eof_ticks >= 2) {
-		shutdown(c->fd, SHUT_RDWR);
-		atomic_store(&c->streaming, false);
-		log_debug("closed an upload whose client had gone");
-	}
+	if (++c->eof_ticks >= 2)
+		cut(c, "its client went away while sending a body");
 }
 
 static void *watchdog_main(void *arg)
@@ -214,20 +279,34 @@ static void *watchdog_main(void *arg)
 		}
 		pthread_cond_timedwait(&s->conns_cv, &s->conns_mu, &ts);
 		uint64_t now = clock_mono_ns();
+		/* The fds stay open under this lock (libmicrohttpd closes a socket only after
+		 * the CLOSED notice, which takes it), so none can be reused under us. */
 		for (struct conn_ctx *c = s->conns.next; c != &s->conns; c = c->next) {
-			if (atomic_load(&c->streaming) && c->fd >= 0)
-				watch_stream(c);
-			if (c->awaiting_headers && now > c->deadline_ns && c->fd >= 0) {
-				/* The fd stays open (MHD closes it), so it cannot be reused
-				 * under us: the CLOSED notice needs this lock first. */
-				shutdown(c->fd, SHUT_RDWR);
-				c->awaiting_headers = false;
-				log_debug("closed a connection that was too slow to send headers");
-			}
+			if (c->fd < 0)
+				continue;
+			if (atomic_load(&c->receiving))
+				watch_body(s, c, now);
+			if (c->awaiting_headers && now > c->deadline_ns)
+				cut(c, "it was too slow to send headers");
+			/* the owner's callback may run every look while the client stays gone;
+			 * it must cope with having ended the request already */
+			if (c->gone && client_gone(c))
+				c->gone(c->gone_arg);
 		}
 	}
 	pthread_mutex_unlock(&s->conns_mu);
 	return NULL;
+}
+
+void http_on_gone(struct req *r, void (*fn)(void *arg), void *arg)
+{
+	struct conn_ctx *c = r->cctx;
+	if (!c)
+		return;
+	pthread_mutex_lock(&r->srv->conns_mu);
+	c->gone = fn;
+	c->gone_arg = arg;
+	pthread_mutex_unlock(&r->srv->conns_mu);
 }
 
 /* --- replies --- */
@@ -259,6 +338,12 @@ int http_reply_stream(struct req *r, unsigned status, const char *content_type,
 		      ssize_t (*reader)(void *cls, uint64_t pos, char *buf, size_t max), void *cls,
 		      void (*free_cls)(void *cls))
 {
+	if (r->method == HM_HEAD) {
+		/* libmicrohttpd would send a chunked body; a HEAD answer has none */
+		if (free_cls)
+			free_cls(cls);
+		return http_reply_bytes(r, status, content_type, "", 0);
+	}
 	struct MHD_Response *resp =
 		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, cls, free_cls);
 	if (resp && content_type)
@@ -370,21 +455,57 @@ const char *http_param(struct req *r, const char *name)
 	return NULL;
 }
 
+struct xff {
+	struct arena *a;
+	char *text; /* the field lines joined with ", " */
+	size_t len;
+};
+
+static enum MHD_Result join_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
+{
+	(void)kind;
+	struct xff *x = cls;
+	if (strcasecmp(key, "X-Forwarded-For") != 0 || !value)
+		return MHD_YES;
+	size_t n = strlen(value);
+	char *t = arena_alloc(x->a, x->len + n + 3);
+	if (!t)
+		return MHD_NO;
+	if (x->len)
+		memcpy(t, x->text, x->len);
+	size_t at = x->len;
+	if (at) {
+		t[at++] = ',';
+		t[at++] = ' ';
+	}
+	memcpy(t + at, value, n + 1);
+	x->text = t;
+	x->len = at + n;
+	return MHD_YES;
+}
+
 const char *http_client_addr(struct req *r)
 {
 	if (r->addr[0])
 		return r->addr;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->addr,
-			  sizeof r->addr);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->addr,
-			  sizeof r->addr);
-	else
+	struct netaddr peer, client;
+	if (!ci || netaddr_from_sockaddr(ci->client_addr, &peer) < 0) {
 		snprintf(r->addr, sizeof r->addr, "unknown");
+		return r->addr;
+	}
+	client = peer;
+	if (peers_trusted(r->srv->peers, &peer)) {
+		/* every X-Forwarded-For line, in order (a lookup would give only the first) */
+		struct xff x = { .a = &r->arena };
+		MHD_get_connection_values(r->conn, MHD_HEADER_KIND, join_xff, &x);
+		peers_client(r->srv->peers, &peer, x.text, &client);
+	}
+	char text[NETADDR_TEXT_LEN];
+	netaddr_format(&client, text);
+	snprintf(r->addr, sizeof r->addr, "%s", text);
 	return r->addr;
 }
 
@@ -517,6 +638,75 @@ static void reply_body_too_large(struct req *r)
 	http_reply_error(r, AE_BODY_TOO_LARGE, msg, NULL);
 }
 
+/* RFC 9110 section 5.6.2: a field name is a token. */
+static bool is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("!#$%&'*+-.^_`|~", c)))
+			return false;
+	}
+	return true;
+}
+
+struct framing {
+	int content_length, transfer_encoding; /* field lines of each */
+	bool bad_name;
+	bool not_chunked; /* a transfer coding other than chunked */
+};
+
+static enum MHD_Result look_at_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				      const char *value)
+{
+	(void)kind;
+	struct framing *f = cls;
+	if (!is_token(key))
+		f->bad_name = true;
+	else if (!strcasecmp(key, "Content-Length"))
+		f->content_length++;
+	else if (!strcasecmp(key, "Transfer-Encoding")) {
+		f->transfer_encoding++;
+		if (!value || strcasecmp(value, "chunked") != 0)
+			f->not_chunked = true;
+	}
+	return MHD_YES;
+}
+
+/* How the body is delimited must be beyond doubt (RFC 9112 sections 6.1 and 6.3): a proxy
+ * in front that read these headers another way would take the body, or part of it, for the
+ * next request. libmicrohttpd 0.9.75 takes the first of two Content-Lengths, lets
+ * Transfer-Encoding win over Content-Length and keeps the connection, ignores a
+ * "Content-Length :" (a space before the colon), and waits forever for a body in an
+ * unknown coding. Any of these is answered here, before a body byte is read, and the
+ * connection is closed after the answer. */
+static bool framing_ok(struct req *r)
+{
+	struct framing f = { 0 };
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, look_at_header, &f);
+	const char *why = NULL;
+	enum api_error e = AE_BAD_FRAMING;
+	if (f.bad_name)
+		why = "A header name is not a token (a space before its colon?).";
+	else if (f.content_length > 1)
+		why = "The request has more than one Content-Length.";
+	else if (f.transfer_encoding && f.content_length)
+		why = "The request has both Content-Length and Transfer-Encoding.";
+	else if (f.transfer_encoding > 1)
+		why = "The request has more than one Transfer-Encoding.";
+	else if (f.not_chunked) {
+		why = "Only the chunked transfer coding is supported (or send Content-Length).";
+		e = AE_NOT_IMPLEMENTED;
+	}
+	if (!why)
+		return true;
+	r->close = true;
+	http_reply_error(r, e, why, NULL);
+	return false;
+}
+
 /* Everything decided from the request line and headers, before any body byte. */
 static void req_begin(struct req *r)
 {
@@ -527,6 +717,8 @@ static void req_begin(struct req *r)
 		http_reply_error(r, AE_HEADERS_TOO_LARGE, NULL, NULL);
 		return;
 	}
+	if (!framing_ok(r))
+		return;
 	if (!r->method) {
 		http_add_header(r, "Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
 		http_reply_error(r, AE_METHOD_NOT_ALLOWED, "This method is not supported.", NULL);
@@ -546,6 +738,14 @@ static void req_begin(struct req *r)
 		http_reply_error(r, AE_METHOD_NOT_ALLOWED, NULL, NULL);
 		return;
 	}
+	struct conn_ctx *c = r->cctx;
+	if (c && has_body(r)) {
+		atomic_store(&c->progress, 0);
+		atomic_store(&c->body_start_ns, clock_mono_ns());
+		c->seen_progress = 0;
+		c->eof_ticks = 0;
+		atomic_store(&c->receiving, true);
+	}
 	int64_t cl = http_content_length(r);
 	if (r->route->body == BODY_JSON || r->route->body == BODY_NONE) {
 		bool cred = r->route->flags & ROUTE_CREDENTIALS;
@@ -561,20 +761,16 @@ static void req_begin(struct req *r)
 			return;
 		}
 		buf_init(&r->body, r->body_limit);
-	} else {
-		struct conn_ctx *c = r->cctx;
-		if (c) {
-			atomic_store(&c->progress, 0);
-			atomic_store(&c->streaming, true);
-		}
-		if (r->route->on_begin)
-			r->route->on_begin(r);
+	} else if (r->route->on_begin) {
+		r->route->on_begin(r);
 	}
 }
 
 static void req_body(struct req *r, const char *data, size_t n)
 {
 	r->body_bytes += n;
+	if (r->cctx)
+		atomic_fetch_add(&r->cctx->progress, n);
 	if (r->failed || r->resp) {
 		r->discarded += n;
 		return;
@@ -595,8 +791,6 @@ static void req_body(struct req *r, const char *data, size_t n)
 		}
 		break;
 	case BODY_STREAM: {
-		if (r->cctx)
-			atomic_fetch_add(&r->cctx->progress, n);
 		if (r->route->on_chunk(r, data, n) < 0) {
 			r->failed = true;
 			if (!r->resp)
@@ -667,7 +861,7 @@ static enum MHD_Result queue(struct req *r)
 	MHD_add_response_header(r->resp, "X-Request-Id", r->id);
 	for (struct hdr *h = r->extra_headers; h; h = h->next)
 		MHD_add_response_header(r->resp, h->name, h->value);
-	if (atomic_load(&s->quiescing))
+	if (atomic_load(&s->quiescing) || r->close)
 		MHD_add_response_header(r->resp, "Connection", "close");
 	r->phase = PH_ANSWERED;
 	enum MHD_Result ok = MHD_queue_response(r->conn, r->status, r->resp);
@@ -736,8 +930,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req_begin(r);
 		/* An answer decided before a body (413 from Content-Length, 404, 401...) goes
 		 * out now, and libmicrohttpd closes the connection rather than read the body.
-		 * Without a body it waits for the final call, which keeps the connection. */
-		if (r->resp && has_body(r))
+		 * Without a body it waits for the final call, which keeps the connection. A
+		 * framing error goes out at once whatever the headers claim. */
+		if (r->resp && (has_body(r) || r->close))
 			return queue(r);
 		return MHD_YES;
 	}
@@ -763,6 +958,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (r->phase == PH_ANSWERED)
 		return MHD_YES;
+	if (r->cctx)
+		atomic_store(&r->cctx->receiving, false); /* the body is in */
 	if (!r->resp)
 		req_dispatch(r);
 	if (r->phase == PH_SUSPENDED && !r->resp)
@@ -781,14 +978,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (s->o.access_log) {
 		double ms = (double)(clock_mono_ns() - r->start_ns) / 1e6;
 		int status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? (int)r->status : 0;
-		log_access(r->id, r->method_str, r->path, status, r->resp_bytes, ms);
+		log_access(r->id, http_client_addr(r), r->method_str, r->path, status,
+			   r->resp_bytes, ms);
 	}
 	struct conn_ctx *c = conn_of(conn);
 	if (c) {
-		atomic_store(&c->streaming, false);
-		conn_set_deadline(s, c, true,
-				  clock_mono_ns() + (uint64_t)s->o.idle_timeout_ms * 1000000u,
-				  false);
+		atomic_store(&c->receiving, false);
+		pthread_mutex_lock(&s->conns_mu);
+		c->gone = NULL; /* its owner's object may go with the request */
+		c->gone_arg = NULL;
+		c->deadline_ns = clock_mono_ns() + (uint64_t)s->o.idle_timeout_ms * 1000000u;
+		c->awaiting_headers = true;
+		pthread_mutex_unlock(&s->conns_mu);
 	}
 	req_free(r);
 	atomic_fetch_sub(&s->inflight, 1);
@@ -834,9 +1035,19 @@ int http_server_start(const struct http_server_opts *o, struct http_server **ret
 		snprintf(id_prefix, sizeof id_prefix, "%02x%02x%02x-", rnd[0], rnd[1], rnd[2]);
 	}
 	unsigned idle_s = (unsigned)((o->idle_timeout_ms + 999) / 1000);
+	struct netrange_list none = { 0 };
+	s->peers = peers_new(o->trusted_proxies ? o->trusted_proxies : &none,
+			     o->max_connections_per_address > 0 ? o->max_connections_per_address
+								 : LONG_MAX,
+			     o->max_connections);
+	if (!s->peers) {
+		snprintf(err, errlen, "out of memory");
+		http_server_stop(s);
+		return -ERR_NOMEM;
+	}
 	s->d = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
-		NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, o->listen_fd,
+		accept_policy, s, on_request, s, MHD_OPTION_LISTEN_SOCKET, o->listen_fd,
 		MHD_OPTION_THREAD_POOL_SIZE, o->threads > 1 ? (unsigned)o->threads : 0u,
 		MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)o->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -902,5 +1113,6 @@ void http_server_stop(struct http_server *s)
 	pthread_mutex_destroy(&s->conns_mu);
 	pthread_cond_destroy(&s->conns_cv);
 	pthread_mutex_destroy(&s->susp_mu);
+	s->peers = peers_free(s->peers);
 	free(s);
 }

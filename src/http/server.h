@@ -12,6 +12,7 @@
 
 #include "../util/arena.h"
 #include "../util/buf.h"
+#include "../util/netaddr.h"
 #include "api_error.h"
 #include "router.h"
 
@@ -32,6 +33,10 @@ struct http_server_opts {
 	size_t auth_body_bytes;     /* bodies of ROUTE_CREDENTIALS routes, at most */
 	int json_depth;
 	long json_values;           /* values in one JSON body, at most */
+	int64_t body_min_rate;      /* bytes/s a body must average after body_grace_ms; 0: any */
+	int64_t body_grace_ms;
+	long max_connections_per_address;
+	const struct netrange_list *trusted_proxies; /* copied at start */
 	bool access_log;
 	const struct route *routes; /* borrowed for the server's lifetime */
 	size_t nroutes;
@@ -60,6 +65,7 @@ struct req {
 
 	/* private to server.c */
 	struct conn_ctx *cctx; /* the connection's watchdog entry, or NULL */
+	bool close;            /* close the connection after the answer */
 	int phase;
 	bool failed;
 	bool body_seen;
@@ -123,8 +129,19 @@ const char *http_param(struct req *r, const char *name);
 /* The request's Content-Length, or -1 when absent (chunked) or malformed. */
 int64_t http_content_length(struct req *r);
 
-/* The client's IP address as text. */
+/* The client's IP address as text: the connection's peer, or for a peer in
+ * server.trusted_proxies the client its X-Forwarded-For names (netaddr.h). */
 const char *http_client_addr(struct req *r);
+
+/* Asks the watchdog to call fn(arg) when the client of r's connection has gone (its end
+ * of stream or a reset is waiting) while the request waits: on the watchdog's thread,
+ * every 250 ms while it stays so, holding the server's connection lock. fn must end
+ * whatever holds the request (say, take a long-poll off the hub and resume it), cope
+ * with the request having been resumed already, and call nothing of this file but the
+ * resume functions. The registration lasts until the request ends (it is cleared before
+ * the request and the response are freed) or until http_on_gone(r, NULL, NULL); arg
+ * must live that long. */
+void http_on_gone(struct req *r, void (*fn)(void *arg), void *arg);
 
 /* Suspends the request: the handler returns without a reply and the connection costs no
  * thread. Later any thread answers it with http_resume_json or http_resume_error, which

@@ -119,8 +119,8 @@ void log_write(int level, const char *reqid, const char *fmt, ...)
 	emit(line, p, end);
 }
 
-void log_access(const char *reqid, const char *method, const char *path, int status,
-		uint64_t bytes, double ms)
+void log_access(const char *reqid, const char *client, const char *method, const char *path,
+		int status, uint64_t bytes, double ms)
 {
 	if (log_min_level > LOG_INFO)
 		return;
@@ -128,7 +128,9 @@ void log_access(const char *reqid, const char *method, const char *path, int sta
 	clock_format_rfc3339(clock_wall_ms(), ts);
 	char *p = line, *end = line + sizeof line - 1;
 	if (log_json) {
-		p = putf(p, end, "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"access\",\"method\":\"", ts);
+		p = putf(p, end, "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"access\",\"client\":\"", ts);
+		p = put_json_str(p, end, client);
+		p = putf(p, end, "\",\"method\":\"");
 		p = put_json_str(p, end, method);
 		p = putf(p, end, "\",\"path\":\"");
 		p = put_json_str(p, end, path);
@@ -138,6 +140,8 @@ void log_access(const char *reqid, const char *method, const char *path, int sta
 		p = putf(p, end, "\"}");
 	} else {
 		p = putf(p, end, "%s info  [%s] ", ts, reqid);
+		p = put_text_str(p, end, client);
+		*p++ = ' ';
 		p = put_text_str(p, end, method);
 		*p++ = ' ';
 		p = put_text_str(p, end, path);

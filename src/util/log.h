@@ -17,9 +17,9 @@ int log_parse_level(const char *s);
 void log_write(int level, const char *reqid, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* One access-log line (at level info). */
-void log_access(const char *reqid, const char *method, const char *path, int status,
-		uint64_t bytes, double ms);
+/* One access-log line (at level info); client is the client's address. */
+void log_access(const char *reqid, const char *client, const char *method, const char *path,
+		int status, uint64_t bytes, double ms);
 
 #define LOG_AT(lvl, rid, ...)                                   \
 	do {                                                    \

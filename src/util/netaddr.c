@@ -155,3 +155,43 @@ bool netrange_list_has(const struct netrange_list *l, const struct netaddr *a)
 	}
 	return false;
 }
+
+void netaddr_forwarded_client(const struct netrange_list *trusted, const struct netaddr *peer,
+			      const char *xff, struct netaddr *ret)
+{
+	struct netaddr cur = *peer;
+	size_t end = xff ? strlen(xff) : 0;
+	while (end > 0) {
+		size_t start = end;
+		while (start > 0 && xff[start - 1] != ',')
+			start--;
+		size_t a = start, b = end;
+		while (a < b && (xff[a] == ' ' || xff[a] == '\t'))
+			a++;
+		while (b > a && (xff[b - 1] == ' ' || xff[b - 1] == '\t'))
+			b--;
+		end = start ? start - 1 : 0;
+		if (a == b)
+			continue; /* an empty list element: RFC 9110 section 5.6.1 allows them */
+		/* some proxies write "[2001:db8::1]:443" or "192.0.2.1:443" */
+		if (xff[a] == '[') {
+			const char *close = memchr(xff + a, ']', b - a);
+			if (!close)
+				break;
+			b = (size_t)(close - xff);
+			a++;
+		} else {
+			const char *colon = memchr(xff + a, ':', b - a);
+			if (colon && !memchr(colon + 1, ':', (size_t)(xff + b - colon - 1)) &&
+			    memchr(xff + a, '.', (size_t)(colon - xff - a)))
+				b = (size_t)(colon - xff);
+		}
+		struct netaddr hop;
+		if (netaddr_parse(xff + a, b - a, &hop) < 0)
+			break;
+		cur = hop;
+		if (!netrange_list_has(trusted, &hop))
+			break;
+	}
+	*ret = cur;
+}

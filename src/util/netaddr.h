@@ -44,4 +44,14 @@ uint64_t netaddr_hash(const struct netaddr *a);
 int netrange_list_parse(const char *s, struct netrange_list *ret, char *err, size_t errlen);
 bool netrange_list_has(const struct netrange_list *l, const struct netaddr *a);
 
+/* The client of a request that reached us from peer, a trusted proxy, carrying
+ * X-Forwarded-For: xff (every field line joined with commas, in order; NULL when absent).
+ * Each proxy appends the address it received the request from, so the entries are read
+ * from the right: the first that is not itself a trusted proxy is the client. The left
+ * part is whatever the client sent and is never believed past that point. When every
+ * entry is trusted the leftmost is taken; a malformed entry stops the walk at the last
+ * address read (the proxy that wrote it). *ret is peer when xff has no entries. */
+void netaddr_forwarded_client(const struct netrange_list *trusted, const struct netaddr *peer,
+			      const char *xff, struct netaddr *ret);
+
 #endif

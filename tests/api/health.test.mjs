@@ -92,5 +92,5 @@ test('every request gets one access-log line with its request id', async () => {
   for (let i = 0; i < 50 && !srv.log().includes('[probe-123]'); i++) await new Promise((r) => setTimeout(r, 20));
   const line = srv.log().split('\n').find((l) => l.includes('[probe-123]'));
   assert.ok(line, srv.log());
-  assert.match(line, /\[probe-123\] GET \/health 200 15b [\d.]+ms/);
+  assert.match(line, /\[probe-123\] 127\.0\.0\.1 GET \/health 200 15b [\d.]+ms/);
 });

@@ -131,11 +131,43 @@ static void test_url_decode(void **state)
 	assert_string_equal(out, "\xc3\xa9");
 }
 
+/* A literal segment is a resource of its own: a method it lacks is 405, never the
+ * parameter route next to it (HEAD /blobs/missing once reached the blob download). */
+static void test_literal_beats_parameter(void **state)
+{
+	(void)state;
+	static const struct route rs[] = {
+		{ HM_GET, "/api/v1/blobs/{sha256}", h, BODY_NONE, NULL, NULL, 0 },
+		{ HM_POST, "/api/v1/blobs/missing", h, BODY_JSON, NULL, NULL, 0 },
+		{ HM_GET, "/a/{x}/c", h, BODY_NONE, NULL, NULL, 0 },
+		{ HM_PUT, "/a/b/{y}", h, BODY_NONE, NULL, NULL, 0 },
+	};
+	const struct route *rt;
+	struct route_params p;
+	unsigned allowed = 0;
+	assert_int_equal(router_match(rs, 4, HM_HEAD, "/api/v1/blobs/missing", &rt, &p, &allowed),
+			 ROUTE_NO_METHOD);
+	assert_int_equal(allowed, HM_POST);
+	assert_int_equal(router_match(rs, 4, HM_GET, "/api/v1/blobs/missing", &rt, &p, &allowed),
+			 ROUTE_NO_METHOD);
+	assert_int_equal(router_match(rs, 4, HM_POST, "/api/v1/blobs/missing", &rt, &p, &allowed),
+			 ROUTE_FOUND);
+	assert_ptr_equal(rt, &rs[1]);
+	assert_int_equal(router_match(rs, 4, HM_GET, "/api/v1/blobs/abc", &rt, &p, &allowed),
+			 ROUTE_FOUND);
+	assert_ptr_equal(rt, &rs[0]);
+	/* the earlier segment decides: /a/b/c is /a/b/{y} */
+	assert_int_equal(router_match(rs, 4, HM_GET, "/a/b/c", &rt, &p, &allowed), ROUTE_NO_METHOD);
+	assert_int_equal(allowed, HM_PUT);
+	assert_int_equal(router_match(rs, 4, HM_GET, "/a/z/c", &rt, &p, &allowed), ROUTE_FOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_literal_and_methods),
 		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_literal_beats_parameter),
 		cmocka_unit_test(test_buf_limits),
 		cmocka_unit_test(test_url_decode),
 	};
