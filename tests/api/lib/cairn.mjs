@@ -34,9 +34,11 @@ process.on('exit', () => {
   for (const p of running) p.kill('SIGKILL');
 });
 
-export async function startServer({ args = [], env = {}, dataDir, timeoutMs = 15000 } = {}) {
+// prefix runs the binary through another command (["prlimit", "--nofile=64:128", "--"]).
+export async function startServer({ args = [], env = {}, dataDir, timeoutMs = 15000, prefix = [] } = {}) {
   const dir = dataDir ?? tempDir();
-  const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', dir, ...args], {
+  const argv = [...prefix, BIN, 'serve', '--listen', '127.0.0.1:0', '--data', dir, ...args];
+  const proc = spawn(argv[0], argv.slice(1), {
     env: baseEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
