@@ -53,5 +53,10 @@ start_server() {
   echo "|---|---|---|"
   node "$root/bench/sync.mjs" "$base" "$token" "$pid"
   echo
+  start_server
+  echo "| blob references in one push (bench/blobrefs.mjs) | time | note |"
+  echo "|---|---|---|"
+  node "$root/bench/blobrefs.mjs" "$base"
+  echo
   echo "Machine: $(nproc) cores; cairn $("$root/build/cairn" version | cut -d' ' -f2); access log off."
 } | tee "$out/sync.md"

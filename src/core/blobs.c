@@ -305,7 +305,7 @@ int blob_gc(struct core *c, struct blob_gc_stats *gs)
 		int64_t size;
 		int g = c->store->ops->blob_get(c->store, ns.v[i].sha, &size);
 		if (g == 0 && b->ops->untrash(b, ns.v[i].sha) == 0)
-			gs->restored++;
+			gs->restored++; /* 1: its name held it already; the copy went */
 		else if (g == -ERR_NOT_FOUND)
 			b->ops->purge(b, ns.v[i].sha);
 	}

@@ -51,8 +51,11 @@ struct blobstore_ops {
 	int (*list)(struct blobstore *b, int (*cb)(void *arg, const struct blob_stat *st),
 		    void *arg);
 	/* Collection in two steps: trash moves the blob out of reach (atomically: readers
-	 * see it or not), then purge deletes it for good or untrash puts it back. Blobs left
-	 * in the trash by a crash are listed by list_trash. -ERR_NOT_FOUND when absent. */
+	 * see it or not), then purge deletes it for good or untrash puts it back without
+	 * replacing a name that exists: 0 when put back, 1 when the name held the blob
+	 * already (placed again by an upload meanwhile; the trash copy is dropped). Neither
+	 * ever leaves the blob under both names. Blobs left in the trash by a crash are
+	 * listed by list_trash. -ERR_NOT_FOUND when absent. */
 	int (*trash)(struct blobstore *b, const char *sha256);
 	int (*untrash)(struct blobstore *b, const char *sha256);
 	int (*purge)(struct blobstore *b, const char *sha256);

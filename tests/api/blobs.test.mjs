@@ -472,3 +472,35 @@ test('the server collects unused blobs every sync.gc_interval', async () => {
   await eventually(() => /blobs: collected 1 blobs \(1000 bytes/.test(srv.log()), { what: 'the collection logged' });
   await srv.cleanup();
 });
+
+test('limits.push_blob_refs bounds the blob references one push brings into the shared transaction', async () => {
+  const srv = await startServer({ env: { ...LIMITS, CAIRN_LIMITS_PUSH_BLOB_REFS: '8' } });
+  try {
+    const U = srv.url;
+    const a = await signUp(U, 'refs');
+    const hs = [];
+    for (let i = 0; i < 9; i++) {
+      const b = Buffer.from(`blob number ${i}`);
+      assert.equal((await put(U, a.access, sha(b), b)).status, 201);
+      hs.push(sha(b));
+    }
+    const push = (changes) => api(U, 'POST', '/api/v1/spaces/me/changes', { token: a.access, body: { changes } });
+    const ch = (id, blobs) => ({ op_id: `o-${id}-${blobs.length}`, collection: 'notes', id, op: 'put', data: {}, blobs });
+    let r = await push([ch('a', hs.slice(0, 5)), ch('b', hs.slice(5, 9))]);
+    assert.equal(r.status, 413, JSON.stringify(r.body));
+    assert.equal(r.body.code, 'body_too_large');
+    assert.match(r.body.error, /limits\.push_blob_refs/);
+    // the same blobs named by three changes are three references each
+    r = await push([ch('c', hs.slice(0, 3)), ch('d', hs.slice(0, 3)), ch('e', hs.slice(0, 3))]);
+    assert.equal(r.status, 413);
+    const sp = await api(U, 'GET', '/api/v1/spaces/me', { token: a.access });
+    assert.equal(sp.body.space.head_seq, 0, 'nothing of a refused push applied');
+    // repeats within one change count once; eight references pass
+    r = await push([ch('f', [...hs.slice(0, 4), hs[0], hs[1]]), ch('g', hs.slice(4, 8))]);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const l = await api(U, 'GET', '/api/v1/limits');
+    assert.equal(l.body.push_blob_refs, 8);
+  } finally {
+    await srv.cleanup();
+  }
+});

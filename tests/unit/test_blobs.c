@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "core/blobs.h"
 #include "core/core.h"
+#include "core/sync.h"
 #include "store/blob.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -240,6 +242,98 @@ static void test_mismatch_and_limits(void **state)
 	assert_int_equal(files, 1);
 }
 
+static void blob_paths(struct env *e, const char *sha, char name[256], char trash[256])
+{
+	snprintf(name, 256, "%s/blobs/%.2s/%.2s/%s", e->dir, sha, sha + 2, sha);
+	snprintf(trash, 256, "%s/blobs/trash/%s", e->dir, sha);
+}
+
+/* A blob an upload placed again while collection had it in the trash: the same file
+ * under its name and in the trash. rename(2) between the two did nothing, so every pass
+ * "restored" it and, once it died, its name stayed behind as an orphan. */
+static void test_one_file_under_both_names(void **state)
+{
+	struct env *e = *state;
+	static const char data[] = "placed again while it was in the trash";
+	char sha[65] = "", name[256], trash[256];
+	assert_int_equal(upload(e, data, sizeof data - 1, sha), 0);
+	blob_paths(e, sha, name, trash);
+	assert_int_equal(link(name, trash), 0);
+	struct blob_gc_stats gs;
+	assert_int_equal(blob_gc(&e->core, &gs), 0);
+	assert_int_equal(gs.restored, 0); /* its name held it: nothing to restore */
+	assert_int_equal(access(trash, F_OK), -1);
+	assert_true(readable(e, sha, data, sizeof data - 1));
+	assert_int_equal(blob_gc(&e->core, &gs), 0);
+	assert_int_equal(gs.restored + gs.deleted, 0);
+
+	/* each move on one file under both names */
+	assert_int_equal(link(name, trash), 0);
+	assert_int_equal(e->blobs->ops->trash(e->blobs, sha), 0);
+	assert_int_equal(access(name, F_OK), -1);
+	assert_int_equal(access(trash, F_OK), 0);
+	assert_int_equal(link(trash, name), 0);
+	assert_int_equal(e->blobs->ops->untrash(e->blobs, sha), 1);
+	assert_int_equal(access(trash, F_OK), -1);
+	assert_true(readable(e, sha, data, sizeof data - 1));
+	assert_int_equal(e->blobs->ops->trash(e->blobs, sha), 0);
+	assert_int_equal(e->blobs->ops->untrash(e->blobs, sha), 0);
+	assert_int_equal(access(trash, F_OK), -1);
+
+	/* when it dies under both names, nothing stays behind */
+	assert_int_equal(link(name, trash), 0);
+	assert_int_equal(e->store->ops->user_delete(e->store, e->p.user.id), 0);
+	assert_int_equal(blob_gc(&e->core, &gs), 0);
+	assert_int_equal(access(name, F_OK), -1);
+	assert_int_equal(access(trash, F_OK), -1);
+	assert_int_equal(blob_gc(&e->core, &gs), 0);
+	assert_int_equal(gs.deleted + gs.restored + gs.orphans, 0);
+}
+
+/* Readability is judged before the shared write transaction; inside it, a blob that was
+ * collected meanwhile is refused, not referenced. */
+static void test_push_blob_gone_before_commit(void **state)
+{
+	struct env *e = *state;
+	static const char data[] = "named by a push";
+	char sha[65] = "";
+	assert_int_equal(upload(e, data, sizeof data - 1, sha), 0);
+	struct space sp;
+	assert_int_equal(sync_space(&e->core, &e->p, "me", &sp), 0);
+	const char *blobs[] = { sha };
+	json_object *d = json_object_new_object();
+	struct push_change ch = { .op_id = "b1", .collection = "c", .id = "r", .op = OP_PUT,
+				  .data = d, .base_version = -1, .blobs = blobs, .nblobs = 1 };
+	char bj[80];
+	snprintf(bj, sizeof bj, "[\"%s\"]", sha);
+	ch.blobs_json = bj;
+	struct push_result res;
+	struct arena a = ARENA_INIT;
+	struct push_job j = { .p = &e->p, .sp = &sp, .changes = &ch, .n = 1, .results = &res,
+			      .arena = &a };
+	j.rc = sync_push_check(&e->core, &j);
+	assert_int_equal(j.rc, 0);
+	assert_int_equal(j.nblobs, 1);
+	/* collection wins the race between the check and the commit */
+	char db[128];
+	snprintf(db, sizeof db, "%s/cairn.db", e->dir);
+	sqlite3 *conn;
+	assert_int_equal(sqlite3_open(db, &conn), SQLITE_OK);
+	sqlite3_busy_timeout(conn, 5000);
+	assert_int_equal(sqlite3_exec(conn, "DELETE FROM blob_owners; DELETE FROM blobs;", NULL, NULL,
+				      NULL),
+			 SQLITE_OK);
+	sqlite3_close(conn);
+	sync_push_run(&e->core, &j);
+	assert_int_equal(j.rc, -ERR_MISSING);
+	assert_non_null(strstr(j.ve.e[0].msg, "no longer stored"));
+	struct space after;
+	assert_int_equal(sync_space(&e->core, &e->p, "me", &after), 0);
+	assert_int_equal(after.head_seq, 0);
+	arena_free(&a);
+	json_object_put(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +344,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_held_blob_survives_collection, env_setup,
 						env_teardown),
 		cmocka_unit_test_setup_teardown(test_mismatch_and_limits, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_one_file_under_both_names, env_setup,
+						env_teardown),
+		cmocka_unit_test_setup_teardown(test_push_blob_gone_before_commit, env_setup,
+						env_teardown),
 	};
 	return cmocka_run_group_tests_name("blobs", tests, NULL, NULL);
 }
