@@ -6,7 +6,13 @@ VERSION := 0.1.0
 CC ?= cc
 PKGS := libmicrohttpd json-c sqlite3 libsodium libcrypto libcurl inih
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# make fuzz: the library and targets built by clang with libFuzzer's coverage
+CC := clang
+BUILD := build/fuzzer
+SANFLAGS := -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT := -O1
+else ifeq ($(SANITIZE),1)
 BUILD := build/asan
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT := -O1
@@ -28,8 +34,14 @@ LIB_SRC := $(sort $(wildcard src/util/*.c src/store/*.c src/core/*.c src/http/*.
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# fuzz/fuzz_NAME.c: each target as a replay of its saved corpus (make test), and with
+# libFuzzer (make fuzz)
+FUZZ_NAMES := $(sort $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c)))
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%-replay)
+FUZZ_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%-fuzzer)
+FUZZ_SECONDS ?= 60
 
-.PHONY: all run test unit api bench deps deps-test deps-bench clean check-banned
+.PHONY: all run test unit api bench fuzz fuzz-build deps deps-test deps-bench deps-fuzz clean check-banned
 all: $(BUILD)/cairn
 
 $(BUILD)/%.o: %.c
@@ -50,6 +62,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcairn.a
 	@echo '  TEST $@'
 	@$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/libcairn.a $(LIBS) $$(pkg-config --libs cmocka)
 
+$(BUILD)/fuzz/%-replay: fuzz/fuzz_%.c fuzz/replay.c fuzz/fuzz.h $(BUILD)/libcairn.a
+	@mkdir -p $(@D)
+	@echo '  FUZZ $@'
+	@$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ fuzz/fuzz_$*.c fuzz/replay.c $(BUILD)/libcairn.a $(LIBS)
+
+$(BUILD)/fuzz/%-fuzzer: fuzz/fuzz_%.c fuzz/fuzz.h $(BUILD)/libcairn.a
+	@mkdir -p $(@D)
+	@echo '  FUZZ $@'
+	@$(CC) $(CFLAGS) -fsanitize=fuzzer -Isrc $(LDFLAGS) -o $@ fuzz/fuzz_$*.c $(BUILD)/libcairn.a $(LIBS)
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libcairn.a
 	@mkdir -p $(@D)
 	@echo '  BENCH $@'
@@ -61,6 +83,8 @@ deps-test:
 	@scripts/deps.sh test
 deps-bench:
 	@scripts/deps.sh bench
+deps-fuzz:
+	@scripts/deps.sh fuzz
 
 run: deps
 	$(MAKE) all
@@ -69,10 +93,10 @@ run: deps
 
 # The build itself needs pkg-config's answers, so deps run first in a separate make.
 test: deps-test
-	$(MAKE) check-banned $(BUILD)/cairn $(UNIT_BIN)
+	$(MAKE) check-banned $(BUILD)/cairn $(UNIT_BIN) $(FUZZ_REPLAY)
 	scripts/test.sh $(BUILD)
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(FUZZ_REPLAY)
 	scripts/test.sh $(BUILD) unit
 api: $(BUILD)/cairn
 	scripts/test.sh $(BUILD) api
@@ -83,10 +107,17 @@ bench: deps-bench
 	bench/sync.sh
 	bench/blobs.sh
 
+# Each libFuzzer target for FUZZ_SECONDS (default 60), starting from fuzz/corpus/NAME;
+# new inputs go to build/fuzzer/corpus/NAME, crashes to build/fuzzer/crashes/NAME.
+fuzz: deps-fuzz
+	$(MAKE) FUZZ=1 fuzz-build
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+fuzz-build: $(FUZZ_BIN)
+
 # git's banned.h idea, as a check: these invite overflows or unchecked parsing.
 check-banned:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok)[[:space:]]*\(' \
-		$$(find src tests/unit -name '*.[ch]') || \
+		$$(find src tests/unit fuzz -name '*.[ch]') || \
 		{ echo "banned function used (see docs/STYLE in the Makefile's check-banned)"; exit 1; }
 
 clean:

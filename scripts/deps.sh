@@ -3,6 +3,7 @@
 #   scripts/deps.sh build   compiler, pkg-config and the libraries Cairn links
 #   scripts/deps.sh test    build + cmocka, Node.js, curl
 #   scripts/deps.sh bench   build + wrk, nginx
+#   scripts/deps.sh fuzz    build + clang with libFuzzer
 set -euo pipefail
 what=${1:-build}
 need=()
@@ -27,6 +28,12 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   have_cmd curl || need+=(curl)
   have_cmd sqlite3 || need+=(sqlite3)
   have_cmd npm || need+=(npm)
+fi
+if [ "$what" = fuzz ]; then
+  have_cmd clang || need+=(clang)
+  ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
+    ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 ||
+    need+=(libclang-rt-dev)
 fi
 if [ "$what" = bench ]; then
   have_cmd wrk || need+=(wrk)

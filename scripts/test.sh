@@ -32,6 +32,22 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
   done
 fi
 
+if [ "$what" = all ] || [ "$what" = unit ]; then
+  # Each fuzz target replays its saved corpus (fuzz/corpus/NAME) without libFuzzer.
+  for t in "$root/$build"/fuzz/*-replay; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t" -replay)
+    out="$logdir/fuzz-$name.log"
+    if timeout 300 "$t" "$root/fuzz/corpus/$name" >"$out" 2>&1; then
+      echo "fuzz $name: $(tail -1 "$out")"
+      passed=$((passed + 1))
+    else
+      echo "fuzz $name: failed"; cat "$out"
+      failed=$((failed + 1))
+    fi
+  done
+fi
+
 if [ "$what" = all ] || [ "$what" = api ]; then
   tap="$logdir/api.tap"
   # The stress test churns objects shared between threads; under the sanitizer it runs

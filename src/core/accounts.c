@@ -296,7 +296,7 @@ int acct_authenticate(struct core *c, const char *token, struct principal *ret)
 	int64_t now = clock_wall_ms();
 	/* Read the generation before the lookup: a change committed in between then makes the
 	 * cached entry stale rather than wrongly fresh. */
-	uint64_t gen = __atomic_load_n(&c->store->auth_gen, __ATOMIC_ACQUIRE);
+	uint64_t gen = atomic_load_explicit(&c->store->auth_gen, memory_order_acquire);
 	if (!c->tokens || !tokencache_get(c->tokens, h, gen, now, ret)) {
 		int r = c->store->ops->token_lookup(c->store, h, ret);
 		if (r == -ERR_NOT_FOUND)

@@ -1,6 +1,5 @@
 /* Blobs over HTTP: streamed uploads (raw or multipart), downloads with ranges and
  * conditional requests sent straight from the file, and "which of these am I missing". */
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 
 #include "../core/blobs.h"
 #include "../store/blob.h"
+#include "../util/conditional.h"
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/jtext.h"
@@ -15,6 +15,7 @@
 #include "app.h"
 #include "handlers.h"
 #include "helpers.h"
+#include "multipart.h"
 
 
 static int reply_bad_name(struct req *r)
@@ -41,19 +42,21 @@ static int reply_upload_error(struct req *r, int e)
 
 struct up {
 	struct blob_upload *u;
-	struct MHD_PostProcessor *pp; /* multipart POST */
-	int files;                    /* "file" fields seen */
-	uint64_t next_off;            /* where the current one goes on */
-	int err;
+	struct multipart *mp; /* a multipart POST */
 };
 
 static void up_free(void *arg)
 {
 	struct up *x = arg;
-	if (x->pp)
-		MHD_destroy_post_processor(x->pp);
+	multipart_free(x->mp);
 	blob_upload_free(x->u);
 	free(x);
+}
+
+static int up_sink(void *arg, const void *data, size_t len)
+{
+	struct up *x = arg;
+	return blob_upload_write(x->u, data, len);
 }
 
 static int up_start(struct req *r, const char *sha, bool multipart)
@@ -94,25 +97,6 @@ static bool is_multipart(struct req *r)
 	return ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
 }
 
-static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *key,
-				const char *filename, const char *content_type,
-				const char *transfer_encoding, const char *data, uint64_t off,
-				size_t size)
-{
-	(void)kind, (void)filename, (void)content_type, (void)transfer_encoding;
-	struct up *x = cls;
-	if (!key || strcmp(key, "file") != 0)
-		return MHD_YES; /* other fields are ignored (and bounded by the upload limits) */
-	if (off == 0 && (x->files == 0 || x->next_off > 0) && ++x->files > 1) {
-		x->err = -ERR_INVALID; /* a second field named file */
-		return MHD_NO;
-	}
-	x->next_off = off + size;
-	if (size && (x->err = blob_upload_write(x->u, data, size)) < 0)
-		return MHD_NO;
-	return MHD_YES;
-}
-
 int h_blob_post_begin(struct req *r)
 {
 	bool mp = is_multipart(r);
@@ -120,8 +104,8 @@ int h_blob_post_begin(struct req *r)
 		return -1;
 	if (mp) {
 		struct up *x = r->ctx;
-		x->pp = MHD_create_post_processor(r->conn, 64 * 1024, on_field, x);
-		if (!x->pp) {
+		x->mp = multipart_new(r, up_sink, x);
+		if (!x->mp) {
 			http_reply_error(r, AE_BAD_REQUEST,
 					 "The multipart body has no boundary in its Content-Type.",
 					 NULL);
@@ -134,23 +118,19 @@ int h_blob_post_begin(struct req *r)
 int h_blob_chunk(struct req *r, const char *data, size_t len)
 {
 	struct up *x = r->ctx;
-	if (x->pp) {
+	if (x->mp) {
 		/* fields other than file are dropped, but not without end */
 		if (r->body_bytes > (uint64_t)core_of(r)->cfg->blobs_max_size + (1u << 20)) {
 			reply_upload_error(r, -ERR_TOO_LARGE);
 			return -1;
 		}
-		if (MHD_post_process(x->pp, data, len) != MHD_YES) {
-			if (x->err == -ERR_INVALID || x->err == 0)
-				http_reply_error(r, AE_BAD_REQUEST,
-						 x->err ? "A multipart upload takes one field named file."
-							: "The multipart body is malformed.",
-						 NULL);
-			else
-				reply_upload_error(r, x->err);
-			return -1;
-		}
-		return 0;
+		const char *why = NULL;
+		int e = multipart_feed(x->mp, data, len, &why);
+		if (e == -ERR_INVALID)
+			http_reply_error(r, AE_BAD_REQUEST, why, NULL);
+		else if (e < 0)
+			reply_upload_error(r, e);
+		return e < 0 ? -1 : 0;
 	}
 	int e = blob_upload_write(x->u, data, len);
 	if (e < 0) {
@@ -165,15 +145,10 @@ static int up_finish(struct req *r, bool put)
 	struct up *x = r->ctx;
 	if (!x)
 		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
-	if (x->pp) {
-		/* the end of the body: the processor must have seen a complete message */
-		bool complete = MHD_destroy_post_processor(x->pp) == MHD_YES;
-		x->pp = NULL;
-		if (!complete || x->files != 1)
-			return http_reply_error(r, AE_BAD_REQUEST,
-						!complete ? "The multipart body is malformed."
-							  : "A multipart upload takes one field named file.",
-						NULL);
+	if (x->mp) {
+		const char *why = NULL;
+		if (multipart_end(x->mp, &why) < 0)
+			return http_reply_error(r, AE_BAD_REQUEST, why, NULL);
 	}
 	char sha[BLOB_HEX_LEN + 1];
 	int64_t size = 0;
@@ -199,25 +174,6 @@ int h_blob_post(struct req *r)
 
 /* --- downloads --- */
 
-/* Whether an If-None-Match list names etag (or is "*"). */
-static bool etag_listed(const char *list, const char *etag)
-{
-	size_t n = strlen(etag);
-	for (const char *p = list; *p;) {
-		while (*p == ' ' || *p == ',' || *p == '\t')
-			p++;
-		if (*p == '*')
-			return true;
-		if (!strncmp(p, "W/", 2))
-			p += 2;
-		if (!strncmp(p, etag, n) && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-			return true;
-		while (*p && *p != ',')
-			p++;
-	}
-	return false;
-}
-
 int h_blob_get(struct req *r)
 {
 	const struct principal *p = need_auth(r);
@@ -239,7 +195,7 @@ int h_blob_get(struct req *r)
 	http_add_header(r, "Cache-Control", "private, immutable");
 	http_add_header(r, "Accept-Ranges", "bytes");
 	const char *inm = http_header(r, "If-None-Match");
-	if (inm && etag_listed(inm, etag)) {
+	if (inm && cond_etag_listed(inm, etag)) {
 		close(fd);
 		return http_reply_bytes(r, 304, NULL, "", 0);
 	}

@@ -12,6 +12,7 @@
 #include "../core/sync.h"
 #include "../store/blob.h"
 #include "../util/clock.h"
+#include "../util/conditional.h"
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/jtext.h"
@@ -787,23 +788,6 @@ int h_record_get(struct req *r)
 	return http_reply_json(r, 200, o);
 }
 
-/* If-Match: "N" or N; -1 when absent, -2 when malformed. */
-static int64_t if_match(struct req *r)
-{
-	const char *h = http_header(r, "If-Match");
-	if (!h)
-		return -1;
-	while (*h == ' ' || *h == 'W' || *h == '/')
-		h++;
-	if (*h == '"')
-		h++;
-	char *end;
-	long long v = strtoll(h, &end, 10);
-	if (end == h || (*end && *end != '"') || v < 0)
-		return -2;
-	return v;
-}
-
 /* PUT and DELETE of one record: a one-change push with a server-made op id. */
 static int write_record(struct req *r, enum change_op op)
 {
@@ -815,10 +799,11 @@ static int write_record(struct req *r, enum change_op op)
 	if (op == OP_PUT && !json_object_is_type(r->json, json_type_object))
 		return http_reply_error(r, AE_BAD_REQUEST, "The body must be the record: a JSON object.",
 					NULL);
-	int64_t base = if_match(r);
-	if (base == -2)
-		return http_reply_error(r, AE_BAD_REQUEST, "If-Match must be a version such as \"42\".",
-					NULL);
+	int64_t base = -1;
+	const char *im = http_header(r, "If-Match");
+	if (im && cond_if_match_version(im, &base) < 0)
+		return http_reply_error(r, AE_BAD_REQUEST,
+					"If-Match must be one version such as \"42\".", NULL);
 	char op_id[48];
 	char rnd[TOKEN_LEN];
 	token_new("", rnd);

@@ -56,6 +56,7 @@ struct conn_ctx {
 	struct netaddr peer;
 	bool counted; /* in the per-address counts */
 	bool awaiting_headers;
+	unsigned requests; /* completed on this connection (under conns_mu) */
 	uint64_t deadline_ns;
 	atomic_bool receiving;            /* a body is due */
 	atomic_uint_fast64_t body_start_ns;
@@ -288,6 +289,10 @@ static void *watchdog_main(void *arg)
 				watch_body(s, c, now);
 			if (c->awaiting_headers && now > c->deadline_ns)
 				cut(c, "it was too slow to send headers");
+			/* between requests libmicrohttpd 0.9.75 can miss a client's end of
+			 * stream and keep the connection until server.idle_timeout */
+			else if (c->awaiting_headers && c->requests > 0 && client_gone(c))
+				cut(c, "its client closed it between requests");
 			/* the owner's callback may run every look while the client stays gone;
 			 * it must cope with having ended the request already */
 			if (c->gone && client_gone(c))
@@ -987,6 +992,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		pthread_mutex_lock(&s->conns_mu);
 		c->gone = NULL; /* its owner's object may go with the request */
 		c->gone_arg = NULL;
+		c->requests++;
 		c->deadline_ns = clock_mono_ns() + (uint64_t)s->o.idle_timeout_ms * 1000000u;
 		c->awaiting_headers = true;
 		pthread_mutex_unlock(&s->conns_mu);
@@ -1004,6 +1010,7 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;

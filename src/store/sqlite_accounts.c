@@ -72,7 +72,7 @@ static int write_end_auth(struct store *s, struct sq_conn *c, int rc)
 {
 	rc = sq_write_end(SQS(s), c, rc);
 	if (rc >= 0)
-		__atomic_add_fetch(&s->auth_gen, 1, __ATOMIC_RELEASE);
+		atomic_fetch_add_explicit(&s->auth_gen, 1, memory_order_release);
 	return rc;
 }
 

@@ -103,7 +103,7 @@ void sq_snapshot_end(struct sq_conn *c);
 		}                                                                      \
 		r_ = sq_write_end(SQS(store), c_, r_);                                 \
 		if ((auth) && r_ >= 0)                                                 \
-			__atomic_add_fetch(&(store)->auth_gen, 1, __ATOMIC_RELEASE);   \
+			atomic_fetch_add_explicit(&(store)->auth_gen, 1, memory_order_release);   \
 		return r_;                                                             \
 	} while (0)
 

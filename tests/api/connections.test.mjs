@@ -160,6 +160,21 @@ test('a client that leaves while its long-poll or event stream waits is let go a
   }
 });
 
+test('a keep-alive connection whose client ends it after an answer is closed at once, not at the idle timeout', async () => {
+  const sock = net.connect(srv.port, '127.0.0.1');
+  let got = '';
+  sock.on('data', (d) => (got += d));
+  const closed = new Promise((r) => sock.on('close', () => r(Date.now())));
+  await new Promise((r) => sock.on('connect', r));
+  sock.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+  await eventually(() => got.includes('{"status":"ok"}'), { what: 'the answer' });
+  const t0 = Date.now();
+  sock.end(); // half-close: the client will send nothing more
+  const at = await Promise.race([closed, sleep(5000).then(() => 0)]);
+  assert.ok(at, 'the server kept the connection (server.idle_timeout is 60 s)');
+  assert.ok(at - t0 < 2000, `closed after ${at - t0} ms`);
+});
+
 test('server.max_connections_per_address: more are closed at accept, and a freed slot is reused', async () => {
   const lim = await startServer({ env: { CAIRN_SERVER_MAX_CONNECTIONS_PER_ADDRESS: '4' } });
   try {
