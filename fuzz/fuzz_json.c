@@ -1,6 +1,6 @@
 /* The JSON body reader: jtext_scan's strict check with its limits, then json-c. What the
  * check passes must parse, and what json-c prints back must pass the check again (stored
- * data is served as it was printed). */
+ * data is served as it was printed), with no more values than went in. */
 #include <json-c/json.h>
 
 #include "fuzz.h"
@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 		struct jtext_scan again;
 		FUZZ_CHECK(jtext_scan(out, len, 32, 5000, &again) == 0);
-		FUZZ_CHECK(again.values == sc.values);
+		/* fewer only where a member name repeated (the last one is kept) */
+		FUZZ_CHECK(again.values <= sc.values);
 		json_object_put(o);
 	}
 	free(t);

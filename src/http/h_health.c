@@ -74,6 +74,7 @@ int h_limits(struct req *r)
 		{ "blob_max_bytes", c->blobs_max_size },
 		{ "body_min_rate", c->server_body_min_rate },
 		{ "body_grace_s", c->server_body_grace_ms / 1000 },
+		{ "max_connections_per_address", c->server_max_connections_per_address },
 	};
 	json_object *o = json_object_new_object();
 	for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++)

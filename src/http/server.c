@@ -719,7 +719,11 @@ static void req_begin(struct req *r)
 	struct header_sum hs = { strlen(r->path) + 16 };
 	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, sum_header, &hs);
 	if (hs.total > s->o.header_bytes) {
-		http_reply_error(r, AE_HEADERS_TOO_LARGE, NULL, NULL);
+		char msg[96];
+		snprintf(msg, sizeof msg,
+			 "The request headers are larger than %zu bytes (limits.header_bytes).",
+			 s->o.header_bytes);
+		http_reply_error(r, AE_HEADERS_TOO_LARGE, msg, NULL);
 		return;
 	}
 	if (!framing_ok(r))

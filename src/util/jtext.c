@@ -1,5 +1,7 @@
 #include "jtext.h"
 
+#include "hex.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +30,6 @@ static void skip_ws(struct scan *s)
 	}
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Four hex digits at s->i; advances past them. */
 static int hex4(struct scan *s, unsigned *ret)
@@ -46,7 +38,7 @@ static int hex4(struct scan *s, unsigned *ret)
 		return fail(s, JTEXT_END);
 	unsigned v = 0;
 	for (int k = 0; k < 4; k++) {
-		int h = hexval(s->p[s->i + (size_t)k]);
+		int h = hex_value(s->p[s->i + (size_t)k]);
 		if (h < 0)
 			return fail(s, JTEXT_ESCAPE);
 		v = v << 4 | (unsigned)h;

@@ -82,6 +82,7 @@ test('GET /api/v1/limits tells clients the limits', async () => {
     blob_max_bytes: 4 * 1024 * 1024 * 1024,
     body_min_rate: 1024,
     body_grace_s: 10,
+    max_connections_per_address: 256,
   });
 });
 
