@@ -91,26 +91,23 @@ enum route_match router_match(const struct route *routes, size_t n, unsigned met
 {
 	unsigned want = method == HM_HEAD ? (HM_HEAD | HM_GET) : method;
 	/* The resource is the most specific pattern that matches: /blobs/missing is never
-	 * /blobs/{sha256}, whatever the method. Its rows say which methods it has. */
+	 * /blobs/{sha256}, whatever the method. The table lists more specific patterns first
+	 * (router_check_order), so the first row that matches the path names the resource,
+	 * and only rows of the same pattern shape may serve it. */
 	bool found = false;
 	uint64_t best = 0;
+	unsigned allowed = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct route_params params;
 		if (!pattern_match(routes[i].pattern, path, &params))
 			continue;
 		uint64_t k = specificity(routes[i].pattern);
-		if (!found || k > best)
+		if (!found) {
+			found = true;
 			best = k;
-		found = true;
-	}
-	if (!found)
-		return ROUTE_NO_PATH;
-	unsigned allowed = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct route_params params;
-		if (!pattern_match(routes[i].pattern, path, &params) ||
-		    specificity(routes[i].pattern) != best)
+		} else if (k != best) {
 			continue;
+		}
 		if (routes[i].methods & want) {
 			*ret_route = &routes[i];
 			*ret_params = params;
@@ -118,8 +115,45 @@ enum route_match router_match(const struct route *routes, size_t n, unsigned met
 		}
 		allowed |= routes[i].methods;
 	}
+	if (!found)
+		return ROUTE_NO_PATH;
 	if (allowed & HM_GET)
 		allowed |= HM_HEAD;
 	*ret_allowed = allowed;
 	return ROUTE_NO_METHOD;
+}
+
+/* Whether some path could match both patterns: segment by segment, equal literals or a
+ * parameter on either side (a {rest*} parameter takes whatever is left). */
+static bool can_overlap(const char *a, const char *b)
+{
+	for (;;) {
+		if (*a == '/')
+			a++;
+		if (*b == '/')
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		const char *ea = strchrnul(a, '/'), *eb = strchrnul(b, '/');
+		bool pa = *a == '{', pb = *b == '{';
+		if ((pa && ea[-1] == '}' && ea[-2] == '*') || (pb && eb[-1] == '}' && eb[-2] == '*'))
+			return true;
+		if (!pa && !pb && (ea - a != eb - b || strncmp(a, b, (size_t)(ea - a)) != 0))
+			return false;
+		a = ea;
+		b = eb;
+	}
+}
+
+int router_check_order(const struct route *routes, size_t n, char *err, size_t errlen)
+{
+	for (size_t j = 0; j < n; j++)
+		for (size_t i = 0; i < j; i++)
+			if (can_overlap(routes[i].pattern, routes[j].pattern) &&
+			    specificity(routes[j].pattern) > specificity(routes[i].pattern)) {
+				snprintf(err, errlen, "route %s must come before %s",
+					 routes[j].pattern, routes[i].pattern);
+				return -1;
+			}
+	return 0;
 }

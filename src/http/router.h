@@ -63,9 +63,14 @@ enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
  * specific one is the resource (a literal segment beats a parameter, earlier segments
  * first); the first of its rows whose methods include method (HEAD matches GET routes)
  * is the route. With ROUTE_NO_METHOD, *ret_allowed has the methods that resource
- * accepts. */
+ * accepts. The table must pass router_check_order. */
 enum route_match router_match(const struct route *routes, size_t n, unsigned method,
 			      const char *path, const struct route **ret_route,
 			      struct route_params *ret_params, unsigned *ret_allowed);
+
+/* 0 when every pattern comes before the less specific ones that can match the same
+ * paths (router_match takes the first match as the resource); -1 naming a pair in err.
+ * http_server_start refuses a table that fails it. */
+int router_check_order(const struct route *routes, size_t n, char *err, size_t errlen);
 
 #endif

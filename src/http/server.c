@@ -54,6 +54,8 @@ struct conn_ctx {
 	struct conn_ctx *prev, *next;
 	int fd;
 	struct netaddr peer;
+	char peer_text[NETADDR_TEXT_LEN]; /* formatted once */
+	bool trusted; /* peer is in server.trusted_proxies */
 	bool counted; /* in the per-address counts */
 	bool awaiting_headers;
 	unsigned requests; /* completed on this connection (under conns_mu) */
@@ -164,7 +166,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		}
 		c->fd = fd;
 		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		snprintf(c->peer_text, sizeof c->peer_text, "unknown");
 		if (ci && netaddr_from_sockaddr(ci->client_addr, &c->peer) == 0) {
+			netaddr_format(&c->peer, c->peer_text);
+			c->trusted = peers_trusted(s->peers, &c->peer);
 			/* the accept policy looked, but other accepts may have raced it */
 			c->counted = peers_add(s->peers, &c->peer);
 			if (!c->counted && fd >= 0) {
@@ -494,6 +499,11 @@ const char *http_client_addr(struct req *r)
 {
 	if (r->addr[0])
 		return r->addr;
+	struct conn_ctx *c = r->cctx;
+	if (c && !c->trusted) { /* the usual case: the peer, formatted when it connected */
+		memcpy(r->addr, c->peer_text, sizeof c->peer_text);
+		return r->addr;
+	}
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	struct netaddr peer, client;
@@ -1046,6 +1056,10 @@ int http_server_start(const struct http_server_opts *o, struct http_server **ret
 		snprintf(id_prefix, sizeof id_prefix, "%02x%02x%02x-", rnd[0], rnd[1], rnd[2]);
 	}
 	unsigned idle_s = (unsigned)((o->idle_timeout_ms + 999) / 1000);
+	if (router_check_order(o->routes, o->nroutes, err, errlen) < 0) {
+		http_server_stop(s);
+		return -ERR_INVALID;
+	}
 	struct netrange_list none = { 0 };
 	s->peers = peers_new(o->trusted_proxies ? o->trusted_proxies : &none,
 			     o->max_connections_per_address > 0 ? o->max_connections_per_address

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "http/app.h"
 #include "http/router.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -137,11 +138,13 @@ static void test_literal_beats_parameter(void **state)
 {
 	(void)state;
 	static const struct route rs[] = {
-		{ HM_GET, "/api/v1/blobs/{sha256}", h, BODY_NONE, NULL, NULL, 0 },
 		{ HM_POST, "/api/v1/blobs/missing", h, BODY_JSON, NULL, NULL, 0 },
-		{ HM_GET, "/a/{x}/c", h, BODY_NONE, NULL, NULL, 0 },
+		{ HM_GET, "/api/v1/blobs/{sha256}", h, BODY_NONE, NULL, NULL, 0 },
 		{ HM_PUT, "/a/b/{y}", h, BODY_NONE, NULL, NULL, 0 },
+		{ HM_GET, "/a/{x}/c", h, BODY_NONE, NULL, NULL, 0 },
 	};
+	char err[160];
+	assert_int_equal(router_check_order(rs, 4, err, sizeof err), 0);
 	const struct route *rt;
 	struct route_params p;
 	unsigned allowed = 0;
@@ -152,14 +155,42 @@ static void test_literal_beats_parameter(void **state)
 			 ROUTE_NO_METHOD);
 	assert_int_equal(router_match(rs, 4, HM_POST, "/api/v1/blobs/missing", &rt, &p, &allowed),
 			 ROUTE_FOUND);
-	assert_ptr_equal(rt, &rs[1]);
+	assert_ptr_equal(rt, &rs[0]);
 	assert_int_equal(router_match(rs, 4, HM_GET, "/api/v1/blobs/abc", &rt, &p, &allowed),
 			 ROUTE_FOUND);
-	assert_ptr_equal(rt, &rs[0]);
+	assert_ptr_equal(rt, &rs[1]);
 	/* the earlier segment decides: /a/b/c is /a/b/{y} */
 	assert_int_equal(router_match(rs, 4, HM_GET, "/a/b/c", &rt, &p, &allowed), ROUTE_NO_METHOD);
 	assert_int_equal(allowed, HM_PUT);
 	assert_int_equal(router_match(rs, 4, HM_GET, "/a/z/c", &rt, &p, &allowed), ROUTE_FOUND);
+}
+
+/* The router takes the first match as the resource, so a table must list the more
+ * specific of two patterns that can match one path first; the server's own does. */
+static void test_route_order(void **state)
+{
+	(void)state;
+	char err[160];
+	static const struct route bad[] = {
+		{ HM_GET, "/blobs/{sha256}", h, BODY_NONE, NULL, NULL, 0 },
+		{ HM_POST, "/blobs/missing", h, BODY_JSON, NULL, NULL, 0 },
+	};
+	assert_int_equal(router_check_order(bad, 2, err, sizeof err), -1);
+	assert_non_null(strstr(err, "/blobs/missing must come before /blobs/{sha256}"));
+	static const struct route rest[] = {
+		{ HM_GET, "/files/{path*}", h, BODY_NONE, NULL, NULL, 0 },
+		{ HM_GET, "/files/a/b", h, BODY_NONE, NULL, NULL, 0 },
+	};
+	assert_int_equal(router_check_order(rest, 2, err, sizeof err), -1);
+	static const struct route apart[] = {
+		{ HM_GET, "/a/{x}", h, BODY_NONE, NULL, NULL, 0 },
+		{ HM_GET, "/b/c", h, BODY_NONE, NULL, NULL, 0 },
+		{ HM_GET, "/a/{x}/d", h, BODY_NONE, NULL, NULL, 0 },
+		{ HM_GET, "/a/b/d/e", h, BODY_NONE, NULL, NULL, 0 },
+	};
+	assert_int_equal(router_check_order(apart, 4, err, sizeof err), 0);
+	assert_int_equal(router_check_order(app_routes, app_routes_count, err, sizeof err), 0);
+	assert_int_equal(router_check_order(routes, N, err, sizeof err), 0);
 }
 
 int main(void)
@@ -168,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_literal_and_methods),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_literal_beats_parameter),
+		cmocka_unit_test(test_route_order),
 		cmocka_unit_test(test_buf_limits),
 		cmocka_unit_test(test_url_decode),
 	};
