@@ -97,8 +97,8 @@ static const struct route routes[] = {
 	{ HM_POST | HM_PUT, "/json", h_json, BODY_JSON, NULL, NULL, 0 },
 	{ HM_POST, "/login", h_json, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS },
 	{ HM_POST, "/upload", h_upload, BODY_STREAM, upload_begin, upload_chunk, 0 },
-	{ HM_GET | HM_DELETE, "/item/{id}", h_item, BODY_NONE, NULL, NULL, 0 },
 	{ HM_POST, "/item/new", h_json, BODY_JSON, NULL, NULL, 0 },
+	{ HM_GET | HM_DELETE, "/item/{id}", h_item, BODY_NONE, NULL, NULL, 0 },
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -130,8 +130,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		.routes = routes,
 		.nroutes = sizeof routes / sizeof routes[0],
 	};
-	if (http_server_start(&o, &srv, err, sizeof err) < 0)
+	if (http_server_start(&o, &srv, err, sizeof err) < 0) {
+		fprintf(stderr, "fuzz_http: %s\n", err);
 		abort();
+	}
 	return 0;
 }
 
