@@ -85,6 +85,7 @@ struct http_server {
 	struct req *susp;     /* suspended requests not yet resumed */
 	atomic_int resuming;  /* resumed but not yet answered by a worker */
 	struct peers *peers;
+	atomic_bool trim_wanted; /* a big JSON body was freed: malloc_trim soon */
 };
 
 static char id_prefix[16];
@@ -284,6 +285,11 @@ static void *watchdog_main(void *arg)
 			ts.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&s->conns_cv, &s->conns_mu, &ts);
+		if (atomic_exchange(&s->trim_wanted, false)) {
+			pthread_mutex_unlock(&s->conns_mu);
+			malloc_trim(0);
+			pthread_mutex_lock(&s->conns_mu);
+		}
 		uint64_t now = clock_mono_ns();
 		/* The fds stay open under this lock (libmicrohttpd closes a socket only after
 		 * the CLOSED notice, which takes it), so none can be reused under us. */
@@ -848,6 +854,7 @@ static void parse_json_body(struct req *r)
 		}
 		return;
 	}
+	r->json_values = sc.values;
 	if (jtext_parse(r->body.ptr, r->body.len, o->json_depth, &r->json) < 0)
 		http_reply_error(r, AE_INTERNAL, NULL, NULL); /* out of memory: it was checked */
 }
@@ -921,12 +928,13 @@ static void req_free(struct req *r)
 	json_object_put(r->json);
 	buf_free(&r->body);
 	arena_free(&r->arena);
-	/* A big JSON body's tree is many small blocks that malloc keeps after they are freed;
-	 * give the pages back, so one large request does not stay in the process's size. */
-	bool big = r->route && r->route->body == BODY_JSON && r->body_bytes > (1u << 20);
+	/* A big JSON body's tree is many small blocks that malloc keeps after they are freed
+	 * (up to 800 bytes a value); the watchdog gives the pages back once the response (which
+	 * may still hold the tree) is gone, so one large request does not stay in the
+	 * process's size. */
+	if (r->json_values > 20000)
+		atomic_store(&r->srv->trim_wanted, true);
 	free(r);
-	if (big)
-		malloc_trim(0);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

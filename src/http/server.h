@@ -59,6 +59,7 @@ struct req {
 	uint64_t start_ns;
 	struct arena arena; /* freed with the request */
 	json_object *json;  /* BODY_JSON: the parsed body, or NULL when there was none */
+	long json_values;   /* values in it */
 	uint64_t body_bytes;
 	void *ctx;                  /* the handler's own state, */
 	void (*ctx_free)(void *ctx); /* freed with the request when set */
