@@ -24,7 +24,7 @@ for name in "$@"; do
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
   found=$(ls "$crashes" | wc -l)
-  echo "fuzz $name: ${secs}s, ${runs:-?} runs, $cov, corpus $(ls "$work" | wc -l), crashes $found (exit $rc)"
+  echo "fuzz $name: ${secs}s, ${runs:-?} runs, $cov, working corpus $(ls "$work" | wc -l) (seeds $(ls "$root/fuzz/corpus/$name" | wc -l)), crashes $found (exit $rc)"
   if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
     status=1
     grep -m5 -E 'ERROR|invariant|SUMMARY' "$log"

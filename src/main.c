@@ -12,7 +12,7 @@ static const struct {
 	{ "serve", cmd_serve, "Run the server." },
 	{ "init", cmd_init, "Write a commented example configuration file." },
 	{ "config", cmd_config, "Print the effective configuration and where each value came from." },
-	{ "user", cmd_user, "Manage users: add, list, passwd, disable, enable, delete." },
+	{ "user", cmd_user, "Manage users: add, list, passwd, disable, enable, confirm, delete." },
 	{ "realm", cmd_realm, "Manage realms: add, list, set." },
 	{ "token", cmd_token, "Manage long-lived tokens: create, list, revoke." },
 	{ "gc", cmd_gc, "Prune the change log and delete blobs nobody uses any more." },

@@ -150,6 +150,7 @@ int h_events(struct req *r)
 		return http_reply_error(r, AE_UNAVAILABLE, NULL, NULL);
 	if (r->method == HM_HEAD) { /* the headers a stream would have, and no stream */
 		http_add_header(r, "Cache-Control", "no-cache");
+		http_add_header(r, "X-Accel-Buffering", "no");
 		return http_reply_bytes(r, 200, "text/event-stream", "", 0);
 	}
 	struct ev_stream *s = calloc(1, sizeof *s);

@@ -758,7 +758,9 @@ int sq_stats(struct store *s, struct store_stats *ret)
 	READ_ONE(s,
 		 "SELECT (SELECT count(*) FROM realms), (SELECT count(*) FROM users), "
 		 "(SELECT count(*) FROM devices), (SELECT count(*) FROM devices WHERE revoked_ms "
-		 "IS NULL), (SELECT count(*) FROM outbox WHERE sent_ms IS NULL AND failed = 0)",
+		 "IS NULL), (SELECT count(*) FROM outbox WHERE sent_ms IS NULL AND failed = 0), "
+		 "(SELECT count(*) FROM spaces), (SELECT count(*) FROM changes), "
+		 "(SELECT count(*) FROM blobs), (SELECT coalesce(sum(size), 0) FROM blobs)",
 		 (void)0, {
 			 memset(ret, 0, sizeof *ret);
 			 ret->realms = sqlite3_column_int64(st, 0);
@@ -766,5 +768,9 @@ int sq_stats(struct store *s, struct store_stats *ret)
 			 ret->devices = sqlite3_column_int64(st, 2);
 			 ret->active_devices = sqlite3_column_int64(st, 3);
 			 ret->mails_pending = sqlite3_column_int64(st, 4);
+			 ret->spaces = sqlite3_column_int64(st, 5);
+			 ret->changes = sqlite3_column_int64(st, 6);
+			 ret->blobs = sqlite3_column_int64(st, 7);
+			 ret->blob_bytes = sqlite3_column_int64(st, 8);
 		 });
 }

@@ -207,8 +207,8 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 			    "text for people, json for one JSON object per line." },
 	[CK_LOG_ACCESS] = { "log", "access", T_BOOL, "true", 0, 0, NULL, NULL, NULL,
 			    F(log_access),
-			    "One line per request: method, path, status, bytes, duration, "
-			    "request id." },
+			    "One line per request: request id, client address, method, path, "
+			    "status, bytes, duration." },
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)

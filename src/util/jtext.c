@@ -171,11 +171,13 @@ static int scan_number(struct scan *s)
 		return s->i = i, fail(s, JTEXT_END);
 	if (p[i] == '0') {
 		i++;
+		if (i < s->n && p[i] >= '0' && p[i] <= '9')
+			return s->i = i, fail(s, JTEXT_NUMBER_FORM); /* a leading zero */
 	} else if (p[i] >= '1' && p[i] <= '9') {
 		while (i < s->n && p[i] >= '0' && p[i] <= '9')
 			i++;
 	} else {
-		return s->i = i, fail(s, JTEXT_SYNTAX);
+		return s->i = i, fail(s, JTEXT_NUMBER_FORM);
 	}
 	size_t int_end = i;
 	bool whole = true;
@@ -186,7 +188,7 @@ static int scan_number(struct scan *s)
 		while (i < s->n && p[i] >= '0' && p[i] <= '9')
 			i++;
 		if (i == d)
-			return s->i = i, fail(s, i >= s->n ? JTEXT_END : JTEXT_SYNTAX);
+			return s->i = i, fail(s, i >= s->n ? JTEXT_END : JTEXT_NUMBER_FORM);
 	}
 	if (i < s->n && (p[i] == 'e' || p[i] == 'E')) {
 		whole = false;
@@ -197,8 +199,12 @@ static int scan_number(struct scan *s)
 		while (i < s->n && p[i] >= '0' && p[i] <= '9')
 			i++;
 		if (i == d)
-			return s->i = i, fail(s, i >= s->n ? JTEXT_END : JTEXT_SYNTAX);
+			return s->i = i, fail(s, i >= s->n ? JTEXT_END : JTEXT_NUMBER_FORM);
 	}
+	/* what may follow a number is a separator or whitespace, never more of a number */
+	if (i < s->n && (p[i] == '.' || p[i] == '+' || p[i] == '-' || (p[i] >= '0' && p[i] <= '9') ||
+			 (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')))
+		return s->i = i, fail(s, JTEXT_NUMBER_FORM);
 	if (whole && !digits_at_most(p + start, int_end - start,
 				     neg ? "9223372036854775808" : "18446744073709551615"))
 		return fail(s, JTEXT_NUMBER); /* s->i still at the number's start */
@@ -213,7 +219,7 @@ static int scan_literal(struct scan *s, const char *word)
 		if (s->i + k >= s->n)
 			return s->i += k, fail(s, JTEXT_END);
 		if (s->p[s->i + k] != (unsigned char)word[k])
-			return s->i += k, fail(s, JTEXT_SYNTAX);
+			return s->i += k, fail(s, JTEXT_WORD);
 	}
 	s->i += n;
 	return 0;
@@ -226,7 +232,7 @@ static int scan_name(struct scan *s)
 	if (s->i >= s->n)
 		return fail(s, JTEXT_END);
 	if (s->p[s->i] != '"')
-		return fail(s, JTEXT_SYNTAX);
+		return fail(s, s->p[s->i] == '\'' ? JTEXT_QUOTE : JTEXT_SYNTAX);
 	if (scan_string(s, true) < 0)
 		return -1;
 	skip_ws(s);
@@ -289,6 +295,12 @@ int jtext_scan(const char *text, size_t n, int max_depth, long max_values, struc
 			r = scan_literal(&s, "false");
 		} else if (c == 'n') {
 			r = scan_literal(&s, "null");
+		} else if (c == '\'') {
+			r = fail(&s, JTEXT_QUOTE);
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			r = fail(&s, JTEXT_WORD);
+		} else if (c == '.' || c == '+') {
+			r = fail(&s, JTEXT_NUMBER_FORM);
 		} else {
 			r = fail(&s, JTEXT_SYNTAX);
 		}
@@ -336,7 +348,14 @@ const char *jtext_strerror(enum jtext_error e)
 	case JTEXT_OK:
 		return "no error";
 	case JTEXT_SYNTAX:
-		return "this is not JSON";
+		return "an unexpected character";
+	case JTEXT_QUOTE:
+		return "strings and names take double quotes";
+	case JTEXT_WORD:
+		return "an unknown word (JSON has true, false and null; no NaN or Infinity)";
+	case JTEXT_NUMBER_FORM:
+		return "a malformed number (digits before and after '.', after 'e', no leading "
+		       "zeros or '+')";
 	case JTEXT_END:
 		return "the text ends too early";
 	case JTEXT_TRAILING:

@@ -21,7 +21,10 @@
 
 enum jtext_error {
 	JTEXT_OK,
-	JTEXT_SYNTAX,     /* not RFC 8259 JSON (NaN, 1., single quotes, a stray byte, ...) */
+	JTEXT_SYNTAX,     /* not RFC 8259 JSON: a stray byte where a value or , : ] } is due */
+	JTEXT_QUOTE,      /* a single quote: strings take double quotes */
+	JTEXT_WORD,       /* a word other than true, false and null (NaN, Infinity, ...) */
+	JTEXT_NUMBER_FORM, /* a malformed number (1., .5, 01, +1, 1e) */
 	JTEXT_END,        /* the text ends inside a value */
 	JTEXT_TRAILING,   /* something after the value */
 	JTEXT_CONTROL,    /* a raw control character (below U+0020) inside a string */

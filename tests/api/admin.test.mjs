@@ -123,7 +123,18 @@ test('realms: create with closed sign-up, change settings, isolation', async () 
 });
 
 test('stats count what exists', async () => {
+  const before = (await api(U, 'GET', '/api/v1/admin/stats', { token: admin })).body;
+  await api(U, 'POST', '/api/v1/spaces', { token: admin, body: { name: 'counted' } });
+  const pushed = await api(U, 'POST', '/api/v1/spaces/me/changes', { token: admin, body: { changes: [{ op_id: 'st1', collection: 'c', id: 'a', op: 'put', data: {} }, { op_id: 'st2', collection: 'c', id: 'b', op: 'put', data: {} }] } });
+  assert.equal(pushed.status, 200);
+  const blob = Buffer.from('a counted blob');
+  const h = (await import('node:crypto')).createHash('sha256').update(blob).digest('hex');
+  assert.equal((await fetch(`${U}/api/v1/blobs/${h}`, { method: 'PUT', headers: { Authorization: `Bearer ${admin}` }, body: blob })).status, 201);
   const r = await api(U, 'GET', '/api/v1/admin/stats', { token: admin });
+  assert.ok(r.body.spaces >= before.spaces + 2, 'the new shared space and the private one'); // "me" was made by the push
+  assert.equal(r.body.changes, before.changes + 2);
+  assert.equal(r.body.blobs, before.blobs + 1);
+  assert.equal(r.body.blob_bytes, before.blob_bytes + blob.length);
   assert.equal(r.status, 200);
   const list = await api(U, 'GET', '/api/v1/admin/users?limit=500', { token: admin });
   assert.equal(r.body.users, list.body.users.length);
