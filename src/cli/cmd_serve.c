@@ -20,6 +20,7 @@
 #include "../core/ratelimit.h"
 #include "../core/tokencache.h"
 #include "../http/app.h"
+#include "../http/helpers.h"
 #include "../http/server.h"
 #include "../store/blob.h"
 #include "../store/store.h"
@@ -192,6 +193,7 @@ int cmd_serve(int argc, char **argv)
 		.max_connections_per_address = (long)c.server_max_connections_per_address,
 		.trusted_proxies = &proxies,
 		.access_log = c.log_access,
+		.pre_body = app_pre_body,
 		.routes = app_routes,
 		.nroutes = app_routes_count,
 		.app = &app,

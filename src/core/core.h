@@ -46,7 +46,7 @@ struct verr {
 	int n;
 	struct {
 		const char *field;
-		char msg[96];
+		char msg[160];
 	} e[VERR_MAX];
 };
 void verr_add(struct verr *v, const char *field, const char *fmt, ...)

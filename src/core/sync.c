@@ -360,8 +360,12 @@ void push_results_free(struct push_result *r, int n)
 	}
 }
 
+struct policy_memo;
+static int parse_budget(struct policy_memo *m, size_t n);
+
 struct touched {
 	int64_t space_id;
+	struct policy_memo *budget;
 	json_object *fields; /* field -> latest client_ts (string) of a change touching it */
 	bool whole;          /* a put or delete happened: everything is touched */
 	int64_t whole_ts;
@@ -380,7 +384,10 @@ static int collect_touched(void *arg, const struct change_row *ch)
 		return 0;
 	}
 	json_object *patch = NULL;
-	if (jtext_parse(ch->data, strlen(ch->data), JTEXT_DEPTH_MAX, &patch) < 0) {
+	size_t len = strlen(ch->data);
+	if (parse_budget(t->budget, len) < 0)
+		return -ERR_TOO_LARGE;
+	if (jtext_parse(ch->data, len, JTEXT_DEPTH_MAX, &patch) < 0) {
 		log_error("sync: change %lld of space %lld holds data that does not parse",
 			  (long long)ch->seq, (long long)t->space_id);
 		return -ERR_DB;
@@ -401,14 +408,36 @@ static char *dup_json(json_object *o)
 	return o ? strdup(json_object_to_json_string_ext(o, JSON_FLAGS)) : NULL;
 }
 
-/* Applies one change inside the transaction; fills res. -ERR_INVALID for a patch of a
- * record that does not exist (the whole request then fails). */
-/* Collections' policies seen in this request, so each is read once. */
+/* What one request's changes share while they are applied: the collections' policies
+ * seen (each read once), and what bounds the work and memory a request can put inside
+ * the shared write transaction. */
 struct policy_memo {
 	int n;
 	const char *name[8];
 	enum policy pol[8];
+	/* stored JSON parsed so far (records patched, earlier changes a merge looks through),
+	 * against limits.push_stored_bytes */
+	size_t parsed, parse_max;
+	/* server data carried by conflict results so far, against limits.json_body_bytes:
+	 * past it, conflicts report the server's version without its data */
+	size_t server, server_max;
+	int idx; /* the change being applied, for messages */
+	struct verr *ve;
 };
+
+/* Counts n more bytes of stored JSON to parse; -ERR_TOO_LARGE past the budget. */
+static int parse_budget(struct policy_memo *m, size_t n)
+{
+	m->parsed += n;
+	if (m->parsed <= m->parse_max)
+		return 0;
+	if (!m->ve->n)
+		verr_add(m->ve, "changes",
+			 "A push may have the server parse at most %zu bytes of stored data "
+			 "(limits.push_stored_bytes); changes[%d] passes it.",
+			 m->parse_max, m->idx);
+	return -ERR_TOO_LARGE;
+}
 
 static int policy_of(const struct store_ops *ops, void *txn, int64_t space_id,
 		     struct policy_memo *m, const char *collection, enum policy *ret)
@@ -450,7 +479,10 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	struct record cur = { 0 };
 	/* A blind put (no base_version) cannot conflict: it needs no read. */
 	bool blind = x->op == OP_PUT && x->base_version < 0;
-	r = blind ? -ERR_NOT_FOUND : ops->push_record_get(txn, sp->id, x->collection, x->id, &cur);
+	/* Only a patch needs the data now (its target); a conflict may fetch it below. */
+	r = blind ? -ERR_NOT_FOUND
+		  : ops->push_record_get(txn, sp->id, x->collection, x->id, x->op == OP_PATCH,
+					 &cur);
 	bool exists = r == 0;
 	if (r < 0 && r != -ERR_NOT_FOUND)
 		return r;
@@ -486,7 +518,8 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 			res->reason = conflict ? "lww_lost" : NULL;
 		} else {
 			/* Only fields others changed since base_version can conflict. */
-			struct touched t = { .space_id = sp->id, .fields = json_object_new_object() };
+			struct touched t = { .space_id = sp->id, .budget = memo,
+					     .fields = json_object_new_object() };
 			r = ops->push_changes_since(txn, sp->id, x->collection, x->id,
 						    x->base_version, collect_touched, &t);
 			if (r < 0) {
@@ -534,9 +567,25 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 		res->version = cur_version;
 		res->has_server = true;
 		res->server_version = cur_version;
-		res->server_data = cur.data;
-		cur.data = NULL;
 		res->server_deleted = !live;
+		/* The server's data rides along while the request's conflicts have carried less
+		 * than limits.json_body_bytes; past that the client reads the record itself. */
+		if (live && !cur.data && memo->server < memo->server_max) {
+			record_clear(&cur);
+			r = ops->push_record_get(txn, sp->id, x->collection, x->id, true, &cur);
+			if (r < 0) {
+				json_object_put(owned_patch);
+				return r;
+			}
+		}
+		size_t dlen = cur.data ? strlen(cur.data) : 0;
+		if (live && memo->server + dlen > memo->server_max) {
+			res->server_data_omitted = true;
+		} else {
+			memo->server += dlen;
+			res->server_data = cur.data; /* moved */
+			cur.data = NULL;
+		}
 	} else {
 		char *log_data = NULL, *rec_data = NULL;
 		const char *put_text = NULL; /* borrowed from x->data, serialized by validate */
@@ -546,8 +595,13 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 			/* Stored data is parsed as deep as any configuration ever allowed, so
 			 * data kept under a higher limits.json_depth stays patchable. */
 			json_object *target = NULL;
-			if (cur.data &&
-			    jtext_parse(cur.data, strlen(cur.data), JTEXT_DEPTH_MAX, &target) < 0) {
+			size_t clen = cur.data ? strlen(cur.data) : 0;
+			if (parse_budget(memo, clen) < 0) {
+				json_object_put(owned_patch);
+				record_clear(&cur);
+				return -ERR_TOO_LARGE;
+			}
+			if (cur.data && jtext_parse(cur.data, clen, JTEXT_DEPTH_MAX, &target) < 0) {
 				log_error("sync: record %s/%s of space %lld holds data that does not "
 					  "parse",
 					  x->collection, x->id, (long long)sp->id);
@@ -566,6 +620,19 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 				json_object_put(owned_patch);
 				record_clear(&cur);
 				return -ERR_NOMEM;
+			}
+			/* the record a patch makes is held to the same limit as one put whole */
+			size_t rlen = strlen(rec_data);
+			if (rlen > (size_t)c->cfg->limits_record_bytes) {
+				verr_add(ve, "data",
+					 "changes[%d]: patched, the record is %zu bytes; the limit "
+					 "(limits.record_bytes) is %lld",
+					 idx, rlen, (long long)c->cfg->limits_record_bytes);
+				free(log_data);
+				free(rec_data);
+				json_object_put(owned_patch);
+				record_clear(&cur);
+				return -ERR_INVALID;
 			}
 		}
 		struct change_in in = { .collection = x->collection, .record_id = x->id,
@@ -629,7 +696,9 @@ int sync_push_check(struct core *c, struct push_job *j)
 
 int sync_push_apply(struct core *c, void *txn, struct push_job *j)
 {
-	struct policy_memo memo = { 0 };
+	struct policy_memo memo = { .parse_max = (size_t)c->cfg->limits_push_stored_bytes,
+				    .server_max = (size_t)c->cfg->limits_json_body_bytes,
+				    .ve = &j->ve };
 	int bad = 0;
 	/* Each blob named must still be there (collection decides in a transaction too), and
 	 * is touched, so it outlives its references by blobs.gc_grace. */
@@ -641,8 +710,11 @@ int sync_push_apply(struct core *c, void *txn, struct push_job *j)
 			 j->blobs[bad]);
 		return -ERR_MISSING;
 	}
-	for (int i = 0; i < j->n && r >= 0; i++)
-		r = apply_one(c, txn, j->p, j->sp, &j->changes[i], i, &j->results[i], &j->ve, &memo);
+	for (int i = 0; i < j->n && r >= 0; i++) {
+		memo.idx = i;
+		r = apply_one(c, txn, j->p, j->sp, &j->changes[i], i, &j->results[i], &j->ve,
+			      &memo);
+	}
 	return r;
 }
 

@@ -75,6 +75,7 @@ struct push_result {
 	bool has_server;
 	int64_t server_version;
 	char *server_data;
+	bool server_data_omitted; /* the request's conflicts had carried enough data already */
 	bool server_deleted;
 	const char *reason; /* for conflicts: "stale_base_version", "lww_lost", ... */
 	json_object *merged_fields; /* merge policy: fields decided by time, or NULL */

@@ -67,6 +67,7 @@ int h_limits(struct req *r)
 		{ "json_values", c->limits_json_values },
 		{ "push_changes", c->limits_push_changes },
 		{ "push_blob_refs", c->limits_push_blob_refs },
+		{ "push_stored_bytes", c->limits_push_stored_bytes },
 		{ "blobs_per_change", BLOBS_PER_CHANGE },
 		{ "record_bytes", c->limits_record_bytes },
 		{ "page", c->limits_page },

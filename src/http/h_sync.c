@@ -290,7 +290,11 @@ static int result_text(struct buf *b, const struct push_change *x, const struct 
 	if (e == 0 && res->merged_fields)
 		e = buf_printf(b, ",\"fields\":%s",
 			       json_object_to_json_string_ext(res->merged_fields, JSON_C_TO_STRING_PLAIN));
-	if (e == 0 && res->has_server)
+	if (e == 0 && res->has_server && res->server_data_omitted)
+		e = buf_printf(b, ",\"server\":{\"version\":%lld,\"data_omitted\":true,"
+				  "\"deleted\":%s}",
+			       (long long)res->server_version, res->server_deleted ? "true" : "false");
+	else if (e == 0 && res->has_server)
 		e = buf_printf(b, ",\"server\":{\"version\":%lld,\"data\":%s,\"deleted\":%s}",
 			       (long long)res->server_version,
 			       res->server_data ? res->server_data : "null",

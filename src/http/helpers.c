@@ -29,6 +29,8 @@ const char *bearer_token(struct req *r)
 
 const struct principal *need_auth(struct req *r)
 {
+	if (r->auth)
+		return r->auth; /* app_pre_body authenticated it */
 	struct app *app = r->app;
 	const char *tok = bearer_token(r);
 	if (!tok) {
@@ -53,7 +55,15 @@ const struct principal *need_auth(struct req *r)
 		reply_core_error(r, e, NULL, 0);
 		return NULL;
 	}
+	r->auth = p;
 	return p;
+}
+
+int app_pre_body(struct req *r)
+{
+	if (r->route->flags & ROUTE_PUBLIC)
+		return 0;
+	return need_auth(r) ? 0 : -1;
 }
 
 const struct principal *need_admin(struct req *r)

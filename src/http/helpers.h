@@ -23,6 +23,10 @@ const char *bearer_token(struct req *r);
 /* The caller's principal, or NULL after replying 401 (with WWW-Authenticate) or 403.
  * The result lives in the request's arena. */
 const struct principal *need_auth(struct req *r);
+/* The server's pre_body hook: every route but ROUTE_PUBLIC ones is authenticated as soon
+ * as its headers are in, so nobody without a valid token makes the server read, buffer
+ * or parse a body (a JSON body may be 16 MiB). 0, or -1 after replying. */
+int app_pre_body(struct req *r);
 /* need_auth, then 403 admin_required unless the caller is a server admin. */
 const struct principal *need_admin(struct req *r);
 

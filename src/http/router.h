@@ -56,6 +56,9 @@ struct route {
 
 /* A credential endpoint: its body is held to limits.auth_body_bytes. */
 #define ROUTE_CREDENTIALS 1u
+/* Served without a bearer token. Every other route is authenticated by the server's
+ * pre_body hook as soon as the headers are in, before any of the body is read. */
+#define ROUTE_PUBLIC 2u
 
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 

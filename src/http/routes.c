@@ -4,17 +4,17 @@
 #include "router.h"
 
 const struct route app_routes[] = {
-	{ HM_GET, "/health", h_health_live, BODY_NONE, NULL, NULL, 0 },
-	{ HM_GET, "/api/v1/health", h_health, BODY_NONE, NULL, NULL, 0 },
-	{ HM_GET, "/api/v1/limits", h_limits, BODY_NONE, NULL, NULL, 0 },
+	{ HM_GET, "/health", h_health_live, BODY_NONE, NULL, NULL, ROUTE_PUBLIC },
+	{ HM_GET, "/api/v1/health", h_health, BODY_NONE, NULL, NULL, ROUTE_PUBLIC },
+	{ HM_GET, "/api/v1/limits", h_limits, BODY_NONE, NULL, NULL, ROUTE_PUBLIC },
 
-	{ HM_POST, "/api/v1/auth/register", h_register, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS },
-	{ HM_POST, "/api/v1/auth/login", h_login, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS },
-	{ HM_POST, "/api/v1/auth/refresh", h_refresh, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS },
+	{ HM_POST, "/api/v1/auth/register", h_register, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS | ROUTE_PUBLIC },
+	{ HM_POST, "/api/v1/auth/login", h_login, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS | ROUTE_PUBLIC },
+	{ HM_POST, "/api/v1/auth/refresh", h_refresh, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS | ROUTE_PUBLIC },
 	{ HM_POST, "/api/v1/auth/logout", h_logout, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS },
-	{ HM_GET | HM_POST, "/api/v1/auth/confirm", h_confirm, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS },
-	{ HM_POST, "/api/v1/auth/forgot", h_forgot, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS },
-	{ HM_POST, "/api/v1/auth/reset", h_reset, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS },
+	{ HM_GET | HM_POST, "/api/v1/auth/confirm", h_confirm, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS | ROUTE_PUBLIC },
+	{ HM_POST, "/api/v1/auth/forgot", h_forgot, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS | ROUTE_PUBLIC },
+	{ HM_POST, "/api/v1/auth/reset", h_reset, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS | ROUTE_PUBLIC },
 
 	{ HM_GET, "/api/v1/account", h_account_get, BODY_NONE, NULL, NULL, 0 },
 	{ HM_DELETE, "/api/v1/account", h_account_delete, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS },

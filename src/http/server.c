@@ -65,6 +65,8 @@ struct conn_ctx {
 	atomic_uint_fast64_t progress;    /* body bytes so far */
 	uint64_t seen_progress;
 	int eof_ticks;
+	/* the watchdog's rate window: from window_start_ns, when progress was window_bytes */
+	uint64_t window_body, window_start_ns, window_bytes;
 	/* the suspended request's owner, told when the client goes (under conns_mu) */
 	void (*gone)(void *arg);
 	void *gone_arg;
@@ -251,17 +253,27 @@ static void cut(struct conn_ctx *c, const char *why)
 	log_debug("closed a connection: %s", why);
 }
 
-/* A body being received: too slow on average, or its client gone with no progress for
- * two looks (see conn_ctx). */
+/* A body being received: slower than server.body_min_rate over a window of
+ * server.body_grace (each window on its own, so a burst does not buy hours of silence),
+ * or its client gone with no progress for two looks (see conn_ctx). */
 static void watch_body(struct http_server *s, struct conn_ctx *c, uint64_t now)
 {
 	uint64_t p = atomic_load(&c->progress);
 	uint64_t start = atomic_load(&c->body_start_ns);
 	uint64_t grace = (uint64_t)s->o.body_grace_ms * 1000000u;
-	if (s->o.body_min_rate > 0 && now > start + grace &&
-	    (double)p < (double)s->o.body_min_rate * (double)(now - start) / 1e9) {
-		cut(c, "its body arrived slower than server.body_min_rate");
-		return;
+	if (c->window_body != start) { /* a new body: its first window starts with it */
+		c->window_body = start;
+		c->window_start_ns = start;
+		c->window_bytes = 0;
+	}
+	if (s->o.body_min_rate > 0 && now >= c->window_start_ns + grace) {
+		uint64_t got = p - c->window_bytes;
+		if ((double)got < (double)s->o.body_min_rate * (double)(now - c->window_start_ns) / 1e9) {
+			cut(c, "its body arrived slower than server.body_min_rate");
+			return;
+		}
+		c->window_start_ns = now;
+		c->window_bytes = p;
 	}
 	if (p != c->seen_progress || !client_gone(c)) {
 		c->seen_progress = p;
@@ -675,23 +687,43 @@ static bool is_token(const char *s)
 
 struct framing {
 	int content_length, transfer_encoding; /* field lines of each */
-	bool bad_name;
+	bool bad_name, bad_value;
 	bool not_chunked; /* a transfer coding other than chunked */
 };
+
+/* RFC 9110 section 5.5: no CR, LF, NUL or other control character but HTAB in a value
+ * (a bare CR is a line end to some parsers: "X: a\rContent-Length: 14"). */
+static bool value_ok(const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)v; p && *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return false;
+	return true;
+}
 
 static enum MHD_Result look_at_header(void *cls, enum MHD_ValueKind kind, const char *key,
 				      const char *value)
 {
 	(void)kind;
 	struct framing *f = cls;
-	if (!is_token(key))
+	if (!value_ok(value))
+		f->bad_value = true;
+	if (!is_token(key)) {
 		f->bad_name = true;
-	else if (!strcasecmp(key, "Content-Length"))
+	} else if (!strcasecmp(key, "Content-Length")) {
 		f->content_length++;
-	else if (!strcasecmp(key, "Transfer-Encoding")) {
+		if (!value || !*value || strspn(value, "0123456789") != strlen(value))
+			f->bad_value = true;
+	} else if (!strcasecmp(key, "Transfer-Encoding")) {
 		f->transfer_encoding++;
 		if (!value || strcasecmp(value, "chunked") != 0)
 			f->not_chunked = true;
+	} else if (!strncasecmp(key, "Content-Length", 14) ||
+		   !strncasecmp(key, "Transfer-Encoding", 17)) {
+		/* libmicrohttpd 0.9.75 appends a folded line (obs-fold, RFC 9112 section
+		 * 5.2) to the header's name: "Content-Length:\r\n 40" arrives as a header
+		 * "Content-Length40" and no length, while a proxy may read a length of 40 */
+		f->bad_name = true;
 	}
 	return MHD_YES;
 }
@@ -710,7 +742,9 @@ static bool framing_ok(struct req *r)
 	const char *why = NULL;
 	enum api_error e = AE_BAD_FRAMING;
 	if (f.bad_name)
-		why = "A header name is not a token (a space before its colon?).";
+		why = "A header name is not a token (a space before its colon, or a folded line?).";
+	else if (f.bad_value)
+		why = "A header value holds a control character, or a Content-Length is not digits.";
 	else if (f.content_length > 1)
 		why = "The request has more than one Content-Length.";
 	else if (f.transfer_encoding && f.content_length)
@@ -763,6 +797,8 @@ static void req_begin(struct req *r)
 		http_reply_error(r, AE_METHOD_NOT_ALLOWED, NULL, NULL);
 		return;
 	}
+	if (s->o.pre_body && (s->o.pre_body(r) < 0 || r->resp))
+		return; /* answered (401...) before a body byte is read or buffered */
 	struct conn_ctx *c = r->cctx;
 	if (c && has_body(r)) {
 		atomic_store(&c->progress, 0);

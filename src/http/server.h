@@ -38,6 +38,10 @@ struct http_server_opts {
 	long max_connections_per_address;
 	const struct netrange_list *trusted_proxies; /* copied at start */
 	bool access_log;
+	/* Runs for every routed request once its headers are in, before any of its body is
+	 * read: it may set a reply (say 401), which then goes out at once and the body is
+	 * never read or buffered. NULL: none. */
+	int (*pre_body)(struct req *r);
 	const struct route *routes; /* borrowed for the server's lifetime */
 	size_t nroutes;
 	void *app;                  /* handed to handlers as req->app */
@@ -61,6 +65,7 @@ struct req {
 	json_object *json;  /* BODY_JSON: the parsed body, or NULL when there was none */
 	long json_values;   /* values in it */
 	uint64_t body_bytes;
+	const void *auth;           /* the app's: who the caller is, once known */
 	void *ctx;                  /* the handler's own state, */
 	void (*ctx_free)(void *ctx); /* freed with the request when set */
 

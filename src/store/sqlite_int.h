@@ -188,6 +188,7 @@ int sq_push_op_put(void *txn, int64_t device_id, const char *op_id, int64_t spac
 		   const struct op_result *r);
 int sq_push_policy(void *txn, int64_t space_id, const char *collection, enum policy *ret);
 int sq_push_record_get(void *txn, int64_t space_id, const char *collection, const char *id,
+		       bool with_data,
 		       struct record *ret);
 int sq_push_changes_since(void *txn, int64_t space_id, const char *collection, const char *id,
 			  int64_t after_seq, int (*cb)(void *, const struct change_row *),

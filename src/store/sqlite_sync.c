@@ -361,12 +361,14 @@ static int read_record(sqlite3_stmt *st, struct record *ret)
 
 #define RECORD_SQL "SELECT version, data, deleted, coalesce(client_ts, ''), updated_ms FROM " \
 		   "records WHERE space_id = ? AND collection = ? AND id = ?"
+#define RECORD_META_SQL "SELECT version, NULL, deleted, coalesce(client_ts, ''), updated_ms " \
+			"FROM records WHERE space_id = ? AND collection = ? AND id = ?"
 
 int sq_push_record_get(void *txn, int64_t space_id, const char *collection, const char *id,
-		       struct record *ret)
+		       bool with_data, struct record *ret)
 {
 	struct sq_txn *t = txn;
-	sqlite3_stmt *st = SQ(t->c, RECORD_SQL);
+	sqlite3_stmt *st = with_data ? SQ(t->c, RECORD_SQL) : SQ(t->c, RECORD_META_SQL);
 	if (!st)
 		return -ERR_DB;
 	sqlite3_bind_int64(st, 1, space_id);

@@ -151,8 +151,10 @@ struct store_ops {
 			   const struct op_result *r);
 	/* POLICY_REJECT when the collection has none set. */
 	int (*push_policy)(void *txn, int64_t space_id, const char *collection, enum policy *ret);
+	/* The record's state; its data only with with_data (a record may be megabytes, and
+	 * most decisions need only its version, deletion and client_ts). */
 	int (*push_record_get)(void *txn, int64_t space_id, const char *collection, const char *id,
-			       struct record *ret);
+			       bool with_data, struct record *ret);
 	/* The record's changes with seq > after_seq, in order. */
 	int (*push_changes_since)(void *txn, int64_t space_id, const char *collection,
 				  const char *id, int64_t after_seq,

@@ -81,13 +81,12 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 					 "heartbeat also checks that the stream's token still works." },
 	[CK_SERVER_BODY_MIN_RATE] = { "server", "body_min_rate", T_SIZE, "1KiB", 0, 1 * GiB, NULL,
 				      NULL, NULL, F(server_body_min_rate),
-				      "Bytes per second a request body must average once "
-				      "server.body_grace has passed since its headers; a slower "
-				      "client is cut off. 0: no minimum." },
+				      "Bytes per second a request body must average over each "
+				      "window of server.body_grace, the first from the end of its "
+				      "headers; a slower client is cut off. 0: no minimum." },
 	[CK_SERVER_BODY_GRACE] = { "server", "body_grace", T_DURATION, "10s", 1 * SEC, 3600 * SEC,
 				   NULL, NULL, NULL, F(server_body_grace_ms),
-				   "How long a request body may take before server.body_min_rate "
-				   "applies." },
+				   "The window over which server.body_min_rate is measured." },
 	[CK_SERVER_MAX_CONNECTIONS_PER_ADDRESS] = {
 		"server", "max_connections_per_address", T_INT, "256", 1, 1000000, NULL, NULL,
 		NULL, F(server_max_connections_per_address),
@@ -127,6 +126,12 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 				       NULL, NULL, F(limits_push_blob_refs),
 				       "Blob references in one push (each change's blobs, summed), at "
 				       "most; more gets 413." },
+	[CK_LIMITS_PUSH_STORED_BYTES] = { "limits", "push_stored_bytes", T_SIZE, "16MiB", 1 * MiB,
+					  1 * GiB, NULL, NULL, NULL, F(limits_push_stored_bytes),
+					  "Stored JSON one push may make the server parse inside the "
+					  "write transaction (each patch counts the record it patches, "
+					  "a merge the later changes it looks through), at most; more "
+					  "gets 413." },
 	[CK_LIMITS_RECORD_BYTES] = { "limits", "record_bytes", T_SIZE, "1MiB", 64, 64 * MiB, NULL,
 				     NULL, NULL, F(limits_record_bytes),
 				     "One record's data (or patch) as JSON text, at most; more gets "

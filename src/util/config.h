@@ -32,6 +32,7 @@ enum config_key {
 	CK_LIMITS_AUTH_BODY_BYTES,
 	CK_LIMITS_PUSH_CHANGES,
 	CK_LIMITS_PUSH_BLOB_REFS,
+	CK_LIMITS_PUSH_STORED_BYTES,
 	CK_LIMITS_RECORD_BYTES,
 	CK_LIMITS_PAGE,
 	CK_LIMITS_WAIT,
@@ -91,6 +92,7 @@ struct config {
 	int64_t limits_auth_body_bytes;
 	int64_t limits_push_changes;
 	int64_t limits_push_blob_refs;
+	int64_t limits_push_stored_bytes;
 	int64_t limits_record_bytes;
 	int64_t limits_page;
 	int64_t limits_wait_ms;

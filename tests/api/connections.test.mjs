@@ -35,6 +35,13 @@ test('ambiguous framing is 400 bad_framing before the body, and the connection c
     ['a space before the colon', 'Content-Length : 40\r\n'],
     ['a tab before the colon', 'Content-Length\t: 40\r\n'],
     ['two Transfer-Encodings', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n'],
+    // obs-fold: libmicrohttpd glues the folded line to the header's name
+    ['a folded Content-Length', 'Content-Length:\r\n 40\r\n'],
+    ['a tab-folded Content-Length', 'Content-Length:\r\n\t40\r\n'],
+    ['a folded Transfer-Encoding', 'Transfer-Encoding:\r\n chunked\r\n'],
+    ['a header folded into Content-Length', 'X-A: b\r\n Content-Length: 40\r\n'],
+    // a bare CR ends a line for some parsers
+    ['a bare CR in a value', 'X-A: a\rContent-Length: 40\r\n'],
   ];
   // each is followed by what a front proxy reading it the other way would take for a
   // second request: it must never be answered
@@ -112,6 +119,17 @@ test('a body trickled below server.body_min_rate is cut off after server.body_gr
   assert.ok(closedAt, 'the trickling connection was never closed');
   assert.ok(closedAt - start < 4000, `closed after ${closedAt - start} ms`);
   assert.ok(sent < 20);
+  // a burst does not buy silence: each window of server.body_grace must keep the rate
+  const burst = net.connect(srv.port, '127.0.0.1');
+  burst.on('error', () => {});
+  const burstClosed = new Promise((r) => burst.on('close', () => r(Date.now())));
+  await new Promise((r) => burst.on('connect', r));
+  const b0 = Date.now();
+  burst.write(`POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 8000\r\n\r\n${'{'.repeat(7000)}`);
+  const burstAt = await Promise.race([burstClosed, sleep(6000).then(() => 0)]);
+  burst.destroy();
+  assert.ok(burstAt, 'a body that stalled after a burst was kept');
+  assert.ok(burstAt - b0 < 3500, `closed after ${burstAt - b0} ms`);
   // a body that keeps the rate is fine however long it takes
   const a = await signUp(U, 'co3');
   const data = JSON.stringify({ pad: 'x'.repeat(9000) });

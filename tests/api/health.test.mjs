@@ -75,6 +75,7 @@ test('GET /api/v1/limits tells clients the limits', async () => {
     json_values: 200000,
     push_changes: 1000,
     push_blob_refs: 4096,
+    push_stored_bytes: 16 * 1024 * 1024,
     blobs_per_change: 256,
     record_bytes: 1024 * 1024,
     page: 1000,

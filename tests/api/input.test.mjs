@@ -165,7 +165,7 @@ test('a hostile JSON body costs its bytes, not gigabytes: limits.json_values and
   assert.match(e.error, /limits\.json_values/);
   // credential endpoints take no more than limits.auth_body_bytes, unauthenticated: by
   // Content-Length before the body, and by the stream when it is chunked
-  for (const p of ['/api/v1/auth/login', '/api/v1/auth/register', '/api/v1/auth/refresh', '/api/v1/auth/forgot', '/api/v1/auth/reset', '/api/v1/auth/confirm', '/api/v1/account/password']) {
+  for (const p of ['/api/v1/auth/login', '/api/v1/auth/register', '/api/v1/auth/refresh', '/api/v1/auth/forgot', '/api/v1/auth/reset', '/api/v1/auth/confirm']) {
     const l = await rawRequest(srv.port, `POST ${p} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${big.length}\r\n\r\n`);
     assert.equal(l.status, 413, `${p}: ${l.raw}`);
     assert.match(JSON.parse(l.body).error, /limits\.auth_body_bytes/);
@@ -191,6 +191,20 @@ test('a hostile JSON body costs its bytes, not gigabytes: limits.json_values and
   assert.equal(ob.status, 200, ob.text.slice(0, 200));
   // (AddressSanitizer keeps freed memory in quarantine: only the plain build can tell)
   if (!BIN.includes('/asan/')) await eventually(() => rssMb(srv.proc.pid) < settled + 40, { what: `memory given back (${rssMb(srv.proc.pid).toFixed(0)} MB, was ${settled.toFixed(0)} MB)` });
+});
+
+test('without a valid token no body is read: 401 as soon as the headers are in', async () => {
+  for (const [method, path] of [['POST', '/api/v1/spaces/me/changes'], ['PUT', '/api/v1/spaces/me/records/notes/x'], ['POST', '/api/v1/account/password'], ['POST', '/api/v1/auth/logout'], ['PUT', `/api/v1/blobs/${'a'.repeat(64)}`], ['POST', '/api/v1/blobs']]) {
+    for (const auth of ['', 'Authorization: Bearer cat_not-a-token\r\n']) {
+      // the headers promise 16 MiB; none of it is sent
+      const r = await rawRequest(srv.port, `${method} ${path} HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: ${16 * 1024 * 1024}\r\n\r\n`, { timeoutMs: 3000 });
+      assert.equal(r.timedOut, false, `${method} ${path} waited for the body`);
+      assert.equal(r.status, 401, `${method} ${path}: ${r.raw}`);
+    }
+  }
+  // the public routes still take their bodies
+  const reg = await rawRequest(srv.port, 'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}');
+  assert.equal(reg.status, 400, reg.raw);
 });
 
 test('limits.json_depth above 32: deep records read back whole and patch correctly', async () => {
@@ -222,5 +236,54 @@ test('limits.json_depth above 32: deep records read back whole and patch correct
     assert.match(r.body.error, /limits\.json_depth/);
   } finally {
     await deep.cleanup();
+  }
+});
+
+test('the work one push puts in the shared transaction is bounded: merged records, stored data parsed, conflict data returned', async () => {
+  const b = await startServer({
+    env: {
+      CAIRN_RATELIMIT_PER_ADDRESS: '100000',
+      CAIRN_RATELIMIT_PER_ACCOUNT: '100000',
+      CAIRN_LIMITS_RECORD_BYTES: '600KiB',
+      CAIRN_LIMITS_PUSH_STORED_BYTES: '1MiB',
+      CAIRN_LIMITS_JSON_BODY_BYTES: '2MiB',
+    },
+  });
+  try {
+    const s = await signUp(b.url, 'in7');
+    const push = (changes) => api(b.url, 'POST', '/api/v1/spaces/me/changes', { token: s.access, body: { changes } });
+    let n = 0;
+    const patch = (id, data) => ({ op_id: `p${++n}`, collection: 'notes', id, op: 'patch', data });
+    // a record grown by patches is held to limits.record_bytes like one put whole
+    assert.equal((await push([{ op_id: 'g0', collection: 'notes', id: 'grow', op: 'put', data: {} }])).status, 200);
+    let r;
+    for (let i = 0; i < 10; i++) {
+      r = await push([patch('grow', { [`k${i}`]: 'x'.repeat(100 * 1024) })]);
+      if (r.status !== 200) break;
+    }
+    assert.equal(r.status, 400, JSON.stringify(r.body).slice(0, 300));
+    assert.match(r.body.fields.data, /limits\.record_bytes/);
+    const grown = await api(b.url, 'GET', '/api/v1/spaces/me/records/notes/grow', { token: s.access });
+    assert.ok(JSON.stringify(grown.body.data).length <= 600 * 1024);
+    // patches of a big record: each parses it inside the transaction
+    const big = { pad: 'y'.repeat(400 * 1024) };
+    assert.equal((await push([{ op_id: 'b0', collection: 'notes', id: 'big', op: 'put', data: big }])).status, 200);
+    const head = (await api(b.url, 'GET', '/api/v1/spaces/me', { token: s.access })).body.space.head_seq;
+    r = await push([patch('big', { a: 1 }), patch('big', { b: 2 }), patch('big', { c: 3 })]);
+    assert.equal(r.status, 413, JSON.stringify(r.body));
+    assert.match(r.body.error, /limits\.push_stored_bytes/);
+    assert.equal((await api(b.url, 'GET', '/api/v1/spaces/me', { token: s.access })).body.space.head_seq, head, 'nothing applied');
+    assert.equal((await push([patch('big', { a: 1 }), patch('big', { b: 2 })])).status, 200);
+    // conflicts carry the server's data up to limits.json_body_bytes, then only its version
+    const stale = Array.from({ length: 8 }, (_, i) => ({ op_id: `c${i}`, collection: 'notes', id: 'big', op: 'put', data: {}, base_version: 1 }));
+    r = await push(stale);
+    assert.equal(r.status, 200);
+    const withData = r.body.results.filter((x) => x.server && 'data' in x.server).length;
+    const omitted = r.body.results.filter((x) => x.server && x.server.data_omitted === true).length;
+    assert.equal(withData + omitted, 8);
+    assert.ok(withData >= 1 && withData <= 5, `${withData} conflicts carried 400 KiB each`);
+    assert.ok(omitted >= 3);
+  } finally {
+    await b.cleanup();
   }
 });

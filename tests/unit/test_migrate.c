@@ -201,6 +201,50 @@ static void test_client_ts_cleaned(void **state)
 	sqlite3_close(db);
 }
 
+/* Migration 6 moves a record's data to the end of its row and keeps every value. */
+static void test_records_reordered(void **state)
+{
+	(void)state;
+	sqlite3 *db = open_db();
+	char err[256];
+	int v;
+	assert_int_equal(migrate_sqlite(db, sqlite_migrations, 5, &v, err, sizeof err), 0);
+	assert_int_equal(sqlite3_exec(db,
+				      "INSERT INTO users(realm_id, username, username_key, "
+				      "password_hash, created_ms) VALUES (1, 'u', 'u', 'x', 0);"
+				      "INSERT INTO spaces(id, realm_id, kind, name, created_ms) VALUES "
+				      "(1, 1, 0, 'me', 0);"
+				      "INSERT INTO records VALUES (1, 'c', 'a', 7, '{\"x\":1}', 0, "
+				      "'2026-01-01T00:00:00.000Z', 42), (1, 'c', 'b', 9, NULL, 1, NULL, "
+				      "43);",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(migrate_sqlite(db, sqlite_migrations, 6, &v, err, sizeof err), 0);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT id, version, data, deleted, client_ts, updated_ms "
+					    "FROM records ORDER BY id",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "a");
+	assert_int_equal(sqlite3_column_int(st, 1), 7);
+	assert_string_equal((const char *)sqlite3_column_text(st, 2), "{\"x\":1}");
+	assert_int_equal(sqlite3_column_int(st, 3), 0);
+	assert_string_equal((const char *)sqlite3_column_text(st, 4), "2026-01-01T00:00:00.000Z");
+	assert_int_equal(sqlite3_column_int(st, 5), 42);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_type(st, 2), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_int(st, 3), 1);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	/* data is the last column now */
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM records", -1, &st, NULL), SQLITE_OK);
+	assert_string_equal(sqlite3_column_name(st, sqlite3_column_count(st) - 1), "data");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +254,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_numbering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_ts_cleaned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records_reordered, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("migrate", tests, NULL, NULL);
 }
