@@ -22,23 +22,32 @@
 /* --- rate limits --- */
 
 /* Counts a credential request against the client's address and, when login is given,
- * against that account; -ERR_RATE with *ret_retry when either is over its limit. */
-static int limit(struct core *c, const char *op, const char *addr, int64_t realm_id,
-		 const char *login, int *ret_retry)
+ * against that account; -ERR_RATE with *ret_retry when either is over its limit. Every
+ * kind of credential request shares the two budgets, and an account is counted as the
+ * account whichever name (username or e-mail, any case) the request gave it by. */
+static int limit(struct core *c, const char *addr, int64_t realm_id, const char *login,
+		 int *ret_retry)
 {
 	if (!c->rl)
 		return 0;
 	char key[400];
 	int64_t now = clock_wall_ms();
-	snprintf(key, sizeof key, "%s:a:%s", op, addr ? addr : "-");
+	snprintf(key, sizeof key, "cred:a:%s", addr ? addr : "-");
 	int retry = ratelimit_hit(c->rl, key, c->cfg->ratelimit_per_address, now);
 	if (!retry && login && *login) {
-		char low[EMAIL_MAX + 1];
-		size_t i = 0;
-		for (; login[i] && i < EMAIL_MAX; i++)
-			low[i] = (login[i] >= 'A' && login[i] <= 'Z') ? (char)(login[i] + 32) : login[i];
-		low[i] = '\0';
-		snprintf(key, sizeof key, "%s:u:%lld:%s", op, (long long)realm_id, low);
+		struct user u;
+		if (strlen(login) <= EMAIL_MAX &&
+		    c->store->ops->user_find(c->store, realm_id, login, &u) == 0) {
+			snprintf(key, sizeof key, "cred:u:%lld", (long long)u.id);
+		} else {
+			char low[EMAIL_MAX + 1];
+			size_t i = 0;
+			for (; login[i] && i < EMAIL_MAX; i++)
+				low[i] = (login[i] >= 'A' && login[i] <= 'Z') ? (char)(login[i] + 32)
+									      : login[i];
+			low[i] = '\0';
+			snprintf(key, sizeof key, "cred:n:%lld:%s", (long long)realm_id, low);
+		}
 		retry = ratelimit_hit(c->rl, key, c->cfg->ratelimit_per_account, now);
 	}
 	if (retry) {
@@ -137,7 +146,7 @@ int acct_register(struct core *c, const struct register_in *in, struct user *ret
 		  struct realm *ret_realm, struct verr *ve, int *ret_retry)
 {
 	struct realm rl;
-	int r = limit(c, "register", in->addr, 0, NULL, ret_retry);
+	int r = limit(c, in->addr, 0, NULL, ret_retry);
 	if (r < 0)
 		return r;
 	check_username(ve, "username", in->username, true);
@@ -210,7 +219,7 @@ int acct_login(struct core *c, const struct login_in *in, struct session *ret, s
 		return r;
 	if (ve->n)
 		return -ERR_INVALID;
-	r = limit(c, "login", in->addr, rl.id, in->login, ret_retry);
+	r = limit(c, in->addr, rl.id, in->login, ret_retry);
 	if (r < 0)
 		return r;
 	struct user u;
@@ -250,7 +259,7 @@ int acct_login(struct core *c, const struct login_in *in, struct session *ret, s
 int acct_refresh(struct core *c, const char *refresh_token, const char *addr, struct session *ret,
 		 int *ret_retry)
 {
-	int r = limit(c, "refresh", addr, 0, NULL, ret_retry);
+	int r = limit(c, addr, 0, NULL, ret_retry);
 	if (r < 0)
 		return r;
 	if (!refresh_token || strlen(refresh_token) >= TOKEN_LEN)
@@ -331,7 +340,7 @@ int acct_logout(struct core *c, const struct principal *p)
 
 int acct_confirm_token(struct core *c, const char *token, const char *addr, int *ret_retry)
 {
-	int r = limit(c, "confirm", addr, 0, NULL, ret_retry);
+	int r = limit(c, addr, 0, NULL, ret_retry);
 	if (r < 0)
 		return r;
 	if (!token || strlen(token) >= TOKEN_LEN)
@@ -389,7 +398,7 @@ int acct_confirm_code(struct core *c, const char *login, const char *realm, cons
 		return r;
 	if (ve->n)
 		return -ERR_INVALID;
-	r = limit(c, "confirm", addr, rl.id, login, ret_retry);
+	r = limit(c, addr, rl.id, login, ret_retry);
 	if (r < 0)
 		return r;
 	struct user u;
@@ -435,7 +444,7 @@ int acct_forgot(struct core *c, const char *login, const char *realm, const char
 		return r;
 	if (ve->n)
 		return -ERR_INVALID;
-	r = limit(c, "forgot", addr, rl.id, login, ret_retry);
+	r = limit(c, addr, rl.id, login, ret_retry);
 	if (r < 0)
 		return r;
 	struct forgot_job *j = calloc(1, sizeof *j);
@@ -473,7 +482,7 @@ int acct_reset(struct core *c, const struct reset_in *in, struct verr *ve, int *
 		return r;
 	if (ve->n)
 		return -ERR_INVALID;
-	r = limit(c, "reset", in->addr, rl.id, by_token ? NULL : in->login, ret_retry);
+	r = limit(c, in->addr, rl.id, by_token ? NULL : in->login, ret_retry);
 	if (r < 0)
 		return r;
 	struct ecode e;

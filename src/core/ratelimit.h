@@ -1,7 +1,8 @@
-/* Rate limits: fixed one-minute windows counted per key ("login:addr:127.0.0.1"), in a
- * fixed-size table so memory does not grow with the number of clients. A key that
- * collides with another in the table only shares its count. Single-node: counters live in
- * memory and reset on restart. */
+/* Rate limits: fixed one-minute windows counted per key ("cred:a:127.0.0.1"), in a
+ * fixed-size table so memory does not grow with the number of clients. Keys are hashed
+ * with a random per-process key, so nobody can aim keys at another's counter; when every
+ * slot near a key is busy this minute, the one with the fewest hits is reused.
+ * Single-node: counters live in memory and reset on restart. */
 #ifndef CAIRN_RATELIMIT_H
 #define CAIRN_RATELIMIT_H
 

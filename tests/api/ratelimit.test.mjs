@@ -15,13 +15,11 @@ test('credential endpoints answer 429 with Retry-After past the per-address limi
     }
   }
   assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
-  // each operation counts separately; the limit applies to register, forgot, ... too
-  for (let i = 0; i < 5; i++) await api(srv.url, 'POST', '/api/v1/auth/forgot', { body: { username: 'x' } });
+  // one budget for every kind of credential request: switching to another is no way out
   assert.equal((await api(srv.url, 'POST', '/api/v1/auth/forgot', { body: { username: 'x' } })).status, 429);
-  for (let i = 0; i < 5; i++) await api(srv.url, 'POST', '/api/v1/auth/register', { body: {} });
   assert.equal((await api(srv.url, 'POST', '/api/v1/auth/register', { body: {} })).status, 429);
-  for (let i = 0; i < 5; i++) await api(srv.url, 'POST', '/api/v1/auth/refresh', { body: { refresh_token: 'x' } });
   assert.equal((await api(srv.url, 'POST', '/api/v1/auth/refresh', { body: { refresh_token: 'x' } })).status, 429);
+  assert.equal((await api(srv.url, 'POST', '/api/v1/auth/confirm', { body: { token: 'x' } })).status, 429);
   // other endpoints are not limited
   assert.equal((await api(srv.url, 'GET', '/health')).status, 200);
   await srv.cleanup();
@@ -40,5 +38,15 @@ test('one account is limited however many addresses try it', async () => {
   assert.equal(r.status, 429);
   // other accounts are not affected
   assert.equal((await api(srv.url, 'POST', '/api/v1/auth/login', { body: { username: 'bystander', password: 'right password' } })).status, 200);
+  await srv.cleanup();
+});
+
+test('an account has one budget, whether it is named by username or by e-mail', async () => {
+  const srv = await startServer({ env: { CAIRN_RATELIMIT_PER_ADDRESS: '1000', CAIRN_RATELIMIT_PER_ACCOUNT: '4' } });
+  await api(srv.url, 'POST', '/api/v1/auth/register', { body: { username: 'both', email: 'Both@example.org', password: 'right password' } });
+  const tries = [{ username: 'both' }, { email: 'both@example.org' }, { username: 'BOTH' }, { email: 'BOTH@EXAMPLE.ORG' }];
+  for (const t of tries) assert.equal((await api(srv.url, 'POST', '/api/v1/auth/login', { body: { ...t, password: 'wrong password' } })).status, 401);
+  assert.equal((await api(srv.url, 'POST', '/api/v1/auth/login', { body: { email: 'both@example.org', password: 'right password' } })).status, 429);
+  assert.equal((await api(srv.url, 'POST', '/api/v1/auth/forgot', { body: { username: 'both' } })).status, 429);
   await srv.cleanup();
 });
