@@ -48,29 +48,75 @@ static char *putf(char *p, char *end, const char *fmt, ...)
 	return (size_t)n >= (size_t)(end - p) ? end - 1 : p + n;
 }
 
-/* Appends s to p (bounded by end) with JSON string escaping; returns the new p. */
+/* The length of the UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF), or 0 when it is not one. s is NUL-terminated. */
+static int utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	int n;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+	else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (int i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+/* Appends s to p with JSON string escaping, stopping short of end; returns the new p. A
+ * byte that is not UTF-8 becomes U+FFFD, so every line stays JSON (paths are the client's
+ * bytes). */
 static char *put_json_str(char *p, char *end, const char *s)
 {
-	for (; *s && p < end - 7; s++) {
+	while (*s && p < end - 7) {
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\') {
 			*p++ = '\\';
 			*p++ = (char)c;
-		} else if (c < 0x20) {
+			s++;
+		} else if (c < 0x20 || c == 0x7f) {
 			p = putf(p, end, "\\u%04x", c);
-		} else {
+			s++;
+		} else if (c < 0x80) {
 			*p++ = (char)c;
+			s++;
+		} else {
+			int n = utf8_len((const unsigned char *)s);
+			if (n == 0) {
+				p = putf(p, end, "\\ufffd");
+				s++;
+			} else {
+				memcpy(p, s, (size_t)n);
+				p += n;
+				s += n;
+			}
 		}
 	}
 	return p;
 }
 
-/* Control characters in text lines would let a client forge log lines. */
+/* Control characters in text lines would let a client forge log lines; bytes that are not
+ * UTF-8 are shown as '?'. */
 static char *put_text_str(char *p, char *end, const char *s)
 {
-	for (; *s && p < end - 1; s++) {
+	while (*s && p < end - 5) {
 		unsigned char c = (unsigned char)*s;
-		*p++ = c < 0x20 || c == 0x7f ? '?' : (char)c;
+		int n = c >= 0x80 ? utf8_len((const unsigned char *)s) : 1;
+		if (c < 0x20 || c == 0x7f || n == 0) {
+			*p++ = '?';
+			s++;
+		} else {
+			memcpy(p, s, (size_t)n);
+			p += n;
+			s += n;
+		}
 	}
 	return p;
 }
@@ -108,7 +154,7 @@ void log_write(int level, const char *reqid, const char *fmt, ...)
 			p = putf(p, end, "\",");
 		}
 		p = putf(p, end, "\"msg\":\"");
-		p = put_json_str(p, end, msg);
+		p = put_json_str(p, end - 3, msg); /* room for the closing */
 		p = putf(p, end, "\"}");
 	} else {
 		p = putf(p, end, "%s %-5s ", ts, lv);
@@ -128,23 +174,25 @@ void log_access(const char *reqid, const char *client, const char *method, const
 	clock_format_rfc3339(clock_wall_ms(), ts);
 	char *p = line, *end = line + sizeof line - 1;
 	if (log_json) {
+		/* the path last: the client's, and cut short there if it must be, with the
+		 * line still closed */
 		p = putf(p, end, "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"access\",\"client\":\"", ts);
 		p = put_json_str(p, end, client);
 		p = putf(p, end, "\",\"method\":\"");
 		p = put_json_str(p, end, method);
-		p = putf(p, end, "\",\"path\":\"");
-		p = put_json_str(p, end, path);
 		p = putf(p, end, "\",\"status\":%d,\"bytes\":%llu,\"duration_ms\":%.3f,\"request_id\":\"",
 			      status, (unsigned long long)bytes, ms);
 		p = put_json_str(p, end, reqid);
+		p = putf(p, end, "\",\"path\":\"");
+		p = put_json_str(p, end - 3, path);
 		p = putf(p, end, "\"}");
 	} else {
 		p = putf(p, end, "%s info  [%s] ", ts, reqid);
 		p = put_text_str(p, end, client);
-		*p++ = ' ';
+		p = putf(p, end, " ");
 		p = put_text_str(p, end, method);
-		*p++ = ' ';
-		p = put_text_str(p, end, path);
+		p = putf(p, end, " ");
+		p = put_text_str(p, end - 64, path); /* room for what follows */
 		p = putf(p, end, " %d %llub %.3fms", status,
 			      (unsigned long long)bytes, ms);
 	}

@@ -298,3 +298,30 @@ test('the open-file limit is raised to the hard limit, with a warning when max_c
     await b.cleanup();
   }
 });
+
+test('with log.format=json every line is JSON, whatever bytes and length the path has', async () => {
+  const js = await startServer({ env: { CAIRN_LOG_FORMAT: 'json' } });
+  try {
+    const send = (path) => new Promise((resolve) => {
+      const sock = net.connect(js.port, '127.0.0.1');
+      sock.on('error', () => resolve());
+      sock.on('close', () => resolve());
+      sock.on('data', () => {});
+      sock.write(Buffer.concat([Buffer.from('GET '), path, Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')]));
+    });
+    await send(Buffer.from(`/${'a'.repeat(5000)}`));
+    await send(Buffer.from(`/${'\u00e9'.repeat(3000)}`, 'utf8'));
+    await send(Buffer.from([0x2f, 0xff, 0xfe, 0x22, 0x5c, 0x41, 0xc0, 0xaf, 0xed, 0xa0, 0x80]));
+    await send(Buffer.concat([Buffer.from('/'), Buffer.alloc(4000, 0xff)]));
+    await eventually(() => js.log().split('\n').filter((l) => l.includes('"msg":"access"')).length >= 4, { what: 'four access lines' });
+    for (const line of js.log().split('\n').filter((l) => l.trim())) {
+      assert.doesNotThrow(() => JSON.parse(line), `not JSON: ${line.slice(0, 200)}`);
+      assert.ok(Buffer.from(line, 'utf8').toString('utf8') === line);
+    }
+    const paths = js.log().split('\n').filter((l) => l.includes('"msg":"access"')).map((l) => JSON.parse(l).path);
+    assert.ok(paths.some((p) => p.startsWith('/\u00e9\u00e9')), 'UTF-8 kept');
+    assert.ok(paths.some((p) => p.startsWith('/\ufffd\ufffd"\\A')), 'bytes that are not UTF-8 shown as U+FFFD');
+  } finally {
+    await js.cleanup();
+  }
+});
