@@ -1,6 +1,7 @@
 #include "jtext.h"
 
 #include "hex.h"
+#include "utf8.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,40 +49,13 @@ static int hex4(struct scan *s, unsigned *ret)
 	return 0;
 }
 
-/* One UTF-8 sequence of two or more bytes at s->i, by RFC 3629's table: no overlong
- * forms, no surrogates (U+D800..U+DFFF), nothing above U+10FFFF. */
+/* One UTF-8 sequence of two or more bytes at s->i (utf8.h). */
 static int utf8_seq(struct scan *s)
 {
-	const unsigned char *p = s->p + s->i;
-	size_t left = s->n - s->i;
-	unsigned char c = p[0];
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range */
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else {
+	size_t n = utf8_seq_len(s->p + s->i, s->n - s->i);
+	if (n == 0)
 		return fail(s, JTEXT_UTF8);
-	}
-	if (left < len)
-		return fail(s, JTEXT_UTF8);
-	if (p[1] < lo || p[1] > hi)
-		return fail(s, JTEXT_UTF8);
-	for (size_t k = 2; k < len; k++)
-		if (p[k] < 0x80 || p[k] > 0xBF)
-			return fail(s, JTEXT_UTF8);
-	s->i += len;
+	s->i += n;
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "utf8.h"
 
 int log_min_level = LOG_INFO;
 static int log_json;
@@ -48,28 +49,6 @@ static char *putf(char *p, char *end, const char *fmt, ...)
 	return (size_t)n >= (size_t)(end - p) ? end - 1 : p + n;
 }
 
-/* The length of the UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates,
- * nothing above U+10FFFF), or 0 when it is not one. s is NUL-terminated. */
-static int utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	int n;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-	else
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (int i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return n;
-}
-
 /* Appends s to p with JSON string escaping, stopping short of end; returns the new p. A
  * byte that is not UTF-8 becomes U+FFFD, so every line stays JSON (paths are the client's
  * bytes). */
@@ -88,12 +67,13 @@ static char *put_json_str(char *p, char *end, const char *s)
 			*p++ = (char)c;
 			s++;
 		} else {
-			int n = utf8_len((const unsigned char *)s);
+			/* s is NUL-terminated, and a NUL ends any sequence */
+			size_t n = utf8_seq_len((const unsigned char *)s, 4);
 			if (n == 0) {
 				p = putf(p, end, "\\ufffd");
 				s++;
 			} else {
-				memcpy(p, s, (size_t)n);
+				memcpy(p, s, n);
 				p += n;
 				s += n;
 			}
@@ -108,12 +88,12 @@ static char *put_text_str(char *p, char *end, const char *s)
 {
 	while (*s && p < end - 5) {
 		unsigned char c = (unsigned char)*s;
-		int n = c >= 0x80 ? utf8_len((const unsigned char *)s) : 1;
+		size_t n = c >= 0x80 ? utf8_seq_len((const unsigned char *)s, 4) : 1;
 		if (c < 0x20 || c == 0x7f || n == 0) {
 			*p++ = '?';
 			s++;
 		} else {
-			memcpy(p, s, (size_t)n);
+			memcpy(p, s, n);
 			p += n;
 			s += n;
 		}
