@@ -316,8 +316,10 @@ int acct_authenticate(struct core *c, const char *token, struct principal *ret)
 			tokencache_put(c->tokens, h, gen, now, ret);
 	}
 	if ((ret->token_kind != TOKEN_ACCESS && ret->token_kind != TOKEN_LONG) ||
-	    ret->device.revoked_ms || (ret->expires_ms && ret->expires_ms <= now))
+	    ret->device.revoked_ms)
 		return -ERR_AUTH;
+	if (ret->expires_ms && ret->expires_ms <= now)
+		return -ERR_EXPIRED; /* the client refreshes, rather than signs in again */
 	if (ret->user.disabled)
 		return -ERR_DISABLED;
 	if (now - ret->device.last_seen_ms > TOUCH_EVERY_MS) {
@@ -507,7 +509,10 @@ int acct_reset(struct core *c, const struct reset_in *in, struct verr *ve, int *
 	r = password_hash(c, in->new_password, hash);
 	if (r < 0)
 		return r;
-	return c->store->ops->ecode_reset(c->store, &e, hash, clock_wall_ms());
+	r = c->store->ops->ecode_reset(c->store, &e, hash, clock_wall_ms());
+	if (r == 0 && c->hub)
+		hub_access_changed(c->hub, e.user_id, 0, 0); /* every session ended */
+	return r;
 }
 
 /* --- the caller's own account --- */
@@ -526,8 +531,11 @@ int acct_change_password(struct core *c, const struct principal *p, const char *
 	int r = password_hash(c, new_password, hash);
 	if (r < 0)
 		return r;
-	return c->store->ops->user_set_password(c->store, p->user.id, hash, p->device.id,
-						clock_wall_ms());
+	r = c->store->ops->user_set_password(c->store, p->user.id, hash, p->device.id,
+					     clock_wall_ms());
+	if (r == 0 && c->hub)
+		hub_access_changed(c->hub, p->user.id, 0, 0); /* the other sessions ended */
+	return r;
 }
 
 int acct_delete(struct core *c, const struct principal *p, const char *password, struct verr *ve)
@@ -542,6 +550,8 @@ int acct_delete(struct core *c, const struct principal *p, const char *password,
 	if (r == 0)
 		log_info("user %lld (%s) deleted their account", (long long)p->user.id,
 			 p->user.username);
+	if (r == 0 && c->hub)
+		hub_access_changed(c->hub, p->user.id, 0, 0);
 	return r;
 }
 
@@ -676,6 +686,8 @@ int admin_user_update(struct core *c, const struct principal *p, int64_t id,
 			r = c->store->ops->user_set_password(c->store, u.id, u.password_hash, 0,
 							     clock_wall_ms());
 	}
+	if (r == 0 && c->hub && (in->disabled >= 0 || in->password))
+		hub_access_changed(c->hub, id, 0, 0); /* disabled, or every session ended */
 	if (r == 0)
 		r = c->store->ops->user_get(c->store, id, ret);
 	return r;
@@ -688,7 +700,10 @@ int admin_user_delete(struct core *c, const struct principal *p, int64_t id)
 		return r;
 	if (p && p->user.id == id)
 		return -ERR_CONFLICT;
-	return c->store->ops->user_delete(c->store, id);
+	r = c->store->ops->user_delete(c->store, id);
+	if (r == 0 && c->hub)
+		hub_access_changed(c->hub, id, 0, 0);
+	return r;
 }
 
 static void check_realm_in(struct verr *ve, const struct realm_in *in)

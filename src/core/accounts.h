@@ -38,8 +38,9 @@ int acct_login(struct core *c, const struct login_in *in, struct session *ret, s
 	       int *ret_retry);
 int acct_refresh(struct core *c, const char *refresh_token, const char *addr, struct session *ret,
 		 int *ret_retry);
-/* A bearer token to its principal: -ERR_AUTH (unknown, expired, revoked, not an access or
- * long-lived token) or -ERR_DISABLED. */
+/* A bearer token to its principal: -ERR_AUTH (unknown, revoked, not an access or
+ * long-lived token), -ERR_EXPIRED (an access token past its time: refresh it) or
+ * -ERR_DISABLED (the account is disabled; its tokens work again once it is enabled). */
 int acct_authenticate(struct core *c, const char *token, struct principal *ret);
 int acct_logout(struct core *c, const struct principal *p);
 

@@ -100,7 +100,7 @@ static void heartbeats(struct hub *h, uint64_t now)
 {
 	for (;;) {
 		struct hub_stream *batch[BEAT_BATCH];
-		bool ok[BEAT_BATCH];
+		const char *end_with[BEAT_BATCH];
 		int n = 0;
 		for (struct hub_stream *s = h->streams.next; s != &h->streams && n < BEAT_BATCH;
 		     s = s->next)
@@ -113,16 +113,16 @@ static void heartbeats(struct hub *h, uint64_t now)
 			return;
 		pthread_mutex_unlock(&h->mu);
 		for (int i = 0; i < n; i++)
-			ok[i] = batch[i]->still_valid(batch[i]);
+			end_with[i] = batch[i]->check(batch[i]);
 		pthread_mutex_lock(&h->mu);
 		struct hub_stream *released = NULL;
 		for (int i = 0; i < n; i++) {
 			struct hub_stream *s = batch[i];
 			if (s->prev) { /* still listed: nobody dropped or ended it meanwhile */
-				if (ok[i]) {
+				if (!end_with[i]) {
 					s->send(s, NULL, NULL);
 				} else {
-					s->send(s, "revoked", "{}");
+					s->send(s, end_with[i], "{}");
 					stream_unlink(s);
 					s->end(s);
 				}
@@ -338,6 +338,51 @@ bool hub_stream_end(struct hub *h, struct hub_stream *s)
 	return listed;
 }
 
+/* Takes out the waiters that match (0 matches anything), as a list. Under the lock. */
+static struct hub_waiter *take_matching(struct hub *h, int64_t user_id, int64_t device_id,
+					int64_t space_id)
+{
+	struct hub_waiter *out = NULL;
+	for (int b = 0; b < BUCKETS && h->count; b++) {
+		struct hub_waiter *head = &h->heads[b];
+		for (struct hub_waiter *w = head->next; w != head;) {
+			struct hub_waiter *next = w->next;
+			if ((!user_id || w->user_id == user_id) &&
+			    (!device_id || w->device_id == device_id) &&
+			    (!space_id || w->space_id == space_id)) {
+				unlink_w(w);
+				h->count--;
+				w->woken_head = 0;
+				w->next = out;
+				out = w;
+			}
+			w = next;
+		}
+	}
+	return out;
+}
+
+void hub_access_changed(struct hub *h, int64_t user_id, int64_t device_id, int64_t space_id)
+{
+	if (!user_id && !device_id)
+		return;
+	pthread_mutex_lock(&h->mu);
+	struct hub_waiter *due = take_matching(h, user_id, device_id, space_id);
+	if (!space_id) {
+		bool any = false;
+		for (struct hub_stream *s = h->streams.next; s != &h->streams; s = s->next)
+			if ((!user_id || s->user_id == user_id) &&
+			    (!device_id || s->device_id == device_id)) {
+				s->next_beat_ns = 0; /* the timer checks it at its next tick */
+				any = true;
+			}
+		if (any)
+			pthread_cond_signal(&h->cv);
+	}
+	wake_list(h, due, false);
+	pthread_mutex_unlock(&h->mu);
+}
+
 void hub_membership(struct hub *h, int64_t user_id, int64_t space_id, const char *role)
 {
 	char data[128];
@@ -361,12 +406,16 @@ void hub_membership(struct hub *h, int64_t user_id, int64_t space_id, const char
 		}
 		s->send(s, "membership", data);
 	}
+	/* a member who left: their waits on the space end now, answered as for a stranger */
+	struct hub_waiter *due = role ? NULL : take_matching(h, user_id, 0, space_id);
+	wake_list(h, due, false);
 	pthread_mutex_unlock(&h->mu);
 }
 
 void hub_device_revoked(struct hub *h, int64_t device_id)
 {
 	pthread_mutex_lock(&h->mu);
+	struct hub_waiter *due = take_matching(h, 0, device_id, 0);
 	for (struct hub_stream *s = h->streams.next; s != &h->streams;) {
 		struct hub_stream *next = s->next;
 		if (s->device_id == device_id) {
@@ -376,5 +425,6 @@ void hub_device_revoked(struct hub *h, int64_t device_id)
 		}
 		s = next;
 	}
+	wake_list(h, due, false);
 	pthread_mutex_unlock(&h->mu);
 }

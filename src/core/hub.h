@@ -25,6 +25,7 @@ struct hub;
 struct hub_waiter {
 	struct hub_waiter *prev, *next; /* private: prev is NULL when not listed */
 	int64_t space_id;
+	int64_t user_id, device_id; /* whose wait it is (hub_access_changed) */
 	int64_t since;        /* wake when the head passes this */
 	uint64_t deadline_ns; /* clock_mono_ns() time to give up */
 	/* Called exactly once, from a notifying or the timer thread (or hub_close's), after
@@ -46,9 +47,10 @@ struct hub_stream {
 	/* Called with the hub's lock held: must not call the hub. event and data are one
 	 * server-sent event ("space", "{...}"); event NULL is a heartbeat. */
 	void (*send)(struct hub_stream *s, const char *event, const char *data);
-	/* Called on heartbeats without the lock, holding a reference: false ends the stream
-	 * (a revoked token). */
-	bool (*still_valid)(struct hub_stream *s);
+	/* Called on heartbeats (and at once after hub_access_changed) without the lock,
+	 * holding a reference: NULL while the stream's token is good, else the event that
+	 * ends it ("revoked", "expired", "disabled"). */
+	const char *(*check)(struct hub_stream *s);
 	void (*end)(struct hub_stream *s); /* under the lock, once, when the hub unlists it */
 	/* Frees the stream (and spaces): runs once, with no lock held, on whichever thread
 	 * dropped the last reference. */
@@ -79,7 +81,12 @@ void hub_stream_drop(struct hub *h, struct hub_stream *s);
 bool hub_stream_end(struct hub *h, struct hub_stream *s);
 /* The user joined (role) or left (role NULL) a space: their streams are told. */
 void hub_membership(struct hub *h, int64_t user_id, int64_t space_id, const char *role);
-/* The device was revoked: its streams are told and ended. */
+/* The device was revoked: its streams are told and ended, its waiters woken (their
+ * owners check again what the caller may see, and answer as a fresh request would). */
 void hub_device_revoked(struct hub *h, int64_t device_id);
+/* Who may see what changed for a user (user_id), or a device (device_id), in one space
+ * (space_id) or all (0): their waiters are woken to check again, and their streams check
+ * their tokens now instead of at the next heartbeat. 0 matches anything. */
+void hub_access_changed(struct hub *h, int64_t user_id, int64_t device_id, int64_t space_id);
 
 #endif

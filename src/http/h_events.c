@@ -58,11 +58,15 @@ static void ev_end(struct hub_stream *hs)
 	pthread_mutex_unlock(&s->mu);
 }
 
-static bool ev_valid(struct hub_stream *hs)
+/* What ends the stream, when its token no longer works: a client refreshes on "expired",
+ * signs in again on "revoked", and stops on "disabled". */
+static const char *ev_check(struct hub_stream *hs)
 {
 	struct ev_stream *s = hs->arg;
 	struct principal p;
-	return acct_authenticate(s->app->core, s->token, &p) == 0;
+	int e = acct_authenticate(s->app->core, s->token, &p);
+	return e == 0 ? NULL : e == -ERR_EXPIRED ? "expired" : e == -ERR_DISABLED ? "disabled"
+										: "revoked";
 }
 
 /* The client went away (the watchdog's thread; see http_on_gone): end the stream, so the
@@ -181,7 +185,7 @@ int h_events(struct req *r)
 	s->hs.spaces = ids.ids;
 	s->hs.nspaces = ids.n;
 	s->hs.send = ev_send;
-	s->hs.still_valid = ev_valid;
+	s->hs.check = ev_check;
 	s->hs.end = ev_end;
 	s->hs.release = ev_release;
 	s->hs.arg = s;

@@ -560,6 +560,13 @@ static void remember_page(struct pull *pl, int64_t head)
 static int pull_again(struct req *r)
 {
 	struct pull *pl = r->ctx;
+	/* Whatever woke it, the caller must still be who they were and still see the space:
+	 * a revocation, a logout, a removal or a disabling since the pull parked is answered
+	 * as a fresh request would be (401, 403 or 404), never with newer data. */
+	r->auth = NULL;
+	struct space sp;
+	if (!space_of(r, &sp))
+		return 0;
 	int64_t woken = pl->w.woken_head;
 	if (cached_page(r, pl, woken))
 		return 0;
@@ -663,6 +670,8 @@ int h_changes_pull(struct req *r)
 		return pull_reply(r, pl, head);
 	/* Nothing newer: wait without a thread, woken by the next push to this space. */
 	pl->w.space_id = sp.id;
+	pl->w.user_id = p->user.id;
+	pl->w.device_id = p->device.id;
 	pl->w.since = since;
 	pl->w.deadline_ns = clock_mono_ns() + (uint64_t)wait * 1000000000u;
 	pl->w.wake = pull_wake;

@@ -43,8 +43,10 @@ const struct principal *need_auth(struct req *r)
 		return NULL;
 	}
 	int e = acct_authenticate(app->core, tok, p);
-	if (e == -ERR_AUTH) {
-		reply_401(r, AE_INVALID_TOKEN);
+	if (e == -ERR_AUTH || e == -ERR_EXPIRED) {
+		http_add_header(r, "WWW-Authenticate", "Bearer realm=\"cairn\", error=\"invalid_token\"");
+		http_reply_error(r, AE_INVALID_TOKEN,
+				 e == -ERR_EXPIRED ? "The token has expired: refresh it." : NULL, NULL);
 		return NULL;
 	}
 	if (e == -ERR_DISABLED) {

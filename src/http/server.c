@@ -87,7 +87,7 @@ struct http_server {
 	struct req *susp;     /* suspended requests not yet resumed */
 	atomic_int resuming;  /* resumed but not yet answered by a worker */
 	struct peers *peers;
-	atomic_bool trim_wanted; /* a big JSON body was freed: malloc_trim soon */
+	atomic_uint_fast64_t trim_at_ns; /* a big JSON body was freed: malloc_trim then */
 };
 
 static char id_prefix[16];
@@ -297,12 +297,14 @@ static void *watchdog_main(void *arg)
 			ts.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&s->conns_cv, &s->conns_mu, &ts);
-		if (atomic_exchange(&s->trim_wanted, false)) {
+		uint64_t now = clock_mono_ns();
+		uint64_t trim_at = atomic_load(&s->trim_at_ns);
+		if (trim_at && now >= trim_at &&
+		    atomic_compare_exchange_strong(&s->trim_at_ns, &trim_at, 0)) {
 			pthread_mutex_unlock(&s->conns_mu);
 			malloc_trim(0);
 			pthread_mutex_lock(&s->conns_mu);
 		}
-		uint64_t now = clock_mono_ns();
 		/* The fds stay open under this lock (libmicrohttpd closes a socket only after
 		 * the CLOSED notice, which takes it), so none can be reused under us. */
 		for (struct conn_ctx *c = s->conns.next; c != &s->conns; c = c->next) {
@@ -968,8 +970,8 @@ static void req_free(struct req *r)
 	 * (up to 800 bytes a value); the watchdog gives the pages back once the response (which
 	 * may still hold the tree) is gone, so one large request does not stay in the
 	 * process's size. */
-	if (r->json_values > 20000)
-		atomic_store(&r->srv->trim_wanted, true);
+	if (r->json_values > 20000) /* a moment later: the response is freed after this */
+		atomic_store(&r->srv->trim_at_ns, clock_mono_ns() + 300000000u);
 	free(r);
 }
 

@@ -270,13 +270,10 @@ int sq_user_update(struct store *s, const struct user *u)
 		sqlite3_bind_int(st, 6, u->email_confirmed);
 		sqlite3_bind_int64(st, 7, u->id);
 		rc = sq_step(st);
+		/* Disabling keeps the tokens: they answer account_disabled, and work again once
+		 * the account is enabled (revoking is its own act). */
 		if (rc == 0 && sqlite3_changes(c->db) == 0)
 			rc = -ERR_NOT_FOUND;
-		if (rc == 0 && u->disabled) {
-			st = SQ(c, "DELETE FROM tokens WHERE device_id IN (SELECT id FROM devices "
-				   "WHERE user_id = ?)");
-			rc = st ? (sqlite3_bind_int64(st, 1, u->id), sq_step(st)) : -ERR_DB;
-		}
 	}
 	return write_end_auth(s, c, rc);
 }
@@ -462,8 +459,12 @@ int sq_session_refresh(struct store *s, const uint8_t old_hash[32], const struct
 	row_principal(st, ret);
 	sqlite3_reset(st);
 	if (ret->token_kind != TOKEN_REFRESH || ret->device.revoked_ms ||
-	    (ret->expires_ms && ret->expires_ms <= now_ms) || ret->user.disabled) {
+	    (ret->expires_ms && ret->expires_ms <= now_ms)) {
 		rc = -ERR_NOT_FOUND;
+		goto out;
+	}
+	if (ret->user.disabled) {
+		rc = -ERR_DISABLED;
 		goto out;
 	}
 	if (ret->used_ms) {

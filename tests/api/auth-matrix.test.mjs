@@ -139,14 +139,24 @@ test('a disabled user: 403 account_disabled on every endpoint, login too', async
   const r = await api(U, 'PATCH', `/api/v1/admin/users/${dave.user.id}`, { token: admin, body: { disabled: true } });
   assert.equal(r.status, 200);
   assert.equal(r.body.user.disabled, true);
-  // every session ended at once: the access token is gone
-  assert.equal((await api(U, 'GET', '/api/v1/account', { token: dave.access })).status, 401);
+  // at once, every token of the user answers account_disabled (not invalid_token), and so
+  // do login and refresh
+  for (const t of [dave.access, tok.body.token]) {
+    const x = await api(U, 'GET', '/api/v1/account', { token: t });
+    assert.equal(x.status, 403);
+    assert.equal(x.body.code, 'account_disabled');
+  }
   const login = await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'dave', password: dave.password } });
   assert.equal(login.status, 403);
   assert.equal(login.body.code, 'account_disabled');
-  // a long-lived token was deleted too; re-enable and check a fresh one answers 403 when disabled again
-  assert.equal((await api(U, 'GET', '/api/v1/account', { token: tok.body.token })).status, 401);
+  const refresh = await api(U, 'POST', '/api/v1/auth/refresh', { body: { refresh_token: dave.refresh } });
+  assert.equal(refresh.status, 403);
+  assert.equal(refresh.body.code, 'account_disabled');
+  // enabled again, the same tokens work: disabling is not a revocation
   await api(U, 'PATCH', `/api/v1/admin/users/${dave.user.id}`, { token: admin, body: { disabled: false } });
+  assert.equal((await api(U, 'GET', '/api/v1/account', { token: tok.body.token })).status, 200);
+  assert.equal((await api(U, 'GET', '/api/v1/account', { token: dave.access })).status, 200);
+  assert.equal((await api(U, 'POST', '/api/v1/auth/refresh', { body: { refresh_token: dave.refresh } })).status, 200);
   const s = await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'dave', password: dave.password } });
   assert.equal(s.status, 200);
   // disabled behind the API's back (as `cairn user disable` on the data directory could race)

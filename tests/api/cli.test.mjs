@@ -51,9 +51,10 @@ test('user list, passwd, disable, enable, delete', async () => {
   assert.equal(s2.status, 200);
   assert.equal(await status(s2.body.access_token), 200);
   assert.equal((await cli(['user', 'disable', 'vera'])).code, 0);
-  await eventually(async () => (await status(s2.body.access_token)) === 401, { what: 'disable' });
+  await eventually(async () => (await status(s2.body.access_token)) === 403, { what: 'disable' });
   assert.equal((await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'vera', password: 'vera new password' } })).body.code, 'account_disabled');
   assert.equal((await cli(['user', 'enable', 'vera'])).code, 0);
+  await eventually(async () => (await status(s2.body.access_token)) === 200, { what: 'the session back after enable' });
   assert.equal((await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'vera', password: 'vera new password' } })).status, 200);
   assert.equal((await cli(['user', 'delete', 'vera'])).code, 0);
   const gone = await cli(['user', 'delete', 'vera']);

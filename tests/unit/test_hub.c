@@ -39,7 +39,7 @@ static void st_send(struct hub_stream *hs, const char *event, const char *data)
 		atomic_fetch_add(&s->revoked, 1);
 }
 
-static bool st_valid(struct hub_stream *hs)
+static const char *st_valid(struct hub_stream *hs)
 {
 	struct st *s = hs->arg;
 	if (s->block) {
@@ -51,7 +51,7 @@ static bool st_valid(struct hub_stream *hs)
 		pthread_mutex_unlock(&s->mu);
 	}
 	/* reads the stream after the wait: freed memory here is what ASan reported */
-	return s->valid && s->token == 42;
+	return s->valid && s->token == 42 ? NULL : "revoked";
 }
 
 static void st_end(struct hub_stream *hs)
@@ -78,7 +78,7 @@ static struct st *st_new(bool block)
 	struct st *s = calloc(1, sizeof *s);
 	assert_non_null(s);
 	s->hs.send = st_send;
-	s->hs.still_valid = st_valid;
+	s->hs.check = st_valid;
 	s->hs.end = st_end;
 	s->hs.release = st_release;
 	s->hs.arg = s;
