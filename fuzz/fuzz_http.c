@@ -85,10 +85,9 @@ static int h_upload(struct req *r)
 static int h_item(struct req *r)
 {
 	const char *id = http_param(r, "id");
-	bool bad;
-	(void)http_query(r, "q", &bad);
+	(void)http_query(r, "q");
 	(void)http_client_addr(r);
-	if (!id || bad)
+	if (!id)
 		return http_reply_error(r, AE_BAD_ENCODING, NULL, NULL);
 	return http_reply_bytes(r, 200, "text/plain", id, strlen(id));
 }

@@ -88,14 +88,11 @@ int h_admin_users_list(struct req *r)
 {
 	if (!need_admin(r))
 		return 0;
-	bool bad1, bad2, bad3, bad4;
-	const char *q = http_query(r, "q", &bad1);
-	const char *realm = http_query(r, "realm", &bad2);
-	const char *after = http_query(r, "after", &bad3);
-	const char *lim = http_query(r, "limit", &bad4);
+	const char *q = http_query(r, "q");
+	const char *realm = http_query(r, "realm");
+	const char *after = http_query(r, "after");
+	const char *lim = http_query(r, "limit");
 	struct verr ve = { 0 };
-	if (bad1 || bad2 || bad3 || bad4)
-		return http_reply_error(r, AE_BAD_ENCODING, NULL, NULL);
 	if (q && strlen(q) > EMAIL_MAX)
 		verr_add(&ve, "q", "must be at most %d bytes", EMAIL_MAX);
 	char *end;

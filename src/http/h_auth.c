@@ -163,9 +163,8 @@ int h_confirm(struct req *r)
 	struct verr ve = { 0 };
 	const char *token = NULL, *login = NULL, *realm = NULL, *code = NULL;
 	if (r->method == HM_GET || r->method == HM_HEAD) {
-		bool bad;
-		token = http_query(r, "token", &bad);
-		if (bad || !token)
+		token = http_query(r, "token");
+		if (!token)
 			verr_add(&ve, "token", "is required");
 	} else {
 		if (!need_object(r, false))

@@ -607,13 +607,12 @@ static void pull_free(void *p)
 static bool query_int(struct req *r, const char *name, int64_t *v, int64_t lo, int64_t hi,
 		      struct verr *ve)
 {
-	bool bad;
-	const char *s = http_query(r, name, &bad);
+	const char *s = http_query(r, name);
 	if (!s)
-		return !bad;
+		return true;
 	char *end;
 	long long x = strtoll(s, &end, 10);
-	if (bad || !*s || *end || x < lo || x > hi) {
+	if (!*s || *end || x < lo || x > hi || (*s < '0' || *s > '9')) {
 		verr_add(ve, name, "must be a whole number from %lld to %lld", (long long)lo,
 			 (long long)hi);
 		return false;
@@ -719,14 +718,11 @@ int h_records_list(struct req *r)
 	if (!space_of(r, &sp))
 		return 0;
 	struct verr ve = { 0 };
-	bool b1, b2, b3;
-	const char *coll = http_query(r, "collection", &b1);
-	const char *after = http_query(r, "after", &b2);
-	const char *after_coll = http_query(r, "after_collection", &b3);
+	const char *coll = http_query(r, "collection");
+	const char *after = http_query(r, "after");
+	const char *after_coll = http_query(r, "after_collection");
 	int64_t limit = 100;
 	query_int(r, "limit", &limit, 1, core_of(r)->cfg->limits_page, &ve);
-	if (b1 || b2 || b3)
-		return http_reply_error(r, AE_BAD_ENCODING, NULL, NULL);
 	if (coll && !valid_collection(coll))
 		verr_add(&ve, "collection", "is not a collection name");
 	if (ve.n)

@@ -453,36 +453,73 @@ const char *http_header(struct req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-const char *http_query(struct req *r, const char *name, bool *ret_bad)
+const char *http_query(struct req *r, const char *name)
 {
-	if (ret_bad)
-		*ret_bad = false;
-	const char *raw = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-	if (!raw)
-		return NULL;
-	size_t n = strlen(raw);
-	char *out = arena_alloc(&r->arena, n + 1);
-	if (!out || url_decode(raw, n, out, true) < 0) {
-		if (ret_bad)
-			*ret_bad = true;
-		return NULL;
-	}
-	return out;
+	for (int i = 0; i < r->nquery; i++)
+		if (!strcmp(r->query[2 * i], name))
+			return r->query[2 * i + 1];
+	return NULL;
 }
 
 const char *http_param(struct req *r, const char *name)
 {
 	size_t nl = strlen(name);
-	for (int i = 0; i < r->params.n; i++) {
-		if (r->params.name_lens[i] != nl || strncmp(r->params.names[i], name, nl))
-			continue;
-		struct slice v = r->params.values[i];
-		char *out = arena_alloc(&r->arena, v.len + 1);
-		if (!out || url_decode(v.ptr, v.len, out, false) < 0)
-			return NULL;
-		return out;
-	}
+	for (int i = 0; i < r->params.n; i++)
+		if (r->params.name_lens[i] == nl && !strncmp(r->params.names[i], name, nl))
+			return r->param_values[i];
 	return NULL;
+}
+
+static const char *decode(struct req *r, const char *s, size_t n, bool query)
+{
+	char *out = arena_alloc(&r->arena, n + 1);
+	if (!out || url_decode(s, n, out, query) < 0)
+		return NULL;
+	return out;
+}
+
+struct query_walk {
+	struct req *r;
+	int n;
+	bool bad;
+};
+
+static enum MHD_Result decode_query(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	(void)kind;
+	struct query_walk *w = cls;
+	struct req *r = w->r;
+	const char *k = decode(r, key, strlen(key), true);
+	const char *v = decode(r, value ? value : "", value ? strlen(value) : 0, true);
+	if (!k || !v) {
+		w->bad = true;
+		return MHD_NO;
+	}
+	r->query[2 * r->nquery] = k;
+	r->query[2 * r->nquery + 1] = v;
+	r->nquery++;
+	return MHD_YES;
+}
+
+/* Every path and query parameter decoded, once, before any handler: false when one has a
+ * malformed percent-escape or an encoded NUL. */
+static bool decode_params(struct req *r)
+{
+	for (int i = 0; i < r->params.n; i++) {
+		struct slice v = r->params.values[i];
+		if (!(r->param_values[i] = decode(r, v.ptr, v.len, false)))
+			return false;
+	}
+	int n = MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
+	if (n <= 0)
+		return true;
+	r->query = arena_alloc(&r->arena, sizeof *r->query * 2 * (size_t)n);
+	if (!r->query)
+		return false;
+	struct query_walk w = { .r = r };
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, decode_query, &w);
+	return !w.bad;
 }
 
 struct xff {
@@ -797,6 +834,10 @@ static void req_begin(struct req *r)
 		http_methods_format(allowed, allow, sizeof allow);
 		http_add_header(r, "Allow", allow);
 		http_reply_error(r, AE_METHOD_NOT_ALLOWED, NULL, NULL);
+		return;
+	}
+	if (!decode_params(r)) {
+		http_reply_error(r, AE_BAD_ENCODING, NULL, NULL);
 		return;
 	}
 	if (s->o.pre_body && (s->o.pre_body(r) < 0 || r->resp))

@@ -58,6 +58,9 @@ struct req {
 	const char *method_str;
 	const char *path; /* raw, still percent-encoded, without the query */
 	struct route_params params;
+	const char *param_values[ROUTE_MAX_PARAMS]; /* decoded */
+	const char **query;         /* decoded name, value pairs */
+	int nquery;
 	char id[72];      /* X-Request-Id */
 	char addr[48];    /* the client's address, filled by http_client_addr */
 	uint64_t start_ns;
@@ -126,10 +129,11 @@ int http_add_header(struct req *r, const char *name, const char *value);
 
 /* A request header, or NULL. Borrowed until the request ends. */
 const char *http_header(struct req *r, const char *name);
-/* A decoded query parameter, or NULL when absent. *ret_bad is set when present but
- * malformed. */
-const char *http_query(struct req *r, const char *name, bool *ret_bad);
-/* A decoded path parameter from the route pattern, or NULL (absent or malformed). */
+/* A decoded query parameter, or NULL when absent (the first of repeated ones). Every
+ * parameter, path and query, was decoded once before the handler ran: a malformed escape
+ * or an encoded NUL anywhere was answered 400 bad_encoding, so these never fail. */
+const char *http_query(struct req *r, const char *name);
+/* A decoded path parameter from the route pattern, or NULL when the pattern has none. */
 const char *http_param(struct req *r, const char *name);
 
 /* The request's Content-Length, or -1 when absent (chunked) or malformed. */

@@ -287,3 +287,26 @@ test('the work one push puts in the shared transaction is bounded: merged record
     await b.cleanup();
   }
 });
+
+test('a malformed percent-escape anywhere in a request is 400 bad_encoding, on every route', async () => {
+  const s = await signUp(U, 'in8');
+  for (const path of [
+    '/api/v1/spaces/me/changes?since=%zz',
+    '/api/v1/spaces/me/changes?since=1&wait=%',
+    '/api/v1/spaces/%zz/changes',
+    '/api/v1/spaces/me/records?after=%ZZ',
+    '/api/v1/spaces/me/records/notes/a%zz',
+    '/api/v1/spaces/me/records/notes/a%00',
+    '/api/v1/users/%zz/public-key',
+    `/api/v1/blobs/${'a'.repeat(63)}%zz`,
+    '/api/v1/account?x=%zz',
+    '/api/v1/health?%=1',
+  ]) {
+    const r = await api(U, 'GET', path, { token: s.access });
+    assert.equal(r.status, 400, `${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.code, 'bad_encoding', path);
+  }
+  // since=%zz once re-downloaded the whole log
+  const p = await api(U, 'GET', '/api/v1/spaces/me/changes?since=%2B5', { token: s.access });
+  assert.equal(p.status, 400, JSON.stringify(p.body));
+});

@@ -90,11 +90,11 @@ static int h_ping(struct req *r)
 
 static int h_item(struct req *r)
 {
+	/* decoded by the glue, which answered any malformed escape 400 before this */
 	const char *id = http_param(r, "id");
-	bool bad;
-	const char *q = http_query(r, "q", &bad);
-	if (!id || bad)
-		return http_reply_error(r, AE_BAD_ENCODING, NULL, NULL);
+	const char *q = http_query(r, "q");
+	if (!id)
+		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_string(id));
 	json_object_object_add(o, "q", q ? json_object_new_string(q) : NULL);
@@ -383,6 +383,13 @@ static void test_params_and_ids(void **state)
 	request("GET", "/item/%zz", NULL, NULL, 0, 0, NULL, &r);
 	expect_code(&r, 400, "bad_encoding");
 	request("GET", "/item/x?q=%", NULL, NULL, 0, 0, NULL, &r);
+	expect_code(&r, 400, "bad_encoding");
+	/* any parameter, read by the handler or not, and an encoded NUL */
+	request("GET", "/ping?unused=%zz", NULL, NULL, 0, 0, NULL, &r);
+	expect_code(&r, 400, "bad_encoding");
+	request("GET", "/item/a%00b", NULL, NULL, 0, 0, NULL, &r);
+	expect_code(&r, 400, "bad_encoding");
+	request("GET", "/ping?%zz=1", NULL, NULL, 0, 0, NULL, &r);
 	expect_code(&r, 400, "bad_encoding");
 
 	request("GET", "/ping", NULL, NULL, 0, 0, "X-Request-Id: client-id.42", &r);
