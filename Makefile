@@ -3,6 +3,8 @@
 # sanitizers under build/asan.
 
 VERSION := 0.1.0
+# The commit a build comes from (cairn version, /api/v1/health): from git, when there is one.
+COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 CC ?= cc
 PKGS := libmicrohttpd json-c sqlite3 libsodium libcrypto libcurl inih
 
@@ -41,13 +43,23 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%-replay)
 FUZZ_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%-fuzzer)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all run test unit api bench fuzz fuzz-build deps deps-test deps-bench deps-fuzz clean check-banned
+.PHONY: FORCE all run test unit api bench fuzz fuzz-build deps deps-test deps-bench deps-fuzz clean check-banned
 all: $(BUILD)/cairn
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@echo '  CC   $<'
 	@$(CC) $(CFLAGS) -c $< -o $@
+
+# version.o is rebuilt when the commit changes: the stamp is rewritten only then.
+$(BUILD)/commit.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' > $@
+$(BUILD)/src/util/version.o: src/util/version.c $(BUILD)/commit.stamp
+	@mkdir -p $(@D)
+	@echo '  CC   $<'
+	@$(CC) $(CFLAGS) -DCAIRN_COMMIT='"$(COMMIT)"' -c $< -o $@
+FORCE:
 
 $(BUILD)/libcairn.a: $(LIB_OBJ)
 	@rm -f $@

@@ -24,7 +24,7 @@ int main(int argc, char **argv)
 	mkdir(argv[1], 0700);
 	snprintf(path, sizeof path, "%s/cairn.db", argv[1]);
 	struct store *s;
-	if (store_sqlite_open(path, 2, &s, err, sizeof err) < 0) {
+	if (store_sqlite_open(path, 2, true, &s, err, sizeof err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}

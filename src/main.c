@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/version.h"
 
 static const struct {
 	const char *name;
@@ -12,11 +13,12 @@ static const struct {
 	{ "serve", cmd_serve, "Run the server." },
 	{ "init", cmd_init, "Write a commented example configuration file." },
 	{ "config", cmd_config, "Print the effective configuration and where each value came from." },
-	{ "user", cmd_user, "Manage users: add, list, passwd, disable, enable, confirm, delete." },
-	{ "realm", cmd_realm, "Manage realms: add, list, set." },
-	{ "token", cmd_token, "Manage long-lived tokens: create, list, revoke." },
+	{ "user", cmd_user, "Manage users:" },
+	{ "realm", cmd_realm, "Manage realms:" },
+	{ "token", cmd_token, "Manage long-lived tokens:" },
 	{ "gc", cmd_gc, "Prune the change log and delete blobs nobody uses any more." },
 	{ "check", cmd_check, "Verify every blob against the database (exit 1 on problems)." },
+	{ "migrate", cmd_migrate, "Bring the database up to this cairn's schema (server stopped)." },
 	{ "version", NULL, "Print the version." },
 	{ "help", NULL, "Print this help, or a command's: cairn help COMMAND." },
 };
@@ -27,8 +29,15 @@ static void usage(FILE *out)
 {
 	fprintf(out, "Cairn %s: a self-hosted sync server.\n\nUsage: cairn COMMAND [OPTIONS]\n\n"
 		     "Commands:\n", CAIRN_VERSION);
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const char *name = commands[i].name;
+		char verbs[160] = "";
+		/* the verbs come from the command's own table, so the two cannot disagree */
+		if (!strcmp(name, "user") || !strcmp(name, "realm") || !strcmp(name, "token"))
+			cli_verbs(name, verbs, sizeof verbs);
+		fprintf(out, "  %-10s %s%s%s%s\n", name, commands[i].help, *verbs ? " " : "", verbs,
+			*verbs ? "." : "");
+	}
 	fprintf(out, "\nEvery command takes --help. Configuration: cairn serve --help, "
 		     "docs/configuration.md.\n");
 }
@@ -45,11 +54,11 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-		printf("cairn %s\n", CAIRN_VERSION);
+		printf("cairn %s (%s)\n", cairn_version(), cairn_commit());
 		return EXIT_OK;
 	}
 	if (!strcmp(cmd, "help")) {
-		if (argc < 3) {
+		if (argc < 3 || !strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) {
 			usage(stdout);
 			return EXIT_OK;
 		}

@@ -21,17 +21,32 @@ int cli_load_config(int argc, char **argv, struct config *c, char **rest, int *r
 		    bool *ret_help);
 
 /* The same, and options in extra ("--admin" for a flag, "--realm=" for one with a value)
- * go to rest as given (the value as its own element). */
-int cli_load_config_ex(int argc, char **argv, const char *const *extra, struct config *c,
-		       char **rest, int *rest_count, bool *ret_help);
+ * go to rest as given (the value as its own element). serve false: a command that works on
+ * the data directory, for which flags that only mean something to serve (--listen,
+ * --admin-user, ...) are unknown. */
+int cli_load_config_ex(int argc, char **argv, const char *const *extra, bool serve,
+		       struct config *c, char **rest, int *rest_count, bool *ret_help);
 
 int cmd_user(int argc, char **argv);
 int cmd_realm(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
-/* The lines for --config and the configuration flags, for a command's --help. */
-void cli_print_config_flags(void);
+/* The verbs of cairn user, realm or token as "add, list, ...": from the table their own
+ * --help is printed from, for cairn help. */
+void cli_verbs(const char *cmd, char *out, size_t len);
+
+/* Takes the data directory's lock (an exclusive flock on DIR/cairn.lock, which holds the
+ * holder's pid), creating the directory first when create is set: serve and migrate hold
+ * it for their lifetime, so no two servers share a data directory and no migration runs
+ * under a server. *ret_fd keeps it; closing it (or exiting) lets it go. -1 with the reason
+ * in err (another holder, named by pid; no such directory). */
+int cli_lock_data(const char *dir, bool create, int *ret_fd, char *err, size_t errlen);
+
+/* The lines for --config and the configuration flags (serve-only ones for serve), and the
+ * environment, for a command's --help. */
+void cli_print_config_flags(bool serve);
 
 #endif

@@ -95,12 +95,12 @@ static int open_data(struct data *d, int argc, char **argv, const char *const *e
 		fprintf(stderr, "cairn: too many arguments\n");
 		return EXIT_USAGE;
 	}
-	int r = cli_load_config_ex(argc, argv, extra, &d->cfg, a->v, &a->n, ret_help);
+	int r = cli_load_config_ex(argc, argv, extra, false, &d->cfg, a->v, &a->n, ret_help);
 	if (r || *ret_help)
 		return r;
 	log_setup("warn", d->cfg.log_format);
 	char err[512];
-	if (store_open(&d->cfg, 1, &d->store, err, sizeof err) < 0) {
+	if (store_open(&d->cfg, 1, STORE_EXISTING, &d->store, err, sizeof err) < 0) {
 		fprintf(stderr, "cairn: cannot open the database: %s\n", err);
 		config_free(&d->cfg);
 		return EXIT_FAIL;
@@ -206,20 +206,82 @@ static int find_user(struct data *d, const struct args *a, const char *name, str
 	return e;
 }
 
+/* --- the verbs of user, realm and token: one table each, for their --help, their
+ * "expected ..." message and cairn help's line --- */
+
+struct verb {
+	const char *name, *args;
+};
+
+static const struct verb user_verbs[] = {
+	{ "add", "NAME [--admin] [--realm R] [--email E] [--name N] [--password-stdin]" },
+	{ "list", "[--realm R] [--search TEXT]" },
+	{ "passwd", "NAME [--realm R] [--password-stdin]" },
+	{ "disable", "NAME [--realm R]" },
+	{ "enable", "NAME [--realm R]" },
+	{ "confirm", "NAME [--realm R]" },
+	{ "delete", "NAME [--realm R]" },
+	{ NULL, NULL },
+};
+
+static const struct verb realm_verbs[] = {
+	{ "list", "" },
+	{ "add", "NAME [--display-name TEXT] [--signup open|closed] [--confirm-email yes|no] "
+		 "[--access-ttl DURATION] [--refresh-ttl DURATION]" },
+	{ "set", "NAME [the options of add]" },
+	{ NULL, NULL },
+};
+
+static const struct verb token_verbs[] = {
+	{ "create", "--user NAME --name LABEL [--realm R]" },
+	{ "list", "--user NAME [--realm R]" },
+	{ "revoke", "ID --user NAME [--realm R]" },
+	{ NULL, NULL },
+};
+
+static const struct verb *verbs_of(const char *cmd)
+{
+	return !strcmp(cmd, "user") ? user_verbs : !strcmp(cmd, "realm") ? realm_verbs : token_verbs;
+}
+
+void cli_verbs(const char *cmd, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (const struct verb *v = verbs_of(cmd); v->name && o < len; v++) {
+		int n = snprintf(out + o, len - o, "%s%s", o ? ", " : "", v->name);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
+static void print_verbs(const char *cmd)
+{
+	printf("Usage:\n");
+	for (const struct verb *v = verbs_of(cmd); v->name; v++)
+		printf("  cairn %s %s%s%s\n", cmd, v->name, *v->args ? " " : "", v->args);
+}
+
+static int unknown_verb(const char *cmd)
+{
+	char verbs[160];
+	cli_verbs(cmd, verbs, sizeof verbs);
+	fprintf(stderr, "cairn %s: expected one of %s (see cairn %s --help)\n", cmd, verbs, cmd);
+	return EXIT_USAGE;
+}
+
 /* --- cairn user --- */
 
 static void user_usage(void)
 {
-	printf("Usage:\n"
-	       "  cairn user add NAME [--admin] [--realm R] [--email E] [--name N] [--password-stdin]\n"
-	       "  cairn user list [--realm R] [--search TEXT]\n"
-	       "  cairn user passwd NAME [--realm R] [--password-stdin]\n"
-	       "  cairn user disable|enable|confirm|delete NAME [--realm R]\n\n"
-	       "Works on the data directory (--data, --config as for serve), also while the\n"
+	print_verbs("user");
+	printf("\nWorks on the data directory (--data, --config as for serve), also while the\n"
 	       "server runs. Passwords are read from the terminal, or one line from standard\n"
-	       "input with --password-stdin. passwd and disable end the user's sessions.\n\n"
+	       "input with --password-stdin. passwd ends the user's sessions; disable stops\n"
+	       "them until enable.\n\n"
 	       "Options:\n");
-	cli_print_config_flags();
+	cli_print_config_flags(false);
 }
 
 struct realm_table {
@@ -340,9 +402,7 @@ int cmd_user(int argc, char **argv)
 			printf("deleted user %s\n", u.username);
 		}
 	} else {
-		fprintf(stderr, "cairn user: expected add, list, passwd, disable, enable, confirm or "
-				"delete (see cairn user --help)\n");
-		r = EXIT_USAGE;
+		r = unknown_verb("user");
 	}
 	sodium_memzero(pw, sizeof pw);
 	close_data(&d);
@@ -378,6 +438,7 @@ static int yesno(const char *v, const char *yes, const char *no, int *ret)
 	return -1;
 }
 
+/* A positive whole number (an id); 0 and *bad when it is not one. */
 static int64_t num_opt(const char *v, bool *bad)
 {
 	if (!v)
@@ -385,9 +446,23 @@ static int64_t num_opt(const char *v, bool *bad)
 	char *end;
 	errno = 0;
 	long long n = strtoll(v, &end, 10);
-	if (errno || *end || n <= 0)
+	if (errno || *end || n <= 0 || *v < '0' || *v > '9')
 		*bad = true;
 	return n;
+}
+
+/* A duration as the configuration takes them (500ms, 10s, 5m, 1h, 1d; a plain number is
+ * seconds), in whole seconds; 0 when absent. */
+static int64_t seconds_opt(const char *v, bool *bad)
+{
+	if (!v)
+		return 0;
+	int64_t ms = 0;
+	if (config_parse_duration_ms(v, &ms) < 0 || ms < 1000 || ms % 1000) {
+		*bad = true;
+		return 0;
+	}
+	return ms / 1000;
 }
 
 int cmd_realm(int argc, char **argv)
@@ -399,14 +474,9 @@ int cmd_realm(int argc, char **argv)
 	bool help = false;
 	int r = open_data(&d, argc, argv, extra, &a, &help);
 	if (help) {
-		printf("Usage:\n"
-		       "  cairn realm list\n"
-		       "  cairn realm add NAME [--display-name TEXT] [--signup open|closed]\n"
-		       "                       [--confirm-email yes|no] [--access-ttl SECONDS]\n"
-		       "                       [--refresh-ttl SECONDS]\n"
-		       "  cairn realm set NAME [the same options]\n\n"
-		       "Options:\n");
-		cli_print_config_flags();
+		print_verbs("realm");
+		printf("\nDurations as in the configuration: 90s, 15m, 1h, 30d.\n\nOptions:\n");
+		cli_print_config_flags(false);
 		return EXIT_OK;
 	}
 	if (r)
@@ -418,12 +488,12 @@ int cmd_realm(int argc, char **argv)
 	struct realm_in in = { .name = name, .display_name = opt(&a, "--display-name") };
 	bool bad = yesno(opt(&a, "--signup"), "open", "closed", &in.signup_open) < 0 ||
 		   yesno(opt(&a, "--confirm-email"), "yes", "no", &in.confirm_email) < 0;
-	in.access_ttl_s = num_opt(opt(&a, "--access-ttl"), &bad);
-	in.refresh_ttl_s = num_opt(opt(&a, "--refresh-ttl"), &bad);
+	in.access_ttl_s = seconds_opt(opt(&a, "--access-ttl"), &bad);
+	in.refresh_ttl_s = seconds_opt(opt(&a, "--refresh-ttl"), &bad);
 	int e = 0;
 	if (bad) {
 		fprintf(stderr, "cairn realm: --signup takes open or closed, --confirm-email yes or "
-				"no, the TTLs a number of seconds\n");
+				"no, the TTLs a duration in whole seconds (90s, 15m, 1h, 30d)\n");
 		r = EXIT_USAGE;
 	} else if (sub && !strcmp(sub, "list") && npos == 1) {
 		printf("%-16s %-24s %-8s %-8s %-8s %s\n", "NAME", "DISPLAY NAME", "SIGNUP", "CONFIRM",
@@ -441,7 +511,7 @@ int cmd_realm(int argc, char **argv)
 		else if (e == -ERR_NOT_FOUND)
 			fprintf(stderr, "cairn realm: no realm '%s'\n", name);
 	} else {
-		fprintf(stderr, "cairn realm: expected list, add NAME or set NAME (see --help)\n");
+		unknown_verb("realm");
 		r = EXIT_USAGE;
 	}
 	return finish(&d, "realm", r, e, &ve);
@@ -470,13 +540,11 @@ int cmd_token(int argc, char **argv)
 	bool help = false;
 	int r = open_data(&d, argc, argv, extra, &a, &help);
 	if (help) {
-		printf("Usage:\n"
-		       "  cairn token create --user NAME --name LABEL [--realm R]\n"
-		       "  cairn token list --user NAME [--realm R]\n"
-		       "  cairn token revoke ID --user NAME [--realm R]\n\n"
+		print_verbs("token");
+		printf("\n"
 		       "A long-lived token is a device of its own; create prints the token once.\n\n"
 		       "Options:\n");
-		cli_print_config_flags();
+		cli_print_config_flags(false);
 		return EXIT_OK;
 	}
 	if (r)
@@ -524,8 +592,7 @@ int cmd_token(int argc, char **argv)
 			fprintf(stderr, "cairn token: %s has no token %s\n", u.username,
 				positional(&a, 1));
 	} else {
-		fprintf(stderr, "cairn token: expected create, list or revoke ID (see --help)\n");
-		r = EXIT_USAGE;
+		r = unknown_verb("token");
 	}
 	return finish(&d, "token", r, e, &ve);
 }
@@ -543,7 +610,7 @@ static int open_blob_data(struct data *d, struct args *a, int argc, char **argv,
 	int r = open_data(d, argc, argv, extra, a, &help);
 	if (help) {
 		fputs(usage, stdout);
-		cli_print_config_flags();
+		cli_print_config_flags(false);
 		*ret_done = true;
 		return EXIT_OK;
 	}
@@ -659,5 +726,66 @@ int cmd_check(int argc, char **argv)
 		r = bad ? EXIT_FAIL : EXIT_OK;
 	}
 	close_data(&d);
+	return r;
+}
+
+int cmd_migrate(int argc, char **argv)
+{
+	struct config c;
+	char *rest[MAX_ARGS];
+	int nrest;
+	bool help;
+	if (argc > MAX_ARGS) {
+		fprintf(stderr, "cairn migrate: too many arguments\n");
+		return EXIT_USAGE;
+	}
+	int r = cli_load_config_ex(argc, argv, NULL, false, &c, rest, &nrest, &help);
+	if (help) {
+		printf("Usage: cairn migrate [OPTIONS]\n\n"
+		       "Brings the database in the data directory up to this cairn's schema, as\n"
+		       "cairn serve does at start. It takes the data directory's lock, so it\n"
+		       "refuses while a server runs there: stop the server first. Every other\n"
+		       "command refuses a database that needs migrating. A migrated database\n"
+		       "cannot be used by an older cairn: keep a copy (stop, copy the data\n"
+		       "directory) if you may want to go back.\n\nOptions:\n");
+		cli_print_config_flags(false);
+		return EXIT_OK;
+	}
+	if (r)
+		return r;
+	if (nrest) {
+		fprintf(stderr, "cairn migrate: unexpected argument '%s'\n", rest[0]);
+		config_free(&c);
+		return EXIT_USAGE;
+	}
+	log_setup("warn", c.log_format);
+	char err[512];
+	int lock_fd = -1;
+	struct store *s = NULL;
+	r = EXIT_FAIL;
+	if (cli_lock_data(c.storage_data_dir, false, &lock_fd, err, sizeof err) < 0) {
+		fprintf(stderr, "cairn migrate: %s\n", err);
+		goto out;
+	}
+	if (store_open(&c, 1, STORE_EXISTING, &s, err, sizeof err) == 0) {
+		int v = 0;
+		s->ops->schema_version(s, &v);
+		printf("the database is at schema version %d already\n", v);
+		r = EXIT_OK;
+		goto out;
+	}
+	if (store_open(&c, 1, STORE_MIGRATE, &s, err, sizeof err) < 0) {
+		fprintf(stderr, "cairn migrate: %s\n", err);
+		goto out;
+	}
+	int v = 0;
+	s->ops->schema_version(s, &v);
+	printf("migrated the database to schema version %d\n", v);
+	r = EXIT_OK;
+out:
+	s = store_close(s);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	config_free(&c);
 	return r;
 }

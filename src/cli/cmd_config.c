@@ -20,7 +20,7 @@ int cmd_config(int argc, char **argv)
 		       "Prints the effective configuration: every key with its value and where\n"
 		       "the value came from (default, file and line, environment variable, or\n"
 		       "flag). Takes the same options as cairn serve:\n\n");
-		cli_print_config_flags();
+		cli_print_config_flags(true);
 		return EXIT_OK;
 	}
 	if (r != 0)

@@ -29,6 +29,7 @@
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/netaddr.h"
+#include "../util/version.h"
 #include "cli.h"
 
 static void usage(void)
@@ -38,7 +39,7 @@ static void usage(void)
 	       "variables, then the --config file, then built-in defaults; with none of them\n"
 	       "it serves on http://127.0.0.1:8080 with its data in ./data.\n\n"
 	       "Options:\n");
-	cli_print_config_flags();
+	cli_print_config_flags(true);
 	printf("\nSIGTERM or SIGINT stops accepting connections, lets in-flight requests finish\n"
 	       "(at most server.shutdown_timeout), closes the database and exits 0.\n");
 }
@@ -116,6 +117,7 @@ int cmd_serve(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP); /* logs go to standard error: nothing to reopen, so it stops */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -130,7 +132,12 @@ int cmd_serve(int argc, char **argv)
 		threads = 1;
 	rc = EXIT_FAIL;
 
-	int r = store_open(&c, (int)threads + 2, &app.store, err, sizeof err);
+	int lock_fd = -1;
+	if (cli_lock_data(c.storage_data_dir, true, &lock_fd, err, sizeof err) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	int r = store_open(&c, (int)threads + 2, STORE_CREATE, &app.store, err, sizeof err);
 	if (r < 0) {
 		log_error("cannot open the database: %s", err);
 		goto out;
@@ -208,15 +215,16 @@ int cmd_serve(int argc, char **argv)
 	char host[256];
 	int ignored;
 	config_split_addr(c.server_listen, host, sizeof host, &ignored);
-	log_info("cairn %s listening on http://%s%s%s:%d (data in %s, %ld threads)",
-		 CAIRN_VERSION, strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-		 port, c.storage_data_dir, threads);
+	log_info("cairn %s (%s) listening on http://%s%s%s:%d (data in %s, %ld threads)",
+		 cairn_version(), cairn_commit(), strchr(host, ':') ? "[" : "", host,
+		 strchr(host, ':') ? "]" : "", port, c.storage_data_dir, threads);
 
 	int sig = 0;
 	while (sigwait(&sigs, &sig) != 0)
 		;
 	log_info("received %s: draining in-flight requests (at most %lldms)",
-		 sig == SIGTERM ? "SIGTERM" : "SIGINT", (long long)c.server_shutdown_timeout_ms);
+		 sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP (no log file to reopen)" : "SIGINT",
+		 (long long)c.server_shutdown_timeout_ms);
 	http_server_quiesce(srv);
 	hub_close(app.hub); /* waiting pulls and event streams end now, not at the deadline */
 	uint64_t deadline = clock_mono_ns() + (uint64_t)c.server_shutdown_timeout_ms * 1000000u;
@@ -246,6 +254,8 @@ out:
 		close(listen_fd);
 	app.blobs = blobstore_close(app.blobs);
 	app.store = store_close(app.store);
+	if (lock_fd >= 0)
+		close(lock_fd); /* the data directory is free for another server now */
 	if (rc == EXIT_OK)
 		log_info("stopped");
 	config_free(&c);

@@ -1,6 +1,11 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../util/config.h"
 #include "../util/err.h"
@@ -8,11 +13,14 @@
 
 extern char **environ;
 
-void cli_print_config_flags(void)
+void cli_print_config_flags(bool serve)
 {
 	printf("  %-24s %s\n", "--config FILE",
 	       "Configuration file (INI). Default: $CAIRN_CONFIG, else none.");
-	config_print_flags(stdout);
+	config_print_flags(stdout, serve);
+	printf("\nEvery configuration key can also be set as CAIRN_<SECTION>_<KEY> (see cairn\n"
+	       "config, docs/configuration.md). Other variables read:\n");
+	config_print_env_extra(stdout);
 }
 
 /* Splits "--flag=value" or "--flag value"; returns the value or NULL. */
@@ -48,11 +56,11 @@ static bool is_extra(const char *const *extra, const char *name, bool *ret_takes
 int cli_load_config(int argc, char **argv, struct config *c, char **rest, int *rest_count,
 		    bool *ret_help)
 {
-	return cli_load_config_ex(argc, argv, NULL, c, rest, rest_count, ret_help);
+	return cli_load_config_ex(argc, argv, NULL, true, c, rest, rest_count, ret_help);
 }
 
-int cli_load_config_ex(int argc, char **argv, const char *const *extra, struct config *c,
-		       char **rest, int *rest_count, bool *ret_help)
+int cli_load_config_ex(int argc, char **argv, const char *const *extra, bool serve,
+		       struct config *c, char **rest, int *rest_count, bool *ret_help)
 {
 	char err[512];
 	const char *file = getenv("CAIRN_CONFIG");
@@ -106,7 +114,7 @@ int cli_load_config_ex(int argc, char **argv, const char *const *extra, struct c
 		const char *v = flag_value(argc, argv, &i, name, sizeof name);
 		if (!strcmp(name, "--config"))
 			continue;
-		if (!config_flag_known(name)) {
+		if (!config_flag_known(name, serve)) {
 			snprintf(err, sizeof err, "unknown option %s (see --help)", name);
 			goto fail;
 		}
@@ -124,4 +132,43 @@ fail:
 	fprintf(stderr, "cairn: %s\n", err);
 	config_free(c);
 	return EXIT_USAGE;
+}
+
+int cli_lock_data(const char *dir, bool create, int *ret_fd, char *err, size_t errlen)
+{
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create the data directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	char path[4200];
+	snprintf(path, sizeof path, "%s/cairn.lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			snprintf(err, errlen,
+				 "there is no data directory at %s (only cairn serve creates one: "
+				 "check --data)",
+				 dir);
+		else
+			snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		char pid[32] = "";
+		ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		snprintf(err, errlen,
+			 "the data directory %s is in use by another cairn serve or migrate%s%s%s",
+			 dir, *pid ? " (pid " : "", pid, *pid ? ")" : "");
+		close(fd);
+		return -1;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		/* the lock holds anyway; the pid is only for the message above */
+	}
+	*ret_fd = fd;
+	return 0;
 }

@@ -6,6 +6,7 @@
 #include "../store/store.h"
 #include "../util/clock.h"
 #include "../util/config.h"
+#include "../util/version.h"
 #include "app.h"
 #include "handlers.h"
 #include "server.h"
@@ -30,7 +31,8 @@ int h_health(struct req *r)
 
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string(ok ? "ok" : "degraded"));
-	json_object_object_add(o, "version", json_object_new_string(CAIRN_VERSION));
+	json_object_object_add(o, "version", json_object_new_string(cairn_version()));
+	json_object_object_add(o, "commit", json_object_new_string(cairn_commit()));
 	json_object_object_add(o, "uptime_s",
 			       json_object_new_int64((clock_wall_ms() - app->started_ms) / 1000));
 	json_object *db = json_object_new_object();

@@ -110,3 +110,28 @@ int migrate_sqlite(sqlite3 *db, const struct migration *migrations, size_t count
 	*ret_version = have;
 	return 0;
 }
+
+int migrate_sqlite_check(sqlite3 *db, size_t count, char *err, size_t errlen)
+{
+	int have;
+	if (migrate_sqlite_version(db, &have) < 0) {
+		snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
+		return -ERR_DB;
+	}
+	if ((size_t)have > count) {
+		snprintf(err, errlen,
+			 "the database has schema version %d but this cairn knows only up to %zu; "
+			 "it was written by a newer cairn: run that one, or restore a backup",
+			 have, count);
+		return -ERR_SCHEMA_NEWER;
+	}
+	if ((size_t)have < count) {
+		snprintf(err, errlen,
+			 "the database has schema version %d and this cairn needs %zu: stop the "
+			 "server and run 'cairn migrate' (or 'cairn serve', which migrates), or use "
+			 "the cairn that runs on it",
+			 have, count);
+		return -ERR_SCHEMA_OLDER;
+	}
+	return 0;
+}

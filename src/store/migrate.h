@@ -19,6 +19,10 @@ struct migration {
 int migrate_sqlite(sqlite3 *db, const struct migration *migrations, size_t count,
 		   int *ret_version, char *err, size_t errlen);
 
+/* Checks that db is at exactly the last of migrations, migrating nothing: -ERR_SCHEMA_OLDER
+ * or -ERR_SCHEMA_NEWER with what to do in err. */
+int migrate_sqlite_check(sqlite3 *db, size_t count, char *err, size_t errlen);
+
 /* The version recorded in db (0 for a new database). */
 int migrate_sqlite_version(sqlite3 *db, int *ret_version);
 

@@ -233,11 +233,22 @@ struct store {
 	_Atomic uint64_t auth_gen;
 };
 
-/* Opens the backend named by storage.database under storage.data_dir, applying pending
- * migrations. -ERR_SCHEMA_NEWER when the database was written by a newer Cairn; -ERR_IO
- * when the data directory cannot be used; -ERR_DB otherwise. err says why. */
-int store_open(const struct config *c, int reader_count, struct store **ret_store, char *err,
-	       size_t errlen);
+/* How a command may treat the data directory. Only serve creates one; only serve and
+ * cairn migrate (each holding the data directory's lock, cli.h) bring its schema up to
+ * date; every other command needs an existing, current database. */
+enum store_mode {
+	STORE_CREATE,   /* serve: create the data directory if missing, migrate */
+	STORE_MIGRATE,  /* cairn migrate: the directory must exist; migrate */
+	STORE_EXISTING, /* every other command: it must exist and be current */
+};
+
+/* Opens the backend named by storage.database under storage.data_dir as mode says.
+ * -ERR_NOT_FOUND when the data directory or database is missing (STORE_MIGRATE,
+ * STORE_EXISTING), -ERR_SCHEMA_NEWER when the database was written by a newer Cairn,
+ * -ERR_SCHEMA_OLDER when it needs migrating (STORE_EXISTING), -ERR_IO when the data
+ * directory cannot be used; -ERR_DB otherwise. err says why. */
+int store_open(const struct config *c, int reader_count, enum store_mode mode,
+	       struct store **ret_store, char *err, size_t errlen);
 
 static inline struct store *store_close(struct store *s)
 {
@@ -247,7 +258,8 @@ static inline struct store *store_close(struct store *s)
 }
 
 /* Backends. */
-int store_sqlite_open(const char *path, int reader_count, struct store **ret_store, char *err,
-		      size_t errlen);
+/* migrate: bring the schema up to date, else refuse one that is not (-ERR_SCHEMA_OLDER). */
+int store_sqlite_open(const char *path, int reader_count, bool migrate, struct store **ret_store,
+		      char *err, size_t errlen);
 
 #endif

@@ -259,8 +259,8 @@ const struct store_ops sqlite_ops = {
 	SQ_BLOB_OPS
 };
 
-int store_sqlite_open(const char *path, int reader_count, struct store **ret_store, char *err,
-		      size_t errlen)
+int store_sqlite_open(const char *path, int reader_count, bool migrate, struct store **ret_store,
+		      char *err, size_t errlen)
 {
 	if (reader_count < 1)
 		reader_count = 1;
@@ -282,8 +282,9 @@ int store_sqlite_open(const char *path, int reader_count, struct store **ret_sto
 	if (r < 0)
 		goto fail;
 	int version;
-	r = migrate_sqlite(s->writer.db, sqlite_migrations, sqlite_migrations_count, &version, err,
-			   errlen);
+	r = migrate ? migrate_sqlite(s->writer.db, sqlite_migrations, sqlite_migrations_count,
+				     &version, err, errlen)
+		    : migrate_sqlite_check(s->writer.db, sqlite_migrations_count, err, errlen);
 	if (r < 0)
 		goto fail;
 	struct stat st;

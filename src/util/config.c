@@ -23,6 +23,7 @@ struct config_def {
 	const char *metavar; /* for --help */
 	size_t off;
 	const char *help;
+	bool serve_only;     /* its flag means something to cairn serve alone */
 };
 
 #define F(field) offsetof(struct config, field)
@@ -36,7 +37,7 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 	[CK_SERVER_LISTEN] = { "server", "listen", T_ADDR, "127.0.0.1:8080", 0, 0, NULL,
 			       "--listen", "HOST:PORT", F(server_listen),
 			       "Address to listen on: HOST:PORT, or [IPV6]:PORT. Port 0 picks a free port "
-			       "(the log says which)." },
+			       "(the log says which).", .serve_only = true },
 	[CK_SERVER_THREADS] = { "server", "threads", T_INT, "0", 0, 256, NULL, NULL, NULL,
 				F(server_threads),
 				"HTTP worker threads; 0 means one per CPU core." },
@@ -63,7 +64,8 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 	[CK_STORAGE_DATA_DIR] = { "storage", "data_dir", T_STR, "./data", 0, 0, NULL, "--data",
 				  "DIR", F(storage_data_dir),
 				  "Directory for the SQLite database (cairn.db) and the blob "
-				  "directory (blobs/). Created if missing." },
+				  "directory (blobs/). cairn serve creates it if missing; other "
+				  "commands refuse one that is missing." },
 	[CK_STORAGE_DATABASE] = { "storage", "database", T_ENUM, "sqlite", 0, 0, "sqlite", NULL,
 				  NULL, F(storage_database),
 				  "Metadata store backend." },
@@ -201,9 +203,9 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 			       "(always), or never." },
 	[CK_ADMIN_USER] = { "admin", "user", T_OPTSTR, "", 0, 0, NULL, "--admin-user", "NAME",
 			    F(admin_user),
-			    "At start-up, create this admin in realm default if no admin exists." },
+			    "At start-up, create this admin in realm default if no admin exists.", .serve_only = true },
 	[CK_ADMIN_PASSWORD] = { "admin", "password", T_OPTSTR, "", 0, 0, NULL, "--admin-pass",
-				"PASS", F(admin_password), "The password for admin.user." },
+				"PASS", F(admin_password), "The password for admin.user.", .serve_only = true },
 	[CK_LOG_LEVEL] = { "log", "level", T_ENUM, "info", 0, 0, "debug|info|warn|error",
 			   "--log-level", "LEVEL", F(log_level),
 			   "Least severe level written to standard error." },
@@ -594,6 +596,28 @@ static void env_name(int k, char *out, size_t len)
 		out[i] = (char)toupper((unsigned char)out[i]);
 }
 
+/* CAIRN_ variables that are not configuration keys: the one list of them, each with what
+ * it is for (docs/configuration.md lists them). Any other CAIRN_ name is a mistake. */
+static const struct {
+	const char *name, *help;
+} env_extra[] = {
+	{ "CAIRN_CONFIG", "the configuration file, when --config is not given" },
+};
+
+bool config_env_extra(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof env_extra / sizeof env_extra[0]; i++)
+		if (strlen(env_extra[i].name) == len && !strncmp(env_extra[i].name, name, len))
+			return true;
+	return false;
+}
+
+void config_print_env_extra(FILE *out)
+{
+	for (size_t i = 0; i < sizeof env_extra / sizeof env_extra[0]; i++)
+		fprintf(out, "  %-24s %s\n", env_extra[i].name, env_extra[i].help);
+}
+
 int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen)
 {
 	for (; envp && *envp; envp++) {
@@ -604,7 +628,7 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
 		if (!eq)
 			continue;
 		size_t nl = (size_t)(eq - e);
-		if (nl == strlen("CAIRN_CONFIG") && !strncmp(e, "CAIRN_CONFIG", nl))
+		if (config_env_extra(e, nl))
 			continue;
 		int found = -1;
 		char name[96];
@@ -627,10 +651,10 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
 	return 0;
 }
 
-bool config_flag_known(const char *flag)
+bool config_flag_known(const char *flag, bool serve)
 {
 	for (int k = 0; k < CONFIG_NKEYS; k++)
-		if (defs[k].flag && !strcmp(defs[k].flag, flag))
+		if (defs[k].flag && !strcmp(defs[k].flag, flag) && (serve || !defs[k].serve_only))
 			return true;
 	return false;
 }
@@ -781,15 +805,15 @@ void config_write_example(FILE *out)
 	}
 }
 
-void config_print_flags(FILE *out)
+void config_print_flags(FILE *out, bool serve)
 {
 	for (int k = 0; k < CONFIG_NKEYS; k++) {
 		const struct config_def *d = &defs[k];
-		if (!d->flag)
+		if (!d->flag || (d->serve_only && !serve))
 			continue;
 		char left[64];
 		snprintf(left, sizeof left, "%s %s", d->flag, d->metavar);
 		fprintf(out, "  %-24s %s (%s.%s, default %s)\n", left, d->help, d->section,
-			d->key, d->def);
+			d->key, *d->def ? d->def : "none");
 	}
 }

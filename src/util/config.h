@@ -126,13 +126,19 @@ void config_free(struct config *c);
 
 /* Each returns 0, or -ERR_INVALID with one message naming the place in err. */
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
-/* Reads CAIRN_<SECTION>_<KEY> from envp; any other CAIRN_ variable except CAIRN_CONFIG
- * is an error, so a misspelt one is not silently ignored. */
+/* Reads CAIRN_<SECTION>_<KEY> from envp; any other CAIRN_ variable that is not on the one
+ * declared list of others (config_env_extra: CAIRN_CONFIG) is an error, so a misspelt one
+ * is not silently ignored. */
 int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen);
 /* flag is "--listen" etc.; returns -ERR_NOT_FOUND when no key has that flag. */
 int config_set_flag(struct config *c, const char *flag, const char *value, char *err,
 		    size_t errlen);
-bool config_flag_known(const char *flag);
+/* serve: the command serves (flags like --listen mean something to it). */
+bool config_flag_known(const char *flag, bool serve);
+/* Whether the CAIRN_ variable name[0..len) is on the declared list of variables that are
+ * not configuration keys; the list, one per line, for --help. */
+bool config_env_extra(const char *name, size_t len);
+void config_print_env_extra(FILE *out);
 /* Checks rules between keys once every source is loaded. */
 int config_validate(const struct config *c, char *err, size_t errlen);
 
@@ -140,8 +146,9 @@ int config_validate(const struct config *c, char *err, size_t errlen);
 void config_print(const struct config *c, FILE *out);
 /* The commented example file written by `cairn init`. */
 void config_write_example(FILE *out);
-/* One line per key that has a flag: "  --listen HOST:PORT   help". */
-void config_print_flags(FILE *out);
+/* One line per key that has a flag: "  --listen HOST:PORT   help"; serve-only ones only
+ * for a command that serves. */
+void config_print_flags(FILE *out, bool serve);
 
 /* Value parsers, exposed for tests. */
 int config_parse_size(const char *s, int64_t *ret);

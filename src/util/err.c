@@ -13,6 +13,7 @@ static const char *const names[ERR__MAX] = {
 	[ERR_DB] = "database error",
 	[ERR_BUSY] = "busy",
 	[ERR_SCHEMA_NEWER] = "database schema is newer than this binary",
+	[ERR_SCHEMA_OLDER] = "database schema is older than this binary: run cairn migrate",
 	[ERR_AUTH] = "not authenticated",
 	[ERR_UNCONFIRMED] = "e-mail address not confirmed",
 	[ERR_DISABLED] = "account disabled",

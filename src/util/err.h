@@ -15,6 +15,7 @@ enum err {
 	ERR_DB,           /* the database failed */
 	ERR_BUSY,         /* try again later */
 	ERR_SCHEMA_NEWER, /* the database is newer than this binary */
+	ERR_SCHEMA_OLDER, /* the database needs migrating (cairn migrate) */
 	ERR_AUTH,         /* wrong credentials, or a token that is unknown, expired, revoked */
 	ERR_UNCONFIRMED,  /* the e-mail address must be confirmed first */
 	ERR_DISABLED,     /* the account is disabled */

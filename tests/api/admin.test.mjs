@@ -21,12 +21,23 @@ after(async () => {
 });
 
 test('--admin-user creates the admin once; a restart with another name adds nobody', async () => {
-  const again = await startServer({ dataDir: srv.dir, args: ['--admin-user', 'other', '--admin-pass', 'xxxxxxxx'] }).catch((e) => e);
-  // the same data directory is busy? No: SQLite allows two processes; this one just starts
-  assert.ok(!(again instanceof Error), String(again));
-  const list = await api(U, 'GET', '/api/v1/admin/users?q=other', { token: admin });
+  const fresh = await startServer({ args: ['--admin-user', 'first', '--admin-pass', 'first password'] });
+  assert.equal((await fresh.stop()).code, 0);
+  const again = await startServer({ dataDir: fresh.dir, args: ['--admin-user', 'other', '--admin-pass', 'xxxxxxxx'] });
+  const tok = (await api(again.url, 'POST', '/api/v1/auth/login', { body: { username: 'first', password: 'first password' } })).body.access_token;
+  const list = await api(again.url, 'GET', '/api/v1/admin/users?q=other', { token: tok });
+  assert.equal(list.status, 200);
   assert.equal(list.body.users.length, 0);
   await again.cleanup();
+  await fresh.cleanup();
+});
+
+test('a second server on the same data directory is refused, naming the first', async () => {
+  const r = await runCairn(['serve', '--listen', '127.0.0.1:0', '--data', srv.dir]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`is in use by another cairn serve or migrate \\(pid ${srv.proc.pid}\\)`));
+  // and the first one is untouched
+  assert.equal((await api(U, 'GET', '/api/v1/admin/stats', { token: admin })).status, 200);
 });
 
 test('an ordinary user is never promoted by --admin-user', async () => {

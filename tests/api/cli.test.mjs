@@ -1,5 +1,8 @@
 // cairn user, realm and token on the data directory of a running server.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { api, eventually, runCairn, startServer } from './lib/cairn.mjs';
 
@@ -103,4 +106,73 @@ test('every command has --help', async () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Usage:/);
   }
+});
+
+test('a missing data directory is never created by a command but serve', async () => {
+  const typo = `${srv.dir}-typo`;
+  for (const args of [['check'], ['gc'], ['user', 'list'], ['user', 'add', 'x', '--password-stdin'], ['realm', 'list'], ['token', 'list', '--user', 'x'], ['migrate']]) {
+    const r = await runCairn([...args, '--data', typo], { input: 'x password 1\n' });
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.code} ${r.stderr}`);
+    assert.match(r.stderr, /no data directory at .*-typo \(only cairn serve creates one: check --data\)/, args.join(' '));
+    assert.equal(existsSync(typo), false, `${args.join(' ')} created it`);
+  }
+});
+
+test('migrations run only from serve or cairn migrate, never under a server', async () => {
+  // a database one migration behind (its record says so)
+  const old = await startServer();
+  assert.equal((await old.stop()).code, 0);
+  const db = join(old.dir, 'cairn.db');
+  const last = Number(execFileSync('sqlite3', [db, 'SELECT max(version) FROM schema_migrations']).toString());
+  execFileSync('sqlite3', [db, `DELETE FROM schema_migrations WHERE version = ${last}`]);
+  for (const args of [['user', 'list'], ['check'], ['gc']]) {
+    const r = await runCairn([...args, '--data', old.dir]);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`schema version ${last - 1} and this cairn needs ${last}: stop the server and run 'cairn migrate'`));
+  }
+  assert.equal(execFileSync('sqlite3', [db, 'SELECT max(version) FROM schema_migrations']).toString().trim(), String(last - 1), 'nothing migrated');
+  // not while a server holds the data directory
+  const r = await runCairn(['migrate', '--data', srv.dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /in use by another cairn serve or migrate/);
+  const m = await runCairn(['migrate', '--data', old.dir]);
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stdout, new RegExp(`migrated the database to schema version ${last}`));
+  assert.equal((await runCairn(['user', 'list', '--data', old.dir])).code, 0);
+  const again = await runCairn(['migrate', '--data', old.dir]);
+  assert.match(again.stdout, /already/);
+  await old.cleanup();
+});
+
+test('cairn version and /api/v1/health tell builds apart by commit', async () => {
+  const v = await runCairn(['version']);
+  assert.match(v.stdout, /^cairn \d+\.\d+\.\d+ \(([0-9a-f]{7,40}(-dirty)?|unknown)\)\n$/);
+  const commit = /\((.*)\)/.exec(v.stdout)[1];
+  const h = await api(U, 'GET', '/api/v1/health');
+  assert.equal(h.body.commit, commit);
+  assert.match(srv.log(), new RegExp(`cairn \\d+\\.\\d+\\.\\d+ \\(${commit}\\) listening`));
+});
+
+test('help comes from the tables: verbs, the flags a command takes, durations', async () => {
+  const h = await runCairn(['help']);
+  assert.match(h.stdout, /user +Manage users: add, list, passwd, disable, enable, confirm, delete\./);
+  assert.equal((await runCairn(['help', '--help'])).code, 0);
+  for (const cmd of ['user', 'realm', 'token', 'gc', 'check', 'migrate']) {
+    const r = await runCairn([cmd, '--help']);
+    assert.equal(r.code, 0, cmd);
+    assert.doesNotMatch(r.stdout, /--listen|--admin-user|--admin-pass/, `${cmd} --help lists serve's flags`);
+    assert.match(r.stdout, /CAIRN_CONFIG/);
+    const bad = await runCairn([cmd, '--listen', '127.0.0.1:1', '--data', srv.dir]);
+    assert.equal(bad.code, 2, cmd);
+    assert.match(bad.stderr, /unknown option --listen/);
+  }
+  assert.match((await runCairn(['serve', '--help'])).stdout, /--listen HOST:PORT/);
+  assert.match((await runCairn(['serve', '--help'])).stdout, /admin\.user, default none/);
+  assert.match((await runCairn(['user', 'frob', '--data', srv.dir])).stderr, /expected one of add, list, passwd, disable, enable, confirm, delete/);
+  // realm lifetimes take durations as the configuration does
+  assert.equal((await cli(['realm', 'add', 'durations'])).code, 0);
+  const set = await cli(['realm', 'set', 'durations', '--access-ttl', '15m', '--refresh-ttl', '30d']);
+  assert.equal(set.code, 0, set.stderr);
+  assert.match(set.stdout, /durations .* 900 +2592000/);
+  assert.equal((await cli(['realm', 'set', 'durations', '--access-ttl', '1500ms'])).code, 2);
 });

@@ -74,3 +74,19 @@ test('the database is closed cleanly: no WAL left behind, data reopens', async (
   assert.equal(h.database.ok, true);
   await again.cleanup();
 });
+
+test('SIGHUP stops the server cleanly, as SIGTERM does, instead of killing it', async () => {
+  const srv = await startServer();
+  const a = await startSlowRequest(srv.port);
+  await sleep(100);
+  srv.proc.kill('SIGHUP');
+  await sleep(100);
+  a.finish();
+  const r = await a.response();
+  assert.equal(r.status, 200, 'the request in flight was answered');
+  const { code, signal } = await srv.exited;
+  assert.equal(signal, null);
+  assert.equal(code, 0);
+  assert.match(srv.log(), /received SIGHUP \(no log file to reopen\): draining/);
+  await srv.cleanup();
+});

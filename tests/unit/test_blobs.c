@@ -93,7 +93,7 @@ static int env_setup(void **state)
 	e->cfg.storage_data_dir = strdup(e->dir);
 	e->cfg.blobs_gc_grace_ms = 0;
 	char err[256];
-	assert_int_equal(store_open(&e->cfg, 1, &e->store, err, sizeof err), 0);
+	assert_int_equal(store_open(&e->cfg, 1, STORE_CREATE, &e->store, err, sizeof err), 0);
 	assert_int_equal(blobstore_open(&e->cfg, &e->blobs, err, sizeof err), 0);
 	assert_int_equal(core_init(&e->core, &e->cfg, e->store, err, sizeof err), 0);
 	e->core.blobs = e->blobs;

@@ -56,7 +56,7 @@ static void test_batch_with_a_failing_job(void **state)
 	cfg.storage_data_dir = strdup(dir);
 	char err[256];
 	struct store *st;
-	assert_int_equal(store_open(&cfg, 1, &st, err, sizeof err), 0);
+	assert_int_equal(store_open(&cfg, 1, STORE_CREATE, &st, err, sizeof err), 0);
 	struct core c;
 	assert_int_equal(core_init(&c, &cfg, st, err, sizeof err), 0);
 	struct principal p = { 0 };

@@ -137,7 +137,7 @@ static void test_store_open(void **state)
 	(void)state;
 	struct store *s;
 	char err[256] = "", detail[128];
-	assert_int_equal(store_sqlite_open(path, 2, &s, err, sizeof err), 0);
+	assert_int_equal(store_sqlite_open(path, 2, true, &s, err, sizeof err), 0);
 	int v = 0;
 	assert_int_equal(s->ops->schema_version(s, &v), 0);
 	assert_int_equal((size_t)v, sqlite_migrations_count);
@@ -158,7 +158,7 @@ static void test_store_open(void **state)
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(store_sqlite_open(path, 1, &s, err, sizeof err), -ERR_SCHEMA_NEWER);
+	assert_int_equal(store_sqlite_open(path, 1, true, &s, err, sizeof err), -ERR_SCHEMA_NEWER);
 }
 
 /* Migration 5 drops stored client_ts values that hold anything but RFC 3339's characters
