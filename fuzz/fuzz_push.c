@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(r == 0 || ve.n > 0);
 	if (r == 0) {
 		FUZZ_CHECK(n <= cfg.limits_push_changes);
-		r = sync_changes_validate(&cfg, ch, n, &ve);
+		r = sync_changes_validate(&cfg, ch, n, 1796000000000LL, &ve);
 		FUZZ_CHECK(r == 0 || ve.n > 0);
 	}
 	if (r == 0) {

@@ -211,9 +211,11 @@ int sync_push_parse(const struct config *cfg, json_object *body, struct arena *a
 
 /* --- checks --- */
 
-static int validate(const struct config *cfg, struct push_change *ch, int n, struct verr *ve)
+static int validate(const struct config *cfg, struct push_change *ch, int n, int64_t now_ms,
+		    struct verr *ve)
 {
 	size_t max = (size_t)cfg->limits_record_bytes;
+	int skewed = 0;
 	for (int i = 0; i < n && ve->n < VERR_MAX; i++) {
 		struct push_change *x = &ch[i];
 		/* verr keeps one message per field name, so the index goes into the text */
@@ -231,10 +233,18 @@ static int validate(const struct config *cfg, struct push_change *ch, int n, str
 		/* Kept as the canonical form (to the millisecond, with Z): pulls copy it into
 		 * their pages as it is. */
 		int64_t ts;
-		if (x->client_ts && !parse_rfc3339_ms(x->client_ts, &ts))
+		if (x->client_ts && !parse_rfc3339_ms(x->client_ts, &ts)) {
 			verr_add(ve, "client_ts", "changes[%d]: client_ts must be RFC 3339 UTC such "
 						  "as 2026-11-22T10:00:00.000Z", i);
-		else if (x->client_ts) {
+		} else if (x->client_ts && ts - now_ms > cfg->sync_max_clock_skew_ms) {
+			/* a clock in the future would win every last-writer-wins decision */
+			char now[CLOCK_RFC3339_LEN];
+			clock_format_rfc3339(now_ms, now);
+			verr_add(ve, "client_ts", "changes[%d]: client_ts is ahead of the server's "
+						  "clock (%s) by more than sync.max_clock_skew",
+				 i, now);
+			skewed++;
+		} else if (x->client_ts) {
 			clock_format_rfc3339(ts, x->ts);
 			x->client_ts = x->ts;
 		}
@@ -263,7 +273,9 @@ static int validate(const struct config *cfg, struct push_change *ch, int n, str
 					 i, len, max);
 		}
 	}
-	return ve->n ? -ERR_INVALID : 0;
+	if (!ve->n)
+		return 0;
+	return skewed == ve->n ? -ERR_CLOCK_SKEW : -ERR_INVALID;
 }
 
 struct op_ref {
@@ -305,9 +317,9 @@ static int find_repeated_op(const struct push_change *ch, int n, struct verr *ve
 }
 
 int sync_changes_validate(const struct config *cfg, struct push_change *ch, int n,
-			  struct verr *ve)
+			  int64_t now_ms, struct verr *ve)
 {
-	int r = validate(cfg, ch, n, ve);
+	int r = validate(cfg, ch, n, now_ms, ve);
 	if (r < 0)
 		return r;
 	/* The same op_id twice in one request would make its second copy a duplicate of a

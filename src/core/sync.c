@@ -668,7 +668,7 @@ int sync_push_check(struct core *c, struct push_job *j)
 	memset(j->results, 0, sizeof *j->results * (size_t)j->n);
 	if (j->sp->role > ROLE_WRITER)
 		return -ERR_DENIED;
-	int r = sync_changes_validate(c->cfg, j->changes, j->n, &j->ve);
+	int r = sync_changes_validate(c->cfg, j->changes, j->n, clock_wall_ms(), &j->ve);
 	if (r == 0)
 		r = sync_changes_blobs(j->changes, j->n, j->arena, &j->blobs, &j->nblobs);
 	if (r < 0 || j->nblobs == 0)

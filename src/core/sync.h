@@ -59,10 +59,11 @@ struct push_change {
 int sync_push_parse(const struct config *cfg, json_object *body, struct arena *a,
 		    struct push_change **ret, int *ret_n, struct verr *ve);
 /* The checks that need no store: ids, collections, op, client_ts (which is rewritten to
- * its canonical form), blob names, data sizes (limits.record_bytes), repeated op ids.
- * -ERR_INVALID with ve. */
+ * its canonical form, and may be at most sync.max_clock_skew ahead of now_ms), blob names,
+ * data sizes (limits.record_bytes), repeated op ids. -ERR_INVALID with ve;
+ * -ERR_CLOCK_SKEW when the only faults are client_ts values too far ahead. */
 int sync_changes_validate(const struct config *cfg, struct push_change *ch, int n,
-			  struct verr *ve);
+			  int64_t now_ms, struct verr *ve);
 /* Every blob the changes name, once, sorted, in an array from a. */
 int sync_changes_blobs(struct push_change *ch, int n, struct arena *a, const char ***ret,
 		       int *ret_n);

@@ -7,6 +7,9 @@ static const struct api_error_def table[AE__COUNT] = {
 	[AE_INVALID_JSON] = { 400, "invalid_json", "The request body is not valid JSON." },
 	[AE_JSON_TOO_DEEP] = { 400, "json_too_deep", "The JSON body is nested too deeply." },
 	[AE_VALIDATION] = { 400, "validation_failed", "Some fields are invalid." },
+	[AE_CLOCK_SKEW] = { 400, "clock_skew",
+			    "A client_ts is ahead of the server's clock by more than it allows: "
+			    "check the device's clock." },
 	[AE_BAD_ENCODING] = { 400, "bad_encoding", "The URL has a malformed percent-escape." },
 	[AE_BAD_FRAMING] = { 400, "bad_framing",
 			     "The request's length is ambiguous (its Content-Length or "

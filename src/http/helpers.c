@@ -147,12 +147,15 @@ int reply_core_error(struct req *r, int err, const struct verr *ve, int retry_af
 {
 	switch (-err) {
 	case ERR_INVALID:
-	case ERR_MISSING: {
+	case ERR_MISSING:
+	case ERR_CLOCK_SKEW: {
 		json_object *f = json_object_new_object();
 		for (int i = 0; ve && i < ve->n; i++)
 			json_object_object_add(f, ve->e[i].field, json_object_new_string(ve->e[i].msg));
-		return http_reply_error(r, err == -ERR_MISSING ? AE_BLOB_MISSING : AE_VALIDATION,
-					NULL, f);
+		enum api_error ae = err == -ERR_MISSING	   ? AE_BLOB_MISSING
+				    : err == -ERR_CLOCK_SKEW ? AE_CLOCK_SKEW
+							     : AE_VALIDATION;
+		return http_reply_error(r, ae, NULL, f);
 	}
 	case ERR_EXISTS: {
 		const char *field = ve && ve->n ? ve->e[0].field : "";

@@ -157,6 +157,10 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 				  NULL, NULL, NULL, F(sync_device_idle_ms),
 				  "A device unseen for this long no longer holds pruning back; when it "
 				  "returns below the horizon it re-bootstraps (410 cursor_expired)." },
+	[CK_SYNC_MAX_CLOCK_SKEW] = { "sync", "max_clock_skew", T_DURATION, "5m", 0, 86400 * SEC,
+				     NULL, NULL, NULL, F(sync_max_clock_skew_ms),
+				     "How far ahead of the server's clock a change's client_ts may "
+				     "be; further gets 400 clock_skew." },
 	[CK_BLOBS_MAX_SIZE] = { "blobs", "max_size", T_SIZE, "4GiB", 1 * KiB, 1024 * GiB, NULL,
 				NULL, NULL, F(blobs_max_size),
 				"One blob, at most; a bigger upload gets 413 as soon as its "

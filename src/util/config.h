@@ -39,6 +39,7 @@ enum config_key {
 	CK_SYNC_RETENTION,
 	CK_SYNC_GC_INTERVAL,
 	CK_SYNC_DEVICE_IDLE,
+	CK_SYNC_MAX_CLOCK_SKEW,
 	CK_BLOBS_MAX_SIZE,
 	CK_BLOBS_USER_QUOTA,
 	CK_BLOBS_REALM_QUOTA,
@@ -99,6 +100,7 @@ struct config {
 	int64_t sync_retention_ms;
 	int64_t sync_gc_interval_ms;
 	int64_t sync_device_idle_ms;
+	int64_t sync_max_clock_skew_ms;
 	int64_t blobs_max_size;
 	int64_t blobs_user_quota;
 	int64_t blobs_realm_quota;

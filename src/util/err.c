@@ -22,6 +22,7 @@ static const char *const names[ERR__MAX] = {
 	[ERR_RATE] = "rate limited",
 	[ERR_QUOTA] = "quota exceeded",
 	[ERR_MISMATCH] = "content does not match its hash",
+	[ERR_CLOCK_SKEW] = "a client's time is too far ahead of the server's",
 	[ERR_MISSING] = "a referenced item is missing",
 };
 

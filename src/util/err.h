@@ -25,6 +25,7 @@ enum err {
 	ERR_QUOTA,        /* a storage quota would be exceeded */
 	ERR_MISMATCH,     /* bytes do not match their hash */
 	ERR_MISSING,      /* something the request refers to is not there (for this caller) */
+	ERR_CLOCK_SKEW,   /* a client's time is too far ahead of the server's */
 	ERR__MAX
 };
 

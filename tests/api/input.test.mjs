@@ -310,3 +310,44 @@ test('a malformed percent-escape anywhere in a request is 400 bad_encoding, on e
   const p = await api(U, 'GET', '/api/v1/spaces/me/changes?since=%2B5', { token: s.access });
   assert.equal(p.status, 400, JSON.stringify(p.body));
 });
+
+test('a client_ts ahead of the server by more than sync.max_clock_skew is 400 clock_skew, nothing applied', async () => {
+  const s = await signUp(U, 'in-skew');
+  const path = '/api/v1/spaces/me/changes';
+  const iso = (ms) => new Date(ms).toISOString();
+  const change = (i, ms) => ({ op_id: `k${i}`, collection: 'notes', id: `k${i}`, op: 'put', data: {}, client_ts: iso(ms) });
+  // an hour ahead, alone and beside a good change: the whole request is refused
+  for (const changes of [[change(1, Date.now() + 3600e3)], [change(2, Date.now()), change(3, Date.now() + 3600e3)]]) {
+    const r = await api(U, 'POST', path, { token: s.access, body: { changes } });
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.equal(r.body.code, 'clock_skew', JSON.stringify(r.body));
+    assert.match(r.body.fields.client_ts, new RegExp(`changes\\[${changes.length - 1}\\].*ahead.*\\d{4}-\\d\\d-\\d\\dT`), JSON.stringify(r.body));
+  }
+  // beside a malformed change it is plain validation_failed (both named)
+  const mixed = await api(U, 'POST', path, {
+    token: s.access,
+    body: { changes: [change(4, Date.now() + 3600e3), { op_id: 'k5', collection: 'no/slash', id: 'x', op: 'put', data: {} }] },
+  });
+  assert.equal(mixed.status, 400);
+  assert.equal(mixed.body.code, 'validation_failed', JSON.stringify(mixed.body));
+  assert.ok(mixed.body.fields.client_ts && mixed.body.fields.collection, JSON.stringify(mixed.body));
+  const head = await api(U, 'GET', '/api/v1/spaces/me', { token: s.access });
+  assert.equal(head.body.space.head_seq, 0, 'nothing refused was stored');
+  // within the allowance (a minute ahead) and any time in the past are taken
+  const ok = await api(U, 'POST', path, { token: s.access, body: { changes: [change(6, Date.now() + 60e3), change(7, Date.parse('1999-01-01T00:00:00Z'))] } });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.deepEqual(ok.body.results.map((x) => x.status), ['applied', 'applied']);
+});
+
+test('sync.max_clock_skew is configurable: at 0 any time ahead of the server is refused', async () => {
+  const strict = await startServer({ env: { CAIRN_SYNC_MAX_CLOCK_SKEW: '0s' } });
+  try {
+    const s = await signUp(strict.url, 'in-skew0');
+    const ahead = { op_id: 'z1', collection: 'notes', id: 'z', op: 'put', data: {}, client_ts: new Date(Date.now() + 5000).toISOString() };
+    const r = await api(strict.url, 'POST', '/api/v1/spaces/me/changes', { token: s.access, body: { changes: [ahead] } });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.code, 'clock_skew', JSON.stringify(r.body));
+  } finally {
+    await strict.cleanup();
+  }
+});
