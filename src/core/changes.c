@@ -211,6 +211,11 @@ int sync_push_parse(const struct config *cfg, json_object *body, struct arena *a
 
 /* --- checks --- */
 
+int64_t sync_latest_client_ts(const struct config *cfg, int64_t now_ms)
+{
+	return now_ms + cfg->sync_max_clock_skew_ms;
+}
+
 static int validate(const struct config *cfg, struct push_change *ch, int n, int64_t now_ms,
 		    struct verr *ve)
 {
@@ -236,7 +241,7 @@ static int validate(const struct config *cfg, struct push_change *ch, int n, int
 		if (x->client_ts && !parse_rfc3339_ms(x->client_ts, &ts)) {
 			verr_add(ve, "client_ts", "changes[%d]: client_ts must be RFC 3339 UTC such "
 						  "as 2026-11-22T10:00:00.000Z", i);
-		} else if (x->client_ts && ts - now_ms > cfg->sync_max_clock_skew_ms) {
+		} else if (x->client_ts && ts > sync_latest_client_ts(cfg, now_ms)) {
 			/* a clock in the future would win every last-writer-wins decision */
 			char now[CLOCK_RFC3339_LEN];
 			clock_format_rfc3339(now_ms, now);

@@ -64,6 +64,11 @@ int sync_push_parse(const struct config *cfg, json_object *body, struct arena *a
  * -ERR_CLOCK_SKEW when the only faults are client_ts values too far ahead. */
 int sync_changes_validate(const struct config *cfg, struct push_change *ch, int n,
 			  int64_t now_ms, struct verr *ve);
+/* The one clock rule, in ms since the epoch: the latest client time a change may carry
+ * when the server's clock says now_ms (now_ms + sync.max_clock_skew). The native API
+ * refuses a later one (above); a protocol adapter, whose clients take any error for a
+ * failed sync, is to clamp a later one to this bound instead. Any thread. */
+int64_t sync_latest_client_ts(const struct config *cfg, int64_t now_ms);
 /* Every blob the changes name, once, sorted, in an array from a. */
 int sync_changes_blobs(struct push_change *ch, int n, struct arena *a, const char ***ret,
 		       int *ret_n);

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "core/sync.h"
+#include "util/clock.h"
+#include "util/config.h"
+#include "util/err.h"
 
 static void check_patch(const char *target, const char *patch, const char *want)
 {
@@ -101,12 +104,44 @@ static void test_names(void **state)
 	assert_false(valid_op_id("no spaces"));
 }
 
+/* The clock rule at its edge: exactly sync.max_clock_skew ahead is taken, a millisecond
+ * more is clock_skew, and a request with another fault as well is plain invalid. */
+static void test_clock_skew(void **state)
+{
+	(void)state;
+	struct config cfg;
+	assert_int_equal(config_init(&cfg), 0);
+	cfg.sync_max_clock_skew_ms = 300000;
+	const int64_t now = 1796000000000LL;
+	assert_int_equal(sync_latest_client_ts(&cfg, now), now + 300000);
+	char at[CLOCK_RFC3339_LEN], over[CLOCK_RFC3339_LEN];
+	clock_format_rfc3339(now + 300000, at);
+	clock_format_rfc3339(now + 300001, over);
+	json_object *data = json_object_new_object();
+	struct push_change ch = { .op_id = "o1", .collection = "c", .id = "i", .op = OP_PUT,
+				  .data = data, .base_version = -1 };
+	struct verr ve = { 0 };
+	ch.client_ts = at;
+	assert_int_equal(sync_changes_validate(&cfg, &ch, 1, now, &ve), 0);
+	ch.client_ts = over;
+	ve.n = 0;
+	assert_int_equal(sync_changes_validate(&cfg, &ch, 1, now, &ve), -ERR_CLOCK_SKEW);
+	assert_string_equal(ve.e[0].field, "client_ts");
+	ch.collection = "bad/name";
+	ch.client_ts = over;
+	ve.n = 0;
+	assert_int_equal(sync_changes_validate(&cfg, &ch, 1, now, &ve), -ERR_INVALID);
+	json_object_put(data);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_merge_patch),
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_clock_skew),
 	};
 	return cmocka_run_group_tests_name("sync", tests, NULL, NULL);
 }
