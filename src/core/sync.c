@@ -477,8 +477,9 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	if ((r = policy_of(ops, txn, sp->id, memo, x->collection, &pol)) < 0)
 		return r;
 	struct record cur = { 0 };
-	/* A blind put (no base_version) cannot conflict: it needs no read. */
-	bool blind = x->op == OP_PUT && x->base_version < 0;
+	/* A blind put (no base_version, no precondition) cannot conflict except in an append
+	 * collection, which never overwrites: it needs no read. */
+	bool blind = x->op == OP_PUT && x->base_version < 0 && pol != POLICY_APPEND;
 	/* Only a patch needs the data now (its target); a conflict may fetch it below. */
 	r = blind ? -ERR_NOT_FOUND
 		  : ops->push_record_get(txn, sp->id, x->collection, x->id, x->op == OP_PATCH,
@@ -487,14 +488,19 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	if (r < 0 && r != -ERR_NOT_FOUND)
 		return r;
 	bool live = exists && !cur.deleted;
-	if (x->op == OP_PATCH && !live) {
-		record_clear(&cur);
-		verr_add(ve, "op", "changes[%d]: patch of record %s/%s, which does not exist", idx,
-			 x->collection, x->id);
-		return -ERR_INVALID;
-	}
 	int64_t cur_version = exists ? cur.version : 0;
-	bool stale = x->base_version >= 0 && x->base_version != cur_version;
+	/* A delete of what is not there changes nothing and writes nothing: an offline
+	 * device's batch goes through, and nobody fills the log with tombstones. */
+	if (x->op == OP_DELETE && !live) {
+		record_clear(&cur);
+		res->status = OPS_UNCHANGED;
+		res->version = cur_version;
+		struct op_result keep = { res->status, 0, res->version };
+		return ops->push_op_put(txn, p->device.id, x->op_id, sp->id, &keep);
+	}
+	/* base_version 0 says "must not exist yet", which a tombstone satisfies. */
+	bool stale = x->base_version >= 0 && x->base_version != cur_version &&
+		     !(x->base_version == 0 && !live);
 	int64_t my_ts = now, their_ts = 0;
 	if (x->client_ts)
 		parse_rfc3339_ms(x->client_ts, &my_ts);
@@ -503,16 +509,30 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 
 	json_object *patch = x->data; /* borrowed; replaced for partial merges */
 	json_object *owned_patch = NULL;
-	bool conflict = false;
-	if (pol == POLICY_APPEND) {
-		stale = false;
-	} else if (stale && pol == POLICY_REJECT) {
-		conflict = true;
+	bool conflict = true;
+	if (!exists && x->base_version > 0 && pol != POLICY_APPEND) {
+		/* The writer saw a version the record no longer has any trace of: its tombstone
+		 * was pruned (a base at or below the horizon), or the version never existed.
+		 * Either way it is decided as a deletion would be, never as a create. */
+		int64_t horizon = 0;
+		if ((r = ops->push_horizon(txn, sp->id, &horizon)) < 0)
+			return r;
+		res->reason = x->base_version <= horizon ? "deleted" : "stale_base_version";
+	} else if (x->op == OP_PATCH && !live) {
+		res->reason = exists ? "deleted" : "not_found";
+	} else if (pol == POLICY_APPEND && live && x->op != OP_DELETE) {
+		res->reason = "exists"; /* an append collection never overwrites */
+	} else if (stale && (x->strict || pol == POLICY_REJECT)) {
 		res->reason = "stale_base_version";
-	} else if (stale && pol == POLICY_LWW) {
+	} else {
+		conflict = false;
+	}
+	if (conflict || pol == POLICY_APPEND || !stale) {
+		/* decided above */
+	} else if (pol == POLICY_LWW) {
 		conflict = my_ts < their_ts;
 		res->reason = conflict ? "lww_lost" : NULL;
-	} else if (stale && pol == POLICY_MERGE) {
+	} else if (pol == POLICY_MERGE) {
 		if (x->op != OP_PATCH) {
 			conflict = my_ts < their_ts;
 			res->reason = conflict ? "lww_lost" : NULL;

@@ -44,6 +44,9 @@ struct push_change {
 	enum change_op op;
 	json_object *data; /* the record (put) or the merge patch (patch) */
 	int64_t base_version; /* -1: not given */
+	/* An HTTP precondition (If-Match, If-None-Match): a stale base_version is a conflict
+	 * whatever the collection's policy. Never set from a pushed body. */
+	bool strict;
 	/* blobs the change names: lower-case hex, no repeats; and as a JSON array */
 	const char **blobs;
 	int nblobs;

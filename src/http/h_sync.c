@@ -275,7 +275,7 @@ int h_keys_get(struct req *r)
  * than the push's own writes). */
 static int result_text(struct buf *b, const struct push_change *x, const struct push_result *res)
 {
-	static const char *const st[] = { "applied", "conflict", "duplicate" };
+	static const char *const st[] = { "applied", "conflict", "duplicate", "unchanged" };
 	int e = buf_printf(b, "{\"op_id\":\"%s\",\"status\":\"%s\"", x->op_id, st[res->status]);
 	if (e == 0 && res->status == OPS_DUPLICATE)
 		e = buf_printf(b, ",\"original_status\":\"%s\"", st[res->original]);
@@ -793,7 +793,14 @@ int h_record_get(struct req *r)
 	json_object_object_add(o, "data", rec.data ? jtext_raw(rec.data) : NULL);
 	json_object_object_add(o, "updated_at", json_time(rec.updated_ms));
 	set_etag(r, rec.version);
+	char etag[32];
+	snprintf(etag, sizeof etag, "\"%lld\"", (long long)rec.version);
 	record_clear(&rec);
+	const char *inm = http_header(r, "If-None-Match");
+	if (inm && cond_etag_listed(inm, etag)) {
+		json_object_put(o);
+		return http_reply_bytes(r, 304, NULL, "", 0);
+	}
 	return http_reply_json(r, 200, o);
 }
 
@@ -808,11 +815,23 @@ static int write_record(struct req *r, enum change_op op)
 	if (op == OP_PUT && !json_object_is_type(r->json, json_type_object))
 		return http_reply_error(r, AE_BAD_REQUEST, "The body must be the record: a JSON object.",
 					NULL);
+	/* Preconditions (RFC 9110 section 13.1) hold whatever the collection's policy:
+	 * If-Match "42" writes only over version 42; If-None-Match * (PUT) only where no
+	 * record is. */
 	int64_t base = -1;
 	const char *im = http_header(r, "If-Match");
+	const char *inm = http_header(r, "If-None-Match");
+	if (im && inm)
+		return http_reply_error(r, AE_BAD_REQUEST,
+					"Send If-Match or If-None-Match, not both.", NULL);
 	if (im && cond_if_match_version(im, &base) < 0)
 		return http_reply_error(r, AE_BAD_REQUEST,
 					"If-Match must be one version such as \"42\".", NULL);
+	if (inm && (op != OP_PUT || !cond_is_star(inm)))
+		return http_reply_error(r, AE_BAD_REQUEST,
+					"If-None-Match on a write must be * (and only on PUT).", NULL);
+	if (inm)
+		base = 0;
 	char op_id[48];
 	char rnd[TOKEN_LEN];
 	token_new("", rnd);
@@ -821,19 +840,31 @@ static int write_record(struct req *r, enum change_op op)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", *q))
 			*q = '_';
 	struct push_change ch = { .op_id = op_id, .collection = coll, .id = id, .op = op,
-				  .data = op == OP_PUT ? r->json : NULL, .base_version = base };
+				  .data = op == OP_PUT ? r->json : NULL, .base_version = base,
+				  .strict = base >= 0 };
 	struct push_result res;
 	int64_t head;
 	struct verr ve = { 0 };
 	int e = sync_push(core_of(r), p, &sp, &ch, 1, &res, &head, &ve);
 	if (e < 0)
 		return reply_core_error(r, e, &ve, 0);
-	if (res.status == OPS_CONFLICT) {
-		if (base >= 0)
-			set_etag(r, res.server_version);
+	if (res.status == OPS_CONFLICT || (res.status == OPS_UNCHANGED && base >= 0)) {
+		/* a precondition that does not hold: 412, with the current version if there is
+		 * one; otherwise only an append collection refuses (it never overwrites) */
+		bool live = res.status == OPS_CONFLICT && !res.server_deleted;
+		bool exists = res.reason && !strcmp(res.reason, "exists");
 		push_results_free(&res, 1);
+		if (live)
+			set_etag(r, res.server_version);
+		if (base < 0 && exists)
+			return http_reply_error(r, AE_CONFLICT,
+						"The collection is append-only and this record "
+						"exists: it is never overwritten.",
+						NULL);
 		return http_reply_error(r, AE_PRECONDITION_FAILED, NULL, NULL);
 	}
+	if (res.status == OPS_UNCHANGED) /* a DELETE of what is not there */
+		return http_reply_error(r, AE_NOT_FOUND, NULL, NULL);
 	push_results_free(&res, 1);
 	set_etag(r, res.version);
 	if (op == OP_DELETE)

@@ -187,6 +187,7 @@ int sq_push_op_get(void *txn, int64_t device_id, const char *op_id, struct op_re
 int sq_push_op_put(void *txn, int64_t device_id, const char *op_id, int64_t space_id,
 		   const struct op_result *r);
 int sq_push_policy(void *txn, int64_t space_id, const char *collection, enum policy *ret);
+int sq_push_horizon(void *txn, int64_t space_id, int64_t *ret);
 int sq_push_record_get(void *txn, int64_t space_id, const char *collection, const char *id,
 		       bool with_data,
 		       struct record *ret);
@@ -222,7 +223,7 @@ int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t 
 	.push_end = sq_push_end, .push_op_get = sq_push_op_get,                           \
 	.push_mark = sq_push_mark, .push_unmark = sq_push_unmark,                           \
 	.push_op_put = sq_push_op_put, .push_policy = sq_push_policy,                     \
-	.push_record_get = sq_push_record_get, .push_changes_since = sq_push_changes_since, \
+	.push_record_get = sq_push_record_get, .push_horizon = sq_push_horizon, .push_changes_since = sq_push_changes_since, \
 	.push_append = sq_push_append, .changes_read = sq_changes_read,                   \
 	.records_list = sq_records_list, .record_get = sq_record_get,                     \
 	.record_history = sq_record_history, .cursor_put = sq_cursor_put, .prune = sq_prune,

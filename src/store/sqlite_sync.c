@@ -299,7 +299,8 @@ int sq_push_op_get(void *txn, int64_t device_id, const char *op_id, struct op_re
 	sqlite3_bind_text(st, 2, op_id, -1, SQLITE_STATIC);
 	int r = sq_step(st);
 	if (r == 1) {
-		ret->status = (enum op_status)sqlite3_column_int(st, 0);
+		int v = sqlite3_column_int(st, 0);
+		ret->status = v == OPS_CONFLICT || v == OPS_UNCHANGED ? (enum op_status)v : OPS_APPLIED;
 		ret->seq = sqlite3_column_int64(st, 1);
 		ret->version = sqlite3_column_int64(st, 2);
 		r = 0;
@@ -381,6 +382,19 @@ int sq_push_record_get(void *txn, int64_t space_id, const char *collection, cons
 		r = -ERR_NOT_FOUND;
 	sqlite3_reset(st);
 	return r;
+}
+
+int sq_push_horizon(void *txn, int64_t space_id, int64_t *ret)
+{
+	struct sq_txn *t = txn;
+	sqlite3_stmt *st = SQ(t->c, "SELECT horizon_seq FROM spaces WHERE id = ?");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, space_id);
+	int r = sq_step(st);
+	*ret = r == 1 ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
 }
 
 static void row_change(sqlite3_stmt *st, struct change_row *c)

@@ -155,6 +155,9 @@ struct store_ops {
 	 * most decisions need only its version, deletion and client_ts). */
 	int (*push_record_get)(void *txn, int64_t space_id, const char *collection, const char *id,
 			       bool with_data, struct record *ret);
+	/* The space's pruning horizon as this transaction sees it: changes at or below it may
+	 * be gone. */
+	int (*push_horizon)(void *txn, int64_t space_id, int64_t *ret);
 	/* The record's changes with seq > after_seq, in order. */
 	int (*push_changes_since)(void *txn, int64_t space_id, const char *collection,
 				  const char *id, int64_t after_seq,

@@ -17,7 +17,9 @@ enum space_kind { SPACE_PRIVATE = 0, SPACE_SHARED = 1, SPACE_DIRECT = 2 };
 enum role { ROLE_OWNER = 0, ROLE_ADMIN = 1, ROLE_WRITER = 2, ROLE_READER = 3, ROLE_NONE = 9 };
 enum policy { POLICY_REJECT = 0, POLICY_LWW = 1, POLICY_MERGE = 2, POLICY_APPEND = 3 };
 enum change_op { OP_PUT = 0, OP_PATCH = 1, OP_DELETE = 2 };
-enum op_status { OPS_APPLIED = 0, OPS_CONFLICT = 1, OPS_DUPLICATE = 2 };
+/* What became of one pushed change; stored with its op id (op_results.status), so the
+ * numbers are fixed. Unchanged: a delete of a record that is not there, nothing written. */
+enum op_status { OPS_APPLIED = 0, OPS_CONFLICT = 1, OPS_DUPLICATE = 2, OPS_UNCHANGED = 3 };
 
 struct space {
 	int64_t id;

@@ -60,3 +60,9 @@ bool cond_etag_listed(const char *list, const char *etag)
 			p++;
 	}
 }
+
+bool cond_is_star(const char *header)
+{
+	const char *p = skip_ows(header);
+	return *p == '*' && *skip_ows(p + 1) == '\0';
+}

@@ -12,6 +12,9 @@
  * "*", a sign, a number beyond 2^63-1). */
 int cond_if_match_version(const char *header, int64_t *ret);
 
+/* Whether a header is "*" alone (optional spaces or tabs around). */
+bool cond_is_star(const char *header);
+
 /* Whether an If-None-Match value ("*", or a list of entity tags, weak or strong) names
  * etag (given with its quotes) by the weak comparison (RFC 9110 section 13.1.2). */
 bool cond_etag_listed(const char *list, const char *etag);

@@ -85,3 +85,48 @@ test('the server prunes on its own every sync.gc_interval', async () => {
   assert.match(srv.log(), /pruned 1 changes and 0 tombstones/);
   await srv.cleanup();
 });
+
+test('a write from a device that last saw a record whose tombstone was pruned is a conflict, never a create', async () => {
+  const srv = await startServer({ env: { CAIRN_SYNC_RETENTION: '0s', CAIRN_SYNC_GC_INTERVAL: '0', CAIRN_SYNC_DEVICE_IDLE: '1s', CAIRN_RATELIMIT_PER_ADDRESS: '10000', CAIRN_RATELIMIT_PER_ACCOUNT: '10000' } });
+  const U = srv.url;
+  await api(U, 'POST', '/api/v1/auth/register', { body: { username: 'p', password: 'p password 1' } });
+  const login = async () => (await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'p', password: 'p password 1' } })).body;
+  const a = await login();
+  const b = await login();
+  for (const [name, conflict] of [['l', 'lww'], ['m', 'merge']]) {
+    await api(U, 'PUT', `/api/v1/spaces/me/collections/${name}`, { token: a.access_token, body: { conflict } });
+  }
+  let n = 0;
+  const ch = (collection, id, op, extra = {}) => ({ op_id: `p${++n}`, collection, id, op, ...extra });
+  const push = (t, changes) => api(U, 'POST', '/api/v1/spaces/me/changes', { token: t.access_token, body: { changes } });
+  await push(a, [ch('l', 'x', 'put', { data: { v: 1 } }), ch('m', 'y', 'put', { data: { v: 1 } }), ch('c', 'z', 'put', { data: { v: 1 } })]); // 1 2 3
+  // b has seen them all, then goes quiet; a deletes all three and stays active
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=3', { token: b.access_token })).status, 200);
+  await push(a, [ch('l', 'x', 'delete'), ch('m', 'y', 'delete'), ch('c', 'z', 'delete')]); // 4 5 6
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=6', { token: a.access_token })).status, 200);
+  const gc = await runCairn(['gc', '--data', srv.dir], { env: { CAIRN_SYNC_RETENTION: '0s', CAIRN_SYNC_DEVICE_IDLE: '1s' } });
+  assert.equal(gc.code, 0, gc.stderr);
+  assert.match(gc.stdout, /and 3 tombstones/);
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/records', { token: a.access_token })).body.records.length, 0);
+
+  // b comes back with edits made on what it last saw, its clock later than the deletes
+  const late = new Date().toISOString();
+  const r = await push(b, [
+    ch('l', 'x', 'put', { data: { v: 2 }, base_version: 1, client_ts: late }),
+    ch('m', 'y', 'put', { data: { v: 2 }, base_version: 2, client_ts: late }),
+    ch('m', 'y', 'patch', { data: { v: 3 }, base_version: 2, client_ts: late }),
+    ch('c', 'z', 'put', { data: { v: 2 }, base_version: 3 }),
+    ch('l', 'x', 'put', { data: { v: 2 }, base_version: 99, client_ts: late }),
+  ]);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body.results.map((x) => [x.status, x.reason]), [
+    ['conflict', 'deleted'], ['conflict', 'deleted'], ['conflict', 'deleted'], ['conflict', 'deleted'], ['conflict', 'stale_base_version'],
+  ]);
+  assert.deepEqual(r.body.results[0].server, { version: 0, data: null, deleted: true });
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/records', { token: a.access_token })).body.records.length, 0, 'nothing came back');
+  // asked for explicitly (base_version 0: "a new record", or no base at all), a create is fine
+  const again = await push(b, [ch('l', 'x', 'put', { data: { v: 5 }, base_version: 0 }), ch('c', 'z', 'put', { data: { v: 5 } })]);
+  assert.deepEqual(again.body.results.map((x) => x.status), ['applied', 'applied']);
+  await srv.cleanup();
+});

@@ -137,14 +137,96 @@ test('merge: patches to different fields of one base both apply; the same field 
   assert.equal(f.body.results[0].status, 'conflict');
 });
 
-test('append: never a conflict', async () => {
+test('append: records are written once; concurrent appends never conflict, overwrites do', async () => {
   const s = await signUp(U, 'sy7');
   await api(U, 'PUT', '/api/v1/spaces/me/collections/log', { token: s.access, body: { conflict: 'append' } });
-  await push(s.access, 'me', [op('log', 'l', 'put', { data: { i: 1 } })]);
-  const r = await push(s.access, 'me', [op('log', 'l', 'put', { data: { i: 2 }, base_version: 0 }), op('log', 'l', 'put', { data: { i: 3 }, base_version: 99 })]);
-  assert.deepEqual(r.body.results.map((x) => x.status), ['applied', 'applied']);
+  const first = await push(s.access, 'me', [op('log', 'l', 'put', { data: { i: 1 } }), op('log', 'm', 'put', { data: { i: 1 }, base_version: 7 })]);
+  assert.deepEqual(first.body.results.map((x) => x.status), ['applied', 'applied']);
+  // a put (whatever its base_version, or none) or a patch of an existing id is refused
+  const r = await push(s.access, 'me', [
+    op('log', 'l', 'put', { data: { i: 2 }, base_version: 0 }),
+    op('log', 'l', 'put', { data: { i: 3 }, base_version: 1 }),
+    op('log', 'l', 'put', { data: { i: 4 } }),
+    op('log', 'l', 'patch', { data: { i: 5 }, base_version: 1 }),
+  ]);
+  assert.deepEqual(r.body.results.map((x) => [x.status, x.reason]), Array(4).fill(['conflict', 'exists']));
+  assert.deepEqual(r.body.results[0].server, { version: 1, data: { i: 1 }, deleted: false });
+  const http = await api(U, 'PUT', '/api/v1/spaces/me/records/log/l', { token: s.access, body: { i: 6 } });
+  assert.equal(http.status, 409);
+  assert.equal(http.body.code, 'conflict');
+  const rec = await api(U, 'GET', '/api/v1/spaces/me/records/log/l', { token: s.access });
+  assert.deepEqual(rec.body.data, { i: 1 });
+  assert.equal((await pull(s.access, 'me')).body.head_seq, 2, 'nothing refused was written');
+  // a delete removes, and the id may then be written again
+  const d = await push(s.access, 'me', [op('log', 'l', 'delete'), op('log', 'l', 'put', { data: { i: 7 } })]);
+  assert.deepEqual(d.body.results.map((x) => x.status), ['applied', 'applied']);
   const bad = await api(U, 'PUT', '/api/v1/spaces/me/collections/log', { token: s.access, body: { conflict: 'maybe' } });
   assert.equal(bad.status, 400);
+});
+
+test('deletes of what is not there write nothing: push says unchanged, HTTP DELETE 404', async () => {
+  const s = await signUp(U, 'sy-del');
+  await push(s.access, 'me', [op('c', 'gone', 'put', { data: {} }), op('c', 'gone', 'delete')]);
+  const again = op('c', 'gone', 'delete');
+  const r = await push(s.access, 'me', [again, op('c', 'never', 'delete'), op('c', 'never', 'delete', { base_version: 5 }), op('c', 'new', 'put', { data: {} })]);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body.results.map((x) => [x.status, x.seq]), [['unchanged', null], ['unchanged', null], ['unchanged', null], ['applied', 3]]);
+  assert.equal(r.body.results[0].version, 2, 'the tombstone\'s version');
+  const dup = await push(s.access, 'me', [again]);
+  assert.deepEqual([dup.body.results[0].status, dup.body.results[0].original_status], ['duplicate', 'unchanged']);
+  for (const id of ['gone', 'never']) {
+    const h = await api(U, 'DELETE', `/api/v1/spaces/me/records/c/${id}`, { token: s.access });
+    assert.equal(h.status, 404, id);
+    assert.equal(h.body.code, 'not_found');
+    const m = await api(U, 'DELETE', `/api/v1/spaces/me/records/c/${id}`, { token: s.access, headers: { 'If-Match': '"2"' } });
+    assert.equal(m.status, 412, `${id} with If-Match`);
+  }
+  assert.equal((await pull(s.access, 'me')).body.head_seq, 3, 'no tombstone was added');
+  assert.equal((await api(U, 'DELETE', '/api/v1/spaces/me/records/c/new', { token: s.access })).status, 204);
+});
+
+test('a patch of a record that is not there is a conflict, not a failed batch', async () => {
+  const s = await signUp(U, 'sy-patch');
+  await push(s.access, 'me', [op('c', 'd', 'put', { data: { a: 1 } }), op('c', 'd', 'delete')]);
+  const r = await push(s.access, 'me', [op('c', 'd', 'patch', { data: { a: 2 }, base_version: 1 }), op('c', 'never', 'patch', { data: { a: 2 } }), op('c', 'ok', 'put', { data: {} })]);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body.results.map((x) => [x.status, x.reason]), [['conflict', 'deleted'], ['conflict', 'not_found'], ['applied', undefined]]);
+  assert.deepEqual(r.body.results[0].server, { version: 2, data: null, deleted: true });
+});
+
+test('HTTP preconditions hold whatever the policy: If-None-Match * on PUT, If-Match, and 304 on GET', async () => {
+  const s = await signUp(U, 'sy-cond');
+  await api(U, 'PUT', '/api/v1/spaces/me/collections/w', { token: s.access, body: { conflict: 'lww' } });
+  for (const coll of ['c', 'w']) {
+    const path = `/api/v1/spaces/me/records/${coll}/x`;
+    const create = await api(U, 'PUT', path, { token: s.access, body: { v: 1 }, headers: { 'If-None-Match': '*' } });
+    assert.equal(create.status, 200, coll);
+    const v = Number(JSON.parse(create.headers.get('etag')));
+    const over = await api(U, 'PUT', path, { token: s.access, body: { v: 2 }, headers: { 'If-None-Match': ' * ' } });
+    assert.equal(over.status, 412, `${coll}: If-None-Match * over an existing record`);
+    assert.equal(over.headers.get('etag'), `"${v}"`);
+    const stale = await api(U, 'PUT', path, { token: s.access, body: { v: 3 }, headers: { 'If-Match': `"${v - 1}"` } });
+    assert.equal(stale.status, 412, `${coll}: a stale If-Match`);
+    assert.deepEqual((await api(U, 'GET', path, { token: s.access })).body.data, { v: 1 });
+    // a deleted record is not there: If-None-Match * may create it again
+    assert.equal((await api(U, 'DELETE', path, { token: s.access })).status, 204);
+    assert.equal((await api(U, 'PUT', path, { token: s.access, body: { v: 4 }, headers: { 'If-None-Match': '*' } })).status, 200);
+  }
+  const path = '/api/v1/spaces/me/records/c/x';
+  for (const [headers, method] of [[{ 'If-None-Match': '"3"' }, 'PUT'], [{ 'If-None-Match': '*' }, 'DELETE'], [{ 'If-None-Match': '*', 'If-Match': '"3"' }, 'PUT'], [{ 'If-None-Match': '**' }, 'PUT']]) {
+    const r = await api(U, method, path, { token: s.access, body: method === 'PUT' ? {} : undefined, headers });
+    assert.equal(r.status, 400, `${method} ${JSON.stringify(headers)}`);
+  }
+  const got = await api(U, 'GET', path, { token: s.access });
+  const etag = got.headers.get('etag');
+  for (const inm of [etag, `W/${etag}`, `"1", ${etag}`, '*']) {
+    const res = await fetch(U + path, { headers: { Authorization: `Bearer ${s.access}`, 'If-None-Match': inm } });
+    assert.equal(res.status, 304, inm);
+    assert.equal(res.headers.get('etag'), etag);
+    assert.equal(await res.text(), '');
+  }
+  const other = await fetch(U + path, { headers: { Authorization: `Bearer ${s.access}`, 'If-None-Match': '"1"' } });
+  assert.equal(other.status, 200);
 });
 
 test('bad input: 400 or 413 naming the problem, and nothing in the request applied', async () => {
@@ -153,7 +235,6 @@ test('bad input: 400 or 413 naming the problem, and nothing in the request appli
   const cases = [
     [[op('c', 'ok', 'put', { data: {} }), { collection: 'c', id: 'x', op: 'put', data: {} }], 400, /op_id/],
     [[op('c', 'ok', 'put', { data: {} }), op('c', 'x', 'upsert', { data: {} })], 400, /op must be/],
-    [[op('c', 'ok', 'put', { data: {} }), op('c', 'missing', 'patch', { data: { a: 1 } })], 400, /does not exist/],
     [[op('bad name', 'x', 'put', { data: {} })], 400, /collection/],
     [[op('c', 'x/y', 'put', { data: {} })], 400, /id must be/],
     [[op('c', 'x', 'put', { data: [1] })], 400, /JSON object/],

@@ -54,6 +54,7 @@ static void test_batch_with_a_failing_job(void **state)
 	assert_int_equal(config_init(&cfg), 0);
 	free(cfg.storage_data_dir);
 	cfg.storage_data_dir = strdup(dir);
+	cfg.limits_record_bytes = 64;
 	char err[256];
 	struct store *st;
 	assert_int_equal(store_open(&cfg, 1, STORE_CREATE, &st, err, sizeof err), 0);
@@ -78,6 +79,13 @@ static void test_batch_with_a_failing_job(void **state)
 	static struct push_job jobs[N];
 	static char ids[N][3][32];
 	json_object *data = json_object_new_object();
+	/* two halves of a record over limits.record_bytes (64 here) */
+	json_object *half_a = json_object_new_object(), *half_b = json_object_new_object();
+	char filler[40];
+	memset(filler, 'x', sizeof filler - 1);
+	filler[sizeof filler - 1] = '\0';
+	json_object_object_add(half_a, "a", json_object_new_string(filler));
+	json_object_object_add(half_b, "b", json_object_new_string(filler));
 	for (int k = 0; k < N; k++) {
 		for (int i = 0; i < 3; i++) {
 			snprintf(ids[k][i], sizeof ids[k][i], "job%d-op%d", k, i);
@@ -85,11 +93,14 @@ static void test_batch_with_a_failing_job(void **state)
 							 .id = ids[k][i], .op = OP_PUT,
 							 .data = data, .base_version = -1 };
 		}
-		/* job 2 patches a record that does not exist: it fails inside the batch */
-		if (k == 2)
+		/* job 2 patches its first record past limits.record_bytes: it fails inside
+		 * the batch (only the store knows the record it patches) */
+		if (k == 2) {
+			ch[k][0].data = half_a;
 			ch[k][1] = (struct push_change){ .op_id = "bad", .collection = "c",
-							 .id = "missing", .op = OP_PATCH,
-							 .data = data, .base_version = -1 };
+							 .id = ids[k][0], .op = OP_PATCH,
+							 .data = half_b, .base_version = -1 };
+		}
 		jobs[k] = (struct push_job){ .p = &p, .sp = &sp, .changes = ch[k], .n = 3,
 					     .results = res[k], .done = on_done };
 		assert_int_equal(sync_push_check(&c, &jobs[k]), 0);
@@ -132,6 +143,8 @@ static void test_batch_with_a_failing_job(void **state)
 	for (int k = 0; k < N; k++)
 		push_results_free(jobs[k].results, jobs[k].n);
 	json_object_put(data);
+	json_object_put(half_a);
+	json_object_put(half_b);
 	committer_stop(cm);
 	store_close(st);
 	config_free(&cfg);
