@@ -19,6 +19,8 @@ static const struct {
 	{ "gc", cmd_gc, "Prune the change log and delete blobs nobody uses any more." },
 	{ "check", cmd_check, "Verify every blob against the database (exit 1 on problems)." },
 	{ "migrate", cmd_migrate, "Bring the database up to this cairn's schema (server stopped)." },
+	{ "restore-epochs", cmd_restore_epochs,
+	  "After restoring a backup: make every device start its spaces over (server stopped)." },
 	{ "version", NULL, "Print the version." },
 	{ "help", NULL, "Print this help, or a command's: cairn help COMMAND." },
 };

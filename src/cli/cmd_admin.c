@@ -789,3 +789,59 @@ out:
 	config_free(&c);
 	return r;
 }
+
+int cmd_restore_epochs(int argc, char **argv)
+{
+	struct config c;
+	char *rest[MAX_ARGS];
+	int nrest;
+	bool help;
+	if (argc > MAX_ARGS) {
+		fprintf(stderr, "cairn restore-epochs: too many arguments\n");
+		return EXIT_USAGE;
+	}
+	int r = cli_load_config_ex(argc, argv, NULL, false, &c, rest, &nrest, &help);
+	if (help) {
+		printf("Usage: cairn restore-epochs [OPTIONS]\n\n"
+		       "The step after copying a backup of the data directory back: gives every\n"
+		       "space a new log epoch, so each device's next pull answers 410\n"
+		       "cursor_expired and the device starts the space over from its records\n"
+		       "(pushing again what it wrote after the backup was taken) instead of\n"
+		       "skipping the changes the restored log numbers anew. It takes the data\n"
+		       "directory's lock, so it refuses while a server runs there.\n\nOptions:\n");
+		cli_print_config_flags(false);
+		return EXIT_OK;
+	}
+	if (r)
+		return r;
+	if (nrest) {
+		fprintf(stderr, "cairn restore-epochs: unexpected argument '%s'\n", rest[0]);
+		config_free(&c);
+		return EXIT_USAGE;
+	}
+	log_setup("warn", c.log_format);
+	char err[512];
+	int lock_fd = -1;
+	struct store *s = NULL;
+	int64_t n = 0;
+	r = EXIT_FAIL;
+	if (cli_lock_data(c.storage_data_dir, false, &lock_fd, err, sizeof err) < 0 ||
+	    store_open(&c, 1, STORE_EXISTING, &s, err, sizeof err) < 0) {
+		fprintf(stderr, "cairn restore-epochs: %s\n", err);
+		goto out;
+	}
+	int e = s->ops->space_epochs_renew(s, &n);
+	if (e < 0) {
+		fprintf(stderr, "cairn restore-epochs: %s\n", err_str(e));
+		goto out;
+	}
+	printf("gave %lld spaces a new epoch: devices start them over at their next pull\n",
+	       (long long)n);
+	r = EXIT_OK;
+out:
+	s = store_close(s);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	config_free(&c);
+	return r;
+}

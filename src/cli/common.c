@@ -159,7 +159,8 @@ int cli_lock_data(const char *dir, bool create, int *ret_fd, char *err, size_t e
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
 		snprintf(err, errlen,
-			 "the data directory %s is in use by another cairn serve or migrate%s%s%s",
+			 "the data directory %s is in use by another cairn serve, migrate or "
+			 "restore-epochs%s%s%s",
 			 dir, *pid ? " (pid " : "", pid, *pid ? ")" : "");
 		close(fd);
 		return -1;

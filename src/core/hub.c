@@ -270,7 +270,7 @@ bool hub_remove(struct hub *h, struct hub_waiter *w)
 	return removed;
 }
 
-void hub_notify(struct hub *h, int64_t space_id, int64_t head_seq)
+void hub_notify(struct hub *h, int64_t space_id, const char *epoch, int64_t head_seq)
 {
 	struct hub_waiter *due = NULL;
 	pthread_mutex_lock(&h->mu);
@@ -286,9 +286,9 @@ void hub_notify(struct hub *h, int64_t space_id, int64_t head_seq)
 		}
 		w = next;
 	}
-	char data[96];
-	snprintf(data, sizeof data, "{\"space\":%lld,\"head_seq\":%lld}", (long long)space_id,
-		 (long long)head_seq);
+	char data[128];
+	snprintf(data, sizeof data, "{\"space\":%lld,\"epoch\":\"%.16s\",\"head_seq\":%lld}",
+		 (long long)space_id, epoch, (long long)head_seq);
 	for (struct hub_stream *s = h->streams.next; s != &h->streams; s = s->next)
 		if (stream_has(s, space_id))
 			s->send(s, "space", data);

@@ -68,8 +68,9 @@ void hub_close(struct hub *h);
 void hub_add(struct hub *h, struct hub_waiter *w);
 /* Takes w out; false when it was already taken (its callback runs or ran). */
 bool hub_remove(struct hub *h, struct hub_waiter *w);
-/* Wakes the waiters of space_id whose since is below head. */
-void hub_notify(struct hub *h, int64_t space_id, int64_t head);
+/* Wakes the waiters of space_id whose since is below head, and tells the streams of its
+ * members (event: space, with the log's epoch: hex, see struct space). */
+void hub_notify(struct hub *h, int64_t space_id, const char *epoch, int64_t head);
 
 /* Streams. s->refs becomes 1, the caller's reference. heartbeat_ms between heartbeats
  * (and token checks). */

@@ -751,7 +751,7 @@ void sync_push_settle(struct core *c, struct push_job *j)
 			head = j->results[i].seq;
 	j->head = head;
 	if (c->hub && head > j->sp->head_seq)
-		hub_notify(c->hub, j->sp->id, head);
+		hub_notify(c->hub, j->sp->id, j->sp->epoch, head);
 }
 
 void sync_push_run(struct core *c, struct push_job *j)

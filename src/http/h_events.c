@@ -139,8 +139,8 @@ static int add_space_id(void *arg, const struct space *sp)
 	}
 	l->ids[l->n++] = sp->id;
 	/* Each space's head first, so a client knows where everything stands. */
-	buf_printf(l->out, "event: space\ndata: {\"space\":%lld,\"head_seq\":%lld}\n\n",
-		   (long long)sp->id, (long long)sp->head_seq);
+	buf_printf(l->out, "event: space\ndata: {\"space\":%lld,\"epoch\":\"%s\",\"head_seq\":%lld}\n\n",
+		   (long long)sp->id, sp->epoch, (long long)sp->head_seq);
 	return 0;
 }
 

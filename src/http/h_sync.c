@@ -43,6 +43,7 @@ static json_object *space_json(const struct space *sp)
 	json_object_object_add(o, "name", json_object_new_string(sp->name));
 	json_object_object_add(o, "role", json_object_new_string(role_name(sp->role)));
 	json_object_object_add(o, "head_seq", json_object_new_int64(sp->head_seq));
+	json_object_object_add(o, "epoch", json_object_new_string(sp->epoch));
 	json_object_object_add(o, "key_epoch", json_object_new_int64(sp->key_epoch));
 	json_object_object_add(o, "created_at", json_time(sp->created_ms));
 	return o;
@@ -384,6 +385,7 @@ struct pull {
 	struct hub_waiter w;
 	struct req *r;
 	int64_t space_id, since, horizon;
+	char epoch[SPACE_EPOCH_LEN + 1];
 	int limit;
 	struct buf out;
 	int count;
@@ -489,8 +491,9 @@ static int pull_page(struct pull *pl, int64_t *ret_head)
 
 static int pull_reply(struct req *r, struct pull *pl, int64_t head)
 {
-	int e = buf_printf(&pl->out, "],\"next\":%lld,\"more\":%s,\"head_seq\":%lld}",
-			   (long long)pl->last, pl->last < head ? "true" : "false", (long long)head);
+	int e = buf_printf(&pl->out, "],\"next\":%lld,\"more\":%s,\"head_seq\":%lld,\"epoch\":\"%s\"}",
+			   (long long)pl->last, pl->last < head ? "true" : "false", (long long)head,
+			   pl->epoch);
 	if (e < 0)
 		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
 	return http_reply_bytes(r, 200, "application/json", pl->out.ptr, pl->out.len);
@@ -642,6 +645,7 @@ int h_changes_pull(struct req *r)
 	pl->r = r;
 	pl->app = app;
 	pl->space_id = sp.id;
+	snprintf(pl->epoch, sizeof pl->epoch, "%s", sp.epoch);
 	pl->since = since;
 	pl->limit = (int)limit;
 	buf_init(&pl->out, (size_t)cfg->limits_page * ((size_t)cfg->limits_record_bytes + 1024));
@@ -651,20 +655,37 @@ int h_changes_pull(struct req *r)
 	int e = pull_page(pl, &head);
 	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
-	/* the device has applied everything up to since: pruning may pass it */
-	if (since > 0)
-		sync_report_cursor(app->core, p->device.id, sp.id, since);
-	if (since < pl->horizon) {
-		char msg[160];
+	/* A cursor from another history of this log (the server was restored from a backup
+	 * since) would skip the changes renumbered under it: the device must start over. */
+	char msg[200];
+	const char *epoch = http_query(r, "epoch");
+	if (epoch && strcmp(epoch, sp.epoch) != 0)
+		snprintf(msg, sizeof msg,
+			 "This space's log is another one than the cursor came from (epoch %s; "
+			 "it was restored from a backup): bootstrap from records.",
+			 sp.epoch);
+	else if (since > head)
+		snprintf(msg, sizeof msg,
+			 "The cursor %lld is past this space's last change (%lld): the server was "
+			 "restored from a backup. Bootstrap from records.",
+			 (long long)since, (long long)head);
+	else if (since < pl->horizon)
 		snprintf(msg, sizeof msg,
 			 "Changes up to %lld were pruned: bootstrap from records, then pull from "
 			 "their as_of_seq.",
 			 (long long)pl->horizon);
+	else
+		msg[0] = '\0';
+	if (msg[0]) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "code", json_object_new_string("cursor_expired"));
 		json_object_object_add(o, "error", json_object_new_string(msg));
+		json_object_object_add(o, "epoch", json_object_new_string(sp.epoch));
 		return http_reply_json(r, 410, o);
 	}
+	/* the device has applied everything up to since: pruning may pass it */
+	if (since > 0)
+		sync_report_cursor(app->core, p->device.id, sp.id, since);
 	if (pl->count > 0 || wait == 0 || !app->hub)
 		return pull_reply(r, pl, head);
 	/* Nothing newer: wait without a thread, woken by the next push to this space. */
@@ -739,6 +760,7 @@ int h_records_list(struct req *r)
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "records", l.arr);
 	json_object_object_add(o, "as_of_seq", json_object_new_int64(as_of));
+	json_object_object_add(o, "epoch", json_object_new_string(sp.epoch));
 	json_object_object_add(o, "more", json_object_new_boolean(l.count == limit));
 	if (l.count) {
 		json_object *next = json_object_new_object();

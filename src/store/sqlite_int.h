@@ -164,6 +164,7 @@ int sq_space_private(struct store *s, int64_t user_id, int64_t realm_id, int64_t
 		     struct space *ret);
 int sq_space_create(struct store *s, struct space *sp, int64_t owner_id, int64_t now_ms);
 int sq_space_get(struct store *s, int64_t id, struct space *ret);
+int sq_space_epochs_renew(struct store *s, int64_t *ret_n);
 int sq_space_rename(struct store *s, int64_t id, const char *name);
 int sq_space_delete(struct store *s, int64_t id);
 int sq_space_list(struct store *s, int64_t user_id, int (*cb)(void *, const struct space *),
@@ -214,7 +215,7 @@ int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t 
 
 #define SQ_SYNC_OPS                                                                      \
 	.space_private = sq_space_private, .space_create = sq_space_create,               \
-	.space_get = sq_space_get, .space_rename = sq_space_rename,                       \
+	.space_get = sq_space_get, .space_epochs_renew = sq_space_epochs_renew, .space_rename = sq_space_rename,                       \
 	.space_delete = sq_space_delete, .space_list = sq_space_list,                     \
 	.member_role = sq_member_role, .member_list = sq_member_list,                     \
 	.member_put = sq_member_put, .member_delete = sq_member_delete,                   \

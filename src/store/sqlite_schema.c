@@ -203,6 +203,16 @@ const struct migration sqlite_migrations[] = {
 	  " updated_ms, data FROM records;"
 	  "DROP TABLE records;"
 	  "ALTER TABLE records_new RENAME TO records;" },
+	/* Each space's log epoch: 16 random hex digits, new for every space and after every
+	 * restore from a backup (cairn restore-epochs), so a device's cursor from another
+	 * history of the log is recognised (410) instead of silently skipping changes. The
+	 * trigger gives every space a new one however it is created. */
+	{ 7, "space epochs",
+	  "ALTER TABLE spaces ADD COLUMN epoch TEXT NOT NULL DEFAULT '';"
+	  "UPDATE spaces SET epoch = lower(hex(randomblob(8)));"
+	  "CREATE TRIGGER spaces_epoch AFTER INSERT ON spaces WHEN NEW.epoch = '' BEGIN"
+	  " UPDATE spaces SET epoch = lower(hex(randomblob(8))) WHERE id = NEW.id;"
+	  " END;" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -7,7 +7,8 @@
 #include "sqlite_int.h"
 
 #define SPACE_COLS "sp.id, sp.realm_id, sp.kind, sp.name, coalesce(sp.owner_id, 0), " \
-		   "sp.head_seq, sp.key_epoch, sp.horizon_seq, sp.created_ms"
+		   "sp.head_seq, sp.key_epoch, sp.horizon_seq, sp.created_ms, sp.epoch"
+#define SPACE_NCOLS 10 /* the columns above: whatever follows them starts here */
 
 static void row_space(sqlite3_stmt *st, int c, struct space *sp)
 {
@@ -20,6 +21,11 @@ static void row_space(sqlite3_stmt *st, int c, struct space *sp)
 	sp->key_epoch = sqlite3_column_int64(st, c + 6);
 	sp->horizon_seq = sqlite3_column_int64(st, c + 7);
 	sp->created_ms = sqlite3_column_int64(st, c + 8);
+	sq_col_text(st, c + 9, sp->epoch, sizeof sp->epoch);
+	/* it goes into responses unescaped: hex only, whatever the file holds */
+	for (char *q = sp->epoch; *q; q++)
+		if (!strchr("0123456789abcdef", *q))
+			*q = '0';
 	sp->role = ROLE_NONE;
 }
 
@@ -33,6 +39,18 @@ int sq_space_get(struct store *s, int64_t id, struct space *ret)
 {
 	READ_ONE(s, "SELECT " SPACE_COLS " FROM spaces sp WHERE sp.id = ?",
 		 sqlite3_bind_int64(st, 1, id), row_space(st, 0, ret));
+}
+
+int sq_space_epochs_renew(struct store *s, int64_t *ret_n)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	/* randomblob is drawn again for every row (SQLite seeds it from the system) */
+	sqlite3_stmt *st = SQ(c, "UPDATE spaces SET epoch = lower(hex(randomblob(8)))");
+	int r = st ? sq_step(st) : -ERR_DB;
+	*ret_n = r == 0 ? sqlite3_changes(c->db) : 0;
+	return sq_write_end(SQS(s), c, r);
 }
 
 int sq_space_private(struct store *s, int64_t user_id, int64_t realm_id, int64_t now_ms,
@@ -104,6 +122,19 @@ int sq_space_create(struct store *s, struct space *sp, int64_t owner_id, int64_t
 			  sqlite3_bind_int64(st, 3, now_ms), sq_step(st))
 		       : -ERR_DB;
 	}
+	if (r == 0) {
+		/* the epoch the trigger gave it */
+		st = SQ(c, "SELECT epoch FROM spaces WHERE id = ?");
+		r = st ? (sqlite3_bind_int64(st, 1, sp->id), sq_step(st)) : -ERR_DB;
+		if (r == 1) {
+			sq_col_text(st, 0, sp->epoch, sizeof sp->epoch);
+			r = 0;
+		} else if (r == 0) {
+			r = -ERR_DB;
+		}
+		if (st)
+			sqlite3_reset(st);
+	}
 	return sq_write_end(SQS(s), c, r);
 }
 
@@ -131,7 +162,7 @@ int sq_space_list(struct store *s, int64_t user_id, int (*cb)(void *, const stru
 		while ((r = sq_step(st)) == 1) {
 			struct space sp;
 			row_space(st, 0, &sp);
-			sp.role = (enum role)sqlite3_column_int(st, 9);
+			sp.role = (enum role)sqlite3_column_int(st, SPACE_NCOLS);
 			if (cb(arg, &sp) < 0)
 				break;
 		}

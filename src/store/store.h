@@ -116,6 +116,9 @@ struct store_ops {
 	int (*space_get)(struct store *s, int64_t id, struct space *ret);
 	int (*space_rename)(struct store *s, int64_t id, const char *name);
 	int (*space_delete)(struct store *s, int64_t id);
+	/* Gives every space a new random log epoch, in one transaction (the step after
+	 * restoring a backup; see cairn restore-epochs); *ret_n spaces. */
+	int (*space_epochs_renew)(struct store *s, int64_t *ret_n);
 	/* The spaces user_id belongs to, each with that user's role. */
 	int (*space_list)(struct store *s, int64_t user_id,
 			  int (*cb)(void *arg, const struct space *sp), void *arg);

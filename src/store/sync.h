@@ -21,6 +21,8 @@ enum change_op { OP_PUT = 0, OP_PATCH = 1, OP_DELETE = 2 };
  * numbers are fixed. Unchanged: a delete of a record that is not there, nothing written. */
 enum op_status { OPS_APPLIED = 0, OPS_CONFLICT = 1, OPS_DUPLICATE = 2, OPS_UNCHANGED = 3 };
 
+#define SPACE_EPOCH_LEN 16
+
 struct space {
 	int64_t id;
 	int64_t realm_id;
@@ -30,6 +32,7 @@ struct space {
 	int64_t head_seq;
 	int64_t key_epoch;
 	int64_t horizon_seq;
+	char epoch[SPACE_EPOCH_LEN + 1]; /* the log's epoch: hex, new after a restore */
 	int64_t created_ms;
 	enum role role; /* the asking user's, when listed for a user */
 };

@@ -35,7 +35,7 @@ test('--admin-user creates the admin once; a restart with another name adds nobo
 test('a second server on the same data directory is refused, naming the first', async () => {
   const r = await runCairn(['serve', '--listen', '127.0.0.1:0', '--data', srv.dir]);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, new RegExp(`is in use by another cairn serve or migrate \\(pid ${srv.proc.pid}\\)`));
+  assert.match(r.stderr, new RegExp(`is in use by another cairn serve, migrate or restore-epochs \\(pid ${srv.proc.pid}\\)`));
   // and the first one is untouched
   assert.equal((await api(U, 'GET', '/api/v1/admin/stats', { token: admin })).status, 200);
 });

@@ -203,7 +203,7 @@ static void slow_wake(struct hub_waiter *w, bool timed_out)
 
 static void *notifier(void *arg)
 {
-	hub_notify(arg, 7, 10);
+	hub_notify(arg, 7, "00112233aabbccdd", 10);
 	return NULL;
 }
 
@@ -295,7 +295,7 @@ static void *waiter_churn(void *arg)
 		if (rand_r(&seed) % 3 == 0 && hub_remove(c->h, &p->w))
 			removed++;
 		if (rand_r(&seed) % 2 == 0)
-			hub_notify(c->h, rand_r(&seed) % 4, rand_r(&seed) % 100 + 1);
+			hub_notify(c->h, rand_r(&seed) % 4, "00112233aabbccdd", rand_r(&seed) % 100 + 1);
 		if (rand_r(&seed) % 5 == 0)
 			hub_membership(c->h, 1, rand_r(&seed) % 8, rand_r(&seed) % 2 ? "writer" : NULL);
 	}
