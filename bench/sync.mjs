@@ -27,7 +27,7 @@ const median = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const p = (a, q) => a.slice().sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * q))];
 
 async function fill(space, upTo) {
-  let head = (await get(`/api/v1/spaces/${space}/changes?since=1000000000`)).head_seq;
+  let head = (await get(`/api/v1/spaces/${space}`)).space.head_seq;
   while (head < upTo) {
     const work = [];
     for (let i = 0; i < 8 && head + i * 1000 < upTo; i++) work.push(post(`/api/v1/spaces/${space}/changes`, batch(1000)));
