@@ -228,6 +228,18 @@ int blob_open(struct core *c, const struct principal *p, const char *sha256, int
 		log_warn("blobs: %s is recorded but its file is missing", sha256);
 		return -ERR_BUSY;
 	}
+	/* A file of another size than recorded was damaged on disk: its bytes cannot match
+	 * the name, so none are served (an upload of the blob repairs it). */
+	int64_t recorded = 0;
+	if (r == 0 && c->store->ops->blob_get(c->store, sha256, &recorded) == 0 &&
+	    (uint64_t)recorded != *ret_size) {
+		log_error("blobs: the file of %s is %llu bytes, recorded %lld: damaged (cairn "
+			  "check); an upload of the blob repairs it",
+			  sha256, (unsigned long long)*ret_size, (long long)recorded);
+		close(*ret_fd);
+		*ret_fd = -1;
+		return -ERR_BUSY;
+	}
 	return r;
 }
 
@@ -235,8 +247,20 @@ int blob_missing(struct core *c, const struct principal *p, const char *const *s
 		 bool *missing)
 {
 	int r = c->store->ops->blob_readable(c->store, p->user.id, shas, n, missing);
-	for (int i = 0; r == 0 && i < n; i++)
+	for (int i = 0; r == 0 && i < n; i++) {
 		missing[i] = !missing[i];
+		if (missing[i])
+			continue;
+		/* Recorded is not enough: a file the disk lost, or one of another size than
+		 * recorded, is reported missing so that the client uploads it again. */
+		struct blob_stat st;
+		int64_t recorded = 0;
+		int e = c->blobs->ops->stat(c->blobs, shas[i], &st);
+		if (e == -ERR_NOT_FOUND ||
+		    (e == 0 && c->store->ops->blob_get(c->store, shas[i], &recorded) == 0 &&
+		     (uint64_t)recorded != st.size))
+			missing[i] = true;
+	}
 	return r;
 }
 

@@ -33,7 +33,8 @@ struct blobstore_ops {
 	void (*close)(struct blobstore *b); /* accepts NULL */
 
 	/* Uploads: the bytes go to a temporary place that nobody can read, then are made
-	 * durable (tmp_sync) and placed under their name (tmp_place). tmp_place may be
+	 * durable (tmp_sync) and placed under their name (tmp_place), atomically replacing
+	 * any file that holds the name (a damaged one is repaired so). tmp_place may be
 	 * called again after a first success: it puts the bytes back if the name vanished
 	 * meanwhile (see core/blobs.c). tmp_free discards whatever was not placed. Every
 	 * function returns 0 or -ERR_IO (-ERR_NOMEM). */

@@ -144,6 +144,18 @@ static int open_unnamed(const struct fs_blobstore *b)
 	return open(b->tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 }
 
+/* A fresh name in the tmp directory: prefix and 24 random hex digits. */
+static void tmp_name(const struct fs_blobstore *b, const char *prefix, char out[PATH_LEN])
+{
+	unsigned char rnd[12];
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		memset(rnd, 0, sizeof rnd);
+	char hex[25];
+	for (int i = 0; i < 12; i++)
+		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(out, PATH_LEN, "%.4300s/%s%s", b->tmp, prefix, hex);
+}
+
 static int fs_tmp_open(struct blobstore *base, struct blob_tmp **ret)
 {
 	struct fs_blobstore *b = (struct fs_blobstore *)base;
@@ -155,13 +167,7 @@ static int fs_tmp_open(struct blobstore *base, struct blob_tmp **ret)
 	t->b = b;
 	t->fd = open_unnamed(b);
 	if (t->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		unsigned char rnd[12];
-		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-			memset(rnd, 0, sizeof rnd);
-		char hex[25];
-		for (int i = 0; i < 12; i++)
-			snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-		snprintf(t->name, sizeof t->name, "%.4300s/up-%s", b->tmp, hex);
+		tmp_name(b, "up-", t->name);
 		t->fd = open(t->name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	}
 	if (t->fd < 0) {
@@ -268,26 +274,36 @@ static int relink_copy(struct blob_tmp *t)
 	return 0;
 }
 
+/* The verified bytes always take the name, replacing whatever file held it: a file that
+ * was damaged on disk (cut short, altered) is repaired by uploading the blob again. The
+ * bytes are linked under a second temporary name, then renamed over the blob's name in
+ * one step, so a reader sees the old file or the new one, never none. */
 static int fs_tmp_place(struct blob_tmp *t, const char *sha)
 {
-	char path[PATH_LEN], dir[PATH_LEN];
+	char path[PATH_LEN], dir[PATH_LEN], staged[PATH_LEN];
 	blob_path(t->b, sha, path);
 	if (make_dirs(t->b, sha) < 0)
 		return -ERR_IO;
+	tmp_name(t->b, "pl-", staged);
 	int r;
 	if (t->name[0]) {
-		r = link(t->name, path);
+		r = link(t->name, staged);
 	} else {
 		char self[64];
 		snprintf(self, sizeof self, "/proc/self/fd/%d", t->fd);
-		r = linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+		r = linkat(AT_FDCWD, self, AT_FDCWD, staged, AT_SYMLINK_FOLLOW);
 		if (r < 0 && errno == ENOENT && relink_copy(t) == 0) {
 			snprintf(self, sizeof self, "/proc/self/fd/%d", t->fd);
-			r = linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+			r = linkat(AT_FDCWD, self, AT_FDCWD, staged, AT_SYMLINK_FOLLOW);
 		}
 	}
-	if (r < 0 && errno != EEXIST) {
-		log_error("blobs: cannot place %s: %s", path, strerror(errno));
+	if (r == 0)
+		r = rename(staged, path);
+	int saved = errno;
+	/* rename leaves both names when they are links of one file already */
+	unlink(staged);
+	if (r < 0) {
+		log_error("blobs: cannot place %s: %s", path, strerror(saved));
 		return -ERR_IO;
 	}
 	parent_of(path, dir);
@@ -507,7 +523,8 @@ static int mkdir_one(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Named temporary files left by a crash (only on filesystems without O_TMPFILE). A
+/* Named temporary files left by a crash (uploads on filesystems without O_TMPFILE, and
+ * second names of blobs being placed). A
  * running server's uploads are younger than its idle timeout allows to stall, so files
  * older than a day are leftovers. */
 static void sweep_tmp(const char *dir)
@@ -520,7 +537,7 @@ static void sweep_tmp(const char *dir)
 	clock_gettime(CLOCK_REALTIME, &now);
 	while ((e = readdir(d))) {
 		struct stat st;
-		if (strncmp(e->d_name, "up-", 3) != 0 ||
+		if ((strncmp(e->d_name, "up-", 3) != 0 && strncmp(e->d_name, "pl-", 3) != 0) ||
 		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (now.tv_sec - st.st_mtim.tv_sec > 86400)

@@ -504,3 +504,50 @@ test('limits.push_blob_refs bounds the blob references one push brings into the 
     await srv.cleanup();
   }
 });
+
+test('a file damaged on disk is reported missing, not served, and repaired by uploading the blob again', async () => {
+  const srv = await startServer({ env: LIMITS });
+  const U = srv.url;
+  try {
+    const a = await signUp(U, 'repair');
+    const bytes = randomBytes(70_000);
+    const h = sha(bytes);
+    assert.equal((await put(U, a.access, h, bytes)).status, 201);
+    const missing = async () => (await api(U, 'POST', '/api/v1/blobs/missing', { token: a.access, body: { hashes: [h] } })).body.missing;
+    assert.deepEqual(await missing(), []);
+    const file = blobPath(srv.dir, h);
+    const damage = {
+      truncated: () => writeFileSync(file, bytes.subarray(0, 1000)),
+      'altered, same size': () => {
+        const bad = Buffer.from(bytes);
+        bad[500] ^= 0xff;
+        writeFileSync(file, bad);
+      },
+      deleted: () => rmSync(file),
+    };
+    for (const [what, act] of Object.entries(damage)) {
+      act();
+      const check = await runCairn(['check', '--data', srv.dir, '--no-progress']);
+      assert.equal(check.code, 1, `${what}: cairn check finds it\n${check.stdout}`);
+      if (what !== 'altered, same size') {
+        // its size tells: not served, and listed so the client uploads it again
+        assert.equal((await get(U, a.access, h)).status, 503, what);
+        assert.deepEqual(await missing(), [h], what);
+      }
+      const again = await put(U, a.access, h, bytes);
+      assert.ok(again.status === 200 || again.status === 201, `${what}: ${again.status}`);
+      const g = await get(U, a.access, h);
+      assert.equal(g.status, 200, what);
+      assert.ok(g.body.equals(bytes), `${what}: the right bytes are served again`);
+      assert.deepEqual(await missing(), [], what);
+      const ok = await runCairn(['check', '--data', srv.dir, '--no-progress']);
+      assert.equal(ok.code, 0, `${what}: repaired\n${ok.stdout}`);
+    }
+    // wrong bytes never replace good ones
+    const bad = await put(U, a.access, h, randomBytes(70_000));
+    assert.equal(bad.status, 400);
+    assert.ok((await get(U, a.access, h)).body.equals(bytes));
+  } finally {
+    await srv.cleanup();
+  }
+});
