@@ -243,6 +243,21 @@ int blob_open(struct core *c, const struct principal *p, const char *sha256, int
 	return r;
 }
 
+int blob_holdings(struct core *c, const struct principal *p, const char *after, int limit,
+		  int (*cb)(void *, const char *, int64_t, int64_t), void *arg)
+{
+	return c->store->ops->blob_holdings(c->store, p->user.id, after, limit, cb, arg);
+}
+
+int blob_release(struct core *c, const struct principal *p, const char *sha256,
+		 int64_t *ret_space_id, int64_t *ret_seq)
+{
+	int r = c->store->ops->blob_release(c->store, p->user.id, sha256, ret_space_id, ret_seq);
+	if (r == 0)
+		log_info("blobs: user %lld released %s", (long long)p->user.id, sha256);
+	return r;
+}
+
 int blob_missing(struct core *c, const struct principal *p, const char *const *shas, int n,
 		 bool *missing)
 {

@@ -34,7 +34,16 @@ void blob_upload_free(struct blob_upload *u);
  * otherwise (the same answer whether or not it exists). */
 int blob_open(struct core *c, const struct principal *p, const char *sha256, int *ret_fd,
 	      uint64_t *ret_size);
-/* missing[i]: p cannot read shas[i]. */
+/* The blobs p holds, in hash order after `after` ("" to start), at most limit. */
+int blob_holdings(struct core *c, const struct principal *p, const char *after, int limit,
+		  int (*cb)(void *arg, const char *sha256, int64_t size, int64_t added_ms),
+		  void *arg);
+/* Ends p's holding of the blob (see store.h, blob_release): -ERR_NOT_FOUND when p holds
+ * none; -ERR_CONFLICT with one of p's kept changes that names it. */
+int blob_release(struct core *c, const struct principal *p, const char *sha256,
+		 int64_t *ret_space_id, int64_t *ret_seq);
+/* missing[i]: p cannot read shas[i], or its file is gone or damaged (of another size than
+ * recorded). */
 int blob_missing(struct core *c, const struct principal *p, const char *const *shas, int n,
 		 bool *missing);
 

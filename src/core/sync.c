@@ -711,6 +711,17 @@ int sync_push_check(struct core *c, struct push_job *j)
 						 j->blobs[i]);
 		r = -ERR_MISSING;
 	}
+	/* Those the pusher holds must still be held at the commit: releasing one meanwhile
+	 * would leave the change naming a blob nobody pays for. */
+	j->held = arena_alloc(j->arena, sizeof *j->held * (size_t)j->nblobs);
+	if (r == 0 && !j->held)
+		r = -ERR_NOMEM;
+	for (int i = 0; r == 0 && i < j->nblobs; i++) {
+		int e = c->store->ops->blob_held(c->store, j->p->user.id, j->blobs[i]);
+		if (e < 0 && e != -ERR_NOT_FOUND)
+			r = e;
+		j->held[i] = e == 0;
+	}
 	return r;
 }
 
@@ -722,11 +733,12 @@ int sync_push_apply(struct core *c, void *txn, struct push_job *j)
 	int bad = 0;
 	/* Each blob named must still be there (collection decides in a transaction too), and
 	 * is touched, so it outlives its references by blobs.gc_grace. */
-	int r = j->nblobs ? c->store->ops->push_blobs_touch(txn, j->blobs, j->nblobs,
-							    clock_wall_ms(), &bad)
+	int r = j->nblobs ? c->store->ops->push_blobs_touch(txn, j->p->user.id, j->blobs, j->held,
+							    j->nblobs, clock_wall_ms(), &bad)
 			  : 0;
 	if (r == -ERR_NOT_FOUND) {
-		verr_add(&j->ve, "blobs", "blob %.16s... is no longer stored: upload it again",
+		verr_add(&j->ve, "blobs",
+			 "blob %.16s... is no longer stored, or you released it: upload it again",
 			 j->blobs[bad]);
 		return -ERR_MISSING;
 	}

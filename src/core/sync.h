@@ -110,6 +110,7 @@ struct push_job {
 	struct verr ve;
 	struct arena *arena;         /* for the job's own allocations; lives as long as it */
 	const char **blobs;          /* every blob the changes name, once (sync_push_check) */
+	bool *held;                  /* for each: the pusher held it when checked */
 	int nblobs;
 	void (*done)(struct push_job *j); /* runs on the committer's thread */
 	void *arg;

@@ -47,6 +47,8 @@ static const struct api_error_def table[AE__COUNT] = {
 	[AE_HASH_MISMATCH] = { 400, "hash_mismatch",
 			       "The bytes do not match the SHA-256 they were sent under." },
 	[AE_QUOTA_EXCEEDED] = { 413, "quota_exceeded", "This would exceed your storage quota." },
+	[AE_BLOB_IN_USE] = { 409, "blob_in_use",
+			     "A change you pushed that is still kept names this blob." },
 	[AE_BLOB_MISSING] = { 400, "blob_missing",
 			      "A change names a blob you cannot read: upload it first." },
 	[AE_RANGE_NOT_SATISFIABLE] = { 416, "range_not_satisfiable",

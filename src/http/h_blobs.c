@@ -272,3 +272,77 @@ int h_blobs_missing(struct req *r)
 	json_object_object_add(o, "missing", out);
 	return http_reply_json(r, 200, o);
 }
+
+struct holdings {
+	json_object *arr;
+	int count;
+	char last[BLOB_HEX_LEN + 1];
+};
+
+static int add_holding(void *arg, const char *sha, int64_t size, int64_t added_ms)
+{
+	struct holdings *h = arg;
+	if (!blob_name_valid(sha))
+		return 0; /* never written so; not echoed if the file says otherwise */
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "sha256", json_object_new_string(sha));
+	json_object_object_add(o, "size", json_object_new_int64(size));
+	json_object_object_add(o, "held_at", json_time(added_ms));
+	json_object_array_add(h->arr, o);
+	h->count++;
+	memcpy(h->last, sha, sizeof h->last);
+	return 0;
+}
+
+int h_blobs_list(struct req *r)
+{
+	const struct principal *p = need_auth(r);
+	if (!p)
+		return 0;
+	struct verr ve = { 0 };
+	char after[BLOB_HEX_LEN + 1] = "";
+	const char *a = http_query(r, "after");
+	if (a && *a && !blob_name_norm(a, after))
+		verr_add(&ve, "after", "must be a SHA-256 in hex, as given in next");
+	int64_t limit = 100;
+	http_query_int(r, "limit", &limit, 1, core_of(r)->cfg->limits_page, &ve);
+	if (ve.n)
+		return reply_core_error(r, -ERR_INVALID, &ve, 0);
+	struct holdings h = { .arr = json_object_new_array() };
+	int e = blob_holdings(core_of(r), p, after, (int)limit, add_holding, &h);
+	if (e < 0) {
+		json_object_put(h.arr);
+		return reply_core_error(r, e, NULL, 0);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "blobs", h.arr);
+	json_object_object_add(o, "more", json_object_new_boolean(h.count == limit));
+	json_object_object_add(o, "next", h.count ? json_object_new_string(h.last) : NULL);
+	return http_reply_json(r, 200, o);
+}
+
+int h_blob_delete(struct req *r)
+{
+	const struct principal *p = need_auth(r);
+	if (!p)
+		return 0;
+	char sha[BLOB_HEX_LEN + 1];
+	if (!blob_name_norm(http_param(r, "sha256"), sha))
+		return reply_bad_name(r);
+	int64_t space_id = 0, seq = 0;
+	int e = blob_release(core_of(r), p, sha, &space_id, &seq);
+	if (e == -ERR_NOT_FOUND)
+		return http_reply_error(r, AE_NOT_FOUND, "You hold no such blob.", NULL);
+	if (e == -ERR_CONFLICT) {
+		char msg[200];
+		snprintf(msg, sizeof msg,
+			 "Change %lld of space %lld, which you pushed, names this blob: it can be "
+			 "released once no kept change of yours does (delete the records that name "
+			 "it; pruning then drops the changes).",
+			 (long long)seq, (long long)space_id);
+		return http_reply_error(r, AE_BLOB_IN_USE, msg, NULL);
+	}
+	if (e < 0)
+		return reply_core_error(r, e, NULL, 0);
+	return http_reply_bytes(r, 204, NULL, "", 0);
+}

@@ -607,22 +607,6 @@ static void pull_free(void *p)
 	free(pl);
 }
 
-static bool query_int(struct req *r, const char *name, int64_t *v, int64_t lo, int64_t hi,
-		      struct verr *ve)
-{
-	const char *s = http_query(r, name);
-	if (!s)
-		return true;
-	char *end;
-	long long x = strtoll(s, &end, 10);
-	if (!*s || *end || x < lo || x > hi || (*s < '0' || *s > '9')) {
-		verr_add(ve, name, "must be a whole number from %lld to %lld", (long long)lo,
-			 (long long)hi);
-		return false;
-	}
-	*v = x;
-	return true;
-}
 
 int h_changes_pull(struct req *r)
 {
@@ -634,9 +618,9 @@ int h_changes_pull(struct req *r)
 	const struct config *cfg = app->cfg;
 	struct verr ve = { 0 };
 	int64_t since = 0, limit = 100, wait = 0;
-	query_int(r, "since", &since, 0, INT64_MAX, &ve);
-	query_int(r, "limit", &limit, 1, cfg->limits_page, &ve);
-	query_int(r, "wait", &wait, 0, cfg->limits_wait_ms / 1000, &ve);
+	http_query_int(r, "since", &since, 0, INT64_MAX, &ve);
+	http_query_int(r, "limit", &limit, 1, cfg->limits_page, &ve);
+	http_query_int(r, "wait", &wait, 0, cfg->limits_wait_ms / 1000, &ve);
 	if (ve.n)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
 	struct pull *pl = calloc(1, sizeof *pl);
@@ -743,7 +727,7 @@ int h_records_list(struct req *r)
 	const char *after = http_query(r, "after");
 	const char *after_coll = http_query(r, "after_collection");
 	int64_t limit = 100;
-	query_int(r, "limit", &limit, 1, core_of(r)->cfg->limits_page, &ve);
+	http_query_int(r, "limit", &limit, 1, core_of(r)->cfg->limits_page, &ve);
 	if (coll && !valid_collection(coll))
 		verr_add(&ve, "collection", "is not a collection name");
 	if (ve.n)

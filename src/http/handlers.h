@@ -74,5 +74,7 @@ int h_blob_put(struct req *r);
 int h_blob_post(struct req *r);
 int h_blob_get(struct req *r);
 int h_blobs_missing(struct req *r);
+int h_blobs_list(struct req *r);
+int h_blob_delete(struct req *r);
 
 #endif

@@ -1,5 +1,6 @@
 #include "helpers.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -263,4 +264,22 @@ json_object *json_realm(const struct realm *rl)
 	json_object_object_add(o, "access_ttl_s", json_object_new_int64(rl->access_ttl_s));
 	json_object_object_add(o, "refresh_ttl_s", json_object_new_int64(rl->refresh_ttl_s));
 	return o;
+}
+
+bool http_query_int(struct req *r, const char *name, int64_t *v, int64_t lo, int64_t hi,
+		      struct verr *ve)
+{
+	const char *s = http_query(r, name);
+	if (!s)
+		return true;
+	char *end;
+	errno = 0;
+	long long x = strtoll(s, &end, 10);
+	if (!*s || *end || errno || x < lo || x > hi || (*s < '0' || *s > '9')) {
+		verr_add(ve, name, "must be a whole number from %lld to %lld", (long long)lo,
+			 (long long)hi);
+		return false;
+	}
+	*v = x;
+	return true;
 }

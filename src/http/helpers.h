@@ -46,6 +46,11 @@ bool need_object(struct req *r, bool allow_empty);
 /* Replies for a core error: 400 with fields, 409 naming the taken field, 401, 403, 429
  * with Retry-After, 404, or 500. */
 int reply_core_error(struct req *r, int err, const struct verr *ve, int retry_after);
+/* The query parameter name as a whole number from lo to hi into *v (left alone when the
+ * parameter is absent); false, with a message for name in ve, when it is anything else
+ * (signs, spaces, other characters, out of range). */
+bool http_query_int(struct req *r, const char *name, int64_t *v, int64_t lo, int64_t hi,
+		    struct verr *ve);
 
 /* A positive id from a path parameter, or 0. */
 int64_t param_id(struct req *r, const char *name);

@@ -50,7 +50,9 @@ const struct route app_routes[] = {
 	{ HM_POST, "/api/v1/blobs/missing", h_blobs_missing, BODY_JSON, NULL, NULL, 0 },
 	{ HM_PUT, "/api/v1/blobs/{sha256}", h_blob_put, BODY_STREAM, h_blob_put_begin, h_blob_chunk, 0 },
 	{ HM_POST, "/api/v1/blobs", h_blob_post, BODY_STREAM, h_blob_post_begin, h_blob_chunk, 0 },
+	{ HM_GET, "/api/v1/blobs", h_blobs_list, BODY_NONE, NULL, NULL, 0 },
 	{ HM_GET, "/api/v1/blobs/{sha256}", h_blob_get, BODY_NONE, NULL, NULL, 0 },
+	{ HM_DELETE, "/api/v1/blobs/{sha256}", h_blob_delete, BODY_NONE, NULL, NULL, 0 },
 
 	{ HM_GET, "/api/v1/admin/users", h_admin_users_list, BODY_NONE, NULL, NULL, 0 },
 	{ HM_POST, "/api/v1/admin/users", h_admin_users_create, BODY_JSON, NULL, NULL, 0 },

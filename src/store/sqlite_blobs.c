@@ -199,16 +199,21 @@ int sq_blob_rows(struct store *s, const char *after, int limit,
 /* The push transaction's connection (sqlite_sync.c). */
 struct sq_conn *sq_txn_conn(void *txn);
 
-int sq_push_blobs_touch(void *txn, const char *const *shas, int n, int64_t now_ms,
-			int *ret_bad)
+int sq_push_blobs_touch(void *txn, int64_t user_id, const char *const *shas, const bool *held,
+			int n, int64_t now_ms, int *ret_bad)
 {
 	struct sq_conn *c = sq_txn_conn(txn);
-	sqlite3_stmt *st = SQ(c, "UPDATE blobs SET touched_ms = ? WHERE sha256 = ?");
+	/* ?3: whether the holding must still be there */
+	sqlite3_stmt *st = SQ(c, "UPDATE blobs SET touched_ms = ?1 WHERE sha256 = ?2 AND (NOT ?3 "
+				 "OR EXISTS (SELECT 1 FROM blob_owners WHERE user_id = ?4 AND "
+				 "sha256 = ?2))");
 	if (!st)
 		return -ERR_DB;
 	for (int i = 0; i < n; i++) {
 		sqlite3_bind_int64(st, 1, now_ms);
 		sqlite3_bind_text(st, 2, shas[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, held[i]);
+		sqlite3_bind_int64(st, 4, user_id);
 		int r = sq_step(st);
 		sqlite3_reset(st);
 		if (r < 0)
@@ -219,4 +224,66 @@ int sq_push_blobs_touch(void *txn, const char *const *shas, int n, int64_t now_m
 		}
 	}
 	return 0;
+}
+
+int sq_blob_holdings(struct store *s, int64_t user_id, const char *after, int limit,
+		     int (*cb)(void *, const char *, int64_t, int64_t), void *arg)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	sqlite3_stmt *st = SQ(c, "SELECT sha256, size, added_ms FROM blob_owners WHERE user_id = ? "
+				 "AND sha256 > ? ORDER BY sha256 LIMIT ?");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, user_id);
+		sqlite3_bind_text(st, 2, after, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, limit);
+		while ((r = sq_step(st)) == 1)
+			if (cb(arg, (const char *)sqlite3_column_text(st, 0),
+			       sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2)) < 0) {
+				r = -ERR_NOMEM;
+				break;
+			}
+		sqlite3_reset(st);
+	}
+	sq_read_end(SQS(s), c);
+	return r;
+}
+
+int sq_blob_release(struct store *s, int64_t user_id, const char *sha, int64_t *ret_space_id,
+		    int64_t *ret_seq)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	/* One change the user's devices pushed that names it, if any (change_blobs by hash,
+	 * then the change's device). */
+	sqlite3_stmt *st = SQ(c, "SELECT cb.space_id, cb.seq FROM change_blobs cb JOIN changes ch "
+				 "ON ch.space_id = cb.space_id AND ch.seq = cb.seq JOIN devices d "
+				 "ON d.id = ch.device_id WHERE cb.sha256 = ?1 AND d.user_id = ?2 "
+				 "LIMIT 1");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, user_id);
+		r = sq_step(st);
+		if (r == 1) {
+			*ret_space_id = sqlite3_column_int64(st, 0);
+			*ret_seq = sqlite3_column_int64(st, 1);
+			r = -ERR_CONFLICT;
+		}
+		sqlite3_reset(st);
+	}
+	if (r == 0) {
+		st = SQ(c, "DELETE FROM blob_owners WHERE user_id = ? AND sha256 = ?");
+		r = -ERR_DB;
+		if (st) {
+			sqlite3_bind_int64(st, 1, user_id);
+			sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
+			r = sq_step(st);
+			if (r == 0 && sqlite3_changes(c->db) == 0)
+				r = -ERR_NOT_FOUND;
+			sqlite3_reset(st);
+		}
+	}
+	return sq_write_end(SQS(s), c, r);
 }

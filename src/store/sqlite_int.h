@@ -241,14 +241,20 @@ int sq_blob_dead(struct store *s, int64_t before_ms, const char *after, int limi
 int sq_blob_forget(struct store *s, const char *sha, int64_t before_ms);
 int sq_blob_rows(struct store *s, const char *after, int limit,
 		 int (*cb)(void *, const char *, int64_t), void *arg);
-int sq_push_blobs_touch(void *txn, const char *const *shas, int n, int64_t now_ms,
+int sq_blob_holdings(struct store *s, int64_t user_id, const char *after, int limit,
+		     int (*cb)(void *, const char *, int64_t, int64_t), void *arg);
+int sq_blob_release(struct store *s, int64_t user_id, const char *sha, int64_t *ret_space_id,
+		    int64_t *ret_seq);
+int sq_push_blobs_touch(void *txn, int64_t user_id, const char *const *shas, const bool *held,
+			int n, int64_t now_ms,
 			int *ret_bad);
 
 #define SQ_BLOB_OPS                                                                       \
 	.blob_hold = sq_blob_hold, .blob_held = sq_blob_held,                              \
 	.blob_readable = sq_blob_readable, .blob_usage = sq_blob_usage,                    \
 	.blob_get = sq_blob_get, .blob_dead = sq_blob_dead, .blob_forget = sq_blob_forget, \
-	.blob_rows = sq_blob_rows, .push_blobs_touch = sq_push_blobs_touch,
+	.blob_rows = sq_blob_rows, .push_blobs_touch = sq_push_blobs_touch, \
+	.blob_holdings = sq_blob_holdings, .blob_release = sq_blob_release,
 
 #define SQ_ACCOUNT_OPS                                                                   \
 	.realm_get = sq_realm_get, .realm_get_by_id = sq_realm_get_by_id,                 \

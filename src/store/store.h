@@ -222,10 +222,25 @@ struct store_ops {
 	/* Every blob row in hash order after `after`, at most limit. */
 	int (*blob_rows)(struct store *s, const char *after, int limit,
 			 int (*cb)(void *arg, const char *sha256, int64_t size), void *arg);
-	/* Inside a push: touches each of the n blobs' rows (touched_ms = now_ms); 0, or
-	 * -ERR_NOT_FOUND with the index of the first that has no row in *ret_bad. */
-	int (*push_blobs_touch)(void *txn, const char *const *shas, int n, int64_t now_ms,
-				int *ret_bad);
+	/* Inside a push: touches each of the n blobs' rows (touched_ms = now_ms), and checks
+	 * that user_id still holds each blob with held[i] (it held it when the push was
+	 * checked; a release since would let the change keep a blob nobody pays for). 0, or
+	 * -ERR_NOT_FOUND with the index of the first that has no row or is no longer held in
+	 * *ret_bad. */
+	int (*push_blobs_touch)(void *txn, int64_t user_id, const char *const *shas,
+				const bool *held, int n, int64_t now_ms, int *ret_bad);
+	/* The blobs the user holds, in hash order after `after` ("" to start), at most
+	 * limit: name, size in bytes, when the holding began (ms). */
+	int (*blob_holdings)(struct store *s, int64_t user_id, const char *after, int limit,
+			     int (*cb)(void *arg, const char *sha256, int64_t size,
+				       int64_t added_ms),
+			     void *arg);
+	/* Ends the user's holding of the blob (their usage drops by its size); the bytes go
+	 * once nobody holds or references them (blob_dead). -ERR_NOT_FOUND when they hold
+	 * none; -ERR_CONFLICT, nothing changed, when a kept change pushed by one of the
+	 * user's devices names it (*ret_space_id, *ret_seq: one of them). */
+	int (*blob_release)(struct store *s, int64_t user_id, const char *sha256,
+			    int64_t *ret_space_id, int64_t *ret_seq);
 };
 
 void mail_clear(struct mail *m);

@@ -551,3 +551,62 @@ test('a file damaged on disk is reported missing, not served, and repaired by up
     await srv.cleanup();
   }
 });
+
+test('a user lists their blobs and releases them; a blob their kept change names cannot be released', async () => {
+  const srv = await startServer({ env: { ...LIMITS, CAIRN_BLOBS_USER_QUOTA: '12KiB', CAIRN_SYNC_GC_INTERVAL: '0', CAIRN_SYNC_RETENTION: '0s', CAIRN_BLOBS_GC_GRACE: '0s' } });
+  const U = srv.url;
+  try {
+    const a = await signUp(U, 'rel');
+    const b = await signUp(U, 'rel2');
+    const x = [randomBytes(4096), randomBytes(4096), randomBytes(2048)];
+    for (const bytes of x) assert.equal((await put(U, a.access, sha(bytes), bytes)).status, 201);
+    const extra = randomBytes(4096);
+    await expectError(await put(U, a.access, sha(extra), extra), 413, 'quota_exceeded', assert);
+    // the list, paged in hash order, with size and time
+    const all = x.map((bytes) => [sha(bytes), bytes.length]).sort((p, q) => (p[0] < q[0] ? -1 : 1));
+    let page = await api(U, 'GET', '/api/v1/blobs?limit=2', { token: a.access });
+    assert.equal(page.status, 200);
+    assert.deepEqual(page.body.blobs.map((o) => [o.sha256, o.size]), all.slice(0, 2));
+    assert.equal(page.body.more, true);
+    assert.match(page.body.blobs[0].held_at, /^\d{4}-\d\d-\d\dT/);
+    page = await api(U, 'GET', `/api/v1/blobs?limit=2&after=${page.body.next}`, { token: a.access });
+    assert.deepEqual(page.body.blobs.map((o) => [o.sha256, o.size]), all.slice(2));
+    assert.deepEqual((await api(U, 'GET', '/api/v1/blobs', { token: b.access })).body.blobs, [], 'only one\'s own');
+    for (const q of ['limit=0', 'limit=x', `limit=${10 ** 6}`, 'after=zz', 'limit=-1']) {
+      assert.equal((await api(U, 'GET', `/api/v1/blobs?${q}`, { token: a.access })).status, 400, q);
+    }
+    assert.equal((await api(U, 'GET', '/api/v1/blobs')).status, 401);
+
+    // a change of ann's names x[0]: it stays held while the change is kept
+    const named = sha(x[0]);
+    const push = (changes) => api(U, 'POST', '/api/v1/spaces/me/changes', { token: a.access, body: { changes } });
+    assert.equal((await push([{ op_id: 'n1', collection: 'c', id: 'r', op: 'put', data: {}, blobs: [named] }])).status, 200);
+    const busy = await api(U, 'DELETE', `/api/v1/blobs/${named}`, { token: a.access });
+    assert.equal(busy.status, 409);
+    assert.equal(busy.body.code, 'blob_in_use');
+    assert.match(busy.body.error, /Change 1 of space \d+/);
+    // the others go: usage drops, nobody can read them, and quota is free again
+    for (const bytes of x.slice(1)) {
+      const h = sha(bytes);
+      assert.equal((await api(U, 'DELETE', `/api/v1/blobs/${h.toUpperCase()}`, { token: a.access })).status, 204);
+      assert.equal((await api(U, 'DELETE', `/api/v1/blobs/${h}`, { token: a.access })).status, 404, 'released already');
+      assert.equal((await get(U, a.access, h)).status, 404);
+    }
+    assert.equal((await api(U, 'GET', '/api/v1/account', { token: a.access })).body.storage.used, 4096);
+    assert.equal((await put(U, a.access, sha(extra), extra)).status, 201);
+    assert.equal((await api(U, 'DELETE', `/api/v1/blobs/${sha(extra)}`, { token: b.access })).status, 404, 'not bob\'s to release');
+    assert.equal((await api(U, 'DELETE', '/api/v1/blobs/nothex', { token: a.access })).status, 400);
+    // the released bytes go at the next collection
+    let gc = await runCairn(['gc', '--data', srv.dir], { env: { CAIRN_BLOBS_GC_GRACE: '0s', CAIRN_SYNC_RETENTION: '0s' } });
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.deepEqual(blobFiles(srv.dir), [named, sha(extra)].sort());
+    // once the record is deleted and pruning drops the changes, x[0] can be released
+    assert.equal((await push([{ op_id: 'n2', collection: 'c', id: 'r', op: 'delete' }])).status, 200);
+    assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=2', { token: a.access })).status, 200);
+    gc = await runCairn(['gc', '--data', srv.dir], { env: { CAIRN_BLOBS_GC_GRACE: '0s', CAIRN_SYNC_RETENTION: '0s' } });
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.equal((await api(U, 'DELETE', `/api/v1/blobs/${named}`, { token: a.access })).status, 204);
+  } finally {
+    await srv.cleanup();
+  }
+});

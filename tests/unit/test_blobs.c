@@ -334,6 +334,69 @@ static void test_push_blob_gone_before_commit(void **state)
 	json_object_put(d);
 }
 
+/* Releasing a blob between a push's check and its commit: the push fails instead of
+ * keeping a reference to a blob nobody pays for; after the release, with no change of the
+ * user's naming it, the release itself was right. */
+static void test_release_before_commit(void **state)
+{
+	struct env *e = *state;
+	static const char data[] = "released while a push waits";
+	char sha[65] = "";
+	assert_int_equal(upload(e, data, sizeof data - 1, sha), 0);
+	/* pushes come from a device of the user's */
+	char db[128];
+	snprintf(db, sizeof db, "%s/cairn.db", e->dir);
+	sqlite3 *conn;
+	assert_int_equal(sqlite3_open(db, &conn), SQLITE_OK);
+	sqlite3_busy_timeout(conn, 5000);
+	assert_int_equal(sqlite3_exec(conn, "INSERT INTO devices(user_id, kind, name, created_ms, "
+					    "last_seen_ms) VALUES (1, 0, 'unit', 0, 0)",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	e->p.device.id = sqlite3_last_insert_rowid(conn);
+	sqlite3_close(conn);
+	struct space sp;
+	assert_int_equal(sync_space(&e->core, &e->p, "me", &sp), 0);
+	const char *blobs[] = { sha };
+	json_object *d = json_object_new_object();
+	struct push_change ch = { .op_id = "r1", .collection = "c", .id = "r", .op = OP_PUT,
+				  .data = d, .base_version = -1, .blobs = blobs, .nblobs = 1 };
+	char bj[80];
+	snprintf(bj, sizeof bj, "[\"%s\"]", sha);
+	ch.blobs_json = bj;
+	struct push_result res;
+	struct arena a = ARENA_INIT;
+	struct push_job j = { .p = &e->p, .sp = &sp, .changes = &ch, .n = 1, .results = &res,
+			      .arena = &a };
+	j.rc = sync_push_check(&e->core, &j);
+	assert_int_equal(j.rc, 0);
+	assert_true(j.held[0]);
+	int64_t space_id = 0, seq = 0;
+	assert_int_equal(blob_release(&e->core, &e->p, sha, &space_id, &seq), 0);
+	sync_push_run(&e->core, &j);
+	assert_int_equal(j.rc, -ERR_MISSING);
+	assert_non_null(strstr(j.ve.e[0].msg, "released"));
+	struct space after;
+	assert_int_equal(sync_space(&e->core, &e->p, "me", &after), 0);
+	assert_int_equal(after.head_seq, 0);
+	/* uploaded again and named, it is in use: no release */
+	char again[65] = "";
+	assert_int_equal(upload(e, data, sizeof data - 1, again), 0);
+	struct push_job k = { .p = &e->p, .sp = &sp, .changes = &ch, .n = 1, .results = &res,
+			      .arena = &a };
+	ch.op_id = "r2";
+	k.rc = sync_push_check(&e->core, &k);
+	assert_int_equal(k.rc, 0);
+	sync_push_run(&e->core, &k);
+	assert_int_equal(k.rc, 0);
+	push_results_free(&res, 1);
+	assert_int_equal(blob_release(&e->core, &e->p, sha, &space_id, &seq), -ERR_CONFLICT);
+	assert_int_equal(space_id, sp.id);
+	assert_int_equal(seq, 1);
+	arena_free(&a);
+	json_object_put(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +410,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_file_under_both_names, env_setup,
 						env_teardown),
 		cmocka_unit_test_setup_teardown(test_push_blob_gone_before_commit, env_setup,
+						env_teardown),
+		cmocka_unit_test_setup_teardown(test_release_before_commit, env_setup,
 						env_teardown),
 	};
 	return cmocka_run_group_tests_name("blobs", tests, NULL, NULL);
