@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a step needs from Debian's packages, only when it is missing.
 #   scripts/deps.sh build   compiler, pkg-config and the libraries Cairn links
-#   scripts/deps.sh test    build + cmocka, Node.js, curl
+#   scripts/deps.sh test    build + cmocka, Node.js, curl, sqlite3, Chromium (the pages
+#                           at mail links are tested in a real browser)
 #   scripts/deps.sh bench   build + wrk, nginx
 #   scripts/deps.sh fuzz    build + clang with libFuzzer
 set -euo pipefail
@@ -29,6 +30,9 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   have_cmd sqlite3 || need+=(sqlite3)
   have_cmd npm || need+=(npm)
 fi
+if [ "$what" = test ]; then
+  have_cmd chromium || have_cmd chromium-browser || need+=(chromium)
+fi
 if [ "$what" = fuzz ]; then
   have_cmd clang || need+=(clang)
   ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
@@ -49,7 +53,8 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
-# The API tests' npm packages (a real SMTP server), pinned by the lock file.
+# The API tests' npm packages (a real SMTP server, puppeteer-core to drive Chromium),
+# pinned by the lock file.
 if [ "$what" = test ]; then
   root=$(cd "$(dirname "$0")/.." && pwd)
   lock="$root/tests/api/package-lock.json"

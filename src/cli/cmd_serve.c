@@ -183,6 +183,22 @@ int cmd_serve(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
+	char host[256];
+	int ignored;
+	config_split_addr(c.server_listen, host, sizeof host, &ignored);
+	bool v6 = strchr(host, ':') != NULL;
+	if (!*c.server_public_url) {
+		/* Links in mails need an address users reach: without public_url, the one
+		 * listened on (with the port bound, when it was 0). */
+		snprintf(core.public_url, sizeof core.public_url, "http://%s%s%s:%d", v6 ? "[" : "",
+			 host, v6 ? "]" : "", port);
+		if (!*host || !strcmp(host, "0.0.0.0") || !strcmp(host, "::"))
+			log_warn("server.public_url is not set and the server listens on every "
+				 "address (%s): links in mails would point at %s, which nobody can "
+				 "open. Set server.public_url to the address users reach (see "
+				 "docs/deployment.md)",
+				 c.server_listen, core.public_url);
+	}
 	struct http_server_opts o = {
 		.listen_fd = listen_fd,
 		.threads = (unsigned)threads,
@@ -212,12 +228,9 @@ int cmd_serve(int argc, char **argv)
 	}
 	listen_fd = -1; /* the server owns it now */
 	gc = gc_task_start(&core);
-	char host[256];
-	int ignored;
-	config_split_addr(c.server_listen, host, sizeof host, &ignored);
 	log_info("cairn %s (%s) listening on http://%s%s%s:%d (data in %s, %ld threads)",
-		 cairn_version(), cairn_commit(), strchr(host, ':') ? "[" : "", host,
-		 strchr(host, ':') ? "]" : "", port, c.storage_data_dir, threads);
+		 cairn_version(), cairn_commit(), v6 ? "[" : "", host, v6 ? "]" : "", port,
+		 c.storage_data_dir, threads);
 
 	int sig = 0;
 	while (sigwait(&sigs, &sig) != 0)

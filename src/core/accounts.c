@@ -108,11 +108,12 @@ static int send_code(struct core *c, const struct user *u, const struct realm *r
 	} else {
 		snprintf(subject, sizeof subject, "Reset your password for %s", site);
 		snprintf(body, sizeof body,
-			 "Hello %s,\n\nYour password reset code is %s\n\nYour app can also use this "
-			 "reset token: %s\n(link: %s/api/v1/auth/reset?token=%s)\n\nThe code is "
-			 "valid for 15 minutes and for at most 5 tries. If you did not ask for a "
-			 "reset, ignore this mail: your password has not changed.\n",
-			 u->username, code, token, c->public_url, token);
+			 "Hello %s,\n\nYour password reset code is %s\n\nOr open this link to "
+			 "choose a new password:\n%s/api/v1/auth/reset?token=%s\n\n(An app may "
+			 "also take this reset token: %s)\n\nThe code and the link are valid for "
+			 "15 minutes, the code for at most 5 tries. If you did not ask for a reset, "
+			 "ignore this mail: your password has not changed.\n",
+			 u->username, code, c->public_url, token, token);
 	}
 	sodium_memzero(code, sizeof code);
 	return core_mail(c, u->email, subject, body);
@@ -512,6 +513,22 @@ int acct_reset(struct core *c, const struct reset_in *in, struct verr *ve, int *
 	r = c->store->ops->ecode_reset(c->store, &e, hash, clock_wall_ms());
 	if (r == 0 && c->hub)
 		hub_access_changed(c->hub, e.user_id, 0, 0); /* every session ended */
+	return r;
+}
+
+int acct_reset_link(struct core *c, const char *token, const char *addr, int *ret_retry)
+{
+	if (!token || !*token || strlen(token) >= TOKEN_LEN)
+		return -ERR_NOT_FOUND;
+	int r = limit(c, addr, 0, NULL, ret_retry);
+	if (r < 0)
+		return r;
+	uint8_t th[32];
+	token_hash(token, th);
+	struct ecode e;
+	r = c->store->ops->ecode_by_token(c->store, ECODE_RESET, th, &e);
+	if (r == 0 && e.expires_ms <= clock_wall_ms())
+		r = -ERR_EXPIRED;
 	return r;
 }
 

@@ -51,6 +51,10 @@ int acct_confirm_code(struct core *c, const char *login, const char *realm, cons
 int acct_forgot(struct core *c, const char *login, const char *realm, const char *addr,
 		struct verr *ve, int *ret_retry);
 int acct_reset(struct core *c, const struct reset_in *in, struct verr *ve, int *ret_retry);
+/* Whether a reset token from a mail's link still works, without using it or counting a
+ * try (the page at the link asks first): 0, -ERR_NOT_FOUND, -ERR_EXPIRED, or -ERR_RATE
+ * (*ret_retry seconds) past the per-address credential limit. */
+int acct_reset_link(struct core *c, const char *token, const char *addr, int *ret_retry);
 
 int acct_change_password(struct core *c, const struct principal *p, const char *current,
 			 const char *new_password, struct verr *ve);

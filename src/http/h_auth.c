@@ -147,15 +147,56 @@ static bool wants_html(struct req *r)
 	return a && strstr(a, "text/html");
 }
 
+/* Text into HTML, escaped (&, <, >, ", ') so that it can go anywhere in a page. */
+static void put_html(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': buf_puts(b, "&amp;"); break;
+		case '<': buf_puts(b, "&lt;"); break;
+		case '>': buf_puts(b, "&gt;"); break;
+		case '"': buf_puts(b, "&quot;"); break;
+		case '\'': buf_puts(b, "&#39;"); break;
+		default: buf_append(b, s, 1);
+		}
+	}
+}
+
+/* The pages at the links in mails: small, static, no script. The policy lets the page
+ * post its form to this server and nothing else; the token in the address stays out of
+ * referrers and caches. title and text are plain text; form is trusted HTML or NULL. */
+static int mail_page(struct req *r, unsigned status, const char *title, const char *text,
+		     const char *form)
+{
+	struct buf b;
+	buf_init(&b, 16384);
+	buf_puts(&b, "<!doctype html><html lang=en><meta charset=utf-8>"
+		     "<meta name=viewport content=\"width=device-width\"><title>");
+	put_html(&b, title);
+	buf_puts(&b, "</title><body style=\"font-family:sans-serif;max-width:32em;margin:4em "
+		     "auto;padding:0 1em\"><h1>");
+	put_html(&b, title);
+	buf_puts(&b, "</h1><p id=message>");
+	put_html(&b, text);
+	buf_puts(&b, "</p>");
+	if (form)
+		buf_puts(&b, form);
+	int e = buf_puts(&b, "</body></html>");
+	http_add_header(r, "Content-Security-Policy",
+			"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+			"frame-ancestors 'none'; base-uri 'none'");
+	http_add_header(r, "Referrer-Policy", "no-referrer");
+	http_add_header(r, "Cache-Control", "no-store");
+	http_add_header(r, "X-Frame-Options", "DENY");
+	e = e < 0 ? http_reply_error(r, AE_INTERNAL, NULL, NULL)
+		  : http_reply_bytes(r, status, "text/html; charset=utf-8", b.ptr, b.len);
+	buf_free(&b);
+	return e;
+}
+
 static int confirm_page(struct req *r, unsigned status, const char *title, const char *text)
 {
-	char page[1024];
-	int n = snprintf(page, sizeof page,
-			 "<!doctype html><html lang=en><meta charset=utf-8><title>%s</title>"
-			 "<body style=\"font-family:sans-serif;max-width:32em;margin:4em auto\">"
-			 "<h1>%s</h1><p>%s</p></body></html>",
-			 title, title, text);
-	return http_reply_bytes(r, status, "text/html; charset=utf-8", page, (size_t)n);
+	return mail_page(r, status, title, text, NULL);
 }
 
 int h_confirm(struct req *r)
@@ -223,8 +264,113 @@ int h_forgot(struct req *r)
 	return http_reply_json(r, 202, o);
 }
 
+/* The form of the reset page, for a token already known to be of the right shape. */
+static int reset_form_page(struct req *r, unsigned status, const char *title, const char *text,
+			   const char *token)
+{
+	struct buf f;
+	buf_init(&f, 4096);
+	/* "reset" resolves to this same path wherever the server is mounted (public_url) */
+	buf_puts(&f, "<form method=post action=reset><input type=hidden name=token value=\"");
+	put_html(&f, token);
+	buf_puts(&f, "\"><p><label>New password<br><input type=password name=new_password "
+		     "id=new_password autocomplete=new-password required></label></p><p><label>"
+		     "The same again<br><input type=password name=new_password_again "
+		     "id=new_password_again autocomplete=new-password required></label></p><p>"
+		     "<button type=submit>Set the password</button></p></form>");
+	int e = f.ptr ? mail_page(r, status, title, text, f.ptr)
+		      : http_reply_error(r, AE_INTERNAL, NULL, NULL);
+	buf_free(&f);
+	return e;
+}
+
+/* Tokens are ours (cer_ and URL-safe base64); anything else is no link of ours, and is
+ * never echoed into a page. */
+static bool token_shape(const char *t)
+{
+	size_t n = t ? strlen(t) : 0;
+	if (n == 0 || n >= TOKEN_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", t[i]))
+			return false;
+	return true;
+}
+
+static int rate_page(struct req *r, int retry)
+{
+	char s[24], text[128];
+	snprintf(s, sizeof s, "%d", retry > 0 ? retry : 1);
+	http_add_header(r, "Retry-After", s);
+	snprintf(text, sizeof text, "Too many tries from here: wait %s seconds, then reload.", s);
+	return mail_page(r, 429, "Too many tries", text, NULL);
+}
+
+/* GET at the mail's link: a page that sets the new password (its form posts back here);
+ * the token is looked at, not used, so opening the link twice is harmless. */
+static int reset_page(struct req *r)
+{
+	const char *token = http_query(r, "token");
+	int retry = 0;
+	int e = token_shape(token) ? acct_reset_link(core_of(r), token, http_client_addr(r), &retry)
+				   : -ERR_NOT_FOUND;
+	if (e == -ERR_RATE)
+		return rate_page(r, retry);
+	if (e == -ERR_NOT_FOUND || e == -ERR_EXPIRED)
+		return mail_page(r, 400, "This link does not work",
+				 "The link is wrong, expired (it works for 15 minutes) or already "
+				 "used. Ask for a new one in your app.",
+				 NULL);
+	if (e < 0)
+		return reply_core_error(r, e, NULL, 0);
+	return reset_form_page(r, 200, "Choose a new password",
+			       "Every device signed in to your account will be signed out.", token);
+}
+
+/* The reset page's form, posted: answered with a page. */
+static int reset_form_posted(struct req *r)
+{
+	struct verr ve = { 0 };
+	const char *token = jstr(r, "token", &ve);
+	const char *pw = jstr(r, "new_password", &ve);
+	const char *again = jstr(r, "new_password_again", &ve);
+	if (!token_shape(token))
+		return mail_page(r, 400, "This link does not work",
+				 "The form did not come from a reset link. Ask for a new one in "
+				 "your app.",
+				 NULL);
+	if (!pw || !again || strcmp(pw, again) != 0)
+		return reset_form_page(r, 400, "Choose a new password",
+				       "The two passwords differ: type the same one twice.", token);
+	struct reset_in in = { .addr = http_client_addr(r), .token = token, .new_password = pw };
+	int retry = 0;
+	int e = acct_reset(core_of(r), &in, &ve, &retry);
+	if (e == 0)
+		return mail_page(r, 200, "Password changed",
+				 "Your new password is set, and every device was signed out: sign in "
+				 "again with it.",
+				 NULL);
+	if (e == -ERR_RATE)
+		return rate_page(r, retry);
+	if (e == -ERR_NOT_FOUND || e == -ERR_EXPIRED)
+		return mail_page(r, 400, "This link does not work",
+				 "The link expired (it works for 15 minutes) or was already used. "
+				 "Ask for a new one in your app.",
+				 NULL);
+	if (e == -ERR_INVALID && ve.n) {
+		char text[200];
+		snprintf(text, sizeof text, "The new password %s.", ve.e[0].msg);
+		return reset_form_page(r, 400, "Choose a new password", text, token);
+	}
+	return reply_core_error(r, e, &ve, retry);
+}
+
 int h_reset(struct req *r)
 {
+	if (r->method == HM_GET || r->method == HM_HEAD)
+		return reset_page(r);
+	if (r->form)
+		return reset_form_posted(r);
 	if (!need_object(r, false))
 		return 0;
 	struct verr ve = { 0 };

@@ -59,6 +59,10 @@ struct route {
 /* Served without a bearer token. Every other route is authenticated by the server's
  * pre_body hook as soon as the headers are in, before any of the body is read. */
 #define ROUTE_PUBLIC 2u
+/* A BODY_JSON route that also takes an HTML form (application/x-www-form-urlencoded),
+ * posted by a page without JavaScript: the glue reads its fields into r->json as an
+ * object of strings and sets r->form, so the handler can answer with a page. */
+#define ROUTE_FORM 4u
 
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 

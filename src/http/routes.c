@@ -14,7 +14,7 @@ const struct route app_routes[] = {
 	{ HM_POST, "/api/v1/auth/logout", h_logout, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS },
 	{ HM_GET | HM_POST, "/api/v1/auth/confirm", h_confirm, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS | ROUTE_PUBLIC },
 	{ HM_POST, "/api/v1/auth/forgot", h_forgot, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS | ROUTE_PUBLIC },
-	{ HM_POST, "/api/v1/auth/reset", h_reset, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS | ROUTE_PUBLIC },
+	{ HM_GET | HM_POST, "/api/v1/auth/reset", h_reset, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS | ROUTE_PUBLIC | ROUTE_FORM },
 
 	{ HM_GET, "/api/v1/account", h_account_get, BODY_NONE, NULL, NULL, 0 },
 	{ HM_DELETE, "/api/v1/account", h_account_delete, BODY_JSON, NULL, NULL, ROUTE_CREDENTIALS },

@@ -22,6 +22,7 @@
 #include "../util/jtext.h"
 #include "../util/log.h"
 #include "../util/url.h"
+#include "form.h"
 #include "peers.h"
 
 /* After a body passed its limit we keep reading (to be able to answer at all, since
@@ -859,10 +860,13 @@ static void req_begin(struct req *r)
 			reply_body_too_large(r);
 			return;
 		}
-		if (r->route->body == BODY_JSON && has_body(r) &&
-		    !is_json_type(http_header(r, "Content-Type"))) {
-			http_reply_error(r, AE_UNSUPPORTED_MEDIA_TYPE, NULL, NULL);
-			return;
+		const char *ct = http_header(r, "Content-Type");
+		if (r->route->body == BODY_JSON && has_body(r) && !is_json_type(ct)) {
+			if (!(r->route->flags & ROUTE_FORM) || !form_is_type(ct)) {
+				http_reply_error(r, AE_UNSUPPORTED_MEDIA_TYPE, NULL, NULL);
+				return;
+			}
+			r->form = true;
 		}
 		buf_init(&r->body, r->body_limit);
 	} else if (r->route->on_begin) {
@@ -938,9 +942,24 @@ static void parse_json_body(struct req *r)
 		http_reply_error(r, AE_INTERNAL, NULL, NULL); /* out of memory: it was checked */
 }
 
+/* A form's fields, bounded like a JSON body's values. */
+static void parse_form_body(struct req *r)
+{
+	char msg[128];
+	int max = r->srv->o.json_values < 64 ? (int)r->srv->o.json_values : 64;
+	if (form_parse(r->body.ptr ? r->body.ptr : "", r->body.len, max, &r->json, msg,
+		       sizeof msg) < 0)
+		http_reply_error(r, AE_BAD_REQUEST, msg, NULL);
+}
+
 static void req_dispatch(struct req *r)
 {
-	if (r->route->body == BODY_JSON) {
+	if (r->route->body == BODY_JSON && r->form) {
+		parse_form_body(r);
+		buf_free(&r->body);
+		if (r->resp)
+			return;
+	} else if (r->route->body == BODY_JSON) {
 		parse_json_body(r);
 		buf_free(&r->body);
 		if (r->resp)

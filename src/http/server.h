@@ -66,6 +66,7 @@ struct req {
 	uint64_t start_ns;
 	struct arena arena; /* freed with the request */
 	json_object *json;  /* BODY_JSON: the parsed body, or NULL when there was none */
+	bool form;          /* ROUTE_FORM: the body was an HTML form, read into json */
 	long json_values;   /* values in it */
 	uint64_t body_bytes;
 	const void *auth;           /* the app's: who the caller is, once known */

@@ -75,7 +75,8 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 	[CK_SERVER_PUBLIC_URL] = { "server", "public_url", T_OPTSTR, "", 0, 0, NULL, NULL, NULL,
 				   F(server_public_url),
 				   "The address users reach the server at, for links in e-mails "
-				   "(https://sync.example.org). Empty: http:// and server.listen." },
+				   "(https://sync.example.org). Empty: http:// and the address "
+				   "listened on, and a warning at start when that is 0.0.0.0 or ::." },
 	[CK_SERVER_EVENTS_HEARTBEAT] = { "server", "events_heartbeat", T_DURATION, "15s", 100,
 					 3600 * SEC, NULL, NULL, NULL,
 					 F(server_events_heartbeat_ms),

@@ -151,3 +151,54 @@ test('mails survive a restart while the SMTP server is down', async () => {
   await s3.cleanup();
   await up.close();
 });
+
+test('the reset page and its form: shape of the answers, bad forms, and forms only where a page posts', async () => {
+  await signUp(U, 'fia', { email: 'fia@example.test' });
+  await api(U, 'POST', '/api/v1/auth/forgot', { body: { username: 'fia' } });
+  const msg = await smtp.waitFor('fia@example.test', /reset code/);
+  assert.match(msg.body, /choose a new password:\nhttps:\/\/sync\.example\.test\/api\/v1\/auth\/reset\?token=cer_/);
+  const token = tokenOf(msg);
+  const page = await fetch(`${U}/api/v1/auth/reset?token=${token}`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /^text\/html; charset=utf-8/);
+  assert.equal(page.headers.get('cache-control'), 'no-store');
+  const html = await page.text();
+  assert.ok(html.includes(`name=token value="${token}"`), html);
+  assert.ok(html.includes('action=reset'));
+  // looking does not use the link
+  assert.equal((await fetch(`${U}/api/v1/auth/reset?token=${token}`)).status, 200);
+  const form = (body) => fetch(`${U}/api/v1/auth/reset`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
+  for (const bad of ['token=%zz', `token=${token}&token=${token}`, 'new_password=%00', 'a=%C0%AF']) {
+    const r = await form(bad);
+    assert.equal(r.status, 400, bad);
+    assert.equal((await r.json()).code, 'bad_request', bad);
+  }
+  const many = await form(Array.from({ length: 100 }, (_, i) => `f${i}=1`).join('&'));
+  assert.equal(many.status, 400);
+  // a form elsewhere is not JSON: 415, as before
+  const elsewhere = await fetch(`${U}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'username=fia&password=x' });
+  assert.equal(elsewhere.status, 415);
+  // '+' is a space, and the form sets the password
+  const set = await form(`token=${token}&new_password=fia+new+password&new_password_again=fia+new+password`);
+  assert.equal(set.status, 200);
+  assert.match(await set.text(), /Password changed/);
+  assert.equal((await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'fia', password: 'fia new password' } })).status, 200);
+  const used = await fetch(`${U}/api/v1/auth/reset?token=${token}`);
+  assert.equal(used.status, 400);
+  assert.match(await used.text(), /does not work/);
+});
+
+test('warns at start when links in mails would point at a wildcard address', async () => {
+  const wild = await startServer({ args: ['--listen', '0.0.0.0:0'] });
+  try {
+    assert.match(wild.log(), /server\.public_url is not set.*0\.0\.0\.0/);
+  } finally {
+    await wild.cleanup();
+  }
+  const set = await startServer({ args: ['--listen', '0.0.0.0:0'], env: { CAIRN_SERVER_PUBLIC_URL: 'https://sync.example.test' } });
+  try {
+    assert.doesNotMatch(set.log(), /public_url is not set/);
+  } finally {
+    await set.cleanup();
+  }
+});

@@ -56,7 +56,7 @@ export async function startServer({ args = [], env = {}, dataDir, timeoutMs = 15
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), timeoutMs);
     proc.stderr.on('data', (d) => {
       log += d;
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(log);
+      const m = /listening on http:\/\/(?:[0-9.]+|\[[0-9a-f:]+\]):(\d+)/.exec(log);
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
