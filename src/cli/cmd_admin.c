@@ -319,6 +319,7 @@ int cmd_user(int argc, char **argv)
 					     "--password-stdin", "--search=", NULL };
 	struct data d;
 	struct args a;
+	struct orphaned orph;
 	bool help = false;
 	int r = open_data(&d, argc, argv, extra, &a, &help);
 	if (help) {
@@ -396,7 +397,17 @@ int cmd_user(int argc, char **argv)
 	} else if (sub && !strcmp(sub, "delete") && npos == 2) {
 		if (find_user(&d, &a, name, &u) < 0) {
 			r = EXIT_FAIL;
-		} else if ((e = admin_user_delete(&d.core, NULL, u.id)) < 0) {
+		} else if ((e = admin_user_delete(&d.core, NULL, u.id, &orph)) < 0 && orph.total) {
+			fprintf(stderr,
+				"cairn user delete: %s is the last owner of %d shared spaces that "
+				"other members use; make one of them an owner of each (or delete "
+				"the spaces) first:\n",
+				u.username, orph.total);
+			for (int i = 0; i < orph.n; i++)
+				fprintf(stderr, "  space %lld \"%s\"\n", (long long)orph.v[i].id,
+					orph.v[i].name);
+			r = EXIT_FAIL;
+		} else if (e < 0) {
 			r = report("user delete", e, NULL);
 		} else {
 			printf("deleted user %s\n", u.username);

@@ -555,7 +555,20 @@ int acct_change_password(struct core *c, const struct principal *p, const char *
 	return r;
 }
 
-int acct_delete(struct core *c, const struct principal *p, const char *password, struct verr *ve)
+static int add_orphan(void *arg, int64_t space_id, const char *name)
+{
+	struct orphaned *o = arg;
+	if (o->n < (int)(sizeof o->v / sizeof o->v[0])) {
+		o->v[o->n].id = space_id;
+		snprintf(o->v[o->n].name, sizeof o->v[o->n].name, "%s", name ? name : "");
+		o->n++;
+	}
+	o->total++;
+	return 0;
+}
+
+int acct_delete(struct core *c, const struct principal *p, const char *password, struct verr *ve,
+		struct orphaned *o)
 {
 	if (!password || !*password) {
 		verr_add(ve, "password", "is required");
@@ -563,7 +576,8 @@ int acct_delete(struct core *c, const struct principal *p, const char *password,
 	}
 	if (strlen(password) > 1024 || !password_verify(p->user.password_hash, password))
 		return -ERR_DENIED;
-	int r = c->store->ops->user_delete(c->store, p->user.id);
+	memset(o, 0, sizeof *o);
+	int r = c->store->ops->user_delete(c->store, p->user.id, add_orphan, o);
 	if (r == 0)
 		log_info("user %lld (%s) deleted their account", (long long)p->user.id,
 			 p->user.username);
@@ -710,14 +724,15 @@ int admin_user_update(struct core *c, const struct principal *p, int64_t id,
 	return r;
 }
 
-int admin_user_delete(struct core *c, const struct principal *p, int64_t id)
+int admin_user_delete(struct core *c, const struct principal *p, int64_t id, struct orphaned *o)
 {
+	memset(o, 0, sizeof *o);
 	int r = need_admin(p);
 	if (r < 0)
 		return r;
 	if (p && p->user.id == id)
 		return -ERR_CONFLICT;
-	r = c->store->ops->user_delete(c->store, id);
+	r = c->store->ops->user_delete(c->store, id, add_orphan, o);
 	if (r == 0 && c->hub)
 		hub_access_changed(c->hub, id, 0, 0);
 	return r;

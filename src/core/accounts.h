@@ -58,8 +58,20 @@ int acct_reset_link(struct core *c, const char *token, const char *addr, int *re
 
 int acct_change_password(struct core *c, const struct principal *p, const char *current,
 			 const char *new_password, struct verr *ve);
+/* The shared spaces an account's deletion would leave without an owner: the first few
+ * named, all counted. */
+struct orphaned {
+	int n, total;
+	struct {
+		int64_t id;
+		char name[NAME_MAX_BYTES + 1];
+	} v[8];
+};
+/* Deletes the caller's account (their password again): -ERR_DENIED for a wrong one;
+ * -ERR_CONFLICT with o filled when they are the last owner of shared spaces that have
+ * other members (hand them over or delete them first). */
 int acct_delete(struct core *c, const struct principal *p, const char *password,
-		struct verr *ve);
+		struct verr *ve, struct orphaned *o);
 int acct_set_public_key(struct core *c, const struct principal *p, const char *key,
 			struct verr *ve);
 /* *ret is malloc'd. Users of other realms are not found. */
@@ -83,7 +95,10 @@ int admin_user_create(struct core *c, const struct principal *p, const struct us
 		      struct user *ret, struct verr *ve);
 int admin_user_update(struct core *c, const struct principal *p, int64_t id,
 		      const struct user_in *in, struct user *ret, struct verr *ve);
-int admin_user_delete(struct core *c, const struct principal *p, int64_t id);
+/* -ERR_CONFLICT with o->total 0: an admin deleting themselves (use the account route);
+ * with o->total > 0: as acct_delete. */
+int admin_user_delete(struct core *c, const struct principal *p, int64_t id,
+		      struct orphaned *o);
 struct realm_in {
 	const char *name, *display_name;
 	int signup_open, confirm_email; /* -1: unchanged / default */

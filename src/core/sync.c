@@ -257,8 +257,8 @@ int sync_member_set(struct core *c, const struct principal *p, const struct spac
 	if (!can_manage(sp) ||
 	    (sp->role != ROLE_OWNER && (cur <= ROLE_ADMIN || rl <= ROLE_ADMIN)))
 		return -ERR_DENIED;
-	if (cur == ROLE_OWNER && rl != ROLE_OWNER && u.id == p->user.id)
-		return -ERR_CONFLICT; /* an owner cannot demote themselves: the space needs one */
+	/* an owner may hand the space over: make another member owner, then step down (the
+	 * store refuses to take the last owner's role away) */
 	r = c->store->ops->member_put(c->store, sp->id, u.id, rl, clock_wall_ms());
 	if (r == 0 && c->hub)
 		hub_membership(c->hub, u.id, sp->id, role_name(rl));
@@ -276,8 +276,6 @@ int sync_member_remove(struct core *c, const struct principal *p, const struct s
 	bool self = u.id == p->user.id;
 	if (sp->kind != SPACE_SHARED)
 		return -ERR_DENIED;
-	if (self && cur == ROLE_OWNER)
-		return -ERR_CONFLICT; /* the owner deletes the space instead */
 	if (!self && (!can_manage(sp) || (sp->role != ROLE_OWNER && cur <= ROLE_ADMIN)))
 		return -ERR_DENIED;
 	r = c->store->ops->member_delete(c->store, sp->id, u.id);

@@ -47,6 +47,8 @@ static const struct api_error_def table[AE__COUNT] = {
 	[AE_HASH_MISMATCH] = { 400, "hash_mismatch",
 			       "The bytes do not match the SHA-256 they were sent under." },
 	[AE_QUOTA_EXCEEDED] = { 413, "quota_exceeded", "This would exceed your storage quota." },
+	[AE_LAST_OWNER] = { 409, "last_owner",
+			    "The account is the last owner of shared spaces that have other members." },
 	[AE_BLOB_IN_USE] = { 409, "blob_in_use",
 			     "A change you pushed that is still kept names this blob." },
 	[AE_BLOB_MISSING] = { 400, "blob_missing",

@@ -71,9 +71,12 @@ int h_account_delete(struct req *r)
 	const char *pw = jstr(r, "password", &ve);
 	if (ve.n)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
-	int e = acct_delete(core_of(r), p, pw, &ve);
+	struct orphaned o;
+	int e = acct_delete(core_of(r), p, pw, &ve, &o);
 	if (e == -ERR_DENIED)
 		return http_reply_error(r, AE_WRONG_PASSWORD, NULL, NULL);
+	if (e == -ERR_CONFLICT)
+		return reply_orphaned(r, &o);
 	if (e < 0)
 		return reply_core_error(r, e, &ve, 0);
 	return http_reply_bytes(r, 204, NULL, "", 0);

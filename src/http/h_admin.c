@@ -203,7 +203,10 @@ int h_admin_user_delete(struct req *r)
 	if (!p)
 		return 0;
 	int64_t id = param_id(r, "id");
-	int e = id ? admin_user_delete(core_of(r), p, id) : -ERR_NOT_FOUND;
+	struct orphaned o;
+	int e = id ? admin_user_delete(core_of(r), p, id, &o) : -ERR_NOT_FOUND;
+	if (e == -ERR_CONFLICT && o.total)
+		return reply_orphaned(r, &o);
 	if (e == -ERR_CONFLICT)
 		return http_reply_error(r, AE_CONFLICT, "You cannot delete your own account here.",
 					NULL);

@@ -188,7 +188,10 @@ int h_member_patch(struct req *r)
 	int e = ve.n ? -ERR_INVALID
 		     : sync_member_set(core_of(r), p, &sp, http_param(r, "username"), role, &ve);
 	if (e == -ERR_CONFLICT)
-		return http_reply_error(r, AE_CONFLICT, "A space needs its owner.", NULL);
+		return http_reply_error(r, AE_CONFLICT,
+					"A space needs an owner: make another member owner first, "
+					"then step down.",
+					NULL);
 	if (e < 0)
 		return reply_core_error(r, e, &ve, 0);
 	return h_members_list(r);
@@ -203,7 +206,9 @@ int h_member_delete(struct req *r)
 	int e = sync_member_remove(core_of(r), p, &sp, http_param(r, "username"));
 	if (e == -ERR_CONFLICT)
 		return http_reply_error(r, AE_CONFLICT,
-					"The owner cannot leave; delete the space instead.", NULL);
+					"The last owner cannot leave: make another member owner "
+					"first, or delete the space.",
+					NULL);
 	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
 	return http_reply_bytes(r, 204, NULL, "", 0);

@@ -283,3 +283,31 @@ bool http_query_int(struct req *r, const char *name, int64_t *v, int64_t lo, int
 	*v = x;
 	return true;
 }
+
+int reply_orphaned(struct req *r, const struct orphaned *o)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	buf_puts(&b, "The account is the last owner of ");
+	for (int i = 0; i < o->n; i++)
+		buf_printf(&b, "%s\"%s\" (space %lld)", i ? ", " : "", o->v[i].name,
+			   (long long)o->v[i].id);
+	if (o->total > o->n)
+		buf_printf(&b, " and %d more shared spaces", o->total - o->n);
+	int e = buf_puts(&b, ", which other members still use: make one of them an owner of "
+			     "each, or delete the spaces, first.");
+	json_object *o2 = json_object_new_object();
+	json_object_object_add(o2, "code", json_object_new_string("last_owner"));
+	json_object_object_add(o2, "error", json_object_new_string(e == 0 ? b.ptr : "last owner"));
+	json_object *arr = json_object_new_array();
+	for (int i = 0; i < o->n; i++) {
+		json_object *s = json_object_new_object();
+		json_object_object_add(s, "id", json_object_new_int64(o->v[i].id));
+		json_object_object_add(s, "name", json_object_new_string(o->v[i].name));
+		json_object_array_add(arr, s);
+	}
+	json_object_object_add(o2, "spaces", arr);
+	json_object_object_add(o2, "spaces_total", json_object_new_int(o->total));
+	buf_free(&b);
+	return http_reply_json(r, 409, o2);
+}

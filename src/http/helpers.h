@@ -46,6 +46,9 @@ bool need_object(struct req *r, bool allow_empty);
 /* Replies for a core error: 400 with fields, 409 naming the taken field, 401, 403, 429
  * with Retry-After, 404, or 500. */
 int reply_core_error(struct req *r, int err, const struct verr *ve, int retry_after);
+struct orphaned;
+/* 409 last_owner naming the spaces (in "spaces": [{id, name}] and in the sentence). */
+int reply_orphaned(struct req *r, const struct orphaned *o);
 /* The query parameter name as a whole number from lo to hi into *v (left alone when the
  * parameter is absent); false, with a message for name in ve, when it is anything else
  * (signs, spaces, other characters, out of range). */

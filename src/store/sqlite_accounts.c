@@ -298,9 +298,47 @@ int sq_user_set_password(struct store *s, int64_t user_id, const char *hash,
 	return write_end_auth(s, c, rc);
 }
 
-int sq_user_delete(struct store *s, int64_t id)
+int sq_user_delete(struct store *s, int64_t id,
+		   int (*cb)(void *arg, int64_t space_id, const char *name), void *arg)
 {
-	WRITE_ONE_AUTH(s, "DELETE FROM users WHERE id = ?", sqlite3_bind_int64(st, 1, id), 1);
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	/* Shared spaces (kind 1) the user alone owns while others belong to them would be
+	 * left with nobody to manage them. */
+	sqlite3_stmt *st = SQ(c, "SELECT sp.id, sp.name FROM members m JOIN spaces sp ON sp.id = "
+				 "m.space_id WHERE m.user_id = ?1 AND m.role = 0 AND sp.kind = 1 AND "
+				 "NOT EXISTS (SELECT 1 FROM members o WHERE o.space_id = sp.id AND "
+				 "o.user_id != ?1 AND o.role = 0) AND EXISTS (SELECT 1 FROM members o "
+				 "WHERE o.space_id = sp.id AND o.user_id != ?1) ORDER BY sp.id");
+	int r = -ERR_DB, orphans = 0;
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		while ((r = sq_step(st)) == 1) {
+			orphans++;
+			if (cb && cb(arg, sqlite3_column_int64(st, 0),
+				     (const char *)sqlite3_column_text(st, 1)) < 0)
+				break;
+		}
+		r = r < 0 ? r : orphans ? -ERR_CONFLICT : 0;
+		sqlite3_reset(st);
+	}
+	if (r == 0) {
+		st = SQ(c, "DELETE FROM spaces WHERE kind = 1 AND id IN (SELECT space_id FROM members "
+			   "WHERE user_id = ?1) AND NOT EXISTS (SELECT 1 FROM members o WHERE "
+			   "o.space_id = spaces.id AND o.user_id != ?1)");
+		r = st ? (sqlite3_bind_int64(st, 1, id), sq_step(st)) : -ERR_DB;
+	}
+	if (r == 0) {
+		st = SQ(c, "DELETE FROM users WHERE id = ?");
+		r = st ? (sqlite3_bind_int64(st, 1, id), sq_step(st)) : -ERR_DB;
+		if (r == 0 && sqlite3_changes(c->db) == 0)
+			r = -ERR_NOT_FOUND;
+	}
+	r = sq_write_end(SQS(s), c, r);
+	if (r >= 0)
+		atomic_fetch_add_explicit(&s->auth_gen, 1, memory_order_release);
+	return r;
 }
 
 int sq_user_set_public_key(struct store *s, int64_t user_id, const char *key)

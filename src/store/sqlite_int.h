@@ -130,7 +130,8 @@ int sq_user_list(struct store *s, int64_t realm_id, const char *q, int64_t after
 int sq_user_update(struct store *s, const struct user *u);
 int sq_user_set_password(struct store *s, int64_t user_id, const char *hash,
 			 int64_t keep_device_id, int64_t now_ms);
-int sq_user_delete(struct store *s, int64_t id);
+int sq_user_delete(struct store *s, int64_t id,
+		   int (*cb)(void *arg, int64_t space_id, const char *name), void *arg);
 int sq_user_set_public_key(struct store *s, int64_t user_id, const char *key);
 int sq_user_get_public_key(struct store *s, int64_t realm_id, const char *key, char **ret);
 int sq_admin_count(struct store *s, int64_t *ret);

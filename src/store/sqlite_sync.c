@@ -203,21 +203,56 @@ int sq_member_list(struct store *s, int64_t space_id, int (*cb)(void *, const st
 	return r < 0 ? r : 0;
 }
 
+/* Inside a write: -ERR_CONFLICT when user_id is an owner of the space and no other member
+ * is, so that taking the role away would leave the space without one. */
+static int keeps_an_owner(struct sq_conn *c, int64_t space_id, int64_t user_id)
+{
+	sqlite3_stmt *st = SQ(c, "SELECT EXISTS (SELECT 1 FROM members WHERE space_id = ?1 AND "
+				 "user_id = ?2 AND role = 0) AND NOT EXISTS (SELECT 1 FROM members "
+				 "WHERE space_id = ?1 AND user_id != ?2 AND role = 0)");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, space_id);
+	sqlite3_bind_int64(st, 2, user_id);
+	int r = sq_step(st);
+	bool last = r == 1 && sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return r < 0 ? r : last ? -ERR_CONFLICT : 0;
+}
+
 int sq_member_put(struct store *s, int64_t space_id, int64_t user_id, enum role role,
 		  int64_t now_ms)
 {
-	WRITE_ONE(s,
-		  "INSERT INTO members(space_id, user_id, role, added_ms) VALUES (?, ?, ?, ?) "
-		  "ON CONFLICT (space_id, user_id) DO UPDATE SET role = excluded.role",
-		  (sqlite3_bind_int64(st, 1, space_id), sqlite3_bind_int64(st, 2, user_id),
-		   sqlite3_bind_int(st, 3, role), sqlite3_bind_int64(st, 4, now_ms)),
-		  0);
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	int r = role == ROLE_OWNER ? 0 : keeps_an_owner(c, space_id, user_id);
+	if (r == 0) {
+		sqlite3_stmt *st = SQ(c, "INSERT INTO members(space_id, user_id, role, added_ms) "
+					 "VALUES (?, ?, ?, ?) ON CONFLICT (space_id, user_id) DO "
+					 "UPDATE SET role = excluded.role");
+		r = st ? (sqlite3_bind_int64(st, 1, space_id), sqlite3_bind_int64(st, 2, user_id),
+			  sqlite3_bind_int(st, 3, role), sqlite3_bind_int64(st, 4, now_ms), sq_step(st))
+		       : -ERR_DB;
+	}
+	return sq_write_end(SQS(s), c, r);
 }
 
 int sq_member_delete(struct store *s, int64_t space_id, int64_t user_id)
 {
-	WRITE_ONE(s, "DELETE FROM members WHERE space_id = ? AND user_id = ?",
-		  (sqlite3_bind_int64(st, 1, space_id), sqlite3_bind_int64(st, 2, user_id)), 1);
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	int r = keeps_an_owner(c, space_id, user_id);
+	if (r == 0) {
+		sqlite3_stmt *st = SQ(c, "DELETE FROM members WHERE space_id = ? AND user_id = ?");
+		r = st ? (sqlite3_bind_int64(st, 1, space_id), sqlite3_bind_int64(st, 2, user_id),
+			  sq_step(st))
+		       : -ERR_DB;
+		if (r == 0 && sqlite3_changes(c->db) == 0)
+			r = -ERR_NOT_FOUND;
+	}
+	return sq_write_end(SQS(s), c, r);
 }
 
 int sq_collection_set(struct store *s, int64_t space_id, const char *name, enum policy p)

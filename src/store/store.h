@@ -47,14 +47,19 @@ struct store_ops {
 	 * with id > after_id, in id order, at most limit. */
 	int (*user_list)(struct store *s, int64_t realm_id, const char *q, int64_t after_id,
 			 int limit, int (*cb)(void *arg, const struct user *u), void *arg);
-	/* Writes email, name, is_admin, disabled, email_confirmed. A user who becomes
-	 * disabled loses every token. */
+	/* Writes email, name, is_admin, disabled, email_confirmed. A disabled user's tokens
+	 * stay (they answer account_disabled until the user is enabled again). */
 	int (*user_update)(struct store *s, const struct user *u);
 	/* Sets the password hash and deletes every token of the user's devices except
 	 * keep_device_id's (0: every device; long-lived token devices are revoked too). */
 	int (*user_set_password)(struct store *s, int64_t user_id, const char *hash,
 				 int64_t keep_device_id, int64_t now_ms);
-	int (*user_delete)(struct store *s, int64_t id);
+	/* Deletes the user and all that is theirs, in one transaction. Refused (-ERR_CONFLICT,
+	 * nothing changed) when they are the last owner of a shared space that has other
+	 * members: cb gets each such space (its id and name; a negative return stops). The
+	 * shared spaces of which they are the only member go with them. */
+	int (*user_delete)(struct store *s, int64_t id,
+			   int (*cb)(void *arg, int64_t space_id, const char *name), void *arg);
 	int (*user_set_public_key)(struct store *s, int64_t user_id, const char *key);
 	/* *ret_key is malloc'd. */
 	int (*user_get_public_key)(struct store *s, int64_t realm_id, const char *username_key,
@@ -127,6 +132,8 @@ struct store_ops {
 	int (*member_list)(struct store *s, int64_t space_id,
 			   int (*cb)(void *arg, const struct member *m), void *arg);
 	/* Adds or changes a member. */
+	/* member_put and member_delete never take the last owner's role away: -ERR_CONFLICT,
+	 * nothing changed, when the user is an owner and no other member is. */
 	int (*member_put)(struct store *s, int64_t space_id, int64_t user_id, enum role role,
 			  int64_t now_ms);
 	int (*member_delete)(struct store *s, int64_t space_id, int64_t user_id);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { api, expectError, signUp, startServer } from './lib/cairn.mjs';
+import { api, expectError, runCairn, signUp, startServer } from './lib/cairn.mjs';
 
 let srv;
 let U;
@@ -248,4 +248,49 @@ test('deleting the account needs the password and frees the name', async () => {
   assert.equal((await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'kim', password: s.password } })).status, 401);
   const again = await signUp(U, 'kim', { password: 'another password' });
   assert.notEqual(again.user.id, s.user.id);
+});
+
+test('the last owner of a shared space others use cannot delete their account; they hand it over first', async () => {
+  const adm = await startServer({ args: ['--admin-user', 'boss', '--admin-pass', 'boss password 1'], env: { CAIRN_RATELIMIT_PER_ADDRESS: '10000', CAIRN_RATELIMIT_PER_ACCOUNT: '10000' } });
+  const V = adm.url;
+  try {
+    const root = (await api(V, 'POST', '/api/v1/auth/login', { body: { username: 'boss', password: 'boss password 1' } })).body.access_token;
+    const own = await signUp(V, 'own');
+    const mem = await signUp(V, 'mem');
+    const team = (await api(V, 'POST', '/api/v1/spaces', { token: own.access, body: { name: 'Team <1>', kind: 'shared' } })).body.space;
+    const solo = (await api(V, 'POST', '/api/v1/spaces', { token: own.access, body: { name: 'Solo', kind: 'shared' } })).body.space;
+    assert.equal((await api(V, 'POST', `/api/v1/spaces/${team.id}/members`, { token: own.access, body: { username: 'mem', role: 'writer' } })).status, 200);
+
+    // refused everywhere, naming the space, and nothing is deleted
+    const self = await api(V, 'DELETE', '/api/v1/account', { token: own.access, body: { password: own.password } });
+    assert.equal(self.status, 409, JSON.stringify(self.body));
+    assert.equal(self.body.code, 'last_owner');
+    assert.deepEqual(self.body.spaces, [{ id: team.id, name: 'Team <1>' }]);
+    assert.match(self.body.error, /"Team <1>" \(space \d+\)/);
+    const byAdmin = await api(V, 'DELETE', `/api/v1/admin/users/${own.user.id}`, { token: root });
+    assert.equal(byAdmin.status, 409);
+    assert.equal(byAdmin.body.code, 'last_owner');
+    const cli = await runCairn(['user', 'delete', 'own', '--data', adm.dir]);
+    assert.equal(cli.code, 1, cli.stderr);
+    assert.match(cli.stderr, /last owner of 1 shared spaces[\s\S]*Team <1>/);
+    assert.equal((await api(V, 'GET', `/api/v1/spaces/${solo.id}`, { token: own.access })).status, 200);
+
+    // the last owner can neither step down nor leave
+    assert.equal((await api(V, 'PATCH', `/api/v1/spaces/${team.id}/members/own`, { token: own.access, body: { role: 'writer' } })).status, 409);
+    assert.equal((await api(V, 'DELETE', `/api/v1/spaces/${team.id}/members/own`, { token: own.access })).status, 409);
+    // hand-over: mem becomes owner, own steps down, then leaves
+    assert.equal((await api(V, 'PATCH', `/api/v1/spaces/${team.id}/members/mem`, { token: own.access, body: { role: 'owner' } })).status, 200);
+    assert.equal((await api(V, 'PATCH', `/api/v1/spaces/${team.id}/members/own`, { token: own.access, body: { role: 'writer' } })).status, 200);
+    const roles = (await api(V, 'GET', `/api/v1/spaces/${team.id}/members`, { token: mem.access })).body.members.map((m) => [m.username, m.role]);
+    assert.deepEqual(roles.sort(), [['mem', 'owner'], ['own', 'writer']]);
+    // now the account goes, with the shared space only it used; the team stays with mem
+    const gone = await api(V, 'DELETE', '/api/v1/account', { token: own.access, body: { password: own.password } });
+    assert.equal(gone.status, 204, JSON.stringify(gone.body));
+    const left = await api(V, 'GET', `/api/v1/spaces/${team.id}/members`, { token: mem.access });
+    assert.deepEqual(left.body.members.map((m) => [m.username, m.role]), [['mem', 'owner']]);
+    const stats = (await api(V, 'GET', '/api/v1/admin/stats', { token: root })).body;
+    assert.equal(stats.spaces, 1, 'only the team: Solo went with its only member (nobody here used a private space)');
+  } finally {
+    await adm.cleanup();
+  }
 });

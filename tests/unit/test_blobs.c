@@ -192,7 +192,7 @@ static void test_held_blob_survives_collection(void **state)
 	assert_int_equal(gs.deleted, 0);
 	assert_true(readable(e, sha, data, sizeof data - 1));
 	/* once its holder is gone it is dead, and (grace 0) collected */
-	assert_int_equal(e->store->ops->user_delete(e->store, e->p.user.id), 0);
+	assert_int_equal(e->store->ops->user_delete(e->store, e->p.user.id, NULL, NULL), 0);
 	assert_int_equal(blob_gc(&e->core, &gs), 0);
 	assert_int_equal(gs.deleted, 1);
 	assert_int_equal(gs.bytes, 4);
@@ -282,7 +282,7 @@ static void test_one_file_under_both_names(void **state)
 
 	/* when it dies under both names, nothing stays behind */
 	assert_int_equal(link(name, trash), 0);
-	assert_int_equal(e->store->ops->user_delete(e->store, e->p.user.id), 0);
+	assert_int_equal(e->store->ops->user_delete(e->store, e->p.user.id, NULL, NULL), 0);
 	assert_int_equal(blob_gc(&e->core, &gs), 0);
 	assert_int_equal(access(name, F_OK), -1);
 	assert_int_equal(access(trash, F_OK), -1);
