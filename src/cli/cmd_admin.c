@@ -740,119 +740,106 @@ int cmd_check(int argc, char **argv)
 	return r;
 }
 
-int cmd_migrate(int argc, char **argv)
+/* A command that works on the data directory alone, holding its lock (so never under a
+ * running server): arguments and --help, the lock, then run, which prints its own result
+ * and errors (after "cairn NAME: ") and returns an exit status. */
+static int locked_command(int argc, char **argv, const char *name, const char *usage,
+			  int (*run)(struct config *c, char *err, size_t errlen))
 {
 	struct config c;
 	char *rest[MAX_ARGS];
 	int nrest;
 	bool help;
 	if (argc > MAX_ARGS) {
-		fprintf(stderr, "cairn migrate: too many arguments\n");
+		fprintf(stderr, "cairn %s: too many arguments\n", name);
 		return EXIT_USAGE;
 	}
 	int r = cli_load_config_ex(argc, argv, NULL, false, &c, rest, &nrest, &help);
 	if (help) {
-		printf("Usage: cairn migrate [OPTIONS]\n\n"
-		       "Brings the database in the data directory up to this cairn's schema, as\n"
-		       "cairn serve does at start. It takes the data directory's lock, so it\n"
-		       "refuses while a server runs there: stop the server first. Every other\n"
-		       "command refuses a database that needs migrating. A migrated database\n"
-		       "cannot be used by an older cairn: keep a copy (stop, copy the data\n"
-		       "directory) if you may want to go back.\n\nOptions:\n");
+		printf("%s\nOptions:\n", usage);
 		cli_print_config_flags(false);
 		return EXIT_OK;
 	}
 	if (r)
 		return r;
 	if (nrest) {
-		fprintf(stderr, "cairn migrate: unexpected argument '%s'\n", rest[0]);
+		fprintf(stderr, "cairn %s: unexpected argument '%s'\n", name, rest[0]);
 		config_free(&c);
 		return EXIT_USAGE;
 	}
 	log_setup("warn", c.log_format);
-	char err[512];
+	char err[512] = "";
 	int lock_fd = -1;
-	struct store *s = NULL;
-	r = EXIT_FAIL;
-	if (cli_lock_data(c.storage_data_dir, false, &lock_fd, err, sizeof err) < 0) {
-		fprintf(stderr, "cairn migrate: %s\n", err);
-		goto out;
-	}
-	if (store_open(&c, 1, STORE_EXISTING, &s, err, sizeof err) == 0) {
-		int v = 0;
-		s->ops->schema_version(s, &v);
-		printf("the database is at schema version %d already\n", v);
-		r = EXIT_OK;
-		goto out;
-	}
-	if (store_open(&c, 1, STORE_MIGRATE, &s, err, sizeof err) < 0) {
-		fprintf(stderr, "cairn migrate: %s\n", err);
-		goto out;
-	}
-	int v = 0;
-	s->ops->schema_version(s, &v);
-	printf("migrated the database to schema version %d\n", v);
-	r = EXIT_OK;
-out:
-	s = store_close(s);
+	if (cli_lock_data(c.storage_data_dir, false, &lock_fd, err, sizeof err) < 0)
+		r = EXIT_FAIL;
+	else
+		r = run(&c, err, sizeof err);
+	if (r != EXIT_OK && *err)
+		fprintf(stderr, "cairn %s: %s\n", name, err);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	config_free(&c);
 	return r;
 }
 
-int cmd_restore_epochs(int argc, char **argv)
+static int run_migrate(struct config *c, char *err, size_t errlen)
 {
-	struct config c;
-	char *rest[MAX_ARGS];
-	int nrest;
-	bool help;
-	if (argc > MAX_ARGS) {
-		fprintf(stderr, "cairn restore-epochs: too many arguments\n");
-		return EXIT_USAGE;
-	}
-	int r = cli_load_config_ex(argc, argv, NULL, false, &c, rest, &nrest, &help);
-	if (help) {
-		printf("Usage: cairn restore-epochs [OPTIONS]\n\n"
-		       "The step after copying a backup of the data directory back: gives every\n"
-		       "space a new log epoch, so each device's next pull answers 410\n"
-		       "cursor_expired and the device starts the space over from its records\n"
-		       "(pushing again what it wrote after the backup was taken) instead of\n"
-		       "skipping the changes the restored log numbers anew. It takes the data\n"
-		       "directory's lock, so it refuses while a server runs there.\n\nOptions:\n");
-		cli_print_config_flags(false);
+	struct store *s = NULL;
+	int v = 0;
+	if (store_open(c, 1, STORE_EXISTING, &s, err, errlen) == 0) {
+		s->ops->schema_version(s, &v);
+		printf("the database is at schema version %d already\n", v);
+		store_close(s);
 		return EXIT_OK;
 	}
-	if (r)
-		return r;
-	if (nrest) {
-		fprintf(stderr, "cairn restore-epochs: unexpected argument '%s'\n", rest[0]);
-		config_free(&c);
-		return EXIT_USAGE;
-	}
-	log_setup("warn", c.log_format);
-	char err[512];
-	int lock_fd = -1;
+	if (store_open(c, 1, STORE_MIGRATE, &s, err, errlen) < 0)
+		return EXIT_FAIL;
+	s->ops->schema_version(s, &v);
+	printf("migrated the database to schema version %d\n", v);
+	store_close(s);
+	return EXIT_OK;
+}
+
+int cmd_migrate(int argc, char **argv)
+{
+	return locked_command(argc, argv, "migrate",
+			      "Usage: cairn migrate [OPTIONS]\n\n"
+			      "Brings the database in the data directory up to this cairn's schema, "
+			      "as\ncairn serve does at start. It takes the data directory's lock, so "
+			      "it\nrefuses while a server runs there: stop the server first. Every "
+			      "other\ncommand refuses a database that needs migrating. A migrated "
+			      "database\ncannot be used by an older cairn: keep a copy (stop, copy the "
+			      "data\ndirectory) if you may want to go back.\n",
+			      run_migrate);
+}
+
+static int run_restore_epochs(struct config *c, char *err, size_t errlen)
+{
 	struct store *s = NULL;
+	if (store_open(c, 1, STORE_EXISTING, &s, err, errlen) < 0)
+		return EXIT_FAIL;
 	int64_t n = 0;
-	r = EXIT_FAIL;
-	if (cli_lock_data(c.storage_data_dir, false, &lock_fd, err, sizeof err) < 0 ||
-	    store_open(&c, 1, STORE_EXISTING, &s, err, sizeof err) < 0) {
-		fprintf(stderr, "cairn restore-epochs: %s\n", err);
-		goto out;
-	}
 	int e = s->ops->space_epochs_renew(s, &n);
+	store_close(s);
 	if (e < 0) {
-		fprintf(stderr, "cairn restore-epochs: %s\n", err_str(e));
-		goto out;
+		snprintf(err, errlen, "%s", err_str(e));
+		return EXIT_FAIL;
 	}
 	printf("gave %lld spaces a new epoch: devices start them over at their next pull\n",
 	       (long long)n);
-	r = EXIT_OK;
-out:
-	s = store_close(s);
-	if (lock_fd >= 0)
-		close(lock_fd);
-	config_free(&c);
-	return r;
+	return EXIT_OK;
+}
+
+int cmd_restore_epochs(int argc, char **argv)
+{
+	return locked_command(argc, argv, "restore-epochs",
+			      "Usage: cairn restore-epochs [OPTIONS]\n\n"
+			      "The step after copying a backup of the data directory back: gives "
+			      "every\nspace a new log epoch, so each device's next pull answers "
+			      "410\ncursor_expired and the device starts the space over from its "
+			      "records\n(pushing again what it wrote after the backup was taken) "
+			      "instead of\nskipping the changes the restored log numbers anew. It "
+			      "takes the data\ndirectory's lock, so it refuses while a server runs "
+			      "there.\n",
+			      run_restore_epochs);
 }

@@ -24,6 +24,17 @@ static int reply_bad_name(struct req *r)
 				"A blob is named by the 64 hex digits of its SHA-256.", NULL);
 }
 
+/* The caller and the blob named in the path; NULL after replying (401, 400). */
+static const struct principal *blob_ref(struct req *r, char sha[BLOB_HEX_LEN + 1])
+{
+	const struct principal *p = need_auth(r);
+	if (p && !blob_name_norm(http_param(r, "sha256"), sha)) {
+		reply_bad_name(r);
+		return NULL;
+	}
+	return p;
+}
+
 /* Replies for upload errors. */
 static int reply_upload_error(struct req *r, int e)
 {
@@ -176,12 +187,10 @@ int h_blob_post(struct req *r)
 
 int h_blob_get(struct req *r)
 {
-	const struct principal *p = need_auth(r);
+	char sha[BLOB_HEX_LEN + 1];
+	const struct principal *p = blob_ref(r, sha);
 	if (!p)
 		return 0;
-	char sha[BLOB_HEX_LEN + 1];
-	if (!blob_name_norm(http_param(r, "sha256"), sha))
-		return reply_bad_name(r);
 	int fd = -1;
 	uint64_t size = 0;
 	int e = blob_open(core_of(r), p, sha, &fd, &size);
@@ -323,12 +332,10 @@ int h_blobs_list(struct req *r)
 
 int h_blob_delete(struct req *r)
 {
-	const struct principal *p = need_auth(r);
+	char sha[BLOB_HEX_LEN + 1];
+	const struct principal *p = blob_ref(r, sha);
 	if (!p)
 		return 0;
-	char sha[BLOB_HEX_LEN + 1];
-	if (!blob_name_norm(http_param(r, "sha256"), sha))
-		return reply_bad_name(r);
 	int64_t space_id = 0, seq = 0;
 	int e = blob_release(core_of(r), p, sha, &space_id, &seq);
 	if (e == -ERR_NOT_FOUND)

@@ -290,6 +290,43 @@ static void test_one_file_under_both_names(void **state)
 	assert_int_equal(gs.deleted + gs.restored + gs.orphans, 0);
 }
 
+/* A one-change push naming one blob, checked: the job and what it points to. */
+struct named_push {
+	struct space sp;
+	const char *blobs[1];
+	char bj[80];
+	json_object *data;
+	struct push_change ch;
+	struct push_result res;
+	struct arena a;
+	struct push_job j;
+};
+
+static void named_push_check(struct env *e, struct named_push *np, const char *sha,
+			     const char *op_id)
+{
+	memset(np, 0, sizeof *np);
+	assert_int_equal(sync_space(&e->core, &e->p, "me", &np->sp), 0);
+	np->blobs[0] = sha;
+	np->data = json_object_new_object();
+	snprintf(np->bj, sizeof np->bj, "[\"%s\"]", sha);
+	np->ch = (struct push_change){ .op_id = op_id, .collection = "c", .id = "r", .op = OP_PUT,
+				       .data = np->data, .base_version = -1, .blobs = np->blobs,
+				       .nblobs = 1, .blobs_json = np->bj };
+	np->a = (struct arena)ARENA_INIT;
+	np->j = (struct push_job){ .p = &e->p, .sp = &np->sp, .changes = &np->ch, .n = 1,
+				   .results = &np->res, .arena = &np->a };
+	np->j.rc = sync_push_check(&e->core, &np->j);
+}
+
+static void named_push_free(struct named_push *np)
+{
+	if (np->j.rc == 0)
+		push_results_free(&np->res, 1);
+	arena_free(&np->a);
+	json_object_put(np->data);
+}
+
 /* Readability is judged before the shared write transaction; inside it, a blob that was
  * collected meanwhile is refused, not referenced. */
 static void test_push_blob_gone_before_commit(void **state)
@@ -298,22 +335,11 @@ static void test_push_blob_gone_before_commit(void **state)
 	static const char data[] = "named by a push";
 	char sha[65] = "";
 	assert_int_equal(upload(e, data, sizeof data - 1, sha), 0);
-	struct space sp;
-	assert_int_equal(sync_space(&e->core, &e->p, "me", &sp), 0);
-	const char *blobs[] = { sha };
-	json_object *d = json_object_new_object();
-	struct push_change ch = { .op_id = "b1", .collection = "c", .id = "r", .op = OP_PUT,
-				  .data = d, .base_version = -1, .blobs = blobs, .nblobs = 1 };
-	char bj[80];
-	snprintf(bj, sizeof bj, "[\"%s\"]", sha);
-	ch.blobs_json = bj;
-	struct push_result res;
-	struct arena a = ARENA_INIT;
-	struct push_job j = { .p = &e->p, .sp = &sp, .changes = &ch, .n = 1, .results = &res,
-			      .arena = &a };
-	j.rc = sync_push_check(&e->core, &j);
-	assert_int_equal(j.rc, 0);
-	assert_int_equal(j.nblobs, 1);
+	struct named_push np;
+	named_push_check(e, &np, sha, "b1");
+	struct push_job *j = &np.j;
+	assert_int_equal(j->rc, 0);
+	assert_int_equal(j->nblobs, 1);
 	/* collection wins the race between the check and the commit */
 	char db[128];
 	snprintf(db, sizeof db, "%s/cairn.db", e->dir);
@@ -324,14 +350,13 @@ static void test_push_blob_gone_before_commit(void **state)
 				      NULL),
 			 SQLITE_OK);
 	sqlite3_close(conn);
-	sync_push_run(&e->core, &j);
-	assert_int_equal(j.rc, -ERR_MISSING);
-	assert_non_null(strstr(j.ve.e[0].msg, "no longer stored"));
+	sync_push_run(&e->core, j);
+	assert_int_equal(j->rc, -ERR_MISSING);
+	assert_non_null(strstr(j->ve.e[0].msg, "no longer stored"));
 	struct space after;
 	assert_int_equal(sync_space(&e->core, &e->p, "me", &after), 0);
 	assert_int_equal(after.head_seq, 0);
-	arena_free(&a);
-	json_object_put(d);
+	named_push_free(&np);
 }
 
 /* Releasing a blob between a push's check and its commit: the push fails instead of
@@ -355,46 +380,30 @@ static void test_release_before_commit(void **state)
 			 SQLITE_OK);
 	e->p.device.id = sqlite3_last_insert_rowid(conn);
 	sqlite3_close(conn);
-	struct space sp;
-	assert_int_equal(sync_space(&e->core, &e->p, "me", &sp), 0);
-	const char *blobs[] = { sha };
-	json_object *d = json_object_new_object();
-	struct push_change ch = { .op_id = "r1", .collection = "c", .id = "r", .op = OP_PUT,
-				  .data = d, .base_version = -1, .blobs = blobs, .nblobs = 1 };
-	char bj[80];
-	snprintf(bj, sizeof bj, "[\"%s\"]", sha);
-	ch.blobs_json = bj;
-	struct push_result res;
-	struct arena a = ARENA_INIT;
-	struct push_job j = { .p = &e->p, .sp = &sp, .changes = &ch, .n = 1, .results = &res,
-			      .arena = &a };
-	j.rc = sync_push_check(&e->core, &j);
-	assert_int_equal(j.rc, 0);
-	assert_true(j.held[0]);
+	struct named_push np;
+	named_push_check(e, &np, sha, "r1");
+	assert_int_equal(np.j.rc, 0);
+	assert_true(np.j.held[0]);
 	int64_t space_id = 0, seq = 0;
 	assert_int_equal(blob_release(&e->core, &e->p, sha, &space_id, &seq), 0);
-	sync_push_run(&e->core, &j);
-	assert_int_equal(j.rc, -ERR_MISSING);
-	assert_non_null(strstr(j.ve.e[0].msg, "released"));
+	sync_push_run(&e->core, &np.j);
+	assert_int_equal(np.j.rc, -ERR_MISSING);
+	assert_non_null(strstr(np.j.ve.e[0].msg, "released"));
 	struct space after;
 	assert_int_equal(sync_space(&e->core, &e->p, "me", &after), 0);
 	assert_int_equal(after.head_seq, 0);
+	named_push_free(&np);
 	/* uploaded again and named, it is in use: no release */
 	char again[65] = "";
 	assert_int_equal(upload(e, data, sizeof data - 1, again), 0);
-	struct push_job k = { .p = &e->p, .sp = &sp, .changes = &ch, .n = 1, .results = &res,
-			      .arena = &a };
-	ch.op_id = "r2";
-	k.rc = sync_push_check(&e->core, &k);
-	assert_int_equal(k.rc, 0);
-	sync_push_run(&e->core, &k);
-	assert_int_equal(k.rc, 0);
-	push_results_free(&res, 1);
+	named_push_check(e, &np, sha, "r2");
+	assert_int_equal(np.j.rc, 0);
+	sync_push_run(&e->core, &np.j);
+	assert_int_equal(np.j.rc, 0);
 	assert_int_equal(blob_release(&e->core, &e->p, sha, &space_id, &seq), -ERR_CONFLICT);
-	assert_int_equal(space_id, sp.id);
+	assert_int_equal(space_id, np.sp.id);
 	assert_int_equal(seq, 1);
-	arena_free(&a);
-	json_object_put(d);
+	named_push_free(&np);
 }
 
 int main(void)
