@@ -20,7 +20,7 @@ static const struct {
 	{ "check", cmd_check, "Verify every blob against the database (exit 1 on problems)." },
 	{ "migrate", cmd_migrate, "Bring the database up to this cairn's schema (server stopped)." },
 	{ "restore-epochs", cmd_restore_epochs,
-	  "After restoring a backup: make every device start its spaces over (server stopped)." },
+	  "After restoring a backup: devices start their spaces over (server stopped)." },
 	{ "version", NULL, "Print the version." },
 	{ "help", NULL, "Print this help, or a command's: cairn help COMMAND." },
 };
@@ -31,13 +31,17 @@ static void usage(FILE *out)
 {
 	fprintf(out, "Cairn %s: a self-hosted sync server.\n\nUsage: cairn COMMAND [OPTIONS]\n\n"
 		     "Commands:\n", CAIRN_VERSION);
+	int width = 0; /* the longest name sets the column */
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if ((int)strlen(commands[i].name) > width)
+			width = (int)strlen(commands[i].name);
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		const char *name = commands[i].name;
 		char verbs[160] = "";
 		/* the verbs come from the command's own table, so the two cannot disagree */
 		if (!strcmp(name, "user") || !strcmp(name, "realm") || !strcmp(name, "token"))
 			cli_verbs(name, verbs, sizeof verbs);
-		fprintf(out, "  %-10s %s%s%s%s\n", name, commands[i].help, *verbs ? " " : "", verbs,
+		fprintf(out, "  %-*s  %s%s%s%s\n", width, name, commands[i].help, *verbs ? " " : "", verbs,
 			*verbs ? "." : "");
 	}
 	fprintf(out, "\nEvery command takes --help. Configuration: cairn serve --help, "

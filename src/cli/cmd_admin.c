@@ -399,10 +399,10 @@ int cmd_user(int argc, char **argv)
 			r = EXIT_FAIL;
 		} else if ((e = admin_user_delete(&d.core, NULL, u.id, &orph)) < 0 && orph.total) {
 			fprintf(stderr,
-				"cairn user delete: %s is the last owner of %d shared spaces that "
+				"cairn user delete: %s is the last owner of %d shared space%s that "
 				"other members use; make one of them an owner of each (or delete "
 				"the spaces) first:\n",
-				u.username, orph.total);
+				u.username, orph.total, orph.total == 1 ? "" : "s");
 			for (int i = 0; i < orph.n; i++)
 				fprintf(stderr, "  space %lld \"%s\"\n", (long long)orph.v[i].id,
 					orph.v[i].name);
@@ -834,12 +834,12 @@ int cmd_restore_epochs(int argc, char **argv)
 {
 	return locked_command(argc, argv, "restore-epochs",
 			      "Usage: cairn restore-epochs [OPTIONS]\n\n"
-			      "The step after copying a backup of the data directory back: gives "
-			      "every\nspace a new log epoch, so each device's next pull answers "
-			      "410\ncursor_expired and the device starts the space over from its "
-			      "records\n(pushing again what it wrote after the backup was taken) "
-			      "instead of\nskipping the changes the restored log numbers anew. It "
-			      "takes the data\ndirectory's lock, so it refuses while a server runs "
+			      "The step after replacing the data directory with a backup: gives every\n"
+			      "space a new log epoch, so a device's next pull that sends the epoch it\n"
+			      "knew answers 410 cursor_expired, and the device starts the space over\n"
+			      "from its records (pushing again what it wrote after the backup was\n"
+			      "taken) instead of skipping the changes the restored log numbers anew.\n"
+			      "It takes the data directory's lock, so it refuses while a server runs\n"
 			      "there.\n",
 			      run_restore_epochs);
 }

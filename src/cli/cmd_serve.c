@@ -194,10 +194,10 @@ int cmd_serve(int argc, char **argv)
 			 host, v6 ? "]" : "", port);
 		if (!*host || !strcmp(host, "0.0.0.0") || !strcmp(host, "::"))
 			log_warn("server.public_url is not set and the server listens on every "
-				 "address (%s): links in mails would point at %s, which nobody can "
+				 "address: links in mails would point at %s, which nobody can "
 				 "open. Set server.public_url to the address users reach (see "
 				 "docs/deployment.md)",
-				 c.server_listen, core.public_url);
+				 core.public_url);
 	}
 	struct http_server_opts o = {
 		.listen_fd = listen_fd,

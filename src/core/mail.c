@@ -179,6 +179,21 @@ static int mail_smtp_send(const struct config *cfg, const char *to, const char *
 }
 
 /* Sends every mail that is due; returns when none is. */
+/* Without an SMTP server a mail goes to the log, one log line per line of its text, so
+ * that a link in it can be copied whole (a line break inside a log line shows as '?'). */
+static void log_mail(const struct mail *ml)
+{
+	log_warn("mail to <%s> (no mail.smtp_url set, so logged instead of sent): %s", ml->to,
+		 ml->subject);
+	for (const char *p = ml->body; *p;) {
+		size_t n = strcspn(p, "\n");
+		log_warn("mail to <%s> | %.*s", ml->to, (int)n, p);
+		p += n;
+		if (*p)
+			p++;
+	}
+}
+
 static void drain_outbox(struct mailer *m)
 {
 	struct store *s = m->core->store;
@@ -193,12 +208,11 @@ static void drain_outbox(struct mailer *m)
 		if (*cfg->mail_smtp_url)
 			r = mail_smtp_send(cfg, ml.to, ml.subject, ml.body, err, sizeof err);
 		else
-			log_warn("mail (no mail.smtp_url set, so logged instead of sent) to <%s>, "
-				 "subject \"%s\":\n%s",
-				 ml.to, ml.subject, ml.body);
+			log_mail(&ml);
 		if (r == 0) {
 			s->ops->mail_done(s, ml.id, now, NULL, 0);
-			log_info("mail %lld sent to <%s>", (long long)ml.id, ml.to);
+			log_info("mail %lld %s <%s>", (long long)ml.id,
+				 *cfg->mail_smtp_url ? "sent to" : "logged (not sent) for", ml.to);
 		} else {
 			int attempts = ml.attempts + 1;
 			int64_t next = 0;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../core/blobs.h"
 #include "../core/commit.h"
@@ -648,15 +649,16 @@ int h_changes_pull(struct req *r)
 	 * since) would skip the changes renumbered under it: the device must start over. */
 	char msg[200];
 	const char *epoch = http_query(r, "epoch");
-	if (epoch && strcmp(epoch, sp.epoch) != 0)
+	if (epoch && *epoch && strcasecmp(epoch, sp.epoch) != 0)
 		snprintf(msg, sizeof msg,
 			 "This space's log is another one than the cursor came from (epoch %s; "
 			 "it was restored from a backup): bootstrap from records.",
 			 sp.epoch);
 	else if (since > head)
 		snprintf(msg, sizeof msg,
-			 "The cursor %lld is past this space's last change (%lld): the server was "
-			 "restored from a backup. Bootstrap from records.",
+			 "The cursor %lld is past this space's last change (%lld): it comes from "
+			 "another history of the space (a restore from a backup). Bootstrap from "
+			 "records.",
 			 (long long)since, (long long)head);
 	else if (since < pl->horizon)
 		snprintf(msg, sizeof msg,
@@ -867,7 +869,11 @@ static int write_record(struct req *r, enum change_op op)
 		push_results_free(&res, 1);
 		if (live)
 			set_etag(r, res.server_version);
-		if (base < 0 && exists)
+		if (inm)
+			return http_reply_error(r, AE_PRECONDITION_FAILED,
+						"A record exists there already (If-None-Match: *).",
+						NULL);
+		if (exists) /* whatever If-Match said: it held, the policy refuses */
 			return http_reply_error(r, AE_CONFLICT,
 						"The collection is append-only and this record "
 						"exists: it is never overwritten.",

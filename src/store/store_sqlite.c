@@ -1,11 +1,13 @@
 /* The SQLite backend: one writer connection and a pool of read-only connections, WAL,
  * synchronous=FULL so that a committed transaction is on disk before we answer. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <stdatomic.h>
 
@@ -278,6 +280,11 @@ int store_sqlite_open(const char *path, int reader_count, bool migrate, struct s
 		sq_close(&s->base);
 		return -ERR_NOMEM;
 	}
+	/* A new database is made readable by its owner only (SQLite would use 0644, and gives
+	 * the -wal and -shm files the database's mode). */
+	int fd = migrate ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+	if (fd >= 0)
+		close(fd);
 	int r = open_conn(path, 0, &s->writer.db, err, errlen);
 	if (r < 0)
 		goto fail;

@@ -141,8 +141,8 @@ static const struct config_def defs[CONFIG_NKEYS] = {
 				     "400." },
 	[CK_LIMITS_PAGE] = { "limits", "page", T_INT, "1000", 1, 100000, NULL, NULL, NULL,
 			     F(limits_page),
-			     "Items in one page of changes or records, at most (limit= is "
-			     "capped to it)." },
+			     "Items in one page of changes, records, blobs or hashes asked "
+			     "about, at most (a larger limit= is 400)." },
 	[CK_LIMITS_WAIT] = { "limits", "wait", T_DURATION, "60s", 0, 3600 * SEC, NULL, NULL, NULL,
 			     F(limits_wait_ms),
 			     "How long a pull with wait= may be held, at most." },

@@ -202,3 +202,23 @@ test('warns at start when links in mails would point at a wildcard address', asy
     await set.cleanup();
   }
 });
+
+test('without an SMTP server a mail is logged a line per line, so its link can be copied whole', async () => {
+  const quiet = await startServer({ env: { CAIRN_RATELIMIT_PER_ADDRESS: '10000' } });
+  try {
+    await signUp(quiet.url, 'lola', { email: 'lola@example.test' });
+    await api(quiet.url, 'POST', '/api/v1/auth/forgot', { body: { username: 'lola' } });
+    let line;
+    for (let i = 0; i < 50 && !line; i++) {
+      line = quiet.log().split('\n').find((l) => /auth\/reset\?token=/.test(l));
+      if (!line) await sleep(100);
+    }
+    assert.ok(line, quiet.log());
+    const link = /\| (http:\/\/\S+)$/.exec(line);
+    assert.ok(link, `the link ends its log line: ${line}`);
+    assert.equal((await fetch(link[1])).status, 200, 'the copied link opens the page');
+    assert.match(quiet.log(), /mail \d+ logged \(not sent\) for <lola@example\.test>/);
+  } finally {
+    await quiet.cleanup();
+  }
+});

@@ -154,6 +154,11 @@ test('append: records are written once; concurrent appends never conflict, overw
   const http = await api(U, 'PUT', '/api/v1/spaces/me/records/log/l', { token: s.access, body: { i: 6 } });
   assert.equal(http.status, 409);
   assert.equal(http.body.code, 'conflict');
+  // a precondition that holds does not change that (412 would send a client round a loop)
+  const matching = await api(U, 'PUT', '/api/v1/spaces/me/records/log/l', { token: s.access, body: { i: 6 }, headers: { 'If-Match': '"1"' } });
+  assert.equal(matching.status, 409);
+  const none = await api(U, 'PUT', '/api/v1/spaces/me/records/log/l', { token: s.access, body: { i: 6 }, headers: { 'If-None-Match': '*' } });
+  assert.equal(none.status, 412);
   const rec = await api(U, 'GET', '/api/v1/spaces/me/records/log/l', { token: s.access });
   assert.deepEqual(rec.body.data, { i: 1 });
   assert.equal((await pull(s.access, 'me')).body.head_seq, 2, 'nothing refused was written');
