@@ -272,7 +272,7 @@ test('the last owner of a shared space others use cannot delete their account; t
     assert.equal(byAdmin.body.code, 'last_owner');
     const cli = await runCairn(['user', 'delete', 'own', '--data', adm.dir]);
     assert.equal(cli.code, 1, cli.stderr);
-    assert.match(cli.stderr, /last owner of 1 shared spaces[\s\S]*Team <1>/);
+    assert.match(cli.stderr, /last owner of 1 shared space that[\s\S]*Team <1>/);
     assert.equal((await api(V, 'GET', `/api/v1/spaces/${solo.id}`, { token: own.access })).status, 200);
 
     // the last owner can neither step down nor leave
