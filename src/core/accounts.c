@@ -367,15 +367,16 @@ static int check_code(struct core *c, const struct user *u, enum ecode_purpose p
 	int r = c->store->ops->ecode_active(c->store, u->id, purpose, ret);
 	if (r < 0)
 		return r;
-	if (ret->expires_ms <= clock_wall_ms() || ret->tries >= CODE_TRIES)
+	if (ret->expires_ms <= clock_wall_ms())
 		return -ERR_EXPIRED;
+	/* every comparison takes a try first, the right code's too: at most CODE_TRIES are
+	 * ever compared, however many guesses arrive at once */
+	r = c->store->ops->ecode_take_try(c->store, ret->id, CODE_TRIES);
+	if (r < 0)
+		return r;
 	uint8_t h[32];
 	code_hash(u->id, code, h);
-	if (sodium_memcmp(h, ret->code_hash, 32) != 0) {
-		c->store->ops->ecode_failed_try(c->store, ret->id);
-		return -ERR_NOT_FOUND;
-	}
-	return 0;
+	return sodium_memcmp(h, ret->code_hash, 32) != 0 ? -ERR_NOT_FOUND : 0;
 }
 
 static bool valid_code(const char *code)

@@ -216,7 +216,7 @@ int blob_open(struct core *c, const struct principal *p, const char *sha256, int
 	      uint64_t *ret_size)
 {
 	bool ok = false;
-	int r = c->store->ops->blob_readable(c->store, p->user.id, &sha256, 1, &ok);
+	int r = c->store->ops->blob_readable(c->store, p->user.id, &sha256, 1, &ok, NULL);
 	if (r < 0)
 		return r;
 	if (!ok)
@@ -261,7 +261,7 @@ int blob_release(struct core *c, const struct principal *p, const char *sha256,
 int blob_missing(struct core *c, const struct principal *p, const char *const *shas, int n,
 		 bool *missing)
 {
-	int r = c->store->ops->blob_readable(c->store, p->user.id, shas, n, missing);
+	int r = c->store->ops->blob_readable(c->store, p->user.id, shas, n, missing, NULL);
 	for (int i = 0; r == 0 && i < n; i++) {
 		missing[i] = !missing[i];
 		if (missing[i])

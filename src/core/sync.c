@@ -231,10 +231,7 @@ int sync_member_add(struct core *c, const struct principal *p, const struct spac
 	}
 	if (r < 0)
 		return r;
-	enum role existing;
-	if (c->store->ops->member_role(c->store, sp->id, u.id, &existing) == 0)
-		return -ERR_EXISTS;
-	r = c->store->ops->member_put(c->store, sp->id, u.id, rl, clock_wall_ms());
+	r = c->store->ops->member_add(c->store, sp->id, u.id, rl, clock_wall_ms());
 	if (r == 0 && c->hub)
 		hub_membership(c->hub, u.id, sp->id, role_name(rl));
 	return r;
@@ -259,7 +256,7 @@ int sync_member_set(struct core *c, const struct principal *p, const struct spac
 		return -ERR_DENIED;
 	/* an owner may hand the space over: make another member owner, then step down (the
 	 * store refuses to take the last owner's role away) */
-	r = c->store->ops->member_put(c->store, sp->id, u.id, rl, clock_wall_ms());
+	r = c->store->ops->member_set_role(c->store, sp->id, u.id, rl);
 	if (r == 0 && c->hub)
 		hub_membership(c->hub, u.id, sp->id, role_name(rl));
 	return r;
@@ -518,6 +515,10 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 		res->reason = x->base_version <= horizon ? "deleted" : "stale_base_version";
 	} else if (x->op == OP_PATCH && !live) {
 		res->reason = exists ? "deleted" : "not_found";
+	} else if (x->strict && x->base_version > 0 && !live) {
+		/* an HTTP If-Match names a version of a record that is there: a tombstone's
+		 * version was never anyone's ETag */
+		res->reason = "deleted";
 	} else if (pol == POLICY_APPEND && live && x->op != OP_DELETE) {
 		res->reason = "exists"; /* an append collection never overwrites */
 	} else if (stale && (x->strict || pol == POLICY_REJECT)) {
@@ -697,7 +698,12 @@ int sync_push_check(struct core *c, struct push_job *j)
 	bool *ok = arena_alloc(j->arena, sizeof *ok * (size_t)j->nblobs);
 	if (!ok)
 		return -ERR_NOMEM;
-	r = c->store->ops->blob_readable(c->store, j->p->user.id, j->blobs, j->nblobs, ok);
+	/* held in the same snapshot as readable: a release committing between two reads
+	 * would otherwise pass as "readable, not held" and go unchecked at the commit */
+	j->held = arena_alloc(j->arena, sizeof *j->held * (size_t)j->nblobs);
+	if (!j->held)
+		return -ERR_NOMEM;
+	r = c->store->ops->blob_readable(c->store, j->p->user.id, j->blobs, j->nblobs, ok, j->held);
 	for (int i = 0; r == 0 && i < j->nblobs; i++) {
 		if (ok[i])
 			continue;
@@ -709,17 +715,8 @@ int sync_push_check(struct core *c, struct push_job *j)
 						 j->blobs[i]);
 		r = -ERR_MISSING;
 	}
-	/* Those the pusher holds must still be held at the commit: releasing one meanwhile
-	 * would leave the change naming a blob nobody pays for. */
-	j->held = arena_alloc(j->arena, sizeof *j->held * (size_t)j->nblobs);
-	if (r == 0 && !j->held)
-		r = -ERR_NOMEM;
-	for (int i = 0; r == 0 && i < j->nblobs; i++) {
-		int e = c->store->ops->blob_held(c->store, j->p->user.id, j->blobs[i]);
-		if (e < 0 && e != -ERR_NOT_FOUND)
-			r = e;
-		j->held[i] = e == 0;
-	}
+	/* Those the pusher held must still be held at the commit (push_blobs_touch): releasing
+	 * one meanwhile would leave the change naming a blob nobody pays for. */
 	return r;
 }
 

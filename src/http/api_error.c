@@ -10,7 +10,8 @@ static const struct api_error_def table[AE__COUNT] = {
 	[AE_CLOCK_SKEW] = { 400, "clock_skew",
 			    "A client_ts is ahead of the server's clock by more than it allows: "
 			    "check the device's clock." },
-	[AE_BAD_ENCODING] = { 400, "bad_encoding", "The URL has a malformed percent-escape." },
+	[AE_BAD_ENCODING] = { 400, "bad_encoding",
+			      "The URL has a malformed percent-escape or an encoded NUL (%00)." },
 	[AE_BAD_FRAMING] = { 400, "bad_framing",
 			     "The request's length is ambiguous (its Content-Length or "
 			     "Transfer-Encoding headers, or a malformed header name)." },

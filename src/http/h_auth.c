@@ -339,12 +339,19 @@ static int reset_form_posted(struct req *r)
 				 "The form did not come from a reset link. Ask for a new one in "
 				 "your app.",
 				 NULL);
-	if (!pw || !again || strcmp(pw, again) != 0)
-		return reset_form_page(r, 400, "Choose a new password",
-				       "The two passwords differ: type the same one twice.", token);
 	struct reset_in in = { .addr = http_client_addr(r), .token = token, .new_password = pw };
 	int retry = 0;
-	int e = acct_reset(core_of(r), &in, &ve, &retry);
+	int e;
+	if (!pw || !again || strcmp(pw, again) != 0) {
+		/* the link first: a form that cannot work is not offered again */
+		e = acct_reset_link(core_of(r), token, http_client_addr(r), &retry);
+		if (e == 0)
+			return reset_form_page(r, 400, "Choose a new password",
+					       "The two passwords differ: type the same one twice.",
+					       token);
+	} else {
+		e = acct_reset(core_of(r), &in, &ve, &retry);
+	}
 	if (e == 0)
 		return mail_page(r, 200, "Password changed",
 				 "Your new password is set, and every device was signed out: sign in "

@@ -284,13 +284,18 @@ int h_blobs_missing(struct req *r)
 
 struct holdings {
 	json_object *arr;
-	int count;
+	int count, limit;
+	bool more; /* a row past the page was seen */
 	char last[BLOB_HEX_LEN + 1];
 };
 
 static int add_holding(void *arg, const char *sha, int64_t size, int64_t added_ms)
 {
 	struct holdings *h = arg;
+	if (h->count == h->limit) { /* the one asked for beyond the page */
+		h->more = true;
+		return 0;
+	}
 	if (!blob_name_valid(sha))
 		return 0; /* never written so; not echoed if the file says otherwise */
 	json_object *o = json_object_new_object();
@@ -317,15 +322,15 @@ int h_blobs_list(struct req *r)
 	http_query_int(r, "limit", &limit, 1, core_of(r)->cfg->limits_page, &ve);
 	if (ve.n)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
-	struct holdings h = { .arr = json_object_new_array() };
-	int e = blob_holdings(core_of(r), p, after, (int)limit, add_holding, &h);
+	struct holdings h = { .arr = json_object_new_array(), .limit = (int)limit };
+	int e = blob_holdings(core_of(r), p, after, (int)limit + 1, add_holding, &h);
 	if (e < 0) {
 		json_object_put(h.arr);
 		return reply_core_error(r, e, NULL, 0);
 	}
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "blobs", h.arr);
-	json_object_object_add(o, "more", json_object_new_boolean(h.count == limit));
+	json_object_object_add(o, "more", json_object_new_boolean(h.more));
 	json_object_object_add(o, "next", h.count ? json_object_new_string(h.last) : NULL);
 	return http_reply_json(r, 200, o);
 }

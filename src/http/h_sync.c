@@ -703,13 +703,18 @@ int h_changes_pull(struct req *r)
 
 struct rec_list {
 	json_object *arr;
-	int count;
+	int count, limit;
+	bool more; /* a record past the page was seen */
 	char last_coll[COLLECTION_MAX + 1], last_id[RECORD_ID_MAX + 1];
 };
 
 static int add_record(void *arg, const char *coll, const char *id, const struct record *rec)
 {
 	struct rec_list *l = arg;
+	if (l->count == l->limit) { /* the one asked for beyond the page */
+		l->more = true;
+		return 0;
+	}
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "collection", json_object_new_string(coll));
 	json_object_object_add(o, "id", json_object_new_string(id));
@@ -739,10 +744,10 @@ int h_records_list(struct req *r)
 		verr_add(&ve, "collection", "is not a collection name");
 	if (ve.n)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
-	struct rec_list l = { .arr = json_object_new_array() };
+	struct rec_list l = { .arr = json_object_new_array(), .limit = (int)limit };
 	int64_t as_of = 0;
 	struct store *s = core_of(r)->store;
-	int e = s->ops->records_list(s, sp.id, coll, coll ? coll : after_coll, after, (int)limit,
+	int e = s->ops->records_list(s, sp.id, coll, coll ? coll : after_coll, after, (int)limit + 1,
 				     add_record, &l, &as_of);
 	if (e < 0) {
 		json_object_put(l.arr);
@@ -752,7 +757,7 @@ int h_records_list(struct req *r)
 	json_object_object_add(o, "records", l.arr);
 	json_object_object_add(o, "as_of_seq", json_object_new_int64(as_of));
 	json_object_object_add(o, "epoch", json_object_new_string(sp.epoch));
-	json_object_object_add(o, "more", json_object_new_boolean(l.count == limit));
+	json_object_object_add(o, "more", json_object_new_boolean(l.more));
 	if (l.count) {
 		json_object *next = json_object_new_object();
 		json_object_object_add(next, "after_collection", json_object_new_string(l.last_coll));
@@ -845,6 +850,8 @@ static int write_record(struct req *r, enum change_op op)
 					"If-None-Match on a write must be * (and only on PUT).", NULL);
 	if (inm)
 		base = 0;
+	else if (im && base == 0) /* no record has version 0: If-Match cannot hold */
+		return http_reply_error(r, AE_PRECONDITION_FAILED, NULL, NULL);
 	char op_id[48];
 	char rnd[TOKEN_LEN];
 	token_new("", rnd);

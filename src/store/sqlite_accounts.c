@@ -673,10 +673,16 @@ int sq_ecode_active(struct store *s, int64_t user_id, enum ecode_purpose p, stru
 		 row_ecode(st, ret));
 }
 
-int sq_ecode_failed_try(struct store *s, int64_t id)
+static int take_try(struct store *s, int64_t id, int max)
 {
-	WRITE_ONE(s, "UPDATE email_codes SET tries = tries + 1 WHERE id = ?",
-		  sqlite3_bind_int64(st, 1, id), 0);
+	WRITE_ONE(s, "UPDATE email_codes SET tries = tries + 1 WHERE id = ? AND tries < ?",
+		  (sqlite3_bind_int64(st, 1, id), sqlite3_bind_int(st, 2, max)), 1);
+}
+
+int sq_ecode_take_try(struct store *s, int64_t id, int max)
+{
+	int r = take_try(s, id, max);
+	return r == -ERR_NOT_FOUND ? -ERR_EXPIRED : r;
 }
 
 /* Deletes the code; -ERR_NOT_FOUND when someone else consumed it first. */

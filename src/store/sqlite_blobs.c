@@ -5,24 +5,28 @@
 #include "../util/err.h"
 #include "sqlite_int.h"
 
-/* "The user may read ?2": they hold it, or a change of a space they belong to names it. */
-#define READABLE_SQL                                                                        \
-	"SELECT EXISTS (SELECT 1 FROM blob_owners WHERE user_id = ?1 AND sha256 = ?2) OR "  \
-	"EXISTS (SELECT 1 FROM change_blobs cb JOIN members m ON m.space_id = cb.space_id " \
-	"AND m.user_id = ?1 WHERE cb.sha256 = ?2)"
+/* "The user may read ?2": 2 when they hold it, 1 when (only) a change of a space they
+ * belong to names it, 0 otherwise. */
+#define READABLE_SQL                                                                         \
+	"SELECT CASE WHEN EXISTS (SELECT 1 FROM blob_owners WHERE user_id = ?1 AND sha256 = " \
+	"?2) THEN 2 WHEN EXISTS (SELECT 1 FROM change_blobs cb JOIN members m ON "           \
+	"m.space_id = cb.space_id AND m.user_id = ?1 WHERE cb.sha256 = ?2) THEN 1 ELSE 0 END"
 
 /* "Nobody holds or references ?1 and it is untouched since ?2". */
 #define DEAD_SQL                                                                          \
 	"b.touched_ms < ?2 AND NOT EXISTS (SELECT 1 FROM blob_owners o WHERE o.sha256 = "  \
 	"b.sha256) AND NOT EXISTS (SELECT 1 FROM change_blobs cb WHERE cb.sha256 = b.sha256)"
 
-static int readable_one(sqlite3_stmt *st, int64_t user_id, const char *sha, bool *ok)
+static int readable_one(sqlite3_stmt *st, int64_t user_id, const char *sha, bool *ok, bool *held)
 {
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
 	int r = sq_step(st);
-	if (r == 1)
+	if (r == 1) {
 		*ok = sqlite3_column_int(st, 0) != 0;
+		if (held)
+			*held = sqlite3_column_int(st, 0) == 2;
+	}
 	sqlite3_reset(st);
 	return r == 1 ? 0 : r < 0 ? r : -ERR_DB;
 }
@@ -95,7 +99,7 @@ int sq_blob_held(struct store *s, int64_t user_id, const char *sha)
 }
 
 int sq_blob_readable(struct store *s, int64_t user_id, const char *const *shas, int n,
-		     bool *ret_ok)
+		     bool *ret_ok, bool *ret_held)
 {
 	struct sq_conn *c = sq_read_begin(SQS(s));
 	/* one query is consistent on its own; several share a snapshot */
@@ -105,7 +109,7 @@ int sq_blob_readable(struct store *s, int64_t user_id, const char *const *shas, 
 	if (!st)
 		r = -ERR_DB;
 	for (int i = 0; r == 0 && i < n; i++)
-		r = readable_one(st, user_id, shas[i], &ret_ok[i]);
+		r = readable_one(st, user_id, shas[i], &ret_ok[i], ret_held ? &ret_held[i] : NULL);
 	if (snap)
 		sq_snapshot_end(c);
 	sq_read_end(SQS(s), c);

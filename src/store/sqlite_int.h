@@ -108,7 +108,7 @@ void sq_snapshot_end(struct sq_conn *c);
 	} while (0)
 
 /* Step helpers: 0 on SQLITE_DONE, 1 on a row, -ERR_EXISTS on a unique constraint,
- * -ERR_DB otherwise (logged). */
+ * -ERR_NOT_FOUND on a foreign key whose row is gone, -ERR_DB otherwise (logged). */
 int sq_step(sqlite3_stmt *st);
 /* Copies column col as text into out (always terminated). */
 void sq_col_text(sqlite3_stmt *st, int col, char *out, size_t len);
@@ -151,7 +151,7 @@ int sq_ecode_create(struct store *s, struct ecode *e);
 int sq_ecode_by_token(struct store *s, enum ecode_purpose p, const uint8_t th[32],
 		      struct ecode *ret);
 int sq_ecode_active(struct store *s, int64_t user_id, enum ecode_purpose p, struct ecode *ret);
-int sq_ecode_failed_try(struct store *s, int64_t id);
+int sq_ecode_take_try(struct store *s, int64_t id, int max);
 int sq_ecode_confirm(struct store *s, const struct ecode *e);
 int sq_ecode_reset(struct store *s, const struct ecode *e, const char *hash, int64_t now_ms);
 int sq_mail_enqueue(struct store *s, const char *to, const char *subject, const char *body,
@@ -173,8 +173,9 @@ int sq_space_list(struct store *s, int64_t user_id, int (*cb)(void *, const stru
 int sq_member_role(struct store *s, int64_t space_id, int64_t user_id, enum role *ret);
 int sq_member_list(struct store *s, int64_t space_id, int (*cb)(void *, const struct member *),
 		   void *arg);
-int sq_member_put(struct store *s, int64_t space_id, int64_t user_id, enum role role,
+int sq_member_add(struct store *s, int64_t space_id, int64_t user_id, enum role role,
 		  int64_t now_ms);
+int sq_member_set_role(struct store *s, int64_t space_id, int64_t user_id, enum role role);
 int sq_member_delete(struct store *s, int64_t space_id, int64_t user_id);
 int sq_collection_set(struct store *s, int64_t space_id, const char *name, enum policy p);
 int sq_keys_put(struct store *s, int64_t space_id, int64_t epoch, const int64_t *user_ids,
@@ -219,7 +220,8 @@ int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t 
 	.space_get = sq_space_get, .space_epochs_renew = sq_space_epochs_renew, .space_rename = sq_space_rename,                       \
 	.space_delete = sq_space_delete, .space_list = sq_space_list,                     \
 	.member_role = sq_member_role, .member_list = sq_member_list,                     \
-	.member_put = sq_member_put, .member_delete = sq_member_delete,                   \
+	.member_add = sq_member_add, .member_set_role = sq_member_set_role, \
+	.member_delete = sq_member_delete,                   \
 	.collection_set = sq_collection_set, .push_begin = sq_push_begin,                 \
 	.keys_put = sq_keys_put, .key_get = sq_key_get,                 \
 	.push_end = sq_push_end, .push_op_get = sq_push_op_get,                           \
@@ -234,7 +236,7 @@ int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t 
 int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new);
 int sq_blob_held(struct store *s, int64_t user_id, const char *sha);
 int sq_blob_readable(struct store *s, int64_t user_id, const char *const *shas, int n,
-		     bool *ret_ok);
+		     bool *ret_ok, bool *ret_held);
 int sq_blob_usage(struct store *s, int64_t user_id, int64_t *ret_user, int64_t *ret_realm);
 int sq_blob_get(struct store *s, const char *sha, int64_t *ret_size);
 int sq_blob_dead(struct store *s, int64_t before_ms, const char *after, int limit,
@@ -271,7 +273,7 @@ int sq_push_blobs_touch(void *txn, int64_t user_id, const char *const *shas, con
 	.device_rename = sq_device_rename, .device_revoke = sq_device_revoke,             \
 	.device_touch = sq_device_touch, .ecode_create = sq_ecode_create,                 \
 	.ecode_by_token = sq_ecode_by_token, .ecode_active = sq_ecode_active,             \
-	.ecode_failed_try = sq_ecode_failed_try, .ecode_confirm = sq_ecode_confirm,       \
+	.ecode_take_try = sq_ecode_take_try, .ecode_confirm = sq_ecode_confirm,       \
 	.ecode_reset = sq_ecode_reset, .mail_enqueue = sq_mail_enqueue,                   \
 	.mail_next = sq_mail_next, .mail_done = sq_mail_done, .stats = sq_stats,
 

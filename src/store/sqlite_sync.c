@@ -220,20 +220,31 @@ static int keeps_an_owner(struct sq_conn *c, int64_t space_id, int64_t user_id)
 	return r < 0 ? r : last ? -ERR_CONFLICT : 0;
 }
 
-int sq_member_put(struct store *s, int64_t space_id, int64_t user_id, enum role role,
+int sq_member_add(struct store *s, int64_t space_id, int64_t user_id, enum role role,
 		  int64_t now_ms)
+{
+	/* a unique conflict is -ERR_EXISTS, a space or user deleted meanwhile -ERR_NOT_FOUND
+	 * (sq_step) */
+	WRITE_ONE(s, "INSERT INTO members(space_id, user_id, role, added_ms) VALUES (?, ?, ?, ?)",
+		  (sqlite3_bind_int64(st, 1, space_id), sqlite3_bind_int64(st, 2, user_id),
+		   sqlite3_bind_int(st, 3, role), sqlite3_bind_int64(st, 4, now_ms)),
+		  0);
+}
+
+int sq_member_set_role(struct store *s, int64_t space_id, int64_t user_id, enum role role)
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
 		return -ERR_DB;
 	int r = role == ROLE_OWNER ? 0 : keeps_an_owner(c, space_id, user_id);
 	if (r == 0) {
-		sqlite3_stmt *st = SQ(c, "INSERT INTO members(space_id, user_id, role, added_ms) "
-					 "VALUES (?, ?, ?, ?) ON CONFLICT (space_id, user_id) DO "
-					 "UPDATE SET role = excluded.role");
-		r = st ? (sqlite3_bind_int64(st, 1, space_id), sqlite3_bind_int64(st, 2, user_id),
-			  sqlite3_bind_int(st, 3, role), sqlite3_bind_int64(st, 4, now_ms), sq_step(st))
+		sqlite3_stmt *st = SQ(c, "UPDATE members SET role = ? WHERE space_id = ? AND "
+					 "user_id = ?");
+		r = st ? (sqlite3_bind_int(st, 1, role), sqlite3_bind_int64(st, 2, space_id),
+			  sqlite3_bind_int64(st, 3, user_id), sq_step(st))
 		       : -ERR_DB;
+		if (r == 0 && sqlite3_changes(c->db) == 0)
+			r = -ERR_NOT_FOUND;
 	}
 	return sq_write_end(SQS(s), c, r);
 }

@@ -95,7 +95,9 @@ struct store_ops {
 			      struct ecode *ret);
 	int (*ecode_active)(struct store *s, int64_t user_id, enum ecode_purpose p,
 			    struct ecode *ret);
-	int (*ecode_failed_try)(struct store *s, int64_t id);
+	/* Takes one of the code's tries before it is compared: 0, or -ERR_EXPIRED when max
+	 * were taken already (one statement, so concurrent guesses cannot share a try). */
+	int (*ecode_take_try)(struct store *s, int64_t id, int max);
 	/* Consumes the code and confirms the address. */
 	int (*ecode_confirm)(struct store *s, const struct ecode *e);
 	/* Consumes the code and sets the password as user_set_password with no device kept. */
@@ -131,11 +133,14 @@ struct store_ops {
 	int (*member_role)(struct store *s, int64_t space_id, int64_t user_id, enum role *ret);
 	int (*member_list)(struct store *s, int64_t space_id,
 			   int (*cb)(void *arg, const struct member *m), void *arg);
-	/* Adds or changes a member. */
-	/* member_put and member_delete never take the last owner's role away: -ERR_CONFLICT,
-	 * nothing changed, when the user is an owner and no other member is. */
-	int (*member_put)(struct store *s, int64_t space_id, int64_t user_id, enum role role,
+	/* member_add adds a member: -ERR_EXISTS when they are one already, -ERR_NOT_FOUND
+	 * when the space or the user is gone. member_set_role changes a member's role and
+	 * member_delete removes one: -ERR_NOT_FOUND when they are not a member (so a change
+	 * racing a removal never adds them back). Neither takes the last owner's role away:
+	 * -ERR_CONFLICT, nothing changed, when the user is an owner and no other member is. */
+	int (*member_add)(struct store *s, int64_t space_id, int64_t user_id, enum role role,
 			  int64_t now_ms);
+	int (*member_set_role)(struct store *s, int64_t space_id, int64_t user_id, enum role role);
 	int (*member_delete)(struct store *s, int64_t space_id, int64_t user_id);
 	int (*collection_set)(struct store *s, int64_t space_id, const char *name, enum policy p);
 	/* Stores a new key epoch: keys[i] wrapped for user_ids[i], which must be exactly the
@@ -210,11 +215,11 @@ struct store_ops {
 	int (*blob_hold)(struct store *s, const struct blob_hold *h, bool *ret_new);
 	/* 0 when the user holds the blob; -ERR_NOT_FOUND otherwise. */
 	int (*blob_held)(struct store *s, int64_t user_id, const char *sha256);
-	/* 0 when the user may read the blob: they hold it, or a kept change of a space they
-	 * belong to names it. -ERR_NOT_FOUND otherwise. ok[i] for each of n hashes in one
-	 * snapshot. */
+	/* Whether the user may read each of n blobs: they hold it, or a kept change of a space
+	 * they belong to names it (ok[i]); and, when ret_held is not NULL, whether they hold
+	 * it (held[i]); all in one snapshot. */
 	int (*blob_readable)(struct store *s, int64_t user_id, const char *const *shas, int n,
-			     bool *ret_ok);
+			     bool *ret_ok, bool *ret_held);
 	/* Bytes held by the user and by the user's realm. */
 	int (*blob_usage)(struct store *s, int64_t user_id, int64_t *ret_user, int64_t *ret_realm);
 	/* The size recorded for a blob; -ERR_NOT_FOUND when it has no row. */

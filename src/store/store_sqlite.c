@@ -182,6 +182,10 @@ int sq_step(sqlite3_stmt *st)
 		return 1;
 	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return -ERR_EXISTS;
+	/* what a row refers to was deleted meanwhile (a space, a user): the request's target
+	 * is gone, which is no failure of the database */
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return -ERR_NOT_FOUND;
 	log_error("sqlite: %s (in '%.80s')", sqlite3_errmsg(sqlite3_db_handle(st)),
 		  sqlite3_sql(st));
 	return -ERR_DB;

@@ -15,8 +15,8 @@ int cond_if_match_version(const char *h, int64_t *ret)
 	bool quoted = *p == '"';
 	if (quoted)
 		p++;
-	if (*p < '0' || *p > '9')
-		return -1;
+	if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
+		return -1; /* entity tags compare as strings: "01" is no version's tag */
 	uint64_t v = 0;
 	for (; *p >= '0' && *p <= '9'; p++) {
 		if (v > (uint64_t)INT64_MAX / 10)

@@ -9,7 +9,7 @@
 
 /* If-Match as one record version: "42" (a strong entity tag, RFC 9110 section 8.8.3) or
  * 42, with optional spaces around. 0 with *ret; -1 for anything else (a weak tag, a list,
- * "*", a sign, a number beyond 2^63-1). */
+ * "*", a sign, a leading zero, a number beyond 2^63-1). */
 int cond_if_match_version(const char *header, int64_t *ret);
 
 /* Whether a header is "*" alone (optional spaces or tabs around). */

@@ -573,6 +573,10 @@ test('a user lists their blobs and releases them; a blob their kept change names
     assert.match(page.body.blobs[0].held_at, /^\d{4}-\d\d-\d\dT/);
     page = await api(U, 'GET', `/api/v1/blobs?limit=2&after=${page.body.next}`, { token: a.access });
     assert.deepEqual(page.body.blobs.map((o) => [o.sha256, o.size]), all.slice(2));
+    assert.equal(page.body.more, false);
+    // exactly a page left: more says no, not "an empty page follows"
+    const exact = await api(U, 'GET', '/api/v1/blobs?limit=3', { token: a.access });
+    assert.deepEqual([exact.body.blobs.length, exact.body.more], [3, false]);
     assert.deepEqual((await api(U, 'GET', '/api/v1/blobs', { token: b.access })).body.blobs, [], 'only one\'s own');
     for (const q of ['limit=0', 'limit=x', `limit=${10 ** 6}`, 'after=zz', 'limit=-1']) {
       assert.equal((await api(U, 'GET', `/api/v1/blobs?${q}`, { token: a.access })).status, 400, q);

@@ -55,6 +55,11 @@ test('push: gapless sequence numbers, records follow, tombstones for deletes', a
   const recs = await api(U, 'GET', '/api/v1/spaces/me/records', { token: s.access });
   assert.equal(recs.body.as_of_seq, 4);
   assert.deepEqual(recs.body.records.map((x) => [x.id, x.deleted, x.version]), [['a', false, 3], ['b', true, 4]]);
+  // a page that takes exactly what is left says there is no more
+  const exact = await api(U, 'GET', '/api/v1/spaces/me/records?limit=2', { token: s.access });
+  assert.deepEqual([exact.body.records.length, exact.body.more], [2, false]);
+  const part = await api(U, 'GET', '/api/v1/spaces/me/records?limit=1', { token: s.access });
+  assert.deepEqual([part.body.records.length, part.body.more, part.body.next], [1, true, { after_collection: 'notes', after: 'a' }]);
   const p = await pull(s.access, 'me', '?since=0');
   assert.deepEqual(p.body.changes.map((c) => [c.seq, c.op, c.id]), [[1, 'put', 'a'], [2, 'put', 'b'], [3, 'patch', 'a'], [4, 'delete', 'b']]);
   assert.deepEqual(p.body.changes[2].data, { title: 'A2', tags: null });
@@ -222,6 +227,16 @@ test('HTTP preconditions hold whatever the policy: If-None-Match * on PUT, If-Ma
     const r = await api(U, method, path, { token: s.access, body: method === 'PUT' ? {} : undefined, headers });
     assert.equal(r.status, 400, `${method} ${JSON.stringify(headers)}`);
   }
+  // If-Match names a version of a record that is there: never 0, never a tombstone's
+  const fresh = '/api/v1/spaces/me/records/c/fresh';
+  assert.equal((await api(U, 'PUT', fresh, { token: s.access, body: {}, headers: { 'If-Match': '"0"' } })).status, 412);
+  const made = await api(U, 'PUT', fresh, { token: s.access, body: {} });
+  const madeTag = made.headers.get('etag');
+  assert.equal((await api(U, 'DELETE', fresh, { token: s.access, headers: { 'If-Match': madeTag } })).status, 204);
+  const tomb = Number(JSON.parse(madeTag)) + 1;
+  assert.equal((await api(U, 'PUT', fresh, { token: s.access, body: {}, headers: { 'If-Match': `"${tomb}"` } })).status, 412, 'a tombstone\'s version');
+  assert.equal((await api(U, 'GET', fresh, { token: s.access })).status, 404, 'still deleted');
+  assert.equal((await api(U, 'PUT', path, { token: s.access, body: {}, headers: { 'If-Match': '"01"' } })).status, 400, 'a leading zero is no tag of ours');
   const got = await api(U, 'GET', path, { token: s.access });
   const etag = got.headers.get('etag');
   for (const inm of [etag, `W/${etag}`, `"1", ${etag}`, '*']) {
