@@ -52,7 +52,10 @@ void verr_add(struct verr *v, const char *field, const char *fmt, ...)
 	v->n++;
 }
 
-/* Valid UTF-8 (no overlongs or surrogates) with no control characters. */
+/* Valid UTF-8 (no overlongs or surrogates) with no control characters: C0, DEL, C1, the
+ * line and paragraph separators (U+2028, U+2029: line breaks to JavaScript and some logs)
+ * and the bidirectional overrides and isolates (U+202A..U+202E, U+2066..U+2069), which
+ * let a name display as another. */
 static bool printable_utf8(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -74,7 +77,8 @@ static bool printable_utf8(const char *s)
 			cp = (cp << 6) | (p[i] & 0x3f);
 		}
 		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0x80 && cp <= 0x9f))
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0x80 && cp <= 0x9f) ||
+		    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
 			return false;
 		p += n + 1;
 	}
@@ -134,7 +138,7 @@ bool check_email(struct verr *v, const char *field, const char *s, bool required
 	size_t n = strlen(s);
 	const char *at = strchr(s, '@');
 	bool ok = n <= EMAIL_MAX && at && at != s && at[1] && !strchr(at + 1, '@') &&
-		  at[1] != '.' && s[n - 1] != '.';
+		  at[1] != '.' && s[n - 1] != '.' && printable_utf8(s);
 	for (size_t i = 0; ok && i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '(' || c == ')' ||

@@ -294,3 +294,22 @@ test('the last owner of a shared space others use cannot delete their account; t
     await adm.cleanup();
   }
 });
+
+test('names and addresses are printable UTF-8: no invalid bytes, separators or direction overrides', async () => {
+  const bad = [
+    ['email', Buffer.from('a@b.c\xe2\x80\xa8x', 'latin1')],
+    ['email', Buffer.from('a\xff@b.c', 'latin1')],
+    ['email', Buffer.from('a@b.c\xc2\x85', 'latin1')],
+    ['name', Buffer.from('Ann\xe2\x80\xaeevil', 'latin1')],
+    ['name', Buffer.from('x\xe2\x81\xa6y', 'latin1')],
+    ['name', Buffer.from('line\xe2\x80\xa9break', 'latin1')],
+  ];
+  let n = 0;
+  for (const [field, value] of bad) {
+    const json = Buffer.concat([Buffer.from(`{"username":"pr${++n}","password":"a password 1","${field}":"`), value, Buffer.from('"}')]);
+    const res = await fetch(`${U}/api/v1/auth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: json });
+    assert.equal(res.status, 400, `${field} ${value.toString('latin1')}`);
+  }
+  const ok = await api(U, 'POST', '/api/v1/auth/register', { body: { username: 'prok', password: 'a password 1', email: 'zoë@exämple.org', name: 'Zoë 🌲' } });
+  assert.equal(ok.status, 201, JSON.stringify(ok.body));
+});
