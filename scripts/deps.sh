@@ -30,8 +30,9 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   have_cmd sqlite3 || need+=(sqlite3)
   have_cmd npm || need+=(npm)
 fi
+browser=""
 if [ "$what" = test ]; then
-  have_cmd chromium || have_cmd chromium-browser || need+=(chromium)
+  have_cmd chromium || have_cmd chromium-browser || [ -x /snap/bin/chromium ] || browser=yes
 fi
 if [ "$what" = fuzz ]; then
   have_cmd clang || need+=(clang)
@@ -44,12 +45,21 @@ if [ "$what" = bench ]; then
   have_cmd nginx || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 fi
 
-if [ ${#need[@]} -gt 0 ]; then
-  echo "deps: installing ${need[*]}"
+if [ ${#need[@]} -gt 0 ] || [ -n "$browser" ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
+  if [ -n "$browser" ]; then
+    # Debian packages Chromium as "chromium"; Ubuntu only as "chromium-browser", which
+    # installs the snap (/snap/bin/chromium)
+    if apt-cache policy chromium 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+      need+=(chromium)
+    else
+      need+=(chromium-browser)
+    fi
+  fi
+  echo "deps: installing ${need[*]}"
   $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 

@@ -8,7 +8,8 @@ import puppeteer from 'puppeteer-core';
 import { api, signUp, startServer } from './lib/cairn.mjs';
 import { startSmtp, tokenOf } from './lib/smtp.mjs';
 
-const CHROMIUM = process.env.CAIRN_CHROMIUM || ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+// Debian's package, Ubuntu's snap, or CAIRN_CHROMIUM
+const CHROMIUM = process.env.CAIRN_CHROMIUM || ['/usr/bin/chromium', '/snap/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 let smtp;
 let srv;
