@@ -67,6 +67,11 @@ struct orphaned {
 		char name[NAME_MAX_BYTES + 1];
 	} v[8];
 };
+/* Within core (sign-up and administration share them): stores u, its fields checked,
+ * with password hashed (-ERR_EXISTS naming the taken field in ve); deletes a user, refused
+ * as acct_delete says, ending their sessions' waits and streams. */
+int acct_create_user(struct core *c, struct user *u, const char *password, struct verr *ve);
+int acct_delete_user(struct core *c, int64_t id, struct orphaned *o);
 /* Deletes the caller's account (their password again): -ERR_DENIED for a wrong one;
  * -ERR_CONFLICT with o filled when they are the last owner of shared spaces that have
  * other members (hand them over or delete them first). */

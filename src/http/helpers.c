@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../core/accounts.h"
+#include "../core/sync.h"
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/jtext.h"
@@ -310,4 +311,18 @@ int reply_orphaned(struct req *r, const struct orphaned *o)
 	json_object_object_add(o2, "spaces_total", json_object_new_int(o->total));
 	buf_free(&b);
 	return http_reply_json(r, 409, o2);
+}
+
+/* The caller and the space named in the path, or NULL after replying. */
+const struct principal *space_of(struct req *r, struct space *sp)
+{
+	const struct principal *p = need_auth(r);
+	if (!p)
+		return NULL;
+	int e = sync_space(core_of(r), p, http_param(r, "space"), sp);
+	if (e < 0) {
+		reply_core_error(r, e, NULL, 0);
+		return NULL;
+	}
+	return p;
 }

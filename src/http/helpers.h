@@ -27,6 +27,10 @@ const struct principal *need_auth(struct req *r);
  * as its headers are in, so nobody without a valid token makes the server read, buffer
  * or parse a body (a JSON body may be 16 MiB). 0, or -1 after replying. */
 int app_pre_body(struct req *r);
+struct space;
+/* need_auth, then the space named in the path ("me" or an id) as the caller sees it into
+ * *sp; NULL after replying (401, 404). */
+const struct principal *space_of(struct req *r, struct space *sp);
 /* need_auth, then 403 admin_required unless the caller is a server admin. */
 const struct principal *need_admin(struct req *r);
 

@@ -24,72 +24,7 @@
 #include "../util/url.h"
 #include "form.h"
 #include "peers.h"
-
-/* After a body passed its limit we keep reading (to be able to answer at all, since
- * libmicrohttpd cannot answer in the middle of a body) but drop the bytes; past this many
- * dropped bytes the connection is closed instead. */
-#define DISCARD_MAX (1024 * 1024)
-
-enum phase { PH_RECEIVING, PH_SUSPENDED, PH_RESUMED, PH_ANSWERED };
-
-struct hdr {
-	struct hdr *next;
-	const char *name, *value;
-};
-
-/* Per connection, for the watchdog (a thread that looks at every connection every
- * 250 ms, under conns_mu), which shuts down (shutdown(2), which wakes libmicrohttpd to
- * close it) any connection that:
- *  - still owes headers past its deadline (server.header_timeout from its start or its
- *    request line, server.idle_timeout between requests): libmicrohttpd's own timeout
- *    restarts with every byte, so a client trickling one byte a second never met it;
- *  - sends its body slower than server.body_min_rate on average once server.body_grace
- *    has passed since its headers (the same trickle, one body byte every few seconds);
- *  - is receiving a body while its client has gone (end of stream or reset pending, no
- *    progress for two looks): libmicrohttpd 0.9.75 can miss that while its buffer is full.
- * For a connection whose request is suspended (a long-poll, an event stream, a push
- * waiting for the committer) libmicrohttpd does not look at the socket at all; there the
- * watchdog peeks, and when the client has gone it calls the request's gone callback,
- * which ends whatever holds the request (http_on_gone). */
-struct conn_ctx {
-	struct conn_ctx *prev, *next;
-	int fd;
-	struct netaddr peer;
-	char peer_text[NETADDR_TEXT_LEN]; /* formatted once */
-	bool trusted; /* peer is in server.trusted_proxies */
-	bool counted; /* in the per-address counts */
-	bool awaiting_headers;
-	unsigned requests; /* completed on this connection (under conns_mu) */
-	uint64_t deadline_ns;
-	atomic_bool receiving;            /* a body is due */
-	atomic_uint_fast64_t body_start_ns;
-	atomic_uint_fast64_t progress;    /* body bytes so far */
-	uint64_t seen_progress;
-	int eof_ticks;
-	/* the watchdog's rate window: from window_start_ns, when progress was window_bytes */
-	uint64_t window_body, window_start_ns, window_bytes;
-	/* the suspended request's owner, told when the client goes (under conns_mu) */
-	void (*gone)(void *arg);
-	void *gone_arg;
-};
-
-struct http_server {
-	struct MHD_Daemon *d;
-	struct http_server_opts o;
-	atomic_int inflight;
-	atomic_bool quiescing;
-	pthread_mutex_t conns_mu;
-	pthread_cond_t conns_cv;
-	struct conn_ctx conns; /* list head */
-	bool stopping;
-	pthread_t watchdog;
-	bool watchdog_started;
-	pthread_mutex_t susp_mu;
-	struct req *susp;     /* suspended requests not yet resumed */
-	atomic_int resuming;  /* resumed but not yet answered by a worker */
-	struct peers *peers;
-	atomic_uint_fast64_t trim_at_ns; /* a big JSON body was freed: malloc_trim then */
-};
+#include "server_int.h"
 
 static char id_prefix[16];
 static atomic_ullong id_counter;
@@ -139,504 +74,6 @@ int http_listen(const char *addr, int *ret_fd, int *ret_port, char *err, size_t 
 	*ret_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						   : ((struct sockaddr_in *)&ss)->sin_port);
 	*ret_fd = fd;
-	return 0;
-}
-
-/* --- slow-header watchdog --- */
-
-static void conn_set_deadline(struct http_server *s, struct conn_ctx *c, bool awaiting,
-			      uint64_t deadline_ns, bool only_sooner)
-{
-	pthread_mutex_lock(&s->conns_mu);
-	if (!only_sooner || !c->awaiting_headers || deadline_ns < c->deadline_ns)
-		c->deadline_ns = deadline_ns;
-	c->awaiting_headers = awaiting;
-	pthread_mutex_unlock(&s->conns_mu);
-}
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			  enum MHD_ConnectionNotificationCode code)
-{
-	struct http_server *s = cls;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		struct conn_ctx *c = calloc(1, sizeof *c);
-		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-		int fd = ci ? ci->connect_fd : -1;
-		if (!c) {
-			if (fd >= 0)
-				shutdown(fd, SHUT_RDWR);
-			return;
-		}
-		c->fd = fd;
-		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		snprintf(c->peer_text, sizeof c->peer_text, "unknown");
-		if (ci && netaddr_from_sockaddr(ci->client_addr, &c->peer) == 0) {
-			netaddr_format(&c->peer, c->peer_text);
-			c->trusted = peers_trusted(s->peers, &c->peer);
-			/* the accept policy looked, but other accepts may have raced it */
-			c->counted = peers_add(s->peers, &c->peer);
-			if (!c->counted && fd >= 0) {
-				shutdown(fd, SHUT_RDWR);
-				log_debug("closed a connection over server.max_connections_per_address");
-			}
-		}
-		c->awaiting_headers = true;
-		c->deadline_ns = clock_mono_ns() + (uint64_t)s->o.header_timeout_ms * 1000000u;
-		pthread_mutex_lock(&s->conns_mu);
-		c->next = s->conns.next;
-		c->prev = &s->conns;
-		s->conns.next->prev = c;
-		s->conns.next = c;
-		pthread_mutex_unlock(&s->conns_mu);
-		*socket_context = c;
-	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-		struct conn_ctx *c = *socket_context;
-		if (!c)
-			return;
-		pthread_mutex_lock(&s->conns_mu);
-		c->prev->next = c->next;
-		c->next->prev = c->prev;
-		pthread_mutex_unlock(&s->conns_mu);
-		if (c->counted)
-			peers_remove(s->peers, &c->peer);
-		free(c);
-		*socket_context = NULL;
-	}
-}
-
-/* Refuses, at accept, connections from an address that has its fill. */
-static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
-{
-	(void)len;
-	struct http_server *s = cls;
-	struct netaddr a;
-	if (netaddr_from_sockaddr(addr, &a) < 0 || peers_may_connect(s->peers, &a))
-		return MHD_YES;
-	log_debug("refused a connection over server.max_connections_per_address");
-	return MHD_NO;
-}
-
-static struct conn_ctx *conn_of(struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	return ci ? ci->socket_context : NULL;
-}
-
-/* Called when a request line has arrived: the rest of the headers are due soon. */
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
-{
-	(void)uri;
-	struct http_server *s = cls;
-	struct conn_ctx *c = conn_of(conn);
-	if (c)
-		conn_set_deadline(s, c, true,
-				  clock_mono_ns() + (uint64_t)s->o.header_timeout_ms * 1000000u,
-				  true);
-	return NULL;
-}
-
-/* Whether the client of c has gone: its end of stream (FIN) or a reset is waiting to be
- * read. Bytes it sent ahead (a pipelined request) hide a later FIN; that is fine. */
-static bool client_gone(const struct conn_ctx *c)
-{
-	char b;
-	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-}
-
-static void cut(struct conn_ctx *c, const char *why)
-{
-	shutdown(c->fd, SHUT_RDWR);
-	atomic_store(&c->receiving, false);
-	c->awaiting_headers = false;
-	log_debug("closed a connection: %s", why);
-}
-
-/* A body being received: slower than server.body_min_rate over a window of
- * server.body_grace (each window on its own, so a burst does not buy hours of silence),
- * or its client gone with no progress for two looks (see conn_ctx). */
-static void watch_body(struct http_server *s, struct conn_ctx *c, uint64_t now)
-{
-	uint64_t p = atomic_load(&c->progress);
-	uint64_t start = atomic_load(&c->body_start_ns);
-	uint64_t grace = (uint64_t)s->o.body_grace_ms * 1000000u;
-	if (c->window_body != start) { /* a new body: its first window starts with it */
-		c->window_body = start;
-		c->window_start_ns = start;
-		c->window_bytes = 0;
-	}
-	if (s->o.body_min_rate > 0 && now >= c->window_start_ns + grace) {
-		uint64_t got = p - c->window_bytes;
-		if ((double)got < (double)s->o.body_min_rate * (double)(now - c->window_start_ns) / 1e9) {
-			cut(c, "its body arrived slower than server.body_min_rate");
-			return;
-		}
-		c->window_start_ns = now;
-		c->window_bytes = p;
-	}
-	if (p != c->seen_progress || !client_gone(c)) {
-		c->seen_progress = p;
-		c->eof_ticks = 0;
-		return;
-	}
-	if (++c->eof_ticks >= 2)
-		cut(c, "its client went away while sending a body");
-}
-
-static void *watchdog_main(void *arg)
-{
-	struct http_server *s = arg;
-	pthread_mutex_lock(&s->conns_mu);
-	while (!s->stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&s->conns_cv, &s->conns_mu, &ts);
-		uint64_t now = clock_mono_ns();
-		uint64_t trim_at = atomic_load(&s->trim_at_ns);
-		if (trim_at && now >= trim_at &&
-		    atomic_compare_exchange_strong(&s->trim_at_ns, &trim_at, 0)) {
-			pthread_mutex_unlock(&s->conns_mu);
-			malloc_trim(0);
-			pthread_mutex_lock(&s->conns_mu);
-		}
-		/* The fds stay open under this lock (libmicrohttpd closes a socket only after
-		 * the CLOSED notice, which takes it), so none can be reused under us. */
-		for (struct conn_ctx *c = s->conns.next; c != &s->conns; c = c->next) {
-			if (c->fd < 0)
-				continue;
-			if (atomic_load(&c->receiving))
-				watch_body(s, c, now);
-			if (c->awaiting_headers && now > c->deadline_ns)
-				cut(c, "it was too slow to send headers");
-			/* between requests libmicrohttpd 0.9.75 can miss a client's end of
-			 * stream and keep the connection until server.idle_timeout */
-			else if (c->awaiting_headers && c->requests > 0 && client_gone(c))
-				cut(c, "its client closed it between requests");
-			/* the owner's callback may run every look while the client stays gone;
-			 * it must cope with having ended the request already */
-			if (c->gone && client_gone(c))
-				c->gone(c->gone_arg);
-		}
-	}
-	pthread_mutex_unlock(&s->conns_mu);
-	return NULL;
-}
-
-void http_on_gone(struct req *r, void (*fn)(void *arg), void *arg)
-{
-	struct conn_ctx *c = r->cctx;
-	if (!c)
-		return;
-	pthread_mutex_lock(&r->srv->conns_mu);
-	c->gone = fn;
-	c->gone_arg = arg;
-	pthread_mutex_unlock(&r->srv->conns_mu);
-}
-
-/* --- replies --- */
-
-static int set_response(struct req *r, unsigned status, struct MHD_Response *resp,
-			uint64_t bytes)
-{
-	if (!resp)
-		return -ERR_NOMEM;
-	if (r->resp)
-		MHD_destroy_response(r->resp);
-	r->resp = resp;
-	r->status = status;
-	r->resp_bytes = bytes;
-	return 0;
-}
-
-int http_reply_bytes(struct req *r, unsigned status, const char *content_type,
-		     const void *data, size_t len)
-{
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
-	if (resp && content_type)
-		MHD_add_response_header(resp, "Content-Type", content_type);
-	return set_response(r, status, resp, len);
-}
-
-int http_reply_stream(struct req *r, unsigned status, const char *content_type,
-		      ssize_t (*reader)(void *cls, uint64_t pos, char *buf, size_t max), void *cls,
-		      void (*free_cls)(void *cls))
-{
-	if (r->method == HM_HEAD) {
-		/* libmicrohttpd would send a chunked body; a HEAD answer has none */
-		if (free_cls)
-			free_cls(cls);
-		return http_reply_bytes(r, status, content_type, "", 0);
-	}
-	struct MHD_Response *resp =
-		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, cls, free_cls);
-	if (resp && content_type)
-		MHD_add_response_header(resp, "Content-Type", content_type);
-	return set_response(r, status, resp, 0);
-}
-
-int http_reply_fd(struct req *r, unsigned status, const char *content_type, int fd,
-		  uint64_t offset, uint64_t len)
-{
-	struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd, offset);
-	if (!resp) {
-		close(fd);
-		return set_response(r, 500, NULL, 0);
-	}
-	if (content_type)
-		MHD_add_response_header(resp, "Content-Type", content_type);
-	return set_response(r, status, resp, len);
-}
-
-static void free_json_string(void *p)
-{
-	json_object_put(p);
-}
-
-int http_reply_json(struct req *r, unsigned status, json_object *obj)
-{
-	if (!obj)
-		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
-	size_t len;
-	const char *s = json_object_to_json_string_length(
-		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	/* The string belongs to obj, so obj is freed together with the response. */
-	struct MHD_Response *resp =
-		s ? MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)s,
-									   free_json_string, obj)
-		  : NULL;
-	if (!resp) {
-		json_object_put(obj);
-		return set_response(r, 500, NULL, 0);
-	}
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	return set_response(r, status, resp, len);
-}
-
-int http_reply_error(struct req *r, enum api_error e, const char *msg, json_object *fields)
-{
-	const struct api_error_def *d = api_error_get(e);
-	json_object *o = json_object_new_object();
-	if (!o) {
-		json_object_put(fields);
-		return set_response(r, 500, NULL, 0);
-	}
-	json_object_object_add(o, "code", json_object_new_string(d->code));
-	json_object_object_add(o, "error", json_object_new_string(msg ? msg : d->message));
-	if (fields)
-		json_object_object_add(o, "fields", fields);
-	return http_reply_json(r, d->status, o);
-}
-
-int http_add_header(struct req *r, const char *name, const char *value)
-{
-	struct hdr *h = arena_alloc(&r->arena, sizeof *h);
-	if (!h)
-		return -ERR_NOMEM;
-	h->name = arena_strndup(&r->arena, name, strlen(name));
-	h->value = arena_strndup(&r->arena, value, strlen(value));
-	if (!h->name || !h->value)
-		return -ERR_NOMEM;
-	h->next = r->extra_headers;
-	r->extra_headers = h;
-	return 0;
-}
-
-const char *http_header(struct req *r, const char *name)
-{
-	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-const char *http_query(struct req *r, const char *name)
-{
-	for (int i = 0; i < r->nquery; i++)
-		if (!strcmp(r->query[2 * i], name))
-			return r->query[2 * i + 1];
-	return NULL;
-}
-
-const char *http_param(struct req *r, const char *name)
-{
-	size_t nl = strlen(name);
-	for (int i = 0; i < r->params.n; i++)
-		if (r->params.name_lens[i] == nl && !strncmp(r->params.names[i], name, nl))
-			return r->param_values[i];
-	return NULL;
-}
-
-static const char *decode(struct req *r, const char *s, size_t n, bool query)
-{
-	char *out = arena_alloc(&r->arena, n + 1);
-	if (!out || url_decode(s, n, out, query) < 0)
-		return NULL;
-	return out;
-}
-
-struct query_walk {
-	struct req *r;
-	int n;
-	bool bad;
-};
-
-static enum MHD_Result decode_query(void *cls, enum MHD_ValueKind kind, const char *key,
-				    const char *value)
-{
-	(void)kind;
-	struct query_walk *w = cls;
-	struct req *r = w->r;
-	const char *k = decode(r, key, strlen(key), true);
-	const char *v = decode(r, value ? value : "", value ? strlen(value) : 0, true);
-	if (!k || !v) {
-		w->bad = true;
-		return MHD_NO;
-	}
-	r->query[2 * r->nquery] = k;
-	r->query[2 * r->nquery + 1] = v;
-	r->nquery++;
-	return MHD_YES;
-}
-
-/* Every path and query parameter decoded, once, before any handler: false when one has a
- * malformed percent-escape or an encoded NUL. */
-static bool decode_params(struct req *r)
-{
-	for (int i = 0; i < r->params.n; i++) {
-		struct slice v = r->params.values[i];
-		if (!(r->param_values[i] = decode(r, v.ptr, v.len, false)))
-			return false;
-	}
-	int n = MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
-	if (n <= 0)
-		return true;
-	r->query = arena_alloc(&r->arena, sizeof *r->query * 2 * (size_t)n);
-	if (!r->query)
-		return false;
-	struct query_walk w = { .r = r };
-	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, decode_query, &w);
-	return !w.bad;
-}
-
-struct xff {
-	struct arena *a;
-	char *text; /* the field lines joined with ", " */
-	size_t len;
-};
-
-static enum MHD_Result join_xff(void *cls, enum MHD_ValueKind kind, const char *key,
-				const char *value)
-{
-	(void)kind;
-	struct xff *x = cls;
-	if (strcasecmp(key, "X-Forwarded-For") != 0 || !value)
-		return MHD_YES;
-	size_t n = strlen(value);
-	char *t = arena_alloc(x->a, x->len + n + 3);
-	if (!t)
-		return MHD_NO;
-	if (x->len)
-		memcpy(t, x->text, x->len);
-	size_t at = x->len;
-	if (at) {
-		t[at++] = ',';
-		t[at++] = ' ';
-	}
-	memcpy(t + at, value, n + 1);
-	x->text = t;
-	x->len = at + n;
-	return MHD_YES;
-}
-
-const char *http_client_addr(struct req *r)
-{
-	if (r->addr[0])
-		return r->addr;
-	struct conn_ctx *c = r->cctx;
-	if (c && !c->trusted) { /* the usual case: the peer, formatted when it connected */
-		memcpy(r->addr, c->peer_text, sizeof c->peer_text);
-		return r->addr;
-	}
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	struct netaddr peer, client;
-	if (!ci || netaddr_from_sockaddr(ci->client_addr, &peer) < 0) {
-		snprintf(r->addr, sizeof r->addr, "unknown");
-		return r->addr;
-	}
-	client = peer;
-	if (peers_trusted(r->srv->peers, &peer)) {
-		/* every X-Forwarded-For line, in order (a lookup would give only the first) */
-		struct xff x = { .a = &r->arena };
-		MHD_get_connection_values(r->conn, MHD_HEADER_KIND, join_xff, &x);
-		peers_client(r->srv->peers, &peer, x.text, &client);
-	}
-	char text[NETADDR_TEXT_LEN];
-	netaddr_format(&client, text);
-	snprintf(r->addr, sizeof r->addr, "%s", text);
-	return r->addr;
-}
-
-void http_suspend(struct req *r)
-{
-	struct http_server *s = r->srv;
-	r->phase = PH_SUSPENDED;
-	MHD_suspend_connection(r->conn);
-	pthread_mutex_lock(&s->susp_mu);
-	r->susp_prev = NULL;
-	r->susp_next = s->susp;
-	if (s->susp)
-		s->susp->susp_prev = r;
-	s->susp = r;
-	r->susp_listed = true;
-	pthread_mutex_unlock(&s->susp_mu);
-}
-
-/* Takes r off the suspended list and resumes it; the caller holds susp_mu. */
-static void resume_locked(struct http_server *s, struct req *r)
-{
-	if (r->susp_prev)
-		r->susp_prev->susp_next = r->susp_next;
-	else
-		s->susp = r->susp_next;
-	if (r->susp_next)
-		r->susp_next->susp_prev = r->susp_prev;
-	r->susp_listed = false;
-	atomic_fetch_add(&s->resuming, 1);
-	MHD_resume_connection(r->conn);
-}
-
-int http_resume_json(struct req *r, unsigned status, json_object *obj)
-{
-	struct http_server *s = r->srv;
-	pthread_mutex_lock(&s->susp_mu);
-	if (!r->susp_listed) {
-		pthread_mutex_unlock(&s->susp_mu);
-		json_object_put(obj);
-		return -ERR_NOT_FOUND;
-	}
-	int rc = http_reply_json(r, status, obj);
-	resume_locked(s, r);
-	pthread_mutex_unlock(&s->susp_mu);
-	return rc;
-}
-
-int http_resume_call(struct req *r, int (*fn)(struct req *r))
-{
-	struct http_server *s = r->srv;
-	pthread_mutex_lock(&s->susp_mu);
-	if (!r->susp_listed) {
-		pthread_mutex_unlock(&s->susp_mu);
-		return -ERR_NOT_FOUND;
-	}
-	r->on_resume = fn;
-	resume_locked(s, r);
-	pthread_mutex_unlock(&s->susp_mu);
 	return 0;
 }
 
@@ -837,7 +274,7 @@ static void req_begin(struct req *r)
 		http_reply_error(r, AE_METHOD_NOT_ALLOWED, NULL, NULL);
 		return;
 	}
-	if (!decode_params(r)) {
+	if (!srv_decode_params(r)) {
 		http_reply_error(r, AE_BAD_ENCODING, NULL, NULL);
 		return;
 	}
@@ -1044,9 +481,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct http_server *s = cls;
 	struct req *r = *con_cls;
 	if (!r) {
-		struct conn_ctx *c = conn_of(conn);
+		struct conn_ctx *c = srv_conn_of(conn);
 		if (c)
-			conn_set_deadline(s, c, false, 0, false);
+			srv_conn_set_deadline(s, c, false, 0, false);
 		r = req_new(s, conn, url, method);
 		if (!r)
 			return MHD_NO;
@@ -1106,7 +543,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		log_access(r->id, http_client_addr(r), r->method_str, r->path, status,
 			   r->resp_bytes, ms);
 	}
-	struct conn_ctx *c = conn_of(conn);
+	struct conn_ctx *c = srv_conn_of(conn);
 	if (c) {
 		atomic_store(&c->receiving, false);
 		pthread_mutex_lock(&s->conns_mu);
@@ -1178,13 +615,13 @@ int http_server_start(const struct http_server_opts *o, struct http_server **ret
 	}
 	s->d = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
-		accept_policy, s, on_request, s, MHD_OPTION_LISTEN_SOCKET, o->listen_fd,
+		srv_accept_policy, s, on_request, s, MHD_OPTION_LISTEN_SOCKET, o->listen_fd,
 		MHD_OPTION_THREAD_POOL_SIZE, o->threads > 1 ? (unsigned)o->threads : 0u,
 		MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)o->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		o->connection_memory, MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-		on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+		srv_on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, srv_on_uri, s,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_EXTERNAL_LOGGER,
 		mhd_log, NULL, MHD_OPTION_END);
 	if (!s->d) {
@@ -1192,7 +629,7 @@ int http_server_start(const struct http_server_opts *o, struct http_server **ret
 		http_server_stop(s);
 		return -ERR_IO;
 	}
-	if (pthread_create(&s->watchdog, NULL, watchdog_main, s) != 0) {
+	if (pthread_create(&s->watchdog, NULL, srv_watchdog_main, s) != 0) {
 		snprintf(err, errlen, "cannot start the watchdog thread");
 		http_server_stop(s);
 		return -ERR_IO;
@@ -1226,7 +663,7 @@ void http_server_stop(struct http_server *s)
 		while (s->susp) {
 			struct req *r = s->susp;
 			http_reply_error(r, AE_UNAVAILABLE, "The server is shutting down.", NULL);
-			resume_locked(s, r);
+			srv_resume_locked(s, r);
 		}
 		pthread_mutex_unlock(&s->susp_mu);
 		uint64_t until = clock_mono_ns() + 2000000000u;

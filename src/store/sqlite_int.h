@@ -107,6 +107,24 @@ void sq_snapshot_end(struct sq_conn *c);
 		return r_;                                                             \
 	} while (0)
 
+/* Rows shared by the accounts and sessions files: the columns, their count, and readers
+ * that fill the struct from column c on. */
+#define USER_COLS "u.id, u.realm_id, u.username, coalesce(u.email, ''), u.name, " \
+		  "u.password_hash, u.is_admin, u.disabled, u.email_confirmed, "      \
+		  "u.public_key IS NOT NULL, u.created_ms"
+#define DEVICE_COLS "d.id, d.user_id, d.kind, d.name, d.platform, d.client_version, " \
+		    "d.created_ms, d.last_seen_ms, coalesce(d.revoked_ms, 0)"
+#define NUSER 11
+#define REALM_COLS "r.id, r.name, r.display_name, r.signup_open, r.confirm_email, " \
+		   "r.access_ttl_s, r.refresh_ttl_s"
+#define NREALM 7
+#define NDEVICE 9
+void sq_row_user(sqlite3_stmt *st, int c, struct user *u);
+void sq_row_realm(sqlite3_stmt *st, int c, struct realm *r);
+void sq_row_device(sqlite3_stmt *st, int c, struct device *d);
+/* sq_write_end, and on success the store's auth generation moves on (store.h). */
+int sq_write_end_auth(struct store *s, struct sq_conn *c, int rc);
+
 /* Step helpers: 0 on SQLITE_DONE, 1 on a row, -ERR_EXISTS on a unique constraint,
  * -ERR_NOT_FOUND on a foreign key whose row is gone, -ERR_DB otherwise (logged). */
 int sq_step(sqlite3_stmt *st);

@@ -1,0 +1,268 @@
+/* /api/v1/spaces/{space}/records: listing, one record (with HTTP preconditions), history. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/blobs.h"
+#include "../core/commit.h"
+#include "../core/gc.h"
+#include "../core/hub.h"
+#include "../core/sync.h"
+#include "../store/blob.h"
+#include "../util/clock.h"
+#include "../util/conditional.h"
+#include "../util/config.h"
+#include "../util/err.h"
+#include "../util/jtext.h"
+#include "app.h"
+#include "handlers.h"
+#include "helpers.h"
+
+/* --- records --- */
+
+struct rec_list {
+	json_object *arr;
+	int count, limit;
+	bool more; /* a record past the page was seen */
+	char last_coll[COLLECTION_MAX + 1], last_id[RECORD_ID_MAX + 1];
+};
+
+static int add_record(void *arg, const char *coll, const char *id, const struct record *rec)
+{
+	struct rec_list *l = arg;
+	if (l->count == l->limit) { /* the one asked for beyond the page */
+		l->more = true;
+		return 0;
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "collection", json_object_new_string(coll));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "version", json_object_new_int64(rec->version));
+	json_object_object_add(o, "data", rec->data ? jtext_raw(rec->data) : NULL);
+	json_object_object_add(o, "deleted", json_object_new_boolean(rec->deleted));
+	json_object_object_add(o, "updated_at", json_time(rec->updated_ms));
+	json_object_array_add(l->arr, o);
+	l->count++;
+	snprintf(l->last_coll, sizeof l->last_coll, "%s", coll);
+	snprintf(l->last_id, sizeof l->last_id, "%s", id);
+	return 0;
+}
+
+int h_records_list(struct req *r)
+{
+	struct space sp;
+	if (!space_of(r, &sp))
+		return 0;
+	struct verr ve = { 0 };
+	const char *coll = http_query(r, "collection");
+	const char *after = http_query(r, "after");
+	const char *after_coll = http_query(r, "after_collection");
+	int64_t limit = 100;
+	http_query_int(r, "limit", &limit, 1, core_of(r)->cfg->limits_page, &ve);
+	if (coll && !valid_collection(coll))
+		verr_add(&ve, "collection", "is not a collection name");
+	if (ve.n)
+		return reply_core_error(r, -ERR_INVALID, &ve, 0);
+	struct rec_list l = { .arr = json_object_new_array(), .limit = (int)limit };
+	int64_t as_of = 0;
+	struct store *s = core_of(r)->store;
+	int e = s->ops->records_list(s, sp.id, coll, coll ? coll : after_coll, after, (int)limit + 1,
+				     add_record, &l, &as_of);
+	if (e < 0) {
+		json_object_put(l.arr);
+		return reply_core_error(r, e, NULL, 0);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "records", l.arr);
+	json_object_object_add(o, "as_of_seq", json_object_new_int64(as_of));
+	json_object_object_add(o, "epoch", json_object_new_string(sp.epoch));
+	json_object_object_add(o, "more", json_object_new_boolean(l.more));
+	if (l.count) {
+		json_object *next = json_object_new_object();
+		json_object_object_add(next, "after_collection", json_object_new_string(l.last_coll));
+		json_object_object_add(next, "after", json_object_new_string(l.last_id));
+		json_object_object_add(o, "next", next);
+	} else {
+		json_object_object_add(o, "next", NULL);
+	}
+	return http_reply_json(r, 200, o);
+}
+
+/* The collection and id in the path, checked; NULL after replying. */
+static bool record_ref(struct req *r, const char **coll, const char **id)
+{
+	*coll = http_param(r, "collection");
+	*id = http_param(r, "id");
+	if (!*coll || !*id || !valid_collection(*coll) || !valid_record_id(*id)) {
+		http_reply_error(r, AE_NOT_FOUND, NULL, NULL);
+		return false;
+	}
+	return true;
+}
+
+static void set_etag(struct req *r, int64_t version)
+{
+	char etag[32];
+	snprintf(etag, sizeof etag, "\"%lld\"", (long long)version);
+	http_add_header(r, "ETag", etag);
+}
+
+int h_record_get(struct req *r)
+{
+	struct space sp;
+	const char *coll, *id;
+	if (!space_of(r, &sp) || !record_ref(r, &coll, &id))
+		return 0;
+	struct record rec;
+	struct store *s = core_of(r)->store;
+	int e = s->ops->record_get(s, sp.id, coll, id, &rec);
+	if (e == 0 && rec.deleted)
+		e = -ERR_NOT_FOUND;
+	if (e < 0) {
+		if (e == 0)
+			record_clear(&rec);
+		return reply_core_error(r, e, NULL, 0);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "collection", json_object_new_string(coll));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "version", json_object_new_int64(rec.version));
+	json_object_object_add(o, "data", rec.data ? jtext_raw(rec.data) : NULL);
+	json_object_object_add(o, "updated_at", json_time(rec.updated_ms));
+	set_etag(r, rec.version);
+	char etag[32];
+	snprintf(etag, sizeof etag, "\"%lld\"", (long long)rec.version);
+	record_clear(&rec);
+	const char *inm = http_header(r, "If-None-Match");
+	if (inm && cond_etag_listed(inm, etag)) {
+		json_object_put(o);
+		return http_reply_bytes(r, 304, NULL, "", 0);
+	}
+	return http_reply_json(r, 200, o);
+}
+
+/* PUT and DELETE of one record: a one-change push with a server-made op id. */
+static int write_record(struct req *r, enum change_op op)
+{
+	struct space sp;
+	const char *coll, *id;
+	const struct principal *p = space_of(r, &sp);
+	if (!p || !record_ref(r, &coll, &id))
+		return 0;
+	if (op == OP_PUT && !json_object_is_type(r->json, json_type_object))
+		return http_reply_error(r, AE_BAD_REQUEST, "The body must be the record: a JSON object.",
+					NULL);
+	/* Preconditions (RFC 9110 section 13.1) hold whatever the collection's policy:
+	 * If-Match "42" writes only over version 42; If-None-Match * (PUT) only where no
+	 * record is. */
+	int64_t base = -1;
+	const char *im = http_header(r, "If-Match");
+	const char *inm = http_header(r, "If-None-Match");
+	if (im && inm)
+		return http_reply_error(r, AE_BAD_REQUEST,
+					"Send If-Match or If-None-Match, not both.", NULL);
+	if (im && cond_if_match_version(im, &base) < 0)
+		return http_reply_error(r, AE_BAD_REQUEST,
+					"If-Match must be one version such as \"42\".", NULL);
+	if (inm && (op != OP_PUT || !cond_is_star(inm)))
+		return http_reply_error(r, AE_BAD_REQUEST,
+					"If-None-Match on a write must be * (and only on PUT).", NULL);
+	if (inm)
+		base = 0;
+	else if (im && base == 0) /* no record has version 0: If-Match cannot hold */
+		return http_reply_error(r, AE_PRECONDITION_FAILED, NULL, NULL);
+	char op_id[48];
+	char rnd[TOKEN_LEN];
+	token_new("", rnd);
+	snprintf(op_id, sizeof op_id, "srv-%.32s", rnd);
+	for (char *q = op_id; *q; q++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", *q))
+			*q = '_';
+	struct push_change ch = { .op_id = op_id, .collection = coll, .id = id, .op = op,
+				  .data = op == OP_PUT ? r->json : NULL, .base_version = base,
+				  .strict = base >= 0 };
+	struct push_result res;
+	int64_t head;
+	struct verr ve = { 0 };
+	int e = sync_push(core_of(r), p, &sp, &ch, 1, &res, &head, &ve);
+	if (e < 0)
+		return reply_core_error(r, e, &ve, 0);
+	if (res.status == OPS_CONFLICT || (res.status == OPS_UNCHANGED && base >= 0)) {
+		/* a precondition that does not hold: 412, with the current version if there is
+		 * one; otherwise only an append collection refuses (it never overwrites) */
+		bool live = res.status == OPS_CONFLICT && !res.server_deleted;
+		bool exists = res.reason && !strcmp(res.reason, "exists");
+		push_results_free(&res, 1);
+		if (live)
+			set_etag(r, res.server_version);
+		if (inm)
+			return http_reply_error(r, AE_PRECONDITION_FAILED,
+						"A record exists there already (If-None-Match: *).",
+						NULL);
+		if (exists) /* whatever If-Match said: it held, the policy refuses */
+			return http_reply_error(r, AE_CONFLICT,
+						"The collection is append-only and this record "
+						"exists: it is never overwritten.",
+						NULL);
+		return http_reply_error(r, AE_PRECONDITION_FAILED, NULL, NULL);
+	}
+	if (res.status == OPS_UNCHANGED) /* a DELETE of what is not there */
+		return http_reply_error(r, AE_NOT_FOUND, NULL, NULL);
+	push_results_free(&res, 1);
+	set_etag(r, res.version);
+	if (op == OP_DELETE)
+		return http_reply_bytes(r, 204, NULL, "", 0);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "collection", json_object_new_string(coll));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "version", json_object_new_int64(res.version));
+	json_object_object_add(o, "data", json_object_get(r->json));
+	return http_reply_json(r, 200, o);
+}
+
+int h_record_put(struct req *r)
+{
+	return write_record(r, OP_PUT);
+}
+
+int h_record_delete(struct req *r)
+{
+	return write_record(r, OP_DELETE);
+}
+
+static int add_history(void *arg, const struct change_row *c)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "version", json_object_new_int64(c->seq));
+	json_object_object_add(o, "op", json_object_new_string(op_name(c->op)));
+	json_object_object_add(o, "data", c->data ? jtext_raw(c->data) : NULL);
+	json_object_object_add(o, "device_id", c->device_id ? json_object_new_int64(c->device_id) : NULL);
+	json_object_object_add(o, "client_ts", c->client_ts ? json_object_new_string(c->client_ts) : NULL);
+	json_object_object_add(o, "server_ts", json_time(c->server_ms));
+	if (c->blobs)
+		json_object_object_add(o, "blobs", jtext_raw(c->blobs));
+	json_object_array_add(arg, o);
+	return 0;
+}
+
+int h_record_history(struct req *r)
+{
+	struct space sp;
+	const char *coll, *id;
+	if (!space_of(r, &sp) || !record_ref(r, &coll, &id))
+		return 0;
+	json_object *arr = json_object_new_array();
+	struct store *s = core_of(r)->store;
+	int e = s->ops->record_history(s, sp.id, coll, id, add_history, arr);
+	if (e == 0 && json_object_array_length(arr) == 0)
+		e = -ERR_NOT_FOUND;
+	if (e < 0) {
+		json_object_put(arr);
+		return reply_core_error(r, e, NULL, 0);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "versions", arr);
+	return http_reply_json(r, 200, o);
+}
