@@ -341,6 +341,18 @@ int acct_logout(struct core *c, const struct principal *p)
 
 /* --- confirmation and reset --- */
 
+/* The live code a mailed token stands for: -ERR_NOT_FOUND, -ERR_EXPIRED. */
+static int code_by_token(struct core *c, enum ecode_purpose purpose, const char *token,
+			 struct ecode *ret)
+{
+	uint8_t th[32];
+	token_hash(token, th);
+	int r = c->store->ops->ecode_by_token(c->store, purpose, th, ret);
+	if (r == 0 && ret->expires_ms <= clock_wall_ms())
+		r = -ERR_EXPIRED;
+	return r;
+}
+
 int acct_confirm_token(struct core *c, const char *token, const char *addr, int *ret_retry)
 {
 	int r = limit(c, addr, 0, NULL, ret_retry);
@@ -349,14 +361,8 @@ int acct_confirm_token(struct core *c, const char *token, const char *addr, int 
 	if (!token || strlen(token) >= TOKEN_LEN)
 		return -ERR_NOT_FOUND;
 	struct ecode e;
-	uint8_t th[32];
-	token_hash(token, th);
-	r = c->store->ops->ecode_by_token(c->store, ECODE_CONFIRM, th, &e);
-	if (r < 0)
-		return r;
-	if (e.expires_ms <= clock_wall_ms())
-		return -ERR_EXPIRED;
-	return c->store->ops->ecode_confirm(c->store, &e);
+	r = code_by_token(c, ECODE_CONFIRM, token, &e);
+	return r < 0 ? r : c->store->ops->ecode_confirm(c->store, &e);
 }
 
 /* Checks code against the user's active code of that purpose, counting failures.
@@ -491,13 +497,9 @@ int acct_reset(struct core *c, const struct reset_in *in, struct verr *ve, int *
 		return r;
 	struct ecode e;
 	if (by_token) {
-		uint8_t th[32];
-		token_hash(in->token, th);
-		r = c->store->ops->ecode_by_token(c->store, ECODE_RESET, th, &e);
+		r = code_by_token(c, ECODE_RESET, in->token, &e);
 		if (r < 0)
 			return r;
-		if (e.expires_ms <= clock_wall_ms())
-			return -ERR_EXPIRED;
 	} else {
 		struct user u;
 		r = c->store->ops->user_find(c->store, rl.id, in->login, &u);
@@ -524,13 +526,8 @@ int acct_reset_link(struct core *c, const char *token, const char *addr, int *re
 	int r = limit(c, addr, 0, NULL, ret_retry);
 	if (r < 0)
 		return r;
-	uint8_t th[32];
-	token_hash(token, th);
 	struct ecode e;
-	r = c->store->ops->ecode_by_token(c->store, ECODE_RESET, th, &e);
-	if (r == 0 && e.expires_ms <= clock_wall_ms())
-		r = -ERR_EXPIRED;
-	return r;
+	return code_by_token(c, ECODE_RESET, token, &e);
 }
 
 /* --- the caller's own account --- */

@@ -102,10 +102,16 @@ static bool record_ref(struct req *r, const char **coll, const char **id)
 	return true;
 }
 
+/* A record's entity tag is its version, quoted; set_etag also sends it. */
+static void format_etag(int64_t version, char out[32])
+{
+	snprintf(out, 32, "\"%lld\"", (long long)version);
+}
+
 static void set_etag(struct req *r, int64_t version)
 {
 	char etag[32];
-	snprintf(etag, sizeof etag, "\"%lld\"", (long long)version);
+	format_etag(version, etag);
 	http_add_header(r, "ETag", etag);
 }
 
@@ -125,21 +131,21 @@ int h_record_get(struct req *r)
 			record_clear(&rec);
 		return reply_core_error(r, e, NULL, 0);
 	}
+	char etag[32];
+	format_etag(rec.version, etag);
+	http_add_header(r, "ETag", etag);
+	const char *inm = http_header(r, "If-None-Match");
+	if (inm && cond_etag_listed(inm, etag)) {
+		record_clear(&rec);
+		return http_reply_bytes(r, 304, NULL, "", 0);
+	}
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "collection", json_object_new_string(coll));
 	json_object_object_add(o, "id", json_object_new_string(id));
 	json_object_object_add(o, "version", json_object_new_int64(rec.version));
 	json_object_object_add(o, "data", rec.data ? jtext_raw(rec.data) : NULL);
 	json_object_object_add(o, "updated_at", json_time(rec.updated_ms));
-	set_etag(r, rec.version);
-	char etag[32];
-	snprintf(etag, sizeof etag, "\"%lld\"", (long long)rec.version);
 	record_clear(&rec);
-	const char *inm = http_header(r, "If-None-Match");
-	if (inm && cond_etag_listed(inm, etag)) {
-		json_object_put(o);
-		return http_reply_bytes(r, 304, NULL, "", 0);
-	}
 	return http_reply_json(r, 200, o);
 }
 

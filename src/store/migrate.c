@@ -79,6 +79,24 @@ fail:
 	return -ERR_DB;
 }
 
+/* The database's schema version, refused when it is newer than the count this binary
+ * knows. */
+static int version_known(sqlite3 *db, size_t count, int *ret_have, char *err, size_t errlen)
+{
+	if (migrate_sqlite_version(db, ret_have) < 0) {
+		snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
+		return -ERR_DB;
+	}
+	if ((size_t)*ret_have > count) {
+		snprintf(err, errlen,
+			 "the database has schema version %d but this cairn knows only up to %zu; "
+			 "it was written by a newer cairn: run that one, or restore a backup",
+			 *ret_have, count);
+		return -ERR_SCHEMA_NEWER;
+	}
+	return 0;
+}
+
 int migrate_sqlite(sqlite3 *db, const struct migration *migrations, size_t count,
 		   int *ret_version, char *err, size_t errlen)
 {
@@ -90,19 +108,11 @@ int migrate_sqlite(sqlite3 *db, const struct migration *migrations, size_t count
 		}
 	}
 	int have;
-	if (migrate_sqlite_version(db, &have) < 0) {
-		snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
-		return -ERR_DB;
-	}
-	if ((size_t)have > count) {
-		snprintf(err, errlen,
-			 "the database has schema version %d but this cairn knows only up to %zu; "
-			 "it was written by a newer cairn: run that one, or restore a backup",
-			 have, count);
-		return -ERR_SCHEMA_NEWER;
-	}
+	int r = version_known(db, count, &have, err, errlen);
+	if (r < 0)
+		return r;
 	for (size_t i = (size_t)have; i < count; i++) {
-		int r = apply_one(db, &migrations[i], err, errlen);
+		r = apply_one(db, &migrations[i], err, errlen);
 		if (r < 0)
 			return r;
 		have = migrations[i].version;
@@ -114,17 +124,9 @@ int migrate_sqlite(sqlite3 *db, const struct migration *migrations, size_t count
 int migrate_sqlite_check(sqlite3 *db, size_t count, char *err, size_t errlen)
 {
 	int have;
-	if (migrate_sqlite_version(db, &have) < 0) {
-		snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
-		return -ERR_DB;
-	}
-	if ((size_t)have > count) {
-		snprintf(err, errlen,
-			 "the database has schema version %d but this cairn knows only up to %zu; "
-			 "it was written by a newer cairn: run that one, or restore a backup",
-			 have, count);
-		return -ERR_SCHEMA_NEWER;
-	}
+	int r = version_known(db, count, &have, err, errlen);
+	if (r < 0)
+		return r;
 	if ((size_t)have < count) {
 		snprintf(err, errlen,
 			 "the database has schema version %d and this cairn needs %zu: stop the "
