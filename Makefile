@@ -69,10 +69,12 @@ $(BUILD)/cairn: $(BUILD)/src/main.o $(BUILD)/libcairn.a
 	@echo '  LINK $@'
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# test_worker sees every clock_gettime libcairn makes (it shows a stepped wall clock)
+TEST_LDFLAGS_test_worker := -Wl,--wrap=clock_gettime
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcairn.a
 	@mkdir -p $(@D)
 	@echo '  TEST $@'
-	@$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/libcairn.a $(LIBS) $$(pkg-config --libs cmocka)
+	@$(CC) $(CFLAGS) -Isrc $(LDFLAGS) $(TEST_LDFLAGS_$*) -o $@ $< $(BUILD)/libcairn.a $(LIBS) $$(pkg-config --libs cmocka)
 
 $(BUILD)/fuzz/%-replay: fuzz/fuzz_%.c fuzz/replay.c fuzz/fuzz.h $(BUILD)/libcairn.a
 	@mkdir -p $(@D)
@@ -131,6 +133,9 @@ check-banned:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok)[[:space:]]*\(' \
 		$$(find src tests/unit fuzz -name '*.[ch]') || \
 		{ echo "banned function used (see docs/STYLE in the Makefile's check-banned)"; exit 1; }
+	@! grep -nE '\b(pthread_create|pthread_cond_timedwait)[[:space:]]*\(|CLOCK_REALTIME' \
+		$$(find src -name '*.[ch]' ! -name 'worker.[ch]' ! -name clock.c) || \
+		{ echo "threads and timed waits belong to src/util/worker.c (monotonic clock)"; exit 1; }
 
 clean:
 	rm -rf build

@@ -6,12 +6,12 @@
 
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/worker.h"
 
 struct committer {
 	struct core *core;
-	pthread_t thread;
+	struct worker *w;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	struct push_job *head, *tail;
 	bool stopping;
 };
@@ -32,7 +32,7 @@ int committer_submit(struct committer *cm, struct push_job *j, void (*park)(void
 	else
 		cm->head = j;
 	cm->tail = j;
-	pthread_cond_signal(&cm->cv);
+	worker_wake(cm->w); /* under mu: committer_stop cannot free the worker meanwhile */
 	pthread_mutex_unlock(&cm->mu);
 	return 0;
 }
@@ -92,15 +92,12 @@ static void run_batch(struct core *c, struct push_job *batch)
 				j->rc = r; /* the commit failed: nothing is durable */
 }
 
-static void *committer_main(void *arg)
+/* Runs every queued push, a batch per transaction, until the queue is empty. */
+static void committer_tick(void *arg)
 {
 	struct committer *cm = arg;
 	pthread_mutex_lock(&cm->mu);
-	for (;;) {
-		while (!cm->head && !cm->stopping)
-			pthread_cond_wait(&cm->cv, &cm->mu);
-		if (!cm->head)
-			break; /* stopping, and nothing left */
+	while (cm->head) {
 		struct push_job *batch = take_batch(cm);
 		pthread_mutex_unlock(&cm->mu);
 		run_batch(cm->core, batch);
@@ -112,7 +109,6 @@ static void *committer_main(void *arg)
 		pthread_mutex_lock(&cm->mu);
 	}
 	pthread_mutex_unlock(&cm->mu);
-	return NULL;
 }
 
 struct committer *committer_start(struct core *c)
@@ -122,15 +118,12 @@ struct committer *committer_start(struct core *c)
 		return NULL;
 	cm->core = c;
 	pthread_mutex_init(&cm->mu, NULL);
-	pthread_cond_init(&cm->cv, NULL);
-	if (pthread_create(&cm->thread, NULL, committer_main, cm) != 0) {
+	if (worker_start("cairn-commit", 0, committer_tick, cm, &cm->w) < 0) {
 		log_error("cannot start the committer thread");
 		pthread_mutex_destroy(&cm->mu);
-		pthread_cond_destroy(&cm->cv);
 		free(cm);
 		return NULL;
 	}
-	pthread_setname_np(cm->thread, "cairn-commit");
 	return cm;
 }
 
@@ -139,12 +132,11 @@ struct committer *committer_stop(struct committer *cm)
 	if (!cm)
 		return NULL;
 	pthread_mutex_lock(&cm->mu);
-	cm->stopping = true;
-	pthread_cond_signal(&cm->cv);
+	cm->stopping = true; /* committer_submit refuses from now on */
 	pthread_mutex_unlock(&cm->mu);
-	pthread_join(cm->thread, NULL);
+	worker_stop(cm->w);
+	committer_tick(cm); /* what was queued before the stop still commits */
 	pthread_mutex_destroy(&cm->mu);
-	pthread_cond_destroy(&cm->cv);
 	free(cm);
 	return NULL;
 }

@@ -3,12 +3,12 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/worker.h"
 #include "blobs.h"
 #include "core.h"
 
@@ -71,42 +71,20 @@ int sync_prune(struct core *c, int64_t *ret_changes, int64_t *ret_records)
 
 struct gc_task {
 	struct core *core;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
+	struct worker *w;
 };
 
-static void *gc_main(void *arg)
+static void gc_tick(void *arg)
 {
 	struct gc_task *t = arg;
-	pthread_mutex_lock(&t->mu);
-	while (!t->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		int64_t ms = t->core->cfg->sync_gc_interval_ms;
-		ts.tv_sec += ms / 1000;
-		ts.tv_nsec += (ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&t->cv, &t->mu, &ts);
-		if (t->stop)
-			break;
-		pthread_mutex_unlock(&t->mu);
-		int64_t ch = 0, rec = 0;
-		int r = sync_prune(t->core, &ch, &rec);
-		if (r < 0)
-			log_error("pruning failed: %s", err_str(r));
-		/* after pruning, which may have dropped the last reference to some blobs */
-		struct blob_gc_stats gs;
-		if (t->core->blobs && (r = blob_gc(t->core, &gs)) < 0)
-			log_error("blob collection failed: %s", err_str(r));
-		pthread_mutex_lock(&t->mu);
-	}
-	pthread_mutex_unlock(&t->mu);
-	return NULL;
+	int64_t ch = 0, rec = 0;
+	int r = sync_prune(t->core, &ch, &rec);
+	if (r < 0)
+		log_error("pruning failed: %s", err_str(r));
+	/* after pruning, which may have dropped the last reference to some blobs */
+	struct blob_gc_stats gs;
+	if (t->core->blobs && (r = blob_gc(t->core, &gs)) < 0)
+		log_error("blob collection failed: %s", err_str(r));
 }
 
 struct gc_task *gc_task_start(struct core *c)
@@ -117,13 +95,10 @@ struct gc_task *gc_task_start(struct core *c)
 	if (!t)
 		return NULL;
 	t->core = c;
-	pthread_mutex_init(&t->mu, NULL);
-	pthread_cond_init(&t->cv, NULL);
-	if (pthread_create(&t->thread, NULL, gc_main, t) != 0) {
+	if (worker_start("cairn-gc", c->cfg->sync_gc_interval_ms, gc_tick, t, &t->w) < 0) {
 		free(t);
 		return NULL;
 	}
-	pthread_setname_np(t->thread, "cairn-gc");
 	return t;
 }
 
@@ -131,13 +106,7 @@ struct gc_task *gc_task_stop(struct gc_task *t)
 {
 	if (!t)
 		return NULL;
-	pthread_mutex_lock(&t->mu);
-	t->stop = true;
-	pthread_cond_signal(&t->cv);
-	pthread_mutex_unlock(&t->mu);
-	pthread_join(t->thread, NULL);
-	pthread_mutex_destroy(&t->mu);
-	pthread_cond_destroy(&t->cv);
+	worker_stop(t->w);
 	free(t);
 	return NULL;
 }

@@ -3,22 +3,20 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "../util/clock.h"
+#include "../util/worker.h"
 
 #define BUCKETS 1024
 
 struct hub {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	pthread_cond_t woke; /* signalled when waking drops to 0 */
 	int waking;          /* wake lists being run outside the lock */
 	struct hub_waiter heads[BUCKETS]; /* circular list heads, by space id */
 	int count;
-	bool stop;
 	bool closed; /* hub_close: new waiters are woken at once */
-	pthread_t timer;
+	struct worker *timer;
 	struct hub_stream streams; /* list head */
 	int64_t heartbeat_ms;
 };
@@ -150,39 +148,29 @@ static struct hub_waiter *take_all(struct hub *h)
 	return all;
 }
 
-static void *timer_main(void *arg)
+/* The timer: every 50 ms, ends long-polls whose time is up and sends due heartbeats. */
+static void timer_tick(void *arg)
 {
 	struct hub *h = arg;
 	pthread_mutex_lock(&h->mu);
-	while (!h->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&h->cv, &h->mu, &ts);
-		uint64_t now = clock_mono_ns();
-		struct hub_waiter *due = NULL;
-		for (int b = 0; b < BUCKETS && h->count; b++) {
-			struct hub_waiter *head = &h->heads[b];
-			for (struct hub_waiter *w = head->next; w != head;) {
-				struct hub_waiter *next = w->next;
-				if (w->deadline_ns <= now) {
-					unlink_w(w);
-					h->count--;
-					w->next = due;
-					due = w;
-				}
-				w = next;
+	uint64_t now = clock_mono_ns();
+	struct hub_waiter *due = NULL;
+	for (int b = 0; b < BUCKETS && h->count; b++) {
+		struct hub_waiter *head = &h->heads[b];
+		for (struct hub_waiter *w = head->next; w != head;) {
+			struct hub_waiter *next = w->next;
+			if (w->deadline_ns <= now) {
+				unlink_w(w);
+				h->count--;
+				w->next = due;
+				due = w;
 			}
+			w = next;
 		}
-		wake_list(h, due, true);
-		heartbeats(h, now);
 	}
+	wake_list(h, due, true);
+	heartbeats(h, now);
 	pthread_mutex_unlock(&h->mu);
-	return NULL;
 }
 
 struct hub *hub_new(void)
@@ -191,17 +179,17 @@ struct hub *hub_new(void)
 	if (!h)
 		return NULL;
 	pthread_mutex_init(&h->mu, NULL);
-	pthread_cond_init(&h->cv, NULL);
 	pthread_cond_init(&h->woke, NULL);
 	for (int b = 0; b < BUCKETS; b++)
 		h->heads[b].next = h->heads[b].prev = &h->heads[b];
 	h->streams.next = h->streams.prev = &h->streams;
 	h->heartbeat_ms = 15000;
-	if (pthread_create(&h->timer, NULL, timer_main, h) != 0) {
+	if (worker_start("cairn-hub", 50, timer_tick, h, &h->timer) < 0) {
+		pthread_cond_destroy(&h->woke);
+		pthread_mutex_destroy(&h->mu);
 		free(h);
 		return NULL;
 	}
-	pthread_setname_np(h->timer, "cairn-hub");
 	return h;
 }
 
@@ -210,13 +198,8 @@ struct hub *hub_free(struct hub *h)
 	if (!h)
 		return NULL;
 	hub_close(h);
-	pthread_mutex_lock(&h->mu);
-	h->stop = true;
-	pthread_cond_signal(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-	pthread_join(h->timer, NULL);
+	worker_stop(h->timer);
 	pthread_mutex_destroy(&h->mu);
-	pthread_cond_destroy(&h->cv);
 	pthread_cond_destroy(&h->woke);
 	free(h);
 	return NULL;
@@ -377,7 +360,7 @@ void hub_access_changed(struct hub *h, int64_t user_id, int64_t device_id, int64
 				any = true;
 			}
 		if (any)
-			pthread_cond_signal(&h->cv);
+			worker_wake(h->timer);
 	}
 	wake_list(h, due, false);
 	pthread_mutex_unlock(&h->mu);

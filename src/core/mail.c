@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../util/buf.h"
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/worker.h"
 #include "core.h"
 
 #define MAX_JOBS 1024
@@ -26,10 +26,9 @@ struct job {
 
 struct mailer {
 	struct core *core;
-	pthread_t thread;
+	struct worker *w;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop, kick;
+	bool stop;
 	struct job jobs[MAX_JOBS];
 	int head, njobs;
 };
@@ -39,8 +38,8 @@ int core_mail(struct core *c, const char *to, const char *subject, const char *b
 	int r = c->store->ops->mail_enqueue(c->store, to, subject, body, clock_wall_ms());
 	if (r == 0 && c->mailer) {
 		pthread_mutex_lock(&c->mailer->mu);
-		c->mailer->kick = true;
-		pthread_cond_signal(&c->mailer->cv);
+		if (!c->mailer->stop) /* under mu: mailer_stop cannot free the worker meanwhile */
+			worker_wake(c->mailer->w);
 		pthread_mutex_unlock(&c->mailer->mu);
 	}
 	return r;
@@ -55,7 +54,7 @@ int mailer_defer(struct mailer *m, void (*fn)(struct core *c, void *arg), void *
 		return -ERR_BUSY;
 	}
 	m->jobs[(m->head + m->njobs++) % MAX_JOBS] = (struct job){ fn, arg };
-	pthread_cond_signal(&m->cv);
+	worker_wake(m->w);
 	pthread_mutex_unlock(&m->mu);
 	return 0;
 }
@@ -230,33 +229,22 @@ static void drain_outbox(struct mailer *m)
 	}
 }
 
-static void *mailer_main(void *arg)
+/* Runs the deferred jobs, then sends what the outbox holds; every 2 s and when woken. */
+static void mailer_tick(void *arg)
 {
 	struct mailer *m = arg;
 	pthread_mutex_lock(&m->mu);
-	while (!m->stop) {
-		while (m->njobs) {
-			struct job j = m->jobs[m->head];
-			m->head = (m->head + 1) % MAX_JOBS;
-			m->njobs--;
-			pthread_mutex_unlock(&m->mu);
-			j.fn(m->core, j.arg);
-			free(j.arg);
-			pthread_mutex_lock(&m->mu);
-		}
-		m->kick = false;
+	while (m->njobs) {
+		struct job j = m->jobs[m->head];
+		m->head = (m->head + 1) % MAX_JOBS;
+		m->njobs--;
 		pthread_mutex_unlock(&m->mu);
-		drain_outbox(m);
+		j.fn(m->core, j.arg);
+		free(j.arg);
 		pthread_mutex_lock(&m->mu);
-		if (m->stop || m->kick || m->njobs)
-			continue;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 2;
-		pthread_cond_timedwait(&m->cv, &m->mu, &ts);
 	}
 	pthread_mutex_unlock(&m->mu);
-	return NULL;
+	drain_outbox(m);
 }
 
 struct mailer *mailer_start(struct core *c)
@@ -266,12 +254,11 @@ struct mailer *mailer_start(struct core *c)
 		return NULL;
 	m->core = c;
 	pthread_mutex_init(&m->mu, NULL);
-	pthread_cond_init(&m->cv, NULL);
-	if (pthread_create(&m->thread, NULL, mailer_main, m) != 0) {
+	if (worker_start("cairn-mail", 2000, mailer_tick, m, &m->w) < 0) {
+		pthread_mutex_destroy(&m->mu);
 		free(m);
 		return NULL;
 	}
-	pthread_setname_np(m->thread, "cairn-mail");
 	if (!*c->cfg->mail_smtp_url)
 		log_warn("no mail.smtp_url configured: mails (confirmations, password resets) "
 			 "are written to this log instead of sent");
@@ -284,16 +271,14 @@ struct mailer *mailer_stop(struct mailer *m)
 		return NULL;
 	pthread_mutex_lock(&m->mu);
 	m->stop = true;
-	pthread_cond_signal(&m->cv);
 	pthread_mutex_unlock(&m->mu);
-	pthread_join(m->thread, NULL);
+	worker_stop(m->w);
 	while (m->njobs) {
 		free(m->jobs[m->head].arg);
 		m->head = (m->head + 1) % MAX_JOBS;
 		m->njobs--;
 	}
 	pthread_mutex_destroy(&m->mu);
-	pthread_cond_destroy(&m->cv);
 	free(m);
 	return NULL;
 }

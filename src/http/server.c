@@ -22,6 +22,7 @@
 #include "../util/jtext.h"
 #include "../util/log.h"
 #include "../util/url.h"
+#include "../util/worker.h"
 #include "form.h"
 #include "peers.h"
 #include "server_int.h"
@@ -590,7 +591,6 @@ int http_server_start(const struct http_server_opts *o, struct http_server **ret
 	s->o = *o;
 	s->conns.next = s->conns.prev = &s->conns;
 	pthread_mutex_init(&s->conns_mu, NULL);
-	pthread_cond_init(&s->conns_cv, NULL);
 	pthread_mutex_init(&s->susp_mu, NULL);
 	if (!id_prefix[0]) {
 		unsigned char rnd[3] = { 0 };
@@ -629,13 +629,11 @@ int http_server_start(const struct http_server_opts *o, struct http_server **ret
 		http_server_stop(s);
 		return -ERR_IO;
 	}
-	if (pthread_create(&s->watchdog, NULL, srv_watchdog_main, s) != 0) {
+	if (worker_start("cairn-watchdog", 250, srv_watchdog_tick, s, &s->watchdog) < 0) {
 		snprintf(err, errlen, "cannot start the watchdog thread");
 		http_server_stop(s);
 		return -ERR_IO;
 	}
-	s->watchdog_started = true;
-	pthread_setname_np(s->watchdog, "cairn-watchdog");
 	*ret = s;
 	return 0;
 }
@@ -671,15 +669,8 @@ void http_server_stop(struct http_server *s)
 			usleep(2000);
 		MHD_stop_daemon(s->d);
 	}
-	if (s->watchdog_started) {
-		pthread_mutex_lock(&s->conns_mu);
-		s->stopping = true;
-		pthread_cond_signal(&s->conns_cv);
-		pthread_mutex_unlock(&s->conns_mu);
-		pthread_join(s->watchdog, NULL);
-	}
+	s->watchdog = worker_stop(s->watchdog);
 	pthread_mutex_destroy(&s->conns_mu);
-	pthread_cond_destroy(&s->conns_cv);
 	pthread_mutex_destroy(&s->susp_mu);
 	s->peers = peers_free(s->peers);
 	free(s);

@@ -58,17 +58,16 @@ struct conn_ctx {
 	void *gone_arg;
 };
 
+struct worker;
+
 struct http_server {
 	struct MHD_Daemon *d;
 	struct http_server_opts o;
 	atomic_int inflight;
 	atomic_bool quiescing;
 	pthread_mutex_t conns_mu;
-	pthread_cond_t conns_cv;
 	struct conn_ctx conns; /* list head */
-	bool stopping;
-	pthread_t watchdog;
-	bool watchdog_started;
+	struct worker *watchdog;
 	pthread_mutex_t susp_mu;
 	struct req *susp;     /* suspended requests not yet resumed */
 	atomic_int resuming;  /* resumed but not yet answered by a worker */
@@ -86,7 +85,8 @@ void srv_on_connection(void *cls, struct MHD_Connection *conn, void **socket_con
 enum MHD_Result srv_accept_policy(void *cls, const struct sockaddr *addr, socklen_t len);
 struct conn_ctx *srv_conn_of(struct MHD_Connection *conn);
 void *srv_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
-void *srv_watchdog_main(void *arg);
+/* The watchdog worker's tick (util/worker.h), every 250 ms. */
+void srv_watchdog_tick(void *arg);
 
 /* reply.c */
 /* Every path and query parameter decoded, once: false for a malformed percent-escape or

@@ -169,48 +169,37 @@ static void watch_body(struct http_server *s, struct conn_ctx *c, uint64_t now)
 		cut(c, "its client went away while sending a body");
 }
 
-void *srv_watchdog_main(void *arg)
+void srv_watchdog_tick(void *arg)
 {
 	struct http_server *s = arg;
 	pthread_mutex_lock(&s->conns_mu);
-	while (!s->stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&s->conns_cv, &s->conns_mu, &ts);
-		uint64_t now = clock_mono_ns();
-		uint64_t trim_at = atomic_load(&s->trim_at_ns);
-		if (trim_at && now >= trim_at &&
-		    atomic_compare_exchange_strong(&s->trim_at_ns, &trim_at, 0)) {
-			pthread_mutex_unlock(&s->conns_mu);
-			malloc_trim(0);
-			pthread_mutex_lock(&s->conns_mu);
-		}
-		/* The fds stay open under this lock (libmicrohttpd closes a socket only after
-		 * the CLOSED notice, which takes it), so none can be reused under us. */
-		for (struct conn_ctx *c = s->conns.next; c != &s->conns; c = c->next) {
-			if (c->fd < 0)
-				continue;
-			if (atomic_load(&c->receiving))
-				watch_body(s, c, now);
-			if (c->awaiting_headers && now > c->deadline_ns)
-				cut(c, "it was too slow to send headers");
-			/* between requests libmicrohttpd 0.9.75 can miss a client's end of
-			 * stream and keep the connection until server.idle_timeout */
-			else if (c->awaiting_headers && c->requests > 0 && client_gone(c))
-				cut(c, "its client closed it between requests");
-			/* the owner's callback may run every look while the client stays gone;
-			 * it must cope with having ended the request already */
-			if (c->gone && client_gone(c))
-				c->gone(c->gone_arg);
-		}
+	uint64_t now = clock_mono_ns();
+	uint64_t trim_at = atomic_load(&s->trim_at_ns);
+	if (trim_at && now >= trim_at &&
+	    atomic_compare_exchange_strong(&s->trim_at_ns, &trim_at, 0)) {
+		pthread_mutex_unlock(&s->conns_mu);
+		malloc_trim(0);
+		pthread_mutex_lock(&s->conns_mu);
+	}
+	/* The fds stay open under this lock (libmicrohttpd closes a socket only after the
+	 * CLOSED notice, which takes it), so none can be reused under us. */
+	for (struct conn_ctx *c = s->conns.next; c != &s->conns; c = c->next) {
+		if (c->fd < 0)
+			continue;
+		if (atomic_load(&c->receiving))
+			watch_body(s, c, now);
+		if (c->awaiting_headers && now > c->deadline_ns)
+			cut(c, "it was too slow to send headers");
+		/* between requests libmicrohttpd 0.9.75 can miss a client's end of stream and
+		 * keep the connection until server.idle_timeout */
+		else if (c->awaiting_headers && c->requests > 0 && client_gone(c))
+			cut(c, "its client closed it between requests");
+		/* the owner's callback may run every look while the client stays gone; it must
+		 * cope with having ended the request already */
+		if (c->gone && client_gone(c))
+			c->gone(c->gone_arg);
 	}
 	pthread_mutex_unlock(&s->conns_mu);
-	return NULL;
 }
 
 void http_on_gone(struct req *r, void (*fn)(void *arg), void *arg)

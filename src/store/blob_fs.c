@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../util/config.h"
+#include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/log.h"
 #include "blob.h"
@@ -533,14 +534,13 @@ static void sweep_tmp(const char *dir)
 	if (!d)
 		return;
 	struct dirent *e;
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t now_s = clock_wall_ms() / 1000; /* compared with files' mtimes: wall time */
 	while ((e = readdir(d))) {
 		struct stat st;
 		if ((strncmp(e->d_name, "up-", 3) != 0 && strncmp(e->d_name, "pl-", 3) != 0) ||
 		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (now.tv_sec - st.st_mtim.tv_sec > 86400)
+		if (now_s - st.st_mtim.tv_sec > 86400)
 			unlinkat(dirfd(d), e->d_name, 0);
 	}
 	closedir(d);
