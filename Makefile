@@ -136,6 +136,8 @@ check-banned:
 	@! grep -nE '\b(pthread_create|pthread_cond_timedwait)[[:space:]]*\(|CLOCK_REALTIME' \
 		$$(find src -name '*.[ch]' ! -name 'worker.[ch]' ! -name clock.c) || \
 		{ echo "threads and timed waits belong to src/util/worker.c (monotonic clock)"; exit 1; }
+	@! grep -nE '#include "\.\./store/' $$(find src/http src/cli -name '*.[ch]' ! -name h_health.c) || \
+		{ echo "http/ and cli/ reach storage only through core (docs/architecture.md)"; exit 1; }
 
 clean:
 	rm -rf build

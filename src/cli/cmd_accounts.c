@@ -10,7 +10,6 @@
 #include <sodium.h>
 
 #include "../core/accounts.h"
-#include "../store/store.h"
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
@@ -80,7 +79,7 @@ static int find_user(struct data *d, const struct args *a, const char *name, str
 	struct realm rl;
 	int e = acct_realm(&d->core, cli_opt(a, "--realm"), &rl, &ve);
 	if (e == 0)
-		e = d->store->ops->user_find(d->store, rl.id, name, u);
+		e = admin_user_find(&d->core, NULL, rl.id, name, u);
 	if (e == -ERR_NOT_FOUND)
 		fprintf(stderr, "cairn: no user '%s' in realm %s\n", name, rl.name);
 	else if (e < 0)
@@ -224,11 +223,10 @@ int cmd_user(int argc, char **argv)
 		static struct realm_table rt;
 		e = cli_opt(&a, "--realm") ? acct_realm(&d.core, cli_opt(&a, "--realm"), &rl, &ve) : 0;
 		if (e == 0)
-			e = d.store->ops->realm_list(d.store, keep_realm, &rt);
+			e = admin_realms_list(&d.core, NULL, keep_realm, &rt);
 		if (e == 0)
-			e = d.store->ops->user_list(d.store, rl.id,
-						    cli_opt(&a, "--search") ? cli_opt(&a, "--search") : "", 0,
-						    1000000, print_user, &rt);
+			e = admin_users_list(&d.core, NULL, rl.id, cli_opt(&a, "--search"), 0,
+					     1000000, print_user, &rt);
 		if (e < 0)
 			r = cli_report("user list", e, &ve);
 	} else if (sub && !strcmp(sub, "add") && npos == 2) {
@@ -391,7 +389,7 @@ int cmd_realm(int argc, char **argv)
 	} else if (sub && !strcmp(sub, "list") && npos == 1) {
 		printf("%-16s %-24s %-8s %-8s %-8s %s\n", "NAME", "DISPLAY NAME", "SIGNUP", "CONFIRM",
 		       "ACCESS_S", "REFRESH_S");
-		e = d.store->ops->realm_list(d.store, print_realm, NULL);
+		e = admin_realms_list(&d.core, NULL, print_realm, NULL);
 	} else if (sub && !strcmp(sub, "add") && npos == 2) {
 		e = admin_realm_create(&d.core, NULL, &in, &rl, &ve);
 		if (e == 0)
@@ -469,16 +467,16 @@ int cmd_token(int argc, char **argv)
 		}
 	} else if (!strcmp(sub, "list") && npos == 1) {
 		printf("%-6s %-24s %-24s %-24s %s\n", "ID", "NAME", "CREATED", "LAST SEEN", "STATE");
-		e = d.store->ops->device_list(d.store, u.id, print_token, NULL);
+		e = acct_devices_list(&d.core, u.id, print_token, NULL);
 	} else if (!strcmp(sub, "revoke") && npos == 2) {
 		bool bad = false;
 		int64_t id = num_opt(cli_positional(&a, 1), &bad);
 		struct device dv;
-		e = bad ? -ERR_NOT_FOUND : d.store->ops->device_get(d.store, u.id, id, &dv);
+		e = bad ? -ERR_NOT_FOUND : acct_device_get(&d.core, u.id, id, &dv);
 		if (e == 0 && dv.kind != DEVICE_TOKEN)
 			e = -ERR_NOT_FOUND;
 		if (e == 0)
-			e = d.store->ops->device_revoke(d.store, u.id, id, clock_wall_ms());
+			e = acct_device_revoke(&d.core, u.id, id);
 		if (e == 0)
 			printf("revoked token %lld\n", (long long)id);
 		else if (e == -ERR_NOT_FOUND)

@@ -5,10 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/sync.h"
 #include "../core/blobs.h"
 #include "../core/gc.h"
-#include "../store/blob.h"
-#include "../store/store.h"
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
@@ -39,7 +38,7 @@ static int open_blob_data(struct data *d, struct args *a, int argc, char **argv,
 	if (cli_count_positional(a)) {
 		fprintf(stderr, "cairn %s: unexpected argument '%s'\n", cmd, cli_positional(a, 0));
 		r = EXIT_USAGE;
-	} else if (blobstore_open(&d->cfg, &d->core.blobs, err, sizeof err) < 0) {
+	} else if (core_open_blobs(&d->core, err, sizeof err) < 0) {
 		fprintf(stderr, "cairn %s: cannot open the blob store: %s\n", cmd, err);
 		r = EXIT_FAIL;
 	}
@@ -192,19 +191,19 @@ static int locked_command(int argc, char **argv, const char *name, const char *u
 
 static int run_migrate(struct config *c, char *err, size_t errlen)
 {
-	struct store *s = NULL;
+	struct core core;
 	int v = 0;
-	if (store_open(c, 1, STORE_EXISTING, &s, err, errlen) == 0) {
-		s->ops->schema_version(s, &v);
+	if (core_open(&core, c, CORE_EXISTING, 1, false, err, errlen) == 0) {
+		core_schema_version(&core, &v);
 		printf("the database is at schema version %d already\n", v);
-		store_close(s);
+		core_close(&core);
 		return EXIT_OK;
 	}
-	if (store_open(c, 1, STORE_MIGRATE, &s, err, errlen) < 0)
+	if (core_open(&core, c, CORE_MIGRATE, 1, false, err, errlen) < 0)
 		return EXIT_FAIL;
-	s->ops->schema_version(s, &v);
+	core_schema_version(&core, &v);
 	printf("migrated the database to schema version %d\n", v);
-	store_close(s);
+	core_close(&core);
 	return EXIT_OK;
 }
 
@@ -223,12 +222,12 @@ int cmd_migrate(int argc, char **argv)
 
 static int run_restore_epochs(struct config *c, char *err, size_t errlen)
 {
-	struct store *s = NULL;
-	if (store_open(c, 1, STORE_EXISTING, &s, err, errlen) < 0)
+	struct core core;
+	if (core_open(&core, c, CORE_EXISTING, 1, false, err, errlen) < 0)
 		return EXIT_FAIL;
 	int64_t n = 0;
-	int e = s->ops->space_epochs_renew(s, &n);
-	store_close(s);
+	int e = sync_epochs_renew(&core, &n);
+	core_close(&core);
 	if (e < 0) {
 		snprintf(err, errlen, "%s", err_str(e));
 		return EXIT_FAIL;

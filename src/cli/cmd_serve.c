@@ -22,8 +22,6 @@
 #include "../http/app.h"
 #include "../http/helpers.h"
 #include "../http/server.h"
-#include "../store/blob.h"
-#include "../store/store.h"
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
@@ -137,20 +135,9 @@ int cmd_serve(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	int r = store_open(&c, (int)threads + 2, STORE_CREATE, &app.store, err, sizeof err);
+	int r = core_open(&core, &c, CORE_CREATE, (int)threads + 2, true, err, sizeof err);
 	if (r < 0) {
-		log_error("cannot open the database: %s", err);
-		goto out;
-	}
-	r = blobstore_open(&c, &app.blobs, err, sizeof err);
-	if (r < 0) {
-		log_error("cannot open the blob store: %s", err);
-		goto out;
-	}
-	r = core_init(&core, &c, app.store, err, sizeof err);
-	core.blobs = app.blobs;
-	if (r < 0) {
-		log_error("%s", err);
+		log_error("cannot open the data directory: %s", err);
 		goto out;
 	}
 	app.core = &core;
@@ -265,8 +252,7 @@ out:
 	core.tokens = tokencache_free(core.tokens);
 	if (listen_fd >= 0)
 		close(listen_fd);
-	app.blobs = blobstore_close(app.blobs);
-	app.store = store_close(app.store);
+	core_close(&core);
 	if (lock_fd >= 0)
 		close(lock_fd); /* the data directory is free for another server now */
 	if (rc == EXIT_OK)

@@ -6,8 +6,6 @@
 #include <string.h>
 
 #include "../core/accounts.h"
-#include "../store/blob.h"
-#include "../store/store.h"
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -79,14 +77,8 @@ int cli_open_data(struct data *d, int argc, char **argv, const char *const *extr
 		return r;
 	log_setup("warn", d->cfg.log_format);
 	char err[512];
-	if (store_open(&d->cfg, 1, STORE_EXISTING, &d->store, err, sizeof err) < 0) {
+	if (core_open(&d->core, &d->cfg, CORE_EXISTING, 1, false, err, sizeof err) < 0) {
 		fprintf(stderr, "cairn: cannot open the database: %s\n", err);
-		config_free(&d->cfg);
-		return EXIT_FAIL;
-	}
-	if (core_init(&d->core, &d->cfg, d->store, err, sizeof err) < 0) {
-		fprintf(stderr, "cairn: %s\n", err);
-		store_close(d->store);
 		config_free(&d->cfg);
 		return EXIT_FAIL;
 	}
@@ -95,8 +87,7 @@ int cli_open_data(struct data *d, int argc, char **argv, const char *const *extr
 
 void cli_close_data(struct data *d)
 {
-	d->core.blobs = blobstore_close(d->core.blobs);
-	d->store = store_close(d->store);
+	core_close(&d->core);
 	config_free(&d->cfg);
 }
 
@@ -108,10 +99,10 @@ int cli_report(const char *what, int e, const struct verr *ve)
 			fprintf(stderr, "cairn %s: %s %s\n", what, ve->e[i].field, ve->e[i].msg);
 		return EXIT_USAGE;
 	}
-	if (e == -ERR_EXISTS && ve && ve->n) {
+	if (ve && ve->n) { /* say, a taken name or address: the field says which */
 		fprintf(stderr, "cairn %s: %s %s\n", what, ve->e[0].field, ve->e[0].msg);
 		return EXIT_FAIL;
 	}
-	fprintf(stderr, "cairn %s: %s\n", what, err_str(e));
+	fprintf(stderr, "cairn %s: %s\n", what, core_err_str(e));
 	return EXIT_FAIL;
 }

@@ -21,7 +21,6 @@ struct args {
 
 struct data {
 	struct config cfg;
-	struct store *store;
 	struct core core;
 };
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/store.h"
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
@@ -128,18 +129,20 @@ int acct_create_user(struct core *c, struct user *u, const char *password, struc
 	struct user other;
 	if (c->store->ops->user_find(c->store, u->realm_id, u->username, &other) == 0) {
 		verr_add(ve, "username", "is taken");
-		return -ERR_EXISTS;
+		return -ERR_USERNAME_TAKEN;
 	}
 	if (u->email[0] && c->store->ops->user_find(c->store, u->realm_id, u->email, &other) == 0) {
 		verr_add(ve, "email", "is taken");
-		return -ERR_EXISTS;
+		return -ERR_EMAIL_TAKEN;
 	}
 	int r = password_hash(c, password, u->password_hash);
 	if (r < 0)
 		return r;
 	r = c->store->ops->user_create(c->store, u);
-	if (r == -ERR_EXISTS) /* a race with another sign-up of the same name */
+	if (r == -ERR_EXISTS) { /* a race with another sign-up of the same name */
 		verr_add(ve, "username", "is taken");
+		return -ERR_USERNAME_TAKEN;
+	}
 	return r;
 }
 
@@ -162,7 +165,7 @@ int acct_register(struct core *c, const struct register_in *in, struct user *ret
 	if (ve->n)
 		return -ERR_INVALID;
 	if (!rl.signup_open)
-		return -ERR_CLOSED;
+		return -ERR_SIGNUP_CLOSED;
 	struct user u = { .realm_id = rl.id, .email_confirmed = !rl.confirm_email,
 			  .created_ms = clock_wall_ms() };
 	snprintf(u.username, sizeof u.username, "%s", in->username);
@@ -230,7 +233,7 @@ int acct_login(struct core *c, const struct login_in *in, struct session *ret, s
 	/* An unknown user costs one hash verification too, so timing tells nothing. */
 	bool ok = password_verify(r == 0 ? u.password_hash : c->dummy_hash, in->password);
 	if (r < 0 || !ok)
-		return -ERR_AUTH;
+		return -ERR_BAD_CREDENTIALS;
 	if (u.disabled)
 		return -ERR_DISABLED;
 	if (!u.email_confirmed)
@@ -264,16 +267,18 @@ int acct_refresh(struct core *c, const char *refresh_token, const char *addr, st
 	if (r < 0)
 		return r;
 	if (!refresh_token || strlen(refresh_token) >= TOKEN_LEN)
-		return -ERR_AUTH;
+		return -ERR_TOKEN_INVALID;
 	uint8_t old[32];
 	token_hash(refresh_token, old);
 	/* The realm's lifetimes decide the new pair; read the principal first for them. */
 	struct principal p;
 	r = c->store->ops->token_lookup(c->store, old, &p);
 	if (r == -ERR_NOT_FOUND)
-		return -ERR_AUTH;
+		return -ERR_TOKEN_INVALID;
 	if (r < 0)
 		return r;
+	if (p.user.disabled)
+		return -ERR_DISABLED;
 	memset(ret, 0, sizeof *ret);
 	int64_t now = clock_wall_ms();
 	struct token_row t[2];
@@ -290,17 +295,17 @@ int acct_refresh(struct core *c, const char *refresh_token, const char *addr, st
 	if (r == -ERR_DENIED) {
 		log_warn("refresh token reused for device %lld of user %lld: session ended",
 			 (long long)p.device.id, (long long)p.user.id);
-		return -ERR_AUTH;
+		return -ERR_TOKEN_INVALID;
 	}
 	if (r == -ERR_NOT_FOUND)
-		return -ERR_AUTH;
+		return -ERR_TOKEN_INVALID;
 	return r;
 }
 
 int acct_authenticate(struct core *c, const char *token, struct principal *ret)
 {
 	if (!token || strlen(token) >= TOKEN_LEN || strlen(token) < 20)
-		return -ERR_AUTH;
+		return -ERR_TOKEN_INVALID;
 	uint8_t h[32];
 	token_hash(token, h);
 	int64_t now = clock_wall_ms();
@@ -310,7 +315,7 @@ int acct_authenticate(struct core *c, const char *token, struct principal *ret)
 	if (!c->tokens || !tokencache_get(c->tokens, h, gen, now, ret)) {
 		int r = c->store->ops->token_lookup(c->store, h, ret);
 		if (r == -ERR_NOT_FOUND)
-			return -ERR_AUTH;
+			return -ERR_TOKEN_INVALID;
 		if (r < 0)
 			return r;
 		if (c->tokens)
@@ -318,9 +323,9 @@ int acct_authenticate(struct core *c, const char *token, struct principal *ret)
 	}
 	if ((ret->token_kind != TOKEN_ACCESS && ret->token_kind != TOKEN_LONG) ||
 	    ret->device.revoked_ms)
-		return -ERR_AUTH;
+		return -ERR_TOKEN_INVALID;
 	if (ret->expires_ms && ret->expires_ms <= now)
-		return -ERR_EXPIRED; /* the client refreshes, rather than signs in again */
+		return -ERR_TOKEN_EXPIRED; /* the client refreshes, rather than signs in again */
 	if (ret->user.disabled)
 		return -ERR_DISABLED;
 	if (now - ret->device.last_seen_ms > TOUCH_EVERY_MS) {
@@ -341,6 +346,13 @@ int acct_logout(struct core *c, const struct principal *p)
 
 /* --- confirmation and reset --- */
 
+/* What a failed code or link check means to the caller: a missing or wrong code (or user)
+ * is one answer, so it tells nothing of which. */
+static int code_err(int r)
+{
+	return r == -ERR_NOT_FOUND ? -ERR_CODE_INVALID : r == -ERR_EXPIRED ? -ERR_CODE_EXPIRED : r;
+}
+
 /* The live code a mailed token stands for: -ERR_NOT_FOUND, -ERR_EXPIRED. */
 static int code_by_token(struct core *c, enum ecode_purpose purpose, const char *token,
 			 struct ecode *ret)
@@ -359,10 +371,10 @@ int acct_confirm_token(struct core *c, const char *token, const char *addr, int 
 	if (r < 0)
 		return r;
 	if (!token || strlen(token) >= TOKEN_LEN)
-		return -ERR_NOT_FOUND;
+		return -ERR_CODE_INVALID;
 	struct ecode e;
 	r = code_by_token(c, ECODE_CONFIRM, token, &e);
-	return r < 0 ? r : c->store->ops->ecode_confirm(c->store, &e);
+	return code_err(r < 0 ? r : c->store->ops->ecode_confirm(c->store, &e));
 }
 
 /* Checks code against the user's active code of that purpose, counting failures.
@@ -414,12 +426,12 @@ int acct_confirm_code(struct core *c, const char *login, const char *realm, cons
 	struct user u;
 	r = c->store->ops->user_find(c->store, rl.id, login, &u);
 	if (r < 0)
-		return r;
+		return code_err(r);
 	struct ecode e;
 	r = check_code(c, &u, ECODE_CONFIRM, code, &e);
 	if (r < 0)
-		return r;
-	return c->store->ops->ecode_confirm(c->store, &e);
+		return code_err(r);
+	return code_err(c->store->ops->ecode_confirm(c->store, &e));
 }
 
 struct forgot_job {
@@ -499,15 +511,15 @@ int acct_reset(struct core *c, const struct reset_in *in, struct verr *ve, int *
 	if (by_token) {
 		r = code_by_token(c, ECODE_RESET, in->token, &e);
 		if (r < 0)
-			return r;
+			return code_err(r);
 	} else {
 		struct user u;
 		r = c->store->ops->user_find(c->store, rl.id, in->login, &u);
 		if (r < 0)
-			return r;
+			return code_err(r);
 		r = check_code(c, &u, ECODE_RESET, in->code, &e);
 		if (r < 0)
-			return r;
+			return code_err(r);
 	}
 	char hash[PASSWORD_HASH_MAX + 1];
 	r = password_hash(c, in->new_password, hash);
@@ -516,18 +528,18 @@ int acct_reset(struct core *c, const struct reset_in *in, struct verr *ve, int *
 	r = c->store->ops->ecode_reset(c->store, &e, hash, clock_wall_ms());
 	if (r == 0 && c->hub)
 		hub_access_changed(c->hub, e.user_id, 0, 0); /* every session ended */
-	return r;
+	return code_err(r);
 }
 
 int acct_reset_link(struct core *c, const char *token, const char *addr, int *ret_retry)
 {
 	if (!token || !*token || strlen(token) >= TOKEN_LEN)
-		return -ERR_NOT_FOUND;
+		return -ERR_CODE_INVALID;
 	int r = limit(c, addr, 0, NULL, ret_retry);
 	if (r < 0)
 		return r;
 	struct ecode e;
-	return code_by_token(c, ECODE_RESET, token, &e);
+	return code_err(code_by_token(c, ECODE_RESET, token, &e));
 }
 
 /* --- the caller's own account --- */
@@ -541,7 +553,7 @@ int acct_change_password(struct core *c, const struct principal *p, const char *
 	if (ve->n)
 		return -ERR_INVALID;
 	if (strlen(current) > 1024 || !password_verify(p->user.password_hash, current))
-		return -ERR_DENIED;
+		return -ERR_WRONG_PASSWORD;
 	char hash[PASSWORD_HASH_MAX + 1];
 	int r = password_hash(c, new_password, hash);
 	if (r < 0)
@@ -571,7 +583,7 @@ int acct_delete_user(struct core *c, int64_t id, struct orphaned *o)
 	int r = c->store->ops->user_delete(c->store, id, add_orphan, o);
 	if (r == 0 && c->hub)
 		hub_access_changed(c->hub, id, 0, 0);
-	return r;
+	return r == -ERR_CONFLICT ? -ERR_LAST_OWNER : r;
 }
 
 int acct_delete(struct core *c, const struct principal *p, const char *password, struct verr *ve,
@@ -582,7 +594,7 @@ int acct_delete(struct core *c, const struct principal *p, const char *password,
 		return -ERR_INVALID;
 	}
 	if (strlen(password) > 1024 || !password_verify(p->user.password_hash, password))
-		return -ERR_DENIED;
+		return -ERR_WRONG_PASSWORD;
 	int r = acct_delete_user(c, p->user.id, o);
 	if (r == 0)
 		log_info("user %lld (%s) deleted their account", (long long)p->user.id,
@@ -604,35 +616,4 @@ int acct_get_public_key(struct core *c, const struct principal *p, const char *u
 	if (!username || strlen(username) > USERNAME_MAX)
 		return -ERR_NOT_FOUND;
 	return c->store->ops->user_get_public_key(c->store, p->user.realm_id, username, ret);
-}
-
-int acct_device_rename(struct core *c, const struct principal *p, int64_t id, const char *name,
-		       struct verr *ve)
-{
-	if (!check_text(ve, "name", name, NAME_MAX_BYTES, true))
-		return -ERR_INVALID;
-	return c->store->ops->device_rename(c->store, p->user.id, id, name);
-}
-
-int acct_device_revoke(struct core *c, const struct principal *p, int64_t id)
-{
-	int r = c->store->ops->device_revoke(c->store, p->user.id, id, clock_wall_ms());
-	if (r == 0 && c->hub)
-		hub_device_revoked(c->hub, id);
-	return r;
-}
-
-int acct_token_create(struct core *c, int64_t user_id, const char *name, char out[TOKEN_LEN],
-		      struct device *ret_device, struct verr *ve)
-{
-	if (!check_text(ve, "name", name, NAME_MAX_BYTES, true))
-		return -ERR_INVALID;
-	struct token_row t = { .kind = TOKEN_LONG, .expires_ms = 0 };
-	token_new("clt_", out);
-	token_hash(out, t.hash);
-	memset(ret_device, 0, sizeof *ret_device);
-	ret_device->user_id = user_id;
-	ret_device->kind = DEVICE_TOKEN;
-	snprintf(ret_device->name, sizeof ret_device->name, "%s", name);
-	return c->store->ops->session_open(c->store, ret_device, &t, 1, clock_wall_ms());
 }

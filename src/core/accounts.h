@@ -85,7 +85,12 @@ int acct_get_public_key(struct core *c, const struct principal *p, const char *u
 
 int acct_device_rename(struct core *c, const struct principal *p, int64_t id, const char *name,
 		       struct verr *ve);
-int acct_device_revoke(struct core *c, const struct principal *p, int64_t id);
+int acct_device_revoke(struct core *c, int64_t user_id, int64_t id);
+/* The user's devices (revoked ones too) in id order; one device of theirs
+ * (-ERR_NOT_FOUND when it is another's). List callbacks may not call core. */
+int acct_devices_list(struct core *c, int64_t user_id,
+		      int (*cb)(void *arg, const struct device *d), void *arg);
+int acct_device_get(struct core *c, int64_t user_id, int64_t id, struct device *ret);
 /* A device with a long-lived token for user_id (shown once in out). */
 int acct_token_create(struct core *c, int64_t user_id, const char *name, char out[TOKEN_LEN],
 		      struct device *ret_device, struct verr *ve);
@@ -119,5 +124,21 @@ int admin_bootstrap(struct core *c, const char *username, const char *password, 
 
 /* Resolves a realm by name ("default" when NULL or ""); -ERR_INVALID with ve on none. */
 int acct_realm(struct core *c, const char *name, struct realm *ret, struct verr *ve);
+
+/* Reading for administration (p NULL: the operator at the command line; otherwise
+ * -ERR_ADMIN_REQUIRED unless p is a server admin). List callbacks may not call core. */
+int admin_realms_list(struct core *c, const struct principal *p,
+		      int (*cb)(void *arg, const struct realm *r), void *arg);
+int admin_realm_by_id(struct core *c, const struct principal *p, int64_t id, struct realm *ret);
+/* Users of a realm (0: every realm) whose name or address contains q ("" or NULL: all),
+ * with id > after_id, in id order, at most limit. */
+int admin_users_list(struct core *c, const struct principal *p, int64_t realm_id, const char *q,
+		     int64_t after_id, int limit, int (*cb)(void *arg, const struct user *u),
+		     void *arg);
+int admin_user_get(struct core *c, const struct principal *p, int64_t id, struct user *ret);
+/* By lower-cased username or e-mail address in a realm. */
+int admin_user_find(struct core *c, const struct principal *p, int64_t realm_id,
+		    const char *login, struct user *ret);
+int admin_stats(struct core *c, const struct principal *p, struct store_stats *ret);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/store.h"
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
@@ -16,7 +17,7 @@
 
 static int need_admin(const struct principal *p)
 {
-	return !p || p->user.is_admin ? 0 : -ERR_DENIED;
+	return !p || p->user.is_admin ? 0 : -ERR_ADMIN_REQUIRED;
 }
 
 int admin_user_create(struct core *c, const struct principal *p, const struct user_in *in,
@@ -75,7 +76,7 @@ int admin_user_update(struct core *c, const struct principal *p, int64_t id,
 		if (*in->email && c->store->ops->user_find(c->store, u.realm_id, in->email, &other) == 0 &&
 		    other.id != u.id) {
 			verr_add(ve, "email", "is taken");
-			return -ERR_EXISTS;
+			return -ERR_EMAIL_TAKEN;
 		}
 		snprintf(u.email, sizeof u.email, "%s", in->email);
 	}
@@ -88,8 +89,10 @@ int admin_user_update(struct core *c, const struct principal *p, int64_t id,
 	if (in->email_confirmed >= 0)
 		u.email_confirmed = in->email_confirmed;
 	r = c->store->ops->user_update(c->store, &u);
-	if (r == -ERR_EXISTS)
+	if (r == -ERR_EXISTS) {
 		verr_add(ve, "email", "is taken");
+		r = -ERR_EMAIL_TAKEN;
+	}
 	if (r == 0 && in->password) {
 		r = password_hash(c, in->password, u.password_hash);
 		if (r == 0)
@@ -110,7 +113,7 @@ int admin_user_delete(struct core *c, const struct principal *p, int64_t id, str
 	if (r < 0)
 		return r;
 	if (p && p->user.id == id)
-		return -ERR_CONFLICT;
+		return -ERR_OWN_ACCOUNT;
 	return acct_delete_user(c, id, o);
 }
 
@@ -153,8 +156,10 @@ int admin_realm_create(struct core *c, const struct principal *p, const struct r
 	snprintf(rl.display_name, sizeof rl.display_name, "%s", in->name);
 	apply_realm_in(&rl, in);
 	r = c->store->ops->realm_create(c->store, &rl);
-	if (r == -ERR_EXISTS)
+	if (r == -ERR_EXISTS) {
 		verr_add(ve, "name", "is taken");
+		r = -ERR_NAME_TAKEN;
+	}
 	if (r == 0)
 		*ret = rl;
 	return r;
@@ -196,7 +201,7 @@ int admin_bootstrap(struct core *c, const char *username, const char *password, 
 			      .disabled = -1, .email_confirmed = 1 };
 	struct user u;
 	r = admin_user_create(c, NULL, &in, &u, &ve);
-	if (r == -ERR_EXISTS) {
+	if (r == -ERR_USERNAME_TAKEN) {
 		/* Never promote an existing account: whoever registered the name first would
 		 * become admin with their own password. */
 		snprintf(err, errlen,
@@ -212,4 +217,50 @@ int admin_bootstrap(struct core *c, const char *username, const char *password, 
 	}
 	log_info("created admin user '%s' in realm default", username);
 	return 0;
+}
+
+int admin_realms_list(struct core *c, const struct principal *p,
+		      int (*cb)(void *arg, const struct realm *r), void *arg)
+{
+	int r = need_admin(p);
+	return r < 0 ? r : c->store->ops->realm_list(c->store, cb, arg);
+}
+
+int admin_realm_by_id(struct core *c, const struct principal *p, int64_t id, struct realm *ret)
+{
+	int r = need_admin(p);
+	return r < 0 ? r : c->store->ops->realm_get_by_id(c->store, id, ret);
+}
+
+int admin_users_list(struct core *c, const struct principal *p, int64_t realm_id, const char *q,
+		     int64_t after_id, int limit, int (*cb)(void *arg, const struct user *u),
+		     void *arg)
+{
+	int r = need_admin(p);
+	return r < 0 ? r
+		     : c->store->ops->user_list(c->store, realm_id, q ? q : "", after_id, limit, cb,
+						arg);
+}
+
+int admin_user_get(struct core *c, const struct principal *p, int64_t id, struct user *ret)
+{
+	int r = need_admin(p);
+	return r < 0 ? r : c->store->ops->user_get(c->store, id, ret);
+}
+
+int admin_user_find(struct core *c, const struct principal *p, int64_t realm_id,
+		    const char *login, struct user *ret)
+{
+	int r = need_admin(p);
+	if (r < 0)
+		return r;
+	if (!login || strlen(login) > EMAIL_MAX)
+		return -ERR_NOT_FOUND;
+	return c->store->ops->user_find(c->store, realm_id, login, ret);
+}
+
+int admin_stats(struct core *c, const struct principal *p, struct store_stats *ret)
+{
+	int r = need_admin(p);
+	return r < 0 ? r : c->store->ops->stats(c->store, ret);
 }

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../store/store.h"
 #include "../store/blob.h"
 #include "../util/clock.h"
 #include "../util/config.h"
@@ -250,12 +251,29 @@ int blob_holdings(struct core *c, const struct principal *p, const char *after, 
 }
 
 int blob_release(struct core *c, const struct principal *p, const char *sha256,
-		 int64_t *ret_space_id, int64_t *ret_seq)
+		 struct verr *ve)
 {
-	int r = c->store->ops->blob_release(c->store, p->user.id, sha256, ret_space_id, ret_seq);
+	int64_t space_id = 0, seq = 0;
+	int r = c->store->ops->blob_release(c->store, p->user.id, sha256, &space_id, &seq);
 	if (r == 0)
 		log_info("blobs: user %lld released %s", (long long)p->user.id, sha256);
+	if (r == -ERR_NOT_FOUND)
+		snprintf(ve->detail, sizeof ve->detail, "You hold no such blob.");
+	if (r == -ERR_CONFLICT) {
+		snprintf(ve->detail, sizeof ve->detail,
+			 "Change %lld of space %lld, which you pushed, names this blob: it can be "
+			 "released once no kept change of yours does (delete the records that name "
+			 "it; pruning then drops the changes).",
+			 (long long)seq, (long long)space_id);
+		r = -ERR_BLOB_IN_USE;
+	}
 	return r;
+}
+
+int blob_usage(struct core *c, const struct principal *p, int64_t *ret_used,
+	       int64_t *ret_realm_used)
+{
+	return c->store->ops->blob_usage(c->store, p->user.id, ret_used, ret_realm_used);
 }
 
 int blob_missing(struct core *c, const struct principal *p, const char *const *shas, int n,

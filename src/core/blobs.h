@@ -39,9 +39,12 @@ int blob_holdings(struct core *c, const struct principal *p, const char *after, 
 		  int (*cb)(void *arg, const char *sha256, int64_t size, int64_t added_ms),
 		  void *arg);
 /* Ends p's holding of the blob (see store.h, blob_release): -ERR_NOT_FOUND when p holds
- * none; -ERR_CONFLICT with one of p's kept changes that names it. */
+ * none; -ERR_BLOB_IN_USE when one of p's kept changes names it (ve->detail says which). */
 int blob_release(struct core *c, const struct principal *p, const char *sha256,
-		 int64_t *ret_space_id, int64_t *ret_seq);
+		 struct verr *ve);
+/* Bytes of blobs p holds, and that p's realm's users hold (what the quotas count). */
+int blob_usage(struct core *c, const struct principal *p, int64_t *ret_used,
+	       int64_t *ret_realm_used);
 /* missing[i]: p cannot read shas[i], or its file is gone or damaged (of another size than
  * recorded). */
 int blob_missing(struct core *c, const struct principal *p, const char *const *shas, int n,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/store.h"
 #include "../store/blob.h"
 #include "../util/clock.h"
 #include "../util/config.h"

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "../store/store.h"
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/worker.h"

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../store/blob.h"
+#include "../store/store.h"
 #include "../util/config.h"
 #include "../util/err.h"
 
@@ -35,6 +37,40 @@ int core_init(struct core *c, const struct config *cfg, struct store *store, cha
 		return -ERR_INVALID;
 	}
 	return 0;
+}
+
+int core_open(struct core *c, const struct config *cfg, enum core_open_mode mode, int readers,
+	      bool blobs, char *err, size_t errlen)
+{
+	static const enum store_mode modes[] = { STORE_CREATE, STORE_MIGRATE, STORE_EXISTING };
+	struct store *st = NULL;
+	int r = store_open(cfg, readers, modes[mode], &st, err, errlen);
+	if (r < 0)
+		return r;
+	r = core_init(c, cfg, st, err, errlen);
+	if (r == 0 && blobs)
+		r = core_open_blobs(c, err, errlen);
+	if (r < 0) {
+		c->store = st;
+		core_close(c);
+	}
+	return r;
+}
+
+int core_open_blobs(struct core *c, char *err, size_t errlen)
+{
+	return blobstore_open(c->cfg, &c->blobs, err, errlen);
+}
+
+void core_close(struct core *c)
+{
+	c->blobs = blobstore_close(c->blobs);
+	c->store = store_close(c->store);
+}
+
+int core_schema_version(struct core *c, int *ret_version)
+{
+	return c->store->ops->schema_version(c->store, ret_version);
 }
 
 void verr_add(struct verr *v, const char *field, const char *fmt, ...)

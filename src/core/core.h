@@ -7,7 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../store/store.h"
+#include "../store/model.h"
+#include "errors.h"
 
 struct config;
 struct ratelimit;
@@ -40,6 +41,25 @@ struct core {
 int core_init(struct core *c, const struct config *cfg, struct store *store, char *err,
 	      size_t errlen);
 
+/* How a command may treat the data directory (the store's modes: store.h). */
+enum core_open_mode {
+	CORE_CREATE,   /* serve: create the data directory if missing, migrate */
+	CORE_MIGRATE,  /* cairn migrate: the directory must exist; migrate */
+	CORE_EXISTING, /* every other command: it must exist and be current */
+};
+/* Opens the metadata store named by the configuration (readers: its read connections)
+ * and, with blobs, the blob store, then core_init: the one way commands and the server
+ * reach storage. Errors as store_open's and blobstore_open's, the reason in err; on
+ * failure nothing stays open. */
+int core_open(struct core *c, const struct config *cfg, enum core_open_mode mode, int readers,
+	      bool blobs, char *err, size_t errlen);
+/* The blob store, for a core opened without it. */
+int core_open_blobs(struct core *c, char *err, size_t errlen);
+/* Closes what core_open opened (the caller stops the workers first). */
+void core_close(struct core *c);
+/* The schema version the database is at. */
+int core_schema_version(struct core *c, int *ret_version);
+
 /* Validation errors, collected so that a 400 names every bad field at once. */
 #define VERR_MAX 8
 struct verr {
@@ -48,6 +68,10 @@ struct verr {
 		const char *field;
 		char msg[160];
 	} e[VERR_MAX];
+	/* A sentence about this failure that replaces the protocol's default one, when a
+	 * failure has particulars worth telling (which change holds a blob, where a cursor
+	 * stopped being good). "" when none. */
+	char detail[512];
 };
 void verr_add(struct verr *v, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../store/store.h"
 #include "../util/clock.h"
 #include "../util/worker.h"
 

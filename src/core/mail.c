@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/store.h"
 #include "../util/buf.h"
 #include "../util/clock.h"
 #include "../util/config.h"

@@ -1,4 +1,5 @@
 #include "ratelimit.h"
+#include "../store/store.h"
 
 #include <pthread.h>
 #include <sodium.h>

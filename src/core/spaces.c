@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/store.h"
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
@@ -235,7 +236,7 @@ int sync_member_add(struct core *c, const struct principal *p, const struct spac
 	r = c->store->ops->member_add(c->store, sp->id, u.id, rl, clock_wall_ms());
 	if (r == 0 && c->hub)
 		hub_membership(c->hub, u.id, sp->id, role_name(rl));
-	return r;
+	return r == -ERR_EXISTS ? -ERR_ALREADY_MEMBER : r;
 }
 
 int sync_member_set(struct core *c, const struct principal *p, const struct space *sp,
@@ -260,7 +261,7 @@ int sync_member_set(struct core *c, const struct principal *p, const struct spac
 	r = c->store->ops->member_set_role(c->store, sp->id, u.id, rl);
 	if (r == 0 && c->hub)
 		hub_membership(c->hub, u.id, sp->id, role_name(rl));
-	return r;
+	return r == -ERR_CONFLICT ? -ERR_SOLE_OWNER : r;
 }
 
 int sync_member_remove(struct core *c, const struct principal *p, const struct space *sp,
@@ -279,7 +280,7 @@ int sync_member_remove(struct core *c, const struct principal *p, const struct s
 	r = c->store->ops->member_delete(c->store, sp->id, u.id);
 	if (r == 0 && c->hub)
 		hub_membership(c->hub, u.id, sp->id, NULL);
-	return r;
+	return r == -ERR_CONFLICT ? -ERR_SOLE_OWNER : r;
 }
 
 int sync_collection_set(struct core *c, const struct principal *p, const struct space *sp,
@@ -343,5 +344,31 @@ int sync_keys_put(struct core *c, const struct principal *p, const struct space 
 		      : c->store->ops->keys_put(c->store, sp->id, epoch, ids, wrapped, i);
 	free(ids);
 	free(wrapped);
-	return r;
+	return r == -ERR_CONFLICT ? -ERR_KEY_EPOCH : r;
+}
+
+int sync_spaces_list(struct core *c, const struct principal *p,
+		     int (*cb)(void *arg, const struct space *sp), void *arg)
+{
+	struct space me;
+	int r = sync_space(c, p, "me", &me); /* the private space always exists */
+	return r < 0 ? r : c->store->ops->space_list(c->store, p->user.id, cb, arg);
+}
+
+int sync_members_list(struct core *c, const struct principal *p, const struct space *sp,
+		      int (*cb)(void *arg, const struct member *m), void *arg)
+{
+	(void)p; /* sp came from sync_space for p: p is a member */
+	return c->store->ops->member_list(c->store, sp->id, cb, arg);
+}
+
+int sync_key_get(struct core *c, const struct principal *p, const struct space *sp,
+		 int64_t *ret_epoch, char **ret_key)
+{
+	return c->store->ops->key_get(c->store, sp->id, p->user.id, ret_epoch, ret_key);
+}
+
+int sync_epochs_renew(struct core *c, int64_t *ret_n)
+{
+	return c->store->ops->space_epochs_renew(c->store, ret_n);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/store.h"
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
@@ -359,7 +360,7 @@ int sync_push_check(struct core *c, struct push_job *j)
 {
 	memset(j->results, 0, sizeof *j->results * (size_t)j->n);
 	if (j->sp->role > ROLE_WRITER)
-		return -ERR_DENIED;
+		return -ERR_READ_ONLY;
 	int r = sync_changes_validate(c->cfg, j->changes, j->n, clock_wall_ms(), &j->ve);
 	if (r == 0)
 		r = sync_changes_blobs(j->changes, j->n, j->arena, &j->blobs, &j->nblobs);
@@ -386,7 +387,7 @@ int sync_push_check(struct core *c, struct push_job *j)
 					verr_add(&j->ve, "blobs",
 						 "changes[%d]: blob %.16s... is not one you can read", k,
 						 j->blobs[i]);
-		r = -ERR_MISSING;
+		r = -ERR_BLOB_MISSING;
 	}
 	/* Those the pusher held must still be held at the commit (push_blobs_touch): releasing
 	 * one meanwhile would leave the change naming a blob nobody pays for. */
@@ -408,7 +409,7 @@ int sync_push_apply(struct core *c, void *txn, struct push_job *j)
 		verr_add(&j->ve, "blobs",
 			 "blob %.16s... is no longer stored, or you released it: upload it again",
 			 j->blobs[bad]);
-		return -ERR_MISSING;
+		return -ERR_BLOB_MISSING;
 	}
 	for (int i = 0; i < j->n && r >= 0; i++) {
 		memo.idx = i;

@@ -12,6 +12,54 @@
 
 /* "me" or a space id, to the space with the caller's role. */
 int sync_space(struct core *c, const struct principal *p, const char *ref, struct space *ret);
+/* The spaces p belongs to, each with p's role (the private one is created first if
+ * missing); the members of sp; p's wrapped key of sp and its epoch (-ERR_NOT_FOUND when
+ * none). sp comes from sync_space for p. List callbacks may not call core. */
+int sync_spaces_list(struct core *c, const struct principal *p,
+		     int (*cb)(void *arg, const struct space *sp), void *arg);
+int sync_members_list(struct core *c, const struct principal *p, const struct space *sp,
+		      int (*cb)(void *arg, const struct member *m), void *arg);
+int sync_key_get(struct core *c, const struct principal *p, const struct space *sp,
+		 int64_t *ret_epoch, char **ret_key);
+/* The current records of sp (tombstones too) after (after_collection, after) in that
+ * order, of one collection or all (NULL), at most limit; *ret_as_of is the head they
+ * reflect. One live record (-ERR_NOT_FOUND for a tombstone; ret->data malloc'd:
+ * record_clear). A record's kept versions, oldest first (-ERR_NOT_FOUND when none). */
+int sync_records_list(struct core *c, const struct principal *p, const struct space *sp,
+		      const char *collection, const char *after_collection, const char *after,
+		      int limit,
+		      int (*cb)(void *arg, const char *collection, const char *id,
+				const struct record *r),
+		      void *arg, int64_t *ret_as_of);
+int sync_record_get(struct core *c, const struct principal *p, const struct space *sp,
+		    const char *collection, const char *id, struct record *ret);
+int sync_record_history(struct core *c, const struct principal *p, const struct space *sp,
+			const char *collection, const char *id,
+			int (*cb)(void *arg, const struct change_row *c), void *arg);
+/* Where a pull reads from: after the cursor since, at most limit changes; epoch is the
+ * log's epoch the cursor came with (NULL or "": not checked). */
+struct pull_at {
+	int64_t since;
+	int limit;
+	const char *epoch;
+};
+/* A page of sp's changes after at->since, each to emit in order (a negative return
+ * stops it); *ret_head is the space's head. -ERR_CURSOR_EXPIRED, with the reason in
+ * ve->detail, when the cursor is of another epoch, past the head, or below the pruning
+ * horizon (the page then means nothing). A good cursor is reported as the device's. */
+int sync_pull_page(struct core *c, const struct principal *p, const struct space *sp,
+		   const struct pull_at *at, int (*emit)(void *arg, const struct change_row *ch),
+		   void *arg, int64_t *ret_head, struct verr *ve);
+struct hub_waiter;
+/* Parks w (its wake and arg set by the caller) on the hub until sp moves past since or
+ * deadline_ns (clock_mono_ns) passes: 0 parked; 1 when there is no hub or a change came
+ * in meanwhile (w is not parked: pull again now). Whatever wakes w, the caller checks the
+ * caller's token and access again before answering (see docs/architecture.md). */
+int sync_pull_wait(struct core *c, const struct principal *p, const struct space *sp,
+		   int64_t since, uint64_t deadline_ns, struct hub_waiter *w);
+/* Gives every space a new random log epoch (the step after restoring a backup: cairn
+ * restore-epochs); *ret_n spaces. Devices then bootstrap each space again. */
+int sync_epochs_renew(struct core *c, int64_t *ret_n);
 int sync_space_create(struct core *c, const struct principal *p, const char *name,
 		      const char *kind, struct space *ret, struct verr *ve);
 int sync_space_rename(struct core *c, const struct principal *p, const struct space *sp,

@@ -1,4 +1,5 @@
 #include "tokencache.h"
+#include "../store/store.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../store/accounts.h"
+#include "../store/model.h"
 
 #define TOKENCACHE_TTL_MS 1000
 

@@ -1,5 +1,7 @@
-/* The one table from domain errors to HTTP status, stable code and message.
- * Every code here is listed in docs/api.md; a test checks both agree. */
+/* The native API's errors: the catalogue of what its clients can be answered (status,
+ * stable code, default sentence: every code is listed in docs/api.md, and a test checks
+ * both agree), and the one table from core's errors (core/errors.h, util/err.h) to it.
+ * A compat adapter has tables of its own; nothing else maps errors. */
 #ifndef CAIRN_API_ERROR_H
 #define CAIRN_API_ERROR_H
 
@@ -38,6 +40,7 @@ enum api_error {
 	AE_BLOB_MISSING,
 	AE_BLOB_IN_USE,
 	AE_LAST_OWNER,
+	AE_CURSOR_EXPIRED,
 	AE_RANGE_NOT_SATISFIABLE,
 	AE_INTERNAL,
 	AE_UNAVAILABLE,
@@ -45,14 +48,27 @@ enum api_error {
 	AE__COUNT
 };
 
+/* How an answer carries more than its code and sentence. */
+#define AEF_FIELDS 1u    /* the verr's entries go out as "fields" */
+#define AEF_SENTENCE 2u  /* the verr's first entry is the sentence (it names a limit's key) */
+#define AEF_CHALLENGE 4u /* a 401: WWW-Authenticate: Bearer */
+
 struct api_error_def {
 	unsigned status;
 	const char *code;
 	const char *message;
+	unsigned flags; /* AEF_* */
 };
 
 const struct api_error_def *api_error_get(enum api_error e);
-/* The api error for a -ERR_* code from a lower layer. */
-enum api_error api_error_from_err(int err);
+
+/* What a core error (negative or not) is answered on the native API: the catalogue entry
+ * and the sentence for it (NULL: the entry's own). Machine failures and codes the table
+ * does not know are AE_INTERNAL. */
+struct api_error_map {
+	enum api_error ae;
+	const char *message;
+};
+struct api_error_map api_error_of(int err);
 
 #endif

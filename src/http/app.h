@@ -8,8 +8,6 @@
 #include "router.h"
 
 struct config;
-struct store;
-struct blobstore;
 struct core;
 struct hub;
 struct page_cache;
@@ -22,8 +20,6 @@ struct page_cache *page_cache_free(struct page_cache *pc);
 
 struct app {
 	const struct config *cfg;
-	struct store *store;
-	struct blobstore *blobs;
 	struct core *core;
 	struct hub *hub; /* NULL: pulls do not wait */
 	struct page_cache *pages; /* NULL: no sharing of pages between woken pulls */

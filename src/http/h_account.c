@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../core/accounts.h"
+#include "../core/blobs.h"
 #include "../util/err.h"
 #include "../util/config.h"
 #include "app.h"
@@ -24,9 +25,8 @@ int h_account_get(struct req *r)
 	json_object_object_add(o, "device", json_device(&p->device, p->device.id));
 	/* blob storage: what the user holds against the quotas (null: none) */
 	const struct config *cfg = core_of(r)->cfg;
-	struct store *s = core_of(r)->store;
 	int64_t used = 0, realm_used = 0;
-	if (s->ops->blob_usage(s, p->user.id, &used, &realm_used) < 0) {
+	if (blob_usage(core_of(r), p, &used, &realm_used) < 0) {
 		json_object_put(o);
 		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
 	}
@@ -55,8 +55,6 @@ int h_account_password(struct req *r)
 	if (ve.n)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
 	int e = acct_change_password(core_of(r), p, cur, nw, &ve);
-	if (e == -ERR_DENIED)
-		return http_reply_error(r, AE_WRONG_PASSWORD, NULL, NULL);
 	if (e < 0)
 		return reply_core_error(r, e, &ve, 0);
 	return http_reply_bytes(r, 204, NULL, "", 0);
@@ -73,9 +71,7 @@ int h_account_delete(struct req *r)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
 	struct orphaned o;
 	int e = acct_delete(core_of(r), p, pw, &ve, &o);
-	if (e == -ERR_DENIED)
-		return http_reply_error(r, AE_WRONG_PASSWORD, NULL, NULL);
-	if (e == -ERR_CONFLICT)
+	if (e == -ERR_LAST_OWNER)
 		return reply_orphaned(r, &o);
 	if (e < 0)
 		return reply_core_error(r, e, &ve, 0);
@@ -130,8 +126,7 @@ int h_devices_list(struct req *r)
 	if (!p)
 		return 0;
 	struct list_ctx l = { json_object_new_array(), p->device.id };
-	struct store *s = core_of(r)->store;
-	int e = s->ops->device_list(s, p->user.id, add_device, &l);
+	int e = acct_devices_list(core_of(r), p->user.id, add_device, &l);
 	if (e < 0) {
 		json_object_put(l.arr);
 		return reply_core_error(r, e, NULL, 0);
@@ -155,8 +150,7 @@ int h_device_patch(struct req *r)
 	if (e < 0)
 		return reply_core_error(r, e, &ve, 0);
 	struct device d;
-	struct store *s = core_of(r)->store;
-	e = s->ops->device_get(s, p->user.id, id, &d);
+	e = acct_device_get(core_of(r), p->user.id, id, &d);
 	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
 	json_object *o = json_object_new_object();
@@ -173,7 +167,7 @@ int h_device_delete(struct req *r)
 	int64_t id = raw && !strcmp(raw, "current") ? p->device.id : param_id(r, "id");
 	if (!id)
 		return http_reply_error(r, AE_NOT_FOUND, NULL, NULL);
-	int e = acct_device_revoke(core_of(r), p, id);
+	int e = acct_device_revoke(core_of(r), p->user.id, id);
 	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
 	return http_reply_bytes(r, 204, NULL, "", 0);

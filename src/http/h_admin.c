@@ -35,7 +35,7 @@ static int remember_realm(void *arg, const struct realm *rl)
 static void load_realm_names(struct core *c, struct realm_names *rn)
 {
 	rn->n = 0;
-	c->store->ops->realm_list(c->store, remember_realm, rn);
+	admin_realms_list(c, NULL, remember_realm, rn); /* the route checked the caller */
 }
 
 static const char *realm_name(struct core *c, struct realm_names *rn, int64_t id)
@@ -44,7 +44,7 @@ static const char *realm_name(struct core *c, struct realm_names *rn, int64_t id
 		if (rn->ids[i] == id)
 			return rn->names[i];
 	struct realm rl;
-	if (c->store->ops->realm_get_by_id(c->store, id, &rl) < 0)
+	if (admin_realm_by_id(c, NULL, id, &rl) < 0)
 		return "?";
 	if (rn->n == 64)
 		rn->n = 0;
@@ -112,8 +112,8 @@ int h_admin_users_list(struct req *r)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
 	struct user_list l = { .core = core_of(r), .arr = json_object_new_array(), .limit = (int)limit };
 	load_realm_names(core_of(r), &l.rn);
-	struct store *s = core_of(r)->store;
-	int e = s->ops->user_list(s, rl.id, q ? q : "", after_id, (int)limit + 1, add_user, &l);
+	int e = admin_users_list(core_of(r), r->auth, rl.id, q, after_id, (int)limit + 1, add_user,
+				 &l);
 	if (e < 0) {
 		json_object_put(l.arr);
 		return reply_core_error(r, e, NULL, 0);
@@ -169,9 +169,8 @@ int h_admin_user_get(struct req *r)
 	if (!need_admin(r))
 		return 0;
 	struct user u;
-	struct store *s = core_of(r)->store;
 	int64_t id = param_id(r, "id");
-	int e = id ? s->ops->user_get(s, id, &u) : -ERR_NOT_FOUND;
+	int e = id ? admin_user_get(core_of(r), r->auth, id, &u) : -ERR_NOT_FOUND;
 	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
 	return reply_user(r, 200, &u);
@@ -205,11 +204,8 @@ int h_admin_user_delete(struct req *r)
 	int64_t id = param_id(r, "id");
 	struct orphaned o;
 	int e = id ? admin_user_delete(core_of(r), p, id, &o) : -ERR_NOT_FOUND;
-	if (e == -ERR_CONFLICT && o.total)
+	if (e == -ERR_LAST_OWNER)
 		return reply_orphaned(r, &o);
-	if (e == -ERR_CONFLICT)
-		return http_reply_error(r, AE_CONFLICT, "You cannot delete your own account here.",
-					NULL);
 	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
 	return http_reply_bytes(r, 204, NULL, "", 0);
@@ -226,8 +222,7 @@ int h_admin_realms_list(struct req *r)
 	if (!need_admin(r))
 		return 0;
 	json_object *arr = json_object_new_array();
-	struct store *s = core_of(r)->store;
-	int e = s->ops->realm_list(s, add_realm, arr);
+	int e = admin_realms_list(core_of(r), r->auth, add_realm, arr);
 	if (e < 0) {
 		json_object_put(arr);
 		return reply_core_error(r, e, NULL, 0);
@@ -296,8 +291,7 @@ int h_admin_stats(struct req *r)
 	if (!need_admin(r))
 		return 0;
 	struct store_stats st;
-	struct store *s = core_of(r)->store;
-	int e = s->ops->stats(s, &st);
+	int e = admin_stats(core_of(r), r->auth, &st);
 	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
 	json_object *o = json_object_new_object();

@@ -120,10 +120,6 @@ int h_refresh(struct req *r)
 	struct session s;
 	int retry = 0;
 	int e = acct_refresh(core_of(r), tok, http_client_addr(r), &s, &retry);
-	if (e == -ERR_AUTH) {
-		http_add_header(r, "WWW-Authenticate", "Bearer realm=\"cairn\"");
-		return http_reply_error(r, AE_INVALID_TOKEN, NULL, NULL);
-	}
 	if (e < 0)
 		return reply_core_error(r, e, &ve, retry);
 	http_add_header(r, "Cache-Control", "no-store");
@@ -234,13 +230,9 @@ int h_confirm(struct req *r)
 		json_object_object_add(o, "confirmed", json_object_new_boolean(1));
 		return http_reply_json(r, 200, o);
 	}
-	if (e == -ERR_NOT_FOUND || e == -ERR_EXPIRED) {
-		if (html)
-			return confirm_page(r, 400, "This link does not work",
-					    "The link is wrong, expired or already used.");
-		return http_reply_error(r, e == -ERR_EXPIRED ? AE_CODE_EXPIRED : AE_INVALID_CODE, NULL,
-					NULL);
-	}
+	if (html && (e == -ERR_CODE_INVALID || e == -ERR_CODE_EXPIRED))
+		return confirm_page(r, 400, "This link does not work",
+				    "The link is wrong, expired or already used.");
 	return reply_core_error(r, e, &ve, retry);
 }
 
@@ -313,10 +305,10 @@ static int reset_page(struct req *r)
 	const char *token = http_query(r, "token");
 	int retry = 0;
 	int e = token_shape(token) ? acct_reset_link(core_of(r), token, http_client_addr(r), &retry)
-				   : -ERR_NOT_FOUND;
+				   : -ERR_CODE_INVALID;
 	if (e == -ERR_RATE)
 		return rate_page(r, retry);
-	if (e == -ERR_NOT_FOUND || e == -ERR_EXPIRED)
+	if (e == -ERR_CODE_INVALID || e == -ERR_CODE_EXPIRED)
 		return mail_page(r, 400, "This link does not work",
 				 "The link is wrong, expired (it works for 15 minutes) or already "
 				 "used. Ask for a new one in your app.",
@@ -359,7 +351,7 @@ static int reset_form_posted(struct req *r)
 				 NULL);
 	if (e == -ERR_RATE)
 		return rate_page(r, retry);
-	if (e == -ERR_NOT_FOUND || e == -ERR_EXPIRED)
+	if (e == -ERR_CODE_INVALID || e == -ERR_CODE_EXPIRED)
 		return mail_page(r, 400, "This link does not work",
 				 "The link expired (it works for 15 minutes) or was already used. "
 				 "Ask for a new one in your app.",
@@ -393,8 +385,6 @@ int h_reset(struct req *r)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
 	int retry = 0;
 	int e = acct_reset(core_of(r), &in, &ve, &retry);
-	if (e == -ERR_NOT_FOUND)
-		return http_reply_error(r, AE_INVALID_CODE, NULL, NULL);
 	if (e < 0)
 		return reply_core_error(r, e, &ve, retry);
 	json_object *o = json_object_new_object();

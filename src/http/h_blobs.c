@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "../core/blobs.h"
-#include "../store/blob.h"
 #include "../util/conditional.h"
 #include "../util/config.h"
 #include "../util/err.h"
@@ -38,15 +37,12 @@ static const struct principal *blob_ref(struct req *r, char sha[BLOB_HEX_LEN + 1
 /* Replies for upload errors. */
 static int reply_upload_error(struct req *r, int e)
 {
-	if (e == -ERR_TOO_LARGE) {
-		char msg[128];
-		snprintf(msg, sizeof msg, "A blob may be at most %lld bytes (blobs.max_size).",
+	struct verr ve = { 0 };
+	if (e == -ERR_TOO_LARGE)
+		snprintf(ve.detail, sizeof ve.detail,
+			 "A blob may be at most %lld bytes (blobs.max_size).",
 			 (long long)core_of(r)->cfg->blobs_max_size);
-		return http_reply_error(r, AE_BODY_TOO_LARGE, msg, NULL);
-	}
-	if (e == -ERR_QUOTA || e == -ERR_MISMATCH)
-		return http_reply_error(r, api_error_from_err(e), NULL, NULL);
-	return reply_core_error(r, e, NULL, 0);
+	return reply_core_error(r, e, &ve, 0);
 }
 
 /* --- uploads --- */
@@ -341,20 +337,9 @@ int h_blob_delete(struct req *r)
 	const struct principal *p = blob_ref(r, sha);
 	if (!p)
 		return 0;
-	int64_t space_id = 0, seq = 0;
-	int e = blob_release(core_of(r), p, sha, &space_id, &seq);
-	if (e == -ERR_NOT_FOUND)
-		return http_reply_error(r, AE_NOT_FOUND, "You hold no such blob.", NULL);
-	if (e == -ERR_CONFLICT) {
-		char msg[200];
-		snprintf(msg, sizeof msg,
-			 "Change %lld of space %lld, which you pushed, names this blob: it can be "
-			 "released once no kept change of yours does (delete the records that name "
-			 "it; pruning then drops the changes).",
-			 (long long)seq, (long long)space_id);
-		return http_reply_error(r, AE_BLOB_IN_USE, msg, NULL);
-	}
+	struct verr ve = { 0 };
+	int e = blob_release(core_of(r), p, sha, &ve);
 	if (e < 0)
-		return reply_core_error(r, e, NULL, 0);
+		return reply_core_error(r, e, &ve, 0);
 	return http_reply_bytes(r, 204, NULL, "", 0);
 }

@@ -65,8 +65,10 @@ static const char *ev_check(struct hub_stream *hs)
 	struct ev_stream *s = hs->arg;
 	struct principal p;
 	int e = acct_authenticate(s->app->core, s->token, &p);
-	return e == 0 ? NULL : e == -ERR_EXPIRED ? "expired" : e == -ERR_DISABLED ? "disabled"
-										: "revoked";
+	return e == 0			    ? NULL
+	       : e == -ERR_TOKEN_EXPIRED ? "expired"
+	       : e == -ERR_DISABLED	    ? "disabled"
+					    : "revoked";
 }
 
 /* The client went away (the watchdog's thread; see http_on_gone): end the stream, so the
@@ -167,12 +169,8 @@ int h_events(struct req *r)
 	/* the token need_auth accepted, read the same way */
 	snprintf(s->token, sizeof s->token, "%s", bearer_token(r));
 	buf_puts(&s->out, ": cairn events\nretry: 3000\n\n");
-	struct space me;
 	struct space_ids ids = { .out = &s->out };
-	struct store *st = app->core->store;
-	int e = sync_space(app->core, p, "me", &me);
-	if (e == 0)
-		e = st->ops->space_list(st, p->user.id, add_space_id, &ids);
+	int e = sync_spaces_list(app->core, p, add_space_id, &ids);
 	if (e < 0) {
 		free(ids.ids);
 		buf_free(&s->out);

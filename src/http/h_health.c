@@ -22,11 +22,11 @@ int h_health(struct req *r)
 	struct app *app = r->app;
 	char detail[160];
 	int version = 0;
-	bool db_ok = app->store->ops->check(app->store, detail, sizeof detail) == 0 &&
-		     app->store->ops->schema_version(app->store, &version) == 0;
+	bool db_ok = app->core->store->ops->check(app->core->store, detail, sizeof detail) == 0 &&
+		     app->core->store->ops->schema_version(app->core->store, &version) == 0;
 	uint64_t free_bytes = 0;
 	char bdetail[160];
-	bool blobs_ok = app->blobs->ops->check(app->blobs, &free_bytes, bdetail, sizeof bdetail) == 0;
+	bool blobs_ok = app->core->blobs->ops->check(app->core->blobs, &free_bytes, bdetail, sizeof bdetail) == 0;
 	bool ok = db_ok && blobs_ok;
 
 	json_object *o = json_object_new_object();
@@ -36,13 +36,13 @@ int h_health(struct req *r)
 	json_object_object_add(o, "uptime_s",
 			       json_object_new_int64((clock_wall_ms() - app->started_ms) / 1000));
 	json_object *db = json_object_new_object();
-	json_object_object_add(db, "backend", json_object_new_string(app->store->ops->name));
+	json_object_object_add(db, "backend", json_object_new_string(app->core->store->ops->name));
 	json_object_object_add(db, "ok", json_object_new_boolean(db_ok));
 	if (db_ok)
 		json_object_object_add(db, "schema_version", json_object_new_int(version));
 	json_object_object_add(o, "database", db);
 	json_object *bl = json_object_new_object();
-	json_object_object_add(bl, "backend", json_object_new_string(app->blobs->ops->name));
+	json_object_object_add(bl, "backend", json_object_new_string(app->core->blobs->ops->name));
 	json_object_object_add(bl, "ok", json_object_new_boolean(blobs_ok));
 	json_object_object_add(bl, "free_bytes", json_object_new_int64(blobs_ok ? (int64_t)free_bytes : 0));
 	json_object_object_add(o, "blobs", bl);

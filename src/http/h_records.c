@@ -10,7 +10,6 @@
 #include "../core/gc.h"
 #include "../core/hub.h"
 #include "../core/sync.h"
-#include "../store/blob.h"
 #include "../util/clock.h"
 #include "../util/conditional.h"
 #include "../util/config.h"
@@ -67,9 +66,8 @@ int h_records_list(struct req *r)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
 	struct rec_list l = { .arr = json_object_new_array(), .limit = (int)limit };
 	int64_t as_of = 0;
-	struct store *s = core_of(r)->store;
-	int e = s->ops->records_list(s, sp.id, coll, coll ? coll : after_coll, after, (int)limit + 1,
-				     add_record, &l, &as_of);
+	int e = sync_records_list(core_of(r), r->auth, &sp, coll, after_coll, after, (int)limit + 1,
+				  add_record, &l, &as_of);
 	if (e < 0) {
 		json_object_put(l.arr);
 		return reply_core_error(r, e, NULL, 0);
@@ -122,15 +120,9 @@ int h_record_get(struct req *r)
 	if (!space_of(r, &sp) || !record_ref(r, &coll, &id))
 		return 0;
 	struct record rec;
-	struct store *s = core_of(r)->store;
-	int e = s->ops->record_get(s, sp.id, coll, id, &rec);
-	if (e == 0 && rec.deleted)
-		e = -ERR_NOT_FOUND;
-	if (e < 0) {
-		if (e == 0)
-			record_clear(&rec);
+	int e = sync_record_get(core_of(r), r->auth, &sp, coll, id, &rec);
+	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
-	}
 	char etag[32];
 	format_etag(rec.version, etag);
 	http_add_header(r, "ETag", etag);
@@ -260,10 +252,7 @@ int h_record_history(struct req *r)
 	if (!space_of(r, &sp) || !record_ref(r, &coll, &id))
 		return 0;
 	json_object *arr = json_object_new_array();
-	struct store *s = core_of(r)->store;
-	int e = s->ops->record_history(s, sp.id, coll, id, add_history, arr);
-	if (e == 0 && json_object_array_length(arr) == 0)
-		e = -ERR_NOT_FOUND;
+	int e = sync_record_history(core_of(r), r->auth, &sp, coll, id, add_history, arr);
 	if (e < 0) {
 		json_object_put(arr);
 		return reply_core_error(r, e, NULL, 0);

@@ -10,7 +10,6 @@
 #include "../core/gc.h"
 #include "../core/hub.h"
 #include "../core/sync.h"
-#include "../store/blob.h"
 #include "../util/clock.h"
 #include "../util/conditional.h"
 #include "../util/config.h"
@@ -45,12 +44,8 @@ int h_spaces_list(struct req *r)
 	const struct principal *p = need_auth(r);
 	if (!p)
 		return 0;
-	struct space me;
-	struct store *s = core_of(r)->store;
-	int e = sync_space(core_of(r), p, "me", &me); /* the private space always exists */
 	json_object *arr = json_object_new_array();
-	if (e == 0)
-		e = s->ops->space_list(s, p->user.id, add_space, arr);
+	int e = sync_spaces_list(core_of(r), p, add_space, arr);
 	if (e < 0) {
 		json_object_put(arr);
 		return reply_core_error(r, e, NULL, 0);
@@ -131,11 +126,11 @@ static int add_member(void *arg, const struct member *m)
 int h_members_list(struct req *r)
 {
 	struct space sp;
-	if (!space_of(r, &sp))
+	const struct principal *p = space_of(r, &sp);
+	if (!p)
 		return 0;
 	json_object *arr = json_object_new_array();
-	struct store *s = core_of(r)->store;
-	int e = s->ops->member_list(s, sp.id, add_member, arr);
+	int e = sync_members_list(core_of(r), p, &sp, add_member, arr);
 	if (e < 0) {
 		json_object_put(arr);
 		return reply_core_error(r, e, NULL, 0);
@@ -155,8 +150,6 @@ int h_members_add(struct req *r)
 	const char *username = jstr(r, "username", &ve);
 	const char *role = jstr(r, "role", &ve);
 	int e = ve.n ? -ERR_INVALID : sync_member_add(core_of(r), p, &sp, username, role, &ve);
-	if (e == -ERR_EXISTS)
-		return http_reply_error(r, AE_CONFLICT, "That user is already a member.", NULL);
 	if (e < 0)
 		return reply_core_error(r, e, &ve, 0);
 	return h_members_list(r);
@@ -172,11 +165,6 @@ int h_member_patch(struct req *r)
 	const char *role = jstr(r, "role", &ve);
 	int e = ve.n ? -ERR_INVALID
 		     : sync_member_set(core_of(r), p, &sp, http_param(r, "username"), role, &ve);
-	if (e == -ERR_CONFLICT)
-		return http_reply_error(r, AE_CONFLICT,
-					"A space needs an owner: make another member owner first, "
-					"then step down.",
-					NULL);
 	if (e < 0)
 		return reply_core_error(r, e, &ve, 0);
 	return h_members_list(r);
@@ -189,11 +177,6 @@ int h_member_delete(struct req *r)
 	if (!p)
 		return 0;
 	int e = sync_member_remove(core_of(r), p, &sp, http_param(r, "username"));
-	if (e == -ERR_CONFLICT)
-		return http_reply_error(r, AE_CONFLICT,
-					"The last owner cannot leave: make another member owner "
-					"first, or delete the space.",
-					NULL);
 	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
 	return http_reply_bytes(r, 204, NULL, "", 0);
@@ -228,11 +211,6 @@ int h_keys_put(struct req *r)
 	json_object *keys = NULL;
 	json_object_object_get_ex(r->json, "keys", &keys);
 	int e = ve.n ? -ERR_INVALID : sync_keys_put(core_of(r), p, &sp, epoch, keys, &ve);
-	if (e == -ERR_CONFLICT)
-		return http_reply_error(r, AE_CONFLICT,
-					"A new epoch must be above the current one and carry a key "
-					"for every member, and for nobody else.",
-					NULL);
 	if (e < 0)
 		return reply_core_error(r, e, &ve, 0);
 	json_object *o = json_object_new_object();
@@ -248,8 +226,7 @@ int h_keys_get(struct req *r)
 		return 0;
 	int64_t epoch = 0;
 	char *key = NULL;
-	struct store *s = core_of(r)->store;
-	int e = s->ops->key_get(s, sp.id, p->user.id, &epoch, &key);
+	int e = sync_key_get(core_of(r), p, &sp, &epoch, &key);
 	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
 	json_object *o = json_object_new_object();

@@ -11,7 +11,6 @@
 #include "../core/gc.h"
 #include "../core/hub.h"
 #include "../core/sync.h"
-#include "../store/blob.h"
 #include "../util/clock.h"
 #include "../util/conditional.h"
 #include "../util/config.h"
@@ -108,8 +107,6 @@ int h_changes_push(struct req *r)
 	int e = sync_push_parse(c->cfg, r->json, &r->arena, &ch, &n, &ve);
 	if (e < 0)
 		return reply_core_error(r, e, &ve, 0);
-	if (sp.role > ROLE_WRITER)
-		return http_reply_error(r, AE_FORBIDDEN, "Readers cannot push to this space.", NULL);
 	struct push_result *res = arena_alloc(&r->arena, sizeof *res * (size_t)(n ? n : 1));
 	struct push_job *j = arena_alloc(&r->arena, sizeof *j);
 	struct space *spc = arena_alloc(&r->arena, sizeof *spc);
@@ -136,8 +133,9 @@ int h_changes_push(struct req *r)
 struct pull {
 	struct hub_waiter w;
 	struct req *r;
-	int64_t space_id, since, horizon;
-	char epoch[SPACE_EPOCH_LEN + 1];
+	int64_t space_id, since;
+	char epoch[SPACE_EPOCH_LEN + 1];       /* the space's */
+	char epoch_asked[SPACE_EPOCH_LEN + 1]; /* the cursor's, "" when none was sent */
 	int limit;
 	struct buf out;
 	int count;
@@ -226,19 +224,19 @@ static int emit_change(void *arg, const struct change_row *c)
 	return 0;
 }
 
-/* Reads one page into pl->out; *ret_head is the space's head. */
-static int pull_page(struct pull *pl, int64_t *ret_head)
+/* Reads one page into pl->out through core (which checks the cursor); *ret_head is the
+ * space's head. */
+static int pull_page(struct pull *pl, const struct principal *p, const struct space *sp,
+		     int64_t *ret_head, struct verr *ve)
 {
-	struct store *s = pl->app->core->store;
 	buf_reset(&pl->out);
 	pl->count = 0;
 	pl->last = pl->since;
 	int e = buf_puts(&pl->out, "{\"changes\":[");
 	if (e < 0)
 		return e;
-	e = s->ops->changes_read(s, pl->space_id, pl->since, pl->limit, emit_change, pl, ret_head,
-				 &pl->horizon);
-	return e;
+	struct pull_at at = { pl->since, pl->limit, pl->epoch_asked[0] ? pl->epoch_asked : NULL };
+	return sync_pull_page(pl->app->core, p, sp, &at, emit_change, pl, ret_head, ve);
 }
 
 static int pull_reply(struct req *r, struct pull *pl, int64_t head)
@@ -312,6 +310,18 @@ static void remember_page(struct pull *pl, int64_t head)
 	pthread_mutex_unlock(&pc->mu);
 }
 
+/* A pull's failure; a cursor that expired names the space's epoch, so the device knows
+ * which log it bootstraps into. */
+static int reply_pull_error(struct req *r, int e, const struct verr *ve, const struct space *sp)
+{
+	json_object *extra = NULL;
+	if (e == -ERR_CURSOR_EXPIRED) {
+		extra = json_object_new_object();
+		json_object_object_add(extra, "epoch", json_object_new_string(sp->epoch));
+	}
+	return reply_core_error_ext(r, e, ve, 0, extra);
+}
+
 static int pull_again(struct req *r)
 {
 	struct pull *pl = r->ctx;
@@ -320,15 +330,17 @@ static int pull_again(struct req *r)
 	 * as a fresh request would be (401, 403 or 404), never with newer data. */
 	r->auth = NULL;
 	struct space sp;
-	if (!space_of(r, &sp))
+	const struct principal *p = space_of(r, &sp);
+	if (!p)
 		return 0;
 	int64_t woken = pl->w.woken_head;
 	if (cached_page(r, pl, woken))
 		return 0;
 	int64_t head = 0;
-	int e = pull_page(pl, &head);
+	struct verr ve = { 0 };
+	int e = pull_page(pl, p, &sp, &head, &ve);
 	if (e < 0)
-		return reply_core_error(r, e, NULL, 0);
+		return reply_pull_error(r, e, &ve, &sp);
 	e = pull_reply(r, pl, head);
 	/* Only a page that is exactly the state the push announced may be shared. */
 	if (woken > 0 && head == woken)
@@ -373,6 +385,9 @@ int h_changes_pull(struct req *r)
 	http_query_int(r, "since", &since, 0, INT64_MAX, &ve);
 	http_query_int(r, "limit", &limit, 1, cfg->limits_page, &ve);
 	http_query_int(r, "wait", &wait, 0, cfg->limits_wait_ms / 1000, &ve);
+	const char *epoch = http_query(r, "epoch");
+	if (epoch && strlen(epoch) > SPACE_EPOCH_LEN)
+		epoch = "-"; /* no epoch is that long: it is another log's */
 	if (ve.n)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
 	struct pull *pl = calloc(1, sizeof *pl);
@@ -382,65 +397,25 @@ int h_changes_pull(struct req *r)
 	pl->app = app;
 	pl->space_id = sp.id;
 	snprintf(pl->epoch, sizeof pl->epoch, "%s", sp.epoch);
+	snprintf(pl->epoch_asked, sizeof pl->epoch_asked, "%s", epoch ? epoch : "");
 	pl->since = since;
 	pl->limit = (int)limit;
 	buf_init(&pl->out, (size_t)cfg->limits_page * ((size_t)cfg->limits_record_bytes + 1024));
 	r->ctx = pl;
 	r->ctx_free = pull_free;
 	int64_t head = 0;
-	int e = pull_page(pl, &head);
+	int e = pull_page(pl, p, &sp, &head, &ve);
 	if (e < 0)
-		return reply_core_error(r, e, NULL, 0);
-	/* A cursor from another history of this log (the server was restored from a backup
-	 * since) would skip the changes renumbered under it: the device must start over. */
-	char msg[200];
-	const char *epoch = http_query(r, "epoch");
-	if (epoch && *epoch && strcasecmp(epoch, sp.epoch) != 0)
-		snprintf(msg, sizeof msg,
-			 "This space's log is another one than the cursor came from (epoch %s; "
-			 "it was restored from a backup): bootstrap from records.",
-			 sp.epoch);
-	else if (since > head)
-		snprintf(msg, sizeof msg,
-			 "The cursor %lld is past this space's last change (%lld): it comes from "
-			 "another history of the space (a restore from a backup). Bootstrap from "
-			 "records.",
-			 (long long)since, (long long)head);
-	else if (since < pl->horizon)
-		snprintf(msg, sizeof msg,
-			 "Changes up to %lld were pruned: bootstrap from records, then pull from "
-			 "their as_of_seq.",
-			 (long long)pl->horizon);
-	else
-		msg[0] = '\0';
-	if (msg[0]) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "code", json_object_new_string("cursor_expired"));
-		json_object_object_add(o, "error", json_object_new_string(msg));
-		json_object_object_add(o, "epoch", json_object_new_string(sp.epoch));
-		return http_reply_json(r, 410, o);
-	}
-	/* the device has applied everything up to since: pruning may pass it */
-	if (since > 0)
-		sync_report_cursor(app->core, p->device.id, sp.id, since);
+		return reply_pull_error(r, e, &ve, &sp);
 	if (pl->count > 0 || wait == 0 || !app->hub)
 		return pull_reply(r, pl, head);
 	/* Nothing newer: wait without a thread, woken by the next push to this space. */
-	pl->w.space_id = sp.id;
-	pl->w.user_id = p->user.id;
-	pl->w.device_id = p->device.id;
-	pl->w.since = since;
-	pl->w.deadline_ns = clock_mono_ns() + (uint64_t)wait * 1000000000u;
 	pl->w.wake = pull_wake;
 	pl->w.arg = pl;
 	http_suspend(r);
 	http_on_gone(r, pull_gone, pl);
-	hub_add(app->hub, &pl->w);
-	/* A push that committed between the read and hub_add would be missed: look again. */
-	struct space now;
-	struct store *s = app->core->store;
-	if (s->ops->space_get(s, sp.id, &now) == 0 && now.head_seq > since &&
-	    hub_remove(app->hub, &pl->w))
+	if (sync_pull_wait(app->core, p, &sp, since,
+			   clock_mono_ns() + (uint64_t)wait * 1000000000u, &pl->w) == 1)
 		http_resume_call(r, pull_again);
 	return 0;
 }

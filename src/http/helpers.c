@@ -45,16 +45,6 @@ const struct principal *need_auth(struct req *r)
 		return NULL;
 	}
 	int e = acct_authenticate(app->core, tok, p);
-	if (e == -ERR_AUTH || e == -ERR_EXPIRED) {
-		http_add_header(r, "WWW-Authenticate", "Bearer realm=\"cairn\", error=\"invalid_token\"");
-		http_reply_error(r, AE_INVALID_TOKEN,
-				 e == -ERR_EXPIRED ? "The token has expired: refresh it." : NULL, NULL);
-		return NULL;
-	}
-	if (e == -ERR_DISABLED) {
-		http_reply_error(r, AE_ACCOUNT_DISABLED, NULL, NULL);
-		return NULL;
-	}
 	if (e < 0) {
 		reply_core_error(r, e, NULL, 0);
 		return NULL;
@@ -147,56 +137,39 @@ bool need_object(struct req *r, bool allow_empty)
 
 int reply_core_error(struct req *r, int err, const struct verr *ve, int retry_after)
 {
-	switch (-err) {
-	case ERR_INVALID:
-	case ERR_MISSING:
-	case ERR_CLOCK_SKEW: {
-		json_object *f = json_object_new_object();
+	return reply_core_error_ext(r, err, ve, retry_after, NULL);
+}
+
+int reply_core_error_ext(struct req *r, int err, const struct verr *ve, int retry_after,
+			 json_object *extra)
+{
+	struct api_error_map m = api_error_of(err);
+	const struct api_error_def *d = api_error_get(m.ae);
+	const char *msg = m.message;
+	if (ve && ve->detail[0])
+		msg = ve->detail;
+	else if ((d->flags & AEF_SENTENCE) && ve && ve->n)
+		msg = ve->e[0].msg;
+	json_object *fields = NULL;
+	if (d->flags & AEF_FIELDS) {
+		fields = json_object_new_object();
 		for (int i = 0; ve && i < ve->n; i++)
-			json_object_object_add(f, ve->e[i].field, json_object_new_string(ve->e[i].msg));
-		enum api_error ae = err == -ERR_MISSING	   ? AE_BLOB_MISSING
-				    : err == -ERR_CLOCK_SKEW ? AE_CLOCK_SKEW
-							     : AE_VALIDATION;
-		return http_reply_error(r, ae, NULL, f);
+			json_object_object_add(fields, ve->e[i].field,
+					       json_object_new_string(ve->e[i].msg));
 	}
-	case ERR_EXISTS: {
-		const char *field = ve && ve->n ? ve->e[0].field : "";
-		enum api_error e = !strcmp(field, "email")      ? AE_EMAIL_TAKEN
-				   : !strcmp(field, "username") ? AE_USERNAME_TAKEN
-								: AE_NAME_TAKEN;
-		return http_reply_error(r, e, NULL, NULL);
-	}
-	case ERR_AUTH:
-		return reply_401(r, AE_INVALID_CREDENTIALS);
-	case ERR_UNCONFIRMED:
-		return http_reply_error(r, AE_EMAIL_UNCONFIRMED, NULL, NULL);
-	case ERR_DISABLED:
-		return http_reply_error(r, AE_ACCOUNT_DISABLED, NULL, NULL);
-	case ERR_CLOSED:
-		return http_reply_error(r, AE_REGISTRATION_CLOSED, NULL, NULL);
-	case ERR_EXPIRED:
-		return http_reply_error(r, AE_CODE_EXPIRED, NULL, NULL);
-	case ERR_RATE: {
+	if (err == -ERR_TOKEN_INVALID || err == -ERR_TOKEN_EXPIRED)
+		http_add_header(r, "WWW-Authenticate", "Bearer realm=\"cairn\", error=\"invalid_token\"");
+	else if (d->flags & AEF_CHALLENGE)
+		http_add_header(r, "WWW-Authenticate", "Bearer realm=\"cairn\"");
+	if (err == -ERR_RATE) {
 		char s[16];
 		snprintf(s, sizeof s, "%d", retry_after > 0 ? retry_after : 1);
 		http_add_header(r, "Retry-After", s);
-		return http_reply_error(r, AE_RATE_LIMITED, NULL, NULL);
 	}
-	case ERR_NOT_FOUND:
-		return http_reply_error(r, AE_NOT_FOUND, NULL, NULL);
-	case ERR_DENIED:
-		return http_reply_error(r, AE_FORBIDDEN, NULL, NULL);
-	case ERR_CONFLICT:
-		return http_reply_error(r, AE_CONFLICT, NULL, NULL);
-	case ERR_BUSY:
-		return http_reply_error(r, AE_UNAVAILABLE, NULL, NULL);
-	case ERR_TOO_LARGE: /* the sentence, naming the limit's key, is the first entry */
-		return http_reply_error(r, AE_BODY_TOO_LARGE, ve && ve->n ? ve->e[0].msg : NULL,
-					NULL);
-	default:
-		log_req(LOG_ERROR, r->id, "%s %s failed: %s", r->method_str, r->path, err_str(err));
-		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
-	}
+	if (m.ae == AE_INTERNAL)
+		log_req(LOG_ERROR, r->id, "%s %s failed: %s", r->method_str, r->path,
+			core_err_str(err));
+	return http_reply_error_ext(r, m.ae, msg, fields, extra);
 }
 
 int64_t param_id(struct req *r, const char *name)
@@ -287,6 +260,7 @@ bool http_query_int(struct req *r, const char *name, int64_t *v, int64_t lo, int
 
 int reply_orphaned(struct req *r, const struct orphaned *o)
 {
+	struct verr ve = { 0 };
 	struct buf b;
 	buf_init(&b, 4096);
 	buf_puts(&b, "The account is the last owner of ");
@@ -297,9 +271,10 @@ int reply_orphaned(struct req *r, const struct orphaned *o)
 		buf_printf(&b, " and %d more shared spaces", o->total - o->n);
 	int e = buf_puts(&b, ", which other members still use: make one of them an owner of "
 			     "each, or delete the spaces, first.");
-	json_object *o2 = json_object_new_object();
-	json_object_object_add(o2, "code", json_object_new_string("last_owner"));
-	json_object_object_add(o2, "error", json_object_new_string(e == 0 ? b.ptr : "last owner"));
+	if (e == 0)
+		snprintf(ve.detail, sizeof ve.detail, "%s", b.ptr);
+	buf_free(&b);
+	json_object *extra = json_object_new_object();
 	json_object *arr = json_object_new_array();
 	for (int i = 0; i < o->n; i++) {
 		json_object *s = json_object_new_object();
@@ -307,10 +282,9 @@ int reply_orphaned(struct req *r, const struct orphaned *o)
 		json_object_object_add(s, "name", json_object_new_string(o->v[i].name));
 		json_object_array_add(arr, s);
 	}
-	json_object_object_add(o2, "spaces", arr);
-	json_object_object_add(o2, "spaces_total", json_object_new_int(o->total));
-	buf_free(&b);
-	return http_reply_json(r, 409, o2);
+	json_object_object_add(extra, "spaces", arr);
+	json_object_object_add(extra, "spaces_total", json_object_new_int(o->total));
+	return reply_core_error_ext(r, -ERR_LAST_OWNER, &ve, 0, extra);
 }
 
 /* The caller and the space named in the path, or NULL after replying. */

@@ -47,11 +47,16 @@ int jbool(struct req *r, const char *key, struct verr *ve);
 /* 400 unless the body is a JSON object (an absent body counts as {} when allow_empty). */
 bool need_object(struct req *r, bool allow_empty);
 
-/* Replies for a core error: 400 with fields, 409 naming the taken field, 401, 403, 429
- * with Retry-After, 404, or 500. */
+/* The one reply for a core error on the native API: status, code and sentence from
+ * api_error.c's table (the verr's detail, when set, is the sentence; its entries go out as
+ * "fields" for validation errors), WWW-Authenticate on 401s, Retry-After (retry_after
+ * seconds) on 429s; machine failures are logged and answered 500. */
 int reply_core_error(struct req *r, int err, const struct verr *ve, int retry_after);
+/* The same with extra's members (owned) in the body. */
+int reply_core_error_ext(struct req *r, int err, const struct verr *ve, int retry_after,
+			 json_object *extra);
 struct orphaned;
-/* 409 last_owner naming the spaces (in "spaces": [{id, name}] and in the sentence). */
+/* ERR_LAST_OWNER naming the spaces (in "spaces": [{id, name}] and in the sentence). */
 int reply_orphaned(struct req *r, const struct orphaned *o);
 /* The query parameter name as a whole number from lo to hi into *v (left alone when the
  * parameter is absent); false, with a message for name in ve, when it is anything else

@@ -106,19 +106,31 @@ int http_reply_json(struct req *r, unsigned status, json_object *obj)
 	return set_response(r, status, resp, len);
 }
 
-int http_reply_error(struct req *r, enum api_error e, const char *msg, json_object *fields)
+int http_reply_error_ext(struct req *r, enum api_error e, const char *msg, json_object *fields,
+			 json_object *extra)
 {
 	const struct api_error_def *d = api_error_get(e);
 	json_object *o = json_object_new_object();
 	if (!o) {
 		json_object_put(fields);
+		json_object_put(extra);
 		return set_response(r, 500, NULL, 0);
 	}
 	json_object_object_add(o, "code", json_object_new_string(d->code));
 	json_object_object_add(o, "error", json_object_new_string(msg ? msg : d->message));
 	if (fields)
 		json_object_object_add(o, "fields", fields);
+	if (extra) {
+		json_object_object_foreach(extra, k, v)
+			json_object_object_add(o, k, json_object_get(v));
+		json_object_put(extra);
+	}
 	return http_reply_json(r, d->status, o);
+}
+
+int http_reply_error(struct req *r, enum api_error e, const char *msg, json_object *fields)
+{
+	return http_reply_error_ext(r, e, msg, fields, NULL);
 }
 
 int http_add_header(struct req *r, const char *name, const char *value)

@@ -125,6 +125,10 @@ int http_reply_fd(struct req *r, unsigned status, const char *content_type, int 
 /* {"code","error"} from the table; msg NULL takes the table's sentence; fields (owned,
  * may be NULL) become "fields". */
 int http_reply_error(struct req *r, enum api_error e, const char *msg, json_object *fields);
+/* The same with extra's members (owned, may be NULL) added to the body beside "code" and
+ * "error" (say, the spaces that keep an account from being deleted). */
+int http_reply_error_ext(struct req *r, enum api_error e, const char *msg, json_object *fields,
+			 json_object *extra);
 /* Adds a header to the response (name and value are copied). */
 int http_add_header(struct req *r, const char *name, const char *value);
 

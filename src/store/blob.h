@@ -11,11 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model.h"
+
 struct config;
 struct blobstore;
 struct blob_tmp; /* an upload being written */
 
-#define BLOB_HEX_LEN 64
 
 /* What a listing reports about one stored blob. */
 struct blob_stat {
@@ -79,10 +80,5 @@ static inline struct blobstore *blobstore_close(struct blobstore *b)
 
 int blobstore_fs_open(const char *dir, struct blobstore **ret, char *err, size_t errlen);
 
-/* 64 lower-case hex digits. */
-bool blob_name_valid(const char *s);
-/* A name as a client may send it (upper case read as lower) into out; false when it is
- * not 64 hex digits. */
-bool blob_name_norm(const char *s, char out[BLOB_HEX_LEN + 1]);
 
 #endif

@@ -136,10 +136,6 @@ int sq_session_refresh(struct store *s, const uint8_t old_hash[32], const struct
 		rc = -ERR_NOT_FOUND;
 		goto out;
 	}
-	if (ret->user.disabled) {
-		rc = -ERR_DISABLED;
-		goto out;
-	}
 	if (ret->used_ms) {
 		/* A used refresh token again: someone has a copy. End the device's session. */
 		st = SQ(c, "DELETE FROM tokens WHERE device_id = ?");

@@ -9,8 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "accounts.h"
-#include "sync.h"
+#include "model.h"
 
 struct config;
 struct store;

@@ -14,16 +14,9 @@ static const char *const names[ERR__MAX] = {
 	[ERR_BUSY] = "busy",
 	[ERR_SCHEMA_NEWER] = "database schema is newer than this binary",
 	[ERR_SCHEMA_OLDER] = "database schema is older than this binary: run cairn migrate",
-	[ERR_AUTH] = "not authenticated",
-	[ERR_UNCONFIRMED] = "e-mail address not confirmed",
-	[ERR_DISABLED] = "account disabled",
-	[ERR_CLOSED] = "registration closed",
 	[ERR_EXPIRED] = "expired",
-	[ERR_RATE] = "rate limited",
 	[ERR_QUOTA] = "quota exceeded",
 	[ERR_MISMATCH] = "content does not match its hash",
-	[ERR_CLOCK_SKEW] = "a client's time is too far ahead of the server's",
-	[ERR_MISSING] = "a referenced item is missing",
 };
 
 const char *err_str(int e)

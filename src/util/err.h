@@ -16,17 +16,10 @@ enum err {
 	ERR_BUSY,         /* try again later */
 	ERR_SCHEMA_NEWER, /* the database is newer than this binary */
 	ERR_SCHEMA_OLDER, /* the database needs migrating (cairn migrate) */
-	ERR_AUTH,         /* wrong credentials, or a token that is unknown, expired, revoked */
-	ERR_UNCONFIRMED,  /* the e-mail address must be confirmed first */
-	ERR_DISABLED,     /* the account is disabled */
-	ERR_CLOSED,       /* sign-up is closed in this realm */
-	ERR_EXPIRED,      /* a code that expired or ran out of tries */
-	ERR_RATE,         /* rate limited */
+	ERR_EXPIRED,      /* something timed out or ran out of tries */
 	ERR_QUOTA,        /* a storage quota would be exceeded */
 	ERR_MISMATCH,     /* bytes do not match their hash */
-	ERR_MISSING,      /* something the request refers to is not there (for this caller) */
-	ERR_CLOCK_SKEW,   /* a client's time is too far ahead of the server's */
-	ERR__MAX
+	ERR__MAX          /* core/errors.h continues from here with the product's codes */
 };
 
 /* A short English description of -e or e; never NULL. */

@@ -351,7 +351,7 @@ static void test_push_blob_gone_before_commit(void **state)
 			 SQLITE_OK);
 	sqlite3_close(conn);
 	sync_push_run(&e->core, j);
-	assert_int_equal(j->rc, -ERR_MISSING);
+	assert_int_equal(j->rc, -ERR_BLOB_MISSING);
 	assert_non_null(strstr(j->ve.e[0].msg, "no longer stored"));
 	struct space after;
 	assert_int_equal(sync_space(&e->core, &e->p, "me", &after), 0);
@@ -384,10 +384,10 @@ static void test_release_before_commit(void **state)
 	named_push_check(e, &np, sha, "r1");
 	assert_int_equal(np.j.rc, 0);
 	assert_true(np.j.held[0]);
-	int64_t space_id = 0, seq = 0;
-	assert_int_equal(blob_release(&e->core, &e->p, sha, &space_id, &seq), 0);
+	struct verr ve = { 0 };
+	assert_int_equal(blob_release(&e->core, &e->p, sha, &ve), 0);
 	sync_push_run(&e->core, &np.j);
-	assert_int_equal(np.j.rc, -ERR_MISSING);
+	assert_int_equal(np.j.rc, -ERR_BLOB_MISSING);
 	assert_non_null(strstr(np.j.ve.e[0].msg, "released"));
 	struct space after;
 	assert_int_equal(sync_space(&e->core, &e->p, "me", &after), 0);
@@ -400,9 +400,10 @@ static void test_release_before_commit(void **state)
 	assert_int_equal(np.j.rc, 0);
 	sync_push_run(&e->core, &np.j);
 	assert_int_equal(np.j.rc, 0);
-	assert_int_equal(blob_release(&e->core, &e->p, sha, &space_id, &seq), -ERR_CONFLICT);
-	assert_int_equal(space_id, np.sp.id);
-	assert_int_equal(seq, 1);
+	assert_int_equal(blob_release(&e->core, &e->p, sha, &ve), -ERR_BLOB_IN_USE);
+	char names[96];
+	snprintf(names, sizeof names, "Change 1 of space %lld,", (long long)np.sp.id);
+	assert_non_null(strstr(ve.detail, names)); /* which change holds it */
 	named_push_free(&np);
 }
 

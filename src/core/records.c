@@ -1,0 +1,53 @@
+/* Reading records: the current state of a space's records and one record's history. The
+ * space comes from sync_space for the caller, which is what makes them readable. */
+#include "sync.h"
+
+#include "../store/store.h"
+
+int sync_records_list(struct core *c, const struct principal *p, const struct space *sp,
+		      const char *collection, const char *after_collection, const char *after,
+		      int limit,
+		      int (*cb)(void *arg, const char *collection, const char *id,
+				const struct record *r),
+		      void *arg, int64_t *ret_as_of)
+{
+	(void)p;
+	return c->store->ops->records_list(c->store, sp->id, collection,
+					   collection ? collection : after_collection, after,
+					   limit, cb, arg, ret_as_of);
+}
+
+int sync_record_get(struct core *c, const struct principal *p, const struct space *sp,
+		    const char *collection, const char *id, struct record *ret)
+{
+	(void)p;
+	int r = c->store->ops->record_get(c->store, sp->id, collection, id, ret);
+	if (r == 0 && ret->deleted) {
+		record_clear(ret);
+		r = -ERR_NOT_FOUND;
+	}
+	return r;
+}
+
+struct history {
+	int (*cb)(void *arg, const struct change_row *c);
+	void *arg;
+	int n;
+};
+
+static int count_version(void *arg, const struct change_row *c)
+{
+	struct history *h = arg;
+	h->n++;
+	return h->cb(h->arg, c);
+}
+
+int sync_record_history(struct core *c, const struct principal *p, const struct space *sp,
+			const char *collection, const char *id,
+			int (*cb)(void *arg, const struct change_row *c), void *arg)
+{
+	(void)p;
+	struct history h = { cb, arg, 0 };
+	int r = c->store->ops->record_history(c->store, sp->id, collection, id, count_version, &h);
+	return r == 0 && h.n == 0 ? -ERR_NOT_FOUND : r;
+}

@@ -1,0 +1,201 @@
+/* The metadata store's model: the records every layer above the store shares (realms,
+ * users, devices, tokens, e-mail codes, the mail outbox; spaces, members, the change log,
+ * records, blob holdings), and the input limits core checks before anything reaches a
+ * store. Plain structs with fixed-size strings, so a backend can fill them without
+ * allocating. Times are milliseconds since the epoch.
+ *
+ * This header has no operations: core/ includes store.h for those; http/ and cli/ see
+ * only this, through core's headers (the one door: docs/architecture.md). */
+#ifndef CAIRN_STORE_MODEL_H
+#define CAIRN_STORE_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* --- Accounts --- */
+/* Input limits, checked in core/ before anything reaches a store. */
+#define USERNAME_MAX 64
+#define EMAIL_MAX 254
+#define NAME_MAX_BYTES 128
+#define REALM_NAME_MAX 64
+#define PLATFORM_MAX 64
+#define PUBLIC_KEY_MAX 8192
+#define PASSWORD_HASH_MAX 160
+
+struct realm {
+	int64_t id;
+	char name[REALM_NAME_MAX + 1];
+	char display_name[NAME_MAX_BYTES + 1];
+	bool signup_open;
+	bool confirm_email;
+	int64_t access_ttl_s;
+	int64_t refresh_ttl_s;
+};
+
+struct user {
+	int64_t id;
+	int64_t realm_id;
+	char username[USERNAME_MAX + 1];
+	char email[EMAIL_MAX + 1]; /* "" when none */
+	char name[NAME_MAX_BYTES + 1];
+	char password_hash[PASSWORD_HASH_MAX + 1];
+	bool is_admin;
+	bool disabled;
+	bool email_confirmed;
+	bool has_public_key;
+	int64_t created_ms;
+};
+
+enum device_kind { DEVICE_SESSION = 0, DEVICE_TOKEN = 1 };
+
+struct device {
+	int64_t id;
+	int64_t user_id;
+	enum device_kind kind;
+	char name[NAME_MAX_BYTES + 1];
+	char platform[PLATFORM_MAX + 1];
+	char client_version[PLATFORM_MAX + 1];
+	int64_t created_ms;
+	int64_t last_seen_ms;
+	int64_t revoked_ms; /* 0 while active */
+};
+
+enum token_kind { TOKEN_ACCESS = 0, TOKEN_REFRESH = 1, TOKEN_LONG = 2 };
+
+struct token_row {
+	uint8_t hash[32];
+	enum token_kind kind;
+	int64_t expires_ms; /* 0: never */
+};
+
+/* Who a token belongs to, as one lookup finds it. */
+struct principal {
+	struct user user;
+	struct device device;
+	struct realm realm;
+	enum token_kind token_kind;
+	int64_t expires_ms;
+	int64_t used_ms;
+};
+
+enum ecode_purpose { ECODE_CONFIRM = 0, ECODE_RESET = 1 };
+
+struct ecode {
+	int64_t id;
+	int64_t user_id;
+	enum ecode_purpose purpose;
+	uint8_t code_hash[32];
+	uint8_t token_hash[32];
+	int64_t expires_ms;
+	int tries;
+};
+
+struct mail {
+	int64_t id;
+	char *to, *subject, *body; /* owned: mail_clear() */
+	int attempts;
+};
+
+struct store_stats {
+	int64_t realms, users, devices, active_devices, spaces, changes, blobs, blob_bytes;
+	int64_t mails_pending;
+};
+
+/* --- Sync --- */
+
+#define COLLECTION_MAX 64
+#define RECORD_ID_MAX 200
+#define OP_ID_MAX 128
+#define CLIENT_TS_MAX 40
+
+enum space_kind { SPACE_PRIVATE = 0, SPACE_SHARED = 1, SPACE_DIRECT = 2 };
+enum role { ROLE_OWNER = 0, ROLE_ADMIN = 1, ROLE_WRITER = 2, ROLE_READER = 3, ROLE_NONE = 9 };
+enum policy { POLICY_REJECT = 0, POLICY_LWW = 1, POLICY_MERGE = 2, POLICY_APPEND = 3 };
+enum change_op { OP_PUT = 0, OP_PATCH = 1, OP_DELETE = 2 };
+/* What became of one pushed change; stored with its op id (op_results.status), so the
+ * numbers are fixed. Unchanged: a delete of a record that is not there, nothing written. */
+enum op_status { OPS_APPLIED = 0, OPS_CONFLICT = 1, OPS_DUPLICATE = 2, OPS_UNCHANGED = 3 };
+
+#define SPACE_EPOCH_LEN 16
+
+struct space {
+	int64_t id;
+	int64_t realm_id;
+	enum space_kind kind;
+	char name[NAME_MAX_BYTES + 1];
+	int64_t owner_id; /* private spaces */
+	int64_t head_seq;
+	int64_t key_epoch;
+	int64_t horizon_seq;
+	char epoch[SPACE_EPOCH_LEN + 1]; /* the log's epoch: hex, new after a restore */
+	int64_t created_ms;
+	enum role role; /* the asking user's, when listed for a user */
+};
+
+struct member {
+	int64_t user_id;
+	char username[USERNAME_MAX + 1];
+	enum role role;
+	int64_t key_epoch;
+	int64_t added_ms;
+};
+
+/* One change of the log as stored; strings borrowed during a callback. */
+struct change_row {
+	int64_t seq;
+	const char *collection, *record_id, *op_id, *client_ts;
+	enum change_op op;
+	const char *data; /* JSON text, NULL for deletes */
+	int64_t device_id;
+	int64_t server_ms;
+	const char *blobs; /* JSON array of the blob hashes it names, or NULL */
+};
+
+/* A record's current state; data is malloc'd (record_clear). */
+struct record {
+	int64_t version;
+	char *data; /* JSON text; NULL when deleted */
+	bool deleted;
+	char client_ts[CLIENT_TS_MAX + 1];
+	int64_t updated_ms;
+};
+
+void record_clear(struct record *r);
+
+/* What to append: the change, and the record's new state. */
+struct change_in {
+	const char *collection, *record_id, *op_id, *client_ts;
+	enum change_op op;
+	const char *data;        /* for the log: the record (put), the patch, or NULL */
+	const char *record_data; /* the record's state afterwards (NULL: deleted) */
+	int64_t device_id;
+	/* the blobs it names (64 hex digits each, no repeats), and the same as a JSON array */
+	const char *const *blobs;
+	int nblobs;
+	const char *blobs_json;
+};
+
+/* Blob metadata: who holds what (uploaded it), for quotas and access. */
+struct blob_hold {
+	const char *sha256;
+	int64_t size;
+	int64_t user_id, realm_id;
+	int64_t user_quota, realm_quota; /* bytes; 0: no quota */
+	int64_t now_ms;
+};
+
+struct op_result {
+	enum op_status status;
+	int64_t seq, version;
+};
+
+/* --- Blobs --- */
+
+/* A blob is named by the SHA-256 of its bytes: 64 lower-case hex digits. */
+#define BLOB_HEX_LEN 64
+bool blob_name_valid(const char *s);
+/* A name as a client may send it (upper case read as lower) into out; false when it is
+ * not 64 hex digits. */
+bool blob_name_norm(const char *s, char out[BLOB_HEX_LEN + 1]);
+
+#endif
