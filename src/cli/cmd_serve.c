@@ -203,7 +203,7 @@ int cmd_serve(int argc, char **argv)
 		.max_connections_per_address = (long)c.server_max_connections_per_address,
 		.trusted_proxies = &proxies,
 		.access_log = c.log_access,
-		.pre_body = app_pre_body,
+		.pre_body = app_check_route_or_reply,
 		.routes = app_routes,
 		.nroutes = app_routes_count,
 		.app = &app,

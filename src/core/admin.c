@@ -15,7 +15,7 @@
 #include "hub.h"
 #include "tokencache.h"
 
-static int need_admin(const struct principal *p)
+static int admin_or_reply(const struct principal *p)
 {
 	return !p || p->user.is_admin ? 0 : -ERR_ADMIN_REQUIRED;
 }
@@ -23,7 +23,7 @@ static int need_admin(const struct principal *p)
 int admin_user_create(struct core *c, const struct principal *p, const struct user_in *in,
 		      struct user *ret, struct verr *ve)
 {
-	int r = need_admin(p);
+	int r = admin_or_reply(p);
 	if (r < 0)
 		return r;
 	struct realm rl;
@@ -51,7 +51,7 @@ int admin_user_create(struct core *c, const struct principal *p, const struct us
 int admin_user_update(struct core *c, const struct principal *p, int64_t id,
 		      const struct user_in *in, struct user *ret, struct verr *ve)
 {
-	int r = need_admin(p);
+	int r = admin_or_reply(p);
 	if (r < 0)
 		return r;
 	struct user u;
@@ -109,7 +109,7 @@ int admin_user_update(struct core *c, const struct principal *p, int64_t id,
 int admin_user_delete(struct core *c, const struct principal *p, int64_t id, struct orphaned *o)
 {
 	memset(o, 0, sizeof *o);
-	int r = need_admin(p);
+	int r = admin_or_reply(p);
 	if (r < 0)
 		return r;
 	if (p && p->user.id == id)
@@ -144,7 +144,7 @@ static void apply_realm_in(struct realm *rl, const struct realm_in *in)
 int admin_realm_create(struct core *c, const struct principal *p, const struct realm_in *in,
 		       struct realm *ret, struct verr *ve)
 {
-	int r = need_admin(p);
+	int r = admin_or_reply(p);
 	if (r < 0)
 		return r;
 	check_realm_name(ve, "name", in->name);
@@ -168,7 +168,7 @@ int admin_realm_create(struct core *c, const struct principal *p, const struct r
 int admin_realm_update(struct core *c, const struct principal *p, const char *name,
 		       const struct realm_in *in, struct realm *ret, struct verr *ve)
 {
-	int r = need_admin(p);
+	int r = admin_or_reply(p);
 	if (r < 0)
 		return r;
 	struct realm rl;
@@ -222,13 +222,13 @@ int admin_bootstrap(struct core *c, const char *username, const char *password, 
 int admin_realms_list(struct core *c, const struct principal *p,
 		      int (*cb)(void *arg, const struct realm *r), void *arg)
 {
-	int r = need_admin(p);
+	int r = admin_or_reply(p);
 	return r < 0 ? r : c->store->ops->realm_list(c->store, cb, arg);
 }
 
 int admin_realm_by_id(struct core *c, const struct principal *p, int64_t id, struct realm *ret)
 {
-	int r = need_admin(p);
+	int r = admin_or_reply(p);
 	return r < 0 ? r : c->store->ops->realm_get_by_id(c->store, id, ret);
 }
 
@@ -236,7 +236,7 @@ int admin_users_list(struct core *c, const struct principal *p, int64_t realm_id
 		     int64_t after_id, int limit, int (*cb)(void *arg, const struct user *u),
 		     void *arg)
 {
-	int r = need_admin(p);
+	int r = admin_or_reply(p);
 	return r < 0 ? r
 		     : c->store->ops->user_list(c->store, realm_id, q ? q : "", after_id, limit, cb,
 						arg);
@@ -244,14 +244,14 @@ int admin_users_list(struct core *c, const struct principal *p, int64_t realm_id
 
 int admin_user_get(struct core *c, const struct principal *p, int64_t id, struct user *ret)
 {
-	int r = need_admin(p);
+	int r = admin_or_reply(p);
 	return r < 0 ? r : c->store->ops->user_get(c->store, id, ret);
 }
 
 int admin_user_find(struct core *c, const struct principal *p, int64_t realm_id,
 		    const char *login, struct user *ret)
 {
-	int r = need_admin(p);
+	int r = admin_or_reply(p);
 	if (r < 0)
 		return r;
 	if (!login || strlen(login) > EMAIL_MAX)
@@ -261,6 +261,6 @@ int admin_user_find(struct core *c, const struct principal *p, int64_t realm_id,
 
 int admin_stats(struct core *c, const struct principal *p, struct store_stats *ret)
 {
-	int r = need_admin(p);
+	int r = admin_or_reply(p);
 	return r < 0 ? r : c->store->ops->stats(c->store, ret);
 }

@@ -132,6 +132,19 @@ int sync_space(struct core *c, const struct principal *p, const char *ref, struc
 	return r; /* not a member: -ERR_NOT_FOUND, as for a space that does not exist */
 }
 
+int sync_space_for(struct core *c, const struct principal *p, const char *ref,
+		   enum space_need need, struct space *ret)
+{
+	int r = sync_space(c, p, ref, ret);
+	if (r < 0)
+		return r;
+	if (need == SPACE_WRITE && ret->role > ROLE_WRITER)
+		return -ERR_READ_ONLY;
+	if (need == SPACE_MANAGE && ret->role > ROLE_ADMIN)
+		return -ERR_DENIED;
+	return 0;
+}
+
 int sync_space_create(struct core *c, const struct principal *p, const char *name,
 		      const char *kind, struct space *ret, struct verr *ve)
 {

@@ -60,6 +60,13 @@ int sync_pull_wait(struct core *c, const struct principal *p, const struct space
 /* Gives every space a new random log epoch (the step after restoring a backup: cairn
  * restore-epochs); *ret_n spaces. Devices then bootstrap each space again. */
 int sync_epochs_renew(struct core *c, int64_t *ret_n);
+/* What a caller needs of a space: to be a member (read), to be one who writes (writer
+ * and up), or to manage it (admin and up; functions refine this, say an owner only). */
+enum space_need { SPACE_READ, SPACE_WRITE, SPACE_MANAGE };
+/* sync_space, then the need: -ERR_NOT_FOUND (not a member, or no such space),
+ * -ERR_READ_ONLY (a reader writing), -ERR_DENIED (not a manager). */
+int sync_space_for(struct core *c, const struct principal *p, const char *ref,
+		   enum space_need need, struct space *ret);
 int sync_space_create(struct core *c, const struct principal *p, const char *name,
 		      const char *kind, struct space *ret, struct verr *ve);
 int sync_space_rename(struct core *c, const struct principal *p, const struct space *sp,

@@ -13,7 +13,7 @@
 
 int h_account_get(struct req *r)
 {
-	const struct principal *p = need_auth(r);
+	const struct principal *p = auth_or_reply(r);
 	if (!p)
 		return 0;
 	json_object *o = json_object_new_object();
@@ -46,8 +46,8 @@ int h_account_get(struct req *r)
 
 int h_account_password(struct req *r)
 {
-	const struct principal *p = need_auth(r);
-	if (!p || !need_object(r, false))
+	const struct principal *p = auth_or_reply(r);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	const char *cur = jstr(r, "current_password", &ve);
@@ -62,8 +62,8 @@ int h_account_password(struct req *r)
 
 int h_account_delete(struct req *r)
 {
-	const struct principal *p = need_auth(r);
-	if (!p || !need_object(r, false))
+	const struct principal *p = auth_or_reply(r);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	const char *pw = jstr(r, "password", &ve);
@@ -80,8 +80,8 @@ int h_account_delete(struct req *r)
 
 int h_public_key_put(struct req *r)
 {
-	const struct principal *p = need_auth(r);
-	if (!p || !need_object(r, false))
+	const struct principal *p = auth_or_reply(r);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	const char *key = jstr(r, "public_key", &ve);
@@ -93,7 +93,7 @@ int h_public_key_put(struct req *r)
 
 int h_public_key_get(struct req *r)
 {
-	const struct principal *p = need_auth(r);
+	const struct principal *p = auth_or_reply(r);
 	if (!p)
 		return 0;
 	const char *username = http_param(r, "username");
@@ -122,7 +122,7 @@ static int add_device(void *arg, const struct device *d)
 
 int h_devices_list(struct req *r)
 {
-	const struct principal *p = need_auth(r);
+	const struct principal *p = auth_or_reply(r);
 	if (!p)
 		return 0;
 	struct list_ctx l = { json_object_new_array(), p->device.id };
@@ -138,8 +138,8 @@ int h_devices_list(struct req *r)
 
 int h_device_patch(struct req *r)
 {
-	const struct principal *p = need_auth(r);
-	if (!p || !need_object(r, false))
+	const struct principal *p = auth_or_reply(r);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	int64_t id = param_id(r, "id");
 	struct verr ve = { 0 };
@@ -160,7 +160,7 @@ int h_device_patch(struct req *r)
 
 int h_device_delete(struct req *r)
 {
-	const struct principal *p = need_auth(r);
+	const struct principal *p = auth_or_reply(r);
 	if (!p)
 		return 0;
 	const char *raw = http_param(r, "id");
@@ -175,8 +175,8 @@ int h_device_delete(struct req *r)
 
 int h_tokens_create(struct req *r)
 {
-	const struct principal *p = need_auth(r);
-	if (!p || !need_object(r, false))
+	const struct principal *p = auth_or_reply(r);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	const char *name = jstr(r, "name", &ve);

@@ -86,7 +86,7 @@ static int add_user(void *arg, const struct user *u)
 
 int h_admin_users_list(struct req *r)
 {
-	if (!need_admin(r))
+	if (!admin_or_reply(r))
 		return 0;
 	const char *q = http_query(r, "q");
 	const char *realm = http_query(r, "realm");
@@ -149,8 +149,8 @@ static int reply_user(struct req *r, unsigned status, const struct user *u)
 
 int h_admin_users_create(struct req *r)
 {
-	const struct principal *p = need_admin(r);
-	if (!p || !need_object(r, false))
+	const struct principal *p = admin_or_reply(r);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	struct user_in in;
@@ -166,7 +166,7 @@ int h_admin_users_create(struct req *r)
 
 int h_admin_user_get(struct req *r)
 {
-	if (!need_admin(r))
+	if (!admin_or_reply(r))
 		return 0;
 	struct user u;
 	int64_t id = param_id(r, "id");
@@ -178,8 +178,8 @@ int h_admin_user_get(struct req *r)
 
 int h_admin_user_patch(struct req *r)
 {
-	const struct principal *p = need_admin(r);
-	if (!p || !need_object(r, false))
+	const struct principal *p = admin_or_reply(r);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	struct user_in in;
@@ -198,7 +198,7 @@ int h_admin_user_patch(struct req *r)
 
 int h_admin_user_delete(struct req *r)
 {
-	const struct principal *p = need_admin(r);
+	const struct principal *p = admin_or_reply(r);
 	if (!p)
 		return 0;
 	int64_t id = param_id(r, "id");
@@ -219,7 +219,7 @@ static int add_realm(void *arg, const struct realm *rl)
 
 int h_admin_realms_list(struct req *r)
 {
-	if (!need_admin(r))
+	if (!admin_or_reply(r))
 		return 0;
 	json_object *arr = json_object_new_array();
 	int e = admin_realms_list(core_of(r), r->auth, add_realm, arr);
@@ -251,8 +251,8 @@ static int reply_realm(struct req *r, unsigned status, const struct realm *rl)
 
 int h_admin_realms_create(struct req *r)
 {
-	const struct principal *p = need_admin(r);
-	if (!p || !need_object(r, false))
+	const struct principal *p = admin_or_reply(r);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	struct realm_in in;
@@ -268,8 +268,8 @@ int h_admin_realms_create(struct req *r)
 
 int h_admin_realm_patch(struct req *r)
 {
-	const struct principal *p = need_admin(r);
-	if (!p || !need_object(r, false))
+	const struct principal *p = admin_or_reply(r);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	struct realm_in in;
@@ -288,7 +288,7 @@ int h_admin_realm_patch(struct req *r)
 
 int h_admin_stats(struct req *r)
 {
-	if (!need_admin(r))
+	if (!admin_or_reply(r))
 		return 0;
 	struct store_stats st;
 	int e = admin_stats(core_of(r), r->auth, &st);

@@ -24,7 +24,7 @@ static json_object *session_json(const struct session *s)
 
 int h_register(struct req *r)
 {
-	if (!need_object(r, false))
+	if (!object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	struct register_in in = {
@@ -51,7 +51,7 @@ int h_register(struct req *r)
 
 int h_login(struct req *r)
 {
-	if (!need_object(r, true))
+	if (!object_or_reply(r, true))
 		return 0;
 	struct verr ve = { 0 };
 	struct login_in in = { .addr = http_client_addr(r) };
@@ -109,7 +109,7 @@ int h_login(struct req *r)
 
 int h_refresh(struct req *r)
 {
-	if (!need_object(r, false))
+	if (!object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	const char *tok = jstr(r, "refresh_token", &ve);
@@ -128,7 +128,7 @@ int h_refresh(struct req *r)
 
 int h_logout(struct req *r)
 {
-	const struct principal *p = need_auth(r);
+	const struct principal *p = auth_or_reply(r);
 	if (!p)
 		return 0;
 	int e = acct_logout(core_of(r), p);
@@ -204,7 +204,7 @@ int h_confirm(struct req *r)
 		if (!token)
 			verr_add(&ve, "token", "is required");
 	} else {
-		if (!need_object(r, false))
+		if (!object_or_reply(r, false))
 			return 0;
 		token = jstr(r, "token", &ve);
 		login = jstr(r, "username", &ve);
@@ -238,7 +238,7 @@ int h_confirm(struct req *r)
 
 int h_forgot(struct req *r)
 {
-	if (!need_object(r, false))
+	if (!object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	const char *login = jstr(r, "username", &ve);
@@ -370,7 +370,7 @@ int h_reset(struct req *r)
 		return reset_page(r);
 	if (r->form)
 		return reset_form_posted(r);
-	if (!need_object(r, false))
+	if (!object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	struct reset_in in = { .addr = http_client_addr(r) };

@@ -24,9 +24,9 @@ static int reply_bad_name(struct req *r)
 }
 
 /* The caller and the blob named in the path; NULL after replying (401, 400). */
-static const struct principal *blob_ref(struct req *r, char sha[BLOB_HEX_LEN + 1])
+static const struct principal *blob_ref_or_reply(struct req *r, char sha[BLOB_HEX_LEN + 1])
 {
-	const struct principal *p = need_auth(r);
+	const struct principal *p = auth_or_reply(r);
 	if (p && !blob_name_norm(http_param(r, "sha256"), sha)) {
 		reply_bad_name(r);
 		return NULL;
@@ -68,7 +68,7 @@ static int up_sink(void *arg, const void *data, size_t len)
 
 static int up_start(struct req *r, const char *sha, bool multipart)
 {
-	const struct principal *p = need_auth(r);
+	const struct principal *p = auth_or_reply(r);
 	if (!p)
 		return -1;
 	struct up *x = calloc(1, sizeof *x);
@@ -184,7 +184,7 @@ int h_blob_post(struct req *r)
 int h_blob_get(struct req *r)
 {
 	char sha[BLOB_HEX_LEN + 1];
-	const struct principal *p = blob_ref(r, sha);
+	const struct principal *p = blob_ref_or_reply(r, sha);
 	if (!p)
 		return 0;
 	int fd = -1;
@@ -228,8 +228,8 @@ int h_blob_get(struct req *r)
 
 int h_blobs_missing(struct req *r)
 {
-	const struct principal *p = need_auth(r);
-	if (!p || !need_object(r, false))
+	const struct principal *p = auth_or_reply(r);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	json_object *arr = NULL;
 	json_object_object_get_ex(r->json, "hashes", &arr);
@@ -306,7 +306,7 @@ static int add_holding(void *arg, const char *sha, int64_t size, int64_t added_m
 
 int h_blobs_list(struct req *r)
 {
-	const struct principal *p = need_auth(r);
+	const struct principal *p = auth_or_reply(r);
 	if (!p)
 		return 0;
 	struct verr ve = { 0 };
@@ -334,7 +334,7 @@ int h_blobs_list(struct req *r)
 int h_blob_delete(struct req *r)
 {
 	char sha[BLOB_HEX_LEN + 1];
-	const struct principal *p = blob_ref(r, sha);
+	const struct principal *p = blob_ref_or_reply(r, sha);
 	if (!p)
 		return 0;
 	struct verr ve = { 0 };

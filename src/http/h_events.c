@@ -148,7 +148,7 @@ static int add_space_id(void *arg, const struct space *sp)
 
 int h_events(struct req *r)
 {
-	const struct principal *p = need_auth(r);
+	const struct principal *p = auth_or_reply(r);
 	if (!p)
 		return 0;
 	struct app *app = r->app;

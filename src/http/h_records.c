@@ -52,7 +52,7 @@ static int add_record(void *arg, const char *coll, const char *id, const struct 
 int h_records_list(struct req *r)
 {
 	struct space sp;
-	if (!space_of(r, &sp))
+	if (!space_or_reply(r, &sp))
 		return 0;
 	struct verr ve = { 0 };
 	const char *coll = http_query(r, "collection");
@@ -89,7 +89,7 @@ int h_records_list(struct req *r)
 }
 
 /* The collection and id in the path, checked; NULL after replying. */
-static bool record_ref(struct req *r, const char **coll, const char **id)
+static bool record_ref_or_reply(struct req *r, const char **coll, const char **id)
 {
 	*coll = http_param(r, "collection");
 	*id = http_param(r, "id");
@@ -117,7 +117,7 @@ int h_record_get(struct req *r)
 {
 	struct space sp;
 	const char *coll, *id;
-	if (!space_of(r, &sp) || !record_ref(r, &coll, &id))
+	if (!space_or_reply(r, &sp) || !record_ref_or_reply(r, &coll, &id))
 		return 0;
 	struct record rec;
 	int e = sync_record_get(core_of(r), r->auth, &sp, coll, id, &rec);
@@ -146,8 +146,8 @@ static int write_record(struct req *r, enum change_op op)
 {
 	struct space sp;
 	const char *coll, *id;
-	const struct principal *p = space_of(r, &sp);
-	if (!p || !record_ref(r, &coll, &id))
+	const struct principal *p = space_or_reply(r, &sp);
+	if (!p || !record_ref_or_reply(r, &coll, &id))
 		return 0;
 	if (op == OP_PUT && !json_object_is_type(r->json, json_type_object))
 		return http_reply_error(r, AE_BAD_REQUEST, "The body must be the record: a JSON object.",
@@ -249,7 +249,7 @@ int h_record_history(struct req *r)
 {
 	struct space sp;
 	const char *coll, *id;
-	if (!space_of(r, &sp) || !record_ref(r, &coll, &id))
+	if (!space_or_reply(r, &sp) || !record_ref_or_reply(r, &coll, &id))
 		return 0;
 	json_object *arr = json_object_new_array();
 	int e = sync_record_history(core_of(r), r->auth, &sp, coll, id, add_history, arr);

@@ -41,7 +41,7 @@ static int add_space(void *arg, const struct space *sp)
 
 int h_spaces_list(struct req *r)
 {
-	const struct principal *p = need_auth(r);
+	const struct principal *p = auth_or_reply(r);
 	if (!p)
 		return 0;
 	json_object *arr = json_object_new_array();
@@ -57,8 +57,8 @@ int h_spaces_list(struct req *r)
 
 int h_spaces_create(struct req *r)
 {
-	const struct principal *p = need_auth(r);
-	if (!p || !need_object(r, false))
+	const struct principal *p = auth_or_reply(r);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	const char *name = jstr(r, "name", &ve);
@@ -75,7 +75,7 @@ int h_spaces_create(struct req *r)
 int h_space_get(struct req *r)
 {
 	struct space sp;
-	if (!space_of(r, &sp))
+	if (!space_or_reply(r, &sp))
 		return 0;
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "space", space_json(&sp));
@@ -85,8 +85,8 @@ int h_space_get(struct req *r)
 int h_space_patch(struct req *r)
 {
 	struct space sp;
-	const struct principal *p = space_of(r, &sp);
-	if (!p || !need_object(r, false))
+	const struct principal *p = space_or_reply(r, &sp);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	const char *name = jstr(r, "name", &ve);
@@ -102,7 +102,7 @@ int h_space_patch(struct req *r)
 int h_space_delete(struct req *r)
 {
 	struct space sp;
-	const struct principal *p = space_of(r, &sp);
+	const struct principal *p = space_or_reply(r, &sp);
 	if (!p)
 		return 0;
 	int e = sync_space_delete(core_of(r), p, &sp);
@@ -126,7 +126,7 @@ static int add_member(void *arg, const struct member *m)
 int h_members_list(struct req *r)
 {
 	struct space sp;
-	const struct principal *p = space_of(r, &sp);
+	const struct principal *p = space_or_reply(r, &sp);
 	if (!p)
 		return 0;
 	json_object *arr = json_object_new_array();
@@ -143,8 +143,8 @@ int h_members_list(struct req *r)
 int h_members_add(struct req *r)
 {
 	struct space sp;
-	const struct principal *p = space_of(r, &sp);
-	if (!p || !need_object(r, false))
+	const struct principal *p = space_or_reply(r, &sp);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	const char *username = jstr(r, "username", &ve);
@@ -158,8 +158,8 @@ int h_members_add(struct req *r)
 int h_member_patch(struct req *r)
 {
 	struct space sp;
-	const struct principal *p = space_of(r, &sp);
-	if (!p || !need_object(r, false))
+	const struct principal *p = space_or_reply(r, &sp);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	const char *role = jstr(r, "role", &ve);
@@ -173,7 +173,7 @@ int h_member_patch(struct req *r)
 int h_member_delete(struct req *r)
 {
 	struct space sp;
-	const struct principal *p = space_of(r, &sp);
+	const struct principal *p = space_or_reply(r, &sp);
 	if (!p)
 		return 0;
 	int e = sync_member_remove(core_of(r), p, &sp, http_param(r, "username"));
@@ -185,8 +185,8 @@ int h_member_delete(struct req *r)
 int h_collection_put(struct req *r)
 {
 	struct space sp;
-	const struct principal *p = space_of(r, &sp);
-	if (!p || !need_object(r, false))
+	const struct principal *p = space_or_reply(r, &sp);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	const char *policy = jstr(r, "conflict", &ve);
@@ -203,8 +203,8 @@ int h_collection_put(struct req *r)
 int h_keys_put(struct req *r)
 {
 	struct space sp;
-	const struct principal *p = space_of(r, &sp);
-	if (!p || !need_object(r, false))
+	const struct principal *p = space_or_reply(r, &sp);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct verr ve = { 0 };
 	int64_t epoch = jint(r, "epoch", 0, &ve);
@@ -221,7 +221,7 @@ int h_keys_put(struct req *r)
 int h_keys_get(struct req *r)
 {
 	struct space sp;
-	const struct principal *p = space_of(r, &sp);
+	const struct principal *p = space_or_reply(r, &sp);
 	if (!p)
 		return 0;
 	int64_t epoch = 0;

@@ -97,8 +97,8 @@ static void park(void *r)
 int h_changes_push(struct req *r)
 {
 	struct space sp;
-	const struct principal *p = space_of(r, &sp);
-	if (!p || !need_object(r, false))
+	const struct principal *p = space_or_reply(r, &sp);
+	if (!p || !object_or_reply(r, false))
 		return 0;
 	struct core *c = core_of(r);
 	struct push_change *ch = NULL;
@@ -328,9 +328,10 @@ static int pull_again(struct req *r)
 	/* Whatever woke it, the caller must still be who they were and still see the space:
 	 * a revocation, a logout, a removal or a disabling since the pull parked is answered
 	 * as a fresh request would be (401, 403 or 404), never with newer data. */
-	r->auth = NULL;
+	if (app_recheck_route_or_reply(r) < 0)
+		return 0;
 	struct space sp;
-	const struct principal *p = space_of(r, &sp);
+	const struct principal *p = space_or_reply(r, &sp);
 	if (!p)
 		return 0;
 	int64_t woken = pl->w.woken_head;
@@ -375,7 +376,7 @@ static void pull_free(void *p)
 int h_changes_pull(struct req *r)
 {
 	struct space sp;
-	const struct principal *p = space_of(r, &sp);
+	const struct principal *p = space_or_reply(r, &sp);
 	if (!p)
 		return 0;
 	struct app *app = r->app;

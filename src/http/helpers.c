@@ -29,10 +29,10 @@ const char *bearer_token(struct req *r)
 	return tok;
 }
 
-const struct principal *need_auth(struct req *r)
+const struct principal *auth_or_reply(struct req *r)
 {
 	if (r->auth)
-		return r->auth; /* app_pre_body authenticated it */
+		return r->auth; /* the dispatch step authenticated it */
 	struct app *app = r->app;
 	const char *tok = bearer_token(r);
 	if (!tok) {
@@ -53,16 +53,43 @@ const struct principal *need_auth(struct req *r)
 	return p;
 }
 
-int app_pre_body(struct req *r)
+int app_check_route_or_reply(struct req *r)
 {
-	if (r->route->flags & ROUTE_PUBLIC)
+	unsigned f = r->route->flags;
+	if (f & ROUTE_PUBLIC)
 		return 0;
-	return need_auth(r) ? 0 : -1;
+	const struct principal *p = (f & ROUTE_ADMIN) ? admin_or_reply(r) : auth_or_reply(r);
+	if (!p)
+		return -1;
+	if (!(f & ROUTE_SPACE))
+		return 0;
+	struct space *sp = arena_alloc(&r->arena, sizeof *sp);
+	if (!sp) {
+		http_reply_error(r, AE_INTERNAL, NULL, NULL);
+		return -1;
+	}
+	enum space_need need = (f & ROUTE_SPACE_MANAGE) ? SPACE_MANAGE
+			       : (f & ROUTE_SPACE_WRITE) ? SPACE_WRITE
+							  : SPACE_READ;
+	int e = sync_space_for(core_of(r), p, http_param(r, "space"), need, sp);
+	if (e < 0) {
+		reply_core_error(r, e, NULL, 0);
+		return -1;
+	}
+	r->space = sp;
+	return 0;
 }
 
-const struct principal *need_admin(struct req *r)
+int app_recheck_route_or_reply(struct req *r)
 {
-	const struct principal *p = need_auth(r);
+	r->auth = NULL;
+	r->space = NULL;
+	return app_check_route_or_reply(r);
+}
+
+const struct principal *admin_or_reply(struct req *r)
+{
+	const struct principal *p = auth_or_reply(r);
 	if (p && !p->user.is_admin) {
 		http_reply_error(r, AE_ADMIN_REQUIRED, NULL, NULL);
 		return NULL;
@@ -123,7 +150,7 @@ int jbool(struct req *r, const char *key, struct verr *ve)
 	return json_object_get_boolean(v) ? 1 : 0;
 }
 
-bool need_object(struct req *r, bool allow_empty)
+bool object_or_reply(struct req *r, bool allow_empty)
 {
 	if (!r->json && allow_empty)
 		return true;
@@ -287,16 +314,15 @@ int reply_orphaned(struct req *r, const struct orphaned *o)
 	return reply_core_error_ext(r, -ERR_LAST_OWNER, &ve, 0, extra);
 }
 
-/* The caller and the space named in the path, or NULL after replying. */
-const struct principal *space_of(struct req *r, struct space *sp)
+/* The caller and the space named in the path, as the dispatch step checked them. */
+const struct principal *space_or_reply(struct req *r, struct space *sp)
 {
-	const struct principal *p = need_auth(r);
-	if (!p)
+	if (!r->space && app_check_route_or_reply(r) < 0)
 		return NULL;
-	int e = sync_space(core_of(r), p, http_param(r, "space"), sp);
-	if (e < 0) {
-		reply_core_error(r, e, NULL, 0);
+	if (!r->space) { /* a route that declares no space: a bug in the table */
+		http_reply_error(r, AE_INTERNAL, NULL, NULL);
 		return NULL;
 	}
-	return p;
+	*sp = *(const struct space *)r->space;
+	return r->auth;
 }

@@ -22,17 +22,22 @@ static inline struct core *core_of(struct req *r)
 const char *bearer_token(struct req *r);
 /* The caller's principal, or NULL after replying 401 (with WWW-Authenticate) or 403.
  * The result lives in the request's arena. */
-const struct principal *need_auth(struct req *r);
-/* The server's pre_body hook: every route but ROUTE_PUBLIC ones is authenticated as soon
- * as its headers are in, so nobody without a valid token makes the server read, buffer
- * or parse a body (a JSON body may be 16 MiB). 0, or -1 after replying. */
-int app_pre_body(struct req *r);
+const struct principal *auth_or_reply(struct req *r);
+/* The dispatch step, the server's pre_body hook: enforces what the route declares
+ * (router.h: ROUTE_PUBLIC, ROUTE_ADMIN, ROUTE_SPACE_*) as soon as the headers are in, so
+ * nobody without a valid token or the access makes the server read, buffer or parse a
+ * body (a JSON body may be 16 MiB); fills r->auth and r->space. 0, or -1 after replying. */
+int app_check_route_or_reply(struct req *r);
+/* The same again for a request that waited (a parked pull woken): whatever happened
+ * meanwhile (a revocation, a removal, a disabling) is answered as a fresh request would
+ * be. */
+int app_recheck_route_or_reply(struct req *r);
 struct space;
-/* need_auth, then the space named in the path ("me" or an id) as the caller sees it into
- * *sp; NULL after replying (401, 404). */
-const struct principal *space_of(struct req *r, struct space *sp);
+/* The caller and the space the path names ("me" or an id), as the dispatch step checked
+ * them, into *sp; NULL after replying (a route declaring no space is a 500). */
+const struct principal *space_or_reply(struct req *r, struct space *sp);
 /* need_auth, then 403 admin_required unless the caller is a server admin. */
-const struct principal *need_admin(struct req *r);
+const struct principal *admin_or_reply(struct req *r);
 
 /* The one reader of strings from request JSON. A string member of obj (a JSON object):
  * NULL when absent or null; NULL and an entry for field in ve when it has another type or
@@ -45,7 +50,7 @@ int64_t jint(struct req *r, const char *key, int64_t def, struct verr *ve);
 /* A boolean member: 1, 0, or -1 when absent. */
 int jbool(struct req *r, const char *key, struct verr *ve);
 /* 400 unless the body is a JSON object (an absent body counts as {} when allow_empty). */
-bool need_object(struct req *r, bool allow_empty);
+bool object_or_reply(struct req *r, bool allow_empty);
 
 /* The one reply for a core error on the native API: status, code and sentence from
  * api_error.c's table (the verr's detail, when set, is the sentence; its entries go out as

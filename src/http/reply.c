@@ -109,6 +109,8 @@ int http_reply_json(struct req *r, unsigned status, json_object *obj)
 int http_reply_error_ext(struct req *r, enum api_error e, const char *msg, json_object *fields,
 			 json_object *extra)
 {
+	if (r->mount && r->mount->reply_error)
+		return r->mount->reply_error(r, e, msg, fields, extra);
 	const struct api_error_def *d = api_error_get(e);
 	json_object *o = json_object_new_object();
 	if (!o) {

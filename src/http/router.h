@@ -56,9 +56,17 @@ struct route {
 
 /* A credential endpoint: its body is held to limits.auth_body_bytes. */
 #define ROUTE_CREDENTIALS 1u
-/* Served without a bearer token. Every other route is authenticated by the server's
- * pre_body hook as soon as the headers are in, before any of the body is read. */
-#define ROUTE_PUBLIC 2u
+
+/* The checks a route declares; the dispatch step (the server's pre_body hook, before any
+ * of the body is read) enforces them before the handler runs, and fills in the caller
+ * (req->auth) and the space the path names (req->space). A route is authenticated (a
+ * user's bearer token) unless it says ROUTE_PUBLIC. */
+#define ROUTE_PUBLIC 2u        /* no authentication */
+#define ROUTE_ADMIN 8u         /* a server admin (403 admin_required otherwise) */
+#define ROUTE_SPACE_READ 16u   /* a member of {space} (404 otherwise: it stays unseen) */
+#define ROUTE_SPACE_WRITE 32u  /* a member who writes: writer, admin, owner (403) */
+#define ROUTE_SPACE_MANAGE 64u /* an admin or owner of {space} (403) */
+#define ROUTE_SPACE (ROUTE_SPACE_READ | ROUTE_SPACE_WRITE | ROUTE_SPACE_MANAGE)
 /* A BODY_JSON route that also takes an HTML form (application/x-www-form-urlencoded),
  * posted by a page without JavaScript: the glue reads its fields into r->json as an
  * object of strings and sets r->form, so the handler can answer with a page. */

@@ -213,7 +213,7 @@ static enum MHD_Result look_at_header(void *cls, enum MHD_ValueKind kind, const 
  * "Content-Length :" (a space before the colon), and waits forever for a body in an
  * unknown coding. Any of these is answered here, before a body byte is read, and the
  * connection is closed after the answer. */
-static bool framing_ok(struct req *r)
+static bool framing_ok_or_reply(struct req *r)
 {
 	struct framing f = { 0 };
 	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, look_at_header, &f);
@@ -240,10 +240,32 @@ static bool framing_ok(struct req *r)
 	return false;
 }
 
+/* The mount whose prefix the path is or starts with (and a slash): the longest such;
+ * NULL for the server's own routes. *ret_rest is the path the mount routes on. */
+static const struct http_mount *mount_of(const struct http_server *s, const char *path,
+					 const char **ret_rest)
+{
+	const struct http_mount *best = NULL;
+	size_t best_len = 0;
+	for (size_t i = 0; i < s->o.nmounts; i++) {
+		const struct http_mount *m = &s->o.mounts[i];
+		size_t n = strlen(m->prefix);
+		if (n > best_len && strncmp(path, m->prefix, n) == 0 &&
+		    (path[n] == '/' || path[n] == '\0')) {
+			best = m;
+			best_len = n;
+		}
+	}
+	*ret_rest = best ? (path[best_len] ? path + best_len : "/") : path;
+	return best;
+}
+
 /* Everything decided from the request line and headers, before any body byte. */
 static void req_begin(struct req *r)
 {
 	struct http_server *s = r->srv;
+	const char *rest;
+	r->mount = mount_of(s, r->path, &rest);
 	struct header_sum hs = { strlen(r->path) + 16 };
 	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, sum_header, &hs);
 	if (hs.total > s->o.header_bytes) {
@@ -254,7 +276,7 @@ static void req_begin(struct req *r)
 		http_reply_error(r, AE_HEADERS_TOO_LARGE, msg, NULL);
 		return;
 	}
-	if (!framing_ok(r))
+	if (!framing_ok_or_reply(r))
 		return;
 	if (!r->method) {
 		http_add_header(r, "Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
@@ -262,8 +284,11 @@ static void req_begin(struct req *r)
 		return;
 	}
 	unsigned allowed = 0;
-	enum route_match m = router_match(s->o.routes, s->o.nroutes, r->method, r->path,
-					  &r->route, &r->params, &allowed);
+	enum route_match m =
+		r->mount ? router_match(r->mount->routes, r->mount->nroutes, r->method, rest,
+					&r->route, &r->params, &allowed)
+			 : router_match(s->o.routes, s->o.nroutes, r->method, rest, &r->route,
+					&r->params, &allowed);
 	if (m == ROUTE_NO_PATH) {
 		http_reply_error(r, AE_NOT_FOUND, NULL, NULL);
 		return;
@@ -279,7 +304,8 @@ static void req_begin(struct req *r)
 		http_reply_error(r, AE_BAD_ENCODING, NULL, NULL);
 		return;
 	}
-	if (s->o.pre_body && (s->o.pre_body(r) < 0 || r->resp))
+	int (*pre_body)(struct req *) = r->mount ? r->mount->pre_body : s->o.pre_body;
+	if (pre_body && (pre_body(r) < 0 || r->resp))
 		return; /* answered (401...) before a body byte is read or buffered */
 	struct conn_ctx *c = r->cctx;
 	if (c && has_body(r)) {
@@ -602,6 +628,19 @@ int http_server_start(const struct http_server_opts *o, struct http_server **ret
 	if (router_check_order(o->routes, o->nroutes, err, errlen) < 0) {
 		http_server_stop(s);
 		return -ERR_INVALID;
+	}
+	for (size_t i = 0; i < o->nmounts; i++) {
+		const struct http_mount *m = &o->mounts[i];
+		size_t n = strlen(m->prefix);
+		if (o->nmounts > HTTP_MAX_MOUNTS || m->prefix[0] != '/' || m->prefix[n - 1] == '/') {
+			snprintf(err, errlen, "mount %zu: bad prefix '%s'", i, m->prefix);
+			http_server_stop(s);
+			return -ERR_INVALID;
+		}
+		if (router_check_order(m->routes, m->nroutes, err, errlen) < 0) {
+			http_server_stop(s);
+			return -ERR_INVALID;
+		}
 	}
 	struct netrange_list none = { 0 };
 	s->peers = peers_new(o->trusted_proxies ? o->trusted_proxies : &none,

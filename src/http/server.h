@@ -21,6 +21,26 @@ struct MHD_Connection;
 struct MHD_Response;
 struct conn_ctx;
 
+/* A protocol served under a path prefix ("/compat/NAME"): its own route table, its own
+ * dispatch step, and its own wire shape for every error, the glue's own (404, 405, 413,
+ * 415, 400 for bad framing...) included. Requests whose path is the prefix or starts with
+ * it and a slash go to the mount, routed on the rest of the path; every other request
+ * goes to the server's own routes. */
+struct http_mount {
+	const char *prefix; /* starts with '/', no trailing slash; borrowed */
+	const struct route *routes;
+	size_t nroutes;
+	int (*pre_body)(struct req *r); /* as http_server_opts.pre_body; NULL: none */
+	/* Writes an error as the protocol does (with http_reply_json or http_reply_bytes,
+	 * never http_reply_error). e is the native catalogue's entry (api_error.h), as the
+	 * glue or a handler chose it; msg the sentence (NULL: the catalogue's); fields and
+	 * extra (owned, may be NULL) as http_reply_error_ext's. */
+	int (*reply_error)(struct req *r, enum api_error e, const char *msg, json_object *fields,
+			   json_object *extra);
+};
+
+#define HTTP_MAX_MOUNTS 8
+
 struct http_server_opts {
 	int listen_fd;              /* bound and listening; the server takes it over */
 	unsigned threads;           /* worker threads (>= 1) */
@@ -44,6 +64,8 @@ struct http_server_opts {
 	int (*pre_body)(struct req *r);
 	const struct route *routes; /* borrowed for the server's lifetime */
 	size_t nroutes;
+	const struct http_mount *mounts; /* borrowed; at most HTTP_MAX_MOUNTS */
+	size_t nmounts;
 	void *app;                  /* handed to handlers as req->app */
 };
 
@@ -54,6 +76,7 @@ struct req {
 	struct MHD_Connection *conn;
 	void *app;
 	const struct route *route;
+	const struct http_mount *mount; /* the protocol it came to (NULL: the server's own) */
 	unsigned method;
 	const char *method_str;
 	const char *path; /* raw, still percent-encoded, without the query */
@@ -70,6 +93,7 @@ struct req {
 	long json_values;   /* values in it */
 	uint64_t body_bytes;
 	const void *auth;           /* the app's: who the caller is, once known */
+	const void *space;          /* the app's: the space the path names, once checked */
 	void *ctx;                  /* the handler's own state, */
 	void (*ctx_free)(void *ctx); /* freed with the request when set */
 

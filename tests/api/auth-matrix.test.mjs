@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { api, signUp, startServer } from './lib/cairn.mjs';
 
@@ -32,41 +34,75 @@ after(async () => {
   await srv.cleanup();
 });
 
-// [method, path, body] for every endpoint that needs a bearer token
-const endpoints = () => [
-  ['GET', '/api/v1/account'],
-  ['DELETE', '/api/v1/account', { password: 'x' }],
-  ['POST', '/api/v1/account/password', { current_password: 'x', new_password: 'yyyyyyyy' }],
-  ['PUT', '/api/v1/account/public-key', { public_key: 'k' }],
-  ['GET', '/api/v1/users/alice/public-key'],
-  ['GET', '/api/v1/devices'],
-  ['PATCH', `/api/v1/devices/${alice.device.id}`, { name: 'n' }],
-  ['DELETE', `/api/v1/devices/${alice.device.id}`],
-  ['POST', '/api/v1/tokens', { name: 't' }],
-  ['POST', '/api/v1/auth/logout'],
-  ['GET', '/api/v1/spaces'],
-  ['POST', '/api/v1/spaces', { name: 'x' }],
-  ['GET', '/api/v1/spaces/me'],
-  ['GET', '/api/v1/spaces/me/members'],
-  ['PUT', '/api/v1/spaces/me/collections/c', { conflict: 'lww' }],
-  ['PUT', '/api/v1/spaces/me/keys', { epoch: 1, keys: { 1: 'k' } }],
-  ['GET', '/api/v1/spaces/me/keys'],
-  ['POST', '/api/v1/spaces/me/changes', { changes: [] }],
-  ['GET', '/api/v1/spaces/me/changes'],
-  ['GET', '/api/v1/spaces/me/records'],
-  ['GET', '/api/v1/spaces/me/records/c/x'],
-  ['PUT', '/api/v1/spaces/me/records/c/x', { a: 1 }],
-  ['GET', '/api/v1/spaces/me/records/c/x/history'],
-  ['GET', '/api/v1/admin/users'],
-  ['POST', '/api/v1/admin/users', { username: 'zz', password: 'zzzzzzzz' }],
-  ['GET', '/api/v1/admin/users/1'],
-  ['PATCH', '/api/v1/admin/users/1', { name: 'x' }],
-  ['DELETE', '/api/v1/admin/users/1'],
-  ['GET', '/api/v1/admin/realms'],
-  ['POST', '/api/v1/admin/realms', { name: 'zz' }],
-  ['PATCH', '/api/v1/admin/realms/other', { display_name: 'x' }],
-  ['GET', '/api/v1/admin/stats'],
-];
+// [method, path, body, flags] for every endpoint that needs a bearer token, derived from
+// the route table (src/http/routes.c), so a route added there is tested here at once.
+// Each row's checks are what the table declares: the dispatch step enforces them.
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const routeRows = () => {
+  const src = readFileSync(join(ROOT, 'src/http/routes.c'), 'utf8');
+  const rows = [...src.matchAll(/\{ ([A-Z_| ]+), "([^"]+)", \w+, (BODY_\w+), [^,]+, [^,]+, ([A-Z_| 0]+) \}/g)];
+  assert.ok(rows.length > 40, 'the route table was read');
+  return rows.map(([, methods, pattern, body, flags]) => ({
+    methods: methods.split('|').map((m) => m.trim().replace('HM_', '')),
+    pattern,
+    body,
+    flags: flags.split('|').map((f) => f.trim()),
+  }));
+};
+// A request body each JSON route accepts when authorised (an empty object elsewhere).
+const bodies = {
+  'DELETE /api/v1/account': { password: 'x' },
+  'POST /api/v1/account/password': { current_password: 'x', new_password: 'yyyyyyyy' },
+  'PUT /api/v1/account/public-key': { public_key: 'k' },
+  'PATCH /api/v1/devices/{id}': { name: 'n' },
+  'POST /api/v1/tokens': { name: 't' },
+  'POST /api/v1/spaces': { name: 'x' },
+  'PUT /api/v1/spaces/{space}/collections/{name}': { conflict: 'lww' },
+  'PUT /api/v1/spaces/{space}/keys': { epoch: 1, keys: { 1: 'k' } },
+  'POST /api/v1/spaces/{space}/changes': { changes: [] },
+  'PUT /api/v1/spaces/{space}/records/{collection}/{id}': { a: 1 },
+  'POST /api/v1/blobs/missing': { blobs: [] },
+  'POST /api/v1/admin/users': { username: 'zz', password: 'zzzzzzzz' },
+  'PATCH /api/v1/admin/users/{id}': { name: 'x' },
+  'POST /api/v1/admin/realms': { name: 'zz' },
+  'PATCH /api/v1/admin/realms/{name}': { display_name: 'x' },
+};
+const fill = (pattern) =>
+  pattern
+    .replace('{space}', 'me')
+    .replace('/devices/{id}', `/devices/${alice.device.id}`)
+    .replace('/users/{id}', '/users/1')
+    .replace('/realms/{name}', '/realms/other')
+    .replace('{name}', 'c')
+    .replace('{username}', 'alice')
+    .replace('{collection}', 'c')
+    .replace('{id}', 'x')
+    .replace('{sha256}', 'a'.repeat(64));
+const endpoints = () => {
+  const out = [];
+  for (const r of routeRows()) {
+    if (r.flags.includes('ROUTE_PUBLIC')) continue;
+    for (const m of r.methods) {
+      const key = `${m} ${r.pattern}`;
+      const body = r.body === 'BODY_JSON' ? bodies[key] || {} : undefined;
+      out.push([m, fill(r.pattern), body, r.flags]);
+    }
+  }
+  return out;
+};
+
+test('the matrix covers every authenticated route of the table', () => {
+  const e = endpoints();
+  assert.ok(e.length >= 44, `${e.length} endpoints`);
+  assert.ok(e.some(([m, p]) => m === 'PUT' && p.startsWith('/api/v1/blobs/')));
+  assert.ok(e.some(([m, p]) => m === 'GET' && p === '/api/v1/events'));
+  // what the table declares matches the paths: every {space} route checks access to it
+  for (const r of routeRows()) {
+    const space = r.flags.some((f) => f.startsWith('ROUTE_SPACE_'));
+    assert.equal(space, r.pattern.includes('{space}'), r.pattern);
+    assert.equal(r.flags.includes('ROUTE_ADMIN'), r.pattern.startsWith('/api/v1/admin/'), r.pattern);
+  }
+});
 
 async function expect401(token, what) {
   for (const [m, p, body] of endpoints()) {
@@ -126,7 +162,7 @@ test('a token from another realm sees nothing of this one', async () => {
 });
 
 test('non-admins get 403 admin_required from every admin endpoint', async () => {
-  for (const [m, p, body] of endpoints().filter(([, p]) => p.startsWith('/api/v1/admin'))) {
+  for (const [m, p, body] of endpoints().filter(([, , , f]) => f.includes('ROUTE_ADMIN'))) {
     const r = await api(U, m, p, { token: bob.access, body });
     assert.equal(r.status, 403, `${m} ${p}`);
     assert.equal(r.body.code, 'admin_required');
@@ -161,9 +197,29 @@ test('a disabled user: 403 account_disabled on every endpoint, login too', async
   assert.equal(s.status, 200);
   // disabled behind the API's back (as `cairn user disable` on the data directory could race)
   execFileSync('sqlite3', [join(srv.dir, 'cairn.db'), `UPDATE users SET disabled = 1 WHERE id = ${dave.user.id}`]);
-  for (const [m, p, body] of endpoints().filter(([, p]) => !p.startsWith('/api/v1/admin'))) {
+  for (const [m, p, body] of endpoints().filter(([, , , f]) => !f.includes('ROUTE_ADMIN'))) {
     const x = await api(U, m, p, { token: s.body.access_token, body });
     assert.equal(x.status, 403, `${m} ${p}`);
     assert.equal(x.body.code, 'account_disabled');
+  }
+});
+
+test('space routes: a non-member gets 404 and a reader 403 wherever the table asks for more', async () => {
+  const sp = await api(U, 'POST', '/api/v1/spaces', { token: alice.access, body: { name: 'shared' } });
+  assert.equal(sp.status, 201);
+  const id = sp.body.space.id;
+  const add = await api(U, 'POST', `/api/v1/spaces/${id}/members`, { token: alice.access, body: { username: 'bob', role: 'reader' } });
+  assert.equal(add.status, 200);
+  const eve = await signUp(U, 'eve');
+  const rows = endpoints().filter(([, , , f]) => f.some((x) => x.startsWith('ROUTE_SPACE_')));
+  assert.ok(rows.length >= 17);
+  for (const [m, p, body, f] of rows) {
+    const path = p.replace('/spaces/me', `/spaces/${id}`);
+    const r = await api(U, m, path, { token: eve.access, body });
+    assert.equal(r.status, 404, `non-member: ${m} ${path}`);
+    if (f.includes('ROUTE_SPACE_READ')) continue;
+    const x = await api(U, m, path, { token: bob.access, body });
+    assert.equal(x.status, 403, `reader: ${m} ${path} answered ${x.status}`);
+    assert.equal(x.body.code, 'forbidden');
   }
 });

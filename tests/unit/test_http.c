@@ -109,6 +109,39 @@ static const struct route routes[] = {
 	{ HM_GET, "/item/{id}", h_item, BODY_NONE, NULL, NULL, 0 },
 };
 
+/* A mount: a protocol whose errors are {"message": "..."} with its own statuses for a
+ * few, as a compat adapter's would be. */
+static int mount_reply_error(struct req *r, enum api_error e, const char *msg,
+			     json_object *fields, json_object *extra)
+{
+	json_object_put(fields);
+	json_object_put(extra);
+	const struct api_error_def *d = api_error_get(e);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "message", json_object_new_string(msg ? msg : d->message));
+	return http_reply_json(r, e == AE_NOT_FOUND ? 400 : d->status, o);
+}
+
+static int mount_pre_body(struct req *r)
+{
+	if (http_header(r, "X-Refuse"))
+	{
+		http_reply_error(r, AE_UNAUTHORIZED, "refused by the mount", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct route mount_routes[] = {
+	{ HM_POST, "/json", h_json, BODY_JSON, NULL, NULL, 0 },
+	{ HM_GET, "/", h_ping, BODY_NONE, NULL, NULL, 0 },
+};
+
+static const struct http_mount mounts[] = {
+	{ "/compat/test", mount_routes, sizeof mount_routes / sizeof mount_routes[0],
+	  mount_pre_body, mount_reply_error },
+};
+
 /* --- client --- */
 
 struct resp {
@@ -432,10 +465,51 @@ static int start(void **state)
 		.access_log = false,
 		.routes = routes,
 		.nroutes = sizeof routes / sizeof routes[0],
+		.mounts = mounts,
+		.nmounts = 1,
 	};
 	assert_int_equal(http_server_start(&o, &srv, err, sizeof err), 0);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	return 0;
+}
+
+/* Under a mount, the mount's routes answer, and every error takes the mount's shape:
+ * the glue's 404, 405, 415 and 413 and the mount's own dispatch step alike. */
+static void test_mount(void **state)
+{
+	(void)state;
+	struct resp r;
+	request("POST", "/compat/test/json", "application/json", "[1]", 3, 0, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"array\""));
+	request("GET", "/compat/test", NULL, NULL, 0, 0, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "pong");
+	request("GET", "/compat/test/nothing", NULL, NULL, 0, 0, NULL, &r);
+	assert_int_equal(r.status, 400); /* the protocol's own status for "no such path" */
+	assert_non_null(strstr(r.body, "\"message\""));
+	assert_null(strstr(r.body, "\"code\""));
+	request("DELETE", "/compat/test/json", NULL, NULL, 0, 0, NULL, &r);
+	assert_int_equal(r.status, 405);
+	assert_non_null(strstr(r.body, "\"message\""));
+	request("POST", "/compat/test/json", "text/plain", "[1]", 3, 0, NULL, &r);
+	assert_int_equal(r.status, 415);
+	assert_non_null(strstr(r.body, "\"message\""));
+	size_t n = 70 * 1024;
+	char *big = malloc(n);
+	memset(big, ' ', n);
+	request("POST", "/compat/test/json", "application/json", big, n, 0, NULL, &r);
+	free(big);
+	assert_int_equal(r.status, 413);
+	assert_non_null(strstr(r.body, "\"message\""));
+	request("GET", "/compat/test", NULL, NULL, 0, 0, "X-Refuse: 1", &r);
+	assert_int_equal(r.status, 401);
+	assert_non_null(strstr(r.body, "refused by the mount"));
+	/* a prefix is a whole segment: /compat/testing is the server's own (404, native) */
+	request("GET", "/compat/testing", NULL, NULL, 0, 0, NULL, &r);
+	expect_code(&r, 404, "not_found");
+	request("GET", "/ping", NULL, NULL, 0, 0, NULL, &r);
+	assert_string_equal(r.body, "pong");
 }
 
 static int stop(void **state)
@@ -451,7 +525,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_bodies),   cmocka_unit_test(test_json_too_large),
 		cmocka_unit_test(test_stream),        cmocka_unit_test(test_suspend_resume),
-		cmocka_unit_test(test_params_and_ids), cmocka_unit_test(test_stop_with_suspended),
+		cmocka_unit_test(test_params_and_ids), cmocka_unit_test(test_mount),
+		cmocka_unit_test(test_stop_with_suspended),
 	};
 	return cmocka_run_group_tests_name("http", tests, start, stop);
 }
