@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 	snprintf(u.username, sizeof u.username, "raw%lld", (long long)clock_mono_ns());
 	snprintf(u.password_hash, sizeof u.password_hash, "x");
 	struct space sp = { .realm_id = 1, .kind = SPACE_SHARED };
-	if (s->ops->user_create(s, &u) < 0 || s->ops->space_create(s, &sp, u.id, clock_wall_ms()) < 0) {
+	if (s->ops->accounts->user_create(s, &u) < 0 || s->ops->spaces->space_create(s, &sp, u.id, clock_wall_ms()) < 0) {
 		fprintf(stderr, "setup failed\n");
 		return 1;
 	}
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 	long done = 0;
 	while (done < total) {
 		void *txn;
-		if (s->ops->push_begin(s, &txn) < 0)
+		if (s->ops->push->push_begin(s, &txn) < 0)
 			return 1;
 		int rc = 0;
 		for (int k = 0; k < batch && rc >= 0; k++, done++) {
@@ -50,21 +50,21 @@ int main(int argc, char **argv)
 			snprintf(id, sizeof id, "r%ld", done % (getenv("RAW_IDS") ? strtol(getenv("RAW_IDS"), NULL, 10) : 100000));
 			struct op_result prev;
 			struct record rec;
-			rc = s->ops->push_op_get(txn, 0, op_id, &prev);
+			rc = s->ops->push->push_op_get(txn, 0, op_id, &prev);
 			if (rc == -ERR_NOT_FOUND)
 				rc = 0;
-			if (rc == 0 && s->ops->push_record_get(txn, sp.id, "bench", id, &rec) == 0)
+			if (rc == 0 && s->ops->push->push_record_get(txn, sp.id, "bench", id, false, &rec) == 0)
 				record_clear(&rec);
 			struct change_in c = { .collection = "bench", .record_id = id, .op_id = op_id,
 					       .op = OP_PUT, .data = data, .record_data = data };
 			int64_t seq;
 			if (rc == 0)
-				rc = s->ops->push_append(txn, sp.id, &c, clock_wall_ms(), &seq);
+				rc = s->ops->push->push_append(txn, sp.id, &c, clock_wall_ms(), &seq);
 			struct op_result res = { OPS_APPLIED, seq, seq };
 			if (rc == 0)
-				rc = s->ops->push_op_put(txn, 0, op_id, sp.id, &res);
+				rc = s->ops->push->push_op_put(txn, 0, op_id, sp.id, &res);
 		}
-		if (s->ops->push_end(s, txn, rc) < 0) {
+		if (s->ops->push->push_end(s, txn, rc) < 0) {
 			fprintf(stderr, "push failed\n");
 			return 1;
 		}

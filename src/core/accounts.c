@@ -38,7 +38,7 @@ static int limit(struct core *c, const char *addr, int64_t realm_id, const char 
 	if (!retry && login && *login) {
 		struct user u;
 		if (strlen(login) <= EMAIL_MAX &&
-		    c->store->ops->user_find(c->store, realm_id, login, &u) == 0) {
+		    c->store->ops->accounts->user_find(c->store, realm_id, login, &u) == 0) {
 			snprintf(key, sizeof key, "cred:u:%lld", (long long)u.id);
 		} else {
 			char low[EMAIL_MAX + 1];
@@ -66,7 +66,7 @@ int acct_realm(struct core *c, const char *name, struct realm *ret, struct verr 
 		verr_add(ve, "realm", "does not exist");
 		return -ERR_INVALID;
 	}
-	int r = c->store->ops->realm_get(c->store, name, ret);
+	int r = c->store->ops->accounts->realm_get(c->store, name, ret);
 	if (r == -ERR_NOT_FOUND) {
 		verr_add(ve, "realm", "does not exist");
 		return -ERR_INVALID;
@@ -94,7 +94,7 @@ static int send_code(struct core *c, const struct user *u, const struct realm *r
 	code_hash(u->id, code, e.code_hash);
 	token_hash(token, e.token_hash);
 	e.expires_ms = clock_wall_ms() + (purpose == ECODE_CONFIRM ? CONFIRM_VALID_MS : RESET_VALID_MS);
-	int r = c->store->ops->ecode_create(c->store, &e);
+	int r = c->store->ops->sessions->ecode_create(c->store, &e);
 	if (r < 0)
 		return r;
 	const char *site = rl->display_name[0] ? rl->display_name : "Cairn";
@@ -127,18 +127,18 @@ static int send_code(struct core *c, const struct user *u, const struct realm *r
 int acct_create_user(struct core *c, struct user *u, const char *password, struct verr *ve)
 {
 	struct user other;
-	if (c->store->ops->user_find(c->store, u->realm_id, u->username, &other) == 0) {
+	if (c->store->ops->accounts->user_find(c->store, u->realm_id, u->username, &other) == 0) {
 		verr_add(ve, "username", "is taken");
 		return -ERR_USERNAME_TAKEN;
 	}
-	if (u->email[0] && c->store->ops->user_find(c->store, u->realm_id, u->email, &other) == 0) {
+	if (u->email[0] && c->store->ops->accounts->user_find(c->store, u->realm_id, u->email, &other) == 0) {
 		verr_add(ve, "email", "is taken");
 		return -ERR_EMAIL_TAKEN;
 	}
 	int r = password_hash(c, password, u->password_hash);
 	if (r < 0)
 		return r;
-	r = c->store->ops->user_create(c->store, u);
+	r = c->store->ops->accounts->user_create(c->store, u);
 	if (r == -ERR_EXISTS) { /* a race with another sign-up of the same name */
 		verr_add(ve, "username", "is taken");
 		return -ERR_USERNAME_TAKEN;
@@ -200,7 +200,7 @@ static int open_session(struct core *c, const struct realm *rl, struct device *d
 	t[1].kind = TOKEN_REFRESH;
 	t[1].expires_ms = now + rl->refresh_ttl_s * 1000;
 	ret->expires_in = rl->access_ttl_s;
-	return c->store->ops->session_open(c->store, d, t, 2, now);
+	return c->store->ops->sessions->session_open(c->store, d, t, 2, now);
 }
 
 int acct_login(struct core *c, const struct login_in *in, struct session *ret, struct verr *ve,
@@ -227,7 +227,7 @@ int acct_login(struct core *c, const struct login_in *in, struct session *ret, s
 	if (r < 0)
 		return r;
 	struct user u;
-	r = c->store->ops->user_find(c->store, rl.id, in->login, &u);
+	r = c->store->ops->accounts->user_find(c->store, rl.id, in->login, &u);
 	if (r < 0 && r != -ERR_NOT_FOUND)
 		return r;
 	/* An unknown user costs one hash verification too, so timing tells nothing. */
@@ -272,7 +272,7 @@ int acct_refresh(struct core *c, const char *refresh_token, const char *addr, st
 	token_hash(refresh_token, old);
 	/* The realm's lifetimes decide the new pair; read the principal first for them. */
 	struct principal p;
-	r = c->store->ops->token_lookup(c->store, old, &p);
+	r = c->store->ops->sessions->token_lookup(c->store, old, &p);
 	if (r == -ERR_NOT_FOUND)
 		return -ERR_TOKEN_INVALID;
 	if (r < 0)
@@ -291,7 +291,7 @@ int acct_refresh(struct core *c, const char *refresh_token, const char *addr, st
 	t[1].kind = TOKEN_REFRESH;
 	t[1].expires_ms = now + p.realm.refresh_ttl_s * 1000;
 	ret->expires_in = p.realm.access_ttl_s;
-	r = c->store->ops->session_refresh(c->store, old, t, 2, now, &ret->p);
+	r = c->store->ops->sessions->session_refresh(c->store, old, t, 2, now, &ret->p);
 	if (r == -ERR_DENIED) {
 		log_warn("refresh token reused for device %lld of user %lld: session ended",
 			 (long long)p.device.id, (long long)p.user.id);
@@ -313,7 +313,7 @@ int acct_authenticate(struct core *c, const char *token, struct principal *ret)
 	 * cached entry stale rather than wrongly fresh. */
 	uint64_t gen = atomic_load_explicit(&c->store->auth_gen, memory_order_acquire);
 	if (!c->tokens || !tokencache_get(c->tokens, h, gen, now, ret)) {
-		int r = c->store->ops->token_lookup(c->store, h, ret);
+		int r = c->store->ops->sessions->token_lookup(c->store, h, ret);
 		if (r == -ERR_NOT_FOUND)
 			return -ERR_TOKEN_INVALID;
 		if (r < 0)
@@ -329,7 +329,7 @@ int acct_authenticate(struct core *c, const char *token, struct principal *ret)
 	if (ret->user.disabled)
 		return -ERR_DISABLED;
 	if (now - ret->device.last_seen_ms > TOUCH_EVERY_MS) {
-		c->store->ops->device_touch(c->store, ret->device.id, now);
+		c->store->ops->sessions->device_touch(c->store, ret->device.id, now);
 		if (c->tokens)
 			tokencache_seen(c->tokens, h, now);
 	}
@@ -338,7 +338,7 @@ int acct_authenticate(struct core *c, const char *token, struct principal *ret)
 
 int acct_logout(struct core *c, const struct principal *p)
 {
-	int r = c->store->ops->session_end(c->store, p->device.id);
+	int r = c->store->ops->sessions->session_end(c->store, p->device.id);
 	if (r == 0 && c->hub)
 		hub_device_revoked(c->hub, p->device.id);
 	return r;
@@ -359,7 +359,7 @@ static int code_by_token(struct core *c, enum ecode_purpose purpose, const char 
 {
 	uint8_t th[32];
 	token_hash(token, th);
-	int r = c->store->ops->ecode_by_token(c->store, purpose, th, ret);
+	int r = c->store->ops->sessions->ecode_by_token(c->store, purpose, th, ret);
 	if (r == 0 && ret->expires_ms <= clock_wall_ms())
 		r = -ERR_EXPIRED;
 	return r;
@@ -374,7 +374,7 @@ int acct_confirm_token(struct core *c, const char *token, const char *addr, int 
 		return -ERR_CODE_INVALID;
 	struct ecode e;
 	r = code_by_token(c, ECODE_CONFIRM, token, &e);
-	return code_err(r < 0 ? r : c->store->ops->ecode_confirm(c->store, &e));
+	return code_err(r < 0 ? r : c->store->ops->sessions->ecode_confirm(c->store, &e));
 }
 
 /* Checks code against the user's active code of that purpose, counting failures.
@@ -382,14 +382,14 @@ int acct_confirm_token(struct core *c, const char *token, const char *addr, int 
 static int check_code(struct core *c, const struct user *u, enum ecode_purpose purpose,
 		      const char *code, struct ecode *ret)
 {
-	int r = c->store->ops->ecode_active(c->store, u->id, purpose, ret);
+	int r = c->store->ops->sessions->ecode_active(c->store, u->id, purpose, ret);
 	if (r < 0)
 		return r;
 	if (ret->expires_ms <= clock_wall_ms())
 		return -ERR_EXPIRED;
 	/* every comparison takes a try first, the right code's too: at most CODE_TRIES are
 	 * ever compared, however many guesses arrive at once */
-	r = c->store->ops->ecode_take_try(c->store, ret->id, CODE_TRIES);
+	r = c->store->ops->sessions->ecode_take_try(c->store, ret->id, CODE_TRIES);
 	if (r < 0)
 		return r;
 	uint8_t h[32];
@@ -424,14 +424,14 @@ int acct_confirm_code(struct core *c, const char *login, const char *realm, cons
 	if (r < 0)
 		return r;
 	struct user u;
-	r = c->store->ops->user_find(c->store, rl.id, login, &u);
+	r = c->store->ops->accounts->user_find(c->store, rl.id, login, &u);
 	if (r < 0)
 		return code_err(r);
 	struct ecode e;
 	r = check_code(c, &u, ECODE_CONFIRM, code, &e);
 	if (r < 0)
 		return code_err(r);
-	return code_err(c->store->ops->ecode_confirm(c->store, &e));
+	return code_err(c->store->ops->sessions->ecode_confirm(c->store, &e));
 }
 
 struct forgot_job {
@@ -444,8 +444,8 @@ static void forgot_run(struct core *c, void *arg)
 	struct forgot_job *j = arg;
 	struct user u;
 	struct realm rl;
-	if (c->store->ops->user_find(c->store, j->realm_id, j->login, &u) < 0 || !u.email[0] ||
-	    u.disabled || c->store->ops->realm_get_by_id(c->store, j->realm_id, &rl) < 0)
+	if (c->store->ops->accounts->user_find(c->store, j->realm_id, j->login, &u) < 0 || !u.email[0] ||
+	    u.disabled || c->store->ops->accounts->realm_get_by_id(c->store, j->realm_id, &rl) < 0)
 		return;
 	int r = send_code(c, &u, &rl, ECODE_RESET);
 	if (r < 0)
@@ -514,7 +514,7 @@ int acct_reset(struct core *c, const struct reset_in *in, struct verr *ve, int *
 			return code_err(r);
 	} else {
 		struct user u;
-		r = c->store->ops->user_find(c->store, rl.id, in->login, &u);
+		r = c->store->ops->accounts->user_find(c->store, rl.id, in->login, &u);
 		if (r < 0)
 			return code_err(r);
 		r = check_code(c, &u, ECODE_RESET, in->code, &e);
@@ -525,7 +525,7 @@ int acct_reset(struct core *c, const struct reset_in *in, struct verr *ve, int *
 	r = password_hash(c, in->new_password, hash);
 	if (r < 0)
 		return r;
-	r = c->store->ops->ecode_reset(c->store, &e, hash, clock_wall_ms());
+	r = c->store->ops->sessions->ecode_reset(c->store, &e, hash, clock_wall_ms());
 	if (r == 0 && c->hub)
 		hub_access_changed(c->hub, e.user_id, 0, 0); /* every session ended */
 	return code_err(r);
@@ -558,7 +558,7 @@ int acct_change_password(struct core *c, const struct principal *p, const char *
 	int r = password_hash(c, new_password, hash);
 	if (r < 0)
 		return r;
-	r = c->store->ops->user_set_password(c->store, p->user.id, hash, p->device.id,
+	r = c->store->ops->accounts->user_set_password(c->store, p->user.id, hash, p->device.id,
 					     clock_wall_ms());
 	if (r == 0 && c->hub)
 		hub_access_changed(c->hub, p->user.id, 0, 0); /* the other sessions ended */
@@ -580,7 +580,7 @@ static int add_orphan(void *arg, int64_t space_id, const char *name)
 int acct_delete_user(struct core *c, int64_t id, struct orphaned *o)
 {
 	memset(o, 0, sizeof *o);
-	int r = c->store->ops->user_delete(c->store, id, add_orphan, o);
+	int r = c->store->ops->accounts->user_delete(c->store, id, add_orphan, o);
 	if (r == 0 && c->hub)
 		hub_access_changed(c->hub, id, 0, 0);
 	return r == -ERR_CONFLICT ? -ERR_LAST_OWNER : r;
@@ -607,7 +607,7 @@ int acct_set_public_key(struct core *c, const struct principal *p, const char *k
 {
 	if (!check_text(ve, "public_key", key, PUBLIC_KEY_MAX, true))
 		return -ERR_INVALID;
-	return c->store->ops->user_set_public_key(c->store, p->user.id, key);
+	return c->store->ops->accounts->user_set_public_key(c->store, p->user.id, key);
 }
 
 int acct_get_public_key(struct core *c, const struct principal *p, const char *username,
@@ -615,5 +615,5 @@ int acct_get_public_key(struct core *c, const struct principal *p, const char *u
 {
 	if (!username || strlen(username) > USERNAME_MAX)
 		return -ERR_NOT_FOUND;
-	return c->store->ops->user_get_public_key(c->store, p->user.realm_id, username, ret);
+	return c->store->ops->accounts->user_get_public_key(c->store, p->user.realm_id, username, ret);
 }

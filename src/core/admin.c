@@ -55,7 +55,7 @@ int admin_user_update(struct core *c, const struct principal *p, int64_t id,
 	if (r < 0)
 		return r;
 	struct user u;
-	r = c->store->ops->user_get(c->store, id, &u);
+	r = c->store->ops->accounts->user_get(c->store, id, &u);
 	if (r < 0)
 		return r;
 	if (in->email)
@@ -73,7 +73,7 @@ int admin_user_update(struct core *c, const struct principal *p, int64_t id,
 	}
 	if (in->email) {
 		struct user other;
-		if (*in->email && c->store->ops->user_find(c->store, u.realm_id, in->email, &other) == 0 &&
+		if (*in->email && c->store->ops->accounts->user_find(c->store, u.realm_id, in->email, &other) == 0 &&
 		    other.id != u.id) {
 			verr_add(ve, "email", "is taken");
 			return -ERR_EMAIL_TAKEN;
@@ -88,7 +88,7 @@ int admin_user_update(struct core *c, const struct principal *p, int64_t id,
 		u.disabled = in->disabled;
 	if (in->email_confirmed >= 0)
 		u.email_confirmed = in->email_confirmed;
-	r = c->store->ops->user_update(c->store, &u);
+	r = c->store->ops->accounts->user_update(c->store, &u);
 	if (r == -ERR_EXISTS) {
 		verr_add(ve, "email", "is taken");
 		r = -ERR_EMAIL_TAKEN;
@@ -96,13 +96,13 @@ int admin_user_update(struct core *c, const struct principal *p, int64_t id,
 	if (r == 0 && in->password) {
 		r = password_hash(c, in->password, u.password_hash);
 		if (r == 0)
-			r = c->store->ops->user_set_password(c->store, u.id, u.password_hash, 0,
+			r = c->store->ops->accounts->user_set_password(c->store, u.id, u.password_hash, 0,
 							     clock_wall_ms());
 	}
 	if (r == 0 && c->hub && (in->disabled >= 0 || in->password))
 		hub_access_changed(c->hub, id, 0, 0); /* disabled, or every session ended */
 	if (r == 0)
-		r = c->store->ops->user_get(c->store, id, ret);
+		r = c->store->ops->accounts->user_get(c->store, id, ret);
 	return r;
 }
 
@@ -155,7 +155,7 @@ int admin_realm_create(struct core *c, const struct principal *p, const struct r
 	snprintf(rl.name, sizeof rl.name, "%s", in->name);
 	snprintf(rl.display_name, sizeof rl.display_name, "%s", in->name);
 	apply_realm_in(&rl, in);
-	r = c->store->ops->realm_create(c->store, &rl);
+	r = c->store->ops->accounts->realm_create(c->store, &rl);
 	if (r == -ERR_EXISTS) {
 		verr_add(ve, "name", "is taken");
 		r = -ERR_NAME_TAKEN;
@@ -172,14 +172,14 @@ int admin_realm_update(struct core *c, const struct principal *p, const char *na
 	if (r < 0)
 		return r;
 	struct realm rl;
-	r = c->store->ops->realm_get(c->store, name, &rl);
+	r = c->store->ops->accounts->realm_get(c->store, name, &rl);
 	if (r < 0)
 		return r;
 	check_realm_in(ve, in);
 	if (ve->n)
 		return -ERR_INVALID;
 	apply_realm_in(&rl, in);
-	r = c->store->ops->realm_update(c->store, &rl);
+	r = c->store->ops->accounts->realm_update(c->store, &rl);
 	if (r == 0)
 		*ret = rl;
 	return r;
@@ -189,7 +189,7 @@ int admin_bootstrap(struct core *c, const char *username, const char *password, 
 		    size_t errlen)
 {
 	int64_t n = 0;
-	int r = c->store->ops->admin_count(c->store, &n);
+	int r = c->store->ops->accounts->admin_count(c->store, &n);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot count admins: %s", err_str(r));
 		return r;
@@ -223,13 +223,13 @@ int admin_realms_list(struct core *c, const struct principal *p,
 		      int (*cb)(void *arg, const struct realm *r), void *arg)
 {
 	int r = admin_or_reply(p);
-	return r < 0 ? r : c->store->ops->realm_list(c->store, cb, arg);
+	return r < 0 ? r : c->store->ops->accounts->realm_list(c->store, cb, arg);
 }
 
 int admin_realm_by_id(struct core *c, const struct principal *p, int64_t id, struct realm *ret)
 {
 	int r = admin_or_reply(p);
-	return r < 0 ? r : c->store->ops->realm_get_by_id(c->store, id, ret);
+	return r < 0 ? r : c->store->ops->accounts->realm_get_by_id(c->store, id, ret);
 }
 
 int admin_users_list(struct core *c, const struct principal *p, int64_t realm_id, const char *q,
@@ -238,14 +238,14 @@ int admin_users_list(struct core *c, const struct principal *p, int64_t realm_id
 {
 	int r = admin_or_reply(p);
 	return r < 0 ? r
-		     : c->store->ops->user_list(c->store, realm_id, q ? q : "", after_id, limit, cb,
+		     : c->store->ops->accounts->user_list(c->store, realm_id, q ? q : "", after_id, limit, cb,
 						arg);
 }
 
 int admin_user_get(struct core *c, const struct principal *p, int64_t id, struct user *ret)
 {
 	int r = admin_or_reply(p);
-	return r < 0 ? r : c->store->ops->user_get(c->store, id, ret);
+	return r < 0 ? r : c->store->ops->accounts->user_get(c->store, id, ret);
 }
 
 int admin_user_find(struct core *c, const struct principal *p, int64_t realm_id,
@@ -256,7 +256,7 @@ int admin_user_find(struct core *c, const struct principal *p, int64_t realm_id,
 		return r;
 	if (!login || strlen(login) > EMAIL_MAX)
 		return -ERR_NOT_FOUND;
-	return c->store->ops->user_find(c->store, realm_id, login, ret);
+	return c->store->ops->accounts->user_find(c->store, realm_id, login, ret);
 }
 
 int admin_stats(struct core *c, const struct principal *p, struct store_stats *ret)

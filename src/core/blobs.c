@@ -60,7 +60,7 @@ static int quota_left(struct core *c, int64_t user_id, uint64_t *ret)
 	if (cfg->blobs_user_quota <= 0 && cfg->blobs_realm_quota <= 0)
 		return 0;
 	int64_t user = 0, realm = 0;
-	int r = c->store->ops->blob_usage(c->store, user_id, &user, &realm);
+	int r = c->store->ops->blobmeta->blob_usage(c->store, user_id, &user, &realm);
 	if (r < 0)
 		return r;
 	if (cfg->blobs_user_quota > 0)
@@ -89,7 +89,7 @@ int blob_upload_begin(struct core *c, const struct principal *p, const char *sha
 		memcpy(u->want, sha256, BLOB_HEX_LEN + 1);
 	int r = 0;
 	/* A blob the user already holds costs no quota again. */
-	if (!sha256 || c->store->ops->blob_held(c->store, u->user_id, sha256) < 0)
+	if (!sha256 || c->store->ops->blobmeta->blob_held(c->store, u->user_id, sha256) < 0)
 		r = quota_left(c, u->user_id, &u->quota_left);
 	else
 		u->quota_left = UINT64_MAX;
@@ -136,7 +136,7 @@ static void collect(struct core *c, const char *sha, int64_t before, struct blob
 	int t = b->ops->trash(b, sha);
 	if (t < 0 && t != -ERR_NOT_FOUND)
 		return;
-	int r = c->store->ops->blob_forget(c->store, sha, before);
+	int r = c->store->ops->blobmeta->blob_forget(c->store, sha, before);
 	if (r == 0 || r == -ERR_NOT_FOUND) {
 		if (t == 0 && b->ops->purge(b, sha) == 0) {
 			gs->deleted++;
@@ -179,7 +179,7 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 			       .user_quota = c->cfg->blobs_user_quota,
 			       .realm_quota = c->cfg->blobs_realm_quota,
 			       .now_ms = clock_wall_ms() };
-	r = c->store->ops->blob_hold(c->store, &h, ret_new);
+	r = c->store->ops->blobmeta->blob_hold(c->store, &h, ret_new);
 	if (r < 0) {
 		if (r == -ERR_QUOTA) {
 			/* the placed file may now have no row: collect it like any other
@@ -217,7 +217,7 @@ int blob_open(struct core *c, const struct principal *p, const char *sha256, int
 	      uint64_t *ret_size)
 {
 	bool ok = false;
-	int r = c->store->ops->blob_readable(c->store, p->user.id, &sha256, 1, &ok, NULL);
+	int r = c->store->ops->blobmeta->blob_readable(c->store, p->user.id, &sha256, 1, &ok, NULL);
 	if (r < 0)
 		return r;
 	if (!ok)
@@ -232,7 +232,7 @@ int blob_open(struct core *c, const struct principal *p, const char *sha256, int
 	/* A file of another size than recorded was damaged on disk: its bytes cannot match
 	 * the name, so none are served (an upload of the blob repairs it). */
 	int64_t recorded = 0;
-	if (r == 0 && c->store->ops->blob_get(c->store, sha256, &recorded) == 0 &&
+	if (r == 0 && c->store->ops->blobmeta->blob_get(c->store, sha256, &recorded) == 0 &&
 	    (uint64_t)recorded != *ret_size) {
 		log_error("blobs: the file of %s is %llu bytes, recorded %lld: damaged (cairn "
 			  "check); an upload of the blob repairs it",
@@ -247,14 +247,14 @@ int blob_open(struct core *c, const struct principal *p, const char *sha256, int
 int blob_holdings(struct core *c, const struct principal *p, const char *after, int limit,
 		  int (*cb)(void *, const char *, int64_t, int64_t), void *arg)
 {
-	return c->store->ops->blob_holdings(c->store, p->user.id, after, limit, cb, arg);
+	return c->store->ops->blobmeta->blob_holdings(c->store, p->user.id, after, limit, cb, arg);
 }
 
 int blob_release(struct core *c, const struct principal *p, const char *sha256,
 		 struct verr *ve)
 {
 	int64_t space_id = 0, seq = 0;
-	int r = c->store->ops->blob_release(c->store, p->user.id, sha256, &space_id, &seq);
+	int r = c->store->ops->blobmeta->blob_release(c->store, p->user.id, sha256, &space_id, &seq);
 	if (r == 0)
 		log_info("blobs: user %lld released %s", (long long)p->user.id, sha256);
 	if (r == -ERR_NOT_FOUND)
@@ -273,13 +273,13 @@ int blob_release(struct core *c, const struct principal *p, const char *sha256,
 int blob_usage(struct core *c, const struct principal *p, int64_t *ret_used,
 	       int64_t *ret_realm_used)
 {
-	return c->store->ops->blob_usage(c->store, p->user.id, ret_used, ret_realm_used);
+	return c->store->ops->blobmeta->blob_usage(c->store, p->user.id, ret_used, ret_realm_used);
 }
 
 int blob_missing(struct core *c, const struct principal *p, const char *const *shas, int n,
 		 bool *missing)
 {
-	int r = c->store->ops->blob_readable(c->store, p->user.id, shas, n, missing, NULL);
+	int r = c->store->ops->blobmeta->blob_readable(c->store, p->user.id, shas, n, missing, NULL);
 	for (int i = 0; r == 0 && i < n; i++) {
 		missing[i] = !missing[i];
 		if (missing[i])
@@ -290,7 +290,7 @@ int blob_missing(struct core *c, const struct principal *p, const char *const *s
 		int64_t recorded = 0;
 		int e = c->blobs->ops->stat(c->blobs, shas[i], &st);
 		if (e == -ERR_NOT_FOUND ||
-		    (e == 0 && c->store->ops->blob_get(c->store, shas[i], &recorded) == 0 &&
+		    (e == 0 && c->store->ops->blobmeta->blob_get(c->store, shas[i], &recorded) == 0 &&
 		     (uint64_t)recorded != st.size))
 			missing[i] = true;
 	}
@@ -345,7 +345,7 @@ static int find_orphan(void *arg, const struct blob_stat *st)
 	int64_t size;
 	if (st->mtime_ms >= os->before)
 		return 0;
-	if (os->c->store->ops->blob_get(os->c->store, st->sha256, &size) == -ERR_NOT_FOUND)
+	if (os->c->store->ops->blobmeta->blob_get(os->c->store, st->sha256, &size) == -ERR_NOT_FOUND)
 		return names_add(&os->found, st->sha256, (int64_t)st->size);
 	return 0;
 }
@@ -360,7 +360,7 @@ int blob_gc(struct core *c, struct blob_gc_stats *gs)
 	int r = b->ops->list_trash(b, add_stat_name, &ns);
 	for (int i = 0; r == 0 && i < ns.n; i++) {
 		int64_t size;
-		int g = c->store->ops->blob_get(c->store, ns.v[i].sha, &size);
+		int g = c->store->ops->blobmeta->blob_get(c->store, ns.v[i].sha, &size);
 		if (g == 0 && b->ops->untrash(b, ns.v[i].sha) == 0)
 			gs->restored++; /* 1: its name held it already; the copy went */
 		else if (g == -ERR_NOT_FOUND)
@@ -370,7 +370,7 @@ int blob_gc(struct core *c, struct blob_gc_stats *gs)
 	char after[BLOB_HEX_LEN + 1] = "";
 	while (r == 0) {
 		ns.n = 0;
-		r = c->store->ops->blob_dead(c->store, before, after, 256, add_name, &ns);
+		r = c->store->ops->blobmeta->blob_dead(c->store, before, after, 256, add_name, &ns);
 		if (r < 0 || ns.n == 0)
 			break;
 		for (int i = 0; i < ns.n; i++)
@@ -456,7 +456,7 @@ static int check_file(void *arg, const struct blob_stat *st)
 {
 	struct file_scan *fs = arg;
 	int64_t size;
-	if (fs->c->store->ops->blob_get(fs->c->store, st->sha256, &size) != -ERR_NOT_FOUND)
+	if (fs->c->store->ops->blobmeta->blob_get(fs->c->store, st->sha256, &size) != -ERR_NOT_FOUND)
 		return 0;
 	if (st->mtime_ms < fs->before) {
 		fs->cs->orphans++;
@@ -479,7 +479,7 @@ int blob_check(struct core *c, FILE *out, void (*progress)(void *, uint64_t, uin
 	/* every row first, so the total is known for the progress bar */
 	for (;;) {
 		int before_n = rs.names.n;
-		r = c->store->ops->blob_rows(c->store, after, 1024, add_row, &rs);
+		r = c->store->ops->blobmeta->blob_rows(c->store, after, 1024, add_row, &rs);
 		if (r < 0 || rs.names.n == before_n)
 			break;
 		memcpy(after, rs.names.v[rs.names.n - 1].sha, sizeof after);

@@ -60,7 +60,7 @@ static void run_batch(struct core *c, struct push_job *batch)
 	const struct store_ops *ops = c->store->ops;
 	bool alone = batch->next == NULL; /* then the transaction is the job's own scope */
 	void *txn;
-	int r = ops->push_begin(c->store, &txn);
+	int r = ops->push->push_begin(c->store, &txn);
 	if (r < 0) {
 		for (struct push_job *j = batch; j; j = j->next)
 			j->rc = r;
@@ -72,12 +72,12 @@ static void run_batch(struct core *c, struct push_job *batch)
 			j->rc = broken;
 			continue;
 		}
-		if (!alone && (r = ops->push_mark(txn)) < 0) {
+		if (!alone && (r = ops->push->push_mark(txn)) < 0) {
 			broken = j->rc = r;
 			continue;
 		}
 		j->rc = sync_push_apply(c, txn, j);
-		if (!alone && (r = ops->push_unmark(txn, j->rc >= 0)) < 0) {
+		if (!alone && (r = ops->push->push_unmark(txn, j->rc >= 0)) < 0) {
 			broken = r;
 			if (j->rc >= 0)
 				j->rc = r;
@@ -86,7 +86,7 @@ static void run_batch(struct core *c, struct push_job *batch)
 	int ok = 0; /* does any job want the commit? */
 	for (struct push_job *j = batch; j; j = j->next)
 		ok |= j->rc >= 0;
-	r = ops->push_end(c->store, txn, broken ? broken : ok ? 0 : -ERR_INVALID);
+	r = ops->push->push_end(c->store, txn, broken ? broken : ok ? 0 : -ERR_INVALID);
 	if (r < 0)
 		for (struct push_job *j = batch; j; j = j->next)
 			if (j->rc >= 0)

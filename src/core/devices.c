@@ -12,12 +12,12 @@
 int acct_devices_list(struct core *c, int64_t user_id,
 		      int (*cb)(void *arg, const struct device *d), void *arg)
 {
-	return c->store->ops->device_list(c->store, user_id, cb, arg);
+	return c->store->ops->sessions->device_list(c->store, user_id, cb, arg);
 }
 
 int acct_device_get(struct core *c, int64_t user_id, int64_t id, struct device *ret)
 {
-	return c->store->ops->device_get(c->store, user_id, id, ret);
+	return c->store->ops->sessions->device_get(c->store, user_id, id, ret);
 }
 
 int acct_device_rename(struct core *c, const struct principal *p, int64_t id, const char *name,
@@ -25,12 +25,12 @@ int acct_device_rename(struct core *c, const struct principal *p, int64_t id, co
 {
 	if (!check_text(ve, "name", name, NAME_MAX_BYTES, true))
 		return -ERR_INVALID;
-	return c->store->ops->device_rename(c->store, p->user.id, id, name);
+	return c->store->ops->sessions->device_rename(c->store, p->user.id, id, name);
 }
 
 int acct_device_revoke(struct core *c, int64_t user_id, int64_t id)
 {
-	int r = c->store->ops->device_revoke(c->store, user_id, id, clock_wall_ms());
+	int r = c->store->ops->sessions->device_revoke(c->store, user_id, id, clock_wall_ms());
 	if (r == 0 && c->hub)
 		hub_device_revoked(c->hub, id);
 	return r;
@@ -48,5 +48,5 @@ int acct_token_create(struct core *c, int64_t user_id, const char *name, char ou
 	ret_device->user_id = user_id;
 	ret_device->kind = DEVICE_TOKEN;
 	snprintf(ret_device->name, sizeof ret_device->name, "%s", name);
-	return c->store->ops->session_open(c->store, ret_device, &t, 1, clock_wall_ms());
+	return c->store->ops->sessions->session_open(c->store, ret_device, &t, 1, clock_wall_ms());
 }

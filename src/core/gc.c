@@ -57,12 +57,12 @@ void sync_report_cursor(struct core *c, int64_t device_id, int64_t space_id, int
 		pthread_mutex_unlock(&m->mu);
 	}
 	if (write)
-		c->store->ops->cursor_put(c->store, device_id, space_id, seq, now);
+		c->store->ops->changes->cursor_put(c->store, device_id, space_id, seq, now);
 }
 
 int sync_prune(struct core *c, int64_t *ret_changes, int64_t *ret_records)
 {
-	int r = c->store->ops->prune(c->store, clock_wall_ms(), c->cfg->sync_retention_ms,
+	int r = c->store->ops->changes->prune(c->store, clock_wall_ms(), c->cfg->sync_retention_ms,
 				     c->cfg->sync_device_idle_ms, ret_changes, ret_records);
 	if (r == 0 && (*ret_changes || *ret_records))
 		log_info("pruned %lld changes and %lld tombstones", (long long)*ret_changes,

@@ -36,7 +36,7 @@ struct mailer {
 
 int core_mail(struct core *c, const char *to, const char *subject, const char *body)
 {
-	int r = c->store->ops->mail_enqueue(c->store, to, subject, body, clock_wall_ms());
+	int r = c->store->ops->mail->mail_enqueue(c->store, to, subject, body, clock_wall_ms());
 	if (r == 0 && c->mailer) {
 		pthread_mutex_lock(&c->mailer->mu);
 		if (!c->mailer->stop) /* under mu: mailer_stop cannot free the worker meanwhile */
@@ -201,7 +201,7 @@ static void drain_outbox(struct mailer *m)
 	for (;;) {
 		struct mail ml = { 0 };
 		int64_t now = clock_wall_ms();
-		if (s->ops->mail_next(s, now, &ml) < 0)
+		if (s->ops->mail->mail_next(s, now, &ml) < 0)
 			return;
 		char err[CURL_ERROR_SIZE + 64] = "";
 		int r = 0;
@@ -210,7 +210,7 @@ static void drain_outbox(struct mailer *m)
 		else
 			log_mail(&ml);
 		if (r == 0) {
-			s->ops->mail_done(s, ml.id, now, NULL, 0);
+			s->ops->mail->mail_done(s, ml.id, now, NULL, 0);
 			log_info("mail %lld %s <%s>", (long long)ml.id,
 				 *cfg->mail_smtp_url ? "sent to" : "logged (not sent) for", ml.to);
 		} else {
@@ -220,7 +220,7 @@ static void drain_outbox(struct mailer *m)
 				int64_t delay = 1000LL << (attempts < 22 ? attempts : 22);
 				next = now + (delay > 3600000 ? 3600000 : delay);
 			}
-			s->ops->mail_done(s, ml.id, now, err, next);
+			s->ops->mail->mail_done(s, ml.id, now, err, next);
 			log_warn("mail %lld to <%s> failed (attempt %d): %s%s", (long long)ml.id,
 				 ml.to, attempts, err, next ? "; will retry" : "; giving up");
 			mail_clear(&ml);

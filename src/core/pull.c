@@ -16,7 +16,7 @@ int sync_pull_page(struct core *c, const struct principal *p, const struct space
 		   void *arg, int64_t *ret_head, struct verr *ve)
 {
 	int64_t horizon = 0;
-	int r = c->store->ops->changes_read(c->store, sp->id, at->since, at->limit, emit, arg,
+	int r = c->store->ops->changes->changes_read(c->store, sp->id, at->since, at->limit, emit, arg,
 					    ret_head, &horizon);
 	if (r < 0)
 		return r;
@@ -59,7 +59,7 @@ int sync_pull_wait(struct core *c, const struct principal *p, const struct space
 	hub_add(c->hub, w);
 	/* A push that committed between the read and hub_add would be missed: look again. */
 	struct space now;
-	if (c->store->ops->space_get(c->store, sp->id, &now) == 0 && now.head_seq > since &&
+	if (c->store->ops->spaces->space_get(c->store, sp->id, &now) == 0 && now.head_seq > since &&
 	    hub_remove(c->hub, w))
 		return 1;
 	return 0;

@@ -12,7 +12,7 @@ int sync_records_list(struct core *c, const struct principal *p, const struct sp
 		      void *arg, int64_t *ret_as_of)
 {
 	(void)p;
-	return c->store->ops->records_list(c->store, sp->id, collection,
+	return c->store->ops->changes->records_list(c->store, sp->id, collection,
 					   collection ? collection : after_collection, after,
 					   limit, cb, arg, ret_as_of);
 }
@@ -21,7 +21,7 @@ int sync_record_get(struct core *c, const struct principal *p, const struct spac
 		    const char *collection, const char *id, struct record *ret)
 {
 	(void)p;
-	int r = c->store->ops->record_get(c->store, sp->id, collection, id, ret);
+	int r = c->store->ops->changes->record_get(c->store, sp->id, collection, id, ret);
 	if (r == 0 && ret->deleted) {
 		record_clear(ret);
 		r = -ERR_NOT_FOUND;
@@ -48,6 +48,6 @@ int sync_record_history(struct core *c, const struct principal *p, const struct 
 {
 	(void)p;
 	struct history h = { cb, arg, 0 };
-	int r = c->store->ops->record_history(c->store, sp->id, collection, id, count_version, &h);
+	int r = c->store->ops->changes->record_history(c->store, sp->id, collection, id, count_version, &h);
 	return r == 0 && h.n == 0 ? -ERR_NOT_FOUND : r;
 }

@@ -118,17 +118,17 @@ int sync_space(struct core *c, const struct principal *p, const char *ref, struc
 {
 	struct store *s = c->store;
 	if (ref && !strcmp(ref, "me"))
-		return s->ops->space_private(s, p->user.id, p->user.realm_id, clock_wall_ms(), ret);
+		return s->ops->spaces->space_private(s, p->user.id, p->user.realm_id, clock_wall_ms(), ret);
 	char *end;
 	long long id = ref ? strtoll(ref, &end, 10) : 0;
 	if (!ref || !*ref || *end || id <= 0)
 		return -ERR_NOT_FOUND;
-	int r = s->ops->space_get(s, id, ret);
+	int r = s->ops->spaces->space_get(s, id, ret);
 	if (r < 0)
 		return r;
 	if (ret->realm_id != p->user.realm_id)
 		return -ERR_NOT_FOUND;
-	r = s->ops->member_role(s, id, p->user.id, &ret->role);
+	r = s->ops->spaces->member_role(s, id, p->user.id, &ret->role);
 	return r; /* not a member: -ERR_NOT_FOUND, as for a space that does not exist */
 }
 
@@ -158,7 +158,7 @@ int sync_space_create(struct core *c, const struct principal *p, const char *nam
 	ret->realm_id = p->user.realm_id;
 	ret->kind = SPACE_SHARED;
 	snprintf(ret->name, sizeof ret->name, "%s", name);
-	int r = c->store->ops->space_create(c->store, ret, p->user.id, clock_wall_ms());
+	int r = c->store->ops->spaces->space_create(c->store, ret, p->user.id, clock_wall_ms());
 	ret->role = ROLE_OWNER;
 	if (r == 0 && c->hub)
 		hub_membership(c->hub, p->user.id, ret->id, "owner");
@@ -178,7 +178,7 @@ int sync_space_rename(struct core *c, const struct principal *p, const struct sp
 		return -ERR_INVALID;
 	if (!can_manage(sp))
 		return -ERR_DENIED;
-	return c->store->ops->space_rename(c->store, sp->id, name);
+	return c->store->ops->spaces->space_rename(c->store, sp->id, name);
 }
 
 struct member_ids {
@@ -200,8 +200,8 @@ int sync_space_delete(struct core *c, const struct principal *p, const struct sp
 	if (sp->kind != SPACE_SHARED || sp->role != ROLE_OWNER)
 		return -ERR_DENIED;
 	struct member_ids ids = { 0 };
-	c->store->ops->member_list(c->store, sp->id, collect_member, &ids);
-	int r = c->store->ops->space_delete(c->store, sp->id);
+	c->store->ops->spaces->member_list(c->store, sp->id, collect_member, &ids);
+	int r = c->store->ops->spaces->space_delete(c->store, sp->id);
 	for (int i = 0; r == 0 && c->hub && i < ids.n; i++)
 		hub_membership(c->hub, ids.id[i], sp->id, NULL);
 	return r;
@@ -213,7 +213,7 @@ static int find_member_user(struct core *c, const struct principal *p, const cha
 {
 	if (!username || strlen(username) > USERNAME_MAX)
 		return -ERR_NOT_FOUND;
-	return c->store->ops->user_find(c->store, p->user.realm_id, username, u);
+	return c->store->ops->accounts->user_find(c->store, p->user.realm_id, username, u);
 }
 
 /* That user, and their role in sp; -ERR_NOT_FOUND when either is missing. */
@@ -223,7 +223,7 @@ static int find_member(struct core *c, const struct principal *p, const struct s
 	int r = find_member_user(c, p, username, u);
 	if (r < 0)
 		return r;
-	return c->store->ops->member_role(c->store, sp->id, u->id, ret_role);
+	return c->store->ops->spaces->member_role(c->store, sp->id, u->id, ret_role);
 }
 
 int sync_member_add(struct core *c, const struct principal *p, const struct space *sp,
@@ -246,7 +246,7 @@ int sync_member_add(struct core *c, const struct principal *p, const struct spac
 	}
 	if (r < 0)
 		return r;
-	r = c->store->ops->member_add(c->store, sp->id, u.id, rl, clock_wall_ms());
+	r = c->store->ops->spaces->member_add(c->store, sp->id, u.id, rl, clock_wall_ms());
 	if (r == 0 && c->hub)
 		hub_membership(c->hub, u.id, sp->id, role_name(rl));
 	return r == -ERR_EXISTS ? -ERR_ALREADY_MEMBER : r;
@@ -271,7 +271,7 @@ int sync_member_set(struct core *c, const struct principal *p, const struct spac
 		return -ERR_DENIED;
 	/* an owner may hand the space over: make another member owner, then step down (the
 	 * store refuses to take the last owner's role away) */
-	r = c->store->ops->member_set_role(c->store, sp->id, u.id, rl);
+	r = c->store->ops->spaces->member_set_role(c->store, sp->id, u.id, rl);
 	if (r == 0 && c->hub)
 		hub_membership(c->hub, u.id, sp->id, role_name(rl));
 	return r == -ERR_CONFLICT ? -ERR_SOLE_OWNER : r;
@@ -290,7 +290,7 @@ int sync_member_remove(struct core *c, const struct principal *p, const struct s
 		return -ERR_DENIED;
 	if (!self && (!can_manage(sp) || (sp->role != ROLE_OWNER && cur <= ROLE_ADMIN)))
 		return -ERR_DENIED;
-	r = c->store->ops->member_delete(c->store, sp->id, u.id);
+	r = c->store->ops->spaces->member_delete(c->store, sp->id, u.id);
 	if (r == 0 && c->hub)
 		hub_membership(c->hub, u.id, sp->id, NULL);
 	return r == -ERR_CONFLICT ? -ERR_SOLE_OWNER : r;
@@ -312,7 +312,7 @@ int sync_collection_set(struct core *c, const struct principal *p, const struct 
 		return -ERR_INVALID;
 	if (sp->kind == SPACE_SHARED ? !can_manage(sp) : sp->role != ROLE_OWNER)
 		return -ERR_DENIED;
-	return c->store->ops->collection_set(c->store, sp->id, name, (enum policy)pol);
+	return c->store->ops->spaces->collection_set(c->store, sp->id, name, (enum policy)pol);
 }
 
 int sync_keys_put(struct core *c, const struct principal *p, const struct space *sp,
@@ -354,7 +354,7 @@ int sync_keys_put(struct core *c, const struct principal *p, const struct space 
 		}
 	}
 	int r = ve->n ? -ERR_INVALID
-		      : c->store->ops->keys_put(c->store, sp->id, epoch, ids, wrapped, i);
+		      : c->store->ops->spaces->keys_put(c->store, sp->id, epoch, ids, wrapped, i);
 	free(ids);
 	free(wrapped);
 	return r == -ERR_CONFLICT ? -ERR_KEY_EPOCH : r;
@@ -365,23 +365,23 @@ int sync_spaces_list(struct core *c, const struct principal *p,
 {
 	struct space me;
 	int r = sync_space(c, p, "me", &me); /* the private space always exists */
-	return r < 0 ? r : c->store->ops->space_list(c->store, p->user.id, cb, arg);
+	return r < 0 ? r : c->store->ops->spaces->space_list(c->store, p->user.id, cb, arg);
 }
 
 int sync_members_list(struct core *c, const struct principal *p, const struct space *sp,
 		      int (*cb)(void *arg, const struct member *m), void *arg)
 {
 	(void)p; /* sp came from sync_space for p: p is a member */
-	return c->store->ops->member_list(c->store, sp->id, cb, arg);
+	return c->store->ops->spaces->member_list(c->store, sp->id, cb, arg);
 }
 
 int sync_key_get(struct core *c, const struct principal *p, const struct space *sp,
 		 int64_t *ret_epoch, char **ret_key)
 {
-	return c->store->ops->key_get(c->store, sp->id, p->user.id, ret_epoch, ret_key);
+	return c->store->ops->spaces->key_get(c->store, sp->id, p->user.id, ret_epoch, ret_key);
 }
 
 int sync_epochs_renew(struct core *c, int64_t *ret_n)
 {
-	return c->store->ops->space_epochs_renew(c->store, ret_n);
+	return c->store->ops->spaces->space_epochs_renew(c->store, ret_n);
 }

@@ -116,7 +116,7 @@ static int policy_of(const struct store_ops *ops, void *txn, int64_t space_id,
 			*ret = m->pol[i];
 			return 0;
 		}
-	int r = ops->push_policy(txn, space_id, collection, ret);
+	int r = ops->push->push_policy(txn, space_id, collection, ret);
 	if (r == 0 && m->n < 8) {
 		m->name[m->n] = collection;
 		m->pol[m->n++] = *ret;
@@ -132,7 +132,7 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	int64_t now = clock_wall_ms();
 	memset(res, 0, sizeof *res);
 	struct op_result prev;
-	int r = ops->push_op_get(txn, p->device.id, x->op_id, &prev);
+	int r = ops->push->push_op_get(txn, p->device.id, x->op_id, &prev);
 	if (r == 0) {
 		res->status = OPS_DUPLICATE;
 		res->original = prev.status;
@@ -151,7 +151,7 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	bool blind = x->op == OP_PUT && x->base_version < 0 && pol != POLICY_APPEND;
 	/* Only a patch needs the data now (its target); a conflict may fetch it below. */
 	r = blind ? -ERR_NOT_FOUND
-		  : ops->push_record_get(txn, sp->id, x->collection, x->id, x->op == OP_PATCH,
+		  : ops->push->push_record_get(txn, sp->id, x->collection, x->id, x->op == OP_PATCH,
 					 &cur);
 	bool exists = r == 0;
 	if (r < 0 && r != -ERR_NOT_FOUND)
@@ -165,7 +165,7 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 		res->status = OPS_UNCHANGED;
 		res->version = cur_version;
 		struct op_result keep = { res->status, 0, res->version };
-		return ops->push_op_put(txn, p->device.id, x->op_id, sp->id, &keep);
+		return ops->push->push_op_put(txn, p->device.id, x->op_id, sp->id, &keep);
 	}
 	/* base_version 0 says "must not exist yet", which a tombstone satisfies. */
 	bool stale = x->base_version >= 0 && x->base_version != cur_version &&
@@ -184,7 +184,7 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 		 * was pruned (a base at or below the horizon), or the version never existed.
 		 * Either way it is decided as a deletion would be, never as a create. */
 		int64_t horizon = 0;
-		if ((r = ops->push_horizon(txn, sp->id, &horizon)) < 0)
+		if ((r = ops->push->push_horizon(txn, sp->id, &horizon)) < 0)
 			return r;
 		res->reason = x->base_version <= horizon ? "deleted" : "stale_base_version";
 	} else if (x->op == OP_PATCH && !live) {
@@ -213,7 +213,7 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 			/* Only fields others changed since base_version can conflict. */
 			struct touched t = { .space_id = sp->id, .budget = memo,
 					     .fields = json_object_new_object() };
-			r = ops->push_changes_since(txn, sp->id, x->collection, x->id,
+			r = ops->push->push_changes_since(txn, sp->id, x->collection, x->id,
 						    x->base_version, collect_touched, &t);
 			if (r < 0) {
 				json_object_put(t.fields);
@@ -265,7 +265,7 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 		 * than limits.json_body_bytes; past that the client reads the record itself. */
 		if (live && !cur.data && memo->server < memo->server_max) {
 			record_clear(&cur);
-			r = ops->push_record_get(txn, sp->id, x->collection, x->id, true, &cur);
+			r = ops->push->push_record_get(txn, sp->id, x->collection, x->id, true, &cur);
 			if (r < 0) {
 				json_object_put(owned_patch);
 				return r;
@@ -337,7 +337,7 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 					.nblobs = x->nblobs,
 					.blobs_json = x->blobs_json };
 		int64_t seq = 0;
-		r = ops->push_append(txn, sp->id, &in, now, &seq);
+		r = ops->push->push_append(txn, sp->id, &in, now, &seq);
 		if (rec_data != log_data)
 			free(rec_data);
 		free(log_data);
@@ -353,7 +353,7 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	json_object_put(owned_patch);
 	record_clear(&cur);
 	struct op_result keep = { res->status, res->seq, res->version };
-	return ops->push_op_put(txn, p->device.id, x->op_id, sp->id, &keep);
+	return ops->push->push_op_put(txn, p->device.id, x->op_id, sp->id, &keep);
 }
 
 int sync_push_check(struct core *c, struct push_job *j)
@@ -377,7 +377,7 @@ int sync_push_check(struct core *c, struct push_job *j)
 	j->held = arena_alloc(j->arena, sizeof *j->held * (size_t)j->nblobs);
 	if (!j->held)
 		return -ERR_NOMEM;
-	r = c->store->ops->blob_readable(c->store, j->p->user.id, j->blobs, j->nblobs, ok, j->held);
+	r = c->store->ops->blobmeta->blob_readable(c->store, j->p->user.id, j->blobs, j->nblobs, ok, j->held);
 	for (int i = 0; r == 0 && i < j->nblobs; i++) {
 		if (ok[i])
 			continue;
@@ -402,7 +402,7 @@ int sync_push_apply(struct core *c, void *txn, struct push_job *j)
 	int bad = 0;
 	/* Each blob named must still be there (collection decides in a transaction too), and
 	 * is touched, so it outlives its references by blobs.gc_grace. */
-	int r = j->nblobs ? c->store->ops->push_blobs_touch(txn, j->p->user.id, j->blobs, j->held,
+	int r = j->nblobs ? c->store->ops->blobmeta->push_blobs_touch(txn, j->p->user.id, j->blobs, j->held,
 							    j->nblobs, clock_wall_ms(), &bad)
 			  : 0;
 	if (r == -ERR_NOT_FOUND) {
@@ -439,9 +439,9 @@ void sync_push_run(struct core *c, struct push_job *j)
 {
 	void *txn = NULL;
 	if (j->rc == 0)
-		j->rc = c->store->ops->push_begin(c->store, &txn);
+		j->rc = c->store->ops->push->push_begin(c->store, &txn);
 	if (j->rc == 0)
-		j->rc = c->store->ops->push_end(c->store, txn, sync_push_apply(c, txn, j));
+		j->rc = c->store->ops->push->push_end(c->store, txn, sync_push_apply(c, txn, j));
 	sync_push_settle(c, j);
 }
 

@@ -10,12 +10,14 @@
 #include "store.h"
 
 #define SQ_MAX_READERS 64
-#define SQ_MAX_STMTS 160
 
-/* A connection with its prepared statements, one slot per call site (SQ below). */
+/* A connection with its prepared statements, one slot per call site (SQ below). The
+ * slots grow with the call sites (a connection is used by one thread at a time, so its
+ * own array needs no lock); only running out of memory fails. */
 struct sq_conn {
 	sqlite3 *db;
-	sqlite3_stmt *stmts[SQ_MAX_STMTS];
+	sqlite3_stmt **stmts;
+	int nstmts; /* slots allocated */
 	/* the statements handed out since the connection was taken, to reset on release */
 	int nused;
 	sqlite3_stmt *used[16];
@@ -233,22 +235,6 @@ int sq_prune(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle
 int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t seq,
 		  int64_t now_ms);
 
-#define SQ_SYNC_OPS                                                                      \
-	.space_private = sq_space_private, .space_create = sq_space_create,               \
-	.space_get = sq_space_get, .space_epochs_renew = sq_space_epochs_renew, .space_rename = sq_space_rename,                       \
-	.space_delete = sq_space_delete, .space_list = sq_space_list,                     \
-	.member_role = sq_member_role, .member_list = sq_member_list,                     \
-	.member_add = sq_member_add, .member_set_role = sq_member_set_role, \
-	.member_delete = sq_member_delete,                   \
-	.collection_set = sq_collection_set, .push_begin = sq_push_begin,                 \
-	.keys_put = sq_keys_put, .key_get = sq_key_get,                 \
-	.push_end = sq_push_end, .push_op_get = sq_push_op_get,                           \
-	.push_mark = sq_push_mark, .push_unmark = sq_push_unmark,                           \
-	.push_op_put = sq_push_op_put, .push_policy = sq_push_policy,                     \
-	.push_record_get = sq_push_record_get, .push_horizon = sq_push_horizon, .push_changes_since = sq_push_changes_since, \
-	.push_append = sq_push_append, .changes_read = sq_changes_read,                   \
-	.records_list = sq_records_list, .record_get = sq_record_get,                     \
-	.record_history = sq_record_history, .cursor_put = sq_cursor_put, .prune = sq_prune,
 
 /* sqlite_blobs.c */
 int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new);
@@ -270,29 +256,6 @@ int sq_push_blobs_touch(void *txn, int64_t user_id, const char *const *shas, con
 			int n, int64_t now_ms,
 			int *ret_bad);
 
-#define SQ_BLOB_OPS                                                                       \
-	.blob_hold = sq_blob_hold, .blob_held = sq_blob_held,                              \
-	.blob_readable = sq_blob_readable, .blob_usage = sq_blob_usage,                    \
-	.blob_get = sq_blob_get, .blob_dead = sq_blob_dead, .blob_forget = sq_blob_forget, \
-	.blob_rows = sq_blob_rows, .push_blobs_touch = sq_push_blobs_touch, \
-	.blob_holdings = sq_blob_holdings, .blob_release = sq_blob_release,
 
-#define SQ_ACCOUNT_OPS                                                                   \
-	.realm_get = sq_realm_get, .realm_get_by_id = sq_realm_get_by_id,                 \
-	.realm_list = sq_realm_list, .realm_create = sq_realm_create,                     \
-	.realm_update = sq_realm_update, .user_create = sq_user_create,                   \
-	.user_get = sq_user_get, .user_find = sq_user_find, .user_list = sq_user_list,    \
-	.user_update = sq_user_update, .user_set_password = sq_user_set_password,         \
-	.user_delete = sq_user_delete, .user_set_public_key = sq_user_set_public_key,     \
-	.user_get_public_key = sq_user_get_public_key, .admin_count = sq_admin_count,     \
-	.session_open = sq_session_open, .session_refresh = sq_session_refresh,           \
-	.token_lookup = sq_token_lookup, .session_end = sq_session_end,                   \
-	.device_list = sq_device_list, .device_get = sq_device_get,                       \
-	.device_rename = sq_device_rename, .device_revoke = sq_device_revoke,             \
-	.device_touch = sq_device_touch, .ecode_create = sq_ecode_create,                 \
-	.ecode_by_token = sq_ecode_by_token, .ecode_active = sq_ecode_active,             \
-	.ecode_take_try = sq_ecode_take_try, .ecode_confirm = sq_ecode_confirm,       \
-	.ecode_reset = sq_ecode_reset, .mail_enqueue = sq_mail_enqueue,                   \
-	.mail_next = sq_mail_next, .mail_done = sq_mail_done, .stats = sq_stats,
 
 #endif

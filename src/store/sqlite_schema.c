@@ -2,6 +2,94 @@
  * next one. */
 #include "migrate.h"
 
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "../util/clock.h"
+#include "../util/err.h"
+
+static const char create_table[] =
+	"CREATE TABLE IF NOT EXISTS schema_migrations ("
+	" version INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" applied_at TEXT NOT NULL)";
+
+static int sq_version(void *arg, int *ret_version)
+{
+	sqlite3 *db = arg;
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+				    "name='schema_migrations'",
+				    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return -ERR_DB;
+	int exists = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+	sqlite3_finalize(st);
+	if (!exists) {
+		*ret_version = 0;
+		return 0;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+			       &st, NULL) != SQLITE_OK)
+		return -ERR_DB;
+	int r = -ERR_DB;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*ret_version = sqlite3_column_int(st, 0);
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int sq_apply(void *arg, const struct migration *m, char *err, size_t errlen)
+{
+	sqlite3 *db = arg;
+	char *msg = NULL;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_exec(db, create_table, NULL, NULL, &msg) != SQLITE_OK)
+		goto rollback;
+	if (sqlite3_exec(db, m->sql, NULL, NULL, &msg) != SQLITE_OK)
+		goto rollback;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+			       "INSERT INTO schema_migrations(version, name, applied_at) "
+			       "VALUES (?, ?, ?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto rollback_db;
+	char ts[CLOCK_RFC3339_LEN];
+	clock_format_rfc3339(clock_wall_ms(), ts);
+	sqlite3_bind_int(st, 1, m->version);
+	sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ts, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto rollback_db;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+		goto rollback;
+	return 0;
+
+rollback_db:
+	snprintf(err, errlen, "migration %d (%s): %s", m->version, m->name, sqlite3_errmsg(db));
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -ERR_DB;
+rollback:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+fail:
+	snprintf(err, errlen, "migration %d (%s): %s", m->version, m->name,
+		 msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return -ERR_DB;
+}
+
+struct migrate_target migrate_sqlite_target(sqlite3 *db)
+{
+	return (struct migrate_target){ db, sq_version, sq_apply };
+}
+
+
 const struct migration sqlite_migrations[] = {
 	{ 1, "realms",
 	  "CREATE TABLE realms ("

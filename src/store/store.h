@@ -14,22 +14,14 @@
 struct config;
 struct store;
 
-struct store_ops {
-	const char *name; /* "sqlite" */
-	/* 0 when the database answers queries and is the one that was opened; otherwise
-	 * -ERR_DB with a short reason in detail. Safe from any thread. */
-	int (*check)(struct store *s, char *detail, size_t detail_len);
-	/* The schema version recorded in the database. */
-	int (*schema_version)(struct store *s, int *ret_version);
-	/* Closes every connection. Accepts NULL. */
-	void (*close)(struct store *s);
+/* The operations, one table per domain. List callbacks run while the store holds a
+ * connection: they must not call the store (with few connections that would deadlock). A
+ * negative return stops the list. Every operation returns 0, -ERR_NOT_FOUND,
+ * -ERR_EXISTS (a unique name or address is taken), -ERR_DENIED where stated, or -ERR_DB.
+ * Each is one transaction. */
 
-	/* List callbacks run while the store holds a connection: they must not call the
-	 * store (with few connections that would deadlock). A negative return stops the list.
-	 *
-	 * Every operation below returns 0, -ERR_NOT_FOUND, -ERR_EXISTS (a unique name or
-	 * address is taken), -ERR_DENIED where stated, or -ERR_DB. Each is one transaction. */
-
+/* Realms and users. */
+struct store_accounts_ops {
 	/* Realms. */
 	int (*realm_get)(struct store *s, const char *name, struct realm *ret);
 	int (*realm_get_by_id)(struct store *s, int64_t id, struct realm *ret);
@@ -64,7 +56,10 @@ struct store_ops {
 	int (*user_get_public_key)(struct store *s, int64_t realm_id, const char *username_key,
 				   char **ret_key);
 	int (*admin_count)(struct store *s, int64_t *ret);
+};
 
+/* Devices, their tokens, and mailed codes. */
+struct store_sessions_ops {
 	/* Sessions and tokens. session_open creates the device d (d->id == 0) or resumes
 	 * d->id (-ERR_NOT_FOUND unless it is the user's and not revoked), then stores the
 	 * tokens. d is filled with the stored device. */
@@ -101,7 +96,10 @@ struct store_ops {
 	int (*ecode_confirm)(struct store *s, const struct ecode *e);
 	/* Consumes the code and sets the password as user_set_password with no device kept. */
 	int (*ecode_reset)(struct store *s, const struct ecode *e, const char *hash, int64_t now_ms);
+};
 
+/* The mail outbox. */
+struct store_mail_ops {
 	/* The mail outbox. */
 	int (*mail_enqueue)(struct store *s, const char *to, const char *subject, const char *body,
 			    int64_t now_ms);
@@ -111,9 +109,10 @@ struct store_ops {
 	 * given up (next_ms 0). */
 	int (*mail_done)(struct store *s, int64_t id, int64_t now_ms, const char *error,
 			 int64_t next_ms);
+};
 
-	int (*stats)(struct store *s, struct store_stats *ret);
-
+/* Spaces, members, collections and keys. */
+struct store_spaces_ops {
 	/* Spaces and members. space_private finds or creates the user's private space. */
 	int (*space_private)(struct store *s, int64_t user_id, int64_t realm_id, int64_t now_ms,
 			     struct space *ret);
@@ -150,7 +149,10 @@ struct store_ops {
 	/* The user's wrapped key and its epoch; -ERR_NOT_FOUND when none. *ret_key malloc'd. */
 	int (*key_get)(struct store *s, int64_t space_id, int64_t user_id, int64_t *ret_epoch,
 		       char **ret_key);
+};
 
+/* Writing changes, inside one transaction per batch. */
+struct store_push_ops {
 	/* Pushing: core runs the conflict rules inside one write transaction per request,
 	 * through these primitives. push_end commits when rc >= 0 (then the commit is
 	 * durable) and rolls back otherwise; it returns rc, or -ERR_DB when the commit fails. */
@@ -180,7 +182,10 @@ struct store_ops {
 	 * state (version = that number). */
 	int (*push_append)(void *txn, int64_t space_id, const struct change_in *c, int64_t now_ms,
 			   int64_t *ret_seq);
+};
 
+/* Reading the change log and records; pruning; cursors. */
+struct store_changes_ops {
 	/* Reading, each in one consistent snapshot. */
 	/* Changes with seq > since in order, at most limit; the space's head and horizon. */
 	int (*changes_read)(struct store *s, int64_t space_id, int64_t since, int limit,
@@ -206,7 +211,10 @@ struct store_ops {
 	/* Remembers the cursor a device reports having applied. */
 	int (*cursor_put)(struct store *s, int64_t device_id, int64_t space_id, int64_t seq,
 			  int64_t now_ms);
+};
 
+/* Blobs' metadata: holdings, references, quotas. */
+struct store_blobmeta_ops {
 	/* Blobs' metadata; core/blobs.c keeps it in step with the blob store. */
 	/* The user now holds the blob: its row is created or touched and the user recorded
 	 * as a holder. *ret_new is false when they already held it. -ERR_QUOTA (nothing
@@ -252,6 +260,27 @@ struct store_ops {
 	 * user's devices names it (*ret_space_id, *ret_seq: one of them). */
 	int (*blob_release)(struct store *s, int64_t user_id, const char *sha256,
 			    int64_t *ret_space_id, int64_t *ret_seq);
+};
+
+struct store_ops {
+	const char *name; /* "sqlite" */
+	/* 0 when the database answers queries and is the one that was opened; otherwise
+	 * -ERR_DB with a short reason in detail. Safe from any thread. */
+	int (*check)(struct store *s, char *detail, size_t detail_len);
+	/* The schema version recorded in the database. */
+	int (*schema_version)(struct store *s, int *ret_version);
+	/* Closes every connection. Accepts NULL. */
+	void (*close)(struct store *s);
+	int (*stats)(struct store *s, struct store_stats *ret);
+	/* One table per domain: a backend fills each (tests/store runs the same contract
+	 * against every backend). */
+	const struct store_accounts_ops *accounts;
+	const struct store_sessions_ops *sessions;
+	const struct store_mail_ops *mail;
+	const struct store_spaces_ops *spaces;
+	const struct store_push_ops *push;
+	const struct store_changes_ops *changes;
+	const struct store_blobmeta_ops *blobmeta;
 };
 
 void mail_clear(struct mail *m);

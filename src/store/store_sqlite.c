@@ -77,9 +77,19 @@ sqlite3_stmt *sq_stmt_at(struct sq_conn *c, int *slot, const char *sql)
 			mine = expected;
 		i = mine;
 	}
-	if (i >= SQ_MAX_STMTS) {
-		log_error("sqlite: statement cache full (raise SQ_MAX_STMTS)");
-		return NULL;
+	if (i >= c->nstmts) {
+		int n = c->nstmts ? c->nstmts : 64;
+		while (n <= i)
+			n *= 2;
+		sqlite3_stmt **grown = realloc(c->stmts, sizeof *grown * (size_t)n);
+		if (!grown) {
+			log_error("sqlite: out of memory for the statement cache");
+			return NULL;
+		}
+		for (int k = c->nstmts; k < n; k++)
+			grown[k] = NULL;
+		c->stmts = grown;
+		c->nstmts = n;
 	}
 	sqlite3_stmt *st = c->stmts[i];
 	if (!st) {
@@ -223,15 +233,19 @@ static int sq_schema_version(struct store *base, int *ret_version)
 {
 	struct sq_store *s = (struct sq_store *)base;
 	struct sq_conn *c = sq_read_begin(s);
-	int r = migrate_sqlite_version(c->db, ret_version);
+	struct migrate_target t = migrate_sqlite_target(c->db);
+	int r = t.version(t.db, ret_version);
 	sq_read_end(s, c);
 	return r;
 }
 
 static void conn_close(struct sq_conn *c)
 {
-	for (int i = 0; i < SQ_MAX_STMTS; i++)
+	for (int i = 0; i < c->nstmts; i++)
 		sqlite3_finalize(c->stmts[i]);
+	free(c->stmts);
+	c->stmts = NULL;
+	c->nstmts = 0;
 	sqlite3_close(c->db);
 	c->db = NULL;
 }
@@ -255,14 +269,116 @@ static void sq_close(struct store *base)
 	free(s);
 }
 
+static const struct store_accounts_ops sq_accounts_ops = {
+	.realm_get = sq_realm_get,
+	.realm_get_by_id = sq_realm_get_by_id,
+	.realm_list = sq_realm_list,
+	.realm_create = sq_realm_create,
+	.realm_update = sq_realm_update,
+	.user_create = sq_user_create,
+	.user_get = sq_user_get,
+	.user_find = sq_user_find,
+	.user_list = sq_user_list,
+	.user_update = sq_user_update,
+	.user_set_password = sq_user_set_password,
+	.user_delete = sq_user_delete,
+	.user_set_public_key = sq_user_set_public_key,
+	.user_get_public_key = sq_user_get_public_key,
+	.admin_count = sq_admin_count,
+};
+
+static const struct store_sessions_ops sq_sessions_ops = {
+	.session_open = sq_session_open,
+	.session_refresh = sq_session_refresh,
+	.token_lookup = sq_token_lookup,
+	.session_end = sq_session_end,
+	.device_list = sq_device_list,
+	.device_get = sq_device_get,
+	.device_rename = sq_device_rename,
+	.device_revoke = sq_device_revoke,
+	.device_touch = sq_device_touch,
+	.ecode_create = sq_ecode_create,
+	.ecode_by_token = sq_ecode_by_token,
+	.ecode_active = sq_ecode_active,
+	.ecode_take_try = sq_ecode_take_try,
+	.ecode_confirm = sq_ecode_confirm,
+	.ecode_reset = sq_ecode_reset,
+};
+
+static const struct store_mail_ops sq_mail_ops = {
+	.mail_enqueue = sq_mail_enqueue,
+	.mail_next = sq_mail_next,
+	.mail_done = sq_mail_done,
+};
+
+static const struct store_spaces_ops sq_spaces_ops = {
+	.space_private = sq_space_private,
+	.space_create = sq_space_create,
+	.space_get = sq_space_get,
+	.space_rename = sq_space_rename,
+	.space_delete = sq_space_delete,
+	.space_epochs_renew = sq_space_epochs_renew,
+	.space_list = sq_space_list,
+	.member_role = sq_member_role,
+	.member_list = sq_member_list,
+	.member_add = sq_member_add,
+	.member_set_role = sq_member_set_role,
+	.member_delete = sq_member_delete,
+	.collection_set = sq_collection_set,
+	.keys_put = sq_keys_put,
+	.key_get = sq_key_get,
+};
+
+static const struct store_push_ops sq_push_ops = {
+	.push_begin = sq_push_begin,
+	.push_end = sq_push_end,
+	.push_mark = sq_push_mark,
+	.push_unmark = sq_push_unmark,
+	.push_op_get = sq_push_op_get,
+	.push_op_put = sq_push_op_put,
+	.push_policy = sq_push_policy,
+	.push_record_get = sq_push_record_get,
+	.push_horizon = sq_push_horizon,
+	.push_changes_since = sq_push_changes_since,
+	.push_append = sq_push_append,
+};
+
+static const struct store_changes_ops sq_changes_ops = {
+	.changes_read = sq_changes_read,
+	.records_list = sq_records_list,
+	.record_get = sq_record_get,
+	.record_history = sq_record_history,
+	.prune = sq_prune,
+	.cursor_put = sq_cursor_put,
+};
+
+static const struct store_blobmeta_ops sq_blobmeta_ops = {
+	.blob_hold = sq_blob_hold,
+	.blob_held = sq_blob_held,
+	.blob_readable = sq_blob_readable,
+	.blob_usage = sq_blob_usage,
+	.blob_get = sq_blob_get,
+	.blob_dead = sq_blob_dead,
+	.blob_forget = sq_blob_forget,
+	.blob_rows = sq_blob_rows,
+	.push_blobs_touch = sq_push_blobs_touch,
+	.blob_holdings = sq_blob_holdings,
+	.blob_release = sq_blob_release,
+};
+
 const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.check = sq_check,
 	.schema_version = sq_schema_version,
 	.close = sq_close,
-	SQ_ACCOUNT_OPS
-	SQ_SYNC_OPS
-	SQ_BLOB_OPS
+	.stats = sq_stats,
+	.accounts = &sq_accounts_ops,
+	.sessions = &sq_sessions_ops,
+	.mail = &sq_mail_ops,
+	.spaces = &sq_spaces_ops,
+	.push = &sq_push_ops,
+	.changes = &sq_changes_ops,
+	.blobmeta = &sq_blobmeta_ops,
 };
 
 int store_sqlite_open(const char *path, int reader_count, bool migrate, struct store **ret_store,
@@ -293,9 +409,10 @@ int store_sqlite_open(const char *path, int reader_count, bool migrate, struct s
 	if (r < 0)
 		goto fail;
 	int version;
-	r = migrate ? migrate_sqlite(s->writer.db, sqlite_migrations, sqlite_migrations_count,
-				     &version, err, errlen)
-		    : migrate_sqlite_check(s->writer.db, sqlite_migrations_count, err, errlen);
+	struct migrate_target t = migrate_sqlite_target(s->writer.db);
+	r = migrate ? migrate_run(&t, sqlite_migrations, sqlite_migrations_count, &version, err,
+				   errlen)
+		    : migrate_check(&t, sqlite_migrations_count, err, errlen);
 	if (r < 0)
 		goto fail;
 	struct stat st;

@@ -101,7 +101,7 @@ static int env_setup(void **state)
 	u->realm_id = 1;
 	snprintf(u->username, sizeof u->username, "ann");
 	snprintf(u->password_hash, sizeof u->password_hash, "x");
-	assert_int_equal(e->store->ops->user_create(e->store, u), 0);
+	assert_int_equal(e->store->ops->accounts->user_create(e->store, u), 0);
 	current = e;
 	*state = e;
 	return 0;
@@ -192,14 +192,14 @@ static void test_held_blob_survives_collection(void **state)
 	assert_int_equal(gs.deleted, 0);
 	assert_true(readable(e, sha, data, sizeof data - 1));
 	/* once its holder is gone it is dead, and (grace 0) collected */
-	assert_int_equal(e->store->ops->user_delete(e->store, e->p.user.id, NULL, NULL), 0);
+	assert_int_equal(e->store->ops->accounts->user_delete(e->store, e->p.user.id, NULL, NULL), 0);
 	assert_int_equal(blob_gc(&e->core, &gs), 0);
 	assert_int_equal(gs.deleted, 1);
 	assert_int_equal(gs.bytes, 4);
 	struct blob_stat st;
 	assert_int_equal(e->blobs->ops->stat(e->blobs, sha, &st), -ERR_NOT_FOUND);
 	int64_t size;
-	assert_int_equal(e->store->ops->blob_get(e->store, sha, &size), -ERR_NOT_FOUND);
+	assert_int_equal(e->store->ops->blobmeta->blob_get(e->store, sha, &size), -ERR_NOT_FOUND);
 }
 
 static void test_mismatch_and_limits(void **state)
@@ -282,7 +282,7 @@ static void test_one_file_under_both_names(void **state)
 
 	/* when it dies under both names, nothing stays behind */
 	assert_int_equal(link(name, trash), 0);
-	assert_int_equal(e->store->ops->user_delete(e->store, e->p.user.id, NULL, NULL), 0);
+	assert_int_equal(e->store->ops->accounts->user_delete(e->store, e->p.user.id, NULL, NULL), 0);
 	assert_int_equal(blob_gc(&e->core, &gs), 0);
 	assert_int_equal(access(name, F_OK), -1);
 	assert_int_equal(access(trash, F_OK), -1);

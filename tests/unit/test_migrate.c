@@ -16,6 +16,13 @@
 
 static char path[64];
 
+/* The runner on an SQLite file, as the backend runs it. */
+static int mig(sqlite3 *db, const struct migration *m, size_t n, int *v, char *err, size_t len)
+{
+	struct migrate_target t = migrate_sqlite_target(db);
+	return migrate_run(&t, m, n, v, err, len);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -68,19 +75,19 @@ static void test_fresh_and_again(void **state)
 	sqlite3 *db = open_db();
 	char err[256] = "";
 	int v = -1;
-	assert_int_equal(migrate_sqlite_version(db, &v), 0);
+	assert_int_equal(migrate_sqlite_target(db).version(db, &v), 0);
 	assert_int_equal(v, 0);
-	assert_int_equal(migrate_sqlite(db, two, 1, &v, err, sizeof err), 0);
+	assert_int_equal(mig(db, two, 1, &v, err, sizeof err), 0);
 	assert_int_equal(v, 1);
 	assert_int_equal(count_rows(db, "b"), -1);
 	/* the next run applies only what is new */
-	assert_int_equal(migrate_sqlite(db, two, 2, &v, err, sizeof err), 0);
+	assert_int_equal(mig(db, two, 2, &v, err, sizeof err), 0);
 	assert_int_equal(v, 2);
 	assert_int_equal(count_rows(db, "a"), 1);
 	assert_int_equal(count_rows(db, "b"), 0);
 	assert_int_equal(count_rows(db, "schema_migrations"), 2);
 	/* and running it again changes nothing */
-	assert_int_equal(migrate_sqlite(db, two, 2, &v, err, sizeof err), 0);
+	assert_int_equal(mig(db, two, 2, &v, err, sizeof err), 0);
 	assert_int_equal(count_rows(db, "a"), 1);
 	assert_int_equal(count_rows(db, "schema_migrations"), 2);
 	sqlite3_close(db);
@@ -92,8 +99,8 @@ static void test_newer_database_refused(void **state)
 	sqlite3 *db = open_db();
 	char err[256] = "";
 	int v;
-	assert_int_equal(migrate_sqlite(db, two, 2, &v, err, sizeof err), 0);
-	assert_int_equal(migrate_sqlite(db, two, 1, &v, err, sizeof err), -ERR_SCHEMA_NEWER);
+	assert_int_equal(mig(db, two, 2, &v, err, sizeof err), 0);
+	assert_int_equal(mig(db, two, 1, &v, err, sizeof err), -ERR_SCHEMA_NEWER);
 	assert_non_null(strstr(err, "schema version 2"));
 	assert_non_null(strstr(err, "newer"));
 	sqlite3_close(db);
@@ -109,9 +116,9 @@ static void test_failure_rolls_back(void **state)
 	sqlite3 *db = open_db();
 	char err[256] = "";
 	int v = -1;
-	assert_int_equal(migrate_sqlite(db, bad, 2, &v, err, sizeof err), -ERR_DB);
+	assert_int_equal(mig(db, bad, 2, &v, err, sizeof err), -ERR_DB);
 	assert_non_null(strstr(err, "migration 2 (broken)"));
-	assert_int_equal(migrate_sqlite_version(db, &v), 0);
+	assert_int_equal(migrate_sqlite_target(db).version(db, &v), 0);
 	assert_int_equal(v, 1);
 	assert_int_equal(count_rows(db, "c"), -1); /* the half of migration 2 is gone */
 	sqlite3_close(db);
@@ -127,7 +134,7 @@ static void test_bad_numbering(void **state)
 	sqlite3 *db = open_db();
 	char err[256];
 	int v;
-	assert_int_equal(migrate_sqlite(db, gap, 2, &v, err, sizeof err), -ERR_INVALID);
+	assert_int_equal(mig(db, gap, 2, &v, err, sizeof err), -ERR_INVALID);
 	sqlite3_close(db);
 }
 
@@ -169,7 +176,7 @@ static void test_client_ts_cleaned(void **state)
 	sqlite3 *db = open_db();
 	char err[256];
 	int v;
-	assert_int_equal(migrate_sqlite(db, sqlite_migrations, 4, &v, err, sizeof err), 0);
+	assert_int_equal(mig(db, sqlite_migrations, 4, &v, err, sizeof err), 0);
 	assert_int_equal(v, 4);
 	assert_int_equal(
 		sqlite3_exec(db,
@@ -184,7 +191,7 @@ static void test_client_ts_cleaned(void **state)
 			     "' 2026-01-01T00:00:00\"Z', 0);",
 			     NULL, NULL, NULL),
 		SQLITE_OK);
-	assert_int_equal(migrate_sqlite(db, sqlite_migrations, sqlite_migrations_count, &v, err,
+	assert_int_equal(mig(db, sqlite_migrations, sqlite_migrations_count, &v, err,
 					sizeof err),
 			 0);
 	sqlite3_stmt *st;
@@ -208,7 +215,7 @@ static void test_records_reordered(void **state)
 	sqlite3 *db = open_db();
 	char err[256];
 	int v;
-	assert_int_equal(migrate_sqlite(db, sqlite_migrations, 5, &v, err, sizeof err), 0);
+	assert_int_equal(mig(db, sqlite_migrations, 5, &v, err, sizeof err), 0);
 	assert_int_equal(sqlite3_exec(db,
 				      "INSERT INTO users(realm_id, username, username_key, "
 				      "password_hash, created_ms) VALUES (1, 'u', 'u', 'x', 0);"
@@ -219,7 +226,7 @@ static void test_records_reordered(void **state)
 				      "43);",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
-	assert_int_equal(migrate_sqlite(db, sqlite_migrations, 6, &v, err, sizeof err), 0);
+	assert_int_equal(mig(db, sqlite_migrations, 6, &v, err, sizeof err), 0);
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_prepare_v2(db,
 					    "SELECT id, version, data, deleted, client_ts, updated_ms "

@@ -106,6 +106,8 @@ export function runCairn(args, { env = {}, input, cwd } = {}) {
       checkSanitizer(stderr, `cairn ${args.join(' ')}`);
       resolve({ code, stdout, stderr });
     });
+    // a command that refuses at once may exit before reading its input: not an error here
+    proc.stdin.on('error', () => {});
     if (input !== undefined) proc.stdin.end(input);
     else proc.stdin.end();
   });
