@@ -36,6 +36,10 @@ LIB_SRC := $(sort $(wildcard src/util/*.c src/store/*.c src/core/*.c src/http/*.
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Contract suites, run once per backend (CAIRN_TEST_DB, CAIRN_TEST_BLOBS name it)
+CONTRACT_SRC := $(sort $(wildcard tests/store/*.c tests/blob/*.c))
+CONTRACT_BIN := $(foreach f,$(CONTRACT_SRC),$(BUILD)/tests/test_$(notdir $(patsubst %/,%,$(dir $(f))))_$(basename $(notdir $(f))))
+UNIT_BIN += $(CONTRACT_BIN)
 # fuzz/fuzz_NAME.c: each target as a replay of its saved corpus (make test), and with
 # libFuzzer (make fuzz)
 FUZZ_NAMES := $(sort $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c)))
@@ -71,6 +75,14 @@ $(BUILD)/cairn: $(BUILD)/src/main.o $(BUILD)/libcairn.a
 
 # test_worker sees every clock_gettime libcairn makes (it shows a stepped wall clock)
 TEST_LDFLAGS_test_worker := -Wl,--wrap=clock_gettime
+$(BUILD)/tests/test_store_%: tests/store/%.c $(BUILD)/libcairn.a
+	@mkdir -p $(@D)
+	@echo '  TEST $@'
+	@$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/libcairn.a $(LIBS) $$(pkg-config --libs cmocka)
+$(BUILD)/tests/test_blob_%: tests/blob/%.c $(BUILD)/libcairn.a
+	@mkdir -p $(@D)
+	@echo '  TEST $@'
+	@$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/libcairn.a $(LIBS) $$(pkg-config --libs cmocka)
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcairn.a
 	@mkdir -p $(@D)
 	@echo '  TEST $@'

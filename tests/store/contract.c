@@ -1,0 +1,365 @@
+/* The metadata store's contract (store/store.h), run against a backend by name: the
+ * backend CAIRN_TEST_DB names (default "sqlite"), opened as cairn serve opens it, in a
+ * fresh data directory. Every backend must pass this unchanged: a PostgreSQL backend is
+ * done when it does. The rules backends carry in their own queries are each held here:
+ * unique names, refresh-token reuse ending the session, a code's tries, the last owner,
+ * key epochs, gapless sequences and op results in push transactions, the pruning horizon,
+ * blob quotas, readability and release. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "util/config.h"
+#include "util/err.h"
+
+static struct config cfg;
+static struct store *st;
+static char dir[] = "/tmp/cairn-store-contract-XXXXXX";
+static const int64_t NOW = 1800000000000; /* ms: a fixed "now" the rules are tried at */
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(dir))
+		return -1;
+	if (config_init(&cfg) < 0)
+		return -1;
+	free(cfg.storage_data_dir);
+	cfg.storage_data_dir = strdup(dir);
+	const char *db = getenv("CAIRN_TEST_DB");
+	if (db && *db) {
+		free(cfg.storage_database);
+		cfg.storage_database = strdup(db);
+	}
+	char err[256];
+	if (store_open(&cfg, 2, STORE_CREATE, &st, err, sizeof err) < 0) {
+		fprintf(stderr, "cannot open the %s store: %s\n", cfg.storage_database, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	store_close(st);
+	config_free(&cfg);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int64_t new_user(const char *name)
+{
+	struct user u = { .realm_id = 1, .created_ms = NOW, .email_confirmed = true };
+	snprintf(u.username, sizeof u.username, "%s", name);
+	snprintf(u.password_hash, sizeof u.password_hash, "hash-of-%s", name);
+	assert_int_equal(st->ops->accounts->user_create(st, &u), 0);
+	assert_true(u.id > 0);
+	return u.id;
+}
+
+static int64_t new_device(int64_t user_id, const uint8_t access[32], const uint8_t refresh[32])
+{
+	struct device d = { .user_id = user_id, .kind = DEVICE_SESSION, .created_ms = NOW };
+	snprintf(d.name, sizeof d.name, "phone");
+	struct token_row t[2] = { { .kind = TOKEN_ACCESS, .expires_ms = NOW + 3600000 },
+				  { .kind = TOKEN_REFRESH, .expires_ms = NOW + 86400000 } };
+	memcpy(t[0].hash, access, 32);
+	memcpy(t[1].hash, refresh, 32);
+	assert_int_equal(st->ops->sessions->session_open(st, &d, t, 2, NOW), 0);
+	return d.id;
+}
+
+static void hash_of(uint8_t out[32], int seed)
+{
+	for (int i = 0; i < 32; i++)
+		out[i] = (uint8_t)(seed * 31 + i);
+}
+
+/* --- accounts --- */
+
+static void test_unique_names(void **state)
+{
+	(void)state;
+	new_user("ada");
+	struct user dup = { .realm_id = 1, .created_ms = NOW };
+	snprintf(dup.username, sizeof dup.username, "ada");
+	snprintf(dup.password_hash, sizeof dup.password_hash, "x");
+	assert_int_equal(st->ops->accounts->user_create(st, &dup), -ERR_EXISTS);
+	struct user found;
+	assert_int_equal(st->ops->accounts->user_find(st, 1, "ada", &found), 0);
+	assert_string_equal(found.username, "ada");
+	assert_int_equal(st->ops->accounts->user_find(st, 1, "nobody", &found), -ERR_NOT_FOUND);
+	struct realm rl = { .signup_open = true, .access_ttl_s = 3600, .refresh_ttl_s = 86400 };
+	snprintf(rl.name, sizeof rl.name, "default");
+	assert_int_equal(st->ops->accounts->realm_create(st, &rl), -ERR_EXISTS);
+}
+
+/* A refresh token works once; used again, the device's session ends. */
+static void test_refresh_reuse_ends_the_session(void **state)
+{
+	(void)state;
+	int64_t uid = new_user("ben");
+	uint8_t a[32], r1[32], a2[32], r2[32];
+	hash_of(a, 1);
+	hash_of(r1, 2);
+	hash_of(a2, 3);
+	hash_of(r2, 4);
+	new_device(uid, a, r1);
+	struct token_row t[2] = { { .kind = TOKEN_ACCESS, .expires_ms = NOW + 3600000 },
+				  { .kind = TOKEN_REFRESH, .expires_ms = NOW + 86400000 } };
+	memcpy(t[0].hash, a2, 32);
+	memcpy(t[1].hash, r2, 32);
+	struct principal p;
+	assert_int_equal(st->ops->sessions->session_refresh(st, r1, t, 2, NOW, &p), 0);
+	assert_int_equal(p.user.id, uid);
+	assert_int_equal(st->ops->sessions->token_lookup(st, a2, &p), 0);
+	/* the old refresh token again: refused, and every token of the device is gone */
+	uint8_t a3[32], r3[32];
+	hash_of(a3, 5);
+	hash_of(r3, 6);
+	memcpy(t[0].hash, a3, 32);
+	memcpy(t[1].hash, r3, 32);
+	assert_int_equal(st->ops->sessions->session_refresh(st, r1, t, 2, NOW, &p), -ERR_DENIED);
+	assert_int_equal(st->ops->sessions->token_lookup(st, a2, &p), -ERR_NOT_FOUND);
+	assert_int_equal(st->ops->sessions->token_lookup(st, r2, &p), -ERR_NOT_FOUND);
+	/* an unknown or expired one is not found */
+	assert_int_equal(st->ops->sessions->session_refresh(st, r3, t, 2, NOW, &p), -ERR_NOT_FOUND);
+}
+
+/* A code's tries are taken one at a time, each before its comparison, up to the limit. */
+static void test_code_tries(void **state)
+{
+	(void)state;
+	int64_t uid = new_user("cy");
+	struct ecode e = { .user_id = uid, .purpose = ECODE_RESET, .expires_ms = NOW + 900000 };
+	hash_of(e.code_hash, 7);
+	hash_of(e.token_hash, 8);
+	assert_int_equal(st->ops->sessions->ecode_create(st, &e), 0);
+	struct ecode got;
+	assert_int_equal(st->ops->sessions->ecode_active(st, uid, ECODE_RESET, &got), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(st->ops->sessions->ecode_take_try(st, got.id, 3), 0);
+	assert_int_equal(st->ops->sessions->ecode_take_try(st, got.id, 3), -ERR_EXPIRED);
+	/* a new code replaces the old one */
+	hash_of(e.token_hash, 9);
+	assert_int_equal(st->ops->sessions->ecode_create(st, &e), 0);
+	uint8_t old[32];
+	hash_of(old, 8);
+	assert_int_equal(st->ops->sessions->ecode_by_token(st, ECODE_RESET, old, &got),
+			 -ERR_NOT_FOUND);
+}
+
+/* --- spaces --- */
+
+static int64_t shared_space(int64_t owner)
+{
+	struct space sp = { .realm_id = 1, .kind = SPACE_SHARED, .created_ms = NOW };
+	snprintf(sp.name, sizeof sp.name, "team");
+	assert_int_equal(st->ops->spaces->space_create(st, &sp, owner, NOW), 0);
+	return sp.id;
+}
+
+static void test_members_and_the_last_owner(void **state)
+{
+	(void)state;
+	int64_t o = new_user("dee"), m = new_user("eli");
+	int64_t sp = shared_space(o);
+	enum role r;
+	assert_int_equal(st->ops->spaces->member_role(st, sp, o, &r), 0);
+	assert_int_equal(r, ROLE_OWNER);
+	assert_int_equal(st->ops->spaces->member_add(st, sp, m, ROLE_WRITER, NOW), 0);
+	assert_int_equal(st->ops->spaces->member_add(st, sp, m, ROLE_READER, NOW), -ERR_EXISTS);
+	/* the last owner can neither step down nor leave */
+	assert_int_equal(st->ops->spaces->member_set_role(st, sp, o, ROLE_WRITER), -ERR_CONFLICT);
+	assert_int_equal(st->ops->spaces->member_delete(st, sp, o), -ERR_CONFLICT);
+	/* a second owner, then the first may go */
+	assert_int_equal(st->ops->spaces->member_set_role(st, sp, m, ROLE_OWNER), 0);
+	assert_int_equal(st->ops->spaces->member_delete(st, sp, o), 0);
+	assert_int_equal(st->ops->spaces->member_role(st, sp, o, &r), -ERR_NOT_FOUND);
+	/* a change to someone who is not a member never adds them */
+	assert_int_equal(st->ops->spaces->member_set_role(st, sp, o, ROLE_READER), -ERR_NOT_FOUND);
+	assert_int_equal(st->ops->spaces->member_delete(st, sp, o), -ERR_NOT_FOUND);
+}
+
+static void test_key_epochs(void **state)
+{
+	(void)state;
+	int64_t o = new_user("fay"), m = new_user("gus");
+	int64_t sp = shared_space(o);
+	assert_int_equal(st->ops->spaces->member_add(st, sp, m, ROLE_READER, NOW), 0);
+	int64_t both[2] = { o, m };
+	const char *keys[2] = { "k-fay", "k-gus" };
+	/* exactly the members, or nothing */
+	assert_int_equal(st->ops->spaces->keys_put(st, sp, 1, both, keys, 1), -ERR_CONFLICT);
+	assert_int_equal(st->ops->spaces->keys_put(st, sp, 1, both, keys, 2), 0);
+	/* epochs only go up */
+	assert_int_equal(st->ops->spaces->keys_put(st, sp, 1, both, keys, 2), -ERR_CONFLICT);
+	int64_t epoch = 0;
+	char *key = NULL;
+	assert_int_equal(st->ops->spaces->key_get(st, sp, m, &epoch, &key), 0);
+	assert_int_equal(epoch, 1);
+	assert_string_equal(key, "k-gus");
+	free(key);
+}
+
+/* --- pushing and reading --- */
+
+static int count_change(void *arg, const struct change_row *c)
+{
+	int64_t *last = arg;
+	assert_int_equal(c->seq, *last + 1); /* gapless, in order */
+	*last = c->seq;
+	return 0;
+}
+
+static void append(void *txn, int64_t sp, const char *id, const char *op_id, int64_t *ret_seq)
+{
+	struct change_in c = { .collection = "notes", .record_id = id, .op_id = op_id,
+			       .op = OP_PUT, .data = "{\"v\":1}", .record_data = "{\"v\":1}" };
+	assert_int_equal(st->ops->push->push_append(txn, sp, &c, NOW, ret_seq), 0);
+}
+
+static void test_push_sequences_and_results(void **state)
+{
+	(void)state;
+	int64_t o = new_user("hal");
+	struct space sp;
+	assert_int_equal(st->ops->spaces->space_private(st, o, 1, NOW, &sp), 0);
+	void *txn;
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	int64_t s1, s2, s3;
+	append(txn, sp.id, "a", "op-1", &s1);
+	struct op_result res = { OPS_APPLIED, s1, s1 };
+	assert_int_equal(st->ops->push->push_op_put(txn, 7, "op-1", sp.id, &res), 0);
+	/* a nested scope undone leaves no trace, and no gap */
+	assert_int_equal(st->ops->push->push_mark(txn), 0);
+	append(txn, sp.id, "b", "op-2", &s2);
+	assert_int_equal(st->ops->push->push_unmark(txn, false), 0);
+	append(txn, sp.id, "c", "op-3", &s3);
+	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	assert_int_equal(s3, s1 + 1);
+	/* a transaction ended with a failure keeps nothing */
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	int64_t s4;
+	append(txn, sp.id, "d", "op-4", &s4);
+	assert_int_equal(st->ops->push->push_end(st, txn, -ERR_INVALID), -ERR_INVALID);
+	int64_t last = 0, head = 0, horizon = -1;
+	assert_int_equal(st->ops->changes->changes_read(st, sp.id, 0, 100, count_change, &last,
+							&head, &horizon),
+			 0);
+	assert_int_equal(last, 2);
+	assert_int_equal(head, 2);
+	assert_int_equal(horizon, 0);
+	/* the op's result is remembered for its device */
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	struct op_result got;
+	assert_int_equal(st->ops->push->push_op_get(txn, 7, "op-1", &got), 0);
+	assert_int_equal(got.seq, s1);
+	assert_int_equal(st->ops->push->push_op_get(txn, 8, "op-1", &got), -ERR_NOT_FOUND);
+	struct record rec;
+	assert_int_equal(st->ops->push->push_record_get(txn, sp.id, "notes", "b", false, &rec),
+			 -ERR_NOT_FOUND);
+	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	assert_int_equal(st->ops->changes->record_get(st, sp.id, "notes", "c", &rec), 0);
+	assert_int_equal(rec.version, 2);
+	assert_string_equal(rec.data, "{\"v\":1}");
+	record_clear(&rec);
+}
+
+/* Pruning drops superseded changes older than the retention that every active device has
+ * passed, and moves the horizon there; later changes stay. */
+static void test_pruning_horizon(void **state)
+{
+	(void)state;
+	int64_t o = new_user("ivy");
+	struct space sp;
+	assert_int_equal(st->ops->spaces->space_private(st, o, 1, NOW, &sp), 0);
+	void *txn;
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	int64_t s;
+	append(txn, sp.id, "x", "p-1", &s);
+	append(txn, sp.id, "x", "p-2", &s);
+	append(txn, sp.id, "x", "p-3", &s);
+	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	int64_t ch = 0, recs = 0;
+	/* a day later, with no devices holding cursors back */
+	assert_int_equal(st->ops->changes->prune(st, NOW + 86400000, 3600000, 86400000, &ch, &recs),
+			 0);
+	assert_true(ch >= 2);
+	int64_t last = 2, head = 0, horizon = 0;
+	assert_int_equal(st->ops->changes->changes_read(st, sp.id, 2, 100, count_change, &last,
+							&head, &horizon),
+			 0);
+	assert_int_equal(head, 3);
+	assert_true(horizon >= 2);
+	assert_int_equal(last, 3); /* the newest change of the record stays */
+}
+
+/* --- blobs' metadata --- */
+
+static const char *sha(char c)
+{
+	static char buf[4][65];
+	static int k;
+	char *b = buf[k++ % 4];
+	memset(b, c, 64);
+	b[64] = '\0';
+	return b;
+}
+
+static void test_blob_quota_and_release(void **state)
+{
+	(void)state;
+	int64_t u = new_user("jo");
+	struct blob_hold h = { .sha256 = sha('a'), .size = 600, .user_id = u, .realm_id = 1,
+			       .user_quota = 1000, .now_ms = NOW };
+	bool fresh = false;
+	assert_int_equal(st->ops->blobmeta->blob_hold(st, &h, &fresh), 0);
+	assert_true(fresh);
+	assert_int_equal(st->ops->blobmeta->blob_hold(st, &h, &fresh), 0);
+	assert_false(fresh); /* held once, counted once */
+	h.sha256 = sha('b');
+	assert_int_equal(st->ops->blobmeta->blob_hold(st, &h, &fresh), -ERR_QUOTA);
+	int64_t used = 0, realm_used = 0;
+	assert_int_equal(st->ops->blobmeta->blob_usage(st, u, &used, &realm_used), 0);
+	assert_int_equal(used, 600);
+	/* readable by the holder only, until a change names it */
+	const char *one[1] = { sha('a') };
+	bool ok[1], held[1];
+	int64_t other = new_user("kit");
+	assert_int_equal(st->ops->blobmeta->blob_readable(st, u, one, 1, ok, held), 0);
+	assert_true(ok[0] && held[0]);
+	assert_int_equal(st->ops->blobmeta->blob_readable(st, other, one, 1, ok, held), 0);
+	assert_false(ok[0] || held[0]);
+	/* released, it is nobody's: the usage drops, and collection may take it */
+	int64_t sp_id = 0, seq = 0;
+	assert_int_equal(st->ops->blobmeta->blob_release(st, u, sha('a'), &sp_id, &seq), 0);
+	assert_int_equal(st->ops->blobmeta->blob_release(st, u, sha('a'), &sp_id, &seq),
+			 -ERR_NOT_FOUND);
+	assert_int_equal(st->ops->blobmeta->blob_usage(st, u, &used, &realm_used), 0);
+	assert_int_equal(used, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unique_names),
+		cmocka_unit_test(test_refresh_reuse_ends_the_session),
+		cmocka_unit_test(test_code_tries),
+		cmocka_unit_test(test_members_and_the_last_owner),
+		cmocka_unit_test(test_key_epochs),
+		cmocka_unit_test(test_push_sequences_and_results),
+		cmocka_unit_test(test_pruning_horizon),
+		cmocka_unit_test(test_blob_quota_and_release),
+	};
+	return cmocka_run_group_tests_name("store contract", tests, setup, teardown);
+}
