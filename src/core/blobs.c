@@ -213,8 +213,8 @@ void blob_upload_free(struct blob_upload *u)
 
 /* --- reading --- */
 
-int blob_open(struct core *c, const struct principal *p, const char *sha256, int *ret_fd,
-	      uint64_t *ret_size)
+int blob_open(struct core *c, const struct principal *p, const char *sha256,
+	      struct blob_reader **ret)
 {
 	bool ok = false;
 	int r = c->store->ops->blobmeta->blob_readable(c->store, p->user.id, &sha256, 1, &ok, NULL);
@@ -222,7 +222,7 @@ int blob_open(struct core *c, const struct principal *p, const char *sha256, int
 		return r;
 	if (!ok)
 		return -ERR_NOT_FOUND;
-	r = c->blobs->ops->open(c->blobs, sha256, ret_fd, ret_size);
+	r = c->blobs->ops->open(c->blobs, sha256, ret);
 	if (r == -ERR_NOT_FOUND) {
 		/* known and readable, but the file is not there: a collection pass is moving
 		 * it, or the disk lost it (cairn check tells) */
@@ -233,12 +233,11 @@ int blob_open(struct core *c, const struct principal *p, const char *sha256, int
 	 * the name, so none are served (an upload of the blob repairs it). */
 	int64_t recorded = 0;
 	if (r == 0 && c->store->ops->blobmeta->blob_get(c->store, sha256, &recorded) == 0 &&
-	    (uint64_t)recorded != *ret_size) {
+	    (uint64_t)recorded != (*ret)->size) {
 		log_error("blobs: the file of %s is %llu bytes, recorded %lld: damaged (cairn "
 			  "check); an upload of the blob repairs it",
-			  sha256, (unsigned long long)*ret_size, (long long)recorded);
-		close(*ret_fd);
-		*ret_fd = -1;
+			  sha256, (unsigned long long)(*ret)->size, (long long)recorded);
+		*ret = blob_reader_close(*ret);
 		return -ERR_BUSY;
 	}
 	return r;
@@ -413,21 +412,20 @@ static int rehash(struct blobstore *b, const char *sha, char out[BLOB_HEX_LEN + 
 		  uint64_t *done, void (*progress)(void *, uint64_t, uint64_t), void *arg,
 		  uint64_t total)
 {
-	int fd;
-	uint64_t size;
-	int r = b->ops->open(b, sha, &fd, &size);
+	struct blob_reader *rd;
+	int r = b->ops->open(b, sha, &rd);
 	if (r < 0)
 		return r;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	char *buf = malloc(1 << 20);
 	r = md && buf && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 ? 0 : -ERR_NOMEM;
-	uint64_t last = *done;
-	for (ssize_t n; r == 0 && (n = read(fd, buf, 1 << 20)) != 0;) {
+	uint64_t last = *done, pos = 0;
+	for (ssize_t n; r == 0 && (n = rd->ops->read_at(rd, pos, buf, 1 << 20)) != 0;) {
 		if (n < 0) {
-			if (errno != EINTR)
-				r = -ERR_IO;
+			r = (int)n;
 			continue;
 		}
+		pos += (uint64_t)n;
 		EVP_DigestUpdate(md, buf, (size_t)n);
 		*done += (uint64_t)n;
 		if (progress && *done - last >= (64u << 20)) {
@@ -441,7 +439,7 @@ static int rehash(struct blobstore *b, const char *sha, char out[BLOB_HEX_LEN + 
 		sodium_bin2hex(out, BLOB_HEX_LEN + 1, digest, 32);
 	EVP_MD_CTX_free(md);
 	free(buf);
-	close(fd);
+	blob_reader_close(rd);
 	return r;
 }
 

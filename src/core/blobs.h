@@ -30,11 +30,11 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 /* Discards whatever was not finished. Accepts NULL. */
 void blob_upload_free(struct blob_upload *u);
 
-/* An open descriptor of the blob and its size, when p may read it; -ERR_NOT_FOUND
- * otherwise (the same answer whether or not it exists). */
-int blob_open(struct core *c, const struct principal *p, const char *sha256, int *ret_fd,
-	      uint64_t *ret_size);
-/* The blobs p holds, in hash order after `after` ("" to start), at most limit. */
+/* A reader of the blob (store/blob.h: read_at, and a descriptor or a URL when the backend
+ * has one), when p may read it; -ERR_NOT_FOUND otherwise (the same answer whether or not
+ * it exists), -ERR_BUSY when its bytes are missing or damaged. The caller closes it. */
+int blob_open(struct core *c, const struct principal *p, const char *sha256,
+	      struct blob_reader **ret);/* The blobs p holds, in hash order after `after` ("" to start), at most limit. */
 int blob_holdings(struct core *c, const struct principal *p, const char *after, int limit,
 		  int (*cb)(void *arg, const char *sha256, int64_t size, int64_t added_ms),
 		  void *arg);

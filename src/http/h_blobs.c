@@ -181,19 +181,60 @@ int h_blob_post(struct req *r)
 
 /* --- downloads --- */
 
+/* A download through the reader's read_at, for backends with no descriptor to send. */
+struct download {
+	struct blob_reader *rd;
+	uint64_t off, left;
+};
+
+static ssize_t download_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct download *d = cls;
+	if (d->left == 0)
+		return HTTP_STREAM_END;
+	size_t want = max < d->left ? max : (size_t)d->left;
+	ssize_t n = d->rd->ops->read_at(d->rd, d->off, buf, want);
+	if (n <= 0)
+		return HTTP_STREAM_ERROR; /* short or failed: the client sees a cut response */
+	d->off += (uint64_t)n;
+	d->left -= (uint64_t)n;
+	return n;
+}
+
+static void download_free(void *cls)
+{
+	struct download *d = cls;
+	blob_reader_close(d->rd);
+	free(d);
+}
+
+static int reply_reader(struct req *r, unsigned status, struct blob_reader *rd, uint64_t off,
+			uint64_t len)
+{
+	struct download *d = calloc(1, sizeof *d);
+	if (!d) {
+		blob_reader_close(rd);
+		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
+	}
+	*d = (struct download){ rd, off, len };
+	return http_reply_stream(r, status, "application/octet-stream", len, download_read, d,
+				 download_free);
+}
+
 int h_blob_get(struct req *r)
 {
 	char sha[BLOB_HEX_LEN + 1];
 	const struct principal *p = blob_ref_or_reply(r, sha);
 	if (!p)
 		return 0;
-	int fd = -1;
-	uint64_t size = 0;
-	int e = blob_open(core_of(r), p, sha, &fd, &size);
+	struct blob_reader *rd = NULL;
+	int e = blob_open(core_of(r), p, sha, &rd);
 	if (e == -ERR_NOT_FOUND)
 		return http_reply_error(r, AE_NOT_FOUND, "There is no such blob.", NULL);
 	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
+	uint64_t size = rd->size;
 	char etag[BLOB_HEX_LEN + 3];
 	snprintf(etag, sizeof etag, "\"%s\"", sha);
 	http_add_header(r, "ETag", etag);
@@ -201,7 +242,7 @@ int h_blob_get(struct req *r)
 	http_add_header(r, "Accept-Ranges", "bytes");
 	const char *inm = http_header(r, "If-None-Match");
 	if (inm && cond_etag_listed(inm, etag)) {
-		close(fd);
+		blob_reader_close(rd);
 		return http_reply_bytes(r, 304, NULL, "", 0);
 	}
 	uint64_t off = 0, len = size;
@@ -212,7 +253,7 @@ int h_blob_get(struct req *r)
 	enum range_result rr = range_parse(range, size, &off, &len);
 	char cr[96];
 	if (rr == RANGE_UNSATISFIABLE) {
-		close(fd);
+		blob_reader_close(rd);
 		snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)size);
 		http_add_header(r, "Content-Range", cr);
 		return http_reply_error(r, AE_RANGE_NOT_SATISFIABLE, NULL, NULL);
@@ -222,8 +263,18 @@ int h_blob_get(struct req *r)
 			 (unsigned long long)(off + len - 1), (unsigned long long)size);
 		http_add_header(r, "Content-Range", cr);
 	}
-	return http_reply_fd(r, rr == RANGE_OK ? 206 : 200, "application/octet-stream", fd, off,
-			     len);
+	unsigned status = rr == RANGE_OK ? 206 : 200;
+	if (rd->fd >= 0) { /* the fast path: the kernel sends the bytes */
+		int fd = blob_reader_take_fd(rd);
+		blob_reader_close(rd);
+		return http_reply_fd(r, status, "application/octet-stream", fd, off, len);
+	}
+	if (rd->url && rr != RANGE_OK) { /* the backend serves the bytes itself */
+		http_add_header(r, "Location", rd->url);
+		blob_reader_close(rd);
+		return http_reply_bytes(r, 307, NULL, "", 0);
+	}
+	return reply_reader(r, status, rd, off, len);
 }
 
 int h_blobs_missing(struct req *r)

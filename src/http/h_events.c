@@ -2,7 +2,6 @@
  * of every space its user belongs to, membership changes, and the device's revocation.
  * The response is produced by a content reader that suspends the connection whenever it
  * has nothing to send; the hub appends events and resumes it. */
-#include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -41,7 +40,7 @@ static void ev_send(struct hub_stream *hs, const char *event, const char *data)
 		s->ended = true; /* too far behind: end it; the client reconnects and catches up */
 	if (s->suspended) {
 		s->suspended = false;
-		MHD_resume_connection(s->conn);
+		http_stream_wake(s->conn);
 	}
 	pthread_mutex_unlock(&s->mu);
 }
@@ -53,7 +52,7 @@ static void ev_end(struct hub_stream *hs)
 	s->ended = true;
 	if (s->suspended) {
 		s->suspended = false;
-		MHD_resume_connection(s->conn);
+		http_stream_wake(s->conn);
 	}
 	pthread_mutex_unlock(&s->mu);
 }
@@ -95,11 +94,11 @@ static ssize_t ev_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (s->ended) {
 		pthread_mutex_unlock(&s->mu);
-		return MHD_CONTENT_READER_END_OF_STREAM;
+		return HTTP_STREAM_END;
 	}
 	/* Nothing to send: park the connection until the hub has something. */
 	s->suspended = true;
-	MHD_suspend_connection(s->conn);
+	http_stream_pause(s->conn);
 	pthread_mutex_unlock(&s->mu);
 	return 0;
 }
@@ -192,5 +191,6 @@ int h_events(struct req *r)
 	http_on_gone(r, ev_gone, s);
 	http_add_header(r, "Cache-Control", "no-cache");
 	http_add_header(r, "X-Accel-Buffering", "no");
-	return http_reply_stream(r, 200, "text/event-stream", ev_read, s, ev_free);
+	return http_reply_stream(r, 200, "text/event-stream", HTTP_SIZE_UNKNOWN, ev_read, s,
+				 ev_free);
 }

@@ -51,18 +51,33 @@ int http_reply_bytes(struct req *r, unsigned status, const char *content_type,
 	return set_response(r, status, resp, len);
 }
 
+_Static_assert(HTTP_STREAM_END == MHD_CONTENT_READER_END_OF_STREAM, "libmicrohttpd's value");
+_Static_assert(HTTP_STREAM_ERROR == MHD_CONTENT_READER_END_WITH_ERROR, "libmicrohttpd's value");
+_Static_assert(HTTP_SIZE_UNKNOWN == MHD_SIZE_UNKNOWN, "libmicrohttpd's value");
+
+void http_stream_pause(struct MHD_Connection *conn)
+{
+	MHD_suspend_connection(conn);
+}
+
+void http_stream_wake(struct MHD_Connection *conn)
+{
+	MHD_resume_connection(conn);
+}
+
 int http_reply_stream(struct req *r, unsigned status, const char *content_type,
+		      uint64_t size,
 		      ssize_t (*reader)(void *cls, uint64_t pos, char *buf, size_t max), void *cls,
 		      void (*free_cls)(void *cls))
 {
-	if (r->method == HM_HEAD) {
+	if (r->method == HM_HEAD && size == HTTP_SIZE_UNKNOWN) {
 		/* libmicrohttpd would send a chunked body; a HEAD answer has none */
 		if (free_cls)
 			free_cls(cls);
 		return http_reply_bytes(r, status, content_type, "", 0);
 	}
 	struct MHD_Response *resp =
-		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, cls, free_cls);
+		MHD_create_response_from_callback(size, 64 * 1024, reader, cls, free_cls);
 	if (resp && content_type)
 		MHD_add_response_header(resp, "Content-Type", content_type);
 	return set_response(r, status, resp, 0);

@@ -136,12 +136,24 @@ int http_reply_json(struct req *r, unsigned status, json_object *obj);
 /* data is copied. */
 int http_reply_bytes(struct req *r, unsigned status, const char *content_type,
 		     const void *data, size_t len);
-/* A response of unknown length produced by reader (libmicrohttpd's content reader: bytes,
- * 0 after suspending the connection, or MHD_CONTENT_READER_END_OF_STREAM). free_cls runs
- * when the connection is done with it. */
+/* A response of size bytes (or HTTP_SIZE_UNKNOWN) produced by reader: the count of bytes
+ * it put in buf, 0 after http_stream_pause, HTTP_STREAM_END or HTTP_STREAM_ERROR. free_cls
+ * runs when the connection is done with it. */
 int http_reply_stream(struct req *r, unsigned status, const char *content_type,
+		      uint64_t size,
 		      ssize_t (*reader)(void *cls, uint64_t pos, char *buf, size_t max), void *cls,
 		      void (*free_cls)(void *cls));
+/* size for a stream whose length is not known (sent chunked) */
+#define HTTP_SIZE_UNKNOWN UINT64_MAX
+/* What a stream's reader returns at the end, and when it cannot go on (the connection is
+ * cut: the client sees a short response). Equal to libmicrohttpd's values. */
+#define HTTP_STREAM_END ((ssize_t)-1)
+#define HTTP_STREAM_ERROR ((ssize_t)-2)
+/* For a stream's reader with nothing to send yet: pauses the connection (the reader then
+ * returns 0); http_stream_wake, from any thread, has the reader called again. conn is the
+ * request's (req->conn). The owner serialises the two with its own lock. */
+void http_stream_pause(struct MHD_Connection *conn);
+void http_stream_wake(struct MHD_Connection *conn);
 /* len bytes of fd from offset, sent by the kernel (sendfile) where it can. Takes fd,
  * even on failure. */
 int http_reply_fd(struct req *r, unsigned status, const char *content_type, int fd,

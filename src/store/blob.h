@@ -18,6 +18,7 @@ struct blobstore;
 struct blob_tmp; /* an upload being written */
 
 
+
 /* What a listing reports about one stored blob. */
 struct blob_stat {
 	char sha256[BLOB_HEX_LEN + 1];
@@ -45,9 +46,9 @@ struct blobstore_ops {
 	int (*tmp_place)(struct blob_tmp *t, const char *sha256);
 	void (*tmp_free)(struct blob_tmp *t); /* accepts NULL */
 
-	/* Reading: an open descriptor positioned anywhere (the caller owns it) and the size.
-	 * -ERR_NOT_FOUND when the blob is not stored. */
-	int (*open)(struct blobstore *b, const char *sha256, int *ret_fd, uint64_t *ret_size);
+	/* Reading: a reader of the blob (the caller closes it). -ERR_NOT_FOUND when the blob
+	 * is not stored. */
+	int (*open)(struct blobstore *b, const char *sha256, struct blob_reader **ret);
 	int (*stat)(struct blobstore *b, const char *sha256, struct blob_stat *ret);
 	/* Every stored blob, in no particular order. A negative return from cb stops. */
 	int (*list)(struct blobstore *b, int (*cb)(void *arg, const struct blob_stat *st),
@@ -78,7 +79,9 @@ static inline struct blobstore *blobstore_close(struct blobstore *b)
 	return NULL;
 }
 
-int blobstore_fs_open(const char *dir, struct blobstore **ret, char *err, size_t errlen);
+/* sendfile: readers offer their file descriptor (blobs.sendfile). */
+int blobstore_fs_open(const char *dir, bool sendfile, struct blobstore **ret, char *err,
+		      size_t errlen);
 
 
 #endif

@@ -36,6 +36,7 @@ struct fs_blobstore {
 	struct blobstore base;
 	char *dir;
 	char tmp[PATH_LEN]; /* dir/tmp */
+	bool sendfile;      /* readers offer their descriptor */
 };
 
 struct blob_tmp {
@@ -325,7 +326,37 @@ static void fs_tmp_free(struct blob_tmp *t)
 
 /* --- reading and listing --- */
 
-static int fs_open(struct blobstore *base, const char *sha, int *ret_fd, uint64_t *ret_size)
+struct fs_reader {
+	struct blob_reader base;
+	int own_fd; /* the file, when its descriptor is not offered (blobs.sendfile false) */
+};
+
+static ssize_t fs_read_at(struct blob_reader *r, uint64_t off, void *buf, size_t len)
+{
+	int fd = r->fd >= 0 ? r->fd : ((struct fs_reader *)r)->own_fd;
+	if (fd < 0)
+		return -ERR_IO; /* its descriptor was taken */
+	for (;;) {
+		ssize_t n = pread(fd, buf, len, (off_t)off);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return -ERR_IO;
+	}
+}
+
+static void fs_reader_close(struct blob_reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	if (((struct fs_reader *)r)->own_fd >= 0)
+		close(((struct fs_reader *)r)->own_fd);
+	free(r);
+}
+
+static const struct blob_reader_ops fs_reader_ops = { fs_read_at, fs_reader_close };
+
+static int fs_open(struct blobstore *base, const char *sha, struct blob_reader **ret)
 {
 	struct fs_blobstore *b = (struct fs_blobstore *)base;
 	char path[PATH_LEN];
@@ -334,12 +365,20 @@ static int fs_open(struct blobstore *base, const char *sha, int *ret_fd, uint64_
 	if (fd < 0)
 		return errno == ENOENT ? -ERR_NOT_FOUND : -ERR_IO;
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
+	struct fs_reader *r = calloc(1, sizeof *r);
+	if (!r || fstat(fd, &st) < 0) {
+		free(r);
 		close(fd);
-		return -ERR_IO;
+		return r ? -ERR_IO : -ERR_NOMEM;
 	}
-	*ret_fd = fd;
-	*ret_size = (uint64_t)st.st_size;
+	r->base = (struct blob_reader){ &fs_reader_ops, (uint64_t)st.st_size, -1, NULL };
+	if (b->sendfile) { /* the descriptor is offered: the caller may send it itself */
+		r->base.fd = fd;
+		r->own_fd = -1;
+	} else {
+		r->own_fd = fd;
+	}
+	*ret = &r->base;
 	return 0;
 }
 
@@ -546,7 +585,8 @@ static void sweep_tmp(const char *dir)
 	closedir(d);
 }
 
-int blobstore_fs_open(const char *dir, struct blobstore **ret, char *err, size_t errlen)
+int blobstore_fs_open(const char *dir, bool sendfile, struct blobstore **ret, char *err,
+		      size_t errlen)
 {
 	char tmp[PATH_LEN], trash[PATH_LEN];
 	if (strlen(dir) > 4000) { /* paths below it are built with that much room */
@@ -572,6 +612,7 @@ int blobstore_fs_open(const char *dir, struct blobstore **ret, char *err, size_t
 	}
 	memcpy(b->tmp, tmp, sizeof b->tmp);
 	b->base.ops = &fs_ops;
+	b->sendfile = sendfile;
 	*ret = &b->base;
 	return 0;
 }
@@ -581,7 +622,7 @@ int blobstore_open(const struct config *c, struct blobstore **ret, char *err, si
 	if (strcmp(c->storage_blobs, "fs") == 0) {
 		char dir[PATH_LEN];
 		snprintf(dir, sizeof dir, "%s/blobs", c->storage_data_dir);
-		return blobstore_fs_open(dir, ret, err, errlen);
+		return blobstore_fs_open(dir, c->blobs_sendfile, ret, err, errlen);
 	}
 	snprintf(err, errlen, "unknown blob backend '%s'", c->storage_blobs);
 	return -ERR_INVALID;

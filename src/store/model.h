@@ -10,7 +10,9 @@
 #define CAIRN_STORE_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* --- Accounts --- */
 /* Input limits, checked in core/ before anything reaches a store. */
@@ -197,5 +199,41 @@ bool blob_name_valid(const char *s);
 /* A name as a client may send it (upper case read as lower) into out; false when it is
  * not 64 hex digits. */
 bool blob_name_norm(const char *s, char out[BLOB_HEX_LEN + 1]);
+
+struct blob_reader;
+/* A blob opened for reading. read_at is what every backend has; the capabilities are
+ * fast paths a caller takes when they are there (as curl's TLS backends announce theirs),
+ * never assumptions: a file descriptor of the bytes (fd, for sendfile: byte 0 of the file
+ * is byte 0 of the blob), or an address a client may fetch the bytes from for a while
+ * (url, for a redirect: an S3 backend's presigned GET). */
+struct blob_reader_ops {
+	/* Up to len bytes from offset off into buf: the count, 0 at the end, or -ERR_IO. */
+	ssize_t (*read_at)(struct blob_reader *r, uint64_t off, void *buf, size_t len);
+	void (*close)(struct blob_reader *r); /* frees the reader and whatever it holds */
+};
+
+struct blob_reader {
+	const struct blob_reader_ops *ops;
+	uint64_t size;   /* bytes */
+	int fd;          /* -1: none. Owned by the reader (blob_reader_take_fd takes it) */
+	const char *url; /* NULL: none. Owned by the reader */
+};
+
+/* The reader's descriptor, now the caller's (the reader keeps no claim on it); -1 when it
+ * has none. */
+static inline int blob_reader_take_fd(struct blob_reader *r)
+{
+	int fd = r->fd;
+	r->fd = -1;
+	return fd;
+}
+
+/* Closes a reader; accepts NULL; returns NULL. */
+static inline struct blob_reader *blob_reader_close(struct blob_reader *r)
+{
+	if (r)
+		r->ops->close(r);
+	return NULL;
+}
 
 #endif

@@ -44,6 +44,7 @@ enum config_key {
 	CK_BLOBS_USER_QUOTA,
 	CK_BLOBS_REALM_QUOTA,
 	CK_BLOBS_GC_GRACE,
+	CK_BLOBS_SENDFILE,
 	CK_AUTH_PASSWORD_MEMORY,
 	CK_AUTH_PASSWORD_PASSES,
 	CK_RATELIMIT_PER_ADDRESS,
@@ -105,6 +106,7 @@ struct config {
 	int64_t blobs_user_quota;
 	int64_t blobs_realm_quota;
 	int64_t blobs_gc_grace_ms;
+	bool blobs_sendfile;
 	int64_t auth_password_memory;
 	int64_t auth_password_passes;
 	int64_t ratelimit_per_address;

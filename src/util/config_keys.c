@@ -152,6 +152,11 @@ const struct config_def config_defs[CONFIG_NKEYS] = {
 				NULL, NULL, NULL, F(blobs_gc_grace_ms),
 				"A blob nobody holds or references is deleted only once it has been "
 				"untouched (not uploaded or referenced) for this long." },
+	[CK_BLOBS_SENDFILE] = { "blobs", "sendfile", T_BOOL, "true", 0, 0, NULL, NULL, NULL,
+				F(blobs_sendfile),
+				"Downloads from the fs store are sent by the kernel (sendfile); false "
+				"reads and writes them through the server instead, for filesystems "
+				"where sendfile misbehaves (some network and shared-folder mounts)." },
 	[CK_AUTH_PASSWORD_MEMORY] = { "auth", "password_memory", T_SIZE, "19MiB", 8 * KiB,
 				      1 * GiB, NULL, NULL, NULL, F(auth_password_memory),
 				      "Memory of one argon2id password hash. Changing it applies to "

@@ -33,8 +33,11 @@ async function get(U, token, h, headers = {}) {
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
 }
 
-test('PUT stores verified bytes once; GET and HEAD serve them with ETag, length, ranges', async () => {
-  const srv = await startServer({ env: LIMITS });
+// Both ways a download goes out: the descriptor the fs store offers (sendfile), and the
+// reader's read_at, the one way every backend has (blobs.sendfile = false takes it).
+for (const sendfile of ['true', 'false'])
+test(`PUT stores verified bytes once; GET and HEAD serve them with ETag, length, ranges (blobs.sendfile ${sendfile})`, async () => {
+  const srv = await startServer({ env: { ...LIMITS, CAIRN_BLOBS_SENDFILE: sendfile } });
   const U = srv.url;
   const a = await signUp(U, 'ann');
   const bytes = randomBytes(300_000);

@@ -139,13 +139,13 @@ static int upload(struct env *e, const char *data, size_t len, char sha[65])
 
 static bool readable(struct env *e, const char *sha, const char *want, size_t len)
 {
-	int fd;
-	uint64_t size;
-	if (blob_open(&e->core, &e->p, sha, &fd, &size) < 0)
+	struct blob_reader *rd;
+	if (blob_open(&e->core, &e->p, sha, &rd) < 0)
 		return false;
 	char buf[256] = { 0 };
-	ssize_t n = read(fd, buf, sizeof buf);
-	close(fd);
+	ssize_t n = rd->ops->read_at(rd, 0, buf, sizeof buf);
+	uint64_t size = rd->size;
+	blob_reader_close(rd);
 	return size == len && n == (ssize_t)len && memcmp(buf, want, len) == 0;
 }
 
