@@ -16,6 +16,7 @@
 #include "accounts.h"
 #include "blobs.h"
 #include "hub.h"
+#include "policy.h"
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -158,100 +159,72 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 		return r;
 	bool live = exists && !cur.deleted;
 	int64_t cur_version = exists ? cur.version : 0;
-	/* A delete of what is not there changes nothing and writes nothing: an offline
-	 * device's batch goes through, and nobody fills the log with tombstones. */
-	if (x->op == OP_DELETE && !live) {
+	struct decide_in facts = { .op = x->op, .policy = pol, .base_version = x->base_version,
+				.strict = x->strict, .exists = exists, .live = live,
+				.cur_version = cur_version, .my_ts = now };
+	if (x->client_ts)
+		parse_rfc3339_ms(x->client_ts, &facts.my_ts);
+	if (cur.client_ts[0])
+		parse_rfc3339_ms(cur.client_ts, &facts.their_ts);
+	if (policy_needs_horizon(&facts) &&
+	    (r = ops->push->push_horizon(txn, sp->id, &facts.horizon)) < 0) {
+		record_clear(&cur);
+		return r;
+	}
+	struct decide_out d = policy_decide(&facts);
+	if (d.d == DECIDE_UNCHANGED) {
 		record_clear(&cur);
 		res->status = OPS_UNCHANGED;
 		res->version = cur_version;
 		struct op_result keep = { res->status, 0, res->version };
 		return ops->push->push_op_put(txn, p->device.id, x->op_id, sp->id, &keep);
 	}
-	/* base_version 0 says "must not exist yet", which a tombstone satisfies. */
-	bool stale = x->base_version >= 0 && x->base_version != cur_version &&
-		     !(x->base_version == 0 && !live);
-	int64_t my_ts = now, their_ts = 0;
-	if (x->client_ts)
-		parse_rfc3339_ms(x->client_ts, &my_ts);
-	if (cur.client_ts[0])
-		parse_rfc3339_ms(cur.client_ts, &their_ts);
-
+	bool conflict = d.d == DECIDE_CONFLICT;
+	res->reason = d.reason;
 	json_object *patch = x->data; /* borrowed; replaced for partial merges */
 	json_object *owned_patch = NULL;
-	bool conflict = true;
-	if (!exists && x->base_version > 0 && pol != POLICY_APPEND) {
-		/* The writer saw a version the record no longer has any trace of: its tombstone
-		 * was pruned (a base at or below the horizon), or the version never existed.
-		 * Either way it is decided as a deletion would be, never as a create. */
-		int64_t horizon = 0;
-		if ((r = ops->push->push_horizon(txn, sp->id, &horizon)) < 0)
-			return r;
-		res->reason = x->base_version <= horizon ? "deleted" : "stale_base_version";
-	} else if (x->op == OP_PATCH && !live) {
-		res->reason = exists ? "deleted" : "not_found";
-	} else if (x->strict && x->base_version > 0 && !live) {
-		/* an HTTP If-Match names a version of a record that is there: a tombstone's
-		 * version was never anyone's ETag */
-		res->reason = "deleted";
-	} else if (pol == POLICY_APPEND && live && x->op != OP_DELETE) {
-		res->reason = "exists"; /* an append collection never overwrites */
-	} else if (stale && (x->strict || pol == POLICY_REJECT)) {
-		res->reason = "stale_base_version";
-	} else {
-		conflict = false;
-	}
-	if (conflict || pol == POLICY_APPEND || !stale) {
-		/* decided above */
-	} else if (pol == POLICY_LWW) {
-		conflict = my_ts < their_ts;
-		res->reason = conflict ? "lww_lost" : NULL;
-	} else if (pol == POLICY_MERGE) {
-		if (x->op != OP_PATCH) {
-			conflict = my_ts < their_ts;
-			res->reason = conflict ? "lww_lost" : NULL;
-		} else {
-			/* Only fields others changed since base_version can conflict. */
-			struct touched t = { .space_id = sp->id, .budget = memo,
-					     .fields = json_object_new_object() };
-			r = ops->push->push_changes_since(txn, sp->id, x->collection, x->id,
-						    x->base_version, collect_touched, &t);
-			if (r < 0) {
-				json_object_put(t.fields);
-				record_clear(&cur);
-				return r;
-			}
-			owned_patch = json_object_new_object();
-			res->merged_fields = json_object_new_object();
-			int kept = 0;
-			json_object_object_foreach(x->data, key, val)
-			{
-				json_object *tsobj = NULL;
-				bool touched = t.whole || json_object_object_get_ex(t.fields, key, &tsobj);
-				int64_t other = t.whole ? t.whole_ts : json_object_get_int64(tsobj);
-				if (tsobj && t.whole && json_object_get_int64(tsobj) > other)
-					other = json_object_get_int64(tsobj);
-				if (!touched || my_ts >= other) {
-					json_object_object_add(owned_patch, key, json_object_get(val));
-					kept++;
-					if (touched)
-						json_object_object_add(res->merged_fields, key,
-								       json_object_new_string("client"));
-				} else {
-					json_object_object_add(res->merged_fields, key,
-							       json_object_new_string("server"));
-				}
-			}
+	if (d.d == DECIDE_MERGE_FIELDS) {
+		/* Only fields others changed since base_version can conflict. */
+		struct touched t = { .space_id = sp->id, .budget = memo,
+				     .fields = json_object_new_object() };
+		r = ops->push->push_changes_since(txn, sp->id, x->collection, x->id, x->base_version,
+						  collect_touched, &t);
+		if (r < 0) {
 			json_object_put(t.fields);
-			if (json_object_object_length(res->merged_fields) == 0) {
-				json_object_put(res->merged_fields);
-				res->merged_fields = NULL;
-			}
-			if (kept == 0) {
-				conflict = true;
-				res->reason = "lww_lost";
-			}
-			patch = owned_patch;
+			record_clear(&cur);
+			return r;
 		}
+		owned_patch = json_object_new_object();
+		res->merged_fields = json_object_new_object();
+		int kept = 0;
+		json_object_object_foreach(x->data, key, val)
+		{
+			json_object *tsobj = NULL;
+			bool touched = t.whole || json_object_object_get_ex(t.fields, key, &tsobj);
+			int64_t other = t.whole ? t.whole_ts : json_object_get_int64(tsobj);
+			if (tsobj && t.whole && json_object_get_int64(tsobj) > other)
+				other = json_object_get_int64(tsobj);
+			if (policy_field_wins(touched, facts.my_ts, other)) {
+				json_object_object_add(owned_patch, key, json_object_get(val));
+				kept++;
+				if (touched)
+					json_object_object_add(res->merged_fields, key,
+							       json_object_new_string("client"));
+			} else {
+				json_object_object_add(res->merged_fields, key,
+						       json_object_new_string("server"));
+			}
+		}
+		json_object_put(t.fields);
+		if (json_object_object_length(res->merged_fields) == 0) {
+			json_object_put(res->merged_fields);
+			res->merged_fields = NULL;
+		}
+		if (kept == 0) {
+			conflict = true;
+			res->reason = "lww_lost";
+		}
+		patch = owned_patch;
 	}
 
 	if (conflict) {

@@ -88,6 +88,14 @@ void *srv_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 /* The watchdog worker's tick (util/worker.h), every 250 ms. */
 void srv_watchdog_tick(void *arg);
 
+/* request.c: a request from its headers to its handler. */
+bool srv_has_body(struct req *r);
+/* Everything decided from the request line and headers, before any body byte. */
+void srv_req_begin(struct req *r);
+void srv_req_body(struct req *r, const char *data, size_t n);
+/* The body is in: parse it as the route says, then run the handler. */
+void srv_req_dispatch(struct req *r);
+
 /* reply.c */
 /* Every path and query parameter decoded, once: false for a malformed percent-escape or
  * an encoded NUL. */

@@ -258,4 +258,18 @@ int sq_push_blobs_touch(void *txn, int64_t user_id, const char *const *shas, con
 
 
 
+/* The columns sq_read_record and sq_row_change read, in their order. */
+#define RECORD_SQL "SELECT version, data, deleted, coalesce(client_ts, ''), updated_ms FROM " \
+		   "records WHERE space_id = ? AND collection = ? AND id = ?"
+#define CHANGE_COLS "seq, collection, record_id, op, data, coalesce(device_id, 0), op_id, " \
+		    "client_ts, server_ms, blobs"
+/* sqlite_sync.c, shared with sqlite_changes.c: a record row (version, data, deleted,
+ * client_ts) and a change row, as the queries there select them. */
+int sq_read_record(sqlite3_stmt *st, struct record *ret);
+void sq_row_change(sqlite3_stmt *st, struct change_row *c);
+
+/* sqlite_accounts.c: deletes the user's tokens except keep's device's (0: all), and
+ * revokes their long-lived token devices; inside a write transaction. */
+int sq_drop_sessions(struct sq_conn *c, int64_t user_id, int64_t keep, int64_t now_ms);
+
 #endif

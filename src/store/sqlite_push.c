@@ -1,5 +1,5 @@
-/* The SQLite backend's change log: the push transaction, reading changes and records,
- * cursors, pruning. */
+/* The SQLite backend's push transaction: op results, policies, records' states, and
+ * appending to the change log (reading it: sqlite_changes.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,7 +152,7 @@ int sq_push_policy(void *txn, int64_t space_id, const char *collection, enum pol
 	return r < 0 ? r : 0;
 }
 
-static int read_record(sqlite3_stmt *st, struct record *ret)
+int sq_read_record(sqlite3_stmt *st, struct record *ret)
 {
 	memset(ret, 0, sizeof *ret);
 	ret->version = sqlite3_column_int64(st, 0);
@@ -168,8 +168,6 @@ static int read_record(sqlite3_stmt *st, struct record *ret)
 	return 0;
 }
 
-#define RECORD_SQL "SELECT version, data, deleted, coalesce(client_ts, ''), updated_ms FROM " \
-		   "records WHERE space_id = ? AND collection = ? AND id = ?"
 #define RECORD_META_SQL "SELECT version, NULL, deleted, coalesce(client_ts, ''), updated_ms " \
 			"FROM records WHERE space_id = ? AND collection = ? AND id = ?"
 
@@ -185,7 +183,7 @@ int sq_push_record_get(void *txn, int64_t space_id, const char *collection, cons
 	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
 	int r = sq_step(st);
 	if (r == 1)
-		r = read_record(st, ret);
+		r = sq_read_record(st, ret);
 	else if (r == 0)
 		r = -ERR_NOT_FOUND;
 	sqlite3_reset(st);
@@ -205,7 +203,7 @@ int sq_push_horizon(void *txn, int64_t space_id, int64_t *ret)
 	return r < 0 ? r : 0;
 }
 
-static void row_change(sqlite3_stmt *st, struct change_row *c)
+void sq_row_change(sqlite3_stmt *st, struct change_row *c)
 {
 	c->seq = sqlite3_column_int64(st, 0);
 	c->collection = (const char *)sqlite3_column_text(st, 1);
@@ -219,8 +217,6 @@ static void row_change(sqlite3_stmt *st, struct change_row *c)
 	c->blobs = (const char *)sqlite3_column_text(st, 9);
 }
 
-#define CHANGE_COLS "seq, collection, record_id, op, data, coalesce(device_id, 0), op_id, " \
-		    "client_ts, server_ms, blobs"
 
 int sq_push_changes_since(void *txn, int64_t space_id, const char *collection, const char *id,
 			  int64_t after_seq, int (*cb)(void *, const struct change_row *),
@@ -238,7 +234,7 @@ int sq_push_changes_since(void *txn, int64_t space_id, const char *collection, c
 	int r;
 	while ((r = sq_step(st)) == 1) {
 		struct change_row c;
-		row_change(st, &c);
+		sq_row_change(st, &c);
 		if (cb(arg, &c) < 0)
 			break;
 	}
@@ -327,233 +323,4 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 		return r;
 	*ret_seq = seq;
 	return 0;
-}
-
-/* --- reading --- */
-
-static int read_head(struct sq_conn *c, int64_t space_id, int64_t *head, int64_t *horizon)
-{
-	sqlite3_stmt *st = SQ(c, "SELECT head_seq, horizon_seq FROM spaces WHERE id = ?");
-	if (!st)
-		return -ERR_DB;
-	sqlite3_bind_int64(st, 1, space_id);
-	int r = sq_step(st);
-	if (r == 1) {
-		*head = sqlite3_column_int64(st, 0);
-		if (horizon)
-			*horizon = sqlite3_column_int64(st, 1);
-		r = 0;
-	} else if (r == 0) {
-		r = -ERR_NOT_FOUND;
-	}
-	sqlite3_reset(st);
-	return r;
-}
-
-int sq_changes_read(struct store *s, int64_t space_id, int64_t since, int limit,
-		    int (*cb)(void *, const struct change_row *), void *arg, int64_t *ret_head,
-		    int64_t *ret_horizon)
-{
-	struct sq_conn *c = sq_read_begin(SQS(s));
-	int r = sq_snapshot_begin(c);
-	if (r == 0)
-		r = read_head(c, space_id, ret_head, ret_horizon);
-	if (r == 0) {
-		sqlite3_stmt *st = SQ(c, "SELECT " CHANGE_COLS " FROM changes WHERE space_id = ? AND "
-					 "seq > ? ORDER BY seq LIMIT ?");
-		r = -ERR_DB;
-		if (st) {
-			sqlite3_bind_int64(st, 1, space_id);
-			sqlite3_bind_int64(st, 2, since);
-			sqlite3_bind_int(st, 3, limit);
-			while ((r = sq_step(st)) == 1) {
-				struct change_row ch;
-				row_change(st, &ch);
-				if (cb(arg, &ch) < 0)
-					break;
-			}
-		}
-	}
-	sq_snapshot_end(c);
-	sq_read_end(SQS(s), c);
-	return r < 0 ? r : 0;
-}
-
-int sq_records_list(struct store *s, int64_t space_id, const char *collection,
-		    const char *after_collection, const char *after_id, int limit,
-		    int (*cb)(void *, const char *, const char *, const struct record *), void *arg,
-		    int64_t *ret_as_of)
-{
-	struct sq_conn *c = sq_read_begin(SQS(s));
-	int r = sq_snapshot_begin(c);
-	if (r == 0)
-		r = read_head(c, space_id, ret_as_of, NULL);
-	if (r == 0) {
-		sqlite3_stmt *st = SQ(c, "SELECT version, data, deleted, coalesce(client_ts, ''), "
-					 "updated_ms, collection, id FROM records WHERE space_id = ?1 "
-					 "AND (?2 IS NULL OR collection = ?2) AND (collection, id) > "
-					 "(?3, ?4) ORDER BY collection, id LIMIT ?5");
-		r = -ERR_DB;
-		if (st) {
-			sqlite3_bind_int64(st, 1, space_id);
-			if (collection)
-				sqlite3_bind_text(st, 2, collection, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, after_collection ? after_collection : "", -1,
-					  SQLITE_STATIC);
-			sqlite3_bind_text(st, 4, after_id ? after_id : "", -1, SQLITE_STATIC);
-			sqlite3_bind_int(st, 5, limit);
-			while ((r = sq_step(st)) == 1) {
-				struct record rec = { 0 };
-				rec.version = sqlite3_column_int64(st, 0);
-				rec.data = (char *)sqlite3_column_text(st, 1); /* borrowed */
-				rec.deleted = sqlite3_column_int(st, 2);
-				sq_col_text(st, 3, rec.client_ts, sizeof rec.client_ts);
-				rec.updated_ms = sqlite3_column_int64(st, 4);
-				if (cb(arg, (const char *)sqlite3_column_text(st, 5),
-				       (const char *)sqlite3_column_text(st, 6), &rec) < 0)
-					break;
-			}
-		}
-	}
-	sq_snapshot_end(c);
-	sq_read_end(SQS(s), c);
-	return r < 0 ? r : 0;
-}
-
-int sq_record_get(struct store *s, int64_t space_id, const char *collection, const char *id,
-		  struct record *ret)
-{
-	READ_ONE(s, RECORD_SQL,
-		 (sqlite3_bind_int64(st, 1, space_id),
-		  sqlite3_bind_text(st, 2, collection, -1, SQLITE_STATIC),
-		  sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC)),
-		 r_ = read_record(st, ret));
-}
-
-int sq_record_history(struct store *s, int64_t space_id, const char *collection, const char *id,
-		      int (*cb)(void *, const struct change_row *), void *arg)
-{
-	struct sq_conn *c = sq_read_begin(SQS(s));
-	sqlite3_stmt *st = SQ(c, "SELECT " CHANGE_COLS " FROM changes WHERE space_id = ? AND "
-				 "collection = ? AND record_id = ? ORDER BY seq DESC LIMIT 1000");
-	int r = -ERR_DB;
-	if (st) {
-		sqlite3_bind_int64(st, 1, space_id);
-		sqlite3_bind_text(st, 2, collection, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-		while ((r = sq_step(st)) == 1) {
-			struct change_row ch;
-			row_change(st, &ch);
-			if (cb(arg, &ch) < 0)
-				break;
-		}
-	}
-	sq_read_end(SQS(s), c);
-	return r < 0 ? r : 0;
-}
-
-int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t seq,
-		  int64_t now_ms)
-{
-	WRITE_ONE(s,
-		  "INSERT INTO device_cursors(device_id, space_id, seq, updated_ms) VALUES (?, ?, ?, ?) "
-		  "ON CONFLICT (device_id, space_id) DO UPDATE SET seq = max(seq, excluded.seq), "
-		  "updated_ms = excluded.updated_ms",
-		  (sqlite3_bind_int64(st, 1, device_id), sqlite3_bind_int64(st, 2, space_id),
-		   sqlite3_bind_int64(st, 3, seq), sqlite3_bind_int64(st, 4, now_ms)),
-		  0);
-}
-
-/* Prunes one space in one transaction; see store.h. */
-static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
-		       int64_t retention_ms, int64_t idle_ms, int64_t *changes, int64_t *records)
-{
-	struct sq_conn *c = sq_write_begin(s);
-	if (!c)
-		return -ERR_DB;
-	int64_t cutoff = now_ms - retention_ms;
-	/* The horizon: no active device may need anything at or below it, and nothing
-	 * younger than the retention window goes. */
-	sqlite3_stmt *st = SQ(c, "SELECT min(coalesce((SELECT min(dc.seq) FROM device_cursors dc "
-				 "JOIN devices d ON d.id = dc.device_id JOIN members m ON "
-				 "m.user_id = d.user_id AND m.space_id = dc.space_id WHERE "
-				 "dc.space_id = ?1 AND d.revoked_ms IS NULL AND d.last_seen_ms >= ?3), "
-				 "sp.head_seq), coalesce((SELECT max(seq) FROM changes WHERE space_id = ?1 "
-				 "AND server_ms < ?2), 0)) FROM spaces sp WHERE sp.id = ?1");
-	int r = -ERR_DB;
-	int64_t h = 0;
-	if (st) {
-		sqlite3_bind_int64(st, 1, space_id);
-		sqlite3_bind_int64(st, 2, cutoff);
-		sqlite3_bind_int64(st, 3, now_ms - idle_ms);
-		r = sq_step(st);
-		if (r == 1) {
-			h = sqlite3_column_int64(st, 0);
-			r = 0;
-		}
-		sqlite3_reset(st);
-	}
-	int64_t gone = 0;
-	if (r == 0 && h > 0) {
-		st = SQ(c, "DELETE FROM changes AS ch WHERE ch.space_id = ?1 AND ch.seq <= ?2 AND "
-			   "(ch.op = 2 OR EXISTS (SELECT 1 FROM changes later WHERE later.space_id = "
-			   "?1 AND later.collection = ch.collection AND later.record_id = "
-			   "ch.record_id AND later.seq > ch.seq))");
-		r = -ERR_DB;
-		if (st) {
-			sqlite3_bind_int64(st, 1, space_id);
-			sqlite3_bind_int64(st, 2, h);
-			r = sq_step(st);
-			gone = sqlite3_changes(c->db);
-			sqlite3_reset(st);
-		}
-	}
-	if (r == 0 && gone > 0) {
-		*changes += gone;
-		st = SQ(c, "DELETE FROM records WHERE space_id = ? AND deleted = 1 AND version <= ?");
-		r = -ERR_DB;
-		if (st) {
-			sqlite3_bind_int64(st, 1, space_id);
-			sqlite3_bind_int64(st, 2, h);
-			r = sq_step(st);
-			*records += sqlite3_changes(c->db);
-			sqlite3_reset(st);
-		}
-		if (r == 0) {
-			st = SQ(c, "UPDATE spaces SET horizon_seq = max(horizon_seq, ?) WHERE id = ?");
-			r = st ? (sqlite3_bind_int64(st, 1, h), sqlite3_bind_int64(st, 2, space_id),
-				  sq_step(st))
-			       : -ERR_DB;
-		}
-	}
-	return sq_write_end(s, c, r);
-}
-
-int sq_prune(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle_ms,
-	     int64_t *ret_changes, int64_t *ret_records)
-{
-	*ret_changes = *ret_records = 0;
-	int64_t after = 0;
-	for (;;) {
-		/* one space at a time, so writers wait for one short transaction at most */
-		int64_t id = 0;
-		struct sq_conn *c = sq_read_begin(SQS(s));
-		sqlite3_stmt *st = SQ(c, "SELECT id FROM spaces WHERE id > ? ORDER BY id LIMIT 1");
-		int r = -ERR_DB;
-		if (st) {
-			sqlite3_bind_int64(st, 1, after);
-			r = sq_step(st);
-			if (r == 1)
-				id = sqlite3_column_int64(st, 0);
-		}
-		sq_read_end(SQS(s), c);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return 0;
-		r = prune_space(SQS(s), id, now_ms, retention_ms, idle_ms, ret_changes, ret_records);
-		if (r < 0)
-			return r;
-		after = id;
-	}
 }
