@@ -2,11 +2,10 @@
 // be (never with data written after the loss), and an event stream ends with an event that
 // says why. Disabling an account is not a revocation.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import net from 'node:net';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { api, eventually, signUp, sleep, startServer } from './lib/cairn.mjs';
+import { db } from './lib/backend.mjs';
 
 let srv;
 let U;
@@ -130,7 +129,7 @@ test('an event stream ends with why: revoked, disabled, or expired (refresh, do 
   const es = stream(e.access);
   await sleep(300);
   // the access token runs out (behind the server's back, as time would)
-  execFileSync('sqlite3', [join(srv.dir, 'cairn.db'), `UPDATE tokens SET expires_ms = 1 WHERE kind = 0 AND device_id = ${e.device.id}`]);
+  db.expireAccessTokens(srv.dir, e.device.id);
   await eventually(() => es.events.includes('expired'), { timeoutMs: 3000, what: 'expired' });
   assert.ok(!es.events.includes('revoked'));
   es.close();

@@ -1,12 +1,12 @@
 // Every authenticated endpoint, with every kind of bad credential.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { api, signUp, startServer } from './lib/cairn.mjs';
+import { api, runCairn, signUp, startServer } from './lib/cairn.mjs';
+import { db } from './lib/backend.mjs';
 
 let srv;
 let U;
@@ -130,7 +130,7 @@ test('an expired token: 401 on every endpoint', async () => {
   const s = await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'alice', password: alice.password } });
   const token = s.body.access_token;
   const hash = createHash('sha256').update(token).digest('hex');
-  execFileSync('sqlite3', [join(srv.dir, 'cairn.db'), `UPDATE tokens SET expires_ms = 1 WHERE hash = X'${hash}'`]);
+  db.expireToken(srv.dir, hash);
   await expect401(`Bearer ${token}`, 'expired');
 });
 
@@ -195,8 +195,10 @@ test('a disabled user: 403 account_disabled on every endpoint, login too', async
   assert.equal((await api(U, 'POST', '/api/v1/auth/refresh', { body: { refresh_token: dave.refresh } })).status, 200);
   const s = await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'dave', password: dave.password } });
   assert.equal(s.status, 200);
-  // disabled behind the API's back (as `cairn user disable` on the data directory could race)
-  execFileSync('sqlite3', [join(srv.dir, 'cairn.db'), `UPDATE users SET disabled = 1 WHERE id = ${dave.user.id}`]);
+  // disabled behind the API's back: `cairn user disable` on the data directory, whose
+  // change this server's token cache has not seen
+  const off = await runCairn(['user', 'disable', 'dave', '--data', srv.dir]);
+  assert.equal(off.code, 0, off.stderr);
   for (const [m, p, body] of endpoints().filter(([, , , f]) => !f.includes('ROUTE_ADMIN'))) {
     const x = await api(U, m, p, { token: s.body.access_token, body });
     assert.equal(x.status, 403, `${m} ${p}`);

@@ -1,10 +1,10 @@
 // cairn user, realm and token on the data directory of a running server.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { api, eventually, runCairn, startServer } from './lib/cairn.mjs';
+import { db } from './lib/backend.mjs';
 
 const status = async (token) => (await api(U, 'GET', '/api/v1/account', { token })).status;
 
@@ -122,20 +122,14 @@ test('migrations run only from serve or cairn migrate, never under a server', as
   // a database one migration behind (its record says so)
   const old = await startServer();
   assert.equal((await old.stop()).code, 0);
-  const db = join(old.dir, 'cairn.db');
-  const last = Number(execFileSync('sqlite3', [db, 'SELECT max(version) FROM schema_migrations']).toString());
   // the last migration undone, so that running it again is real
-  const undo = {
-    7: 'DROP TRIGGER spaces_epoch; ALTER TABLE spaces DROP COLUMN epoch;',
-  };
-  assert.ok(undo[last], `write here how to undo migration ${last}`);
-  execFileSync('sqlite3', [db, `${undo[last]} DELETE FROM schema_migrations WHERE version = ${last}`]);
+  const last = db.undoLastMigration(old.dir);
   for (const args of [['user', 'list'], ['check'], ['gc']]) {
     const r = await runCairn([...args, '--data', old.dir]);
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, new RegExp(`schema version ${last - 1} and this cairn needs ${last}: stop the server and run 'cairn migrate'`));
   }
-  assert.equal(execFileSync('sqlite3', [db, 'SELECT max(version) FROM schema_migrations']).toString().trim(), String(last - 1), 'nothing migrated');
+  assert.equal(db.schemaVersion(old.dir), last - 1, 'nothing migrated');
   // not while a server holds the data directory
   const r = await runCairn(['migrate', '--data', srv.dir]);
   assert.equal(r.code, 1);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT, runCairn, startServer, tempDir } from './lib/cairn.mjs';
+import { db } from './lib/backend.mjs';
 
 function keysOf(configOutput) {
   let section = '';
@@ -98,7 +98,7 @@ test('an unusable data directory: clear message, exit 1', async () => {
 test('a database written by a newer cairn is refused', async () => {
   const srv = await startServer();
   assert.equal((await srv.stop()).code, 0);
-  execFileSync('sqlite3', [join(srv.dir, 'cairn.db'), "INSERT INTO schema_migrations VALUES (9999, 'future', 'x')"]);
+  db.recordFutureSchema(srv.dir, 9999);
   const r = await runCairn(['serve', '--listen', '127.0.0.1:0', '--data', srv.dir]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /schema version 9999 .*newer cairn/);

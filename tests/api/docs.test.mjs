@@ -1,6 +1,6 @@
 // The API reference must list every route the server has and every error code it can send.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from './lib/cairn.mjs';
@@ -22,5 +22,15 @@ test('docs/api.md lists every route of the route table', () => {
     for (const m of methods.split('|').map((s) => s.trim().replace('HM_', ''))) {
       assert.ok(doc.includes(`\`${m} ${path}\``), `${m} ${path} is not documented`);
     }
+  }
+});
+
+test('no API test reaches into a backend: only tests/api/lib/backend.mjs knows them', () => {
+  const dir = join(ROOT, 'tests/api');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.mjs'));
+  assert.ok(files.length > 10);
+  for (const f of files) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    assert.doesNotMatch(text, /['"]sqlite3['"]|cairn\.db/, `${f} reaches into SQLite: add a fixture to lib/backend.mjs`);
   }
 });

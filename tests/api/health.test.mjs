@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startServer } from './lib/cairn.mjs';
+import { db } from './lib/backend.mjs';
 
 let srv;
 before(async () => {
@@ -41,13 +42,12 @@ test('GET /api/v1/health reports version, uptime, database and blobs', async () 
   assert.equal(h.blobs.ok, true);
   assert.ok(Number.isInteger(h.blobs.free_bytes) && h.blobs.free_bytes > 0);
   // the data lives where the configuration says
-  assert.ok(existsSync(join(srv.dir, 'cairn.db')));
+  assert.ok(db.hasData(srv.dir));
   assert.ok(existsSync(join(srv.dir, 'blobs')));
 });
 
 test('/api/v1/health answers 503 degraded while the database is unusable', async () => {
-  const db = join(srv.dir, 'cairn.db');
-  renameSync(db, db + '.away');
+  const putBack = db.makeUnusable(srv.dir);
   try {
     const res = await fetch(`${srv.url}/api/v1/health`);
     assert.equal(res.status, 503);
@@ -58,7 +58,7 @@ test('/api/v1/health answers 503 degraded while the database is unusable', async
     // the liveness probe still says the process serves
     assert.equal((await fetch(`${srv.url}/health`)).status, 200);
   } finally {
-    renameSync(db + '.away', db);
+    putBack();
   }
   assert.equal((await fetch(`${srv.url}/api/v1/health`)).status, 200);
 });

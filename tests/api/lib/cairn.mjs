@@ -6,6 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { backendEnv } from './backend.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = process.env.CAIRN_BIN || join(ROOT, 'build/cairn');
@@ -14,7 +15,7 @@ export const BIN = process.env.CAIRN_BIN || join(ROOT, 'build/cairn');
 export function baseEnv(extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CAIRN_')) env[k] = v;
-  return { ...env, ...extra };
+  return { ...env, ...backendEnv(), ...extra };
 }
 
 // A sanitizer build reports here; any report fails the test that started the process.

@@ -1,0 +1,73 @@
+// The storage backends the API tests run on, and what a test must do to a server's
+// storage behind its back (time passing for a token, a database from another version, a
+// database made unusable), once per backend. Tests call these functions; only this file
+// knows a backend's own tools, so the suite runs unchanged on another backend once its
+// fixtures are written here. CAIRN_TEST_DB (default sqlite) and CAIRN_TEST_BLOBS (default
+// fs) choose the backends; the harness hands them to every cairn it starts as
+// storage.database and storage.blobs.
+import { execFileSync } from 'node:child_process';
+import { existsSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const DB = process.env.CAIRN_TEST_DB || 'sqlite';
+export const BLOBS = process.env.CAIRN_TEST_BLOBS || 'fs';
+
+// The environment every cairn the tests start gets: the backends, when they are not the
+// defaults (tests of where each setting comes from expect the defaults to be defaults).
+export const backendEnv = () => ({
+  ...(DB !== 'sqlite' ? { CAIRN_STORAGE_DATABASE: DB } : {}),
+  ...(BLOBS !== 'fs' ? { CAIRN_STORAGE_BLOBS: BLOBS } : {}),
+});
+
+const sqlite = {
+  run(dir, sql) {
+    return execFileSync('sqlite3', [join(dir, 'cairn.db'), sql]).toString().trim();
+  },
+  expireAccessTokens(dir, deviceId) {
+    this.run(dir, `UPDATE tokens SET expires_ms = 1 WHERE kind = 0 AND device_id = ${Number(deviceId)}`);
+  },
+  expireToken(dir, hashHex) {
+    if (!/^[0-9a-f]{64}$/.test(hashHex)) throw new Error('a token hash is 64 hex digits');
+    this.run(dir, `UPDATE tokens SET expires_ms = 1 WHERE hash = X'${hashHex}'`);
+  },
+  schemaVersion(dir) {
+    return Number(this.run(dir, 'SELECT max(version) FROM schema_migrations'));
+  },
+  // How to take back each migration, so that running it again is real.
+  undo: { 7: 'DROP TRIGGER spaces_epoch; ALTER TABLE spaces DROP COLUMN epoch;' },
+  undoLastMigration(dir) {
+    const last = this.schemaVersion(dir);
+    if (!this.undo[last]) throw new Error(`write in tests/api/lib/backend.mjs how to undo migration ${last}`);
+    this.run(dir, `${this.undo[last]} DELETE FROM schema_migrations WHERE version = ${last}`);
+    return last;
+  },
+  recordFutureSchema(dir, version) {
+    this.run(dir, `INSERT INTO schema_migrations VALUES (${Number(version)}, 'future', 'x')`);
+  },
+  // Takes the database away from a running server; returns what puts it back.
+  makeUnusable(dir) {
+    const db = join(dir, 'cairn.db');
+    renameSync(db, `${db}.away`);
+    return () => renameSync(`${db}.away`, db);
+  },
+  // After a clean stop: nothing is left to recover (no WAL with frames in it).
+  leftNothingToRecover(dir) {
+    const wal = join(dir, 'cairn.db-wal');
+    return !existsSync(wal) || statSync(wal).size === 0;
+  },
+  hasData(dir) {
+    return existsSync(join(dir, 'cairn.db'));
+  },
+};
+
+const backends = { sqlite };
+
+// The fixtures of the chosen database backend; a backend without them fails the tests
+// that need them, loudly, rather than passing them by skipping.
+export const db = new Proxy({}, {
+  get(_, name) {
+    const b = backends[DB];
+    if (!b || !(name in b)) throw new Error(`tests/api/lib/backend.mjs has no '${String(name)}' for database backend '${DB}'`);
+    return typeof b[name] === 'function' ? b[name].bind(b) : b[name];
+  },
+});
