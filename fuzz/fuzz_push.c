@@ -7,17 +7,18 @@
 #include "fuzz.h"
 #include "util/config.h"
 #include "util/jtext.h"
+#include "cli/cli.h"
 
 static struct config cfg;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	if (config_init(&cfg) < 0)
+	if (cairn_config_init(&cfg) < 0)
 		abort();
-	cfg.limits_push_changes = 50;
-	cfg.limits_push_blob_refs = 64;
-	cfg.limits_record_bytes = 4096;
+	CONFIG_MUT(&cfg, limits)->push_changes = 50;
+	CONFIG_MUT(&cfg, limits)->push_blob_refs = 64;
+	CONFIG_MUT(&cfg, limits)->record_bytes = 4096;
 	return 0;
 }
 
@@ -47,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r = sync_push_parse(&cfg, body, &a, &ch, &n, &ve);
 	FUZZ_CHECK(r == 0 || ve.n > 0);
 	if (r == 0) {
-		FUZZ_CHECK(n <= cfg.limits_push_changes);
+		FUZZ_CHECK(n <= limits_cfg(&cfg)->push_changes);
 		r = sync_changes_validate(&cfg, ch, n, 1796000000000LL, &ve);
 		FUZZ_CHECK(r == 0 || ve.n > 0);
 	}

@@ -4,6 +4,7 @@
 #define CAIRN_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct config;
 
@@ -12,6 +13,9 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 int cmd_serve(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+
+/* Fills c with the defaults of every section of the program (sections.c). */
+int cairn_config_init(struct config *c);
 
 /* Loads the configuration for a command: defaults, the file from --config (or
  * CAIRN_CONFIG), the environment, then the configuration flags in argv. Arguments that

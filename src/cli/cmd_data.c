@@ -174,10 +174,10 @@ static int locked_command(int argc, char **argv, const char *name, const char *u
 		config_free(&c);
 		return EXIT_USAGE;
 	}
-	log_setup("warn", c.log_format);
+	log_setup("warn", log_cfg(&c)->format);
 	char err[512] = "";
 	int lock_fd = -1;
-	if (cli_lock_data(c.storage_data_dir, false, &lock_fd, err, sizeof err) < 0)
+	if (cli_lock_data(storage_cfg(&c)->data_dir, false, &lock_fd, err, sizeof err) < 0)
 		r = EXIT_FAIL;
 	else
 		r = run(&c, err, sizeof err);

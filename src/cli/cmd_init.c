@@ -42,7 +42,13 @@ int cmd_init(int argc, char **argv)
 		close(fd);
 		return EXIT_FAIL;
 	}
-	config_write_example(f);
+	struct config c;
+	if (cairn_config_init(&c) < 0) {
+		fclose(f);
+		return EXIT_FAIL;
+	}
+	config_write_example(&c, f);
+	config_free(&c);
 	if (fflush(f) != 0 || fsync(fd) != 0 || fclose(f) != 0) {
 		fprintf(stderr, "cairn init: cannot write %s: %s\n", path, strerror(errno));
 		return EXIT_FAIL;

@@ -108,7 +108,7 @@ int cmd_serve(int argc, char **argv)
 		config_free(&c);
 		return EXIT_USAGE;
 	}
-	log_setup(c.log_level, c.log_format);
+	log_setup(log_cfg(&c)->level, log_cfg(&c)->format);
 
 	/* Signals are taken by sigwait below; every thread started later inherits the mask. */
 	sigset_t sigs;
@@ -125,13 +125,13 @@ int cmd_serve(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	struct http_server *srv = NULL;
 	int listen_fd = -1, port = 0;
-	long threads = c.server_threads ? c.server_threads : sysconf(_SC_NPROCESSORS_ONLN);
+	long threads = server_cfg(&c)->threads ? server_cfg(&c)->threads : sysconf(_SC_NPROCESSORS_ONLN);
 	if (threads < 1)
 		threads = 1;
 	rc = EXIT_FAIL;
 
 	int lock_fd = -1;
-	if (cli_lock_data(c.storage_data_dir, true, &lock_fd, err, sizeof err) < 0) {
+	if (cli_lock_data(storage_cfg(&c)->data_dir, true, &lock_fd, err, sizeof err) < 0) {
 		log_error("%s", err);
 		goto out;
 	}
@@ -141,7 +141,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	app.core = &core;
-	if (*c.admin_user && admin_bootstrap(&core, c.admin_user, c.admin_password, err,
+	if (*admin_cfg(&c)->user && admin_bootstrap(&core, admin_cfg(&c)->user, admin_cfg(&c)->password, err,
 					     sizeof err) < 0) {
 		log_error("%s", err);
 		goto out;
@@ -160,21 +160,23 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	struct netrange_list proxies;
-	if (netrange_list_parse(c.server_trusted_proxies, &proxies, err, sizeof err) < 0) {
+	if (netrange_list_parse(server_cfg(&c)->trusted_proxies, &proxies, err, sizeof err) < 0) {
 		log_error("server.trusted_proxies: %s", err); /* config_validate said so first */
 		goto out;
 	}
-	long max_conns = open_files_for(c.server_max_connections, threads);
-	r = http_listen(c.server_listen, &listen_fd, &port, err, sizeof err);
+	long max_conns = open_files_for(server_cfg(&c)->max_connections, threads);
+	r = http_listen(server_cfg(&c)->listen, &listen_fd, &port, err, sizeof err);
 	if (r < 0) {
 		log_error("%s", err);
 		goto out;
 	}
 	char host[256];
 	int ignored;
-	config_split_addr(c.server_listen, host, sizeof host, &ignored);
+	config_split_addr(server_cfg(&c)->listen, host, sizeof host, &ignored);
 	bool v6 = strchr(host, ':') != NULL;
-	if (!*c.server_public_url) {
+	if (*server_cfg(&c)->public_url) {
+		core_set_public_url(&core, server_cfg(&c)->public_url);
+	} else {
 		/* Links in mails need an address users reach: without public_url, the one
 		 * listened on (with the port bound, when it was 0). */
 		snprintf(core.public_url, sizeof core.public_url, "http://%s%s%s:%d", v6 ? "[" : "",
@@ -190,19 +192,19 @@ int cmd_serve(int argc, char **argv)
 		.listen_fd = listen_fd,
 		.threads = (unsigned)threads,
 		.max_connections = (unsigned)max_conns,
-		.connection_memory = (size_t)c.server_connection_memory,
-		.header_timeout_ms = c.server_header_timeout_ms,
-		.idle_timeout_ms = c.server_idle_timeout_ms,
-		.header_bytes = (size_t)c.limits_header_bytes,
-		.json_body_bytes = (size_t)c.limits_json_body_bytes,
-		.auth_body_bytes = (size_t)c.limits_auth_body_bytes,
-		.json_depth = (int)c.limits_json_depth,
-		.json_values = (long)c.limits_json_values,
-		.body_min_rate = c.server_body_min_rate,
-		.body_grace_ms = c.server_body_grace_ms,
-		.max_connections_per_address = (long)c.server_max_connections_per_address,
+		.connection_memory = (size_t)server_cfg(&c)->connection_memory,
+		.header_timeout_ms = server_cfg(&c)->header_timeout_ms,
+		.idle_timeout_ms = server_cfg(&c)->idle_timeout_ms,
+		.header_bytes = (size_t)limits_cfg(&c)->header_bytes,
+		.json_body_bytes = (size_t)limits_cfg(&c)->json_body_bytes,
+		.auth_body_bytes = (size_t)limits_cfg(&c)->auth_body_bytes,
+		.json_depth = (int)limits_cfg(&c)->json_depth,
+		.json_values = (long)limits_cfg(&c)->json_values,
+		.body_min_rate = server_cfg(&c)->body_min_rate,
+		.body_grace_ms = server_cfg(&c)->body_grace_ms,
+		.max_connections_per_address = (long)server_cfg(&c)->max_connections_per_address,
 		.trusted_proxies = &proxies,
-		.access_log = c.log_access,
+		.access_log = log_cfg(&c)->access,
 		.pre_body = app_check_route_or_reply,
 		.routes = app_routes,
 		.nroutes = app_routes_count,
@@ -217,17 +219,17 @@ int cmd_serve(int argc, char **argv)
 	gc = gc_task_start(&core);
 	log_info("cairn %s (%s) listening on http://%s%s%s:%d (data in %s, %ld threads)",
 		 cairn_version(), cairn_commit(), v6 ? "[" : "", host, v6 ? "]" : "", port,
-		 c.storage_data_dir, threads);
+		 storage_cfg(&c)->data_dir, threads);
 
 	int sig = 0;
 	while (sigwait(&sigs, &sig) != 0)
 		;
 	log_info("received %s: draining in-flight requests (at most %lldms)",
 		 sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP (no log file to reopen)" : "SIGINT",
-		 (long long)c.server_shutdown_timeout_ms);
+		 (long long)server_cfg(&c)->shutdown_timeout_ms);
 	http_server_quiesce(srv);
 	hub_close(app.hub); /* waiting pulls and event streams end now, not at the deadline */
-	uint64_t deadline = clock_mono_ns() + (uint64_t)c.server_shutdown_timeout_ms * 1000000u;
+	uint64_t deadline = clock_mono_ns() + (uint64_t)server_cfg(&c)->shutdown_timeout_ms * 1000000u;
 	int left;
 	while ((left = http_server_inflight(srv)) > 0 && clock_mono_ns() < deadline)
 		sleep_ms(10);

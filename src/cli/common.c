@@ -17,7 +17,11 @@ void cli_print_config_flags(bool serve)
 {
 	printf("  %-24s %s\n", "--config FILE",
 	       "Configuration file (INI). Default: $CAIRN_CONFIG, else none.");
-	config_print_flags(stdout, serve);
+	struct config c;
+	if (cairn_config_init(&c) == 0) {
+		config_print_flags(&c, stdout, serve);
+		config_free(&c);
+	}
 	printf("\nEvery configuration key can also be set as CAIRN_<SECTION>_<KEY> (see cairn\n"
 	       "config, docs/configuration.md). Other variables read:\n");
 	config_print_env_extra(stdout);
@@ -83,7 +87,7 @@ int cli_load_config_ex(int argc, char **argv, const char *const *extra, bool ser
 			}
 		}
 	}
-	if (config_init(c) < 0) {
+	if (cairn_config_init(c) < 0) {
 		fprintf(stderr, "cairn: out of memory\n");
 		return EXIT_FAIL;
 	}
@@ -114,7 +118,7 @@ int cli_load_config_ex(int argc, char **argv, const char *const *extra, bool ser
 		const char *v = flag_value(argc, argv, &i, name, sizeof name);
 		if (!strcmp(name, "--config"))
 			continue;
-		if (!config_flag_known(name, serve)) {
+		if (!config_flag_known(c, name, serve)) {
 			snprintf(err, sizeof err, "unknown option %s (see --help)", name);
 			goto fail;
 		}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../core/accounts.h"
+#include "../http/app.h"
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -75,13 +76,22 @@ int cli_open_data(struct data *d, int argc, char **argv, const char *const *extr
 	int r = cli_load_config_ex(argc, argv, extra, false, &d->cfg, a->v, &a->n, ret_help);
 	if (r || *ret_help)
 		return r;
-	log_setup("warn", d->cfg.log_format);
+	log_setup("warn", log_cfg(&d->cfg)->format);
 	char err[512];
 	if (core_open(&d->core, &d->cfg, CORE_EXISTING, 1, false, err, sizeof err) < 0) {
 		fprintf(stderr, "cairn: cannot open the database: %s\n", err);
 		config_free(&d->cfg);
 		return EXIT_FAIL;
 	}
+	/* links in mails a command queues: the configured address, else the one serve
+	 * would listen on */
+	const struct server_config *sv = server_cfg(&d->cfg);
+	char url[600];
+	if (*sv->public_url)
+		snprintf(url, sizeof url, "%s", sv->public_url);
+	else
+		snprintf(url, sizeof url, "http://%s", sv->listen);
+	core_set_public_url(&d->core, url);
 	return 0;
 }
 

@@ -34,7 +34,7 @@ int acct_limit(struct core *c, const char *addr, int64_t realm_id, const char *l
 	char key[400];
 	int64_t now = clock_wall_ms();
 	snprintf(key, sizeof key, "cred:a:%s", addr ? addr : "-");
-	int retry = ratelimit_hit(c->rl, key, c->cfg->ratelimit_per_address, now);
+	int retry = ratelimit_hit(c->rl, key, ratelimit_cfg(c->cfg)->per_address, now);
 	if (!retry && login && *login) {
 		struct user u;
 		if (strlen(login) <= EMAIL_MAX &&
@@ -49,7 +49,7 @@ int acct_limit(struct core *c, const char *addr, int64_t realm_id, const char *l
 			low[i] = '\0';
 			snprintf(key, sizeof key, "cred:n:%lld:%s", (long long)realm_id, low);
 		}
-		retry = ratelimit_hit(c->rl, key, c->cfg->ratelimit_per_account, now);
+		retry = ratelimit_hit(c->rl, key, ratelimit_cfg(c->cfg)->per_account, now);
 	}
 	if (retry) {
 		*ret_retry = retry;

@@ -10,6 +10,7 @@
 #define CAIRN_ACCOUNTS_H
 
 #include "core.h"
+#include "../util/config.h"
 
 struct session {
 	char access[TOKEN_LEN];
@@ -140,5 +141,37 @@ int admin_user_get(struct core *c, const struct principal *p, int64_t id, struct
 int admin_user_find(struct core *c, const struct principal *p, int64_t realm_id,
 		    const char *login, struct user *ret);
 int admin_stats(struct core *c, const struct principal *p, struct store_stats *ret);
+
+/* --- configuration (the section and its values: util/config.h) --- */
+
+struct auth_config {
+	int64_t password_memory;
+	int64_t password_passes;
+};
+extern const struct config_section auth_section;
+static inline const struct auth_config *auth_cfg(const struct config *c)
+{
+	return config_values(c, &auth_section);
+}
+
+struct ratelimit_config {
+	int64_t per_address;
+	int64_t per_account;
+};
+extern const struct config_section ratelimit_section;
+static inline const struct ratelimit_config *ratelimit_cfg(const struct config *c)
+{
+	return config_values(c, &ratelimit_section);
+}
+
+struct admin_config {
+	char *user;
+	char *password;
+};
+extern const struct config_section admin_section;
+static inline const struct admin_config *admin_cfg(const struct config *c)
+{
+	return config_values(c, &admin_section);
+}
 
 #endif

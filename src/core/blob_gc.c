@@ -75,7 +75,7 @@ int blob_gc(struct core *c, struct blob_gc_stats *gs)
 {
 	memset(gs, 0, sizeof *gs);
 	struct blobstore *b = c->blobs;
-	int64_t before = clock_wall_ms() - c->cfg->blobs_gc_grace_ms;
+	int64_t before = clock_wall_ms() - blobs_cfg(c->cfg)->gc_grace_ms;
 	struct names ns = { 0 };
 	/* Crash leftovers in the trash. */
 	int r = b->ops->list_trash(b, add_stat_name, &ns);
@@ -243,7 +243,7 @@ int blob_check(struct core *c, FILE *out, void (*progress)(void *, uint64_t, uin
 			progress(arg, done, rs.total);
 	}
 	if (r == 0) {
-		struct file_scan fs = { c, clock_wall_ms() - c->cfg->blobs_gc_grace_ms, out, cs };
+		struct file_scan fs = { c, clock_wall_ms() - blobs_cfg(c->cfg)->gc_grace_ms, out, cs };
 		r = b->ops->list(b, check_file, &fs);
 	}
 	free(rs.names.v);

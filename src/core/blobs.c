@@ -58,18 +58,18 @@ static int quota_left(struct core *c, int64_t user_id, uint64_t *ret)
 {
 	const struct config *cfg = c->cfg;
 	*ret = UINT64_MAX;
-	if (cfg->blobs_user_quota <= 0 && cfg->blobs_realm_quota <= 0)
+	if (blobs_cfg(cfg)->user_quota <= 0 && blobs_cfg(cfg)->realm_quota <= 0)
 		return 0;
 	int64_t user = 0, realm = 0;
 	int r = c->store->ops->blobmeta->blob_usage(c->store, user_id, &user, &realm);
 	if (r < 0)
 		return r;
-	if (cfg->blobs_user_quota > 0)
-		*ret = user >= cfg->blobs_user_quota ? 0 : (uint64_t)(cfg->blobs_user_quota - user);
-	if (cfg->blobs_realm_quota > 0) {
-		uint64_t left = realm >= cfg->blobs_realm_quota
+	if (blobs_cfg(cfg)->user_quota > 0)
+		*ret = user >= blobs_cfg(cfg)->user_quota ? 0 : (uint64_t)(blobs_cfg(cfg)->user_quota - user);
+	if (blobs_cfg(cfg)->realm_quota > 0) {
+		uint64_t left = realm >= blobs_cfg(cfg)->realm_quota
 					? 0
-					: (uint64_t)(cfg->blobs_realm_quota - realm);
+					: (uint64_t)(blobs_cfg(cfg)->realm_quota - realm);
 		if (left < *ret)
 			*ret = left;
 	}
@@ -85,7 +85,7 @@ int blob_upload_begin(struct core *c, const struct principal *p, const char *sha
 	u->c = c;
 	u->user_id = p->user.id;
 	u->realm_id = p->user.realm_id;
-	u->max = (uint64_t)c->cfg->blobs_max_size;
+	u->max = (uint64_t)blobs_cfg(c->cfg)->max_size;
 	if (sha256)
 		memcpy(u->want, sha256, BLOB_HEX_LEN + 1);
 	int r = 0;
@@ -177,8 +177,8 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 			       .size = (int64_t)u->size,
 			       .user_id = u->user_id,
 			       .realm_id = u->realm_id,
-			       .user_quota = c->cfg->blobs_user_quota,
-			       .realm_quota = c->cfg->blobs_realm_quota,
+			       .user_quota = blobs_cfg(c->cfg)->user_quota,
+			       .realm_quota = blobs_cfg(c->cfg)->realm_quota,
 			       .now_ms = clock_wall_ms() };
 	r = c->store->ops->blobmeta->blob_hold(c->store, &h, ret_new);
 	if (r < 0) {

@@ -141,9 +141,9 @@ int sync_push_parse(const struct config *cfg, json_object *body, struct arena *a
 		return -ERR_INVALID;
 	}
 	size_t n = json_object_array_length(arr);
-	if (n > (size_t)cfg->limits_push_changes) {
+	if (n > (size_t)limits_cfg(cfg)->push_changes) {
 		verr_add(ve, "changes", "A push takes at most %lld changes (limits.push_changes).",
-			 (long long)cfg->limits_push_changes);
+			 (long long)limits_cfg(cfg)->push_changes);
 		return -ERR_TOO_LARGE;
 	}
 	struct push_change *ch = arena_alloc(a, sizeof *ch * (n ? n : 1));
@@ -200,9 +200,9 @@ int sync_push_parse(const struct config *cfg, json_object *body, struct arena *a
 	}
 	if (ve->n)
 		return -ERR_INVALID;
-	if (refs > cfg->limits_push_blob_refs) {
+	if (refs > limits_cfg(cfg)->push_blob_refs) {
 		verr_add(ve, "blobs", "A push names at most %lld blobs (limits.push_blob_refs).",
-			 (long long)cfg->limits_push_blob_refs);
+			 (long long)limits_cfg(cfg)->push_blob_refs);
 		return -ERR_TOO_LARGE;
 	}
 	*ret = ch;
@@ -214,13 +214,13 @@ int sync_push_parse(const struct config *cfg, json_object *body, struct arena *a
 
 int64_t sync_latest_client_ts(const struct config *cfg, int64_t now_ms)
 {
-	return now_ms + cfg->sync_max_clock_skew_ms;
+	return now_ms + sync_cfg(cfg)->max_clock_skew_ms;
 }
 
 static int validate(const struct config *cfg, struct push_change *ch, int n, int64_t now_ms,
 		    struct verr *ve)
 {
-	size_t max = (size_t)cfg->limits_record_bytes;
+	size_t max = (size_t)limits_cfg(cfg)->record_bytes;
 	int skewed = 0;
 	for (int i = 0; i < n && ve->n < VERR_MAX; i++) {
 		struct push_change *x = &ch[i];

@@ -7,6 +7,7 @@
 
 #include "../store/blob.h"
 #include "../store/store.h"
+#include "accounts.h"
 #include "../util/config.h"
 #include "../util/err.h"
 
@@ -20,23 +21,23 @@ int core_init(struct core *c, const struct config *cfg, struct store *store, cha
 		snprintf(err, errlen, "cannot initialise libsodium");
 		return -ERR_INVALID;
 	}
-	if (*cfg->server_public_url) {
-		snprintf(c->public_url, sizeof c->public_url, "%s", cfg->server_public_url);
-	} else {
-		snprintf(c->public_url, sizeof c->public_url, "http://%s", cfg->server_listen);
-	}
-	size_t n = strlen(c->public_url);
-	while (n && c->public_url[n - 1] == '/')
-		c->public_url[--n] = '\0';
 	/* Unknown users are verified against this, so they cost what a wrong password does. */
 	char random_pw[TOKEN_LEN];
 	token_new("x", random_pw);
 	if (password_hash(c, random_pw, c->dummy_hash) < 0) {
 		snprintf(err, errlen, "cannot hash a password with auth.password_memory = %lld",
-			 (long long)cfg->auth_password_memory);
+			 (long long)auth_cfg(cfg)->password_memory);
 		return -ERR_INVALID;
 	}
 	return 0;
+}
+
+void core_set_public_url(struct core *c, const char *url)
+{
+	snprintf(c->public_url, sizeof c->public_url, "%s", url);
+	size_t n = strlen(c->public_url);
+	while (n && c->public_url[n - 1] == '/')
+		c->public_url[--n] = '\0';
 }
 
 int core_open(struct core *c, const struct config *cfg, enum core_open_mode mode, int readers,
@@ -234,8 +235,8 @@ int password_hash(const struct core *c, const char *password, char out[PASSWORD_
 {
 	char buf[crypto_pwhash_STRBYTES];
 	if (crypto_pwhash_str_alg(buf, password, strlen(password),
-				  (unsigned long long)c->cfg->auth_password_passes,
-				  (size_t)c->cfg->auth_password_memory,
+				  (unsigned long long)auth_cfg(c->cfg)->password_passes,
+				  (size_t)auth_cfg(c->cfg)->password_memory,
 				  crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return -ERR_NOMEM;
 	if (strlen(buf) > PASSWORD_HASH_MAX)

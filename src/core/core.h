@@ -9,6 +9,7 @@
 
 #include "../store/model.h"
 #include "errors.h"
+#include "../util/config.h"
 
 struct config;
 struct ratelimit;
@@ -34,12 +35,16 @@ struct core {
 	/* Tests only (NULL otherwise): runs inside a blob upload between placing the file and
 	 * committing its row, to put a collection pass exactly there (core/blobs.c). */
 	void (*blob_test_hook)(struct core *c, const char *sha256);
-	char public_url[512];
+	char public_url[512]; /* where links in mails point: core_set_public_url */
 };
 
 /* -ERR_NOMEM or -ERR_INVALID (the message in err). rl and mailer are set by the caller. */
 int core_init(struct core *c, const struct config *cfg, struct store *store, char *err,
 	      size_t errlen);
+
+/* The address users reach the server at, for links in mails (server.public_url, or what
+ * serve works out; trailing slashes dropped). The owner sets it after core_init. */
+void core_set_public_url(struct core *c, const char *url);
 
 /* How a command may treat the data directory (the store's modes: store.h). */
 enum core_open_mode {
@@ -93,5 +98,26 @@ void token_hash(const char *token, uint8_t out[32]);
 /* argon2id with the configured cost. */
 int password_hash(const struct core *c, const char *password, char out[PASSWORD_HASH_MAX + 1]);
 bool password_verify(const char *hash, const char *password);
+
+/* --- configuration (the section and its values: util/config.h) --- */
+
+struct limits_config {
+	int64_t header_bytes;
+	int64_t json_body_bytes;
+	int64_t json_depth;
+	int64_t json_values;
+	int64_t auth_body_bytes;
+	int64_t push_changes;
+	int64_t push_blob_refs;
+	int64_t push_stored_bytes;
+	int64_t record_bytes;
+	int64_t page;
+	int64_t wait_ms;
+};
+extern const struct config_section limits_section;
+static inline const struct limits_config *limits_cfg(const struct config *c)
+{
+	return config_values(c, &limits_section);
+}
 
 #endif

@@ -12,6 +12,7 @@
 #include "../util/worker.h"
 #include "blobs.h"
 #include "core.h"
+#include "sync.h"
 
 #define SLOTS 4096
 
@@ -62,8 +63,8 @@ void sync_report_cursor(struct core *c, int64_t device_id, int64_t space_id, int
 
 int sync_prune(struct core *c, int64_t *ret_changes, int64_t *ret_records)
 {
-	int r = c->store->ops->changes->prune(c->store, clock_wall_ms(), c->cfg->sync_retention_ms,
-				     c->cfg->sync_device_idle_ms, ret_changes, ret_records);
+	int r = c->store->ops->changes->prune(c->store, clock_wall_ms(), sync_cfg(c->cfg)->retention_ms,
+				     sync_cfg(c->cfg)->device_idle_ms, ret_changes, ret_records);
 	if (r == 0 && (*ret_changes || *ret_records))
 		log_info("pruned %lld changes and %lld tombstones", (long long)*ret_changes,
 			 (long long)*ret_records);
@@ -90,13 +91,13 @@ static void gc_tick(void *arg)
 
 struct gc_task *gc_task_start(struct core *c)
 {
-	if (c->cfg->sync_gc_interval_ms <= 0)
+	if (sync_cfg(c->cfg)->gc_interval_ms <= 0)
 		return NULL;
 	struct gc_task *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
 	t->core = c;
-	if (worker_start("cairn-gc", c->cfg->sync_gc_interval_ms, gc_tick, t, &t->w) < 0) {
+	if (worker_start("cairn-gc", sync_cfg(c->cfg)->gc_interval_ms, gc_tick, t, &t->w) < 0) {
 		free(t);
 		return NULL;
 	}

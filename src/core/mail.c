@@ -98,9 +98,9 @@ static int build_message(const struct config *cfg, const char *to, const char *s
 	randombytes_buf(rnd, sizeof rnd);
 	char id[32];
 	sodium_bin2hex(id, sizeof id, rnd, sizeof rnd);
-	const char *domain = strchr(cfg->mail_from, '@');
+	const char *domain = strchr(mail_cfg(cfg)->from, '@');
 	int r = buf_printf(b, "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nMessage-ID: <%s%s>\r\n", date,
-			   cfg->mail_from, to, id, domain ? domain : "@cairn.invalid");
+			   mail_cfg(cfg)->from, to, id, domain ? domain : "@cairn.invalid");
 	if (is_ascii(subject)) {
 		r = r ? r : buf_printf(b, "Subject: %s\r\n", subject);
 	} else {
@@ -144,12 +144,12 @@ static int mail_smtp_send(const struct config *cfg, const char *to, const char *
 		return -ERR_NOMEM;
 	}
 	char from[300], rcpt[300];
-	snprintf(from, sizeof from, "<%s>", cfg->mail_from);
+	snprintf(from, sizeof from, "<%s>", mail_cfg(cfg)->from);
 	snprintf(rcpt, sizeof rcpt, "<%s>", to);
 	struct curl_slist *rcpts = curl_slist_append(NULL, rcpt);
 	struct payload pl = { msg.ptr, msg.len };
 	char curl_err[CURL_ERROR_SIZE] = "";
-	curl_easy_setopt(c, CURLOPT_URL, cfg->mail_smtp_url);
+	curl_easy_setopt(c, CURLOPT_URL, mail_cfg(cfg)->smtp_url);
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_payload);
@@ -159,15 +159,15 @@ static int mail_smtp_send(const struct config *cfg, const char *to, const char *
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
-	if (!strncmp(cfg->mail_smtp_url, "smtp://", 7)) {
-		long ssl = !strcmp(cfg->mail_starttls, "always") ? CURLUSESSL_ALL
-			   : !strcmp(cfg->mail_starttls, "never") ? CURLUSESSL_NONE
+	if (!strncmp(mail_cfg(cfg)->smtp_url, "smtp://", 7)) {
+		long ssl = !strcmp(mail_cfg(cfg)->starttls, "always") ? CURLUSESSL_ALL
+			   : !strcmp(mail_cfg(cfg)->starttls, "never") ? CURLUSESSL_NONE
 								   : CURLUSESSL_TRY;
 		curl_easy_setopt(c, CURLOPT_USE_SSL, ssl);
 	}
-	if (*cfg->mail_user) {
-		curl_easy_setopt(c, CURLOPT_USERNAME, cfg->mail_user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->mail_password);
+	if (*mail_cfg(cfg)->user) {
+		curl_easy_setopt(c, CURLOPT_USERNAME, mail_cfg(cfg)->user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, mail_cfg(cfg)->password);
 	}
 	CURLcode rc = curl_easy_perform(c);
 	if (rc != CURLE_OK)
@@ -205,14 +205,14 @@ static void drain_outbox(struct mailer *m)
 			return;
 		char err[CURL_ERROR_SIZE + 64] = "";
 		int r = 0;
-		if (*cfg->mail_smtp_url)
+		if (*mail_cfg(cfg)->smtp_url)
 			r = mail_smtp_send(cfg, ml.to, ml.subject, ml.body, err, sizeof err);
 		else
 			log_mail(&ml);
 		if (r == 0) {
 			s->ops->mail->mail_done(s, ml.id, now, NULL, 0);
 			log_info("mail %lld %s <%s>", (long long)ml.id,
-				 *cfg->mail_smtp_url ? "sent to" : "logged (not sent) for", ml.to);
+				 *mail_cfg(cfg)->smtp_url ? "sent to" : "logged (not sent) for", ml.to);
 		} else {
 			int attempts = ml.attempts + 1;
 			int64_t next = 0;
@@ -260,7 +260,7 @@ struct mailer *mailer_start(struct core *c)
 		free(m);
 		return NULL;
 	}
-	if (!*c->cfg->mail_smtp_url)
+	if (!*mail_cfg(c->cfg)->smtp_url)
 		log_warn("no mail.smtp_url configured: mails (confirmations, password resets) "
 			 "are written to this log instead of sent");
 	return m;

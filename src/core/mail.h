@@ -7,6 +7,7 @@
 #define CAIRN_MAIL_H
 
 #include <stddef.h>
+#include "../util/config.h"
 
 struct core;
 struct config;
@@ -21,5 +22,20 @@ int mailer_defer(struct mailer *m, void (*fn)(struct core *c, void *arg), void *
 
 /* Stores a mail in the outbox and wakes the sender. The body is plain UTF-8 text. */
 int core_mail(struct core *c, const char *to, const char *subject, const char *body);
+
+/* --- configuration (the section and its values: util/config.h) --- */
+
+struct mail_config {
+	char *smtp_url;
+	char *from;
+	char *user;
+	char *password;
+	char *starttls;
+};
+extern const struct config_section mail_section;
+static inline const struct mail_config *mail_cfg(const struct config *c)
+{
+	return config_values(c, &mail_section);
+}
 
 #endif

@@ -289,11 +289,11 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 			}
 			/* the record a patch makes is held to the same limit as one put whole */
 			size_t rlen = strlen(rec_data);
-			if (rlen > (size_t)c->cfg->limits_record_bytes) {
+			if (rlen > (size_t)limits_cfg(c->cfg)->record_bytes) {
 				verr_add(ve, "data",
 					 "changes[%d]: patched, the record is %zu bytes; the limit "
 					 "(limits.record_bytes) is %lld",
-					 idx, rlen, (long long)c->cfg->limits_record_bytes);
+					 idx, rlen, (long long)limits_cfg(c->cfg)->record_bytes);
 				free(log_data);
 				free(rec_data);
 				json_object_put(owned_patch);
@@ -369,8 +369,8 @@ int sync_push_check(struct core *c, struct push_job *j)
 
 int sync_push_apply(struct core *c, void *txn, struct push_job *j)
 {
-	struct policy_memo memo = { .parse_max = (size_t)c->cfg->limits_push_stored_bytes,
-				    .server_max = (size_t)c->cfg->limits_json_body_bytes,
+	struct policy_memo memo = { .parse_max = (size_t)limits_cfg(c->cfg)->push_stored_bytes,
+				    .server_max = (size_t)limits_cfg(c->cfg)->json_body_bytes,
 				    .ve = &j->ve };
 	int bad = 0;
 	/* Each blob named must still be there (collection decides in a transaction too), and

@@ -9,6 +9,7 @@
 #include "../util/arena.h"
 #include "../util/clock.h"
 #include "core.h"
+#include "../util/config.h"
 
 /* "me" or a space id, to the space with the caller's role. */
 int sync_space(struct core *c, const struct principal *p, const char *ref, struct space *ret);
@@ -192,5 +193,19 @@ bool parse_rfc3339_ms(const char *s, int64_t *ret);
 
 /* RFC 7386 JSON merge patch: a new object; neither argument is changed. */
 json_object *json_merge_patch(json_object *target, json_object *patch);
+
+/* --- configuration (the section and its values: util/config.h) --- */
+
+struct sync_config {
+	int64_t retention_ms;
+	int64_t gc_interval_ms;
+	int64_t device_idle_ms;
+	int64_t max_clock_skew_ms;
+};
+extern const struct config_section sync_section;
+static inline const struct sync_config *sync_cfg(const struct config *c)
+{
+	return config_values(c, &sync_section);
+}
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "router.h"
+#include "../util/config.h"
 
 struct config;
 struct core;
@@ -30,5 +31,28 @@ struct app {
 /* The native API's routes. */
 extern const struct route app_routes[];
 extern const size_t app_routes_count;
+
+/* --- configuration (the section and its values: util/config.h) --- */
+
+struct server_config {
+	char *listen;
+	int64_t threads;
+	int64_t max_connections;
+	int64_t connection_memory;
+	int64_t header_timeout_ms;
+	int64_t idle_timeout_ms;
+	int64_t shutdown_timeout_ms;
+	char *public_url;
+	int64_t events_heartbeat_ms;
+	int64_t body_min_rate; /* bytes per second */
+	int64_t body_grace_ms;
+	int64_t max_connections_per_address;
+	char *trusted_proxies; /* "10.0.0.1, 192.168.0.0/16": addresses and ranges */
+};
+extern const struct config_section server_section;
+static inline const struct server_config *server_cfg(const struct config *c)
+{
+	return config_values(c, &server_section);
+}
 
 #endif

@@ -32,13 +32,13 @@ int h_account_get(struct req *r)
 	}
 	json_object *st = json_object_new_object();
 	json_object_object_add(st, "used", json_object_new_int64(used));
-	json_object_object_add(st, "quota", cfg->blobs_user_quota > 0
-						    ? json_object_new_int64(cfg->blobs_user_quota)
+	json_object_object_add(st, "quota", blobs_cfg(cfg)->user_quota > 0
+						    ? json_object_new_int64(blobs_cfg(cfg)->user_quota)
 						    : NULL);
 	json_object_object_add(st, "realm_used", json_object_new_int64(realm_used));
 	json_object_object_add(st, "realm_quota",
-			       cfg->blobs_realm_quota > 0
-				       ? json_object_new_int64(cfg->blobs_realm_quota)
+			       blobs_cfg(cfg)->realm_quota > 0
+				       ? json_object_new_int64(blobs_cfg(cfg)->realm_quota)
 				       : NULL);
 	json_object_object_add(o, "storage", st);
 	return http_reply_json(r, 200, o);

@@ -41,7 +41,7 @@ static int reply_upload_error(struct req *r, int e)
 	if (e == -ERR_TOO_LARGE)
 		snprintf(ve.detail, sizeof ve.detail,
 			 "A blob may be at most %lld bytes (blobs.max_size).",
-			 (long long)core_of(r)->cfg->blobs_max_size);
+			 (long long)blobs_cfg(core_of(r)->cfg)->max_size);
 	return reply_core_error(r, e, &ve, 0);
 }
 
@@ -127,7 +127,7 @@ int h_blob_chunk(struct req *r, const char *data, size_t len)
 	struct up *x = r->ctx;
 	if (x->mp) {
 		/* fields other than file are dropped, but not without end */
-		if (r->body_bytes > (uint64_t)core_of(r)->cfg->blobs_max_size + (1u << 20)) {
+		if (r->body_bytes > (uint64_t)blobs_cfg(core_of(r)->cfg)->max_size + (1u << 20)) {
 			reply_upload_error(r, -ERR_TOO_LARGE);
 			return -1;
 		}
@@ -290,7 +290,7 @@ int h_blobs_missing(struct req *r)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
 	}
 	size_t n = json_object_array_length(arr);
-	int64_t max = core_of(r)->cfg->limits_page;
+	int64_t max = limits_cfg(core_of(r)->cfg)->page;
 	if (n > (size_t)max) {
 		char msg[128];
 		snprintf(msg, sizeof msg, "Ask about at most %lld hashes at once (limits.page).",
@@ -366,7 +366,7 @@ int h_blobs_list(struct req *r)
 	if (a && *a && !blob_name_norm(a, after))
 		verr_add(&ve, "after", "must be a SHA-256 in hex, as given in next");
 	int64_t limit = 100;
-	http_query_int(r, "limit", &limit, 1, core_of(r)->cfg->limits_page, &ve);
+	http_query_int(r, "limit", &limit, 1, limits_cfg(core_of(r)->cfg)->page, &ve);
 	if (ve.n)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
 	struct holdings h = { .arr = json_object_new_array(), .limit = (int)limit };

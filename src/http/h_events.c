@@ -187,7 +187,7 @@ int h_events(struct req *r)
 	s->hs.release = ev_release;
 	s->hs.arg = s;
 	atomic_fetch_add(&app->streams, 1);
-	hub_stream_add(app->hub, &s->hs, app->cfg->server_events_heartbeat_ms);
+	hub_stream_add(app->hub, &s->hs, server_cfg(app->cfg)->events_heartbeat_ms);
 	http_on_gone(r, ev_gone, s);
 	http_add_header(r, "Cache-Control", "no-cache");
 	http_add_header(r, "X-Accel-Buffering", "no");

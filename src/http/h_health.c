@@ -62,22 +62,22 @@ int h_limits(struct req *r)
 		const char *name;
 		int64_t v;
 	} lim[] = {
-		{ "header_bytes", c->limits_header_bytes },
-		{ "json_body_bytes", c->limits_json_body_bytes },
-		{ "auth_body_bytes", c->limits_auth_body_bytes },
-		{ "json_depth", c->limits_json_depth },
-		{ "json_values", c->limits_json_values },
-		{ "push_changes", c->limits_push_changes },
-		{ "push_blob_refs", c->limits_push_blob_refs },
-		{ "push_stored_bytes", c->limits_push_stored_bytes },
+		{ "header_bytes", limits_cfg(c)->header_bytes },
+		{ "json_body_bytes", limits_cfg(c)->json_body_bytes },
+		{ "auth_body_bytes", limits_cfg(c)->auth_body_bytes },
+		{ "json_depth", limits_cfg(c)->json_depth },
+		{ "json_values", limits_cfg(c)->json_values },
+		{ "push_changes", limits_cfg(c)->push_changes },
+		{ "push_blob_refs", limits_cfg(c)->push_blob_refs },
+		{ "push_stored_bytes", limits_cfg(c)->push_stored_bytes },
 		{ "blobs_per_change", BLOBS_PER_CHANGE },
-		{ "record_bytes", c->limits_record_bytes },
-		{ "page", c->limits_page },
-		{ "wait_s", c->limits_wait_ms / 1000 },
-		{ "blob_max_bytes", c->blobs_max_size },
-		{ "body_min_rate", c->server_body_min_rate },
-		{ "body_grace_s", c->server_body_grace_ms / 1000 },
-		{ "max_connections_per_address", c->server_max_connections_per_address },
+		{ "record_bytes", limits_cfg(c)->record_bytes },
+		{ "page", limits_cfg(c)->page },
+		{ "wait_s", limits_cfg(c)->wait_ms / 1000 },
+		{ "blob_max_bytes", blobs_cfg(c)->max_size },
+		{ "body_min_rate", server_cfg(c)->body_min_rate },
+		{ "body_grace_s", server_cfg(c)->body_grace_ms / 1000 },
+		{ "max_connections_per_address", server_cfg(c)->max_connections_per_address },
 	};
 	json_object *o = json_object_new_object();
 	for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++)

@@ -59,7 +59,7 @@ int h_records_list(struct req *r)
 	const char *after = http_query(r, "after");
 	const char *after_coll = http_query(r, "after_collection");
 	int64_t limit = 100;
-	http_query_int(r, "limit", &limit, 1, core_of(r)->cfg->limits_page, &ve);
+	http_query_int(r, "limit", &limit, 1, limits_cfg(core_of(r)->cfg)->page, &ve);
 	if (coll && !valid_collection(coll))
 		verr_add(&ve, "collection", "is not a collection name");
 	if (ve.n)

@@ -384,8 +384,8 @@ int h_changes_pull(struct req *r)
 	struct verr ve = { 0 };
 	int64_t since = 0, limit = 100, wait = 0;
 	http_query_int(r, "since", &since, 0, INT64_MAX, &ve);
-	http_query_int(r, "limit", &limit, 1, cfg->limits_page, &ve);
-	http_query_int(r, "wait", &wait, 0, cfg->limits_wait_ms / 1000, &ve);
+	http_query_int(r, "limit", &limit, 1, limits_cfg(cfg)->page, &ve);
+	http_query_int(r, "wait", &wait, 0, limits_cfg(cfg)->wait_ms / 1000, &ve);
 	const char *epoch = http_query(r, "epoch");
 	if (epoch && strlen(epoch) > SPACE_EPOCH_LEN)
 		epoch = "-"; /* no epoch is that long: it is another log's */
@@ -401,7 +401,7 @@ int h_changes_pull(struct req *r)
 	snprintf(pl->epoch_asked, sizeof pl->epoch_asked, "%s", epoch ? epoch : "");
 	pl->since = since;
 	pl->limit = (int)limit;
-	buf_init(&pl->out, (size_t)cfg->limits_page * ((size_t)cfg->limits_record_bytes + 1024));
+	buf_init(&pl->out, (size_t)limits_cfg(cfg)->page * ((size_t)limits_cfg(cfg)->record_bytes + 1024));
 	r->ctx = pl;
 	r->ctx_free = pull_free;
 	int64_t head = 0;

@@ -401,11 +401,11 @@ int blobstore_fs_open(const char *dir, bool sendfile, struct blobstore **ret, ch
 
 int blobstore_open(const struct config *c, struct blobstore **ret, char *err, size_t errlen)
 {
-	if (strcmp(c->storage_blobs, "fs") == 0) {
+	if (strcmp(storage_cfg(c)->blobs, "fs") == 0) {
 		char dir[PATH_LEN];
-		snprintf(dir, sizeof dir, "%s/blobs", c->storage_data_dir);
-		return blobstore_fs_open(dir, c->blobs_sendfile, ret, err, errlen);
+		snprintf(dir, sizeof dir, "%s/blobs", storage_cfg(c)->data_dir);
+		return blobstore_fs_open(dir, blobs_cfg(c)->sendfile, ret, err, errlen);
 	}
-	snprintf(err, errlen, "unknown blob backend '%s'", c->storage_blobs);
+	snprintf(err, errlen, "unknown blob backend '%s'", storage_cfg(c)->blobs);
 	return -ERR_INVALID;
 }

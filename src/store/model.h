@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "../util/config.h"
 
 /* --- Accounts --- */
 /* Input limits, checked in core/ before anything reaches a store. */
@@ -234,6 +235,32 @@ static inline struct blob_reader *blob_reader_close(struct blob_reader *r)
 	if (r)
 		r->ops->close(r);
 	return NULL;
+}
+
+/* --- configuration (the section and its values: util/config.h) --- */
+
+struct storage_config {
+	char *data_dir;
+	char *database;
+	char *blobs;
+};
+extern const struct config_section storage_section;
+static inline const struct storage_config *storage_cfg(const struct config *c)
+{
+	return config_values(c, &storage_section);
+}
+
+struct blobs_config {
+	int64_t max_size;
+	int64_t user_quota;
+	int64_t realm_quota;
+	int64_t gc_grace_ms;
+	bool sendfile;
+};
+extern const struct config_section blobs_section;
+static inline const struct blobs_config *blobs_cfg(const struct config *c)
+{
+	return config_values(c, &blobs_section);
 }
 
 #endif

@@ -11,7 +11,7 @@
 int store_open(const struct config *c, int reader_count, enum store_mode mode,
 	       struct store **ret_store, char *err, size_t errlen)
 {
-	const char *dir = c->storage_data_dir;
+	const char *dir = storage_cfg(c)->data_dir;
 	struct stat st;
 	if (mode == STORE_CREATE) {
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -27,7 +27,7 @@ int store_open(const struct config *c, int reader_count, enum store_mode mode,
 			 dir);
 		return -ERR_NOT_FOUND;
 	}
-	if (strcmp(c->storage_database, "sqlite") == 0) {
+	if (strcmp(storage_cfg(c)->database, "sqlite") == 0) {
 		char path[4200];
 		snprintf(path, sizeof path, "%s/cairn.db", dir);
 		if (mode != STORE_CREATE && stat(path, &st) < 0) {
@@ -40,6 +40,6 @@ int store_open(const struct config *c, int reader_count, enum store_mode mode,
 		return store_sqlite_open(path, reader_count, mode != STORE_EXISTING, ret_store,
 					 err, errlen);
 	}
-	snprintf(err, errlen, "unknown database backend '%s'", c->storage_database);
+	snprintf(err, errlen, "unknown database backend '%s'", storage_cfg(c)->database);
 	return -ERR_INVALID;
 }

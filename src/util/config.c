@@ -1,16 +1,15 @@
+/* The configuration engine (config.h): sections of keys, filled from defaults, a file,
+ * the environment and flags, printed for people. It knows no key by name. */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
-#include "config_def.h"
-#include "netaddr.h"
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -20,101 +19,6 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-int config_parse_size(const char *s, int64_t *ret)
-{
-	char *end;
-	if (!isdigit((unsigned char)*s))
-		return -ERR_INVALID;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERR_INVALID;
-	int64_t mult = 1;
-	if (*end) {
-		static const struct { const char *suf; int64_t mult; } sufs[] = {
-			{ "B", 1 }, { "K", KiB }, { "KB", KiB }, { "KiB", KiB }, { "k", KiB },
-			{ "M", MiB }, { "MB", MiB }, { "MiB", MiB }, { "G", GiB }, { "GB", GiB },
-			{ "GiB", GiB },
-		};
-		size_t i;
-		for (i = 0; i < sizeof sufs / sizeof sufs[0]; i++)
-			if (strcmp(end, sufs[i].suf) == 0)
-				break;
-		if (i == sizeof sufs / sizeof sufs[0])
-			return -ERR_INVALID;
-		mult = sufs[i].mult;
-	}
-	if (v > (unsigned long long)(INT64_MAX / mult))
-		return -ERR_INVALID;
-	*ret = (int64_t)v * mult;
-	return 0;
-}
-
-int config_parse_duration_ms(const char *s, int64_t *ret)
-{
-	char *end;
-	if (!isdigit((unsigned char)*s))
-		return -ERR_INVALID;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERR_INVALID;
-	int64_t mult;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		mult = SEC;
-	else if (strcmp(end, "ms") == 0)
-		mult = 1;
-	else if (strcmp(end, "m") == 0)
-		mult = 60 * SEC;
-	else if (strcmp(end, "h") == 0)
-		mult = 3600 * SEC;
-	else if (strcmp(end, "d") == 0)
-		mult = 86400 * SEC;
-	else
-		return -ERR_INVALID;
-	if (v > (unsigned long long)(INT64_MAX / mult))
-		return -ERR_INVALID;
-	*ret = (int64_t)v * mult;
-	return 0;
-}
-
-int config_split_addr(const char *s, char *host, size_t hostlen, int *ret_port)
-{
-	const char *colon;
-	const char *h = s;
-	size_t hl;
-	if (*s == '[') {
-		const char *rb = strchr(s, ']');
-		if (!rb || rb[1] != ':')
-			return -ERR_INVALID;
-		h = s + 1;
-		hl = (size_t)(rb - h);
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon || strchr(s, ':') != colon)
-			return -ERR_INVALID;
-		hl = (size_t)(colon - s);
-	}
-	if (hl == 0 || hl >= hostlen)
-		return -ERR_INVALID;
-	const char *p = colon + 1;
-	if (!*p || strlen(p) > 5)
-		return -ERR_INVALID;
-	int port = 0;
-	for (; *p; p++) {
-		if (!isdigit((unsigned char)*p))
-			return -ERR_INVALID;
-		port = port * 10 + (*p - '0');
-	}
-	if (port > 65535)
-		return -ERR_INVALID;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	*ret_port = port;
-	return 0;
 }
 
 static bool enum_has(const char *choices, const char *v)
@@ -133,39 +37,15 @@ static bool enum_has(const char *choices, const char *v)
 	return false;
 }
 
-static void describe_bound(const struct config_def *d, int64_t v, char *out, size_t len)
-{
-	if (d->type == T_SIZE) {
-		if (v % GiB == 0 && v)
-			snprintf(out, len, "%lldGiB", (long long)(v / GiB));
-		else if (v % MiB == 0 && v)
-			snprintf(out, len, "%lldMiB", (long long)(v / MiB));
-		else if (v % KiB == 0 && v)
-			snprintf(out, len, "%lldKiB", (long long)(v / KiB));
-		else
-			snprintf(out, len, "%lld", (long long)v);
-	} else if (d->type == T_DURATION) {
-		if (v % (86400 * SEC) == 0 && v)
-			snprintf(out, len, "%lldd", (long long)(v / (86400 * SEC)));
-		else if (v % (3600 * SEC) == 0 && v)
-			snprintf(out, len, "%lldh", (long long)(v / (3600 * SEC)));
-		else if (v % (60 * SEC) == 0 && v)
-			snprintf(out, len, "%lldm", (long long)(v / (60 * SEC)));
-		else if (v % SEC == 0)
-			snprintf(out, len, "%llds", (long long)(v / SEC));
-		else
-			snprintf(out, len, "%lldms", (long long)v);
-	} else {
-		snprintf(out, len, "%lld", (long long)v);
-	}
-}
-
-/* Parses value for key k into c and records its origin; where names the source. */
-static int config_set(struct config *c, int k, const char *value,
+/* Parses value for key k of section s into c and records its origin; where names the
+ * source. */
+static int config_set(struct config *c, size_t s, size_t k, const char *value,
 		      enum config_origin_kind kind, const char *where, char *err, size_t errlen)
 {
-	const struct config_def *d = &config_defs[k];
-	void *field = (char *)c + d->off;
+	const struct config_section *sec = c->sections[s];
+	const struct config_def *d = &sec->keys[k];
+	const char *section = sec->name;
+	void *field = (char *)c->values[s] + d->off;
 	int64_t n = 0;
 	char lo[32], hi[32];
 	switch (d->type) {
@@ -175,17 +55,17 @@ static int config_set(struct config *c, int k, const char *value,
 	case T_ADDR: {
 		if (d->type == T_OPTSTR && strlen(value) > 4096) {
 			seterr(err, errlen, "%s: %s.%s must be at most 4096 bytes", where,
-			       d->section, d->key);
+			       section, d->key);
 			return -ERR_INVALID;
 		}
 		if (d->type == T_STR && (!*value || strlen(value) > 4096)) {
 			seterr(err, errlen, "%s: %s.%s must be a non-empty string of at most 4096 bytes",
-			       where, d->section, d->key);
+			       where, section, d->key);
 			return -ERR_INVALID;
 		}
 		if (d->type == T_ENUM && !enum_has(d->choices, value)) {
 			seterr(err, errlen, "%s: %s.%s must be one of %s, not '%s'", where,
-			       d->section, d->key, d->choices, value);
+			       section, d->key, d->choices, value);
 			return -ERR_INVALID;
 		}
 		if (d->type == T_ADDR) {
@@ -195,7 +75,7 @@ static int config_set(struct config *c, int k, const char *value,
 				seterr(err, errlen,
 				       "%s: %s.%s must be HOST:PORT (or [IPV6]:PORT) with a port "
 				       "from 0 to 65535, not '%s'",
-				       where, d->section, d->key, value);
+				       where, section, d->key, value);
 				return -ERR_INVALID;
 			}
 		}
@@ -215,7 +95,7 @@ static int config_set(struct config *c, int k, const char *value,
 			*(bool *)field = false;
 		else {
 			seterr(err, errlen, "%s: %s.%s must be true or false, not '%s'", where,
-			       d->section, d->key, value);
+			       section, d->key, value);
 			return -ERR_INVALID;
 		}
 		break;
@@ -240,35 +120,59 @@ static int config_set(struct config *c, int k, const char *value,
 				[T_SIZE] = "a size such as 16KiB, 4MiB or 1048576",
 				[T_DURATION] = "a duration such as 500ms, 10s, 5m or 1h",
 			};
-			seterr(err, errlen, "%s: %s.%s must be %s, not '%s'", where, d->section,
+			seterr(err, errlen, "%s: %s.%s must be %s, not '%s'", where, section,
 			       d->key, what[d->type], value);
 			return -ERR_INVALID;
 		}
 		if (n < d->min || n > d->max) {
-			describe_bound(d, d->min, lo, sizeof lo);
-			describe_bound(d, d->max, hi, sizeof hi);
+			config_describe(d->type, d->min, lo, sizeof lo);
+			config_describe(d->type, d->max, hi, sizeof hi);
 			seterr(err, errlen, "%s: %s.%s must be between %s and %s, not '%s'", where,
-			       d->section, d->key, lo, hi, value);
+			       section, d->key, lo, hi, value);
 			return -ERR_INVALID;
 		}
 		*(int64_t *)field = n;
 		break;
 	}
 	}
-	c->origin[k].kind = kind;
-	snprintf(c->origin[k].where, sizeof c->origin[k].where, "%s", where);
+	c->origins[s][k].kind = kind;
+	snprintf(c->origins[s][k].where, sizeof c->origins[s][k].where, "%s", where);
 	return 0;
 }
 
-int config_init(struct config *c)
+static bool is_string(enum cfg_type t)
+{
+	return t == T_STR || t == T_OPTSTR || t == T_ENUM || t == T_ADDR;
+}
+
+int config_init(struct config *c, const struct config_section *const *sections, size_t n)
 {
 	memset(c, 0, sizeof *c);
+	if (n > CONFIG_MAX_SECTIONS)
+		return -ERR_INVALID;
+	c->sections = sections;
+	c->nsections = n;
 	char err[256];
-	for (int k = 0; k < CONFIG_NKEYS; k++) {
-		int r = config_set(c, k, config_defs[k].def, ORIGIN_DEFAULT, "default", err, sizeof err);
-		if (r < 0) {
+	for (size_t s = 0; s < n; s++) {
+		for (size_t t = 0; t < s; t++)
+			if (!strcmp(sections[t]->name, sections[s]->name)) {
+				config_free(c);
+				return -ERR_INVALID;
+			}
+		c->values[s] = calloc(1, sections[s]->size);
+		c->origins[s] = calloc(sections[s]->nkeys ? sections[s]->nkeys : 1,
+				       sizeof *c->origins[s]);
+		if (!c->values[s] || !c->origins[s]) {
 			config_free(c);
-			return r;
+			return -ERR_NOMEM;
+		}
+		for (size_t k = 0; k < sections[s]->nkeys; k++) {
+			int r = config_set(c, s, k, sections[s]->keys[k].def, ORIGIN_DEFAULT,
+					   "default", err, sizeof err);
+			if (r < 0) {
+				config_free(c);
+				return r;
+			}
 		}
 	}
 	return 0;
@@ -276,28 +180,68 @@ int config_init(struct config *c)
 
 void config_free(struct config *c)
 {
-	for (int k = 0; k < CONFIG_NKEYS; k++) {
-		enum cfg_type t = config_defs[k].type;
-		if (t == T_STR || t == T_OPTSTR || t == T_ENUM || t == T_ADDR) {
-			char **p = (char **)((char *)c + config_defs[k].off);
-			free(*p);
-			*p = NULL;
-		}
+	for (size_t s = 0; s < c->nsections; s++) {
+		const struct config_section *sec = c->sections[s];
+		for (size_t k = 0; c->values[s] && k < sec->nkeys; k++)
+			if (is_string(sec->keys[k].type)) {
+				char **p = (char **)((char *)c->values[s] + sec->keys[k].off);
+				free(*p);
+				*p = NULL;
+			}
+		free(c->values[s]);
+		free(c->origins[s]);
+		c->values[s] = NULL;
+		c->origins[s] = NULL;
 	}
+	c->nsections = 0;
 }
 
-static int find_key(const char *section, const char *key)
+void *config_values(const struct config *c, const struct config_section *s)
 {
-	for (int k = 0; k < CONFIG_NKEYS; k++)
-		if (!strcmp(config_defs[k].section, section) && !strcmp(config_defs[k].key, key))
-			return k;
-	return -1;
+	for (size_t i = 0; i < c->nsections; i++)
+		if (c->sections[i] == s)
+			return c->values[i];
+	return NULL;
 }
 
-static bool section_known(const char *section)
+const struct config_origin *config_origin(const struct config *c, const struct config_section *s,
+					  const char *key)
 {
-	for (int k = 0; k < CONFIG_NKEYS; k++)
-		if (!strcmp(config_defs[k].section, section))
+	for (size_t i = 0; i < c->nsections; i++)
+		if (c->sections[i] == s)
+			for (size_t k = 0; k < s->nkeys; k++)
+				if (!strcmp(s->keys[k].key, key))
+					return &c->origins[i][k];
+	return NULL;
+}
+
+const char *config_where(const struct config *c, const struct config_section *s,
+			 const char *key)
+{
+	const struct config_origin *o = config_origin(c, s, key);
+	return o ? o->where : "?";
+}
+
+static bool find_key(const struct config *c, const char *section, const char *key,
+		     size_t *ret_s, size_t *ret_k)
+{
+	for (size_t s = 0; s < c->nsections; s++) {
+		if (strcmp(c->sections[s]->name, section))
+			continue;
+		for (size_t k = 0; k < c->sections[s]->nkeys; k++)
+			if (!strcmp(c->sections[s]->keys[k].key, key)) {
+				*ret_s = s;
+				*ret_k = k;
+				return true;
+			}
+	}
+	return false;
+}
+
+static bool section_known(const struct config *c, const char *section)
+{
+	for (size_t s = 0; s < c->nsections; s++)
+		if (!strcmp(c->sections[s]->name, section))
 			return true;
 	return false;
 }
@@ -336,12 +280,12 @@ static int file_handler(void *user, const char *section, const char *name, const
 	struct file_ctx *fc = user;
 	char where[160];
 	snprintf(where, sizeof where, "%s:%d", fc->path, fc->line);
-	int k = find_key(section, name);
-	if (k < 0) {
+	size_t s, k;
+	if (!find_key(fc->c, section, name, &s, &k)) {
 		if (!*section)
 			seterr(fc->err, fc->errlen, "%s: key '%s' is outside any [section]", where,
 			       name);
-		else if (!section_known(section))
+		else if (!section_known(fc->c, section))
 			seterr(fc->err, fc->errlen, "%s: unknown section [%s]", where, section);
 		else
 			seterr(fc->err, fc->errlen, "%s: unknown key '%s' in section [%s]", where,
@@ -349,7 +293,7 @@ static int file_handler(void *user, const char *section, const char *name, const
 		fc->rc = -ERR_INVALID;
 		return 0;
 	}
-	int r = config_set(fc->c, k, value, ORIGIN_FILE, where, fc->err, fc->errlen);
+	int r = config_set(fc->c, s, k, value, ORIGIN_FILE, where, fc->err, fc->errlen);
 	if (r < 0) {
 		fc->rc = r;
 		return 0;
@@ -383,9 +327,9 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 	return 0;
 }
 
-static void env_name(int k, char *out, size_t len)
+static void env_name(const char *section, const char *key, char *out, size_t len)
 {
-	int n = snprintf(out, len, "CAIRN_%s_%s", config_defs[k].section, config_defs[k].key);
+	int n = snprintf(out, len, "CAIRN_%s_%s", section, key);
 	for (int i = 0; i < n && (size_t)i < len; i++)
 		out[i] = (char)toupper((unsigned char)out[i]);
 }
@@ -424,132 +368,108 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
 		size_t nl = (size_t)(eq - e);
 		if (config_env_extra(e, nl))
 			continue;
-		int found = -1;
+		bool found = false;
+		size_t s = 0, k = 0;
 		char name[96];
-		for (int k = 0; k < CONFIG_NKEYS; k++) {
-			env_name(k, name, sizeof name);
-			if (strlen(name) == nl && !strncmp(name, e, nl)) {
-				found = k;
-				break;
+		for (s = 0; !found && s < c->nsections; s++)
+			for (k = 0; k < c->sections[s]->nkeys; k++) {
+				env_name(c->sections[s]->name, c->sections[s]->keys[k].key, name,
+					 sizeof name);
+				if (strlen(name) == nl && !strncmp(name, e, nl)) {
+					found = true;
+					break;
+				}
 			}
-		}
-		if (found < 0) {
+		if (!found) {
 			seterr(err, errlen, "environment: unknown variable %.*s (see cairn help)",
 			       (int)(nl > 80 ? 80 : nl), e);
 			return -ERR_INVALID;
 		}
-		int r = config_set(c, found, eq + 1, ORIGIN_ENV, name, err, errlen);
+		int r = config_set(c, s - 1, k, eq + 1, ORIGIN_ENV, name, err, errlen);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-bool config_flag_known(const char *flag, bool serve)
+bool config_flag_known(const struct config *c, const char *flag, bool serve)
 {
-	for (int k = 0; k < CONFIG_NKEYS; k++)
-		if (config_defs[k].flag && !strcmp(config_defs[k].flag, flag) && (serve || !config_defs[k].serve_only))
-			return true;
+	for (size_t s = 0; s < c->nsections; s++)
+		for (size_t k = 0; k < c->sections[s]->nkeys; k++) {
+			const struct config_def *d = &c->sections[s]->keys[k];
+			if (d->flag && !strcmp(d->flag, flag) && (serve || !d->serve_only))
+				return true;
+		}
 	return false;
 }
 
 int config_set_flag(struct config *c, const char *flag, const char *value, char *err,
 		    size_t errlen)
 {
-	for (int k = 0; k < CONFIG_NKEYS; k++)
-		if (config_defs[k].flag && !strcmp(config_defs[k].flag, flag))
-			return config_set(c, k, value, ORIGIN_FLAG, flag, err, errlen);
+	for (size_t s = 0; s < c->nsections; s++)
+		for (size_t k = 0; k < c->sections[s]->nkeys; k++) {
+			const struct config_def *d = &c->sections[s]->keys[k];
+			if (d->flag && !strcmp(d->flag, flag))
+				return config_set(c, s, k, value, ORIGIN_FLAG, flag, err, errlen);
+		}
 	return -ERR_NOT_FOUND;
 }
 
 int config_validate(const struct config *c, char *err, size_t errlen)
 {
-	const char *u = c->server_public_url;
-	if (*u && strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) {
-		seterr(err, errlen, "%s: server.public_url must start with http:// or https://",
-		       c->origin[CK_SERVER_PUBLIC_URL].where);
-		return -ERR_INVALID;
-	}
-	u = c->mail_smtp_url;
-	if (*u && strncmp(u, "smtp://", 7) && strncmp(u, "smtps://", 8)) {
-		seterr(err, errlen, "%s: mail.smtp_url must start with smtp:// or smtps://",
-		       c->origin[CK_MAIL_SMTP_URL].where);
-		return -ERR_INVALID;
-	}
-	if (*c->admin_user && !*c->admin_password) {
-		seterr(err, errlen, "%s: admin.user needs admin.password (--admin-pass)",
-		       c->origin[CK_ADMIN_USER].where);
-		return -ERR_INVALID;
-	}
-	if (c->server_connection_memory < c->limits_header_bytes + 4 * KiB) {
-		seterr(err, errlen,
-		       "%s: server.connection_memory (%lld) must be at least limits.header_bytes "
-		       "(%lld) + 4KiB",
-		       c->origin[CK_SERVER_CONNECTION_MEMORY].where,
-		       (long long)c->server_connection_memory, (long long)c->limits_header_bytes);
-		return -ERR_INVALID;
-	}
-	struct netrange_list proxies;
-	char why[128];
-	if (netrange_list_parse(c->server_trusted_proxies, &proxies, why, sizeof why) < 0) {
-		seterr(err, errlen, "%s: server.trusted_proxies: %s",
-		       c->origin[CK_SERVER_TRUSTED_PROXIES].where, why);
-		return -ERR_INVALID;
-	}
+	for (size_t s = 0; s < c->nsections; s++)
+		if (c->sections[s]->validate) {
+			int r = c->sections[s]->validate(c, err, errlen);
+			if (r < 0)
+				return r;
+		}
 	return 0;
 }
 
-static void format_value(const struct config *c, int k, char *out, size_t len)
+static void format_value(const struct config_def *d, const void *values, char *out, size_t len)
 {
-	const struct config_def *d = &config_defs[k];
-	const void *field = (const char *)c + d->off;
-	switch (d->type) {
-	case T_STR:
-	case T_OPTSTR:
-	case T_ENUM:
-	case T_ADDR:
+	const void *field = (const char *)values + d->off;
+	if (is_string(d->type))
 		snprintf(out, len, "%s", *(char *const *)field);
-		break;
-	case T_BOOL:
+	else if (d->type == T_BOOL)
 		snprintf(out, len, "%s", *(const bool *)field ? "true" : "false");
-		break;
-	default:
-		describe_bound(d, *(const int64_t *)field, out, len);
-	}
+	else
+		config_describe(d->type, *(const int64_t *)field, out, len);
 }
 
 void config_print(const struct config *c, FILE *out)
 {
 	static const char *const kinds[] = { "default", "file", "environment", "flag" };
-	const char *section = "";
-	for (int k = 0; k < CONFIG_NKEYS; k++) {
-		char v[4200];
-		if (strcmp(section, config_defs[k].section)) {
-			section = config_defs[k].section;
-			fprintf(out, "%s[%s]\n", k ? "\n" : "", section);
+	for (size_t s = 0; s < c->nsections; s++) {
+		const struct config_section *sec = c->sections[s];
+		fprintf(out, "%s[%s]\n", s ? "\n" : "", sec->name);
+		for (size_t k = 0; k < sec->nkeys; k++) {
+			const struct config_def *d = &sec->keys[k];
+			char v[4200];
+			format_value(d, c->values[s], v, sizeof v);
+			if (d->secret && v[0])
+				snprintf(v, sizeof v, "(set, not shown)");
+			const struct config_origin *o = &c->origins[s][k];
+			if (o->kind == ORIGIN_DEFAULT)
+				fprintf(out, "%s = %s    ; default\n", d->key, v);
+			else
+				fprintf(out, "%s = %s    ; %s %s\n", d->key, v, kinds[o->kind],
+					o->where);
 		}
-		format_value(c, k, v, sizeof v);
-		if ((k == CK_MAIL_PASSWORD || k == CK_ADMIN_PASSWORD) && v[0])
-			snprintf(v, sizeof v, "(set, not shown)");
-		const struct config_origin *o = &c->origin[k];
-		if (o->kind == ORIGIN_DEFAULT)
-			fprintf(out, "%s = %s    ; default\n", config_defs[k].key, v);
-		else
-			fprintf(out, "%s = %s    ; %s %s\n", config_defs[k].key, v, kinds[o->kind],
-				o->where);
 	}
 }
 
-static void print_bounds(const struct config_def *d, FILE *out, const char *prefix)
+static void print_bounds(const char *section, const struct config_def *d, FILE *out,
+			 const char *prefix)
 {
 	char lo[32], hi[32], env[96];
-	env_name((int)(d - config_defs), env, sizeof env);
+	env_name(section, d->key, env, sizeof env);
 	fprintf(out, "%sEnvironment: %s", prefix, env);
 	if (d->flag)
 		fprintf(out, ". Flag: %s", d->flag);
 	if (d->type == T_INT || d->type == T_SIZE || d->type == T_DURATION) {
-		describe_bound(d, d->min, lo, sizeof lo);
-		describe_bound(d, d->max, hi, sizeof hi);
+		config_describe(d->type, d->min, lo, sizeof lo);
+		config_describe(d->type, d->max, hi, sizeof hi);
 		fprintf(out, ". Range: %s to %s", lo, hi);
 	} else if (d->type == T_ENUM) {
 		fprintf(out, ". One of: %s", d->choices);
@@ -578,36 +498,36 @@ static void print_wrapped(FILE *out, const char *prefix, const char *text)
 	}
 }
 
-void config_write_example(FILE *out)
+void config_write_example(const struct config *c, FILE *out)
 {
 	fprintf(out,
 		"; Cairn configuration. Every key is shown with its default value.\n"
 		"; Precedence: command-line flag > environment variable > this file > default.\n"
 		"; Sizes take B, KiB, MiB, GiB; durations take ms, s, m, h, d (plain numbers are\n"
 		"; seconds). Lines starting with ; or # are comments.\n");
-	const char *section = "";
-	for (int k = 0; k < CONFIG_NKEYS; k++) {
-		const struct config_def *d = &config_defs[k];
-		if (strcmp(section, d->section)) {
-			section = d->section;
-			fprintf(out, "\n[%s]\n", section);
+	for (size_t s = 0; s < c->nsections; s++) {
+		const struct config_section *sec = c->sections[s];
+		fprintf(out, "\n[%s]\n", sec->name);
+		for (size_t k = 0; k < sec->nkeys; k++) {
+			const struct config_def *d = &sec->keys[k];
+			fputc('\n', out);
+			print_wrapped(out, "; ", d->help);
+			print_bounds(sec->name, d, out, "; ");
+			fprintf(out, "%s = %s\n", d->key, d->def);
 		}
-		fputc('\n', out);
-		print_wrapped(out, "; ", d->help);
-		print_bounds(d, out, "; ");
-		fprintf(out, "%s = %s\n", d->key, d->def);
 	}
 }
 
-void config_print_flags(FILE *out, bool serve)
+void config_print_flags(const struct config *c, FILE *out, bool serve)
 {
-	for (int k = 0; k < CONFIG_NKEYS; k++) {
-		const struct config_def *d = &config_defs[k];
-		if (!d->flag || (d->serve_only && !serve))
-			continue;
-		char left[64];
-		snprintf(left, sizeof left, "%s %s", d->flag, d->metavar);
-		fprintf(out, "  %-24s %s (%s.%s, default %s)\n", left, d->help, d->section,
-			d->key, *d->def ? d->def : "none");
-	}
+	for (size_t s = 0; s < c->nsections; s++)
+		for (size_t k = 0; k < c->sections[s]->nkeys; k++) {
+			const struct config_def *d = &c->sections[s]->keys[k];
+			if (!d->flag || (d->serve_only && !serve))
+				continue;
+			char left[64];
+			snprintf(left, sizeof left, "%s %s", d->flag, d->metavar);
+			fprintf(out, "  %-24s %s (%s.%s, default %s)\n", left, d->help,
+				c->sections[s]->name, d->key, *d->def ? d->def : "none");
+		}
 }

@@ -1,66 +1,51 @@
-/* Configuration: one table (config.c) drives the INI file, the CAIRN_<SECTION>_<KEY>
- * environment, command-line flags, defaults, bounds, --help, the example file and
- * `cairn config`. Precedence: flag > environment > file > default. */
+/* Configuration: an engine with no keys of its own. Each subsystem declares its section
+ * (its keys: type, default, bounds, flag, help; the struct they fill) beside its code,
+ * and the program hands the engine its list of sections (src/cli/sections.c), the way
+ * h2o's configurators each bring their directives. The engine drives the INI file, the
+ * CAIRN_<SECTION>_<KEY> environment, command-line flags, defaults, bounds, --help, the
+ * example file and `cairn config` from those tables. Precedence: flag > environment >
+ * file > default. A new backend or adapter adds a file with its section and one line to
+ * the list; nothing here changes. */
 #ifndef CAIRN_CONFIG_H
 #define CAIRN_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-enum config_key {
-	CK_SERVER_LISTEN,
-	CK_SERVER_THREADS,
-	CK_SERVER_MAX_CONNECTIONS,
-	CK_SERVER_CONNECTION_MEMORY,
-	CK_SERVER_HEADER_TIMEOUT,
-	CK_SERVER_IDLE_TIMEOUT,
-	CK_SERVER_SHUTDOWN_TIMEOUT,
-	CK_SERVER_PUBLIC_URL,
-	CK_SERVER_EVENTS_HEARTBEAT,
-	CK_SERVER_BODY_MIN_RATE,
-	CK_SERVER_BODY_GRACE,
-	CK_SERVER_MAX_CONNECTIONS_PER_ADDRESS,
-	CK_SERVER_TRUSTED_PROXIES,
-	CK_STORAGE_DATA_DIR,
-	CK_STORAGE_DATABASE,
-	CK_STORAGE_BLOBS,
-	CK_LIMITS_HEADER_BYTES,
-	CK_LIMITS_JSON_BODY_BYTES,
-	CK_LIMITS_JSON_DEPTH,
-	CK_LIMITS_JSON_VALUES,
-	CK_LIMITS_AUTH_BODY_BYTES,
-	CK_LIMITS_PUSH_CHANGES,
-	CK_LIMITS_PUSH_BLOB_REFS,
-	CK_LIMITS_PUSH_STORED_BYTES,
-	CK_LIMITS_RECORD_BYTES,
-	CK_LIMITS_PAGE,
-	CK_LIMITS_WAIT,
-	CK_SYNC_RETENTION,
-	CK_SYNC_GC_INTERVAL,
-	CK_SYNC_DEVICE_IDLE,
-	CK_SYNC_MAX_CLOCK_SKEW,
-	CK_BLOBS_MAX_SIZE,
-	CK_BLOBS_USER_QUOTA,
-	CK_BLOBS_REALM_QUOTA,
-	CK_BLOBS_GC_GRACE,
-	CK_BLOBS_SENDFILE,
-	CK_AUTH_PASSWORD_MEMORY,
-	CK_AUTH_PASSWORD_PASSES,
-	CK_RATELIMIT_PER_ADDRESS,
-	CK_RATELIMIT_PER_ACCOUNT,
-	CK_MAIL_SMTP_URL,
-	CK_MAIL_FROM,
-	CK_MAIL_USER,
-	CK_MAIL_PASSWORD,
-	CK_MAIL_STARTTLS,
-	CK_ADMIN_USER,
-	CK_ADMIN_PASSWORD,
-	CK_LOG_LEVEL,
-	CK_LOG_FORMAT,
-	CK_LOG_ACCESS,
-	CONFIG_NKEYS
+enum cfg_type { T_STR, T_OPTSTR, T_INT, T_SIZE, T_DURATION, T_BOOL, T_ENUM, T_ADDR };
+
+/* One key. Durations are held in milliseconds (int64_t), sizes in bytes (int64_t),
+ * booleans as bool, strings as an owned char * (freed by config_free). */
+struct config_def {
+	const char *key;
+	enum cfg_type type;
+	const char *def;     /* default, in the file's syntax */
+	int64_t min, max;    /* numbers: bounds (sizes in bytes, durations in ms) */
+	const char *choices; /* T_ENUM: "a|b|c" */
+	const char *flag;    /* command-line flag, or NULL */
+	const char *metavar; /* for --help */
+	size_t off;          /* of its field in the section's struct */
+	const char *help;
+	bool serve_only;     /* its flag means something to cairn serve alone */
+	bool secret;         /* cairn config shows whether it is set, not its value */
 };
+
+struct config;
+
+/* A section: [name] in the file, its keys, the struct they fill. */
+struct config_section {
+	const char *name;
+	const struct config_def *keys;
+	size_t nkeys;
+	size_t size; /* of the section's struct */
+	/* Rules between keys (this section's and others'), once every source is loaded: 0,
+	 * or -ERR_INVALID with one message naming where the value came from. NULL: none. */
+	int (*validate)(const struct config *c, char *err, size_t errlen);
+};
+
+#define CONFIG_MAX_SECTIONS 24
 
 enum config_origin_kind { ORIGIN_DEFAULT, ORIGIN_FILE, ORIGIN_ENV, ORIGIN_FLAG };
 
@@ -69,64 +54,38 @@ struct config_origin {
 	char where[160]; /* "path:line", "CAIRN_LOG_LEVEL", "--listen" */
 };
 
-/* Durations are held in milliseconds, sizes in bytes. Strings are owned (config_free). */
 struct config {
-	char *server_listen;
-	int64_t server_threads;
-	int64_t server_max_connections;
-	int64_t server_connection_memory;
-	int64_t server_header_timeout_ms;
-	int64_t server_idle_timeout_ms;
-	int64_t server_shutdown_timeout_ms;
-	char *server_public_url;
-	int64_t server_events_heartbeat_ms;
-	int64_t server_body_min_rate;     /* bytes per second */
-	int64_t server_body_grace_ms;
-	int64_t server_max_connections_per_address;
-	char *server_trusted_proxies;     /* "10.0.0.1, 192.168.0.0/16": addresses and ranges */
-	char *storage_data_dir;
-	char *storage_database;
-	char *storage_blobs;
-	int64_t limits_header_bytes;
-	int64_t limits_json_body_bytes;
-	int64_t limits_json_depth;
-	int64_t limits_json_values;
-	int64_t limits_auth_body_bytes;
-	int64_t limits_push_changes;
-	int64_t limits_push_blob_refs;
-	int64_t limits_push_stored_bytes;
-	int64_t limits_record_bytes;
-	int64_t limits_page;
-	int64_t limits_wait_ms;
-	int64_t sync_retention_ms;
-	int64_t sync_gc_interval_ms;
-	int64_t sync_device_idle_ms;
-	int64_t sync_max_clock_skew_ms;
-	int64_t blobs_max_size;
-	int64_t blobs_user_quota;
-	int64_t blobs_realm_quota;
-	int64_t blobs_gc_grace_ms;
-	bool blobs_sendfile;
-	int64_t auth_password_memory;
-	int64_t auth_password_passes;
-	int64_t ratelimit_per_address;
-	int64_t ratelimit_per_account;
-	char *mail_smtp_url;
-	char *mail_from;
-	char *mail_user;
-	char *mail_password;
-	char *mail_starttls;
-	char *admin_user;
-	char *admin_password;
-	char *log_level;
-	char *log_format;
-	bool log_access;
-	struct config_origin origin[CONFIG_NKEYS];
+	const struct config_section *const *sections; /* borrowed for the config's life */
+	size_t nsections;
+	void *values[CONFIG_MAX_SECTIONS];             /* one struct per section, owned */
+	struct config_origin *origins[CONFIG_MAX_SECTIONS]; /* per key, owned */
 };
 
-/* Fills c with the built-in defaults. -ERR_NOMEM. */
-int config_init(struct config *c);
+/* Units for the tables' bounds and the parsers. */
+#define KiB (1024LL)
+#define MiB (1024LL * 1024)
+#define GiB (1024LL * 1024 * 1024)
+#define SEC 1000LL
+
+/* Fills c with the defaults of every section (no two may share a name). -ERR_NOMEM,
+ * -ERR_INVALID for a bad table. */
+int config_init(struct config *c, const struct config_section *const *sections, size_t n);
 void config_free(struct config *c);
+
+/* The values of section s (the struct it declares); NULL when s is not one of c's
+ * sections. Subsystems wrap it in a typed accessor (say, limits_cfg). Any thread, once
+ * the configuration is loaded; the values do not change afterwards. */
+void *config_values(const struct config *c, const struct config_section *s);
+/* The values of a section named name, writable, for the owner of a configuration it has
+ * not yet shared (tests, a command setting one up): CONFIG_MUT(&cfg, storage)->data_dir. */
+#define CONFIG_MUT(c, name) ((struct name##_config *)config_values((c), &name##_section))
+/* Where a key's value came from; NULL for a key c does not have. */
+const struct config_origin *config_origin(const struct config *c, const struct config_section *s,
+					  const char *key);
+/* The same as text ("default", "file:line", "CAIRN_...", "--flag"), for messages; "?" for
+ * an unknown key. */
+const char *config_where(const struct config *c, const struct config_section *s,
+			 const char *key);
 
 /* Each returns 0, or -ERR_INVALID with one message naming the place in err. */
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
@@ -138,26 +97,28 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
 int config_set_flag(struct config *c, const char *flag, const char *value, char *err,
 		    size_t errlen);
 /* serve: the command serves (flags like --listen mean something to it). */
-bool config_flag_known(const char *flag, bool serve);
+bool config_flag_known(const struct config *c, const char *flag, bool serve);
 /* Whether the CAIRN_ variable name[0..len) is on the declared list of variables that are
  * not configuration keys; the list, one per line, for --help. */
 bool config_env_extra(const char *name, size_t len);
 void config_print_env_extra(FILE *out);
-/* Checks rules between keys once every source is loaded. */
+/* Runs every section's validate once every source is loaded. */
 int config_validate(const struct config *c, char *err, size_t errlen);
 
-/* The effective configuration, one "section.key = value  # origin" line per key. */
+/* The effective configuration, one "key = value  ; origin" line per key, by section. */
 void config_print(const struct config *c, FILE *out);
 /* The commented example file written by `cairn init`. */
-void config_write_example(FILE *out);
+void config_write_example(const struct config *c, FILE *out);
 /* One line per key that has a flag: "  --listen HOST:PORT   help"; serve-only ones only
  * for a command that serves. */
-void config_print_flags(FILE *out, bool serve);
+void config_print_flags(const struct config *c, FILE *out, bool serve);
 
-/* Value parsers, exposed for tests. */
+/* Value parsers (config_parse.c), exposed for tests. */
 int config_parse_size(const char *s, int64_t *ret);
 int config_parse_duration_ms(const char *s, int64_t *ret);
 /* Splits "HOST:PORT" or "[V6]:PORT"; host is written NUL-terminated into host. */
 int config_split_addr(const char *s, char *host, size_t hostlen, int *ret_port);
+/* A size or duration as the file would write it ("16KiB", "10s"), into out. */
+void config_describe(enum cfg_type t, int64_t v, char *out, size_t len);
 
 #endif

@@ -4,6 +4,7 @@
 #define CAIRN_LOG_H
 
 #include <stdint.h>
+#include "config.h"
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_OFF };
 
@@ -31,5 +32,18 @@ void log_access(const char *reqid, const char *client, const char *method, const
 #define log_warn(...) LOG_AT(LOG_WARN, NULL, __VA_ARGS__)
 #define log_error(...) LOG_AT(LOG_ERROR, NULL, __VA_ARGS__)
 #define log_req(lvl, rid, ...) LOG_AT(lvl, rid, __VA_ARGS__)
+
+/* --- configuration (the section and its values: util/config.h) --- */
+
+struct log_config {
+	char *level;
+	char *format;
+	bool access;
+};
+extern const struct config_section log_section;
+static inline const struct log_config *log_cfg(const struct config *c)
+{
+	return config_values(c, &log_section);
+}
 
 #endif

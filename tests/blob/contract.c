@@ -17,6 +17,7 @@
 #include "store/blob.h"
 #include "util/config.h"
 #include "util/err.h"
+#include "cli/cli.h"
 
 static struct config cfg;
 static struct blobstore *bs;
@@ -25,18 +26,18 @@ static char dir[] = "/tmp/cairn-blob-contract-XXXXXX";
 static int setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(dir) || config_init(&cfg) < 0)
+	if (!mkdtemp(dir) || cairn_config_init(&cfg) < 0)
 		return -1;
-	free(cfg.storage_data_dir);
-	cfg.storage_data_dir = strdup(dir);
+	free(CONFIG_MUT(&cfg, storage)->data_dir);
+	CONFIG_MUT(&cfg, storage)->data_dir = strdup(dir);
 	const char *b = getenv("CAIRN_TEST_BLOBS");
 	if (b && *b) {
-		free(cfg.storage_blobs);
-		cfg.storage_blobs = strdup(b);
+		free(CONFIG_MUT(&cfg, storage)->blobs);
+		CONFIG_MUT(&cfg, storage)->blobs = strdup(b);
 	}
 	char err[256];
 	if (blobstore_open(&cfg, &bs, err, sizeof err) < 0) {
-		fprintf(stderr, "cannot open the %s blob store: %s\n", cfg.storage_blobs, err);
+		fprintf(stderr, "cannot open the %s blob store: %s\n", storage_cfg(&cfg)->blobs, err);
 		return -1;
 	}
 	return 0;

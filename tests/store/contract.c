@@ -18,6 +18,7 @@
 #include "store/store.h"
 #include "util/config.h"
 #include "util/err.h"
+#include "cli/cli.h"
 
 static struct config cfg;
 static struct store *st;
@@ -29,18 +30,18 @@ static int setup(void **state)
 	(void)state;
 	if (!mkdtemp(dir))
 		return -1;
-	if (config_init(&cfg) < 0)
+	if (cairn_config_init(&cfg) < 0)
 		return -1;
-	free(cfg.storage_data_dir);
-	cfg.storage_data_dir = strdup(dir);
+	free(CONFIG_MUT(&cfg, storage)->data_dir);
+	CONFIG_MUT(&cfg, storage)->data_dir = strdup(dir);
 	const char *db = getenv("CAIRN_TEST_DB");
 	if (db && *db) {
-		free(cfg.storage_database);
-		cfg.storage_database = strdup(db);
+		free(CONFIG_MUT(&cfg, storage)->database);
+		CONFIG_MUT(&cfg, storage)->database = strdup(db);
 	}
 	char err[256];
 	if (store_open(&cfg, 2, STORE_CREATE, &st, err, sizeof err) < 0) {
-		fprintf(stderr, "cannot open the %s store: %s\n", cfg.storage_database, err);
+		fprintf(stderr, "cannot open the %s store: %s\n", storage_cfg(&cfg)->database, err);
 		return -1;
 	}
 	return 0;

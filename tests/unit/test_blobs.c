@@ -21,6 +21,7 @@
 #include "util/config.h"
 #include "util/err.h"
 #include "util/range.h"
+#include "cli/cli.h"
 
 static void test_range(void **state)
 {
@@ -88,10 +89,10 @@ static int env_setup(void **state)
 	struct env *e = calloc(1, sizeof *e);
 	snprintf(e->dir, sizeof e->dir, "/tmp/cairn-unit-XXXXXX");
 	assert_non_null(mkdtemp(e->dir));
-	assert_int_equal(config_init(&e->cfg), 0);
-	free(e->cfg.storage_data_dir);
-	e->cfg.storage_data_dir = strdup(e->dir);
-	e->cfg.blobs_gc_grace_ms = 0;
+	assert_int_equal(cairn_config_init(&e->cfg), 0);
+	free(CONFIG_MUT(&e->cfg, storage)->data_dir);
+	CONFIG_MUT(&e->cfg, storage)->data_dir = strdup(e->dir);
+	CONFIG_MUT(&e->cfg, blobs)->gc_grace_ms = 0;
 	char err[256];
 	assert_int_equal(store_open(&e->cfg, 1, STORE_CREATE, &e->store, err, sizeof err), 0);
 	assert_int_equal(blobstore_open(&e->cfg, &e->blobs, err, sizeof err), 0);
@@ -216,14 +217,14 @@ static void test_mismatch_and_limits(void **state)
 	bool fresh;
 	assert_int_equal(blob_upload_finish(u, sha, &size, &fresh), -ERR_MISMATCH);
 	blob_upload_free(u);
-	e->cfg.blobs_max_size = 4;
+	CONFIG_MUT(&e->cfg, blobs)->max_size = 4;
 	assert_int_equal(blob_upload_begin(&e->core, &e->p, NULL, 5, &u), -ERR_TOO_LARGE);
 	assert_int_equal(blob_upload_begin(&e->core, &e->p, NULL, -1, &u), 0);
 	assert_int_equal(blob_upload_write(u, "abc", 3), 0);
 	assert_int_equal(blob_upload_write(u, "de", 2), -ERR_TOO_LARGE);
 	blob_upload_free(u);
-	e->cfg.blobs_max_size = 1 << 20;
-	e->cfg.blobs_user_quota = 6;
+	CONFIG_MUT(&e->cfg, blobs)->max_size = 1 << 20;
+	CONFIG_MUT(&e->cfg, blobs)->user_quota = 6;
 	sha[0] = '\0';
 	assert_int_equal(upload(e, "12345", 5, sha), 0);
 	char other[65] = "";

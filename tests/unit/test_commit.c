@@ -17,6 +17,7 @@
 #include "store/store.h"
 #include "util/config.h"
 #include "util/err.h"
+#include "cli/cli.h"
 
 struct waiter {
 	pthread_mutex_t mu;
@@ -51,10 +52,10 @@ static void test_batch_with_a_failing_job(void **state)
 	char dir[] = "/tmp/cairn-unit-commit-XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	struct config cfg;
-	assert_int_equal(config_init(&cfg), 0);
-	free(cfg.storage_data_dir);
-	cfg.storage_data_dir = strdup(dir);
-	cfg.limits_record_bytes = 64;
+	assert_int_equal(cairn_config_init(&cfg), 0);
+	free(CONFIG_MUT(&cfg, storage)->data_dir);
+	CONFIG_MUT(&cfg, storage)->data_dir = strdup(dir);
+	CONFIG_MUT(&cfg, limits)->record_bytes = 64;
 	char err[256];
 	struct store *st;
 	assert_int_equal(store_open(&cfg, 1, STORE_CREATE, &st, err, sizeof err), 0);

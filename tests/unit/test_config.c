@@ -11,6 +11,11 @@
 
 #include "util/config.h"
 #include "util/err.h"
+#include "http/app.h"
+#include "store/model.h"
+#include "core/core.h"
+#include "util/log.h"
+#include "cli/cli.h"
 
 static char tmpl[] = "/tmp/cairn-cfg-XXXXXX";
 
@@ -29,14 +34,14 @@ static void test_defaults(void **state)
 {
 	(void)state;
 	struct config c;
-	assert_int_equal(config_init(&c), 0);
-	assert_string_equal(c.server_listen, "127.0.0.1:8080");
-	assert_string_equal(c.storage_data_dir, "./data");
-	assert_int_equal(c.server_connection_memory, 16 * 1024);
-	assert_int_equal(c.server_header_timeout_ms, 10000);
-	assert_int_equal(c.limits_json_body_bytes, 16 * 1024 * 1024);
-	assert_true(c.log_access);
-	assert_int_equal(c.origin[CK_LOG_LEVEL].kind, ORIGIN_DEFAULT);
+	assert_int_equal(cairn_config_init(&c), 0);
+	assert_string_equal(server_cfg(&c)->listen, "127.0.0.1:8080");
+	assert_string_equal(storage_cfg(&c)->data_dir, "./data");
+	assert_int_equal(server_cfg(&c)->connection_memory, 16 * 1024);
+	assert_int_equal(server_cfg(&c)->header_timeout_ms, 10000);
+	assert_int_equal(limits_cfg(&c)->json_body_bytes, 16 * 1024 * 1024);
+	assert_true(log_cfg(&c)->access);
+	assert_int_equal((*config_origin(&c, &log_section, "level")).kind, ORIGIN_DEFAULT);
 	assert_int_equal(config_validate(&c, (char[64]){ 0 }, 64), 0);
 	config_free(&c);
 }
@@ -48,26 +53,26 @@ static void test_precedence(void **state)
 	char err[256] = "";
 	const char *path = write_file("; comment\n[log]\nlevel = warn\nformat = json\n"
 				      "[server]\nlisten = 0.0.0.0:9000\nidle_timeout = 2m\n");
-	assert_int_equal(config_init(&c), 0);
+	assert_int_equal(cairn_config_init(&c), 0);
 	assert_int_equal(config_load_file(&c, path, err, sizeof err), 0);
-	assert_string_equal(c.log_level, "warn");
-	assert_int_equal(c.server_idle_timeout_ms, 120000);
-	assert_int_equal(c.origin[CK_LOG_LEVEL].kind, ORIGIN_FILE);
+	assert_string_equal(log_cfg(&c)->level, "warn");
+	assert_int_equal(server_cfg(&c)->idle_timeout_ms, 120000);
+	assert_int_equal((*config_origin(&c, &log_section, "level")).kind, ORIGIN_FILE);
 	char where[200];
 	snprintf(where, sizeof where, "%s:3", path);
-	assert_string_equal(c.origin[CK_LOG_LEVEL].where, where);
+	assert_string_equal((*config_origin(&c, &log_section, "level")).where, where);
 
 	char *env[] = { "PATH=/bin", "CAIRN_LOG_LEVEL=debug", "CAIRN_SERVER_LISTEN=127.0.0.1:1",
 			"CAIRN_CONFIG=/ignored", NULL };
 	assert_int_equal(config_load_env(&c, env, err, sizeof err), 0);
-	assert_string_equal(c.log_level, "debug");
-	assert_int_equal(c.origin[CK_LOG_LEVEL].kind, ORIGIN_ENV);
-	assert_string_equal(c.origin[CK_LOG_LEVEL].where, "CAIRN_LOG_LEVEL");
-	assert_string_equal(c.log_format, "json"); /* file value kept */
+	assert_string_equal(log_cfg(&c)->level, "debug");
+	assert_int_equal((*config_origin(&c, &log_section, "level")).kind, ORIGIN_ENV);
+	assert_string_equal((*config_origin(&c, &log_section, "level")).where, "CAIRN_LOG_LEVEL");
+	assert_string_equal(log_cfg(&c)->format, "json"); /* file value kept */
 
 	assert_int_equal(config_set_flag(&c, "--log-level", "error", err, sizeof err), 0);
-	assert_string_equal(c.log_level, "error");
-	assert_int_equal(c.origin[CK_LOG_LEVEL].kind, ORIGIN_FLAG);
+	assert_string_equal(log_cfg(&c)->level, "error");
+	assert_int_equal((*config_origin(&c, &log_section, "level")).kind, ORIGIN_FLAG);
 	assert_int_equal(config_set_flag(&c, "--nope", "x", err, sizeof err), -ERR_NOT_FOUND);
 
 	FILE *f = tmpfile();
@@ -90,7 +95,7 @@ static void expect_file_error(const char *text, const char *needle)
 	struct config c;
 	char err[512] = "";
 	const char *path = write_file(text);
-	assert_int_equal(config_init(&c), 0);
+	assert_int_equal(cairn_config_init(&c), 0);
 	assert_int_equal(config_load_file(&c, path, err, sizeof err), -ERR_INVALID);
 	if (!strstr(err, needle))
 		fail_msg("error '%s' does not contain '%s'", err, needle);
@@ -118,7 +123,7 @@ static void test_file_errors(void **state)
 
 	char err[256];
 	struct config c;
-	assert_int_equal(config_init(&c), 0);
+	assert_int_equal(cairn_config_init(&c), 0);
 	assert_int_equal(config_load_file(&c, "/nonexistent/cairn.conf", err, sizeof err),
 			 -ERR_INVALID);
 	assert_non_null(strstr(err, "cannot open"));
@@ -130,7 +135,7 @@ static void test_env_errors(void **state)
 	(void)state;
 	struct config c;
 	char err[256];
-	assert_int_equal(config_init(&c), 0);
+	assert_int_equal(cairn_config_init(&c), 0);
 	char *env1[] = { "CAIRN_LOG_LEVL=debug", NULL };
 	assert_int_equal(config_load_env(&c, env1, err, sizeof err), -ERR_INVALID);
 	assert_non_null(strstr(err, "CAIRN_LOG_LEVL"));
@@ -145,7 +150,7 @@ static void test_cross_rules(void **state)
 	(void)state;
 	struct config c;
 	char err[256];
-	assert_int_equal(config_init(&c), 0);
+	assert_int_equal(cairn_config_init(&c), 0);
 	char *env[] = { "CAIRN_LIMITS_HEADER_BYTES=64KiB", NULL };
 	assert_int_equal(config_load_env(&c, env, err, sizeof err), 0);
 	assert_int_equal(config_validate(&c, err, sizeof err), -ERR_INVALID);
@@ -195,18 +200,21 @@ static void test_example_roundtrip(void **state)
 	char path[] = "/tmp/cairn-example-XXXXXX";
 	int fd = mkstemp(path);
 	FILE *f = fdopen(fd, "w");
-	config_write_example(f);
-	fclose(f);
 	struct config c, d;
+	assert_int_equal(cairn_config_init(&c), 0);
+	config_write_example(&c, f);
+	fclose(f);
 	char err[256] = "";
-	assert_int_equal(config_init(&c), 0);
-	assert_int_equal(config_init(&d), 0);
+	assert_int_equal(cairn_config_init(&d), 0);
 	assert_int_equal(config_load_file(&c, path, err, sizeof err), 0);
-	for (int k = 0; k < CONFIG_NKEYS; k++)
-		assert_int_equal(c.origin[k].kind, ORIGIN_FILE);
-	assert_string_equal(c.server_listen, d.server_listen);
-	assert_int_equal(c.limits_json_body_bytes, d.limits_json_body_bytes);
-	assert_int_equal(c.server_shutdown_timeout_ms, d.server_shutdown_timeout_ms);
+	size_t keys = 0;
+	for (size_t s = 0; s < c.nsections; s++)
+		for (size_t k = 0; k < c.sections[s]->nkeys; k++, keys++)
+			assert_int_equal(c.origins[s][k].kind, ORIGIN_FILE);
+	assert_true(keys >= 50);
+	assert_string_equal(server_cfg(&c)->listen, server_cfg(&d)->listen);
+	assert_int_equal(limits_cfg(&c)->json_body_bytes, limits_cfg(&d)->json_body_bytes);
+	assert_int_equal(server_cfg(&c)->shutdown_timeout_ms, server_cfg(&d)->shutdown_timeout_ms);
 	config_free(&c);
 	config_free(&d);
 	unlink(path);

@@ -10,6 +10,7 @@
 #include "util/clock.h"
 #include "util/config.h"
 #include "util/err.h"
+#include "cli/cli.h"
 
 static void check_patch(const char *target, const char *patch, const char *want)
 {
@@ -110,8 +111,8 @@ static void test_clock_skew(void **state)
 {
 	(void)state;
 	struct config cfg;
-	assert_int_equal(config_init(&cfg), 0);
-	cfg.sync_max_clock_skew_ms = 300000;
+	assert_int_equal(cairn_config_init(&cfg), 0);
+	CONFIG_MUT(&cfg, sync)->max_clock_skew_ms = 300000;
 	const int64_t now = 1796000000000LL;
 	assert_int_equal(sync_latest_client_ts(&cfg, now), now + 300000);
 	char at[CLOCK_RFC3339_LEN], over[CLOCK_RFC3339_LEN];
