@@ -43,24 +43,6 @@ struct blob_tmp {
 	bool no_direct; /* the filesystem refused it */
 };
 
-bool blob_name_valid(const char *s)
-{
-	size_t i = 0;
-	for (; s[i]; i++)
-		if (i >= BLOB_HEX_LEN || !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return i == BLOB_HEX_LEN;
-}
-
-bool blob_name_norm(const char *s, char out[BLOB_HEX_LEN + 1])
-{
-	if (!s || strlen(s) != BLOB_HEX_LEN)
-		return false;
-	for (int i = 0; i <= BLOB_HEX_LEN; i++)
-		out[i] = (char)((s[i] >= 'A' && s[i] <= 'F') ? s[i] + 32 : s[i]);
-	return blob_name_valid(out);
-}
-
 void fs_blob_path(const struct fs_blobstore *b, const char *sha, char *out)
 {
 	snprintf(out, PATH_LEN, "%.4200s/%.2s/%.2s/%.64s", b->dir, sha, sha + 2, sha);

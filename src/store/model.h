@@ -164,6 +164,12 @@ struct record {
 };
 
 void record_clear(struct record *r);
+/* The key a user is found by: the username or e-mail address with A-Z lowered (names are
+ * ASCII; addresses compare case-blind in their ASCII letters), into out (len bytes).
+ * Every backend keys users by it, so that every backend finds the same user. */
+void login_key(const char *in, char *out, size_t len);
+/* Frees what a backend allocated into m (model.c). */
+void mail_clear(struct mail *m);
 
 /* What to append: the change, and the record's new state. */
 struct change_in {

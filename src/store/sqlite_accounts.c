@@ -48,14 +48,6 @@ void sq_row_device(sqlite3_stmt *st, int c, struct device *d)
 }
 
 /* Lower-case ASCII copy for case-insensitive names and addresses. */
-static void lower(const char *in, char *out, size_t len)
-{
-	size_t i = 0;
-	for (; in[i] && i + 1 < len; i++)
-		out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] + 32) : in[i];
-	out[i] = '\0';
-}
-
 
 /* sq_write_end, and on success the auth generation moves on. */
 int sq_write_end_auth(struct store *s, struct sq_conn *c, int rc)
@@ -132,8 +124,8 @@ int sq_realm_update(struct store *s, const struct realm *r)
 int sq_user_create(struct store *s, struct user *u)
 {
 	char ukey[USERNAME_MAX + 1], ekey[EMAIL_MAX + 1];
-	lower(u->username, ukey, sizeof ukey);
-	lower(u->email, ekey, sizeof ekey);
+	login_key(u->username, ukey, sizeof ukey);
+	login_key(u->email, ekey, sizeof ekey);
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
 		return -ERR_DB;
@@ -171,7 +163,7 @@ int sq_user_get(struct store *s, int64_t id, struct user *ret)
 int sq_user_find(struct store *s, int64_t realm_id, const char *key, struct user *ret)
 {
 	char k[EMAIL_MAX + 1];
-	lower(key, k, sizeof k);
+	login_key(key, k, sizeof k);
 	READ_ONE(s,
 		 "SELECT " USER_COLS " FROM users u WHERE u.realm_id = ?1 AND "
 		 "(u.username_key = ?2 OR u.email_key = ?2) ORDER BY u.username_key = ?2 DESC "
@@ -242,7 +234,7 @@ int sq_drop_sessions(struct sq_conn *c, int64_t user_id, int64_t keep, int64_t n
 int sq_user_update(struct store *s, const struct user *u)
 {
 	char ekey[EMAIL_MAX + 1];
-	lower(u->email, ekey, sizeof ekey);
+	login_key(u->email, ekey, sizeof ekey);
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
 		return -ERR_DB;
@@ -339,7 +331,7 @@ int sq_user_set_public_key(struct store *s, int64_t user_id, const char *key)
 int sq_user_get_public_key(struct store *s, int64_t realm_id, const char *key, char **ret)
 {
 	char k[USERNAME_MAX + 1];
-	lower(key, k, sizeof k);
+	login_key(key, k, sizeof k);
 	READ_ONE(s,
 		 "SELECT public_key FROM users WHERE realm_id = ? AND username_key = ? AND "
 		 "public_key IS NOT NULL AND disabled = 0",

@@ -130,14 +130,6 @@ int sq_ecode_reset(struct store *s, const struct ecode *e, const char *hash, int
 
 /* --- outbox --- */
 
-void mail_clear(struct mail *m)
-{
-	free(m->to);
-	free(m->subject);
-	free(m->body);
-	memset(m, 0, sizeof *m);
-}
-
 int sq_mail_enqueue(struct store *s, const char *to, const char *subject, const char *body,
 		    int64_t now_ms)
 {

@@ -30,12 +30,6 @@ static void row_space(sqlite3_stmt *st, int c, struct space *sp)
 	sp->role = ROLE_NONE;
 }
 
-void record_clear(struct record *r)
-{
-	free(r->data);
-	memset(r, 0, sizeof *r);
-}
-
 int sq_space_get(struct store *s, int64_t id, struct space *ret)
 {
 	READ_ONE(s, "SELECT " SPACE_COLS " FROM spaces sp WHERE sp.id = ?",

@@ -283,7 +283,6 @@ struct store_ops {
 	const struct store_blobmeta_ops *blobmeta;
 };
 
-void mail_clear(struct mail *m);
 
 /* Each backend embeds this as its first member. */
 struct store {
