@@ -7,7 +7,7 @@ start_cairn() {
   shift 2
   rm -rf "$data"
   env CAIRN_RATELIMIT_PER_ADDRESS=1000000 CAIRN_RATELIMIT_PER_ACCOUNT=1000000 "$@" \
-    "$root/build/cairn" serve --listen 127.0.0.1:0 --data "$data" 2>"$log" &
+    "$root/build/cairn" serve --listen 127.0.0.1:0 --data "$data" >/dev/null 2>"$log" &
   cairn_pid=$!
   for _ in $(seq 100); do grep -q 'listening on' "$log" 2>/dev/null && break; sleep 0.05; done
   base=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1)

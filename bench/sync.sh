@@ -59,4 +59,6 @@ start_server() {
   node "$root/bench/blobrefs.mjs" "$base"
   echo
   echo "Machine: $(nproc) cores; cairn $("$root/build/cairn" version | cut -d' ' -f2); access log off."
+  # this block runs in a subshell (the pipe): its server is not the one cleanup knows
+  kill "$pid" 2>/dev/null || true
 } | tee "$out/sync.md"

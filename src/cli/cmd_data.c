@@ -39,7 +39,7 @@ static int open_blob_data(struct data *d, struct args *a, int argc, char **argv,
 		fprintf(stderr, "cairn %s: unexpected argument '%s'\n", cmd, cli_positional(a, 0));
 		r = EXIT_USAGE;
 	} else if (core_open_blobs(&d->core, err, sizeof err) < 0) {
-		fprintf(stderr, "cairn %s: cannot open the blob store: %s\n", cmd, err);
+		fprintf(stderr, "cairn %s: cannot open %s\n", cmd, err);
 		r = EXIT_FAIL;
 	}
 	if (r)

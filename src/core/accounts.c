@@ -277,10 +277,15 @@ int acct_refresh(struct core *c, const char *refresh_token, const char *addr, st
 		return -ERR_TOKEN_INVALID;
 	if (r < 0)
 		return r;
+	int64_t now = clock_wall_ms();
+	/* Only a live refresh token of a device still there speaks for anyone; of those, a
+	 * disabled user's are refused as theirs (the store ends a reused one's session). */
+	if (p.token_kind != TOKEN_REFRESH || p.device.revoked_ms ||
+	    (p.expires_ms && p.expires_ms <= now))
+		return -ERR_TOKEN_INVALID;
 	if (p.user.disabled)
 		return -ERR_DISABLED;
 	memset(ret, 0, sizeof *ret);
-	int64_t now = clock_wall_ms();
 	struct token_row t[2];
 	token_new("cat_", ret->access);
 	token_new("crt_", ret->refresh);

@@ -60,7 +60,11 @@ int core_open(struct core *c, const struct config *cfg, enum core_open_mode mode
 
 int core_open_blobs(struct core *c, char *err, size_t errlen)
 {
-	return blobstore_open(c->cfg, &c->blobs, err, errlen);
+	char why[512] = "";
+	int r = blobstore_open(c->cfg, &c->blobs, why, sizeof why);
+	if (r < 0)
+		snprintf(err, errlen, "the blob store: %s", why);
+	return r;
 }
 
 void core_close(struct core *c)

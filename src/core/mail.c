@@ -260,6 +260,7 @@ struct mailer *mailer_start(struct core *c)
 		free(m);
 		return NULL;
 	}
+	worker_wake(m->w); /* what the outbox holds from before goes out now, not in 2 s */
 	if (!*mail_cfg(c->cfg)->smtp_url)
 		log_warn("no mail.smtp_url configured: mails (confirmations, password resets) "
 			 "are written to this log instead of sent");

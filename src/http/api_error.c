@@ -71,7 +71,7 @@ static const struct api_error_def table[AE__COUNT] = {
 
 const struct api_error_def *api_error_get(enum api_error e)
 {
-	if ((unsigned)e >= AE__COUNT)
+	if ((unsigned)e >= AE__COUNT || e == AE__UNSET)
 		e = AE_INTERNAL;
 	return &table[e];
 }
@@ -126,7 +126,7 @@ static const struct api_error_map by_err[ERR__CORE_MAX] = {
 struct api_error_map api_error_of(int err)
 {
 	unsigned e = (unsigned)(err < 0 ? -err : err);
-	if (e >= ERR__CORE_MAX || e == 0)
+	if (e >= ERR__CORE_MAX || e == 0 || by_err[e].ae == AE__UNSET)
 		return (struct api_error_map){ AE_INTERNAL, NULL };
 	return by_err[e];
 }

@@ -6,6 +6,7 @@
 #define CAIRN_API_ERROR_H
 
 enum api_error {
+	AE__UNSET, /* 0: a row of a table that was not filled in (answered as AE_INTERNAL) */
 	AE_BAD_REQUEST,
 	AE_INVALID_JSON,
 	AE_JSON_TOO_DEEP,

@@ -184,7 +184,9 @@ int reply_core_error_ext(struct req *r, int err, const struct verr *ve, int retr
 			json_object_object_add(fields, ve->e[i].field,
 					       json_object_new_string(ve->e[i].msg));
 	}
-	if (err == -ERR_TOKEN_INVALID || err == -ERR_TOKEN_EXPIRED)
+	/* RFC 6750's error attribute speaks of the bearer token the request carried; a
+	 * refresh token in a body is not one */
+	if ((err == -ERR_TOKEN_INVALID || err == -ERR_TOKEN_EXPIRED) && bearer_token(r))
 		http_add_header(r, "WWW-Authenticate", "Bearer realm=\"cairn\", error=\"invalid_token\"");
 	else if (d->flags & AEF_CHALLENGE)
 		http_add_header(r, "WWW-Authenticate", "Bearer realm=\"cairn\"");

@@ -78,9 +78,11 @@ int http_reply_stream(struct req *r, unsigned status, const char *content_type,
 	}
 	struct MHD_Response *resp =
 		MHD_create_response_from_callback(size, 64 * 1024, reader, cls, free_cls);
+	if (!resp && free_cls)
+		free_cls(cls); /* libmicrohttpd did not take it */
 	if (resp && content_type)
 		MHD_add_response_header(resp, "Content-Type", content_type);
-	return set_response(r, status, resp, 0);
+	return set_response(r, status, resp, size == HTTP_SIZE_UNKNOWN ? 0 : size);
 }
 
 int http_reply_fd(struct req *r, unsigned status, const char *content_type, int fd,

@@ -188,6 +188,12 @@ test('a disabled user: 403 account_disabled on every endpoint, login too', async
   const refresh = await api(U, 'POST', '/api/v1/auth/refresh', { body: { refresh_token: dave.refresh } });
   assert.equal(refresh.status, 403);
   assert.equal(refresh.body.code, 'account_disabled');
+  // what is no refresh token stays unknown, disabled or not: nothing tells the account
+  const notRefresh = await api(U, 'POST', '/api/v1/auth/refresh', { body: { refresh_token: dave.access } });
+  assert.equal(notRefresh.status, 401);
+  assert.equal(notRefresh.body.code, 'invalid_token');
+  // a refresh token in a body is no bearer token: its 401 names none
+  assert.equal(notRefresh.headers.get('www-authenticate'), 'Bearer realm="cairn"');
   // enabled again, the same tokens work: disabling is not a revocation
   await api(U, 'PATCH', `/api/v1/admin/users/${dave.user.id}`, { token: admin, body: { disabled: false } });
   assert.equal((await api(U, 'GET', '/api/v1/account', { token: tok.body.token })).status, 200);
