@@ -71,13 +71,19 @@ int cmd_gc(int argc, char **argv)
 	int e = sync_prune(&d.core, &ch, &rec);
 	if (e == 0)
 		e = blob_gc(&d.core, &gs);
-	if (e < 0)
+	if (e == -ERR_BUSY) {
+		printf("pruned %lld changes and %lld tombstones; blobs: another collection is "
+		       "running (the server's): it does them\n",
+		       (long long)ch, (long long)rec);
+		e = 0;
+	} else if (e < 0) {
 		r = cli_report("gc", e, NULL);
-	else
+	} else {
 		printf("pruned %lld changes and %lld tombstones; deleted %lld blobs (%lld bytes, "
-		       "%lld unrecorded files), restored %lld\n",
+		       "%lld unrecorded files), finished %lld left marked\n",
 		       (long long)ch, (long long)rec, (long long)gs.deleted, (long long)gs.bytes,
-		       (long long)gs.orphans, (long long)gs.restored);
+		       (long long)gs.orphans, (long long)gs.finished);
+	}
 	cli_close_data(&d);
 	return r;
 }

@@ -49,11 +49,6 @@ static int add_name(void *arg, const char *sha)
 	return names_add(arg, sha, 0);
 }
 
-static int add_stat_name(void *arg, const struct blob_stat *st)
-{
-	return names_add(arg, st->sha256, (int64_t)st->size);
-}
-
 struct orphan_scan {
 	struct core *c;
 	int64_t before;
@@ -75,43 +70,67 @@ int blob_gc(struct core *c, struct blob_gc_stats *gs)
 {
 	memset(gs, 0, sizeof *gs);
 	struct blobstore *b = c->blobs;
-	int64_t before = clock_wall_ms() - blobs_cfg(c->cfg)->gc_grace_ms;
+	struct store *st = c->store;
+	char holder[TOKEN_LEN] = "";
+	int r = blob_lease(c, holder);
+	if (r < 0)
+		return r; /* -ERR_BUSY: another collector is at work */
+	int64_t leased_ms = clock_wall_ms();
+	int64_t before = leased_ms - blobs_cfg(c->cfg)->gc_grace_ms;
 	struct names ns = { 0 };
-	/* Crash leftovers in the trash. */
-	int r = b->ops->list_trash(b, add_stat_name, &ns);
-	for (int i = 0; r == 0 && i < ns.n; i++) {
-		int64_t size;
-		int g = c->store->ops->blobmeta->blob_get(c->store, ns.v[i].sha, &size);
-		if (g == 0 && b->ops->untrash(b, ns.v[i].sha) == 0)
-			gs->restored++; /* 1: its name held it already; the copy went */
-		else if (g == -ERR_NOT_FOUND)
-			b->ops->purge(b, ns.v[i].sha);
-	}
-	/* Dead rows, a batch at a time. */
+	/* Marks left by a collector that stopped between marking and forgetting: with the
+	 * lease, nobody else is collecting, so their bytes go and their rows with them. */
 	char after[BLOB_HEX_LEN + 1] = "";
 	while (r == 0) {
 		ns.n = 0;
-		r = c->store->ops->blobmeta->blob_dead(c->store, before, after, 256, add_name, &ns);
+		r = st->ops->blobmeta->blob_marked(st, after, 256, add_name, &ns);
 		if (r < 0 || ns.n == 0)
 			break;
+		for (int i = 0; i < ns.n; i++) {
+			int d = b->ops->delete(b, ns.v[i].sha);
+			if ((d == 0 || d == -ERR_NOT_FOUND) &&
+			    st->ops->blobmeta->blob_forget(st, ns.v[i].sha) == 0)
+				gs->finished++;
+		}
+		memcpy(after, ns.v[ns.n - 1].sha, sizeof after);
+	}
+	/* Dead rows, a batch at a time; the lease is renewed as the pass goes. */
+	after[0] = '\0';
+	while (r == 0) {
+		ns.n = 0;
+		r = st->ops->blobmeta->blob_dead(st, before, after, 256, add_name, &ns);
+		if (r < 0 || ns.n == 0)
+			break;
+		if (clock_wall_ms() - leased_ms > BLOB_GC_LEASE_MS / 3) {
+			if ((r = blob_lease(c, holder)) < 0)
+				break; /* lost it (a stall past its time): stop marking */
+			leased_ms = clock_wall_ms();
+		}
 		for (int i = 0; i < ns.n; i++)
-			blob_collect(c, ns.v[i].sha, before, gs, false);
+			blob_collect(c, ns.v[i].sha, 0, before, gs, false);
 		memcpy(after, ns.v[ns.n - 1].sha, sizeof after);
 	}
 	/* Files nobody recorded: uploads cut off by a crash before their commit. */
 	if (r == 0) {
 		struct orphan_scan os = { .c = c, .before = before };
 		r = b->ops->list(b, find_orphan, &os);
-		for (int i = 0; r == 0 && i < os.found.n; i++)
-			blob_collect(c, os.found.v[i].sha, before, gs, true);
+		for (int i = 0; r == 0 && i < os.found.n; i++) {
+			if (clock_wall_ms() - leased_ms > BLOB_GC_LEASE_MS / 3) {
+				if ((r = blob_lease(c, holder)) < 0)
+					break;
+				leased_ms = clock_wall_ms();
+			}
+			blob_collect(c, os.found.v[i].sha, os.found.v[i].size, before, gs, true);
+		}
 		free(os.found.v);
 	}
 	free(ns.v);
-	if (r == 0 && (gs->deleted || gs->restored))
+	st->ops->blobmeta->lease_drop(st, BLOB_GC_LEASE, holder);
+	if (r == 0 && (gs->deleted || gs->finished))
 		log_info("blobs: collected %lld blobs (%lld bytes, %lld of them unrecorded "
-			 "files), restored %lld from the trash",
+			 "files), finished %lld left marked",
 			 (long long)gs->deleted, (long long)gs->bytes, (long long)gs->orphans,
-			 (long long)gs->restored);
+			 (long long)gs->finished);
 	return r;
 }
 

@@ -3,28 +3,37 @@
  * quotas) and the changes that name it (for members' access).
  *
  * The protocol that keeps them in step, so that a blob answered 2xx is never lost and
- * collection never deletes one that an upload or a change is about to use:
+ * collection never deletes one that an upload or a change is about to use. The blob
+ * store only puts, gets, deletes and lists; hiding a blob while it is being collected is
+ * a mark on its row in the metadata store:
  *
  *  Upload   1. stream to a temporary file while hashing; verify; fsync.
- *           2. place it under its name (a no-op when the name exists), fsync the directory.
- *           3. one transaction: create or touch the row (touched_ms = now), add the holder.
- *           4. after the commit, look again: if the name vanished meanwhile (collection
- *              raced with us, see below), place the bytes again. Only then answer 2xx.
+ *           2. place it under its name (atomically replacing any file there), fsync the
+ *              directory.
+ *           3. one transaction: create or touch the row (touched_ms = now), add the
+ *              holder. While the row is marked this is refused (busy): wait for the
+ *              mark to go, then make the row anew.
+ *           4. after the commit, look again: if the bytes are gone (a collector deleted
+ *              them between steps 2 and 3), place them again. Only then answer 2xx.
  *  Change   naming a blob: inside the push transaction the pusher must be able to read
- *           it, the reference is stored and the row touched.
- *  Collect  for each candidate (a dead row: no holder, no reference, untouched for
+ *           it (a marked blob is nobody's), the reference is stored and the row touched.
+ *  Collect  holding the "blob-gc" lease (one collector at a time, in any process),
+ *           for each candidate (a dead row: no holder, no reference, untouched for
  *           blobs.gc_grace; or a file with no row and an mtime older than that):
- *           1. move the file to the trash (readers no longer see it);
- *           2. one transaction: delete the row only if it is still dead and old;
- *           3. if deleted (or there was no row) purge the trash copy, else move it back.
- *           Leftovers in the trash (a crash between 1 and 3) are moved back when their
- *           row exists and purged otherwise, at the start of every pass.
+ *           1. one transaction: mark the row if it is still dead and old (for a file
+ *              with no row, insert a marked one); else leave it;
+ *           2. delete the bytes;
+ *           3. one transaction: delete the marked row.
+ *           Marks left by a collector that stopped between 1 and 3 are finished (2, 3)
+ *           at the start of the next pass: holding the lease, nobody else is collecting.
  *
- * Why this is safe: collection decides in a transaction (C2) after hiding the file (C1).
- * If an upload's commit (U3) comes before C2, the row is alive and the file comes back
- * (C3). If it comes after, C1 happened before U3, so U4 sees the name gone and places the
- * bytes again. A change's reference is likewise decided against C2 in a transaction,
- * and can only name a blob somebody holds or another change names, which C2 re-checks. */
+ * Why this is safe: a mark is made in a transaction that sees the row dead, so no holder
+ * or reference exists then; until the row is deleted (C3) no upload can hold it and no
+ * change can name it (both check in their own transactions). An upload whose step 3
+ * comes after C3 makes a new row and then, in step 4, sees whether C2 deleted the bytes
+ * it placed in step 2, and places them again. The lease is renewed as a pass goes; a
+ * collector stalled past the lease's 15 minutes between renewing and deleting could meet
+ * another that finished its marks: that is the protocol's one assumption about time. */
 #include "blobs.h"
 
 #include <errno.h>
@@ -128,24 +137,33 @@ int blob_upload_write(struct blob_upload *u, const void *data, size_t len)
 }
 
 /* Collects one candidate (steps 1 to 3). */
-void blob_collect(struct core *c, const char *sha, int64_t before, struct blob_gc_stats *gs,
-		  bool orphan)
+int blob_lease(struct core *c, char holder[TOKEN_LEN])
 {
+	if (!holder[0])
+		token_new("gc_", holder);
+	return c->store->ops->blobmeta->lease_take(c->store, BLOB_GC_LEASE, holder, clock_wall_ms(),
+						  BLOB_GC_LEASE_MS);
+}
+
+void blob_collect(struct core *c, const char *sha, int64_t size, int64_t before,
+		  struct blob_gc_stats *gs, bool orphan)
+{
+	struct store *s = c->store;
 	struct blobstore *b = c->blobs;
+	if (s->ops->blobmeta->blob_mark(s, sha, size, before, clock_wall_ms()) < 0)
+		return; /* in use, or somebody else's to collect */
 	struct blob_stat st = { .size = 0 };
 	b->ops->stat(b, sha, &st);
-	int t = b->ops->trash(b, sha);
-	if (t < 0 && t != -ERR_NOT_FOUND)
+	int d = b->ops->delete(b, sha);
+	if (d < 0 && d != -ERR_NOT_FOUND) {
+		/* it stays marked: the next pass (holding the lease) finishes it */
+		log_error("blobs: cannot delete %s: %s", sha, err_str(d));
 		return;
-	int r = c->store->ops->blobmeta->blob_forget(c->store, sha, before);
-	if (r == 0 || r == -ERR_NOT_FOUND) {
-		if (t == 0 && b->ops->purge(b, sha) == 0) {
-			gs->deleted++;
-			gs->bytes += (int64_t)st.size;
-			gs->orphans += orphan;
-		}
-	} else if (t == 0) {
-		b->ops->untrash(b, sha);
+	}
+	if (s->ops->blobmeta->blob_forget(s, sha) == 0 && d == 0) {
+		gs->deleted++;
+		gs->bytes += (int64_t)st.size;
+		gs->orphans += orphan;
 	}
 }
 
@@ -180,17 +198,28 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 			       .user_quota = blobs_cfg(c->cfg)->user_quota,
 			       .realm_quota = blobs_cfg(c->cfg)->realm_quota,
 			       .now_ms = clock_wall_ms() };
-	r = c->store->ops->blobmeta->blob_hold(c->store, &h, ret_new);
+	/* Step 3. Marked by collection: its bytes may be going; once the mark is gone (a
+	 * collector takes milliseconds) the row is made anew and step 4 puts the bytes back. */
+	for (int tries = 0; (r = c->store->ops->blobmeta->blob_hold(c->store, &h, ret_new)) ==
+				    -ERR_BUSY &&
+			    tries < 100;
+	     tries++)
+		usleep(10000);
 	if (r < 0) {
 		if (r == -ERR_QUOTA) {
 			/* the placed file may now have no row: collect it like any other
-			 * candidate, so that a concurrent upload of the same bytes is safe */
-			struct blob_gc_stats ignored = { 0 };
-			blob_collect(c, sha, INT64_MAX, &ignored, false);
+			 * candidate (under the collector's lease), so that refused uploads do not
+			 * pile up and a concurrent upload of the same bytes is safe */
+			char holder[TOKEN_LEN] = "";
+			if (blob_lease(c, holder) == 0) {
+				struct blob_gc_stats ignored = { 0 };
+				blob_collect(c, sha, (int64_t)u->size, INT64_MAX, &ignored, false);
+				c->store->ops->blobmeta->lease_drop(c->store, BLOB_GC_LEASE, holder);
+			}
 		}
 		return r;
 	}
-	/* Step 4 of the protocol: collection may have hidden the name before our commit. */
+	/* Step 4: collection may have deleted the bytes before our commit. */
 	struct blob_stat st;
 	if (b->ops->stat(b, sha, &st) == -ERR_NOT_FOUND) {
 		log_info("blobs: %s was collected while being uploaded; placing it again", sha);

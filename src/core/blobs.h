@@ -54,7 +54,7 @@ int blob_missing(struct core *c, const struct principal *p, const char *const *s
 struct blob_gc_stats {
 	int64_t deleted, bytes;   /* blobs deleted for good, and their bytes */
 	int64_t orphans;          /* of them: files the metadata did not know */
-	int64_t restored;         /* left in the trash by a crash and still in use */
+	int64_t finished;         /* marked by a collector that stopped, finished now */
 };
 int blob_gc(struct core *c, struct blob_gc_stats *ret);
 

@@ -85,7 +85,8 @@ static void gc_tick(void *arg)
 		log_error("pruning failed: %s", err_str(r));
 	/* after pruning, which may have dropped the last reference to some blobs */
 	struct blob_gc_stats gs;
-	if (t->core->blobs && (r = blob_gc(t->core, &gs)) < 0)
+	/* busy: another collector (cairn gc) holds the lease; the next tick tries again */
+	if (t->core->blobs && (r = blob_gc(t->core, &gs)) < 0 && r != -ERR_BUSY)
 		log_error("blob collection failed: %s", err_str(r));
 }
 

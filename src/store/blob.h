@@ -53,17 +53,10 @@ struct blobstore_ops {
 	/* Every stored blob, in no particular order. A negative return from cb stops. */
 	int (*list)(struct blobstore *b, int (*cb)(void *arg, const struct blob_stat *st),
 		    void *arg);
-	/* Collection in two steps: trash moves the blob out of reach (atomically: readers
-	 * see it or not), then purge deletes it for good or untrash puts it back without
-	 * replacing a name that exists: 0 when put back, 1 when the name held the blob
-	 * already (placed again by an upload meanwhile; the trash copy is dropped). Neither
-	 * ever leaves the blob under both names. Blobs left in the trash by a crash are
-	 * listed by list_trash. -ERR_NOT_FOUND when absent. */
-	int (*trash)(struct blobstore *b, const char *sha256);
-	int (*untrash)(struct blobstore *b, const char *sha256);
-	int (*purge)(struct blobstore *b, const char *sha256);
-	int (*list_trash)(struct blobstore *b, int (*cb)(void *arg, const struct blob_stat *st),
-			  void *arg);
+	/* Deletes the blob's bytes: 0, -ERR_NOT_FOUND when none were stored, -ERR_IO.
+	 * Collection calls it only for a blob the metadata store has marked (core/blobs.c),
+	 * so a backend needs nothing but put (tmp_*), get (open, stat), delete and list. */
+	int (*delete)(struct blobstore *b, const char *sha256);
 };
 
 struct blobstore {

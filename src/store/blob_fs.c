@@ -2,7 +2,7 @@
  * to an unnamed file in DIR/tmp (O_TMPFILE: nothing is left behind however the upload
  * ends, even by a crash), or to a named one there on filesystems without O_TMPFILE. Once
  * verified and fsynced it is linked under its name and the directory is fsynced.
- * Collection moves a blob to DIR/trash first (see blob.h). */
+ * Collection deletes a blob's file once the metadata store has it marked (core/blobs.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -46,11 +46,6 @@ struct blob_tmp {
 void fs_blob_path(const struct fs_blobstore *b, const char *sha, char *out)
 {
 	snprintf(out, PATH_LEN, "%.4200s/%.2s/%.2s/%.64s", b->dir, sha, sha + 2, sha);
-}
-
-void fs_trash_path(const struct fs_blobstore *b, const char *sha, char *out)
-{
-	snprintf(out, PATH_LEN, "%.4200s/trash/%.64s", b->dir, sha);
 }
 
 int fs_fsync_dir(const char *path)
@@ -312,10 +307,7 @@ static const struct blobstore_ops fs_ops = {
 	.open = fs_open,
 	.stat = fs_stat,
 	.list = fs_list,
-	.trash = fs_trash,
-	.untrash = fs_untrash,
-	.purge = fs_purge,
-	.list_trash = fs_list_trash,
+	.delete = fs_delete,
 };
 
 static int mkdir_one(const char *path, char *err, size_t errlen)
@@ -352,7 +344,7 @@ static void sweep_tmp(const char *dir)
 int blobstore_fs_open(const char *dir, bool sendfile, struct blobstore **ret, char *err,
 		      size_t errlen)
 {
-	char tmp[PATH_LEN], trash[PATH_LEN];
+	char tmp[PATH_LEN];
 	if (strlen(dir) > 4000) { /* paths below it are built with that much room */
 		snprintf(err, errlen, "the blob directory's path is too long");
 		return -ERR_INVALID;
@@ -361,8 +353,7 @@ int blobstore_fs_open(const char *dir, bool sendfile, struct blobstore **ret, ch
 	if (r < 0)
 		return r;
 	snprintf(tmp, sizeof tmp, "%s/tmp", dir);
-	snprintf(trash, sizeof trash, "%s/trash", dir);
-	if ((r = mkdir_one(tmp, err, errlen)) < 0 || (r = mkdir_one(trash, err, errlen)) < 0)
+	if ((r = mkdir_one(tmp, err, errlen)) < 0)
 		return r;
 	if (access(tmp, W_OK | X_OK) < 0) {
 		snprintf(err, errlen, "cannot write to %s: %s", tmp, strerror(errno));
@@ -377,6 +368,7 @@ int blobstore_fs_open(const char *dir, bool sendfile, struct blobstore **ret, ch
 	memcpy(b->tmp, tmp, sizeof b->tmp);
 	b->base.ops = &fs_ops;
 	b->sendfile = sendfile;
+	fs_return_old_trash(b);
 	*ret = &b->base;
 	return 0;
 }

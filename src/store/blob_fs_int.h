@@ -1,5 +1,5 @@
 /* Inside the filesystem blob backend (blob_fs.c: the store, paths and uploads;
- * blob_fs_read.c: reading, listing and collection's trash). */
+ * blob_fs_read.c: reading, listing, deleting). */
 #ifndef CAIRN_BLOB_FS_INT_H
 #define CAIRN_BLOB_FS_INT_H
 
@@ -16,9 +16,8 @@ struct fs_blobstore {
 	bool sendfile;      /* readers offer their descriptor */
 };
 
-/* DIR/ab/cd/<sha> and DIR/trash/<sha>, into out (PATH_LEN). */
+/* DIR/ab/cd/<sha>, into out (PATH_LEN). */
 void fs_blob_path(const struct fs_blobstore *b, const char *sha, char *out);
-void fs_trash_path(const struct fs_blobstore *b, const char *sha, char *out);
 /* fsync of a directory, so a name made or removed in it is durable: 0 or -ERR_IO. */
 int fs_fsync_dir(const char *path);
 /* The directory part of path, into out (PATH_LEN). */
@@ -30,10 +29,8 @@ int fs_make_dirs(const struct fs_blobstore *b, const char *sha);
 int fs_open(struct blobstore *base, const char *sha, struct blob_reader **ret);
 int fs_stat(struct blobstore *base, const char *sha, struct blob_stat *ret);
 int fs_list(struct blobstore *base, int (*cb)(void *, const struct blob_stat *), void *arg);
-int fs_trash(struct blobstore *base, const char *sha);
-int fs_untrash(struct blobstore *base, const char *sha);
-int fs_purge(struct blobstore *base, const char *sha);
-int fs_list_trash(struct blobstore *base, int (*cb)(void *, const struct blob_stat *),
-		  void *arg);
+int fs_delete(struct blobstore *base, const char *sha);
+/* At open: files an older cairn's collection left in DIR/trash go back. */
+void fs_return_old_trash(struct fs_blobstore *b);
 
 #endif

@@ -153,75 +153,42 @@ int fs_list(struct blobstore *base, int (*cb)(void *, const struct blob_stat *),
 
 /* --- collection --- */
 
-/* rename(2) between two names of one file does nothing and reports success (POSIX), so a
- * blob an upload placed again while it was in the trash (linking the same file) was once
- * left under both names for good: every pass "restored" it, and when it died its name
- * stayed behind. Both moves below finish what rename leaves. */
-
-static bool same_file(const char *a, const char *b)
-{
-	struct stat x, y;
-	return lstat(a, &x) == 0 && lstat(b, &y) == 0 && x.st_dev == y.st_dev &&
-	       x.st_ino == y.st_ino;
-}
-
-int fs_trash(struct blobstore *base, const char *sha)
+int fs_delete(struct blobstore *base, const char *sha)
 {
 	struct fs_blobstore *b = (struct fs_blobstore *)base;
-	char from[PATH_LEN], to[PATH_LEN];
-	fs_blob_path(b, sha, from);
-	fs_trash_path(b, sha, to);
-	if (rename(from, to) < 0)
-		return errno == ENOENT ? -ERR_NOT_FOUND : -ERR_IO;
-	/* The name may still be there: rename did nothing because the trash held the same
-	 * file, or an upload placed it again just now, which implies it committed, so this
-	 * pass keeps the row and puts the file back (core/blobs.c). Either way hide it. */
-	if (same_file(from, to) && unlink(from) < 0 && errno != ENOENT)
-		return -ERR_IO;
-	return 0;
-}
-
-int fs_untrash(struct blobstore *base, const char *sha)
-{
-	struct fs_blobstore *b = (struct fs_blobstore *)base;
-	char from[PATH_LEN], to[PATH_LEN], dir[PATH_LEN];
-	fs_trash_path(b, sha, from);
-	fs_blob_path(b, sha, to);
-	if (fs_make_dirs(b, sha) < 0)
-		return -ERR_IO;
-	/* a link never replaces: a name placed meanwhile (the same bytes) stays */
-	bool existed = false;
-	if (link(from, to) < 0) {
-		if (errno == ENOENT)
-			return -ERR_NOT_FOUND;
-		if (errno != EEXIST)
-			return -ERR_IO;
-		existed = true;
-	}
-	fs_parent_of(to, dir);
-	if (fs_fsync_dir(dir) < 0)
-		return -ERR_IO;
-	if (unlink(from) < 0 && errno != ENOENT)
-		return -ERR_IO;
-	return existed ? 1 : 0;
-}
-
-int fs_purge(struct blobstore *base, const char *sha)
-{
-	struct fs_blobstore *b = (struct fs_blobstore *)base;
-	char path[PATH_LEN];
-	fs_trash_path(b, sha, path);
+	char path[PATH_LEN], dir[PATH_LEN];
+	fs_blob_path(b, sha, path);
 	if (unlink(path) < 0)
 		return errno == ENOENT ? -ERR_NOT_FOUND : -ERR_IO;
-	return 0;
+	fs_parent_of(path, dir);
+	return fs_fsync_dir(dir) < 0 ? -ERR_IO : 0;
 }
 
-int fs_list_trash(struct blobstore *base, int (*cb)(void *, const struct blob_stat *),
-			 void *arg)
+/* The trash of Cairn before schema 8, which hid a blob by moving it there while deciding:
+ * whatever a crash left in it goes back under its name (a name that holds it already
+ * wins), so nothing that was kept is lost; collection decides about it as about any
+ * file. The emptied directory goes. */
+void fs_return_old_trash(struct fs_blobstore *b)
 {
-	struct fs_blobstore *b = (struct fs_blobstore *)base;
 	char dir[PATH_LEN];
-	snprintf(dir, sizeof dir, "%s/trash", b->dir);
-	return list_dir(dir, NULL, cb, arg);
+	snprintf(dir, sizeof dir, "%.4200s/trash", b->dir);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!blob_name_valid(e->d_name))
+			continue;
+		char from[PATH_LEN], to[PATH_LEN], parent[PATH_LEN];
+		snprintf(from, sizeof from, "%.4200s/%.64s", dir, e->d_name);
+		fs_blob_path(b, e->d_name, to);
+		if (fs_make_dirs(b, e->d_name) == 0 && (link(from, to) == 0 || errno == EEXIST)) {
+			fs_parent_of(to, parent);
+			if (fs_fsync_dir(parent) == 0)
+				unlink(from);
+			log_info("blobs: %s is back from the trash of an older cairn", e->d_name);
+		}
+	}
+	closedir(d);
+	rmdir(dir);
 }
-

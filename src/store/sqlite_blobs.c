@@ -12,10 +12,11 @@
 	"?2) THEN 2 WHEN EXISTS (SELECT 1 FROM change_blobs cb JOIN members m ON "           \
 	"m.space_id = cb.space_id AND m.user_id = ?1 WHERE cb.sha256 = ?2) THEN 1 ELSE 0 END"
 
-/* "Nobody holds or references ?1 and it is untouched since ?2". */
+/* "b is not marked, nobody holds or references it, and it is untouched since ?2". */
 #define DEAD_SQL                                                                          \
-	"b.touched_ms < ?2 AND NOT EXISTS (SELECT 1 FROM blob_owners o WHERE o.sha256 = "  \
-	"b.sha256) AND NOT EXISTS (SELECT 1 FROM change_blobs cb WHERE cb.sha256 = b.sha256)"
+	"b.marked_ms = 0 AND b.touched_ms < ?2 AND NOT EXISTS (SELECT 1 FROM blob_owners o "  \
+	"WHERE o.sha256 = b.sha256) AND NOT EXISTS (SELECT 1 FROM change_blobs cb WHERE "    \
+	"cb.sha256 = b.sha256)"
 
 static int readable_one(sqlite3_stmt *st, int64_t user_id, const char *sha, bool *ok, bool *held)
 {
@@ -39,7 +40,19 @@ int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new)
 	int r = -ERR_DB;
 	bool held = false;
 	int64_t user_bytes = 0, realm_bytes = 0;
-	sqlite3_stmt *st = SQ(c, "SELECT EXISTS (SELECT 1 FROM blob_owners WHERE user_id = ?1 AND "
+	/* marked by collection: its bytes may be going; the caller waits for the mark to go */
+	sqlite3_stmt *st = SQ(c, "SELECT 1 FROM blobs WHERE sha256 = ? AND marked_ms != 0");
+	if (st) {
+		sqlite3_bind_text(st, 1, h->sha256, -1, SQLITE_STATIC);
+		r = sq_step(st);
+		sqlite3_reset(st);
+		if (r == 1)
+			return sq_write_end(SQS(s), c, -ERR_BUSY);
+	}
+	if (r < 0)
+		return sq_write_end(SQS(s), c, r);
+	r = -ERR_DB;
+	st = SQ(c, "SELECT EXISTS (SELECT 1 FROM blob_owners WHERE user_id = ?1 AND "
 				 "sha256 = ?2), u.blob_bytes, r.blob_bytes FROM users u JOIN realms "
 				 "r ON r.id = u.realm_id WHERE u.id = ?1");
 	if (st) {
@@ -153,32 +166,114 @@ int sq_blob_dead(struct store *s, int64_t before_ms, const char *after, int limi
 	return r < 0 ? r : 0;
 }
 
-int sq_blob_forget(struct store *s, const char *sha, int64_t before_ms)
+int sq_blob_mark(struct store *s, const char *sha, int64_t size, int64_t before_ms,
+		 int64_t now_ms)
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
 		return -ERR_DB;
-	sqlite3_stmt *st = SQ(c, "DELETE FROM blobs AS b WHERE b.sha256 = ?1 AND " DEAD_SQL);
+	sqlite3_stmt *st =
+		SQ(c, "UPDATE blobs AS b SET marked_ms = ?3 WHERE b.sha256 = ?1 AND " DEAD_SQL);
 	int r = -ERR_DB;
 	if (st) {
 		sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, before_ms);
+		sqlite3_bind_int64(st, 3, now_ms);
 		r = sq_step(st);
 		sqlite3_reset(st);
 	}
 	if (r == 0 && sqlite3_changes(c->db) == 0) {
-		st = SQ(c, "SELECT 1 FROM blobs WHERE sha256 = ?");
+		/* not marked: in use, marked already, or no row (a file nobody recorded) */
+		st = SQ(c, "INSERT INTO blobs(sha256, size, created_ms, touched_ms, marked_ms) "
+			   "VALUES (?1, ?2, ?3, ?3, ?3) ON CONFLICT (sha256) DO NOTHING");
 		r = -ERR_DB;
 		if (st) {
 			sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, size);
+			sqlite3_bind_int64(st, 3, now_ms);
 			r = sq_step(st);
-			r = r == 1 ? -ERR_CONFLICT : r == 0 ? -ERR_NOT_FOUND : r;
 			sqlite3_reset(st);
 		}
+		if (r == 0 && sqlite3_changes(c->db) == 0)
+			r = -ERR_CONFLICT;
 	}
-	/* "no row" and "in use" changed nothing: either way the transaction just ends */
-	int w = sq_write_end(SQS(s), c, r == -ERR_NOT_FOUND || r == -ERR_CONFLICT ? 0 : r);
+	return sq_write_end(SQS(s), c, r);
+}
+
+int sq_blob_forget(struct store *s, const char *sha)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "DELETE FROM blobs WHERE sha256 = ? AND marked_ms != 0");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+		r = sq_step(st);
+		if (r == 0 && sqlite3_changes(c->db) == 0)
+			r = -ERR_NOT_FOUND;
+		sqlite3_reset(st);
+	}
+	int w = sq_write_end(SQS(s), c, r == -ERR_NOT_FOUND ? 0 : r);
 	return w < 0 ? w : r;
+}
+
+int sq_blob_marked(struct store *s, const char *after, int limit,
+		   int (*cb)(void *, const char *), void *arg)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	sqlite3_stmt *st = SQ(c, "SELECT sha256 FROM blobs WHERE marked_ms != 0 AND sha256 > ? "
+				 "ORDER BY sha256 LIMIT ?");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, limit);
+		while ((r = sq_step(st)) == 1)
+			if (cb(arg, (const char *)sqlite3_column_text(st, 0)) < 0)
+				break;
+	}
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
+int sq_lease_take(struct store *s, const char *name, const char *holder, int64_t now_ms,
+		  int64_t ttl_ms)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "INSERT INTO leases(name, holder, expires_ms) VALUES (?1, ?2, ?4) "
+				 "ON CONFLICT (name) DO UPDATE SET holder = ?2, expires_ms = ?4 "
+				 "WHERE leases.holder = ?2 OR leases.expires_ms <= ?3");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now_ms);
+		sqlite3_bind_int64(st, 4, now_ms + ttl_ms);
+		r = sq_step(st);
+		if (r == 0 && sqlite3_changes(c->db) == 0)
+			r = -ERR_BUSY;
+		sqlite3_reset(st);
+	}
+	int w = sq_write_end(SQS(s), c, r == -ERR_BUSY ? 0 : r);
+	return w < 0 ? w : r;
+}
+
+int sq_lease_drop(struct store *s, const char *name, const char *holder)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st = SQ(c, "DELETE FROM leases WHERE name = ? AND holder = ?");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+		r = sq_step(st);
+		sqlite3_reset(st);
+	}
+	return sq_write_end(SQS(s), c, r);
 }
 
 int sq_blob_rows(struct store *s, const char *after, int limit,
@@ -186,7 +281,8 @@ int sq_blob_rows(struct store *s, const char *after, int limit,
 {
 	struct sq_conn *c = sq_read_begin(SQS(s));
 	sqlite3_stmt *st =
-		SQ(c, "SELECT sha256, size FROM blobs WHERE sha256 > ? ORDER BY sha256 LIMIT ?");
+		SQ(c, "SELECT sha256, size FROM blobs WHERE marked_ms = 0 AND sha256 > ? ORDER BY "
+		      "sha256 LIMIT ?");
 	int r = -ERR_DB;
 	if (st) {
 		sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
@@ -208,7 +304,8 @@ int sq_push_blobs_touch(void *txn, int64_t user_id, const char *const *shas, con
 {
 	struct sq_conn *c = sq_txn_conn(txn);
 	/* ?3: whether the holding must still be there */
-	sqlite3_stmt *st = SQ(c, "UPDATE blobs SET touched_ms = ?1 WHERE sha256 = ?2 AND (NOT ?3 "
+	sqlite3_stmt *st = SQ(c, "UPDATE blobs SET touched_ms = ?1 WHERE sha256 = ?2 AND "
+				 "marked_ms = 0 AND (NOT ?3 "
 				 "OR EXISTS (SELECT 1 FROM blob_owners WHERE user_id = ?4 AND "
 				 "sha256 = ?2))");
 	if (!st)

@@ -245,7 +245,14 @@ int sq_blob_usage(struct store *s, int64_t user_id, int64_t *ret_user, int64_t *
 int sq_blob_get(struct store *s, const char *sha, int64_t *ret_size);
 int sq_blob_dead(struct store *s, int64_t before_ms, const char *after, int limit,
 		 int (*cb)(void *, const char *), void *arg);
-int sq_blob_forget(struct store *s, const char *sha, int64_t before_ms);
+int sq_blob_mark(struct store *s, const char *sha, int64_t size, int64_t before_ms,
+		 int64_t now_ms);
+int sq_blob_forget(struct store *s, const char *sha);
+int sq_blob_marked(struct store *s, const char *after, int limit,
+		   int (*cb)(void *, const char *), void *arg);
+int sq_lease_take(struct store *s, const char *name, const char *holder, int64_t now_ms,
+		  int64_t ttl_ms);
+int sq_lease_drop(struct store *s, const char *name, const char *holder);
 int sq_blob_rows(struct store *s, const char *after, int limit,
 		 int (*cb)(void *, const char *, int64_t), void *arg);
 int sq_blob_holdings(struct store *s, int64_t user_id, const char *after, int limit,

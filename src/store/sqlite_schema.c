@@ -301,6 +301,10 @@ const struct migration sqlite_migrations[] = {
 	  "CREATE TRIGGER spaces_epoch AFTER INSERT ON spaces WHEN NEW.epoch = '' BEGIN"
 	  " UPDATE spaces SET epoch = lower(hex(randomblob(8))) WHERE id = NEW.id;"
 	  " END;" },
+	{ 8, "collection marks and leases",
+	  "ALTER TABLE blobs ADD COLUMN marked_ms INTEGER NOT NULL DEFAULT 0;"
+	  "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+	  " expires_ms INTEGER NOT NULL) WITHOUT ROWID;" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -218,7 +218,9 @@ struct store_blobmeta_ops {
 	/* Blobs' metadata; core/blobs.c keeps it in step with the blob store. */
 	/* The user now holds the blob: its row is created or touched and the user recorded
 	 * as a holder. *ret_new is false when they already held it. -ERR_QUOTA (nothing
-	 * changed) when their or their realm's usage would pass its quota. */
+	 * changed) when their or their realm's usage would pass its quota; -ERR_BUSY
+	 * (nothing changed) while collection has the blob marked (blob_mark): its bytes may
+	 * be going, so the caller tries again once the mark is gone. */
 	int (*blob_hold)(struct store *s, const struct blob_hold *h, bool *ret_new);
 	/* 0 when the user holds the blob; -ERR_NOT_FOUND otherwise. */
 	int (*blob_held)(struct store *s, int64_t user_id, const char *sha256);
@@ -231,14 +233,33 @@ struct store_blobmeta_ops {
 	int (*blob_usage)(struct store *s, int64_t user_id, int64_t *ret_user, int64_t *ret_realm);
 	/* The size recorded for a blob; -ERR_NOT_FOUND when it has no row. */
 	int (*blob_get)(struct store *s, const char *sha256, int64_t *ret_size);
-	/* Blobs nobody holds or references, untouched since before_ms, in hash order after
-	 * `after` ("" to start), at most limit. */
+	/* Blobs nobody holds or references, untouched since before_ms and not marked, in hash
+	 * order after `after` ("" to start), at most limit. */
 	int (*blob_dead)(struct store *s, int64_t before_ms, const char *after, int limit,
 			 int (*cb)(void *arg, const char *sha256), void *arg);
-	/* Deletes the blob's row if it is still dead and untouched since before_ms: 0 when
-	 * deleted, -ERR_NOT_FOUND when there was no row, -ERR_CONFLICT when it is in use. */
-	int (*blob_forget)(struct store *s, const char *sha256, int64_t before_ms);
-	/* Every blob row in hash order after `after`, at most limit. */
+	/* Collection's hiding step, in one transaction: marks the blob's row as being
+	 * deleted (at now_ms) if it is still dead and untouched since before_ms, or, when it
+	 * has no row, makes a marked row for it (a file no row records: size bytes). 0 when
+	 * marked; -ERR_CONFLICT, nothing changed, when it is in use or marked already. A
+	 * marked blob is nobody's: unreadable, not held, refused to uploads (-ERR_BUSY) until
+	 * blob_forget. Only the holder of the "blob-gc" lease marks and forgets. */
+	int (*blob_mark)(struct store *s, const char *sha256, int64_t size, int64_t before_ms,
+			 int64_t now_ms);
+	/* Deletes a marked row (after its bytes went): 0, or -ERR_NOT_FOUND when it has no
+	 * marked row. */
+	int (*blob_forget)(struct store *s, const char *sha256);
+	/* Marked rows (left by a collector that stopped between marking and forgetting), in
+	 * hash order after `after`, at most limit. */
+	int (*blob_marked)(struct store *s, const char *after, int limit,
+			   int (*cb)(void *arg, const char *sha256), void *arg);
+	/* A lease on a named job (one collector at a time, whatever process or node runs
+	 * it): taken or renewed for holder until now_ms + ttl_ms when it is free, expired or
+	 * holder's already: 0; -ERR_BUSY when another holds it. lease_drop gives it up (a
+	 * no-op when holder does not hold it). */
+	int (*lease_take)(struct store *s, const char *name, const char *holder, int64_t now_ms,
+			  int64_t ttl_ms);
+	int (*lease_drop)(struct store *s, const char *name, const char *holder);
+	/* Every blob row that is not marked, in hash order after `after`, at most limit. */
 	int (*blob_rows)(struct store *s, const char *after, int limit,
 			 int (*cb)(void *arg, const char *sha256, int64_t size), void *arg);
 	/* Inside a push: touches each of the n blobs' rows (touched_ms = now_ms), and checks

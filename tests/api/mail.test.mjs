@@ -1,7 +1,7 @@
 // Confirmation and password reset through a real SMTP server on loopback.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { api, signUp, sleep, startServer } from './lib/cairn.mjs';
+import { api, eventually, signUp, sleep, startServer } from './lib/cairn.mjs';
 import { codeOf, startSmtp, tokenOf } from './lib/smtp.mjs';
 
 let smtp;
@@ -218,7 +218,11 @@ test('without an SMTP server a mail is logged a line per line, so its link can b
     const link = /\| (http:\/\/\S+)$/.exec(line);
     assert.ok(link, `the link ends its log line: ${line}`);
     assert.equal((await fetch(link[1])).status, 200, 'the copied link opens the page');
-    assert.match(quiet.log(), /mail \d+ logged \(not sent\) for <lola@example\.test>/);
+    // written once the outbox records the mail done, a moment after its lines
+    await eventually(() => /mail \d+ logged \(not sent\) for <lola@example\.test>/.test(quiet.log()), {
+      timeoutMs: 5000,
+      what: 'the mail recorded as logged',
+    });
   } finally {
     await quiet.cleanup();
   }

@@ -2,7 +2,8 @@
  * CAIRN_TEST_BLOBS names (default "fs"), opened as cairn serve opens it, in a fresh data
  * directory. An S3 backend is done when it passes this unchanged: uploads placed only
  * once durable, readers (read_at always; a descriptor only as an extra), placing again
- * over a damaged copy, and collection's trash, untrash and purge. */
+ * over a damaged copy, delete and list: all a backend needs (collection's marks live in
+ * the metadata store). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,13 +114,10 @@ static int count_name(void *arg, const struct blob_stat *st)
 	return 0;
 }
 
-static bool listed(const char *sha, bool trash)
+static bool listed(const char *sha)
 {
 	const char *want[2] = { sha, NULL };
-	if (trash)
-		assert_int_equal(bs->ops->list_trash(bs, count_name, want), 0);
-	else
-		assert_int_equal(bs->ops->list(bs, count_name, want), 0);
+	assert_int_equal(bs->ops->list(bs, count_name, want), 0);
 	return want[1] != NULL;
 }
 
@@ -139,7 +137,7 @@ static void test_put_read_list(void **state)
 	struct blob_stat st;
 	assert_int_equal(bs->ops->stat(bs, sha, &st), 0);
 	assert_int_equal(st.size, len);
-	assert_true(listed(sha, false));
+	assert_true(listed(sha));
 	/* the empty blob is a blob */
 	char esha[BLOB_HEX_LEN + 1];
 	sha_hex("", 0, esha);
@@ -160,38 +158,29 @@ static void test_unplaced_upload(void **state)
 	bs->ops->tmp_free(t);
 	struct blob_reader *rd = NULL;
 	assert_int_equal(bs->ops->open(bs, sha, &rd), -ERR_NOT_FOUND);
-	assert_false(listed(sha, false));
+	assert_false(listed(sha));
 }
 
-/* Collection: trashed, a blob is out of reach; untrashed it is back; purged it is gone;
- * untrash never replaces a name placed again meanwhile. */
-static void test_trash_untrash_purge(void **state)
+/* Delete: the bytes are gone, from reading and from listing; deleting what is not there
+ * says so. */
+static void test_delete(void **state)
 {
 	(void)state;
 	const char *text = "collect me";
 	char sha[BLOB_HEX_LEN + 1];
 	sha_hex(text, strlen(text), sha);
 	store_bytes(text, strlen(text), sha);
-	assert_int_equal(bs->ops->trash(bs, sha), 0);
+	assert_true(listed(sha));
+	assert_int_equal(bs->ops->delete(bs, sha), 0);
 	struct blob_reader *rd = NULL;
 	assert_int_equal(bs->ops->open(bs, sha, &rd), -ERR_NOT_FOUND);
-	assert_false(listed(sha, false));
-	assert_true(listed(sha, true));
-	assert_int_equal(bs->ops->untrash(bs, sha), 0);
-	expect_bytes(sha, text, strlen(text));
-	/* placed again while in the trash: untrash drops the trash copy */
-	assert_int_equal(bs->ops->trash(bs, sha), 0);
+	struct blob_stat st;
+	assert_int_equal(bs->ops->stat(bs, sha, &st), -ERR_NOT_FOUND);
+	assert_false(listed(sha));
+	assert_int_equal(bs->ops->delete(bs, sha), -ERR_NOT_FOUND);
+	/* placed again after a delete, it is there again */
 	store_bytes(text, strlen(text), sha);
-	assert_int_equal(bs->ops->untrash(bs, sha), 1);
 	expect_bytes(sha, text, strlen(text));
-	assert_false(listed(sha, true));
-	/* purged for good */
-	assert_int_equal(bs->ops->trash(bs, sha), 0);
-	assert_int_equal(bs->ops->purge(bs, sha), 0);
-	assert_int_equal(bs->ops->open(bs, sha, &rd), -ERR_NOT_FOUND);
-	assert_false(listed(sha, true));
-	assert_int_equal(bs->ops->purge(bs, sha), -ERR_NOT_FOUND);
-	assert_int_equal(bs->ops->trash(bs, sha), -ERR_NOT_FOUND);
 }
 
 /* Placing again replaces whatever holds the name (a damaged copy is repaired so). */
@@ -222,7 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_read_list),
 		cmocka_unit_test(test_unplaced_upload),
-		cmocka_unit_test(test_trash_untrash_purge),
+		cmocka_unit_test(test_delete),
 		cmocka_unit_test(test_place_again_repairs),
 		cmocka_unit_test(test_check),
 	};

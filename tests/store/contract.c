@@ -350,6 +350,58 @@ static void test_blob_quota_and_release(void **state)
 	assert_int_equal(used, 0);
 }
 
+/* Collection's marks and its lease: a dead blob is marked once, a marked blob cannot be
+ * held until it is forgotten, a file no row records is marked through a new row, and
+ * one holder at a time has the lease. */
+static void test_blob_marks_and_the_lease(void **state)
+{
+	(void)state;
+	int64_t u = new_user("lou");
+	struct blob_hold h = { .sha256 = sha('c'), .size = 10, .user_id = u, .realm_id = 1,
+			       .now_ms = NOW };
+	bool fresh;
+	assert_int_equal(st->ops->blobmeta->blob_hold(st, &h, &fresh), 0);
+	/* held: not dead, no mark */
+	assert_int_equal(st->ops->blobmeta->blob_mark(st, sha('c'), 10, NOW + 1, NOW + 1),
+			 -ERR_CONFLICT);
+	int64_t sp = 0, seq = 0;
+	assert_int_equal(st->ops->blobmeta->blob_release(st, u, sha('c'), &sp, &seq), 0);
+	/* dead, but touched after before_ms: no mark */
+	assert_int_equal(st->ops->blobmeta->blob_mark(st, sha('c'), 10, NOW, NOW + 1),
+			 -ERR_CONFLICT);
+	assert_int_equal(st->ops->blobmeta->blob_mark(st, sha('c'), 10, NOW + 1, NOW + 1), 0);
+	assert_int_equal(st->ops->blobmeta->blob_mark(st, sha('c'), 10, NOW + 1, NOW + 1),
+			 -ERR_CONFLICT);
+	/* marked: nobody may hold it, and it is no longer dead or a row to check */
+	assert_int_equal(st->ops->blobmeta->blob_hold(st, &h, &fresh), -ERR_BUSY);
+	const char *one[1] = { sha('c') };
+	bool ok[1];
+	assert_int_equal(st->ops->blobmeta->blob_readable(st, u, one, 1, ok, NULL), 0);
+	assert_false(ok[0]);
+	/* a file no row records is marked through a new row */
+	assert_int_equal(st->ops->blobmeta->blob_mark(st, sha('d'), 7, NOW, NOW), 0);
+	int64_t size = 0;
+	assert_int_equal(st->ops->blobmeta->blob_get(st, sha('d'), &size), 0);
+	assert_int_equal(size, 7);
+	/* forgotten, each goes, and only a marked row is forgotten */
+	assert_int_equal(st->ops->blobmeta->blob_forget(st, sha('c')), 0);
+	assert_int_equal(st->ops->blobmeta->blob_forget(st, sha('d')), 0);
+	assert_int_equal(st->ops->blobmeta->blob_forget(st, sha('c')), -ERR_NOT_FOUND);
+	assert_int_equal(st->ops->blobmeta->blob_hold(st, &h, &fresh), 0);
+	assert_true(fresh);
+	assert_int_equal(st->ops->blobmeta->blob_forget(st, sha('c')), -ERR_NOT_FOUND);
+	/* the lease: one holder until it expires or is dropped */
+	assert_int_equal(st->ops->blobmeta->lease_take(st, "job", "a", NOW, 1000), 0);
+	assert_int_equal(st->ops->blobmeta->lease_take(st, "job", "b", NOW + 999, 1000), -ERR_BUSY);
+	assert_int_equal(st->ops->blobmeta->lease_take(st, "job", "a", NOW + 999, 1000), 0);
+	assert_int_equal(st->ops->blobmeta->lease_take(st, "job", "b", NOW + 1998, 1000), -ERR_BUSY);
+	assert_int_equal(st->ops->blobmeta->lease_take(st, "job", "b", NOW + 1999, 1000), 0);
+	assert_int_equal(st->ops->blobmeta->lease_drop(st, "job", "a"), 0); /* not a's now */
+	assert_int_equal(st->ops->blobmeta->lease_take(st, "job", "a", NOW + 2000, 1000), -ERR_BUSY);
+	assert_int_equal(st->ops->blobmeta->lease_drop(st, "job", "b"), 0);
+	assert_int_equal(st->ops->blobmeta->lease_take(st, "job", "a", NOW + 2000, 1000), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_push_sequences_and_results),
 		cmocka_unit_test(test_pruning_horizon),
 		cmocka_unit_test(test_blob_quota_and_release),
+		cmocka_unit_test(test_blob_marks_and_the_lease),
 	};
 	return cmocka_run_group_tests_name("store contract", tests, setup, teardown);
 }

@@ -34,7 +34,10 @@ const sqlite = {
     return Number(this.run(dir, 'SELECT max(version) FROM schema_migrations'));
   },
   // How to take back each migration, so that running it again is real.
-  undo: { 7: 'DROP TRIGGER spaces_epoch; ALTER TABLE spaces DROP COLUMN epoch;' },
+  undo: {
+    7: 'DROP TRIGGER spaces_epoch; ALTER TABLE spaces DROP COLUMN epoch;',
+    8: 'ALTER TABLE blobs DROP COLUMN marked_ms; DROP TABLE leases;',
+  },
   undoLastMigration(dir) {
     const last = this.schemaVersion(dir);
     if (!this.undo[last]) throw new Error(`write in tests/api/lib/backend.mjs how to undo migration ${last}`);
