@@ -148,30 +148,18 @@ struct auth_config {
 	int64_t password_memory;
 	int64_t password_passes;
 };
-extern const struct config_section auth_section;
-static inline const struct auth_config *auth_cfg(const struct config *c)
-{
-	return config_values(c, &auth_section);
-}
+CONFIG_SECTION_DECL(auth);
 
 struct ratelimit_config {
 	int64_t per_address;
 	int64_t per_account;
 };
-extern const struct config_section ratelimit_section;
-static inline const struct ratelimit_config *ratelimit_cfg(const struct config *c)
-{
-	return config_values(c, &ratelimit_section);
-}
+CONFIG_SECTION_DECL(ratelimit);
 
 struct admin_config {
 	char *user;
 	char *password;
 };
-extern const struct config_section admin_section;
-static inline const struct admin_config *admin_cfg(const struct config *c)
-{
-	return config_values(c, &admin_section);
-}
+CONFIG_SECTION_DECL(admin);
 
 #endif

@@ -30,10 +30,7 @@ static const struct config_def auth_keys[] = {
 
 #undef F
 
-const struct config_section auth_section = {
-	"auth", auth_keys, sizeof auth_keys / sizeof auth_keys[0], sizeof(struct auth_config),
-	NULL,
-};
+CONFIG_SECTION(auth, NULL);
 
 #define F(field) offsetof(struct ratelimit_config, field)
 
@@ -48,10 +45,7 @@ static const struct config_def ratelimit_keys[] = {
 
 #undef F
 
-const struct config_section ratelimit_section = {
-	"ratelimit", ratelimit_keys, sizeof ratelimit_keys / sizeof ratelimit_keys[0], sizeof(struct ratelimit_config),
-	NULL,
-};
+CONFIG_SECTION(ratelimit, NULL);
 
 #define F(field) offsetof(struct admin_config, field)
 
@@ -65,7 +59,4 @@ static const struct config_def admin_keys[] = {
 
 #undef F
 
-const struct config_section admin_section = {
-	"admin", admin_keys, sizeof admin_keys / sizeof admin_keys[0], sizeof(struct admin_config),
-	validate_admin,
-};
+CONFIG_SECTION(admin, validate_admin);

@@ -50,7 +50,4 @@ static const struct config_def limits_keys[] = {
 
 #undef F
 
-const struct config_section limits_section = {
-	"limits", limits_keys, sizeof limits_keys / sizeof limits_keys[0], sizeof(struct limits_config),
-	NULL,
-};
+CONFIG_SECTION(limits, NULL);

@@ -37,7 +37,4 @@ static const struct config_def mail_keys[] = {
 
 #undef F
 
-const struct config_section mail_section = {
-	"mail", mail_keys, sizeof mail_keys / sizeof mail_keys[0], sizeof(struct mail_config),
-	validate_mail,
-};
+CONFIG_SECTION(mail, validate_mail);

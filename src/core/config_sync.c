@@ -30,7 +30,4 @@ static const struct config_def sync_keys[] = {
 
 #undef F
 
-const struct config_section sync_section = {
-	"sync", sync_keys, sizeof sync_keys / sizeof sync_keys[0], sizeof(struct sync_config),
-	NULL,
-};
+CONFIG_SECTION(sync, NULL);

@@ -114,10 +114,6 @@ struct limits_config {
 	int64_t page;
 	int64_t wait_ms;
 };
-extern const struct config_section limits_section;
-static inline const struct limits_config *limits_cfg(const struct config *c)
-{
-	return config_values(c, &limits_section);
-}
+CONFIG_SECTION_DECL(limits);
 
 #endif

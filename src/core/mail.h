@@ -32,10 +32,6 @@ struct mail_config {
 	char *password;
 	char *starttls;
 };
-extern const struct config_section mail_section;
-static inline const struct mail_config *mail_cfg(const struct config *c)
-{
-	return config_values(c, &mail_section);
-}
+CONFIG_SECTION_DECL(mail);
 
 #endif

@@ -78,6 +78,19 @@ static bool valid_code(const char *code)
 	return true;
 }
 
+/* The realm a request names, once its fields passed (-ERR_INVALID with ve otherwise),
+ * then the rate limits of the address and of login (NULL: the address alone). */
+static int realm_and_limit(struct core *c, const char *realm, const char *addr,
+			   const char *login, struct realm *rl, struct verr *ve, int *ret_retry)
+{
+	int r = acct_realm(c, realm, rl, ve);
+	if (r < 0 && r != -ERR_INVALID)
+		return r;
+	if (ve->n)
+		return -ERR_INVALID;
+	return acct_limit(c, addr, rl->id, login, ret_retry);
+}
+
 int acct_confirm_code(struct core *c, const char *login, const char *realm, const char *code,
 		      const char *addr, struct verr *ve, int *ret_retry)
 {
@@ -86,12 +99,7 @@ int acct_confirm_code(struct core *c, const char *login, const char *realm, cons
 		verr_add(ve, "username", "is required");
 	if (!valid_code(code))
 		verr_add(ve, "code", "must be the 6 digits from the mail");
-	int r = acct_realm(c, realm, &rl, ve);
-	if (r < 0 && r != -ERR_INVALID)
-		return r;
-	if (ve->n)
-		return -ERR_INVALID;
-	r = acct_limit(c, addr, rl.id, login, ret_retry);
+	int r = realm_and_limit(c, realm, addr, login, &rl, ve, ret_retry);
 	if (r < 0)
 		return r;
 	struct user u;
@@ -132,12 +140,7 @@ int acct_forgot(struct core *c, const char *login, const char *realm, const char
 		verr_add(ve, "username", "is required");
 	else if (strlen(login) > EMAIL_MAX)
 		verr_add(ve, "username", "must be at most %d bytes", EMAIL_MAX);
-	int r = acct_realm(c, realm, &rl, ve);
-	if (r < 0 && r != -ERR_INVALID)
-		return r;
-	if (ve->n)
-		return -ERR_INVALID;
-	r = acct_limit(c, addr, rl.id, login, ret_retry);
+	int r = realm_and_limit(c, realm, addr, login, &rl, ve, ret_retry);
 	if (r < 0)
 		return r;
 	struct forgot_job *j = calloc(1, sizeof *j);
@@ -170,12 +173,8 @@ int acct_reset(struct core *c, const struct reset_in *in, struct verr *ve, int *
 		verr_add(ve, "token", "is not a reset token");
 	}
 	check_password(ve, "new_password", in->new_password);
-	int r = acct_realm(c, in->realm, &rl, ve);
-	if (r < 0 && r != -ERR_INVALID)
-		return r;
-	if (ve->n)
-		return -ERR_INVALID;
-	r = acct_limit(c, in->addr, rl.id, by_token ? NULL : in->login, ret_retry);
+	int r = realm_and_limit(c, in->realm, in->addr, by_token ? NULL : in->login, &rl, ve,
+				ret_retry);
 	if (r < 0)
 		return r;
 	struct ecode e;

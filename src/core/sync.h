@@ -202,10 +202,6 @@ struct sync_config {
 	int64_t device_idle_ms;
 	int64_t max_clock_skew_ms;
 };
-extern const struct config_section sync_section;
-static inline const struct sync_config *sync_cfg(const struct config *c)
-{
-	return config_values(c, &sync_section);
-}
+CONFIG_SECTION_DECL(sync);
 
 #endif

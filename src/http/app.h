@@ -49,10 +49,6 @@ struct server_config {
 	int64_t max_connections_per_address;
 	char *trusted_proxies; /* "10.0.0.1, 192.168.0.0/16": addresses and ranges */
 };
-extern const struct config_section server_section;
-static inline const struct server_config *server_cfg(const struct config *c)
-{
-	return config_values(c, &server_section);
-}
+CONFIG_SECTION_DECL(server);
 
 #endif

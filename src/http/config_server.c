@@ -98,7 +98,4 @@ static const struct config_def server_keys[] = {
 
 #undef F
 
-const struct config_section server_section = {
-	"server", server_keys, sizeof server_keys / sizeof server_keys[0], sizeof(struct server_config),
-	validate_server,
-};
+CONFIG_SECTION(server, validate_server);

@@ -31,7 +31,4 @@ static const struct config_def blobs_keys[] = {
 
 #undef F
 
-const struct config_section blobs_section = {
-	"blobs", blobs_keys, sizeof blobs_keys / sizeof blobs_keys[0], sizeof(struct blobs_config),
-	NULL,
-};
+CONFIG_SECTION(blobs, NULL);

@@ -19,7 +19,4 @@ static const struct config_def storage_keys[] = {
 
 #undef F
 
-const struct config_section storage_section = {
-	"storage", storage_keys, sizeof storage_keys / sizeof storage_keys[0], sizeof(struct storage_config),
-	NULL,
-};
+CONFIG_SECTION(storage, NULL);

@@ -250,11 +250,7 @@ struct storage_config {
 	char *database;
 	char *blobs;
 };
-extern const struct config_section storage_section;
-static inline const struct storage_config *storage_cfg(const struct config *c)
-{
-	return config_values(c, &storage_section);
-}
+CONFIG_SECTION_DECL(storage);
 
 struct blobs_config {
 	int64_t max_size;
@@ -263,10 +259,6 @@ struct blobs_config {
 	int64_t gc_grace_ms;
 	bool sendfile;
 };
-extern const struct config_section blobs_section;
-static inline const struct blobs_config *blobs_cfg(const struct config *c)
-{
-	return config_values(c, &blobs_section);
-}
+CONFIG_SECTION_DECL(blobs);
 
 #endif

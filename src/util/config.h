@@ -47,6 +47,20 @@ struct config_section {
 
 #define CONFIG_MAX_SECTIONS 24
 
+/* Beside a subsystem's key table name_keys and its struct name_config: defines
+ * name_section (CONFIG_SECTION, in the .c file) and declares it with a typed accessor
+ * name_cfg(c) (CONFIG_SECTION_DECL, in the header). */
+#define CONFIG_SECTION(name, validate_fn)                                                    \
+	const struct config_section name##_section = { #name, name##_keys,                  \
+						       sizeof name##_keys / sizeof name##_keys[0], \
+						       sizeof(struct name##_config), validate_fn }
+#define CONFIG_SECTION_DECL(name)                                                            \
+	extern const struct config_section name##_section;                                  \
+	static inline const struct name##_config *name##_cfg(const struct config *c)        \
+	{                                                                                    \
+		return config_values(c, &name##_section);                                   \
+	}
+
 enum config_origin_kind { ORIGIN_DEFAULT, ORIGIN_FILE, ORIGIN_ENV, ORIGIN_FLAG };
 
 struct config_origin {

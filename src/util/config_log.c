@@ -18,7 +18,4 @@ static const struct config_def log_keys[] = {
 
 #undef F
 
-const struct config_section log_section = {
-	"log", log_keys, sizeof log_keys / sizeof log_keys[0], sizeof(struct log_config),
-	NULL,
-};
+CONFIG_SECTION(log, NULL);

@@ -40,10 +40,6 @@ struct log_config {
 	char *format;
 	bool access;
 };
-extern const struct config_section log_section;
-static inline const struct log_config *log_cfg(const struct config *c)
-{
-	return config_values(c, &log_section);
-}
+CONFIG_SECTION_DECL(log);
 
 #endif
