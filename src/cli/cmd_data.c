@@ -80,7 +80,8 @@ int cmd_gc(int argc, char **argv)
 		r = cli_report("gc", e, NULL);
 	} else {
 		printf("pruned %lld changes and %lld tombstones; deleted %lld blobs (%lld bytes, "
-		       "%lld unrecorded files), finished %lld left marked\n",
+		       "%lld unrecorded files); finished %lld deletions an interrupted pass "
+		       "had begun\n",
 		       (long long)ch, (long long)rec, (long long)gs.deleted, (long long)gs.bytes,
 		       (long long)gs.orphans, (long long)gs.finished);
 	}

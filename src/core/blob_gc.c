@@ -128,7 +128,7 @@ int blob_gc(struct core *c, struct blob_gc_stats *gs)
 	st->ops->blobmeta->lease_drop(st, BLOB_GC_LEASE, holder);
 	if (r == 0 && (gs->deleted || gs->finished))
 		log_info("blobs: collected %lld blobs (%lld bytes, %lld of them unrecorded "
-			 "files), finished %lld left marked",
+			 "files); finished %lld deletions an interrupted pass had begun",
 			 (long long)gs->deleted, (long long)gs->bytes, (long long)gs->orphans,
 			 (long long)gs->finished);
 	return r;
