@@ -72,8 +72,9 @@ int cmd_gc(int argc, char **argv)
 	if (e == 0)
 		e = blob_gc(&d.core, &gs);
 	if (e == -ERR_BUSY) {
-		printf("pruned %lld changes and %lld tombstones; blobs: another collection is "
-		       "running (the server's): it does them\n",
+		printf("pruned %lld changes and %lld tombstones; blobs: another collection holds "
+		       "the lease (the server's pass, or one stopped less than two minutes ago), "
+		       "so the blobs are left to it\n",
 		       (long long)ch, (long long)rec);
 		e = 0;
 	} else if (e < 0) {

@@ -139,9 +139,11 @@ int acct_create_user(struct core *c, struct user *u, const char *password, struc
 	if (r < 0)
 		return r;
 	r = c->store->ops->accounts->user_create(c->store, u);
-	if (r == -ERR_EXISTS) { /* a race with another sign-up of the same name */
-		verr_add(ve, "username", "is taken");
-		return -ERR_USERNAME_TAKEN;
+	if (r == -ERR_EXISTS) { /* a race with another sign-up: of the name, or the address? */
+		bool name = c->store->ops->accounts->user_find(c->store, u->realm_id, u->username,
+							       &other) == 0;
+		verr_add(ve, name ? "username" : "email", "is taken");
+		return name ? -ERR_USERNAME_TAKEN : -ERR_EMAIL_TAKEN;
 	}
 	return r;
 }
@@ -300,6 +302,10 @@ int acct_refresh(struct core *c, const char *refresh_token, const char *addr, st
 	if (r == -ERR_DENIED) {
 		log_warn("refresh token reused for device %lld of user %lld: session ended",
 			 (long long)p.device.id, (long long)p.user.id);
+		/* every token of the device is gone: its streams end and its pulls answer now,
+		 * not at their next heartbeat or push */
+		if (c->hub)
+			hub_device_revoked(c->hub, p.device.id);
 		return -ERR_TOKEN_INVALID;
 	}
 	if (r == -ERR_NOT_FOUND)

@@ -61,7 +61,7 @@ static int find_orphan(void *arg, const struct blob_stat *st)
 	int64_t size;
 	if (st->mtime_ms >= os->before)
 		return 0;
-	if (os->c->store->ops->blobmeta->blob_get(os->c->store, st->sha256, &size) == -ERR_NOT_FOUND)
+	if (os->c->store->ops->blobmeta->blob_get(os->c->store, st->sha256, &size, NULL) == -ERR_NOT_FOUND)
 		return names_add(&os->found, st->sha256, (int64_t)st->size);
 	return 0;
 }
@@ -101,13 +101,14 @@ int blob_gc(struct core *c, struct blob_gc_stats *gs)
 		r = st->ops->blobmeta->blob_dead(st, before, after, 256, add_name, &ns);
 		if (r < 0 || ns.n == 0)
 			break;
-		if (clock_wall_ms() - leased_ms > BLOB_GC_LEASE_MS / 3) {
-			if ((r = blob_lease(c, holder)) < 0)
-				break; /* lost it (a stall past its time): stop marking */
-			leased_ms = clock_wall_ms();
-		}
-		for (int i = 0; i < ns.n; i++)
+		for (int i = 0; r == 0 && i < ns.n; i++) {
+			if (clock_wall_ms() - leased_ms > BLOB_GC_LEASE_MS / 3) {
+				if ((r = blob_lease(c, holder)) < 0)
+					break; /* lost it (a stall past its time): stop marking */
+				leased_ms = clock_wall_ms();
+			}
 			blob_collect(c, ns.v[i].sha, 0, before, gs, false);
+		}
 		memcpy(after, ns.v[ns.n - 1].sha, sizeof after);
 	}
 	/* Files nobody recorded: uploads cut off by a crash before their commit. */
@@ -195,7 +196,7 @@ static int check_file(void *arg, const struct blob_stat *st)
 {
 	struct file_scan *fs = arg;
 	int64_t size;
-	if (fs->c->store->ops->blobmeta->blob_get(fs->c->store, st->sha256, &size) != -ERR_NOT_FOUND)
+	if (fs->c->store->ops->blobmeta->blob_get(fs->c->store, st->sha256, &size, NULL) != -ERR_NOT_FOUND)
 		return 0;
 	if (st->mtime_ms < fs->before) {
 		fs->cs->orphans++;
@@ -231,6 +232,12 @@ int blob_check(struct core *c, FILE *out, void (*progress)(void *, uint64_t, uin
 		int s = b->ops->stat(b, sha, &st);
 		cs->checked++;
 		if (s == -ERR_NOT_FOUND) {
+			/* collected while the check ran (marked, or gone by now): not lost */
+			bool marked = false;
+			int64_t now_size;
+			int g = c->store->ops->blobmeta->blob_get(c->store, sha, &now_size, &marked);
+			if (g == -ERR_NOT_FOUND || (g == 0 && marked))
+				continue;
 			cs->missing++;
 			fprintf(out, "missing  %s  %lld bytes recorded, no file\n", sha,
 				(long long)size);

@@ -199,12 +199,14 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 			       .realm_quota = blobs_cfg(c->cfg)->realm_quota,
 			       .now_ms = clock_wall_ms() };
 	/* Step 3. Marked by collection: its bytes may be going; once the mark is gone (a
-	 * collector takes milliseconds) the row is made anew and step 4 puts the bytes back. */
+	 * collector takes milliseconds) the row is made anew and step 4 puts the bytes back.
+	 * Waiting holds an HTTP worker, so it is brief: past it the client is told to retry
+	 * (a mark a killed collector left lasts until the lease it held runs out). */
 	for (int tries = 0; (r = c->store->ops->blobmeta->blob_hold(c->store, &h, ret_new)) ==
 				    -ERR_BUSY &&
-			    tries < 100;
+			    tries < 4;
 	     tries++)
-		usleep(10000);
+		usleep(5000);
 	if (r < 0) {
 		if (r == -ERR_QUOTA) {
 			/* the placed file may now have no row: collect it like any other
@@ -262,7 +264,7 @@ int blob_open(struct core *c, const struct principal *p, const char *sha256,
 	/* A file of another size than recorded was damaged on disk: its bytes cannot match
 	 * the name, so none are served (an upload of the blob repairs it). */
 	int64_t recorded = 0;
-	if (r == 0 && c->store->ops->blobmeta->blob_get(c->store, sha256, &recorded) == 0 &&
+	if (r == 0 && c->store->ops->blobmeta->blob_get(c->store, sha256, &recorded, NULL) == 0 &&
 	    (uint64_t)recorded != (*ret)->size) {
 		log_error("blobs: the file of %s is %llu bytes, recorded %lld: damaged (cairn "
 			  "check); an upload of the blob repairs it",
@@ -319,7 +321,7 @@ int blob_missing(struct core *c, const struct principal *p, const char *const *s
 		int64_t recorded = 0;
 		int e = c->blobs->ops->stat(c->blobs, shas[i], &st);
 		if (e == -ERR_NOT_FOUND ||
-		    (e == 0 && c->store->ops->blobmeta->blob_get(c->store, shas[i], &recorded) == 0 &&
+		    (e == 0 && c->store->ops->blobmeta->blob_get(c->store, shas[i], &recorded, NULL) == 0 &&
 		     (uint64_t)recorded != st.size))
 			missing[i] = true;
 	}

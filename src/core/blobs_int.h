@@ -8,7 +8,10 @@
  * node runs it), so that marks it finds at the start of a pass are left by a collector
  * that stopped, and it may finish them. */
 #define BLOB_GC_LEASE "blob-gc"
-#define BLOB_GC_LEASE_MS (15 * 60 * 1000)
+/* Long enough that no healthy collector stalls past it between renewing and deleting
+ * (renewals come every third of it, checked before each candidate); short enough that a
+ * killed collector holds up collection, and uploads of the blob it marked, only briefly. */
+#define BLOB_GC_LEASE_MS (2 * 60 * 1000)
 /* Takes or renews the lease for holder (made on first use when ""): 0, or -ERR_BUSY
  * when another collector holds it. */
 int blob_lease(struct core *c, char holder[TOKEN_LEN]);

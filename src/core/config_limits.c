@@ -22,8 +22,8 @@ static const struct config_def limits_keys[] = {
 	{ "auth_body_bytes", T_SIZE, "8KiB", 1 * KiB, 1 * MiB, NULL, NULL, NULL,
 	  F(auth_body_bytes),
 	  "The body of a credential request (sign-up, login, refresh, logout, "
-	  "confirm, forgot, reset, password change, account deletion), at most; "
-	  "more gets 413.",
+	  "confirm, forgot, reset, password change, account deletion) and of the "
+	  "public routes (health, limits), at most; more gets 413.",
 	  .serve_only = false },
 	{ "push_changes", T_INT, "1000", 1, 100000, NULL, NULL, NULL, F(push_changes),
 	  "Changes in one push, at most; more gets 413.", .serve_only = false },

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../store/store.h"
 #include "../util/clock.h"
@@ -213,7 +214,12 @@ static int find_member_user(struct core *c, const struct principal *p, const cha
 {
 	if (!username || strlen(username) > USERNAME_MAX)
 		return -ERR_NOT_FOUND;
-	return c->store->ops->accounts->user_find(c->store, p->user.realm_id, username, u);
+	int r = c->store->ops->accounts->user_find(c->store, p->user.realm_id, username, u);
+	/* by username only: a lookup that also matched addresses would tell any user who is
+	 * registered under an address, and under which name */
+	if (r == 0 && strcasecmp(u->username, username) != 0)
+		r = -ERR_NOT_FOUND;
+	return r;
 }
 
 /* That user, and their role in sp; -ERR_NOT_FOUND when either is missing. */

@@ -239,7 +239,8 @@ void srv_req_begin(struct req *r)
 	}
 	int64_t cl = http_content_length(r);
 	if (r->route->body == BODY_JSON || r->route->body == BODY_NONE) {
-		bool cred = r->route->flags & ROUTE_CREDENTIALS;
+		/* bodies anyone may send without an account are held to the small limit */
+		bool cred = r->route->flags & (ROUTE_CREDENTIALS | ROUTE_PUBLIC);
 		r->body_limit = cred ? s->o.auth_body_bytes : s->o.json_body_bytes;
 		r->body_limit_key = cred ? "limits.auth_body_bytes" : "limits.json_body_bytes";
 		if (cl > (int64_t)r->body_limit) {

@@ -140,11 +140,14 @@ int sq_blob_usage(struct store *s, int64_t user_id, int64_t *ret_user, int64_t *
 		 });
 }
 
-int sq_blob_get(struct store *s, const char *sha, int64_t *ret_size)
+int sq_blob_get(struct store *s, const char *sha, int64_t *ret_size, bool *ret_marked)
 {
-	READ_ONE(s, "SELECT size FROM blobs WHERE sha256 = ?",
-		 sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC),
-		 *ret_size = sqlite3_column_int64(st, 0));
+	READ_ONE(s, "SELECT size, marked_ms != 0 FROM blobs WHERE sha256 = ?",
+		 sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC), {
+			 *ret_size = sqlite3_column_int64(st, 0);
+			 if (ret_marked)
+				 *ret_marked = sqlite3_column_int(st, 1) != 0;
+		 });
 }
 
 int sq_blob_dead(struct store *s, int64_t before_ms, const char *after, int limit,

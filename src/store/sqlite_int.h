@@ -242,7 +242,7 @@ int sq_blob_held(struct store *s, int64_t user_id, const char *sha);
 int sq_blob_readable(struct store *s, int64_t user_id, const char *const *shas, int n,
 		     bool *ret_ok, bool *ret_held);
 int sq_blob_usage(struct store *s, int64_t user_id, int64_t *ret_user, int64_t *ret_realm);
-int sq_blob_get(struct store *s, const char *sha, int64_t *ret_size);
+int sq_blob_get(struct store *s, const char *sha, int64_t *ret_size, bool *ret_marked);
 int sq_blob_dead(struct store *s, int64_t before_ms, const char *after, int limit,
 		 int (*cb)(void *, const char *), void *arg);
 int sq_blob_mark(struct store *s, const char *sha, int64_t size, int64_t before_ms,

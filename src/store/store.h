@@ -231,8 +231,9 @@ struct store_blobmeta_ops {
 			     bool *ret_ok, bool *ret_held);
 	/* Bytes held by the user and by the user's realm. */
 	int (*blob_usage)(struct store *s, int64_t user_id, int64_t *ret_user, int64_t *ret_realm);
-	/* The size recorded for a blob; -ERR_NOT_FOUND when it has no row. */
-	int (*blob_get)(struct store *s, const char *sha256, int64_t *ret_size);
+	/* The size recorded for a blob, and (ret_marked, may be NULL) whether collection has
+	 * it marked; -ERR_NOT_FOUND when it has no row. */
+	int (*blob_get)(struct store *s, const char *sha256, int64_t *ret_size, bool *ret_marked);
 	/* Blobs nobody holds or references, untouched since before_ms and not marked, in hash
 	 * order after `after` ("" to start), at most limit. */
 	int (*blob_dead)(struct store *s, int64_t before_ms, const char *after, int limit,

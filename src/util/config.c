@@ -8,8 +8,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "err.h"
+
+/* A configuration file, at most: 1 MiB. */
+#define CONFIG_FILE_MAX (1024 * 1024)
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -63,6 +67,13 @@ static int config_set(struct config *c, size_t s, size_t k, const char *value,
 			       where, section, d->key);
 			return -ERR_INVALID;
 		}
+		for (const char *p = value; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				/* a newline in mail.from would be a header of its own */
+				seterr(err, errlen, "%s: %s.%s must not hold control characters "
+				       "(line breaks, tabs, ...)", where, section, d->key);
+				return -ERR_INVALID;
+			}
 		if (d->type == T_ENUM && !enum_has(d->choices, value)) {
 			seterr(err, errlen, "%s: %s.%s must be one of %s, not '%s'", where,
 			       section, d->key, d->choices, value);
@@ -111,7 +122,10 @@ static int config_set(struct config *c, size_t s, size_t k, const char *value,
 			char *end;
 			errno = 0;
 			long long v = strtoll(value, &end, 10);
-			r = (errno || end == value || *end) ? -ERR_INVALID : 0;
+			/* digits, with a minus at most: strtoll would also take spaces and '+' */
+			bool plain = isdigit((unsigned char)value[0]) ||
+				     (value[0] == '-' && isdigit((unsigned char)value[1]));
+			r = (errno || !plain || *end) ? -ERR_INVALID : 0;
 			n = v;
 		}
 		if (r < 0) {
@@ -309,10 +323,47 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 		       strerror(errno));
 		return -ERR_INVALID;
 	}
+	/* Read whole, so a directory, a device or a file too big to be a configuration is
+	 * refused, and a NUL byte (which would end a value where the file does not) too. */
+	struct stat st;
+	char *text = NULL;
+	size_t n = 0;
+	const char *why = NULL;
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode))
+		why = "is not a regular file";
+	else if (st.st_size > CONFIG_FILE_MAX)
+		why = "is larger than 1 MiB";
+	else if (!(text = malloc((size_t)st.st_size + 1)))
+		why = "cannot be read: out of memory";
+	else if ((n = fread(text, 1, (size_t)st.st_size + 1, f)) > (size_t)st.st_size || ferror(f))
+		why = "changed while it was read";
+	fclose(f);
+	const char *nul = why ? NULL : memchr(text, 0, n);
+	if (nul) {
+		int line = 1;
+		for (const char *p = text; p < nul; p++)
+			line += *p == '\n';
+		seterr(err, errlen, "%s:%d: the line holds a NUL byte", path, line);
+		free(text);
+		return -ERR_INVALID;
+	}
+	if (why) {
+		seterr(err, errlen, "%s: the configuration file %s", path, why);
+		free(text);
+		return -ERR_INVALID;
+	}
+	f = fmemopen(text, n ? n : 1, "r");
+	if (!f) {
+		free(text);
+		return -ERR_NOMEM;
+	}
+	if (!n)
+		text[0] = '\0'; /* an empty file: fmemopen reads up to the NUL */
 	struct file_ctx fc = { c, path, f, 0, false, err, errlen, 0 };
 	ini_allow_multiline = false;
 	int r = ini_parse_stream(file_reader, &fc, file_handler, &fc);
 	fclose(f);
+	free(text);
 	if (fc.too_long) {
 		seterr(err, errlen, "%s:%d: line too long", path, fc.line);
 		return -ERR_INVALID;

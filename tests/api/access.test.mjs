@@ -139,3 +139,19 @@ test('an event stream ends with why: revoked, disabled, or expired (refresh, do 
   assert.match(x.body.error, /expired/);
   assert.equal((await api(U, 'POST', '/api/v1/auth/refresh', { body: { refresh_token: e.refresh } })).status, 200);
 });
+
+test("a reused refresh token ends its session at once: the thief's parked pull answers 401 now", async () => {
+  const v = await signUp(U, 'ac-reuse');
+  // the thief refreshes first with the stolen refresh token
+  const thief = await api(U, 'POST', '/api/v1/auth/refresh', { body: { refresh_token: v.refresh } });
+  assert.equal(thief.status, 200);
+  const waiting = park(thief.body.access_token, 'me', 0);
+  await sleep(300);
+  // the victim's client uses the same refresh token: reuse, the device's session ends
+  const t0 = Date.now();
+  const again = await api(U, 'POST', '/api/v1/auth/refresh', { body: { refresh_token: v.refresh } });
+  assert.equal(again.status, 401);
+  const r = await waiting;
+  assert.ok(r.at - t0 < 2000, `answered after ${r.at - t0} ms (the wait was 30 s)`);
+  assert.equal(r.status, 401);
+});

@@ -231,3 +231,15 @@ test('space routes: a non-member gets 404 and a reader 403 wherever the table as
     assert.equal(x.body.code, 'forbidden');
   }
 });
+
+test('members are added by username only: an address tells nobody who is registered', async () => {
+  const owner = await signUp(U, 'mo');
+  const hidden = await signUp(U, 'hidden', { email: 'hidden.person@corp.example' });
+  const sp = (await api(U, 'POST', '/api/v1/spaces', { token: owner.access, body: { name: 'probe' } })).body.space;
+  const byMail = await api(U, 'POST', `/api/v1/spaces/${sp.id}/members`, { token: owner.access, body: { username: 'hidden.person@corp.example', role: 'reader' } });
+  const nobody = await api(U, 'POST', `/api/v1/spaces/${sp.id}/members`, { token: owner.access, body: { username: 'nobody.at.all@corp.example', role: 'reader' } });
+  assert.equal(byMail.status, 400);
+  assert.deepEqual(byMail.body, nobody.body, 'a registered address answers as an unknown one');
+  const byName = await api(U, 'POST', `/api/v1/spaces/${sp.id}/members`, { token: owner.access, body: { username: hidden.user.username, role: 'reader' } });
+  assert.equal(byName.status, 200);
+});

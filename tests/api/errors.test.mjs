@@ -8,6 +8,7 @@ before(async () => {
   srv = await startServer({
     env: {
       CAIRN_LIMITS_JSON_BODY_BYTES: '2KiB',
+      CAIRN_LIMITS_AUTH_BODY_BYTES: '2KiB', // the limit of public routes such as /api/v1/health
       CAIRN_LIMITS_HEADER_BYTES: '2KiB',
       CAIRN_SERVER_HEADER_TIMEOUT: '1s',
     },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startServer } from './lib/cairn.mjs';
+import { rawRequest, startServer } from './lib/cairn.mjs';
 import { db } from './lib/backend.mjs';
 
 let srv;
@@ -95,4 +95,14 @@ test('every request gets one access-log line with its request id', async () => {
   const line = srv.log().split('\n').find((l) => l.includes('[probe-123]'));
   assert.ok(line, srv.log());
   assert.match(line, /\[probe-123\] 127\.0\.0\.1 GET \/health 200 15b [\d.]+ms/);
+});
+
+test('public routes take no big body from anyone: limits.auth_body_bytes, answered before it is read', async () => {
+  for (const path of ['/health', '/api/v1/health', '/api/v1/limits']) {
+    const t0 = Date.now();
+    const r = await rawRequest(srv.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 16000000\r\n\r\n`, { timeoutMs: 3000 });
+    assert.equal(r.status, 413, `${path}: ${r.status}`);
+    assert.match(r.body, /limits\.auth_body_bytes/);
+    assert.ok(Date.now() - t0 < 2000);
+  }
 });

@@ -117,3 +117,19 @@ test('writes to a space racing its deletion answer 404, never 500', async () => 
     for (const a of answers) assert.ok(a.status < 500, `round ${round}: ${a.status} ${JSON.stringify(a.body)}`);
   }
 });
+
+test('sign-ups racing for one address: one wins, every other is told the address is taken', async () => {
+  for (let round = 0; round < 3; round++) {
+    const mail = `race${round}-${Date.now()}@example.test`;
+    const rs = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        api(U, 'POST', '/api/v1/auth/register', { body: { username: `racer${round}x${i}${Date.now() % 1000}`, password: 'correct horse battery', email: mail } }),
+      ),
+    );
+    assert.equal(rs.filter((r) => r.status === 201).length, 1);
+    for (const r of rs.filter((x) => x.status !== 201)) {
+      assert.equal(r.status, 409);
+      assert.equal(r.body.code, 'email_taken');
+    }
+  }
+});

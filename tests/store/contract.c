@@ -381,8 +381,10 @@ static void test_blob_marks_and_the_lease(void **state)
 	/* a file no row records is marked through a new row */
 	assert_int_equal(st->ops->blobmeta->blob_mark(st, sha('d'), 7, NOW, NOW), 0);
 	int64_t size = 0;
-	assert_int_equal(st->ops->blobmeta->blob_get(st, sha('d'), &size), 0);
+	bool marked = false;
+	assert_int_equal(st->ops->blobmeta->blob_get(st, sha('d'), &size, &marked), 0);
 	assert_int_equal(size, 7);
+	assert_true(marked);
 	/* forgotten, each goes, and only a marked row is forgotten */
 	assert_int_equal(st->ops->blobmeta->blob_forget(st, sha('c')), 0);
 	assert_int_equal(st->ops->blobmeta->blob_forget(st, sha('d')), 0);

@@ -201,7 +201,7 @@ static void test_held_blob_survives_collection(void **state)
 	struct blob_stat st;
 	assert_int_equal(e->blobs->ops->stat(e->blobs, sha, &st), -ERR_NOT_FOUND);
 	int64_t size;
-	assert_int_equal(e->store->ops->blobmeta->blob_get(e->store, sha, &size), -ERR_NOT_FOUND);
+	assert_int_equal(e->store->ops->blobmeta->blob_get(e->store, sha, &size, NULL), -ERR_NOT_FOUND);
 }
 
 static void test_mismatch_and_limits(void **state)
@@ -277,7 +277,7 @@ static void test_mark_left_by_a_stopped_collector(void **state)
 	assert_int_equal(blob_gc(&e->core, &gs), 0);
 	assert_int_equal(gs.finished, 1);
 	int64_t size;
-	assert_int_equal(st->ops->blobmeta->blob_get(st, sha, &size), -ERR_NOT_FOUND);
+	assert_int_equal(st->ops->blobmeta->blob_get(st, sha, &size, NULL), -ERR_NOT_FOUND);
 	assert_int_equal(upload(e, data, sizeof data - 1, again), 0);
 	assert_true(readable(e, sha, data, sizeof data - 1));
 	assert_int_equal(blob_gc(&e->core, &gs), 0);

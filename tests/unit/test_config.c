@@ -113,6 +113,29 @@ static void test_file_errors(void **state)
 	expect_file_error("[server]\nthreads = many\n", ":2: server.threads must be a whole number");
 	expect_file_error("[server]\nthreads = 9999\n", "between 0 and 256");
 	expect_file_error("[server]\nlisten = nohost\n", "must be HOST:PORT");
+	/* a NUL would end a value where the file does not: refused, with its line */
+	{
+		char path[] = "/tmp/cairn-nul-XXXXXX";
+		int fd = mkstemp(path);
+		static const char text[] = "[log]\nlevel = debug\0junk\n";
+		assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+		close(fd);
+		struct config c;
+		char err[512] = "";
+		assert_int_equal(cairn_config_init(&c), 0);
+		assert_int_equal(config_load_file(&c, path, err, sizeof err), -ERR_INVALID);
+		assert_non_null(strstr(err, ":2: the line holds a NUL byte"));
+		/* a directory or a device is no configuration file (/dev/zero never ends) */
+		assert_int_equal(config_load_file(&c, "/tmp", err, sizeof err), -ERR_INVALID);
+		assert_non_null(strstr(err, "not a regular file"));
+		assert_int_equal(config_load_file(&c, "/dev/zero", err, sizeof err), -ERR_INVALID);
+		assert_non_null(strstr(err, "not a regular file"));
+		config_free(&c);
+		unlink(path);
+	}
+	/* numbers are digits (a minus at most); strings hold no control characters */
+	expect_file_error("[server]\nthreads = +5\n", "server.threads must be a whole number");
+	expect_file_error("[server]\nthreads =  -x\n", "server.threads must be a whole number");
 	expect_file_error("[server]\nlisten = 1.2.3.4:70000\n", "must be HOST:PORT");
 	expect_file_error("[log]\nlevel = loud\n", "one of debug|info|warn|error");
 	expect_file_error("[log]\naccess = maybe\n", "true or false");
@@ -139,7 +162,12 @@ static void test_env_errors(void **state)
 	char *env1[] = { "CAIRN_LOG_LEVL=debug", NULL };
 	assert_int_equal(config_load_env(&c, env1, err, sizeof err), -ERR_INVALID);
 	assert_non_null(strstr(err, "CAIRN_LOG_LEVL"));
-	char *env2[] = { "CAIRN_SERVER_MAX_CONNECTIONS=0", NULL };
+	char *env3[] = { "CAIRN_MAIL_FROM=a@b\nBcc: x@y", NULL };
+	assert_int_equal(config_load_env(&c, env3, err, sizeof err), -ERR_INVALID);
+	assert_non_null(strstr(err, "control characters"));
+	char *env4[] = { "CAIRN_SERVER_THREADS= 5", NULL };
+	assert_int_equal(config_load_env(&c, env4, err, sizeof err), -ERR_INVALID);
+		char *env2[] = { "CAIRN_SERVER_MAX_CONNECTIONS=0", NULL };
 	assert_int_equal(config_load_env(&c, env2, err, sizeof err), -ERR_INVALID);
 	assert_non_null(strstr(err, "CAIRN_SERVER_MAX_CONNECTIONS"));
 	config_free(&c);
