@@ -32,7 +32,7 @@
  * change can name it (both check in their own transactions). An upload whose step 3
  * comes after C3 makes a new row and then, in step 4, sees whether C2 deleted the bytes
  * it placed in step 2, and places them again. The lease is renewed as a pass goes; a
- * collector stalled past the lease's 15 minutes between renewing and deleting could meet
+ * collector stalled past the lease's 2 minutes between renewing and deleting could meet
  * another that finished its marks: that is the protocol's one assumption about time. */
 #include "blobs.h"
 
