@@ -128,7 +128,7 @@ api: $(BUILD)/cairn
 	scripts/test.sh $(BUILD) api
 
 bench: deps-bench
-	$(MAKE) all $(BUILD)/bench/raw_push
+	$(MAKE) all $(BUILD)/bench/raw_push $(BUILD)/bench/raw_sqlite
 	bench/run.sh
 	bench/sync.sh
 	bench/blobs.sh
