@@ -64,6 +64,7 @@ start_server() {
   echo "| sync (bench/sync.mjs) | result | note |"
   echo "|---|---|---|"
   node "$root/bench/sync.mjs" "$base" "$token" "$pid"
+  node "$root/bench/firstpull.mjs" "$base" "$token"
   echo
   start_server
   echo "| blob references in one push (bench/blobrefs.mjs) | time | note |"

@@ -151,7 +151,7 @@ int cmd_serve(int argc, char **argv)
 	app.hub = hub_new();
 	core.hub = app.hub;
 	app.pages = page_cache_new();
-	core.cursors = cursor_memo_new();
+	core.cursors = cursor_memo_new(&core);
 	core.mailer = mailer_start(&core);
 	core.committer = committer_start(&core);
 	if (!core.rl || !core.tokens || !core.mailer || !app.hub || !app.pages || !core.cursors ||

@@ -15,27 +15,71 @@
 #include "sync.h"
 
 #define SLOTS 4096
+#define FLUSH_MS 1000
 
 struct slot {
-	int64_t device_id, space_id, seq, written_ms;
+	int64_t device_id, space_id, seq;
+	bool dirty; /* reported since the last flush */
 };
 
 struct cursor_memo {
+	struct core *core;
 	pthread_mutex_t mu;
 	struct slot slots[SLOTS];
+	struct worker *w;
+	pthread_mutex_t flush_mu;      /* one flush at a time: the worker's, pruning's, the stop's */
+	struct cursor_row rows[SLOTS]; /* the flush's, under flush_mu */
 };
 
-struct cursor_memo *cursor_memo_new(void)
+static void write_cursors(struct core *c, const struct cursor_row *rows, int n)
+{
+	int r = n ? c->store->ops->changes->cursors_put(c->store, rows, n, clock_wall_ms()) : 0;
+	if (r < 0) /* they stay older in the store: pruning is only more careful meanwhile */
+		log_error("cannot remember %d devices' cursors: %s", n, err_str(r));
+}
+
+/* Writes every cursor reported since the last flush, in one transaction. */
+static void cursor_flush(void *arg)
+{
+	struct cursor_memo *m = arg;
+	pthread_mutex_lock(&m->flush_mu);
+	struct cursor_row *rows = m->rows;
+	int n = 0;
+	pthread_mutex_lock(&m->mu);
+	for (int i = 0; i < SLOTS; i++)
+		if (m->slots[i].dirty) {
+			rows[n++] = (struct cursor_row){ m->slots[i].device_id, m->slots[i].space_id,
+							 m->slots[i].seq };
+			m->slots[i].dirty = false;
+		}
+	pthread_mutex_unlock(&m->mu);
+	write_cursors(m->core, rows, n);
+	pthread_mutex_unlock(&m->flush_mu);
+}
+
+struct cursor_memo *cursor_memo_new(struct core *c)
 {
 	struct cursor_memo *m = calloc(1, sizeof *m);
-	if (m)
-		pthread_mutex_init(&m->mu, NULL);
+	if (!m)
+		return NULL;
+	m->core = c;
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_mutex_init(&m->flush_mu, NULL);
+	if (worker_start("cairn-cursors", FLUSH_MS, cursor_flush, m, &m->w) < 0) {
+		pthread_mutex_destroy(&m->flush_mu);
+		pthread_mutex_destroy(&m->mu);
+		free(m);
+		return NULL;
+	}
 	return m;
 }
 
 struct cursor_memo *cursor_memo_free(struct cursor_memo *m)
 {
 	if (m) {
+		worker_stop(m->w);
+		cursor_flush(m); /* what was reported before the stop is kept */
+		pthread_mutex_destroy(&m->flush_mu);
 		pthread_mutex_destroy(&m->mu);
 		free(m);
 	}
@@ -44,25 +88,39 @@ struct cursor_memo *cursor_memo_free(struct cursor_memo *m)
 
 void sync_report_cursor(struct core *c, int64_t device_id, int64_t space_id, int64_t seq)
 {
-	int64_t now = clock_wall_ms();
-	bool write = true;
+	struct cursor_row now = { device_id, space_id, seq }, evicted = { 0 };
+	int write = 1;
 	if (c->cursors) {
+		/* kept in memory and written by the memo's worker within FLUSH_MS: a pull never
+		 * waits for a commit of its own */
 		struct cursor_memo *m = c->cursors;
 		struct slot *s = &m->slots[(uint64_t)(device_id * 31 + space_id) % SLOTS];
+		write = 0;
 		pthread_mutex_lock(&m->mu);
-		if (s->device_id == device_id && s->space_id == space_id &&
-		    (seq <= s->seq || now - s->written_ms < CURSOR_EVERY_MS))
-			write = false;
-		else
-			*s = (struct slot){ device_id, space_id, seq, now };
+		if (s->device_id == device_id && s->space_id == space_id) {
+			if (seq > s->seq) {
+				s->seq = seq;
+				s->dirty = true;
+			}
+		} else {
+			if (s->dirty) { /* another device's cursor the flush has not written yet */
+				evicted = (struct cursor_row){ s->device_id, s->space_id, s->seq };
+				write = 1;
+			}
+			*s = (struct slot){ device_id, space_id, seq, true };
+		}
 		pthread_mutex_unlock(&m->mu);
 	}
 	if (write)
-		c->store->ops->changes->cursor_put(c->store, device_id, space_id, seq, now);
+		write_cursors(c, c->cursors ? &evicted : &now, 1);
 }
 
 int sync_prune(struct core *c, int64_t *ret_changes, int64_t *ret_records)
 {
+	/* this server's devices' latest reports first: pruning must not pass a cursor it
+	 * holds only in memory (another process's `cairn gc` sees them once flushed) */
+	if (c->cursors)
+		cursor_flush(c->cursors);
 	int r = c->store->ops->changes->prune(c->store, clock_wall_ms(), sync_cfg(c->cfg)->retention_ms,
 				     sync_cfg(c->cfg)->device_idle_ms, ret_changes, ret_records);
 	if (r == 0 && (*ret_changes || *ret_records))

@@ -1,6 +1,7 @@
-/* Keeping the change log small: devices' cursors are remembered as they pull (at most
- * one write per device and space every CURSOR_EVERY_MS: a lagging cursor only makes
- * pruning more careful), and a background task prunes every sync.gc_interval. */
+/* Keeping the change log small: devices' cursors are remembered as they pull (in memory,
+ * written by a worker once a second in one transaction, so a pull never commits; a crash
+ * loses at most the last second's reports, and a cursor that lags only makes pruning more
+ * careful), and a background task prunes every sync.gc_interval. */
 #ifndef CAIRN_GC_H
 #define CAIRN_GC_H
 
@@ -10,11 +11,12 @@ struct core;
 struct gc_task;
 struct cursor_memo;
 
-#define CURSOR_EVERY_MS 10000
-
-struct cursor_memo *cursor_memo_new(void);
+/* Starts the memo's worker (it writes through c's store). NULL when out of memory. */
+struct cursor_memo *cursor_memo_new(struct core *c);
+/* Stops the worker and writes what is left. Accepts NULL. */
 struct cursor_memo *cursor_memo_free(struct cursor_memo *m);
-/* Records that device has applied space up to seq (throttled through c->cursors). */
+/* Records that device has applied space up to seq: through c->cursors when set, else
+ * written at once (commands). */
 void sync_report_cursor(struct core *c, int64_t device_id, int64_t space_id, int64_t seq);
 
 /* One pruning pass over every space; counts what went. */

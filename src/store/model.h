@@ -193,6 +193,11 @@ struct blob_hold {
 	int64_t now_ms;
 };
 
+/* A device's report of how far it applied a space's log. */
+struct cursor_row {
+	int64_t device_id, space_id, seq;
+};
+
 struct op_result {
 	enum op_status status;
 	int64_t seq, version;

@@ -129,16 +129,28 @@ int sq_record_history(struct store *s, int64_t space_id, const char *collection,
 	return r < 0 ? r : 0;
 }
 
-int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t seq,
-		  int64_t now_ms)
+int sq_cursors_put(struct store *s, const struct cursor_row *rows, int n, int64_t now_ms)
 {
-	WRITE_ONE(s,
-		  "INSERT INTO device_cursors(device_id, space_id, seq, updated_ms) VALUES (?, ?, ?, ?) "
-		  "ON CONFLICT (device_id, space_id) DO UPDATE SET seq = max(seq, excluded.seq), "
-		  "updated_ms = excluded.updated_ms",
-		  (sqlite3_bind_int64(st, 1, device_id), sqlite3_bind_int64(st, 2, space_id),
-		   sqlite3_bind_int64(st, 3, seq), sqlite3_bind_int64(st, 4, now_ms)),
-		  0);
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return -ERR_DB;
+	sqlite3_stmt *st =
+		SQ(c, "INSERT INTO device_cursors(device_id, space_id, seq, updated_ms) VALUES (?, ?, "
+		      "?, ?) ON CONFLICT (device_id, space_id) DO UPDATE SET seq = max(seq, "
+		      "excluded.seq), updated_ms = excluded.updated_ms");
+	int r = st ? 0 : -ERR_DB;
+	for (int i = 0; r == 0 && i < n; i++) {
+		sqlite3_bind_int64(st, 1, rows[i].device_id);
+		sqlite3_bind_int64(st, 2, rows[i].space_id);
+		sqlite3_bind_int64(st, 3, rows[i].seq);
+		sqlite3_bind_int64(st, 4, now_ms);
+		r = sq_step(st);
+		sqlite3_reset(st);
+		/* a device or space deleted since the report: nothing to remember */
+		if (r == -ERR_NOT_FOUND)
+			r = 0;
+	}
+	return sq_write_end(SQS(s), c, r);
 }
 
 /* Prunes one space in one transaction; see store.h. */

@@ -232,8 +232,7 @@ int sq_record_history(struct store *s, int64_t space_id, const char *collection,
 		      int (*cb)(void *, const struct change_row *), void *arg);
 int sq_prune(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle_ms,
 	     int64_t *ret_changes, int64_t *ret_records);
-int sq_cursor_put(struct store *s, int64_t device_id, int64_t space_id, int64_t seq,
-		  int64_t now_ms);
+int sq_cursors_put(struct store *s, const struct cursor_row *rows, int n, int64_t now_ms);
 
 
 /* sqlite_blobs.c */

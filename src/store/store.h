@@ -208,9 +208,9 @@ struct store_changes_ops {
 	 * within idle_ms); the space's horizon moves to that point. Counts what went. */
 	int (*prune)(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle_ms,
 		     int64_t *ret_changes, int64_t *ret_records);
-	/* Remembers the cursor a device reports having applied. */
-	int (*cursor_put)(struct store *s, int64_t device_id, int64_t space_id, int64_t seq,
-			  int64_t now_ms);
+	/* Remembers the cursors devices report having applied (a cursor never moves back),
+	 * n of them in one transaction. */
+	int (*cursors_put)(struct store *s, const struct cursor_row *rows, int n, int64_t now_ms);
 };
 
 /* Blobs' metadata: holdings, references, quotas. */

@@ -349,7 +349,7 @@ static const struct store_changes_ops sq_changes_ops = {
 	.record_get = sq_record_get,
 	.record_history = sq_record_history,
 	.prune = sq_prune,
-	.cursor_put = sq_cursor_put,
+	.cursors_put = sq_cursors_put,
 };
 
 static const struct store_blobmeta_ops sq_blobmeta_ops = {

@@ -2,7 +2,7 @@
 // a pull below the horizon answers 410 cursor_expired; records stay whole.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, runCairn, startServer } from './lib/cairn.mjs';
+import { api, runCairn, sleep, startServer } from './lib/cairn.mjs';
 
 test('cairn gc prunes below every active cursor; older cursors get 410 and re-bootstrap', async () => {
   const srv = await startServer({ env: { CAIRN_SYNC_RETENTION: '0s', CAIRN_SYNC_GC_INTERVAL: '0', CAIRN_RATELIMIT_PER_ADDRESS: '10000', CAIRN_RATELIMIT_PER_ACCOUNT: '10000' } });
@@ -19,6 +19,9 @@ test('cairn gc prunes below every active cursor; older cursors get 410 and re-bo
   // device b has applied up to 1, device a up to 5
   assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=1', { token: b.access_token })).status, 200);
   assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=5', { token: a.access_token })).status, 200);
+  // the server writes reported cursors once a second; cairn gc, another process, reads
+  // what was written
+  await sleep(1300);
 
   const gcEnv = { env: { CAIRN_SYNC_RETENTION: '0s' } };
   let gc = await runCairn(['gc', '--data', srv.dir], gcEnv);
@@ -128,5 +131,26 @@ test('a write from a device that last saw a record whose tombstone was pruned is
   // asked for explicitly (base_version 0: "a new record", or no base at all), a create is fine
   const again = await push(b, [ch('l', 'x', 'put', { data: { v: 5 }, base_version: 0 }), ch('c', 'z', 'put', { data: { v: 5 } })]);
   assert.deepEqual(again.body.results.map((x) => x.status), ['applied', 'applied']);
+  await srv.cleanup();
+});
+
+test('reported cursors are kept through a stop: the server writes them as it shuts down', async () => {
+  const srv = await startServer({ env: { CAIRN_SYNC_RETENTION: '0s', CAIRN_SYNC_GC_INTERVAL: '0' } });
+  const U = srv.url;
+  await api(U, 'POST', '/api/v1/auth/register', { body: { username: 'k', password: 'k password 1' } });
+  const login = async () => (await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'k', password: 'k password 1' } })).body;
+  const a = await login();
+  const b = await login();
+  let n = 0;
+  const put = (id) => ({ op_id: `k${++n}`, collection: 'c', id, op: 'put', data: { n } });
+  await api(U, 'POST', '/api/v1/spaces/me/changes', { token: a.access_token, body: { changes: [put('x'), put('x'), put('x')] } }); // 1 2 3
+  // b reports 1, a reports 3, and the server stops at once (before its next write)
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=1', { token: b.access_token })).status, 200);
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=3', { token: a.access_token })).status, 200);
+  assert.equal((await srv.stop()).code, 0);
+  const gc = await runCairn(['gc', '--data', srv.dir], { env: { CAIRN_SYNC_RETENTION: '0s' } });
+  assert.equal(gc.code, 0, gc.stderr);
+  // b's cursor 1 holds the log: only seq 1 (superseded by 2) goes, not 2 as well
+  assert.match(gc.stdout, /pruned 1 changes/);
   await srv.cleanup();
 });
