@@ -40,6 +40,10 @@ start_server() {
   done
   echo "| plain SQLite (bench/raw_sqlite.c): the same rows in one table with one index, same batches, WAL, synchronous=FULL | $raw_rps | 1.00x | $raw_bpc | 1.00x |"
   echo
+  echo "| catch-up (bench/catchup.mjs, the 100000 changes the 8 clients pushed) | bytes, time | |"
+  echo "|---|---|---|"
+  node "$root/bench/catchup.mjs" "$base" "$token"
+  echo
   echo "| push, the clustered shape (wrk, ${secs}s each, durable commits; ids r1, r2, ..., 40-byte records) | changes/s | vs raw store limit |"
   echo "|---|---|---|"
   for b in 100 1000; do

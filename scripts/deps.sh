@@ -22,6 +22,7 @@ have_pc libsodium || need+=(libsodium-dev)
 have_pc libcrypto || need+=(libssl-dev)
 have_pc libcurl || need+=(libcurl4-openssl-dev)
 have_pc inih || need+=(libinih-dev)
+have_pc zlib || need+=(zlib1g-dev)
 
 if [ "$what" = test ] || [ "$what" = bench ]; then
   have_pc cmocka || need+=(libcmocka-dev)

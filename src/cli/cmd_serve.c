@@ -205,6 +205,8 @@ int cmd_serve(int argc, char **argv)
 		.max_connections_per_address = (long)server_cfg(&c)->max_connections_per_address,
 		.trusted_proxies = &proxies,
 		.access_log = log_cfg(&c)->access,
+		.gzip_level = (int)server_cfg(&c)->gzip_level,
+		.gzip_min_bytes = (size_t)server_cfg(&c)->gzip_min_bytes,
 		.pre_body = app_check_route_or_reply,
 		.routes = app_routes,
 		.nroutes = app_routes_count,

@@ -48,6 +48,8 @@ struct server_config {
 	int64_t body_grace_ms;
 	int64_t max_connections_per_address;
 	char *trusted_proxies; /* "10.0.0.1, 192.168.0.0/16": addresses and ranges */
+	int64_t gzip_level;    /* 0: no compression */
+	int64_t gzip_min_bytes;
 };
 CONFIG_SECTION_DECL(server);
 

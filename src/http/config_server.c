@@ -94,6 +94,14 @@ static const struct config_def server_keys[] = {
 	  "X-Forwarded-For entry that is not itself a trusted proxy. Empty: "
 	  "X-Forwarded-For is ignored.",
 	  .serve_only = false },
+	{ "gzip_level", T_INT, "3", 0, 9, NULL, NULL, NULL, F(gzip_level),
+	  "How hard pulls and records listings are compressed (gzip, 1 fastest to 9 "
+	  "smallest) for clients that send Accept-Encoding: gzip; 0: never.",
+	  .serve_only = false },
+	{ "gzip_min_bytes", T_SIZE, "1KiB", 0, 16 * MiB, NULL, NULL, NULL, F(gzip_min_bytes),
+	  "Answers smaller than this go uncompressed: compressing them saves less than "
+	  "it costs.",
+	  .serve_only = false },
 };
 
 #undef F

@@ -25,6 +25,7 @@
 #include "../util/log.h"
 #include "../util/url.h"
 #include "form.h"
+#include "encoding.h"
 #include "peers.h"
 #include "server_int.h"
 
@@ -41,9 +42,42 @@ static int set_response(struct req *r, unsigned status, struct MHD_Response *res
 	return 0;
 }
 
+/* For a ROUTE_GZIP route's 200: the body gzip-compressed, when the client takes gzip and
+ * it is big enough (*ret_len its size); NULL to send it as it is. */
+static struct MHD_Response *gzipped(struct req *r, unsigned status, const void *data,
+				    size_t len, uint64_t *ret_len)
+{
+	if (!r->route || !(r->route->flags & ROUTE_GZIP) || status != 200)
+		return NULL;
+	http_add_header(r, "Vary", "Accept-Encoding"); /* the answer depends on it either way */
+	const struct http_server_opts *o = &r->srv->o;
+	if (o->gzip_level <= 0 || len < o->gzip_min_bytes || len > UINT32_MAX ||
+	    !encoding_accepts_gzip(http_header(r, "Accept-Encoding")))
+		return NULL;
+	struct buf b;
+	buf_init(&b, len + len / 16 + 1024); /* gzip grows what it cannot shrink a little */
+	struct MHD_Response *resp = NULL;
+	if (encoding_gzip(data, len, o->gzip_level, &b) == 0)
+		resp = MHD_create_response_from_buffer_with_free_callback(b.len, b.ptr, free);
+	if (!resp) {
+		buf_free(&b);
+		return NULL;
+	}
+	MHD_add_response_header(resp, "Content-Encoding", "gzip");
+	*ret_len = b.len;
+	return resp;
+}
+
 int http_reply_bytes(struct req *r, unsigned status, const char *content_type,
 		     const void *data, size_t len)
 {
+	uint64_t zlen = 0;
+	struct MHD_Response *z = gzipped(r, status, data, len, &zlen);
+	if (z) {
+		if (content_type)
+			MHD_add_response_header(z, "Content-Type", content_type);
+		return set_response(r, status, z, zlen);
+	}
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
 	if (resp && content_type)
@@ -110,6 +144,13 @@ int http_reply_json(struct req *r, unsigned status, json_object *obj)
 	size_t len;
 	const char *s = json_object_to_json_string_length(
 		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	uint64_t zlen = 0;
+	struct MHD_Response *z = s ? gzipped(r, status, s, len, &zlen) : NULL;
+	if (z) {
+		json_object_put(obj);
+		MHD_add_response_header(z, "Content-Type", "application/json");
+		return set_response(r, status, z, zlen);
+	}
 	/* The string belongs to obj, so obj is freed together with the response. */
 	struct MHD_Response *resp =
 		s ? MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)s,

@@ -71,6 +71,9 @@ struct route {
  * posted by a page without JavaScript: the glue reads its fields into r->json as an
  * object of strings and sets r->form, so the handler can answer with a page. */
 #define ROUTE_FORM 4u
+/* Its 200 answers may go gzip-compressed to clients that take it (server.gzip_level,
+ * server.gzip_min_bytes), with Vary: Accept-Encoding either way. */
+#define ROUTE_GZIP 128u
 
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 

@@ -58,6 +58,8 @@ struct http_server_opts {
 	long max_connections_per_address;
 	const struct netrange_list *trusted_proxies; /* copied at start */
 	bool access_log;
+	int gzip_level;             /* ROUTE_GZIP answers: 1 to 9, 0 never compressed */
+	size_t gzip_min_bytes;      /* smaller ones go as they are */
 	/* Runs for every routed request once its headers are in, before any of its body is
 	 * read: it may set a reply (say 401), which then goes out at once and the body is
 	 * never read or buffered. NULL: none. */

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { api, signUp, startServer } from './lib/cairn.mjs';
 
@@ -467,4 +469,57 @@ test('wrapped space keys: a new epoch covers every member; each member reads the
   });
   assert.equal(two.status, 200);
   assert.deepEqual((await api(U, 'GET', `/api/v1/spaces/${id}/keys`, { token: x.access })).body, { epoch: 2, wrapped_key: 'x2' });
+});
+
+// One GET with the given headers through node:http (which, unlike fetch, leaves the body
+// as it came): status, headers and the raw bytes.
+function rawGet(url, headers) {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers }, (res) => {
+      const parts = [];
+      res.on('data', (d) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts) }));
+    }).on('error', reject);
+  });
+}
+
+test('pulls and records listings go gzip-compressed to clients that take it, above a size', async () => {
+  const srv = await startServer({ env: { CAIRN_RATELIMIT_PER_ADDRESS: '10000' } });
+  const a = await signUp(srv.url, 'gz');
+  const changes = Array.from({ length: 200 }, (_, i) => ({ op_id: `gz${i}`, collection: 'notes', id: `n${i}`, op: 'put', data: { text: 'a note that repeats itself '.repeat(4), i } }));
+  assert.equal((await api(srv.url, 'POST', '/api/v1/spaces/me/changes', { token: a.access, body: { changes } })).status, 200);
+  const auth = { Authorization: `Bearer ${a.access}` };
+  for (const path of ['/api/v1/spaces/me/changes?limit=500', '/api/v1/spaces/me/records?limit=500']) {
+    const plain = await rawGet(srv.url + path, auth);
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.headers.vary, 'Accept-Encoding');
+    const z = await rawGet(srv.url + path, { ...auth, 'Accept-Encoding': 'br;q=1, gzip;q=0.8' });
+    assert.equal(z.headers['content-encoding'], 'gzip', path);
+    assert.equal(z.headers.vary, 'Accept-Encoding');
+    assert.ok(z.body.length < plain.body.length / 4, `${z.body.length} of ${plain.body.length}`);
+    const unzipped = JSON.parse(gunzipSync(z.body));
+    const want = JSON.parse(plain.body);
+    assert.deepEqual(unzipped, want);
+    // refused, or not offered: as it is
+    for (const ae of ['gzip;q=0', 'identity', 'br, *;q=0']) {
+      const r = await rawGet(srv.url + path, { ...auth, 'Accept-Encoding': ae });
+      assert.equal(r.headers['content-encoding'], undefined, ae);
+    }
+    assert.equal((await rawGet(srv.url + path, { ...auth, 'Accept-Encoding': '*' })).headers['content-encoding'], 'gzip');
+  }
+  // small answers go as they are; errors too
+  const small = await rawGet(`${srv.url}/api/v1/spaces/me/changes?since=200`, { ...auth, 'Accept-Encoding': 'gzip' });
+  assert.equal(small.headers['content-encoding'], undefined);
+  const err = await rawGet(`${srv.url}/api/v1/spaces/me/changes?limit=x`, { ...auth, 'Accept-Encoding': 'gzip' });
+  assert.equal(err.status, 400);
+  assert.equal(err.headers['content-encoding'], undefined);
+  await srv.cleanup();
+  // server.gzip_level = 0: never
+  const off = await startServer({ env: { CAIRN_SERVER_GZIP_LEVEL: '0' } });
+  const b = await signUp(off.url, 'gz0');
+  await api(off.url, 'POST', '/api/v1/spaces/me/changes', { token: b.access, body: { changes } });
+  const r = await rawGet(`${off.url}/api/v1/spaces/me/changes?limit=500`, { Authorization: `Bearer ${b.access}`, 'Accept-Encoding': 'gzip' });
+  assert.equal(r.headers['content-encoding'], undefined);
+  await off.cleanup();
 });

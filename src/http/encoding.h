@@ -1,0 +1,18 @@
+/* Content codings of responses (RFC 9110 section 8.4): whether a client takes gzip
+ * (Accept-Encoding, with its q-values), and gzip itself (RFC 1952, by zlib). */
+#ifndef CAIRN_ENCODING_H
+#define CAIRN_ENCODING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../util/buf.h"
+
+/* Whether accept (an Accept-Encoding value, or NULL) takes gzip: "gzip" or "x-gzip" with
+ * a q above 0, or "*" with a q above 0 when gzip is not named. */
+bool encoding_accepts_gzip(const char *accept);
+/* in compressed at level (1 to 9) into out (reset first; its max bounds the result):
+ * 0, -ERR_TOO_LARGE when out's limit is reached, -ERR_NOMEM. Any thread. */
+int encoding_gzip(const void *in, size_t len, int level, struct buf *out);
+
+#endif
