@@ -1,8 +1,10 @@
 /* Header values a client controls: Range, If-Match, If-None-Match, X-Forwarded-For and
- * the address lists it is read against. The first byte picks the parser. */
+ * the address lists it is read against, Accept-Encoding. The first byte picks the
+ * parser. */
 #include <arpa/inet.h>
 
 #include "fuzz.h"
+#include "http/encoding.h"
 #include "util/conditional.h"
 #include "util/netaddr.h"
 #include "util/range.h"
@@ -12,7 +14,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > 4096)
 		return 0;
 	char *t = fuzz_string(data + 1, size - 1);
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
+	case 5:
+		/* no gzip in it at all: never taken as gzip unless by "*" */
+		if (!strcasestr(t, "gzip"))
+			FUZZ_CHECK(!encoding_accepts_gzip(t) || strchr(t, '*'));
+		else
+			(void)encoding_accepts_gzip(t);
+		break;
 	case 0: {
 		static const uint64_t sizes[] = { 0, 1, 100, 1u << 20, UINT64_MAX / 2 };
 		for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
