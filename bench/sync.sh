@@ -43,6 +43,7 @@ start_server() {
   echo "| catch-up (bench/catchup.mjs, the 100000 changes the 8 clients pushed) | bytes, time | |"
   echo "|---|---|---|"
   node "$root/bench/catchup.mjs" "$base" "$token"
+  node "$root/bench/bootstrap.mjs" "$base" "$token" "$pid"
   echo
   echo "| push, the clustered shape (wrk, ${secs}s each, durable commits; ids r1, r2, ..., 40-byte records) | changes/s | vs raw store limit |"
   echo "|---|---|---|"

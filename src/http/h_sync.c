@@ -19,6 +19,7 @@
 #include "app.h"
 #include "handlers.h"
 #include "helpers.h"
+#include "jsonout.h"
 
 /* --- push --- */
 
@@ -144,34 +145,6 @@ struct pull {
 	int64_t ts_ms; /* the server time last formatted into ts */
 	char ts[CLOCK_RFC3339_LEN];
 };
-
-/* Appenders for pages of changes: a pull of 1000 changes spent most of its CPU in
- * printf's format parsing. Each returns 0 or a negative error; errors stick in *e. */
-static void put(struct buf *b, int *e, const char *s, size_t n)
-{
-	if (*e == 0)
-		*e = buf_append(b, s, n);
-}
-
-#define PUT_LIT(b, e, lit) put((b), (e), (lit), sizeof(lit) - 1)
-
-static void put_str(struct buf *b, int *e, const char *s)
-{
-	put(b, e, s, strlen(s));
-}
-
-static void put_i64(struct buf *b, int *e, int64_t v)
-{
-	char t[24];
-	int n = sizeof t;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do
-		t[--n] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		t[--n] = '-';
-	put(b, e, t + n, sizeof t - (size_t)n);
-}
 
 static int emit_change(void *arg, const struct change_row *c)
 {
