@@ -66,6 +66,18 @@ static int find_orphan(void *arg, const struct blob_stat *st)
 	return 0;
 }
 
+/* Renews the lease once a third of it has passed since *leased_ms: 0 while it is held;
+ * -ERR_BUSY when it was lost (a stall past its time), and then nothing more is marked. */
+static int keep_lease(struct core *c, char holder[TOKEN_LEN], int64_t *leased_ms)
+{
+	if (clock_wall_ms() - *leased_ms <= BLOB_GC_LEASE_MS / 3)
+		return 0;
+	int r = blob_lease(c, holder);
+	if (r == 0)
+		*leased_ms = clock_wall_ms();
+	return r;
+}
+
 int blob_gc(struct core *c, struct blob_gc_stats *gs)
 {
 	memset(gs, 0, sizeof *gs);
@@ -101,28 +113,19 @@ int blob_gc(struct core *c, struct blob_gc_stats *gs)
 		r = st->ops->blobmeta->blob_dead(st, before, after, 256, add_name, &ns);
 		if (r < 0 || ns.n == 0)
 			break;
-		for (int i = 0; r == 0 && i < ns.n; i++) {
-			if (clock_wall_ms() - leased_ms > BLOB_GC_LEASE_MS / 3) {
-				if ((r = blob_lease(c, holder)) < 0)
-					break; /* lost it (a stall past its time): stop marking */
-				leased_ms = clock_wall_ms();
-			}
-			blob_collect(c, ns.v[i].sha, 0, before, gs, false);
-		}
+		for (int i = 0; r == 0 && i < ns.n; i++)
+			if ((r = keep_lease(c, holder, &leased_ms)) == 0)
+				blob_collect(c, ns.v[i].sha, 0, before, gs, false);
 		memcpy(after, ns.v[ns.n - 1].sha, sizeof after);
 	}
 	/* Files nobody recorded: uploads cut off by a crash before their commit. */
 	if (r == 0) {
 		struct orphan_scan os = { .c = c, .before = before };
 		r = b->ops->list(b, find_orphan, &os);
-		for (int i = 0; r == 0 && i < os.found.n; i++) {
-			if (clock_wall_ms() - leased_ms > BLOB_GC_LEASE_MS / 3) {
-				if ((r = blob_lease(c, holder)) < 0)
-					break;
-				leased_ms = clock_wall_ms();
-			}
-			blob_collect(c, os.found.v[i].sha, os.found.v[i].size, before, gs, true);
-		}
+		for (int i = 0; r == 0 && i < os.found.n; i++)
+			if ((r = keep_lease(c, holder, &leased_ms)) == 0)
+				blob_collect(c, os.found.v[i].sha, os.found.v[i].size, before, gs,
+					     true);
 		free(os.found.v);
 	}
 	free(ns.v);

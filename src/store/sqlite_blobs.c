@@ -40,21 +40,12 @@ int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new)
 	int r = -ERR_DB;
 	bool held = false;
 	int64_t user_bytes = 0, realm_bytes = 0;
-	/* marked by collection: its bytes may be going; the caller waits for the mark to go */
-	sqlite3_stmt *st = SQ(c, "SELECT 1 FROM blobs WHERE sha256 = ? AND marked_ms != 0");
-	if (st) {
-		sqlite3_bind_text(st, 1, h->sha256, -1, SQLITE_STATIC);
-		r = sq_step(st);
-		sqlite3_reset(st);
-		if (r == 1)
-			return sq_write_end(SQS(s), c, -ERR_BUSY);
-	}
-	if (r < 0)
-		return sq_write_end(SQS(s), c, r);
-	r = -ERR_DB;
-	st = SQ(c, "SELECT EXISTS (SELECT 1 FROM blob_owners WHERE user_id = ?1 AND "
-				 "sha256 = ?2), u.blob_bytes, r.blob_bytes FROM users u JOIN realms "
-				 "r ON r.id = u.realm_id WHERE u.id = ?1");
+	/* one read: whether the user holds it, their and their realm's usage, and whether
+	 * collection has it marked (its bytes may be going: the caller waits for the mark) */
+	sqlite3_stmt *st = SQ(c, "SELECT EXISTS (SELECT 1 FROM blob_owners WHERE user_id = ?1 AND "
+				 "sha256 = ?2), u.blob_bytes, r.blob_bytes, EXISTS (SELECT 1 FROM "
+				 "blobs WHERE sha256 = ?2 AND marked_ms != 0) FROM users u JOIN "
+				 "realms r ON r.id = u.realm_id WHERE u.id = ?1");
 	if (st) {
 		sqlite3_bind_int64(st, 1, h->user_id);
 		sqlite3_bind_text(st, 2, h->sha256, -1, SQLITE_STATIC);
@@ -63,7 +54,7 @@ int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new)
 			held = sqlite3_column_int(st, 0);
 			user_bytes = sqlite3_column_int64(st, 1);
 			realm_bytes = sqlite3_column_int64(st, 2);
-			r = 0;
+			r = sqlite3_column_int(st, 3) ? -ERR_BUSY : 0;
 		} else if (r == 0) {
 			r = -ERR_NOT_FOUND;
 		}
