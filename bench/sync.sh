@@ -2,7 +2,8 @@
 # make bench, sync part: push throughput next to the raw store limit measured in the same
 # run, then bench/sync.mjs (catch-up, growth, long-poll). Prints Markdown (also written
 # to build/bench/sync.md).
-#   BENCH_SECONDS (default 5), BENCH_PULL_CHANGES (default 1000000), BENCH_WAITERS (5000)
+#   BENCH_SECONDS (default 5), BENCH_PULL_CHANGES (default 1000000), BENCH_WAITERS (5000),
+#   BENCH_GROWTH_RECORDS (default 1000000)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/bench/lib.sh"
@@ -44,6 +45,9 @@ start_server() {
   echo "|---|---|---|"
   node "$root/bench/catchup.mjs" "$base" "$token"
   node "$root/bench/bootstrap.mjs" "$base" "$token" "$pid"
+  echo
+  start_server
+  node "$root/bench/growth.mjs" "$base" "$token" "${BENCH_GROWTH_RECORDS:-1000000}"
   echo
   echo "| push, the clustered shape (wrk, ${secs}s each, durable commits; ids r1, r2, ..., 40-byte records) | changes/s | vs raw store limit |"
   echo "|---|---|---|"

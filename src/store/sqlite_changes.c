@@ -111,8 +111,9 @@ int sq_record_history(struct store *s, int64_t space_id, const char *collection,
 		      int (*cb)(void *, const struct change_row *), void *arg)
 {
 	struct sq_conn *c = sq_read_begin(SQS(s));
-	sqlite3_stmt *st = SQ(c, "SELECT " CHANGE_COLS " FROM changes WHERE space_id = ? AND "
-				 "collection = ? AND record_id = ? ORDER BY seq DESC LIMIT 1000");
+	sqlite3_stmt *st = SQ(c, "SELECT " CHANGE_COLS " FROM changes WHERE rid = (SELECT rid FROM "
+				 "records WHERE space_id = ? AND collection = ? AND id = ?) "
+				 "ORDER BY seq DESC LIMIT 1000");
 	int r = -ERR_DB;
 	if (st) {
 		sqlite3_bind_int64(st, 1, space_id);
@@ -185,9 +186,8 @@ static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
 	int64_t gone = 0;
 	if (r == 0 && h > 0) {
 		st = SQ(c, "DELETE FROM changes AS ch WHERE ch.space_id = ?1 AND ch.seq <= ?2 AND "
-			   "(ch.op = 2 OR EXISTS (SELECT 1 FROM changes later WHERE later.space_id = "
-			   "?1 AND later.collection = ch.collection AND later.record_id = "
-			   "ch.record_id AND later.seq > ch.seq))");
+			   "(ch.op = 2 OR EXISTS (SELECT 1 FROM changes later WHERE later.rid = "
+			   "ch.rid AND later.seq > ch.seq))");
 		r = -ERR_DB;
 		if (st) {
 			sqlite3_bind_int64(st, 1, space_id);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../util/err.h"
+#include "key64.h"
 #include "sqlite_int.h"
 
 /* --- pushing --- */
@@ -100,11 +101,12 @@ int sq_push_op_get(void *txn, int64_t device_id, const char *op_id, struct op_re
 {
 	struct sq_txn *t = txn;
 	sqlite3_stmt *st = SQ(t->c, "SELECT status, seq, version FROM ops WHERE device_id = ? AND "
-				    "op_id = ?");
+				    "op_key = ? AND op_id = ?");
 	if (!st)
 		return -ERR_DB;
 	sqlite3_bind_int64(st, 1, device_id);
-	sqlite3_bind_text(st, 2, op_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, store_key64(op_id, strlen(op_id)));
+	sqlite3_bind_text(st, 3, op_id, -1, SQLITE_STATIC);
 	int r = sq_step(st);
 	if (r == 1) {
 		int v = sqlite3_column_int(st, 0);
@@ -123,16 +125,17 @@ int sq_push_op_put(void *txn, int64_t device_id, const char *op_id, int64_t spac
 		   const struct op_result *res)
 {
 	struct sq_txn *t = txn;
-	sqlite3_stmt *st = SQ(t->c, "INSERT INTO ops(device_id, op_id, space_id, status, seq, "
-				    "version) VALUES (?, ?, ?, ?, ?, ?)");
+	sqlite3_stmt *st = SQ(t->c, "INSERT INTO ops(device_id, op_key, op_id, space_id, status, "
+				    "seq, version) VALUES (?, ?, ?, ?, ?, ?, ?)");
 	if (!st)
 		return -ERR_DB;
 	sqlite3_bind_int64(st, 1, device_id);
-	sqlite3_bind_text(st, 2, op_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, space_id);
-	sqlite3_bind_int(st, 4, res->status);
-	sqlite3_bind_int64(st, 5, res->seq);
-	sqlite3_bind_int64(st, 6, res->version);
+	sqlite3_bind_int64(st, 2, store_key64(op_id, strlen(op_id)));
+	sqlite3_bind_text(st, 3, op_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, space_id);
+	sqlite3_bind_int(st, 5, res->status);
+	sqlite3_bind_int64(st, 6, res->seq);
+	sqlite3_bind_int64(st, 7, res->version);
 	int r = sq_step(st);
 	sqlite3_reset(st);
 	return r;
@@ -223,8 +226,9 @@ int sq_push_changes_since(void *txn, int64_t space_id, const char *collection, c
 			  void *arg)
 {
 	struct sq_txn *t = txn;
-	sqlite3_stmt *st = SQ(t->c, "SELECT " CHANGE_COLS " FROM changes WHERE space_id = ? AND "
-				    "collection = ? AND record_id = ? AND seq > ? ORDER BY seq");
+	sqlite3_stmt *st = SQ(t->c, "SELECT " CHANGE_COLS " FROM changes WHERE rid = (SELECT rid "
+				    "FROM records WHERE space_id = ? AND collection = ? AND id = ?) "
+				    "AND seq > ? ORDER BY seq");
 	if (!st)
 		return -ERR_DB;
 	sqlite3_bind_int64(st, 1, space_id);
@@ -265,8 +269,35 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 	}
 	int64_t seq = ++t->head;
 	t->dirty = true;
+	/* the record first: the change carries its rid */
+	st = SQ(t->c, "INSERT INTO records(space_id, collection, id, version, data, deleted, "
+		      "client_ts, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		      "ON CONFLICT (space_id, collection, id) DO UPDATE SET version = ?4, "
+		      "data = ?5, deleted = ?6, client_ts = ?7, updated_ms = ?8 RETURNING rid");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, space_id);
+	sqlite3_bind_text(st, 2, c->collection, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, seq);
+	if (c->record_data)
+		sqlite3_bind_text(st, 5, c->record_data, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, c->record_data == NULL);
+	if (c->client_ts && *c->client_ts)
+		sqlite3_bind_text(st, 7, c->client_ts, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, now_ms);
+	r = sq_step(st);
+	int64_t rid = r == 1 ? sqlite3_column_int64(st, 0) : 0;
+	if (r == 1)
+		r = sq_step(st); /* runs the statement to its end */
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (rid <= 0)
+		return -ERR_DB;
 	st = SQ(t->c, "INSERT INTO changes(space_id, seq, collection, record_id, op, data, "
-		      "device_id, op_id, client_ts, server_ms, blobs) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+		      "device_id, op_id, client_ts, server_ms, blobs, rid) "
+		      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (!st)
 		return -ERR_DB;
 	sqlite3_bind_int64(st, 1, space_id);
@@ -284,6 +315,7 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 	sqlite3_bind_int64(st, 10, now_ms);
 	if (c->blobs_json)
 		sqlite3_bind_text(st, 11, c->blobs_json, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, rid);
 	r = sq_step(st);
 	sqlite3_reset(st);
 	if (r < 0)
@@ -301,26 +333,6 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 		if (r < 0)
 			return r;
 	}
-	st = SQ(t->c, "INSERT INTO records(space_id, collection, id, version, data, deleted, "
-		      "client_ts, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-		      "ON CONFLICT (space_id, collection, id) DO UPDATE SET version = ?4, "
-		      "data = ?5, deleted = ?6, client_ts = ?7, updated_ms = ?8");
-	if (!st)
-		return -ERR_DB;
-	sqlite3_bind_int64(st, 1, space_id);
-	sqlite3_bind_text(st, 2, c->collection, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->record_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, seq);
-	if (c->record_data)
-		sqlite3_bind_text(st, 5, c->record_data, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, c->record_data == NULL);
-	if (c->client_ts && *c->client_ts)
-		sqlite3_bind_text(st, 7, c->client_ts, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, now_ms);
-	r = sq_step(st);
-	sqlite3_reset(st);
-	if (r < 0)
-		return r;
 	*ret_seq = seq;
 	return 0;
 }

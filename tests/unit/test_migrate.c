@@ -252,6 +252,85 @@ static void test_records_reordered(void **state)
 	sqlite3_close(db);
 }
 
+static int history_cb(void *arg, const struct change_row *c)
+{
+	int64_t *seqs = arg;
+	for (int i = 0; i < 4; i++)
+		if (!seqs[i]) {
+			seqs[i] = c->seq;
+			break;
+		}
+	return 0;
+}
+
+/* Migration 9 gives records an integer rid, the change log the rid of its record, and op
+ * results a 64-bit key of the op id; what was stored is found as before, through the
+ * store's own reads and push primitives. */
+static void test_narrow_keys(void **state)
+{
+	(void)state;
+	sqlite3 *db = open_db();
+	char err[256];
+	int v;
+	assert_int_equal(mig(db, sqlite_migrations, 8, &v, err, sizeof err), 0);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "INSERT INTO users(realm_id, username, username_key, password_hash, "
+			     "created_ms) VALUES (1, 'u', 'u', 'x', 0);"
+			     "INSERT INTO spaces(id, realm_id, kind, name, created_ms, head_seq) "
+			     "VALUES (1, 1, 0, 'me', 0, 3), (2, 1, 1, 'other', 0, 1);"
+			     "INSERT INTO changes(space_id, seq, collection, record_id, op, data, "
+			     "op_id, server_ms) VALUES (1, 1, 'c', 'a', 0, '{\"v\":1}', 'o1', 0), "
+			     "(1, 2, 'c', 'b', 0, '{}', 'o2', 0), (1, 3, 'c', 'a', 0, '{\"v\":2}', "
+			     "'o3', 0), (2, 1, 'c', 'a', 0, '{}', 'o4', 0);"
+			     "INSERT INTO records(space_id, collection, id, version, data, deleted, "
+			     "updated_ms) VALUES (1, 'c', 'a', 3, '{\"v\":2}', 0, 5), (1, 'c', 'b', "
+			     "2, '{}', 0, 5), (2, 'c', 'a', 1, '{}', 0, 5);"
+			     "INSERT INTO ops(device_id, op_id, space_id, status, seq, version) VALUES "
+			     "(7, 'o1', 1, 0, 1, 1), (7, 'o3', 1, 0, 3, 3), (8, 'o1', 2, 1, 0, 9);",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+
+	struct store *s;
+	assert_int_equal(store_sqlite_open(path, 2, true, &s, err, sizeof err), 0);
+	/* a record's history is its own, not another space's record of the same id */
+	int64_t seqs[4] = { 0 };
+	assert_int_equal(s->ops->changes->record_history(s, 1, "c", "a", history_cb, seqs), 0);
+	assert_int_equal(seqs[0], 3);
+	assert_int_equal(seqs[1], 1);
+	assert_int_equal(seqs[2], 0);
+	struct record rec;
+	assert_int_equal(s->ops->changes->record_get(s, 1, "c", "a", &rec), 0);
+	assert_int_equal(rec.version, 3);
+	assert_string_equal(rec.data, "{\"v\":2}");
+	free(rec.data);
+	/* op results answer by device and op id, as before */
+	void *txn;
+	assert_int_equal(s->ops->push->push_begin(s, &txn), 0);
+	struct op_result res;
+	assert_int_equal(s->ops->push->push_op_get(txn, 7, "o3", &res), 0);
+	assert_int_equal(res.seq, 3);
+	assert_int_equal(s->ops->push->push_op_get(txn, 8, "o1", &res), 0);
+	assert_int_equal(res.status, 1);
+	assert_int_equal(res.version, 9);
+	assert_int_equal(s->ops->push->push_op_get(txn, 7, "o2", &res), -ERR_NOT_FOUND);
+	assert_int_equal(s->ops->push->push_op_get(txn, 8, "o3", &res), -ERR_NOT_FOUND);
+	/* a new change of a migrated record joins its history */
+	struct change_in in = { .collection = "c", .record_id = "a", .op_id = "o5",
+				.op = OP_PUT, .data = "{\"v\":3}", .record_data = "{\"v\":3}" };
+	int64_t seq = 0;
+	assert_int_equal(s->ops->push->push_append(txn, 1, &in, 10, &seq), 0);
+	assert_int_equal(seq, 4);
+	assert_int_equal(s->ops->push->push_end(s, txn, 0), 0);
+	memset(seqs, 0, sizeof seqs);
+	assert_int_equal(s->ops->changes->record_history(s, 1, "c", "a", history_cb, seqs), 0);
+	assert_int_equal(seqs[0], 4);
+	assert_int_equal(seqs[1], 3);
+	assert_int_equal(seqs[2], 1);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +341,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_ts_cleaned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_reordered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_narrow_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("migrate", tests, NULL, NULL);
 }

@@ -37,6 +37,17 @@ const sqlite = {
   undo: {
     7: 'DROP TRIGGER spaces_epoch; ALTER TABLE spaces DROP COLUMN epoch;',
     8: 'ALTER TABLE blobs DROP COLUMN marked_ms; DROP TABLE leases;',
+    9: 'CREATE TABLE r8 (space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE, '
+      + 'collection TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL '
+      + 'DEFAULT 0, client_ts TEXT, updated_ms INTEGER NOT NULL, data TEXT, PRIMARY KEY (space_id, '
+      + 'collection, id)) WITHOUT ROWID; INSERT INTO r8 SELECT space_id, collection, id, version, deleted, '
+      + 'client_ts, updated_ms, data FROM records; DROP TABLE records; ALTER TABLE r8 RENAME TO records; '
+      + 'DROP INDEX changes_rid; ALTER TABLE changes DROP COLUMN rid; '
+      + 'CREATE INDEX changes_record ON changes(space_id, collection, record_id, seq); '
+      + 'CREATE TABLE o8 (device_id INTEGER NOT NULL, op_id TEXT NOT NULL, space_id INTEGER NOT NULL '
+      + 'REFERENCES spaces(id) ON DELETE CASCADE, status INTEGER NOT NULL, seq INTEGER NOT NULL, '
+      + 'version INTEGER NOT NULL, PRIMARY KEY (device_id, op_id)) WITHOUT ROWID; INSERT INTO o8 SELECT '
+      + 'device_id, op_id, space_id, status, seq, version FROM ops; DROP TABLE ops; ALTER TABLE o8 RENAME TO ops;',
   },
   undoLastMigration(dir) {
     const last = this.schemaVersion(dir);
