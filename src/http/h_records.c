@@ -28,8 +28,7 @@ struct rec_list {
 	int count, limit;
 	bool more; /* a record past the page was seen */
 	char last_coll[COLLECTION_MAX + 1], last_id[RECORD_ID_MAX + 1];
-	int64_t ts_ms; /* the time last formatted into ts */
-	char ts[CLOCK_RFC3339_LEN];
+	struct rfc3339_memo ts;
 };
 
 /* One record as JSON text: its collection and id were checked to need no escaping, and
@@ -56,12 +55,8 @@ static int add_record(void *arg, const char *coll, const char *id, const struct 
 	put_str(b, e, rec->data ? rec->data : "null");
 	put_str(b, e, rec->deleted ? ",\"deleted\":true" : ",\"deleted\":false");
 	if (rec->updated_ms) {
-		if (rec->updated_ms != l->ts_ms || !l->ts[0]) {
-			clock_format_rfc3339(rec->updated_ms, l->ts);
-			l->ts_ms = rec->updated_ms;
-		}
 		PUT_LIT(b, e, ",\"updated_at\":\"");
-		put_str(b, e, l->ts);
+		put_str(b, e, clock_rfc3339_memo(&l->ts, rec->updated_ms));
 		PUT_LIT(b, e, "\"}");
 	} else {
 		PUT_LIT(b, e, ",\"updated_at\":null}");
@@ -69,8 +64,12 @@ static int add_record(void *arg, const char *coll, const char *id, const struct 
 	if (*e < 0)
 		return -1;
 	l->count++;
-	snprintf(l->last_coll, sizeof l->last_coll, "%s", coll);
-	snprintf(l->last_id, sizeof l->last_id, "%s", id);
+	/* both were checked against these sizes when they were stored */
+	size_t cn = strnlen(coll, sizeof l->last_coll - 1), in = strnlen(id, sizeof l->last_id - 1);
+	memcpy(l->last_coll, coll, cn);
+	l->last_coll[cn] = '\0';
+	memcpy(l->last_id, id, in);
+	l->last_id[in] = '\0';
 	return 0;
 }
 

@@ -35,3 +35,22 @@ void clock_format_rfc3339(int64_t ms, char out[CLOCK_RFC3339_LEN])
 	memcpy(out, tmp, CLOCK_RFC3339_LEN - 1);
 	out[CLOCK_RFC3339_LEN - 1] = '\0';
 }
+
+const char *clock_rfc3339_memo(struct rfc3339_memo *m, int64_t ms)
+{
+	int64_t sec = ms / 1000, frac = ms % 1000;
+	if (frac < 0) {
+		frac += 1000;
+		sec -= 1;
+	}
+	if (!m->set || m->sec != sec) {
+		clock_format_rfc3339(sec * 1000, m->text);
+		m->sec = sec;
+		m->set = true;
+	}
+	/* "YYYY-MM-DDTHH:MM:SS.mmmZ": the milliseconds are characters 20 to 22 */
+	m->text[20] = (char)('0' + frac / 100);
+	m->text[21] = (char)('0' + frac / 10 % 10);
+	m->text[22] = (char)('0' + frac % 10);
+	return m->text;
+}

@@ -136,9 +136,25 @@ static void test_clock_skew(void **state)
 	config_free(&cfg);
 }
 
+/* The memo gives the text clock_format_rfc3339 gives, for times in and out of order,
+ * across seconds, and before 1970. */
+static void test_rfc3339_memo(void **state)
+{
+	(void)state;
+	struct rfc3339_memo m = { 0 };
+	const int64_t t[] = { 1796000000000LL, 1796000000999LL, 1796000000005LL, 1796000001000LL,
+			      1796000000500LL, 0, -1, -1000, -1001, 1796000000000LL, 86399999 };
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		char want[CLOCK_RFC3339_LEN];
+		clock_format_rfc3339(t[i], want);
+		assert_string_equal(clock_rfc3339_memo(&m, t[i]), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rfc3339_memo),
 		cmocka_unit_test(test_merge_patch),
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_names),
