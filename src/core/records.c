@@ -2,19 +2,32 @@
  * space comes from sync_space for the caller, which is what makes them readable. */
 #include "sync.h"
 
+#include <string.h>
+
 #include "../store/store.h"
 
 int sync_records_list(struct core *c, const struct principal *p, const struct space *sp,
 		      const char *collection, const char *after_collection, const char *after,
-		      int limit,
+		      int limit, int64_t snapshot, const char *epoch,
 		      int (*cb)(void *arg, const char *collection, const char *id,
 				const struct record *r),
 		      void *arg, int64_t *ret_as_of)
 {
 	(void)p;
-	return c->store->ops->changes->records_list(c->store, sp->id, collection,
-					   collection ? collection : after_collection, after,
-					   limit, cb, arg, ret_as_of);
+	if (epoch && strcmp(epoch, sp->epoch) != 0)
+		return -ERR_CURSOR_EXPIRED; /* a snapshot of another history of the log */
+	int64_t head = 0, horizon = 0;
+	int r = c->store->ops->changes->records_list(c->store, sp->id, collection,
+						    collection ? collection : after_collection,
+						    after, limit, snapshot, cb, arg, &head, &horizon);
+	if (r == -ERR_EXPIRED)
+		return -ERR_CURSOR_EXPIRED;
+	if (r < 0)
+		return r;
+	if (snapshot >= 0 && (snapshot > head || snapshot < horizon))
+		return -ERR_CURSOR_EXPIRED;
+	*ret_as_of = snapshot >= 0 ? snapshot : head;
+	return 0;
 }
 
 int sync_record_get(struct core *c, const struct principal *p, const struct space *sp,

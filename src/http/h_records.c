@@ -1,5 +1,7 @@
 /* /api/v1/spaces/{space}/records: listing, one record (with HTTP preconditions), history. */
+#include <json-c/json.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,11 @@ struct rec_list {
 	bool more; /* a record past the page was seen */
 	char last_coll[COLLECTION_MAX + 1], last_id[RECORD_ID_MAX + 1];
 	struct rfc3339_memo ts;
+	int skipped;  /* records left out of a snapshot so far */
+	bool any_key; /* last_coll and last_id are set */
 };
+
+enum { SKIP_PER_RECORD = 100 };
 
 /* One record as JSON text: its collection and id were checked to need no escaping, and
  * its data is stored JSON (written as a pull writes changes: json-c objects cost most of
@@ -40,6 +46,16 @@ static int add_record(void *arg, const char *coll, const char *id, const struct 
 	if (l->count == l->limit) { /* the one asked for beyond the page */
 		l->more = true;
 		return 0;
+	}
+	if (!rec) {
+		/* left out of a snapshot (created after it): a page scans at most 100 of
+		 * these per record asked for, then ends early with more (a device
+		 * bootstrapping at an old snapshot of a space that has grown a lot) */
+		if (++l->skipped > SKIP_PER_RECORD * l->limit) {
+			l->more = true;
+			return -1;
+		}
+		goto remember;
 	}
 	struct buf *b = &l->out;
 	int *e = &l->e;
@@ -64,12 +80,14 @@ static int add_record(void *arg, const char *coll, const char *id, const struct 
 	if (*e < 0)
 		return -1;
 	l->count++;
+remember:
 	/* both were checked against these sizes when they were stored */
 	size_t cn = strnlen(coll, sizeof l->last_coll - 1), in = strnlen(id, sizeof l->last_id - 1);
 	memcpy(l->last_coll, coll, cn);
 	l->last_coll[cn] = '\0';
 	memcpy(l->last_id, id, in);
 	l->last_id[in] = '\0';
+	l->any_key = true;
 	return 0;
 }
 
@@ -85,6 +103,11 @@ int h_records_list(struct req *r)
 	int64_t limit = 100;
 	const struct limits_config *lim = limits_cfg(core_of(r)->cfg);
 	http_query_int(r, "limit", &limit, 1, lim->page, &ve);
+	int64_t snapshot = -1;
+	http_query_int(r, "snapshot", &snapshot, 0, INT64_MAX, &ve);
+	const char *epoch = http_query(r, "epoch");
+	if (epoch && strlen(epoch) > SPACE_EPOCH_LEN)
+		epoch = "-"; /* no epoch is that long: it is another log's */
 	if (coll && !valid_collection(coll))
 		verr_add(&ve, "collection", "is not a collection name");
 	if (ve.n)
@@ -94,24 +117,33 @@ int h_records_list(struct req *r)
 	PUT_LIT(&l.out, &l.e, "{\"records\":[");
 	int64_t as_of = 0;
 	int e = sync_records_list(core_of(r), r->auth, &sp, coll, after_coll, after, (int)limit + 1,
-				  add_record, &l, &as_of);
+				  snapshot, epoch, add_record, &l, &as_of);
 	if (e == 0 && l.e < 0)
 		e = l.e;
 	if (e < 0) {
 		buf_free(&l.out);
-		return reply_core_error(r, e, NULL, 0);
+		json_object *extra = NULL;
+		if (e == -ERR_CURSOR_EXPIRED) { /* names the epoch to bootstrap into */
+			extra = json_object_new_object();
+			json_object_object_add(extra, "epoch", json_object_new_string(sp.epoch));
+		}
+		return reply_core_error_ext(r, e, NULL, 0, extra);
 	}
 	PUT_LIT(&l.out, &l.e, "],\"as_of_seq\":");
+	put_i64(&l.out, &l.e, as_of);
+	PUT_LIT(&l.out, &l.e, ",\"snapshot\":");
 	put_i64(&l.out, &l.e, as_of);
 	PUT_LIT(&l.out, &l.e, ",\"epoch\":\"");
 	put_str(&l.out, &l.e, sp.epoch);
 	put_str(&l.out, &l.e, l.more ? "\",\"more\":true" : "\",\"more\":false");
-	if (l.count) {
+	if (l.any_key) {
 		PUT_LIT(&l.out, &l.e, ",\"next\":{\"after_collection\":\"");
 		put_str(&l.out, &l.e, l.last_coll);
 		PUT_LIT(&l.out, &l.e, "\",\"after\":\"");
 		put_str(&l.out, &l.e, l.last_id);
-		PUT_LIT(&l.out, &l.e, "\"}}");
+		PUT_LIT(&l.out, &l.e, "\",\"snapshot\":");
+		put_i64(&l.out, &l.e, as_of);
+		PUT_LIT(&l.out, &l.e, "}}");
 	} else {
 		PUT_LIT(&l.out, &l.e, ",\"next\":null}");
 	}

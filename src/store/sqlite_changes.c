@@ -56,19 +56,52 @@ int sq_changes_read(struct store *s, int64_t space_id, int64_t since, int limit,
 	return r < 0 ? r : 0;
 }
 
+/* The state of record rid at seq snapshot, from its last change at or below it: 1 with rec
+ * filled (data borrowed from the statement, *ret_st, until it is reset), 0 when the
+ * record did not exist then, -ERR_EXPIRED when that change is a patch without its
+ * resulting state (stored before schema 10). */
+static int record_at(struct sq_conn *c, int64_t rid, int64_t snapshot, sqlite3_stmt **ret_st,
+		     struct record *rec)
+{
+	sqlite3_stmt *st = SQ(c, "SELECT seq, op, CASE op WHEN 1 THEN state ELSE data END, "
+				 "coalesce(client_ts, ''), server_ms FROM changes WHERE rid = ? AND "
+				 "seq <= ? ORDER BY seq DESC LIMIT 1");
+	if (!st)
+		return -ERR_DB;
+	*ret_st = st;
+	sqlite3_bind_int64(st, 1, rid);
+	sqlite3_bind_int64(st, 2, snapshot);
+	int r = sq_step(st);
+	if (r != 1)
+		return r;
+	memset(rec, 0, sizeof *rec);
+	rec->version = sqlite3_column_int64(st, 0);
+	rec->deleted = sqlite3_column_int(st, 1) == OP_DELETE;
+	rec->data = (char *)sqlite3_column_text(st, 2);
+	if (!rec->deleted && !rec->data)
+		return -ERR_EXPIRED;
+	sq_col_text(st, 3, rec->client_ts, sizeof rec->client_ts);
+	rec->updated_ms = sqlite3_column_int64(st, 4);
+	return 1;
+}
+
 int sq_records_list(struct store *s, int64_t space_id, const char *collection,
-		    const char *after_collection, const char *after_id, int limit,
+		    const char *after_collection, const char *after_id, int limit, int64_t snapshot,
 		    int (*cb)(void *, const char *, const char *, const struct record *), void *arg,
-		    int64_t *ret_as_of)
+		    int64_t *ret_head, int64_t *ret_horizon)
 {
 	struct sq_conn *c = sq_read_begin(SQS(s));
 	int r = sq_snapshot_begin(c);
 	if (r == 0)
-		r = read_head(c, space_id, ret_as_of, NULL);
+		r = read_head(c, space_id, ret_head, ret_horizon);
+	if (r == 0 && snapshot >= 0 && (snapshot > *ret_head || snapshot < *ret_horizon))
+		goto out; /* the caller answers */
 	if (r == 0) {
+		/* With a snapshot, records created after it are skipped, so the page is filled
+		 * by counting what the callback was given rather than by LIMIT. */
 		sqlite3_stmt *st = SQ(c, "SELECT version, data, deleted, coalesce(client_ts, ''), "
-					 "updated_ms, collection, id FROM records WHERE space_id = ?1 "
-					 "AND (?2 IS NULL OR collection = ?2) AND (collection, id) > "
+					 "updated_ms, collection, id, rid FROM records WHERE space_id = "
+					 "?1 AND (?2 IS NULL OR collection = ?2) AND (collection, id) > "
 					 "(?3, ?4) ORDER BY collection, id LIMIT ?5");
 		r = -ERR_DB;
 		if (st) {
@@ -78,20 +111,48 @@ int sq_records_list(struct store *s, int64_t space_id, const char *collection,
 			sqlite3_bind_text(st, 3, after_collection ? after_collection : "", -1,
 					  SQLITE_STATIC);
 			sqlite3_bind_text(st, 4, after_id ? after_id : "", -1, SQLITE_STATIC);
-			sqlite3_bind_int(st, 5, limit);
-			while ((r = sq_step(st)) == 1) {
+			sqlite3_bind_int(st, 5, snapshot >= 0 ? -1 : limit);
+			int n = 0;
+			while (n < limit && (r = sq_step(st)) == 1) {
 				struct record rec = { 0 };
 				rec.version = sqlite3_column_int64(st, 0);
-				rec.data = (char *)sqlite3_column_text(st, 1); /* borrowed */
-				rec.deleted = sqlite3_column_int(st, 2);
-				sq_col_text(st, 3, rec.client_ts, sizeof rec.client_ts);
-				rec.updated_ms = sqlite3_column_int64(st, 4);
-				if (cb(arg, (const char *)sqlite3_column_text(st, 5),
-				       (const char *)sqlite3_column_text(st, 6), &rec) < 0)
+				sqlite3_stmt *past = NULL;
+				if (snapshot >= 0 && rec.version > snapshot) {
+					r = record_at(c, sqlite3_column_int64(st, 7), snapshot, &past,
+						      &rec);
+					if (r <= 0) {
+						if (past)
+							sqlite3_reset(past);
+						if (r < 0)
+							break;
+						/* created after the snapshot: the caller hears of
+						 * it only to bound the scan */
+						r = 1;
+						if (cb(arg, (const char *)sqlite3_column_text(st, 5),
+						       (const char *)sqlite3_column_text(st, 6),
+						       NULL) < 0)
+							break;
+						continue;
+					}
+				} else {
+					rec.data = (char *)sqlite3_column_text(st, 1); /* borrowed */
+					rec.deleted = sqlite3_column_int(st, 2);
+					sq_col_text(st, 3, rec.client_ts, sizeof rec.client_ts);
+					rec.updated_ms = sqlite3_column_int64(st, 4);
+				}
+				n++;
+				int stop = cb(arg, (const char *)sqlite3_column_text(st, 5),
+					      (const char *)sqlite3_column_text(st, 6), &rec);
+				if (past)
+					sqlite3_reset(past);
+				if (stop < 0)
 					break;
 			}
+			if (r == 1)
+				r = 0;
 		}
 	}
+out:
 	sq_snapshot_end(c);
 	sq_read_end(SQS(s), c);
 	return r < 0 ? r : 0;
@@ -187,7 +248,7 @@ static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
 	if (r == 0 && h > 0) {
 		st = SQ(c, "DELETE FROM changes AS ch WHERE ch.space_id = ?1 AND ch.seq <= ?2 AND "
 			   "(ch.op = 2 OR EXISTS (SELECT 1 FROM changes later WHERE later.rid = "
-			   "ch.rid AND later.seq > ch.seq))");
+			   "ch.rid AND later.seq > ch.seq AND later.seq <= ?2))");
 		r = -ERR_DB;
 		if (st) {
 			sqlite3_bind_int64(st, 1, space_id);

@@ -223,9 +223,9 @@ int sq_changes_read(struct store *s, int64_t space_id, int64_t since, int limit,
 		    int (*cb)(void *, const struct change_row *), void *arg, int64_t *ret_head,
 		    int64_t *ret_horizon);
 int sq_records_list(struct store *s, int64_t space_id, const char *collection,
-		    const char *after_collection, const char *after_id, int limit,
+		    const char *after_collection, const char *after_id, int limit, int64_t snapshot,
 		    int (*cb)(void *, const char *, const char *, const struct record *), void *arg,
-		    int64_t *ret_as_of);
+		    int64_t *ret_head, int64_t *ret_horizon);
 int sq_record_get(struct store *s, int64_t space_id, const char *collection, const char *id,
 		  struct record *ret);
 int sq_record_history(struct store *s, int64_t space_id, const char *collection, const char *id,

@@ -296,8 +296,8 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 	if (rid <= 0)
 		return -ERR_DB;
 	st = SQ(t->c, "INSERT INTO changes(space_id, seq, collection, record_id, op, data, "
-		      "device_id, op_id, client_ts, server_ms, blobs, rid) "
-		      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+		      "device_id, op_id, client_ts, server_ms, blobs, rid, state) "
+		      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (!st)
 		return -ERR_DB;
 	sqlite3_bind_int64(st, 1, space_id);
@@ -316,6 +316,8 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 	if (c->blobs_json)
 		sqlite3_bind_text(st, 11, c->blobs_json, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 12, rid);
+	if (c->op == OP_PATCH && c->record_data)
+		sqlite3_bind_text(st, 13, c->record_data, -1, SQLITE_STATIC);
 	r = sq_step(st);
 	sqlite3_reset(st);
 	if (r < 0)

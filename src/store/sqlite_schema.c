@@ -367,6 +367,11 @@ const struct migration sqlite_migrations[] = {
 	  "DROP TABLE ops;"
 	  "ALTER TABLE ops_new RENAME TO ops;"
 	  "CREATE INDEX ops_key ON ops(device_id, op_key);" },
+	/* A patch's resulting record, kept with the patch, so that a records listing can
+	 * show any record as it was at a snapshot seq from its last change at or below it
+	 * (puts carry the whole record already; a delete is a tombstone). */
+	{ 10, "patch states",
+	  "ALTER TABLE changes ADD COLUMN state TEXT;" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -192,20 +192,31 @@ struct store_changes_ops {
 			    int (*cb)(void *arg, const struct change_row *c), void *arg,
 			    int64_t *ret_head, int64_t *ret_horizon);
 	/* Current records (tombstones too) after (after_collection, after_id) in that order,
-	 * of one collection or all (NULL); *ret_as_of is the head they reflect. */
+	 * of one collection or all (NULL), at most limit, in one consistent snapshot.
+	 * *ret_head and *ret_horizon are the space's as this read saw them. With snapshot
+	 * >= 0 the records are as they were at that seq: a record changed since is given as
+	 * its last change at or below it left it (a put's data, a patch's resulting state, a
+	 * delete's tombstone), one created since is left out (cb hears of it with r NULL, so
+	 * that it can stop a long scan; it counts towards nothing); nothing is read when snapshot
+	 * is past the head or below the horizon (the caller judges), and -ERR_EXPIRED when
+	 * a record's state at snapshot is not kept (a patch stored before schema 10). */
 	int (*records_list)(struct store *s, int64_t space_id, const char *collection,
 			    const char *after_collection, const char *after_id, int limit,
+			    int64_t snapshot,
 			    int (*cb)(void *arg, const char *collection, const char *id,
 				      const struct record *r),
-			    void *arg, int64_t *ret_as_of);
+			    void *arg, int64_t *ret_head, int64_t *ret_horizon);
 	int (*record_get)(struct store *s, int64_t space_id, const char *collection, const char *id,
 			  struct record *ret);
 	int (*record_history)(struct store *s, int64_t space_id, const char *collection,
 			      const char *id, int (*cb)(void *arg, const struct change_row *c),
 			      void *arg);
-	/* Prunes every space: superseded changes and tombstones older than retention_ms and
-	 * at or below the lowest cursor of the space's active devices (not revoked, seen
-	 * within idle_ms); the space's horizon moves to that point. Counts what went. */
+	/* Prunes every space: changes and tombstones older than retention_ms and at or below
+	 * the lowest cursor of the space's active devices (not revoked, seen within idle_ms);
+	 * the space's horizon moves to that point. A change there goes when it is a delete
+	 * or another change of its record follows at or below that point, so each record's
+	 * state at any seq from the horizon on stays readable (records_list's snapshot).
+	 * Counts what went. */
 	int (*prune)(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle_ms,
 		     int64_t *ret_changes, int64_t *ret_records);
 	/* Remembers the cursors devices report having applied (a cursor never moves back),

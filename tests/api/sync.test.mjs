@@ -61,7 +61,7 @@ test('push: gapless sequence numbers, records follow, tombstones for deletes', a
   const exact = await api(U, 'GET', '/api/v1/spaces/me/records?limit=2', { token: s.access });
   assert.deepEqual([exact.body.records.length, exact.body.more], [2, false]);
   const part = await api(U, 'GET', '/api/v1/spaces/me/records?limit=1', { token: s.access });
-  assert.deepEqual([part.body.records.length, part.body.more, part.body.next], [1, true, { after_collection: 'notes', after: 'a' }]);
+  assert.deepEqual([part.body.records.length, part.body.more, part.body.next], [1, true, { after_collection: 'notes', after: 'a', snapshot: 4 }]);
   const p = await pull(s.access, 'me', '?since=0');
   assert.deepEqual(p.body.changes.map((c) => [c.seq, c.op, c.id]), [[1, 'put', 'a'], [2, 'put', 'b'], [3, 'patch', 'a'], [4, 'delete', 'b']]);
   assert.deepEqual(p.body.changes[2].data, { title: 'A2', tags: null });

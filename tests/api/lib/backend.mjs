@@ -48,6 +48,7 @@ const sqlite = {
       + 'REFERENCES spaces(id) ON DELETE CASCADE, status INTEGER NOT NULL, seq INTEGER NOT NULL, '
       + 'version INTEGER NOT NULL, PRIMARY KEY (device_id, op_id)) WITHOUT ROWID; INSERT INTO o8 SELECT '
       + 'device_id, op_id, space_id, status, seq, version FROM ops; DROP TABLE ops; ALTER TABLE o8 RENAME TO ops;',
+    10: 'ALTER TABLE changes DROP COLUMN state;',
   },
   undoLastMigration(dir) {
     const last = this.schemaVersion(dir);
