@@ -16,3 +16,7 @@ start_cairn() {
   token=$(curl -sf -XPOST "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
     -d '{"username":"bench","password":"bench password"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
 }
+
+# A free TCP port on loopback.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }

@@ -3,7 +3,7 @@
 #   scripts/deps.sh build   compiler, pkg-config and the libraries Cairn links
 #   scripts/deps.sh test    build + cmocka, Node.js, curl, sqlite3, Chromium (the pages
 #                           at mail links are tested in a real browser)
-#   scripts/deps.sh bench   build + wrk, nginx
+#   scripts/deps.sh bench   build + wrk, nginx, openssl (the command)
 #   scripts/deps.sh fuzz    build + clang with libFuzzer
 set -euo pipefail
 what=${1:-build}
@@ -44,6 +44,7 @@ fi
 if [ "$what" = bench ]; then
   have_cmd wrk || need+=(wrk)
   have_cmd nginx || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+  have_cmd openssl || need+=(openssl)
 fi
 
 if [ ${#need[@]} -gt 0 ] || [ -n "$browser" ]; then

@@ -49,13 +49,25 @@
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/err.h"
+#include "../util/handoff.h"
 #include "../util/log.h"
 #include "blobs_int.h"
+
+/* Received bytes are gathered into buffers of this size; a full one is hashed and handed
+ * to the blob store by a worker ("cairn-blobh") while the request's thread receives the
+ * next, and the store writes it on a worker of its own: receiving, hashing and writing
+ * overlap (issue 12). Bytes of an upload smaller than one buffer are hashed and written
+ * at the end, on the request's thread, and start no thread. */
+#define HASH_BUF (1024 * 1024)
 
 struct blob_upload {
 	struct core *c;
 	struct blob_tmp *tmp;
 	EVP_MD_CTX *md;
+	char *bufs[2];
+	int cur;
+	size_t len;
+	struct handoff hasher;
 	int64_t user_id, realm_id;
 	char want[BLOB_HEX_LEN + 1]; /* "" when the server names the blob */
 	uint64_t size, max, quota_left;
@@ -85,6 +97,15 @@ static int quota_left(struct core *c, int64_t user_id, uint64_t *ret)
 	return 0;
 }
 
+/* Hashes and stores bytes, in order: on the hasher, or on the request's thread. */
+static int hash_and_store(void *arg, const char *p, size_t len)
+{
+	struct blob_upload *u = arg;
+	if (EVP_DigestUpdate(u->md, p, len) != 1 || u->c->blobs->ops->tmp_write(u->tmp, p, len) < 0)
+		return -ERR_IO;
+	return 0;
+}
+
 int blob_upload_begin(struct core *c, const struct principal *p, const char *sha256,
 		      int64_t declared, struct blob_upload **ret)
 {
@@ -109,6 +130,9 @@ int blob_upload_begin(struct core *c, const struct principal *p, const char *sha
 		r = -ERR_QUOTA;
 	if (r == 0 && !(u->md = EVP_MD_CTX_new()))
 		r = -ERR_NOMEM;
+	if (r == 0 && (!(u->bufs[0] = malloc(HASH_BUF)) || !(u->bufs[1] = malloc(HASH_BUF)) ||
+		       handoff_init(&u->hasher, "cairn-blobh", hash_and_store, u) < 0))
+		r = -ERR_NOMEM;
 	if (r == 0 && EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1)
 		r = -ERR_IO;
 	if (r == 0)
@@ -130,9 +154,22 @@ int blob_upload_write(struct blob_upload *u, const void *data, size_t len)
 		u->dead = -ERR_TOO_LARGE;
 	else if (u->size > u->quota_left)
 		u->dead = -ERR_QUOTA;
-	else if (EVP_DigestUpdate(u->md, data, len) != 1 ||
-		 u->c->blobs->ops->tmp_write(u->tmp, data, len) < 0)
-		u->dead = -ERR_IO;
+	const char *p = data;
+	while (!u->dead && len) {
+		size_t n = HASH_BUF - u->len;
+		if (n > len)
+			n = len;
+		memcpy(u->bufs[u->cur] + u->len, p, n);
+		u->len += n;
+		p += n;
+		len -= n;
+		if (u->len == HASH_BUF) {
+			if (handoff_give(&u->hasher, u->bufs[u->cur], u->len) < 0)
+				u->dead = -ERR_IO;
+			u->cur ^= 1;
+			u->len = 0;
+		}
+	}
 	return u->dead;
 }
 
@@ -176,6 +213,9 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 	struct blobstore *b = c->blobs;
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
+	if (handoff_wait(&u->hasher) < 0 || (u->len && hash_and_store(u, u->bufs[u->cur], u->len) < 0))
+		return -ERR_IO;
+	u->len = 0;
 	if (EVP_DigestFinal_ex(u->md, digest, &dlen) != 1 || dlen != 32)
 		return -ERR_IO;
 	char sha[BLOB_HEX_LEN + 1];
@@ -237,9 +277,12 @@ void blob_upload_free(struct blob_upload *u)
 {
 	if (!u)
 		return;
+	handoff_fini(&u->hasher); /* before what it hashes into and writes to goes */
 	if (u->tmp)
 		u->c->blobs->ops->tmp_free(u->tmp);
 	EVP_MD_CTX_free(u->md);
+	free(u->bufs[0]);
+	free(u->bufs[1]);
 	free(u);
 }
 

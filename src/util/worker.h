@@ -1,5 +1,6 @@
 /* Background work: every thread Cairn runs besides libmicrohttpd's is a worker from this
- * module (the committer, the hub's timer, collection, the mailer, the HTTP watchdog), the
+ * module (the committer, the hub's timer, collection, the mailer, the HTTP watchdog, an
+ * upload's hasher and writer through util/handoff.h), the
  * way redis keeps its background threads in bio.c. A worker is a named thread that calls
  * its tick when woken and, with a period, when the period has passed since the last tick.
  *

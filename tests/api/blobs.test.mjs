@@ -622,3 +622,30 @@ test('a user lists their blobs and releases them; a blob their kept change names
     await srv.cleanup();
   }
 });
+
+// Uploads hash and write on threads of their own (a buffer at a time, src/util/handoff.c):
+// sizes around the 1 MiB buffers come back byte for byte, a wrong hash past several
+// buffers keeps nothing, and no upload leaves a thread behind.
+test('uploads of every size around the write buffers come back whole; their threads end with them', async () => {
+  const srv = await startServer({ env: LIMITS });
+  const U = srv.url;
+  const a = await signUp(U, 'ann');
+  const threads = () => readdirSync(`/proc/${srv.proc.pid}/task`).length;
+  const before = threads();
+  const M = 1 << 20;
+  for (const n of [M - 1, M, M + 1, 2 * M, 3 * M + 123]) {
+    const bytes = randomBytes(n);
+    const put = await fetch(`${U}/api/v1/blobs/${sha(bytes)}`, { method: 'PUT', headers: { Authorization: `Bearer ${a.access}` }, body: bytes });
+    assert.equal(put.status, 201, `${n}: ${await put.text()}`);
+    const got = Buffer.from(await (await fetch(`${U}/api/v1/blobs/${sha(bytes)}`, { headers: { Authorization: `Bearer ${a.access}` } })).arrayBuffer());
+    assert.equal(got.length, n);
+    assert.equal(sha(got), sha(bytes), `${n} bytes came back altered`);
+  }
+  const bytes = randomBytes(5 * M + 7);
+  const wrong = sha(Buffer.from('something else'));
+  const put = await fetch(`${U}/api/v1/blobs/${wrong}`, { method: 'PUT', headers: { Authorization: `Bearer ${a.access}` }, body: bytes });
+  await expectError(put, 400, 'hash_mismatch', assert);
+  assert.equal(blobFiles(srv.dir).length, 5);
+  await eventually(() => threads() === before, { what: `the upload threads gone (${threads()} threads, ${before} before)` });
+  await srv.cleanup();
+});
