@@ -101,7 +101,7 @@ int sq_realm_create(struct store *s, struct realm *r)
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st = SQ(c, "INSERT INTO realms(name, display_name, signup_open, "
 				 "confirm_email, access_ttl_s, refresh_ttl_s, created_at) VALUES "
 				 "(?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
@@ -128,7 +128,7 @@ int sq_user_create(struct store *s, struct user *u)
 	login_key(u->email, ekey, sizeof ekey);
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st = SQ(c, "INSERT INTO users(realm_id, username, username_key, email, "
 				 "email_key, name, password_hash, is_admin, disabled, "
 				 "email_confirmed, created_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
@@ -237,7 +237,7 @@ int sq_user_update(struct store *s, const struct user *u)
 	login_key(u->email, ekey, sizeof ekey);
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st = SQ(c, "UPDATE users SET email = ?, email_key = ?, name = ?, is_admin = ?, "
 				 "disabled = ?, email_confirmed = ? WHERE id = ?");
 	int rc = -ERR_DB;
@@ -265,7 +265,7 @@ int sq_user_set_password(struct store *s, int64_t user_id, const char *hash,
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st = SQ(c, "UPDATE users SET password_hash = ? WHERE id = ?");
 	int rc = -ERR_DB;
 	if (st) {
@@ -285,7 +285,7 @@ int sq_user_delete(struct store *s, int64_t id,
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	/* Shared spaces (kind 1) the user alone owns while others belong to them would be
 	 * left with nobody to manage them. */
 	sqlite3_stmt *st = SQ(c, "SELECT sp.id, sp.name FROM members m JOIN spaces sp ON sp.id = "

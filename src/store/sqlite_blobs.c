@@ -36,7 +36,7 @@ int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new)
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	int r = -ERR_DB;
 	bool held = false;
 	int64_t user_bytes = 0, realm_bytes = 0;
@@ -165,7 +165,7 @@ int sq_blob_mark(struct store *s, const char *sha, int64_t size, int64_t before_
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st =
 		SQ(c, "UPDATE blobs AS b SET marked_ms = ?3 WHERE b.sha256 = ?1 AND " DEAD_SQL);
 	int r = -ERR_DB;
@@ -198,7 +198,7 @@ int sq_blob_forget(struct store *s, const char *sha)
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st = SQ(c, "DELETE FROM blobs WHERE sha256 = ? AND marked_ms != 0");
 	int r = -ERR_DB;
 	if (st) {
@@ -235,7 +235,7 @@ int sq_lease_take(struct store *s, const char *name, const char *holder, int64_t
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st = SQ(c, "INSERT INTO leases(name, holder, expires_ms) VALUES (?1, ?2, ?4) "
 				 "ON CONFLICT (name) DO UPDATE SET holder = ?2, expires_ms = ?4 "
 				 "WHERE leases.holder = ?2 OR leases.expires_ms <= ?3");
@@ -258,7 +258,7 @@ int sq_lease_drop(struct store *s, const char *name, const char *holder)
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st = SQ(c, "DELETE FROM leases WHERE name = ? AND holder = ?");
 	int r = -ERR_DB;
 	if (st) {
@@ -349,7 +349,7 @@ int sq_blob_release(struct store *s, int64_t user_id, const char *sha, int64_t *
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	/* One change the user's devices pushed that names it, if any (change_blobs by hash,
 	 * then the change's device). */
 	sqlite3_stmt *st = SQ(c, "SELECT cb.space_id, cb.seq FROM change_blobs cb JOIN changes ch "

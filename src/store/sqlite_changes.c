@@ -195,7 +195,7 @@ int sq_cursors_put(struct store *s, const struct cursor_row *rows, int n, int64_
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st =
 		SQ(c, "INSERT INTO device_cursors(device_id, space_id, seq, updated_ms) VALUES (?, ?, "
 		      "?, ?) ON CONFLICT (device_id, space_id) DO UPDATE SET seq = max(seq, "
@@ -215,16 +215,14 @@ int sq_cursors_put(struct store *s, const struct cursor_row *rows, int n, int64_
 	return sq_write_end(SQS(s), c, r);
 }
 
-/* Prunes one space in one transaction; see store.h. */
-static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
-		       int64_t retention_ms, int64_t idle_ms, int64_t *changes, int64_t *records)
+/* The pruning horizon a pass would give space_id now (see store.h): no active device may
+ * need anything at or below it, and nothing younger than the retention window goes. Read
+ * from one snapshot: cursors and heads only move up, so a horizon read a moment ago is
+ * never beyond what is safe. */
+static int prune_horizon(struct sq_store *s, int64_t space_id, int64_t now_ms,
+			 int64_t retention_ms, int64_t idle_ms, int64_t *ret)
 {
-	struct sq_conn *c = sq_write_begin(s);
-	if (!c)
-		return -ERR_DB;
-	int64_t cutoff = now_ms - retention_ms;
-	/* The horizon: no active device may need anything at or below it, and nothing
-	 * younger than the retention window goes. */
+	struct sq_conn *c = sq_read_begin(s);
 	sqlite3_stmt *st = SQ(c, "SELECT min(coalesce((SELECT min(dc.seq) FROM device_cursors dc "
 				 "JOIN devices d ON d.id = dc.device_id JOIN members m ON "
 				 "m.user_id = d.user_id AND m.space_id = dc.space_id WHERE "
@@ -232,51 +230,80 @@ static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
 				 "sp.head_seq), coalesce((SELECT max(seq) FROM changes WHERE space_id = ?1 "
 				 "AND server_ms < ?2), 0)) FROM spaces sp WHERE sp.id = ?1");
 	int r = -ERR_DB;
-	int64_t h = 0;
+	*ret = 0;
 	if (st) {
 		sqlite3_bind_int64(st, 1, space_id);
-		sqlite3_bind_int64(st, 2, cutoff);
+		sqlite3_bind_int64(st, 2, now_ms - retention_ms);
 		sqlite3_bind_int64(st, 3, now_ms - idle_ms);
 		r = sq_step(st);
-		if (r == 1) {
-			h = sqlite3_column_int64(st, 0);
-			r = 0;
-		}
-		sqlite3_reset(st);
+		if (r == 1)
+			*ret = sqlite3_column_int64(st, 0);
 	}
-	int64_t gone = 0;
-	if (r == 0 && h > 0) {
-		st = SQ(c, "DELETE FROM changes AS ch WHERE ch.space_id = ?1 AND ch.seq <= ?2 AND "
-			   "(ch.op = 2 OR EXISTS (SELECT 1 FROM changes later WHERE later.rid = "
-			   "ch.rid AND later.seq > ch.seq AND later.seq <= ?2))");
+	sq_read_end(s, c);
+	return r < 0 ? r : 0;
+}
+
+/* Prunes one space (see store.h) in windows of PRUNE_WINDOW sequence numbers, each in a
+ * write transaction of its own, so that writers wait for one window at most (a space of
+ * 1.6 million changes pruned in one transaction held the database 8.6 s, and pushes
+ * failed). The horizon moves in the transaction of the first deletion, so a pull never
+ * meets a gap the horizon does not cover; a pass cut short (a crash, an error) leaves
+ * only what the next pass deletes. A tombstone goes with its delete. */
+#define PRUNE_WINDOW 20000
+
+static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
+		       int64_t retention_ms, int64_t idle_ms, int64_t *changes, int64_t *records)
+{
+	int64_t h = 0;
+	int r = prune_horizon(s, space_id, now_ms, retention_ms, idle_ms, &h);
+	bool moved = false;
+	for (int64_t lo = 0; r == 0 && lo < h; lo += PRUNE_WINDOW) {
+		int64_t hi = lo + PRUNE_WINDOW < h ? lo + PRUNE_WINDOW : h;
+		struct sq_conn *c = sq_write_begin(s);
+		if (!c)
+			return sq_write_failure();
+		int64_t tombs = 0, gone = 0;
+		sqlite3_stmt *st = SQ(c, "DELETE FROM records WHERE rid IN (SELECT ch.rid FROM changes ch "
+					 "WHERE ch.space_id = ?1 AND ch.seq > ?2 AND ch.seq <= ?3 AND "
+					 "ch.op = 2) AND deleted = 1 AND version <= ?4");
 		r = -ERR_DB;
 		if (st) {
 			sqlite3_bind_int64(st, 1, space_id);
-			sqlite3_bind_int64(st, 2, h);
+			sqlite3_bind_int64(st, 2, lo);
+			sqlite3_bind_int64(st, 3, hi);
+			sqlite3_bind_int64(st, 4, h);
 			r = sq_step(st);
-			gone = sqlite3_changes(c->db);
-			sqlite3_reset(st);
-		}
-	}
-	if (r == 0 && gone > 0) {
-		*changes += gone;
-		st = SQ(c, "DELETE FROM records WHERE space_id = ? AND deleted = 1 AND version <= ?");
-		r = -ERR_DB;
-		if (st) {
-			sqlite3_bind_int64(st, 1, space_id);
-			sqlite3_bind_int64(st, 2, h);
-			r = sq_step(st);
-			*records += sqlite3_changes(c->db);
-			sqlite3_reset(st);
+			tombs = sqlite3_changes(c->db);
 		}
 		if (r == 0) {
+			st = SQ(c, "DELETE FROM changes AS ch WHERE ch.space_id = ?1 AND ch.seq > ?2 AND "
+				   "ch.seq <= ?3 AND (ch.op = 2 OR EXISTS (SELECT 1 FROM changes later "
+				   "WHERE later.rid = ch.rid AND later.seq > ch.seq AND later.seq <= "
+				   "?4))");
+			r = -ERR_DB;
+			if (st) {
+				sqlite3_bind_int64(st, 1, space_id);
+				sqlite3_bind_int64(st, 2, lo);
+				sqlite3_bind_int64(st, 3, hi);
+				sqlite3_bind_int64(st, 4, h);
+				r = sq_step(st);
+				gone = sqlite3_changes(c->db);
+			}
+		}
+		if (r == 0 && gone > 0 && !moved) {
 			st = SQ(c, "UPDATE spaces SET horizon_seq = max(horizon_seq, ?) WHERE id = ?");
 			r = st ? (sqlite3_bind_int64(st, 1, h), sqlite3_bind_int64(st, 2, space_id),
 				  sq_step(st))
 			       : -ERR_DB;
+			moved = r == 0;
+		}
+		r = sq_write_end(s, c, r);
+		if (r == 0) {
+			*changes += gone;
+			*records += tombs;
 		}
 	}
-	return sq_write_end(s, c, r);
+	return r;
 }
 
 int sq_prune(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle_ms,

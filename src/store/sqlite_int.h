@@ -53,6 +53,9 @@ void sq_read_end(struct sq_store *s, struct sq_conn *c);
 /* The writer inside BEGIN IMMEDIATE, or NULL when that failed. sq_write_end commits when
  * rc >= 0 (returning -ERR_DB if the commit fails) and rolls back otherwise; returns rc. */
 struct sq_conn *sq_write_begin(struct sq_store *s);
+/* After sq_write_begin gave NULL on this thread: -ERR_BUSY when another connection held
+ * the database past the busy timeout, else -ERR_DB. */
+int sq_write_failure(void);
 int sq_write_end(struct sq_store *s, struct sq_conn *c, int rc);
 
 #define SQS(b) ((struct sq_store *)(b))
@@ -93,7 +96,7 @@ void sq_snapshot_end(struct sq_conn *c);
 	do {                                                                           \
 		struct sq_conn *c_ = sq_write_begin(SQS(store));                       \
 		if (!c_)                                                               \
-			return -ERR_DB;                                                \
+			return sq_write_failure();                                     \
 		sqlite3_stmt *st = SQ(c_, sql);                                        \
 		int r_ = -ERR_DB;                                                      \
 		if (st) {                                                              \

@@ -29,7 +29,7 @@ int sq_ecode_create(struct store *s, struct ecode *e)
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st = SQ(c, "DELETE FROM email_codes WHERE user_id = ? AND purpose = ?");
 	int rc = -ERR_DB;
 	if (st) {
@@ -99,7 +99,7 @@ int sq_ecode_confirm(struct store *s, const struct ecode *e)
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	int rc = consume(c, e->id);
 	if (rc == 0) {
 		sqlite3_stmt *st = SQ(c, "UPDATE users SET email_confirmed = 1 WHERE id = ?");
@@ -112,7 +112,7 @@ int sq_ecode_reset(struct store *s, const struct ecode *e, const char *hash, int
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	int rc = consume(c, e->id);
 	if (rc == 0) {
 		sqlite3_stmt *st = SQ(c, "UPDATE users SET password_hash = ? WHERE id = ?");
@@ -165,7 +165,7 @@ int sq_mail_done(struct store *s, int64_t id, int64_t now_ms, const char *error,
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st;
 	if (!error)
 		st = SQ(c, "UPDATE outbox SET sent_ms = ?1, attempts = attempts + 1, last_error = "

@@ -45,7 +45,7 @@ int sq_push_begin(struct store *s, void **ret_txn)
 	t->c = sq_write_begin(t->s);
 	if (!t->c) {
 		free(t);
-		return -ERR_DB;
+		return sq_write_failure();
 	}
 	*ret_txn = t;
 	return 0;

@@ -45,7 +45,7 @@ int sq_session_open(struct store *s, struct device *d, const struct token_row *t
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	int rc;
 	sqlite3_stmt *st;
 	if (d->id) {
@@ -118,7 +118,7 @@ int sq_session_refresh(struct store *s, const uint8_t old_hash[32], const struct
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st = SQ(c, PRINCIPAL_SQL);
 	int rc = -ERR_DB;
 	if (!st)
@@ -215,7 +215,7 @@ int sq_device_revoke(struct store *s, int64_t user_id, int64_t device_id, int64_
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st = SQ(c, "UPDATE devices SET revoked_ms = coalesce(revoked_ms, ?) "
 				 "WHERE id = ? AND user_id = ?");
 	int rc = -ERR_DB;

@@ -40,7 +40,7 @@ int sq_space_epochs_renew(struct store *s, int64_t *ret_n)
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	/* randomblob is drawn again for every row (SQLite seeds it from the system) */
 	sqlite3_stmt *st = SQ(c, "UPDATE spaces SET epoch = lower(hex(randomblob(8)))");
 	int r = st ? sq_step(st) : -ERR_DB;
@@ -71,7 +71,7 @@ int sq_space_private(struct store *s, int64_t user_id, int64_t realm_id, int64_t
 	/* First use: create it, with its owner as member, unless a racing request did. */
 	c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	st = SQ(c, "INSERT INTO spaces(realm_id, kind, owner_id, created_ms) VALUES (?, 0, ?, ?) "
 		   "ON CONFLICT DO NOTHING");
 	r = -ERR_DB;
@@ -98,7 +98,7 @@ int sq_space_create(struct store *s, struct space *sp, int64_t owner_id, int64_t
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	sqlite3_stmt *st = SQ(c, "INSERT INTO spaces(realm_id, kind, name, created_ms) VALUES "
 				 "(?, ?, ?, ?)");
 	int r = -ERR_DB;
@@ -230,7 +230,7 @@ int sq_member_set_role(struct store *s, int64_t space_id, int64_t user_id, enum 
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	int r = role == ROLE_OWNER ? 0 : keeps_an_owner(c, space_id, user_id);
 	if (r == 0) {
 		sqlite3_stmt *st = SQ(c, "UPDATE members SET role = ? WHERE space_id = ? AND "
@@ -248,7 +248,7 @@ int sq_member_delete(struct store *s, int64_t space_id, int64_t user_id)
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	int r = keeps_an_owner(c, space_id, user_id);
 	if (r == 0) {
 		sqlite3_stmt *st = SQ(c, "DELETE FROM members WHERE space_id = ? AND user_id = ?");
@@ -276,7 +276,7 @@ int sq_keys_put(struct store *s, int64_t space_id, int64_t epoch, const int64_t 
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
-		return -ERR_DB;
+		return sq_write_failure();
 	int r = -ERR_DB;
 	/* the epoch moves forward, and the keys are for exactly the members */
 	sqlite3_stmt *st = SQ(c, "SELECT sp.key_epoch, (SELECT count(*) FROM members WHERE "

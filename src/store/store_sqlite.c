@@ -162,10 +162,23 @@ void sq_read_end(struct sq_store *s, struct sq_conn *c)
 	pthread_mutex_unlock(&s->pool_mu);
 }
 
+/* Why this thread's last sq_write_begin failed. */
+static _Thread_local int write_failure = -ERR_DB;
+
+int sq_write_failure(void)
+{
+	return write_failure;
+}
+
 struct sq_conn *sq_write_begin(struct sq_store *s)
 {
 	pthread_mutex_lock(&s->write_mu);
-	if (sqlite3_exec(s->writer.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+	int rc = sqlite3_exec(s->writer.db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		/* another process (cairn gc, a restore) held the database past the busy
+		 * timeout: the caller is told to come back, not that the database failed */
+		int busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+		write_failure = busy ? -ERR_BUSY : -ERR_DB;
 		log_error("sqlite: cannot begin a write: %s", sqlite3_errmsg(s->writer.db));
 		pthread_mutex_unlock(&s->write_mu);
 		return NULL;

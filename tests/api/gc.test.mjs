@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { api, runCairn, sleep, startServer } from './lib/cairn.mjs';
+import { db } from './lib/backend.mjs';
 
 test('cairn gc prunes below every active cursor; older cursors get 410 and re-bootstrap', async () => {
   const srv = await startServer({ env: { CAIRN_SYNC_RETENTION: '0s', CAIRN_SYNC_GC_INTERVAL: '0', CAIRN_RATELIMIT_PER_ADDRESS: '10000', CAIRN_RATELIMIT_PER_ACCOUNT: '10000' } });
@@ -153,5 +154,48 @@ test('reported cursors are kept through a stop: the server writes them as it shu
   // b's cursor 2 holds the log: only seq 1 (superseded by 2) goes, not 2 as well (x's
   // state at the horizon)
   assert.match(gc.stdout, /pruned 1 changes/);
+  await srv.cleanup();
+});
+
+// Pruning goes a window of 20,000 sequence numbers at a time, each in its own
+// transaction, so a long pass never holds writers past the database's busy timeout; and a
+// writer that does meet a database held that long by another process is told to come
+// back (503 with Retry-After), not that the server failed.
+test('a pass over many windows prunes all of them; a write held off by another process is 503, not 500', async () => {
+  const srv = await startServer({ env: { CAIRN_SYNC_RETENTION: '0s', CAIRN_SYNC_GC_INTERVAL: '0', CAIRN_RATELIMIT_PER_ADDRESS: '10000', CAIRN_RATELIMIT_PER_ACCOUNT: '10000', CAIRN_LIMITS_PUSH_CHANGES: '10000' } });
+  const U = srv.url;
+  await api(U, 'POST', '/api/v1/auth/register', { body: { username: 'w', password: 'w password 1' } });
+  const a = (await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'w', password: 'w password 1' } })).body;
+  let n = 0;
+  const push = async (changes) => {
+    const r = await api(U, 'POST', '/api/v1/spaces/me/changes', { token: a.access_token, body: { changes } });
+    assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
+    return r;
+  };
+  // 25,000 records written, 25,000 written again (seqs 25,001 to 50,000), then 100
+  // deleted: the superseded first writes span two windows, the deletes a third
+  for (let pass = 0; pass < 2; pass++)
+    for (let i = 0; i < 25000; i += 5000)
+      await push(Array.from({ length: 5000 }, (_, k) => ({ op_id: `w${++n}`, collection: 'c', id: `r${i + k}`, op: 'put', data: { pass } })));
+  await push(Array.from({ length: 100 }, (_, k) => ({ op_id: `w${++n}`, collection: 'c', id: `r${k}`, op: 'delete' })));
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=50100', { token: a.access_token })).status, 200);
+  await sleep(1300);
+  const gc = await runCairn(['gc', '--data', srv.dir], { env: { CAIRN_SYNC_RETENTION: '0s' } });
+  assert.equal(gc.code, 0, gc.stderr);
+  // 25,000 first writes, 100 second writes superseded by the deletes, the 100 deletes
+  assert.match(gc.stdout, /pruned 25200 changes and 100 tombstones/);
+  const recs = await api(U, 'GET', '/api/v1/spaces/me/records?limit=5', { token: a.access_token });
+  assert.deepEqual(recs.body.records.map((x) => x.id), ['r100', 'r1000', 'r10000', 'r10001', 'r10002']);
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=50099', { token: a.access_token })).status, 410);
+
+  // another process holds the database past the busy timeout (5 s)
+  const { released } = await db.holdWrites(srv.dir, 6500);
+  const r = await api(U, 'POST', '/api/v1/spaces/me/changes', { token: a.access_token, body: { changes: [{ op_id: 'held', collection: 'c', id: 'h', op: 'put', data: {} }] } });
+  assert.equal(r.status, 503, JSON.stringify(r.body));
+  assert.equal(r.body.code, 'unavailable');
+  assert.equal(r.headers.get('retry-after'), '1');
+  await released;
+  // nothing was stored, and the retry goes through
+  assert.equal((await push([{ op_id: 'held', collection: 'c', id: 'h', op: 'put', data: {} }])).body.results[0].status, 'applied');
   await srv.cleanup();
 });

@@ -5,7 +5,7 @@
 // fixtures are written here. CAIRN_TEST_DB (default sqlite) and CAIRN_TEST_BLOBS (default
 // fs) choose the backends; the harness hands them to every cairn it starts as
 // storage.database and storage.blobs.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -55,6 +55,25 @@ const sqlite = {
     if (!this.undo[last]) throw new Error(`write in tests/api/lib/backend.mjs how to undo migration ${last}`);
     this.run(dir, `${this.undo[last]} DELETE FROM schema_migrations WHERE version = ${last}`);
     return last;
+  },
+  // Another process holds the database's write lock for ms (as a long cairn gc or a
+  // backup would); resolves once the lock is held, with { released }, a promise of its
+  // release (wrapped: a promise resolved with a promise would wait for it).
+  holdWrites(dir, ms) {
+    return new Promise((resolve, reject) => {
+      const p = spawn('sqlite3', [join(dir, 'cairn.db')], { stdio: ['pipe', 'pipe', 'inherit'] });
+      let out = '';
+      p.on('error', reject);
+      p.stdout.on('data', (d) => {
+        out += d;
+        if (!out.includes('held')) return;
+        out = '';
+        const released = new Promise((done) => p.on('exit', done));
+        setTimeout(() => p.stdin.end('COMMIT;\n'), ms);
+        resolve({ released });
+      });
+      p.stdin.write("BEGIN IMMEDIATE;\nSELECT 'held';\n");
+    });
   },
   recordFutureSchema(dir, version) {
     this.run(dir, `INSERT INTO schema_migrations VALUES (${Number(version)}, 'future', 'x')`);
