@@ -229,6 +229,52 @@ static void append(void *txn, int64_t sp, const char *id, const char *op_id, int
 	assert_int_equal(st->ops->push->push_append(txn, sp, &c, NOW, ret_seq), 0);
 }
 
+/* An applied op's result is remembered however the backend keeps it (the SQLite backend
+ * finds it in the change itself): for its device only, as given, and past the pruning of
+ * its change. */
+static void test_applied_results_outlive_their_changes(void **state)
+{
+	(void)state;
+	int64_t o = new_user("ida");
+	struct space sp;
+	assert_int_equal(st->ops->spaces->space_private(st, o, 1, NOW, &sp), 0);
+	void *txn;
+	int64_t s1, s2;
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	struct change_in c = { .collection = "notes", .record_id = "x", .op_id = "ap-1",
+			       .op = OP_PUT, .data = "{\"v\":1}", .record_data = "{\"v\":1}",
+			       .device_id = 7 };
+	assert_int_equal(st->ops->push->push_append(txn, sp.id, &c, NOW, &s1), 0);
+	struct op_result res = { OPS_APPLIED, s1, s1 };
+	assert_int_equal(st->ops->push->push_op_put(txn, 7, "ap-1", sp.id, &res), 0);
+	/* a result given for another seq than the change just appended is kept as given */
+	c.op_id = "ap-2";
+	assert_int_equal(st->ops->push->push_append(txn, sp.id, &c, NOW, &s2), 0);
+	struct op_result odd = { OPS_APPLIED, s1, s1 };
+	assert_int_equal(st->ops->push->push_op_put(txn, 7, "ap-2", sp.id, &odd), 0);
+	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	struct op_result got;
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	assert_int_equal(st->ops->push->push_op_get(txn, 7, "ap-1", &got), 0);
+	assert_int_equal(got.status, OPS_APPLIED);
+	assert_int_equal(got.seq, s1);
+	assert_int_equal(got.version, s1);
+	assert_int_equal(st->ops->push->push_op_get(txn, 7, "ap-2", &got), 0);
+	assert_int_equal(got.seq, s1);
+	assert_int_equal(st->ops->push->push_op_get(txn, 8, "ap-1", &got), -ERR_NOT_FOUND);
+	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	/* the first change is pruned (superseded by the second, both below the horizon):
+	 * its op's result stays */
+	int64_t pc = 0, pr = 0;
+	assert_int_equal(st->ops->changes->prune(st, NOW + 86400000, 0, 86400000, &pc, &pr), 0);
+	assert_true(pc >= 1);
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	assert_int_equal(st->ops->push->push_op_get(txn, 7, "ap-1", &got), 0);
+	assert_int_equal(got.status, OPS_APPLIED);
+	assert_int_equal(got.seq, s1);
+	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+}
+
 static void test_push_sequences_and_results(void **state)
 {
 	(void)state;
@@ -413,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_members_and_the_last_owner),
 		cmocka_unit_test(test_key_epochs),
 		cmocka_unit_test(test_push_sequences_and_results),
+		cmocka_unit_test(test_applied_results_outlive_their_changes),
 		cmocka_unit_test(test_pruning_horizon),
 		cmocka_unit_test(test_blob_quota_and_release),
 		cmocka_unit_test(test_blob_marks_and_the_lease),
