@@ -53,12 +53,15 @@
 #include "../util/log.h"
 #include "blobs_int.h"
 
-/* Received bytes are gathered into buffers of this size; a full one is hashed and handed
- * to the blob store by a worker ("cairn-blobh") while the request's thread receives the
- * next, and the store writes it on a worker of its own: receiving, hashing and writing
- * overlap (issue 12). Bytes of an upload smaller than one buffer are hashed and written
- * at the end, on the request's thread, and start no thread. */
+/* Past PIPELINE_AFTER, received bytes are gathered into buffers of this size; a full one
+ * is hashed and handed to the blob store by a worker ("cairn-blobh") while the request's
+ * thread receives the next, and the store writes it on a worker of its own: receiving,
+ * hashing and writing overlap (issue 12). Smaller uploads, and any while the cap on
+ * workers is reached, are hashed and handed on as they come, on the request's thread. */
 #define HASH_BUF (1024 * 1024)
+/* An upload is hashed and stored as its bytes come until this much has arrived; then,
+ * when a worker can be started (util/handoff.h caps them), it goes through the hasher. */
+#define PIPELINE_AFTER (2 * HASH_BUF)
 
 struct blob_upload {
 	struct core *c;
@@ -130,8 +133,7 @@ int blob_upload_begin(struct core *c, const struct principal *p, const char *sha
 		r = -ERR_QUOTA;
 	if (r == 0 && !(u->md = EVP_MD_CTX_new()))
 		r = -ERR_NOMEM;
-	if (r == 0 && (!(u->bufs[0] = malloc(HASH_BUF)) || !(u->bufs[1] = malloc(HASH_BUF)) ||
-		       handoff_init(&u->hasher, "cairn-blobh", hash_and_store, u) < 0))
+	if (r == 0 && handoff_init(&u->hasher, "cairn-blobh", hash_and_store, u) < 0)
 		r = -ERR_NOMEM;
 	if (r == 0 && EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1)
 		r = -ERR_IO;
@@ -154,6 +156,21 @@ int blob_upload_write(struct blob_upload *u, const void *data, size_t len)
 		u->dead = -ERR_TOO_LARGE;
 	else if (u->size > u->quota_left)
 		u->dead = -ERR_QUOTA;
+	if (!u->bufs[0] && u->size > PIPELINE_AFTER && handoff_start(&u->hasher)) {
+		/* buffers for the hasher (without them, the bytes go on as they came) */
+		u->bufs[0] = malloc(HASH_BUF);
+		u->bufs[1] = malloc(HASH_BUF);
+		if (!u->bufs[0] || !u->bufs[1]) {
+			free(u->bufs[0]);
+			free(u->bufs[1]);
+			u->bufs[0] = u->bufs[1] = NULL;
+		}
+	}
+	if (!u->bufs[0]) {
+		if (hash_and_store(u, data, len) < 0)
+			u->dead = -ERR_IO;
+		return u->dead;
+	}
 	const char *p = data;
 	while (!u->dead && len) {
 		size_t n = HASH_BUF - u->len;
@@ -164,9 +181,11 @@ int blob_upload_write(struct blob_upload *u, const void *data, size_t len)
 		p += n;
 		len -= n;
 		if (u->len == HASH_BUF) {
-			if (handoff_give(&u->hasher, u->bufs[u->cur], u->len) < 0)
+			int r = handoff_give(&u->hasher, u->bufs[u->cur], u->len);
+			if (r < 0)
 				u->dead = -ERR_IO;
-			u->cur ^= 1;
+			else if (r == 1)
+				u->cur ^= 1;
 			u->len = 0;
 		}
 	}

@@ -2,7 +2,9 @@
  * space comes from sync_space for the caller, which is what makes them readable. */
 #include "sync.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../store/store.h"
 
@@ -11,20 +13,41 @@ int sync_records_list(struct core *c, const struct principal *p, const struct sp
 		      int limit, int64_t snapshot, const char *epoch,
 		      int (*cb)(void *arg, const char *collection, const char *id,
 				const struct record *r),
-		      void *arg, int64_t *ret_as_of)
+		      void *arg, int64_t *ret_as_of, struct verr *ve)
 {
 	(void)p;
-	if (epoch && strcmp(epoch, sp->epoch) != 0)
-		return -ERR_CURSOR_EXPIRED; /* a snapshot of another history of the log */
+	/* an epoch is checked as a pull checks it: empty is none, case does not matter */
+	if (epoch && *epoch && strcasecmp(epoch, sp->epoch) != 0) {
+		snprintf(ve->detail, sizeof ve->detail,
+			 "This space's log is another one than the snapshot came from (epoch %s; "
+			 "it was restored from a backup): start the listing again without a "
+			 "snapshot.",
+			 sp->epoch);
+		return -ERR_CURSOR_EXPIRED;
+	}
 	int64_t head = 0, horizon = 0;
 	int r = c->store->ops->changes->records_list(c->store, sp->id, collection,
 						    collection ? collection : after_collection,
 						    after, limit, snapshot, cb, arg, &head, &horizon);
 	if (r == -ERR_EXPIRED)
-		return -ERR_CURSOR_EXPIRED;
-	if (r < 0)
+		snprintf(ve->detail, sizeof ve->detail,
+			 "A record's state at snapshot %lld is no longer kept: start the listing "
+			 "again without a snapshot.",
+			 (long long)snapshot);
+	else if (r < 0)
 		return r;
-	if (snapshot >= 0 && (snapshot > head || snapshot < horizon))
+	else if (snapshot > head)
+		snprintf(ve->detail, sizeof ve->detail,
+			 "The snapshot %lld is past this space's last change (%lld): it comes from "
+			 "another history of the space (a restore from a backup). Start the listing "
+			 "again without a snapshot.",
+			 (long long)snapshot, (long long)head);
+	else if (snapshot >= 0 && snapshot < horizon)
+		snprintf(ve->detail, sizeof ve->detail,
+			 "Changes up to %lld were pruned since the snapshot %lld was taken: start the "
+			 "listing again without a snapshot.",
+			 (long long)horizon, (long long)snapshot);
+	if (ve->detail[0])
 		return -ERR_CURSOR_EXPIRED;
 	*ret_as_of = snapshot >= 0 ? snapshot : head;
 	return 0;

@@ -25,15 +25,16 @@ int sync_key_get(struct core *c, const struct principal *p, const struct space *
 /* The records of sp (tombstones too) after (after_collection, after) in that order, of
  * one collection or all (NULL), at most limit, as they are now (snapshot < 0) or as they
  * were at seq snapshot; *ret_as_of is the seq they reflect (the head, or snapshot).
- * -ERR_CURSOR_EXPIRED for a snapshot past the head, below the pruning horizon or whose
- * states are gone, or when epoch (optional) is not the space's. One live record (-ERR_NOT_FOUND for a tombstone; ret->data malloc'd:
+ * -ERR_CURSOR_EXPIRED, with why in ve->detail, for a snapshot past the head, below the
+ * pruning horizon or whose states are gone, or when epoch (optional; "" is none) is not
+ * the space's. One live record (-ERR_NOT_FOUND for a tombstone; ret->data malloc'd:
  * record_clear). A record's kept versions, oldest first (-ERR_NOT_FOUND when none). */
 int sync_records_list(struct core *c, const struct principal *p, const struct space *sp,
 		      const char *collection, const char *after_collection, const char *after,
 		      int limit, int64_t snapshot, const char *epoch,
 		      int (*cb)(void *arg, const char *collection, const char *id,
 				const struct record *r),
-		      void *arg, int64_t *ret_as_of);
+		      void *arg, int64_t *ret_as_of, struct verr *ve);
 int sync_record_get(struct core *c, const struct principal *p, const struct space *sp,
 		    const char *collection, const char *id, struct record *ret);
 int sync_record_history(struct core *c, const struct principal *p, const struct space *sp,

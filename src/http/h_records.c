@@ -43,9 +43,9 @@ enum { SKIP_PER_RECORD = 100 };
 static int add_record(void *arg, const char *coll, const char *id, const struct record *rec)
 {
 	struct rec_list *l = arg;
-	if (l->count == l->limit) { /* the one asked for beyond the page */
+	if (rec && l->count == l->limit) { /* a record beyond the page */
 		l->more = true;
-		return 0;
+		return -1;
 	}
 	if (!rec) {
 		/* left out of a snapshot (created after it): a page scans at most 100 of
@@ -117,7 +117,7 @@ int h_records_list(struct req *r)
 	PUT_LIT(&l.out, &l.e, "{\"records\":[");
 	int64_t as_of = 0;
 	int e = sync_records_list(core_of(r), r->auth, &sp, coll, after_coll, after, (int)limit + 1,
-				  snapshot, epoch, add_record, &l, &as_of);
+				  snapshot, epoch, add_record, &l, &as_of, &ve);
 	if (e == 0 && l.e < 0)
 		e = l.e;
 	if (e < 0) {
@@ -127,7 +127,7 @@ int h_records_list(struct req *r)
 			extra = json_object_new_object();
 			json_object_object_add(extra, "epoch", json_object_new_string(sp.epoch));
 		}
-		return reply_core_error_ext(r, e, NULL, 0, extra);
+		return reply_core_error_ext(r, e, ve.detail[0] ? &ve : NULL, 0, extra);
 	}
 	PUT_LIT(&l.out, &l.e, "],\"as_of_seq\":");
 	put_i64(&l.out, &l.e, as_of);

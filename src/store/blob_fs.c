@@ -36,7 +36,8 @@
  * hashes and fills the other buffer: receiving, hashing and writing overlap instead of
  * taking turns (issue 12, with core's hasher on a third thread: 256 MiB uploads went
  * from about 0.45x to 0.9-1.1x of the slower of `openssl dgst` and `dd oflag=direct`).
- * Two buffers per upload, whatever its size. */
+ * Two buffers per upload, whatever its size; one, and no thread, for a blob under a
+ * buffer, or while util/handoff.h's cap on workers is reached. */
 #define WRITE_BUF (1024 * 1024)
 #define DIRECT_ALIGN 4096
 
@@ -159,8 +160,8 @@ static int fs_tmp_open(struct blobstore *base, struct blob_tmp **ret)
 	struct blob_tmp *t = calloc(1, sizeof *t);
 	if (!t)
 		return -ERR_NOMEM;
-	if (posix_memalign((void **)&t->bufs[0], DIRECT_ALIGN, WRITE_BUF) != 0 ||
-	    posix_memalign((void **)&t->bufs[1], DIRECT_ALIGN, WRITE_BUF) != 0) {
+	if (posix_memalign((void **)&t->bufs[0], DIRECT_ALIGN, WRITE_BUF) != 0) {
+		t->bufs[0] = NULL;
 		tmp_release(t);
 		return -ERR_NOMEM;
 	}
@@ -225,13 +226,26 @@ static int write_out(struct blob_tmp *t, const char *p, size_t len)
 	return r;
 }
 
-/* Hands the full buffer to the writer and goes on filling the other one. */
+/* Hands the full buffer to the writer and goes on filling the other one. The writer and
+ * the second buffer come with the first full buffer, when a writer can be started
+ * (util/handoff.h caps them); until then the buffer is written here. */
 static int tmp_flush_full(struct blob_tmp *t)
 {
-	int r = handoff_give(&t->writer, t->bufs[t->cur], t->len);
-	t->cur ^= 1;
+	if (!t->bufs[1] && handoff_start(&t->writer) &&
+	    posix_memalign((void **)&t->bufs[1], DIRECT_ALIGN, WRITE_BUF) != 0)
+		t->bufs[1] = NULL;
+	int r;
+	if (!t->bufs[1]) {
+		r = handoff_wait(&t->writer);
+		if (r == 0)
+			r = write_out(t, t->bufs[0], t->len);
+	} else {
+		r = handoff_give(&t->writer, t->bufs[t->cur], t->len);
+		if (r == 1)
+			t->cur ^= 1;
+	}
 	t->len = 0;
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static int fs_tmp_write(struct blob_tmp *t, const void *data, size_t len)

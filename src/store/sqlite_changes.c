@@ -92,8 +92,25 @@ int sq_records_list(struct store *s, int64_t space_id, const char *collection,
 {
 	struct sq_conn *c = sq_read_begin(SQS(s));
 	int r = sq_snapshot_begin(c);
-	if (r == 0)
-		r = read_head(c, space_id, ret_head, ret_horizon);
+	if (r == 0) {
+		/* snapshots start at the horizon, or at the floor of a space pruned before
+		 * schema 11 (sqlite_schema.c) */
+		sqlite3_stmt *st = SQ(c, "SELECT head_seq, max(horizon_seq, snapshot_floor) FROM "
+					 "spaces WHERE id = ?");
+		r = -ERR_DB;
+		if (st) {
+			sqlite3_bind_int64(st, 1, space_id);
+			r = sq_step(st);
+			if (r == 1) {
+				*ret_head = sqlite3_column_int64(st, 0);
+				*ret_horizon = sqlite3_column_int64(st, 1);
+				r = 0;
+			} else if (r == 0) {
+				r = -ERR_NOT_FOUND;
+			}
+			sqlite3_reset(st);
+		}
+	}
 	if (r == 0 && snapshot >= 0 && (snapshot > *ret_head || snapshot < *ret_horizon))
 		goto out; /* the caller answers */
 	if (r == 0) {

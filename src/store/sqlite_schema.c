@@ -372,6 +372,18 @@ const struct migration sqlite_migrations[] = {
 	 * (puts carry the whole record already; a delete is a tombstone). */
 	{ 10, "patch states",
 	  "ALTER TABLE changes ADD COLUMN state TEXT;" },
+	/* What snapshots of a database from before migration 10 can read. A patch that is
+	 * still its record's last change gets its resulting record (the record itself), so
+	 * a snapshot needs a record's state from an older patch only rarely (then 410). And
+	 * pruning used to remove a change superseded by any later change, also one above
+	 * the horizon, so in a space pruned then a snapshot below its head at this migration
+	 * could miss a record's state and show the record as not yet created: snapshots of
+	 * such a space start at that head (snapshot_floor; listings answer 410 below it). */
+	{ 11, "snapshot floors",
+	  "UPDATE changes SET state = (SELECT r.data FROM records r WHERE r.rid = changes.rid "
+	  " AND r.version = changes.seq) WHERE op = 1 AND state IS NULL;"
+	  "ALTER TABLE spaces ADD COLUMN snapshot_floor INTEGER NOT NULL DEFAULT 0;"
+	  "UPDATE spaces SET snapshot_floor = head_seq WHERE horizon_seq > 0;" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

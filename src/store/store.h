@@ -193,7 +193,8 @@ struct store_changes_ops {
 			    int64_t *ret_head, int64_t *ret_horizon);
 	/* Current records (tombstones too) after (after_collection, after_id) in that order,
 	 * of one collection or all (NULL), at most limit, in one consistent snapshot.
-	 * *ret_head and *ret_horizon are the space's as this read saw them. With snapshot
+	 * *ret_head and *ret_horizon are the space's as this read saw them (the horizon
+	 * here being the lowest snapshot that can be read). With snapshot
 	 * >= 0 the records are as they were at that seq: a record changed since is given as
 	 * its last change at or below it left it (a put's data, a patch's resulting state, a
 	 * delete's tombstone), one created since is left out (cb hears of it with r NULL, so

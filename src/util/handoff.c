@@ -1,8 +1,12 @@
 /* Double buffering across two threads (handoff.h). */
 #include "handoff.h"
 
+#include <stdatomic.h>
+
 #include "err.h"
 #include "worker.h"
+
+static atomic_int running; /* workers started and not yet stopped, process-wide */
 
 int handoff_init(struct handoff *h, const char *name,
 		 int (*consume)(void *arg, const char *p, size_t len), void *arg)
@@ -37,6 +41,23 @@ static void tick(void *arg)
 	pthread_mutex_unlock(&h->mu);
 }
 
+bool handoff_start(struct handoff *h)
+{
+	if (h->w)
+		return true;
+	if (!h->ready || atomic_fetch_add(&running, 1) >= HANDOFF_MAX_WORKERS) {
+		if (h->ready)
+			atomic_fetch_sub(&running, 1);
+		return false;
+	}
+	if (worker_start(h->name, 0, tick, h, &h->w) < 0) {
+		h->w = NULL;
+		atomic_fetch_sub(&running, 1);
+		return false;
+	}
+	return true;
+}
+
 int handoff_wait(struct handoff *h)
 {
 	if (!h->w)
@@ -54,8 +75,7 @@ int handoff_give(struct handoff *h, const char *p, size_t len)
 	int r = handoff_wait(h);
 	if (r < 0)
 		return r;
-	if (!h->w && worker_start(h->name, 0, tick, h, &h->w) < 0) {
-		h->w = NULL;
+	if (!h->w) {
 		r = h->consume(h->arg, p, len);
 		if (r < 0)
 			h->err = r;
@@ -66,7 +86,7 @@ int handoff_give(struct handoff *h, const char *p, size_t len)
 	h->len = len;
 	pthread_mutex_unlock(&h->mu);
 	worker_wake(h->w);
-	return 0;
+	return 1;
 }
 
 void handoff_fini(struct handoff *h)
@@ -74,7 +94,10 @@ void handoff_fini(struct handoff *h)
 	if (!h->ready)
 		return;
 	handoff_wait(h);
-	h->w = worker_stop(h->w);
+	if (h->w) {
+		h->w = worker_stop(h->w);
+		atomic_fetch_sub(&running, 1);
+	}
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->cv);
 	h->ready = false;

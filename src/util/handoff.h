@@ -1,11 +1,15 @@
 /* Double buffering across two threads: the owner fills one buffer while a worker
  * consumes the one handed to it before (an upload hashes the next MiB while the last is
  * written). One buffer is in the worker's hands at a time; handing over the next waits
- * until the worker is done with the last. The worker ("name", util/worker.h) starts at
- * the first handoff, so work that never fills a buffer never starts a thread; if no
- * thread can be started the owner consumes the buffer itself.
+ * until the worker is done with the last.
  *
- * The owner calls everything here from one thread (the one that owns the struct). */
+ * The worker ("name", util/worker.h) starts only when the owner asks (handoff_start),
+ * and only while fewer than HANDOFF_MAX_WORKERS run in the process: a thousand slow
+ * uploads must not become two thousand threads. Without a worker, handoff_give consumes
+ * the buffer at once on the owner's thread.
+ *
+ * The owner calls everything here from one thread at a time (handing the struct on to
+ * another thread only after handoff_wait). */
 #ifndef CAIRN_HANDOFF_H
 #define CAIRN_HANDOFF_H
 
@@ -13,11 +17,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Workers running at once in the process, over every handoff. */
+#define HANDOFF_MAX_WORKERS 32
+
 struct worker;
 
 struct handoff {
 	const char *name; /* the worker's, borrowed */
-	/* Consumes len bytes at p on the worker: 0 or a negative error, which sticks. */
+	/* Consumes len bytes at p: 0 or a negative error, which sticks. */
 	int (*consume)(void *arg, const char *p, size_t len);
 	void *arg;
 	struct worker *w;
@@ -32,9 +39,13 @@ struct handoff {
 /* 0, or -ERR_NOMEM. */
 int handoff_init(struct handoff *h, const char *name,
 		 int (*consume)(void *arg, const char *p, size_t len), void *arg);
-/* Waits until the worker is idle, then hands it p (which must stay untouched until the
- * next handoff_give or handoff_wait returns). Returns the first error a consume gave, in
- * which case p is not handed over. */
+/* Starts the worker if there is none and the process runs fewer than
+ * HANDOFF_MAX_WORKERS: true when h has a worker now. */
+bool handoff_start(struct handoff *h);
+/* With a worker: waits until it is idle, then hands it p (which must stay untouched
+ * until the next handoff_give or handoff_wait returns) and returns 1. Without one:
+ * consumes p at once and returns 0. A negative return is the first error a consume
+ * gave (then p is not consumed). */
 int handoff_give(struct handoff *h, const char *p, size_t len);
 /* Waits until the worker is idle: 0, or the first error a consume gave. */
 int handoff_wait(struct handoff *h);

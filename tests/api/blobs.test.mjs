@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, utimesSync, w
 import net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { api, expectError, eventually, rawRequest, runCairn, signUp, startServer } from './lib/cairn.mjs';
+import { api, expectError, eventually, rawRequest, runCairn, signUp, sleep, startServer } from './lib/cairn.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 const LIMITS = { CAIRN_RATELIMIT_PER_ADDRESS: '10000', CAIRN_RATELIMIT_PER_ACCOUNT: '10000' };
@@ -647,5 +647,32 @@ test('uploads of every size around the write buffers come back whole; their thre
   await expectError(put, 400, 'hash_mismatch', assert);
   assert.equal(blobFiles(srv.dir).length, 5);
   await eventually(() => threads() === before, { what: `the upload threads gone (${threads()} threads, ${before} before)` });
+  await srv.cleanup();
+});
+
+// Each upload past 2 MiB gets a hasher and a writer thread, but the process runs at most
+// 32 such workers (src/util/handoff.h): forty uploads stalled mid-body hold no more.
+test('uploads stalled mid-body hold at most 32 worker threads, and none once they are gone', async () => {
+  const srv = await startServer({ env: LIMITS });
+  const a = await signUp(srv.url, 'ann');
+  const threads = () => readdirSync(`/proc/${srv.proc.pid}/task`).length;
+  const before = threads();
+  const socks = [];
+  const part = randomBytes(3 << 20);
+  for (let i = 0; i < 40; i++) {
+    const sock = net.connect(srv.port, '127.0.0.1');
+    await new Promise((r) => sock.on('connect', r));
+    sock.on('error', () => {});
+    sock.write(`PUT /api/v1/blobs/${sha(Buffer.from(`x${i}`))} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${a.access}\r\nContent-Length: ${8 << 20}\r\n\r\n`);
+    sock.write(part);
+    socks.push(sock);
+  }
+  await eventually(() => tmpFds(srv.proc.pid, srv.dir).length === 40, { what: 'forty uploads under way' });
+  await sleep(300);
+  const during = threads();
+  assert.ok(during - before <= 32, `${during - before} more threads than before`);
+  assert.ok(during - before >= 16, `${during - before}: the uploads were not pipelined at all`);
+  for (const s of socks) s.destroy();
+  await eventually(() => threads() === before, { what: `the threads gone (${threads()} now, ${before} before)` });
   await srv.cleanup();
 });

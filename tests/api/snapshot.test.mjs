@@ -107,15 +107,21 @@ test('a snapshot at or above the pruning horizon survives pruning; one below, pa
   assert.equal(r.body.code, 'cursor_expired');
   assert.match(r.body.epoch, /^[0-9a-f]{16}$/);
   const epoch = r.body.epoch;
+  assert.match(r.body.error, /pruned since the snapshot 0/);
   // past the head
   r = await list('snapshot=6');
   assert.equal(r.status, 410);
   assert.equal(r.body.code, 'cursor_expired');
+  assert.match(r.body.error, /past this space's last change/);
   // of another history of the log
   r = await list(`snapshot=3&epoch=${'0'.repeat(16)}`);
   assert.equal(r.status, 410);
-  r = await list(`snapshot=3&epoch=${epoch}`);
-  assert.equal(r.status, 200);
+  assert.match(r.body.error, /another one than the snapshot came from/);
+  // as on pulls: the space's epoch in any case, or an empty one, is no mismatch
+  for (const e of [epoch, epoch.toUpperCase(), '']) {
+    r = await list(`snapshot=3&epoch=${e}`);
+    assert.equal(r.status, 200, `epoch '${e}'`);
+  }
   // not a seq
   for (const bad of ['-1', 'x', '1e3', '99999999999999999999']) {
     r = await list(`snapshot=${bad}`);
@@ -145,5 +151,21 @@ test('a page of an old snapshot scans a bounded number of records created since,
   assert.deepEqual(pages.map((p) => [p.records.map((x) => x.id), p.more, p.next && p.next.after]), [
     [[], true, 'b099'], [[], true, 'b199'], [['z'], false, 'z'],
   ]);
+  await srv.cleanup();
+});
+
+test('a full page of an old snapshot stops passing over records created since at the same bound', async () => {
+  const { srv, push, list } = await setUp();
+  await push([{ id: 'a1', op: 'put', data: {} }, { id: 'a2', op: 'put', data: {} }, { id: 'a3', op: 'put', data: {} }]); // 1-3
+  const later = [];
+  for (let i = 0; i < 300; i++) later.push({ id: `b${String(i).padStart(3, '0')}`, op: 'put', data: {} });
+  await push(later);
+  // the page is full after a3; what follows was created since: 200 (100 per record asked
+  // for) are passed over, then the page ends where it got to
+  let r = await list('limit=2&snapshot=3&after_collection=c&after=a1');
+  assert.equal(r.status, 200);
+  assert.deepEqual([r.body.records.map((x) => x.id), r.body.more, r.body.next.after], [['a2', 'a3'], true, 'b199']);
+  r = await list('limit=2&snapshot=3&after_collection=c&after=b199');
+  assert.deepEqual([r.body.records.map((x) => x.id), r.body.more], [[], false]);
   await srv.cleanup();
 });

@@ -49,13 +49,14 @@ static void test_in_order_while_the_owner_goes_on(void **state)
 	struct sink s = { .owner = pthread_self() };
 	struct handoff h;
 	assert_int_equal(handoff_init(&h, "test-handoff", consume, &s), 0);
+	assert_true(handoff_start(&h));
 	char bufs[2][4];
 	int cur = 0;
 	const char *text = "abcdefghijklmnopqrstuvwx"; /* 6 buffers of 4 */
 	for (int i = 0; i < 6; i++) {
 		/* the buffer filled now is never the one the worker is reading */
 		memcpy(bufs[cur], text + 4 * i, 4);
-		assert_int_equal(handoff_give(&h, bufs[cur], 4), 0);
+		assert_int_equal(handoff_give(&h, bufs[cur], 4), 1);
 		if (i == 0)
 			assert_int_equal(s.n, 0); /* handed over, not consumed here */
 		cur ^= 1;
@@ -73,9 +74,10 @@ static void test_the_first_error_sticks(void **state)
 	struct sink s = { .owner = pthread_self(), .fail_at = 2 };
 	struct handoff h;
 	assert_int_equal(handoff_init(&h, "test-handoff", consume, &s), 0);
+	assert_true(handoff_start(&h));
 	char a[2] = "12", b[2] = "34";
-	assert_int_equal(handoff_give(&h, a, 2), 0);
-	assert_int_equal(handoff_give(&h, b, 2), 0); /* waits for the first, hands the second */
+	assert_int_equal(handoff_give(&h, a, 2), 1);
+	assert_int_equal(handoff_give(&h, b, 2), 1); /* waits for the first, hands the second */
 	assert_int_equal(handoff_wait(&h), -ERR_IO); /* the second failed */
 	assert_int_equal(handoff_give(&h, a, 2), -ERR_IO);
 	assert_int_equal(s.calls, 2); /* nothing after the failure was consumed */
@@ -86,11 +88,38 @@ static void test_the_first_error_sticks(void **state)
 	handoff_fini(&z);
 }
 
+/* No more than HANDOFF_MAX_WORKERS workers run at once: past that, a handoff has none and
+ * its owner consumes the buffers itself; a stopped one frees its place. */
+static void test_workers_are_capped(void **state)
+{
+	(void)state;
+	static struct handoff hs[HANDOFF_MAX_WORKERS + 1];
+	static struct sink sinks[HANDOFF_MAX_WORKERS + 1];
+	for (int i = 0; i <= HANDOFF_MAX_WORKERS; i++) {
+		sinks[i] = (struct sink){ .owner = pthread_self() };
+		assert_int_equal(handoff_init(&hs[i], "test-handoff", consume, &sinks[i]), 0);
+		assert_int_equal(handoff_start(&hs[i]), i < HANDOFF_MAX_WORKERS);
+	}
+	struct handoff *last = &hs[HANDOFF_MAX_WORKERS];
+	assert_int_equal(handoff_give(last, "ab", 2), 0); /* consumed here, at once */
+	assert_int_equal(sinks[HANDOFF_MAX_WORKERS].on_owner, 1);
+	assert_int_equal(sinks[HANDOFF_MAX_WORKERS].n, 2);
+	handoff_fini(&hs[0]);
+	assert_true(handoff_start(last));
+	assert_int_equal(handoff_give(last, "cd", 2), 1);
+	assert_int_equal(handoff_wait(last), 0);
+	assert_int_equal(sinks[HANDOFF_MAX_WORKERS].on_owner, 1);
+	assert_memory_equal(sinks[HANDOFF_MAX_WORKERS].got, "abcd", 4);
+	for (int i = 1; i <= HANDOFF_MAX_WORKERS; i++)
+		handoff_fini(&hs[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_in_order_while_the_owner_goes_on),
 		cmocka_unit_test(test_the_first_error_sticks),
+		cmocka_unit_test(test_workers_are_capped),
 	};
 	return cmocka_run_group_tests_name("handoff", tests, NULL, NULL);
 }

@@ -331,6 +331,80 @@ static void test_narrow_keys(void **state)
 	store_close(s);
 }
 
+static int count_cb(void *arg, const char *coll, const char *id, const struct record *r)
+{
+	(void)coll;
+	(void)id;
+	if (r)
+		++*(int *)arg;
+	return 0;
+}
+
+/* Migration 11: a patch that is its record's last change gets the record as its state,
+ * an older one keeps none; a space pruned before (under the old rule) gets a snapshot
+ * floor at its head, one never pruned none. */
+static void test_snapshot_floors(void **state)
+{
+	(void)state;
+	sqlite3 *db = open_db();
+	char err[256];
+	int v;
+	assert_int_equal(mig(db, sqlite_migrations, 10, &v, err, sizeof err), 0);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "INSERT INTO users(realm_id, username, username_key, password_hash, "
+			     "created_ms) VALUES (1, 'u', 'u', 'x', 0);"
+			     "INSERT INTO spaces(id, realm_id, kind, name, created_ms, head_seq, "
+			     "horizon_seq) VALUES (1, 1, 0, 'me', 0, 3, 1), (2, 1, 1, 'o', 0, 2, 0);"
+			     "INSERT INTO records(rid, space_id, collection, id, version, data, "
+			     "deleted, updated_ms) VALUES (1, 1, 'c', 'a', 3, '{\"v\":1,\"w\":2}', "
+			     "0, 5), (2, 2, 'c', 'b', 2, '{\"v\":3}', 0, 5);"
+			     "INSERT INTO changes(space_id, seq, collection, record_id, op, data, "
+			     "op_id, server_ms, rid) VALUES (1, 2, 'c', 'a', 1, '{\"w\":1}', 'o1', 0, "
+			     "1), (1, 3, 'c', 'a', 1, '{\"w\":2}', 'o2', 0, 1), (2, 1, 'c', 'b', 0, "
+			     "'{\"v\":1}', 'o3', 0, 2), (2, 2, 'c', 'b', 1, '{\"v\":3}', 'o4', 0, 2);",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	assert_int_equal(mig(db, sqlite_migrations, sqlite_migrations_count, &v, err, sizeof err),
+			 0);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT space_id, seq, state FROM changes WHERE op = 1 "
+					    "ORDER BY space_id, seq",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	const char *want[] = { NULL, "{\"v\":1,\"w\":2}", "{\"v\":3}" };
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		const char *got = (const char *)sqlite3_column_text(st, 2);
+		if (want[i])
+			assert_string_equal(got, want[i]);
+		else
+			assert_null(got);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	struct store *s;
+	assert_int_equal(store_sqlite_open(path, 2, true, &s, err, sizeof err), 0);
+	int64_t head, horizon;
+	int n = 0;
+	/* the pruned space: snapshots start at its head */
+	assert_int_equal(s->ops->changes->records_list(s, 1, NULL, NULL, NULL, 10, 2, count_cb,
+						      &n, &head, &horizon),
+			 0);
+	assert_int_equal(head, 3);
+	assert_int_equal(horizon, 3);
+	assert_int_equal(n, 0);
+	/* the other: any snapshot, and its old patch reads from its state */
+	assert_int_equal(s->ops->changes->records_list(s, 2, NULL, NULL, NULL, 10, 1, count_cb,
+						      &n, &head, &horizon),
+			 0);
+	assert_int_equal(horizon, 0);
+	assert_int_equal(n, 1);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +416,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_ts_cleaned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_reordered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_narrow_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_floors, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("migrate", tests, NULL, NULL);
 }

@@ -49,6 +49,7 @@ const sqlite = {
       + 'version INTEGER NOT NULL, PRIMARY KEY (device_id, op_id)) WITHOUT ROWID; INSERT INTO o8 SELECT '
       + 'device_id, op_id, space_id, status, seq, version FROM ops; DROP TABLE ops; ALTER TABLE o8 RENAME TO ops;',
     10: 'ALTER TABLE changes DROP COLUMN state;',
+    11: 'ALTER TABLE spaces DROP COLUMN snapshot_floor;',
   },
   undoLastMigration(dir) {
     const last = this.schemaVersion(dir);
