@@ -1,5 +1,6 @@
 // Bootstrap against catch-up (issue 12): the server's CPU time per item for a full
-// records listing and for a full pull of the same space, page by page (limit=1000), read
+// records listing (paged as a device bootstraps, through one snapshot) and for a full
+// pull of the same space, page by page (limit=1000), read
 // from /proc/PID/stat (user + system time of the server process).
 //   node bench/bootstrap.mjs URL TOKEN PID   prints one Markdown row
 import http from 'node:http';
@@ -27,7 +28,8 @@ async function records() {
     const r = await get(`/api/v1/spaces/me/records?limit=1000${q}`);
     n += r.records.length;
     if (!r.more) return n;
-    q = `&after_collection=${r.next.after_collection}&after=${r.next.after}`;
+    // as a device bootstraps: every page after the first at the first one's snapshot
+    q = `&snapshot=${r.next.snapshot}&after_collection=${r.next.after_collection}&after=${r.next.after}`;
   }
 }
 async function pull() {

@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/sync.h"
 #include "util/clock.h"
@@ -136,6 +138,42 @@ static void test_clock_skew(void **state)
 	config_free(&cfg);
 }
 
+/* clock_format_rfc3339 (arithmetic) writes what gmtime_r and printf write, for times from
+ * 1970 to 9999, around month and leap-day edges, and a spread of others. */
+static void test_rfc3339_format(void **state)
+{
+	(void)state;
+	int64_t t[2000];
+	size_t n = 0;
+	const int64_t edges[] = { 0, 1, 999, 1000, 86399999, 86400000, 951782400000LL,
+				  951868799999LL, 951868800000LL, 4107542400000LL,
+				  1796000000123LL, 253402300799999LL };
+	for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+		t[n++] = edges[i];
+	uint64_t x = 88172645463325252ULL; /* xorshift: a fixed spread, not a random one */
+	while (n < sizeof t / sizeof t[0]) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		t[n++] = (int64_t)(x % 253402300800000ULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		time_t s = (time_t)(t[i] / 1000);
+		struct tm tm;
+		assert_non_null(gmtime_r(&s, &tm));
+		char want[64], got[CLOCK_RFC3339_LEN];
+		snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (int)(t[i] % 1000));
+		clock_format_rfc3339(t[i], got);
+		assert_string_equal(got, want);
+	}
+	/* before 1970 (client times are never stored so; the text stays well formed) */
+	char got[CLOCK_RFC3339_LEN];
+	clock_format_rfc3339(-1, got);
+	assert_string_equal(got, "1969-12-31T23:59:59.999Z");
+}
+
 /* The memo gives the text clock_format_rfc3339 gives, for times in and out of order,
  * across seconds, and before 1970. */
 static void test_rfc3339_memo(void **state)
@@ -155,6 +193,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc3339_memo),
+		cmocka_unit_test(test_rfc3339_format),
 		cmocka_unit_test(test_merge_patch),
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_names),
