@@ -190,7 +190,8 @@ int reply_core_error_ext(struct req *r, int err, const struct verr *ve, int retr
 		http_add_header(r, "WWW-Authenticate", "Bearer realm=\"cairn\", error=\"invalid_token\"");
 	else if (d->flags & AEF_CHALLENGE)
 		http_add_header(r, "WWW-Authenticate", "Bearer realm=\"cairn\"");
-	if (err == -ERR_BUSY) /* a moment's contention (a blob being collected, say) */
+	/* a moment's contention (a blob being collected, the database held by a backup) */
+	if (err == -ERR_BUSY || err == -ERR_LOCKED)
 		http_add_header(r, "Retry-After", "1");
 	if (err == -ERR_RATE) {
 		char s[16];

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../util/err.h"
 #include "sqlite_int.h"
@@ -265,7 +266,8 @@ static int prune_horizon(struct sq_store *s, int64_t space_id, int64_t now_ms,
  * 1.6 million changes pruned in one transaction held the database 8.6 s, and pushes
  * failed). The horizon moves in the transaction of the first deletion, so a pull never
  * meets a gap the horizon does not cover; a pass cut short (a crash, an error) leaves
- * only what the next pass deletes. A tombstone goes with its delete. */
+ * only what the next pass deletes. A tombstone goes with the delete that made it (in
+ * that delete's window). */
 #define PRUNE_WINDOW 20000
 
 static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
@@ -280,9 +282,11 @@ static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
 		if (!c)
 			return sq_write_failure();
 		int64_t tombs = 0, gone = 0;
+		/* the tombstone whose delete (its version) is in this window */
 		sqlite3_stmt *st = SQ(c, "DELETE FROM records WHERE rid IN (SELECT ch.rid FROM changes ch "
 					 "WHERE ch.space_id = ?1 AND ch.seq > ?2 AND ch.seq <= ?3 AND "
-					 "ch.op = 2) AND deleted = 1 AND version <= ?4");
+					 "ch.op = 2) AND deleted = 1 AND version > ?2 AND version <= ?3 "
+					 "AND version <= ?4");
 		r = -ERR_DB;
 		if (st) {
 			sqlite3_bind_int64(st, 1, space_id);
@@ -319,6 +323,10 @@ static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
 			*changes += gone;
 			*records += tombs;
 		}
+		/* a breath between windows, so that writers waiting for the lock (threads on
+		 * write_mu, other processes polling) get it before the next window does */
+		if (r == 0 && lo + PRUNE_WINDOW < h)
+			nanosleep(&(struct timespec){ .tv_nsec = 5 * 1000 * 1000 }, NULL);
 	}
 	return r;
 }

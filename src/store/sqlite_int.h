@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "store.h"
@@ -31,6 +32,7 @@ struct sq_store {
 	ino_t ino;
 	pthread_mutex_t write_mu;
 	struct sq_conn writer;
+	uint64_t locked_since_ns; /* when a write last found the database held (write_mu) */
 	pthread_mutex_t pool_mu;
 	pthread_cond_t pool_cv;
 	int nreaders, nfree;
@@ -53,7 +55,7 @@ void sq_read_end(struct sq_store *s, struct sq_conn *c);
 /* The writer inside BEGIN IMMEDIATE, or NULL when that failed. sq_write_end commits when
  * rc >= 0 (returning -ERR_DB if the commit fails) and rolls back otherwise; returns rc. */
 struct sq_conn *sq_write_begin(struct sq_store *s);
-/* After sq_write_begin gave NULL on this thread: -ERR_BUSY when another connection held
+/* After sq_write_begin gave NULL on this thread: -ERR_LOCKED when another connection held
  * the database past the busy timeout, else -ERR_DB. */
 int sq_write_failure(void);
 int sq_write_end(struct sq_store *s, struct sq_conn *c, int rc);

@@ -17,8 +17,9 @@ struct store;
 /* The operations, one table per domain. List callbacks run while the store holds a
  * connection: they must not call the store (with few connections that would deadlock). A
  * negative return stops the list. Every operation returns 0, -ERR_NOT_FOUND,
- * -ERR_EXISTS (a unique name or address is taken), -ERR_DENIED where stated, or -ERR_DB.
- * Each is one transaction. */
+ * -ERR_EXISTS (a unique name or address is taken), -ERR_DENIED where stated, or -ERR_DB;
+ * an operation that writes may also give -ERR_LOCKED (another process held the database
+ * past the busy timeout: try again later). Each is one transaction. */
 
 /* Realms and users. */
 struct store_accounts_ops {

@@ -11,12 +11,17 @@
 
 #include <stdatomic.h>
 
+#include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/log.h"
 #include "migrate.h"
 #include "sqlite_int.h"
 
 #define BUSY_TIMEOUT_MS 5000
+/* After a write found the database held past BUSY_TIMEOUT_MS, writes for this long wait
+ * only LOCKED_RETRY_MS each (sq_write_begin). */
+#define LOCKED_FAST_NS (2000ull * 1000 * 1000)
+#define LOCKED_RETRY_MS 100
 
 /* Process-wide settings, before SQLite initialises: no memory statistics (they take a
  * global mutex on every allocation, a few per cent of a push's CPU). */
@@ -173,16 +178,28 @@ int sq_write_failure(void)
 struct sq_conn *sq_write_begin(struct sq_store *s)
 {
 	pthread_mutex_lock(&s->write_mu);
+	/* Writers queue on write_mu while one waits out the busy timeout: once a wait has
+	 * failed, the next ones wait briefly until a begin succeeds again, so that the k-th
+	 * queued writer is not answered after k times the timeout. */
+	bool held = s->locked_since_ns && clock_mono_ns() - s->locked_since_ns < LOCKED_FAST_NS;
+	if (held)
+		sqlite3_busy_timeout(s->writer.db, LOCKED_RETRY_MS);
 	int rc = sqlite3_exec(s->writer.db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (held)
+		sqlite3_busy_timeout(s->writer.db, BUSY_TIMEOUT_MS);
 	if (rc != SQLITE_OK) {
-		/* another process (cairn gc, a restore) held the database past the busy
+		/* another process (cairn gc, a backup) held the database past the busy
 		 * timeout: the caller is told to come back, not that the database failed */
 		int busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
-		write_failure = busy ? -ERR_BUSY : -ERR_DB;
-		log_error("sqlite: cannot begin a write: %s", sqlite3_errmsg(s->writer.db));
+		write_failure = busy ? -ERR_LOCKED : -ERR_DB;
+		if (busy)
+			s->locked_since_ns = clock_mono_ns();
+		if (!held)
+			log_error("sqlite: cannot begin a write: %s", sqlite3_errmsg(s->writer.db));
 		pthread_mutex_unlock(&s->write_mu);
 		return NULL;
 	}
+	s->locked_since_ns = 0;
 	return &s->writer;
 }
 

@@ -85,7 +85,7 @@ const char *clock_rfc3339_memo(struct rfc3339_memo *m, int64_t ms)
 		sec -= 1;
 	}
 	if (!m->set || m->sec != sec) {
-		clock_format_rfc3339(sec * 1000, m->text);
+		clock_format_rfc3339(ms, m->text); /* its milliseconds are rewritten below */
 		m->sec = sec;
 		m->set = true;
 	}

@@ -10,6 +10,9 @@ uint64_t clock_mono_ns(void);
 
 /* RFC 3339 UTC with milliseconds: "2026-11-22T10:00:00.123Z" (24 chars + NUL). */
 #define CLOCK_RFC3339_LEN 25
+/* ms since 1970 as "YYYY-MM-DDTHH:MM:SS.mmmZ" (RFC 3339, UTC). Years outside 0000 to 9999
+ * (which no stored time has: client times are parsed from four digits) are written modulo
+ * 10000. Any thread. */
 void clock_format_rfc3339(int64_t ms, char out[CLOCK_RFC3339_LEN]);
 
 /* The same text for many times in a row (a page of records or changes): the date and

@@ -12,6 +12,7 @@ static const char *const names[ERR__MAX] = {
 	[ERR_IO] = "input/output error",
 	[ERR_DB] = "database error",
 	[ERR_BUSY] = "busy",
+	[ERR_LOCKED] = "the database is held by another process",
 	[ERR_SCHEMA_NEWER] = "database schema is newer than this binary",
 	[ERR_SCHEMA_OLDER] = "database schema is older than this binary: run cairn migrate",
 	[ERR_EXPIRED] = "expired",

@@ -19,6 +19,7 @@ enum err {
 	ERR_EXPIRED,      /* something timed out or ran out of tries */
 	ERR_QUOTA,        /* a storage quota would be exceeded */
 	ERR_MISMATCH,     /* bytes do not match their hash */
+	ERR_LOCKED,       /* the database is held by another process: try again later */
 	ERR__MAX          /* core/errors.h continues from here with the product's codes */
 };
 

@@ -194,7 +194,18 @@ test('a pass over many windows prunes all of them; a write held off by another p
   assert.equal(r.status, 503, JSON.stringify(r.body));
   assert.equal(r.body.code, 'unavailable');
   assert.equal(r.headers.get('retry-after'), '1');
+  // writes queued behind it are not each held for the whole timeout again
+  const t0 = Date.now();
+  const again = await api(U, 'POST', '/api/v1/spaces/me/changes', { token: a.access_token, body: { changes: [{ op_id: 'held2', collection: 'c', id: 'h', op: 'put', data: {} }] } });
+  assert.equal(again.status, 503);
+  assert.ok(Date.now() - t0 < 2000, `the second write waited ${Date.now() - t0} ms`);
   await released;
+  // cairn gc meeting the lock fails, saying why, instead of reporting nothing pruned
+  const held = await db.holdWrites(srv.dir, 6500);
+  const gcHeld = await runCairn(['gc', '--data', srv.dir], { env: { CAIRN_SYNC_RETENTION: '0s' } });
+  assert.notEqual(gcHeld.code, 0, gcHeld.stdout);
+  assert.match(gcHeld.stderr, /held by another process/);
+  await held.released;
   // nothing was stored, and the retry goes through
   assert.equal((await push([{ op_id: 'held', collection: 'c', id: 'h', op: 'put', data: {} }])).body.results[0].status, 'applied');
   await srv.cleanup();
