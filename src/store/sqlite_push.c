@@ -269,16 +269,35 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 	}
 	int64_t seq = ++t->head;
 	t->dirty = true;
-	/* the record first: the change carries its rid */
-	st = SQ(t->c, "INSERT INTO records(space_id, collection, id, version, data, deleted, "
-		      "client_ts, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-		      "ON CONFLICT (space_id, collection, id) DO UPDATE SET version = ?4, "
-		      "data = ?5, deleted = ?6, client_ts = ?7, updated_ms = ?8 RETURNING rid");
+	/* the record first: the change carries its rid. Found, then updated by rid or
+	 * inserted (an upsert with RETURNING cost twice as much: SQLite stages the returned
+	 * rows in a table of their own) */
+	int64_t rid = 0;
+	st = SQ(t->c, "SELECT rid FROM records WHERE space_id = ? AND collection = ? AND id = ?");
 	if (!st)
 		return -ERR_DB;
 	sqlite3_bind_int64(st, 1, space_id);
 	sqlite3_bind_text(st, 2, c->collection, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, c->record_id, -1, SQLITE_STATIC);
+	r = sq_step(st);
+	if (r == 1)
+		rid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	st = rid ? SQ(t->c, "UPDATE records SET version = ?4, data = ?5, deleted = ?6, "
+			    "client_ts = ?7, updated_ms = ?8 WHERE rid = ?9")
+		 : SQ(t->c, "INSERT INTO records(space_id, collection, id, version, data, "
+			    "deleted, client_ts, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	if (!st)
+		return -ERR_DB;
+	if (!rid) {
+		sqlite3_bind_int64(st, 1, space_id);
+		sqlite3_bind_text(st, 2, c->collection, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, c->record_id, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_int64(st, 9, rid);
+	}
 	sqlite3_bind_int64(st, 4, seq);
 	if (c->record_data)
 		sqlite3_bind_text(st, 5, c->record_data, -1, SQLITE_STATIC);
@@ -287,12 +306,11 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 		sqlite3_bind_text(st, 7, c->client_ts, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, now_ms);
 	r = sq_step(st);
-	int64_t rid = r == 1 ? sqlite3_column_int64(st, 0) : 0;
-	if (r == 1)
-		r = sq_step(st); /* runs the statement to its end */
 	sqlite3_reset(st);
 	if (r < 0)
 		return r;
+	if (!rid)
+		rid = sqlite3_last_insert_rowid(t->c->db);
 	if (rid <= 0)
 		return -ERR_DB;
 	st = SQ(t->c, "INSERT INTO changes(space_id, seq, collection, record_id, op, data, "
