@@ -1,12 +1,14 @@
 # Sourced by the bench scripts (which set $root). start_cairn DATA LOG [VAR=VALUE ...]
 # starts build/cairn on a free port with an emptied data directory DATA, rate limits out of
-# the way and the given settings, waits until it listens, registers user "bench" and logs
+# the way (and the per-address connection limit: every bench client is on loopback) and
+# the given settings, waits until it listens, registers user "bench" and logs
 # in. Sets cairn_pid, base (http://127.0.0.1:PORT) and token.
 start_cairn() {
   local data=$1 log=$2
   shift 2
   rm -rf "$data"
-  env CAIRN_RATELIMIT_PER_ADDRESS=1000000 CAIRN_RATELIMIT_PER_ACCOUNT=1000000 "$@" \
+  env CAIRN_RATELIMIT_PER_ADDRESS=1000000 CAIRN_RATELIMIT_PER_ACCOUNT=1000000 \
+    CAIRN_SERVER_MAX_CONNECTIONS_PER_ADDRESS=100000 "$@" \
     "$root/build/cairn" serve --listen 127.0.0.1:0 --data "$data" >/dev/null 2>"$log" &
   cairn_pid=$!
   for _ in $(seq 100); do grep -q 'listening on' "$log" 2>/dev/null && break; sleep 0.05; done
