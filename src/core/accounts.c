@@ -15,10 +15,12 @@
 #include "tokencache.h"
 #include "accounts_int.h"
 #include "hub.h"
+#include "sync.h"
 
 #define CONFIRM_VALID_MS (48LL * 3600 * 1000)
 #define RESET_VALID_MS (15LL * 60 * 1000)
 #define TOUCH_EVERY_MS 60000
+#define TOUCH_MIN_MS 500
 
 /* --- rate limits --- */
 
@@ -339,7 +341,12 @@ int acct_authenticate(struct core *c, const char *token, struct principal *ret)
 		return -ERR_TOKEN_EXPIRED; /* the client refreshes, rather than signs in again */
 	if (ret->user.disabled)
 		return -ERR_DISABLED;
-	if (now - ret->device.last_seen_ms > TOUCH_EVERY_MS) {
+	/* last seen is written at most once a minute, and at least twice per
+	 * sync.device_idle, so that pruning never takes a device in use for an idle one */
+	int64_t every = TOUCH_EVERY_MS, idle = sync_cfg(c->cfg)->device_idle_ms;
+	if (idle > 0 && idle / 2 < every)
+		every = idle / 2 > TOUCH_MIN_MS ? idle / 2 : TOUCH_MIN_MS;
+	if (now - ret->device.last_seen_ms > every) {
 		c->store->ops->sessions->device_touch(c->store, ret->device.id, now);
 		if (c->tokens)
 			tokencache_seen(c->tokens, h, now);

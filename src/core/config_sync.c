@@ -19,7 +19,9 @@ static const struct config_def sync_keys[] = {
 	{ "device_idle", T_DURATION, "90d", 0, 3650 * 86400 * SEC, NULL, NULL, NULL,
 	  F(device_idle_ms),
 	  "A device unseen for this long no longer holds pruning back; when it "
-	  "returns below the horizon it re-bootstraps (410 cursor_expired).",
+	  "returns below the horizon it re-bootstraps (410 cursor_expired). A device "
+	  "is seen at each request, written at most once a minute and at least twice "
+	  "per this time.",
 	  .serve_only = false },
 	{ "max_clock_skew", T_DURATION, "5m", 0, 86400 * SEC, NULL, NULL, NULL,
 	  F(max_clock_skew_ms),

@@ -210,3 +210,31 @@ test('a pass over many windows prunes all of them; a write held off by another p
   assert.equal((await push([{ op_id: 'held', collection: 'c', id: 'h', op: 'put', data: {} }])).body.results[0].status, 'applied');
   await srv.cleanup();
 });
+
+// A device's last sight is written at most once a minute, but at least twice per
+// sync.device_idle: with an idle time under a minute, a device in use still holds the
+// log back.
+test('a device in use is not taken for idle when sync.device_idle is under a minute', async () => {
+  const env = { CAIRN_SYNC_RETENTION: '0s', CAIRN_SYNC_GC_INTERVAL: '0', CAIRN_SYNC_DEVICE_IDLE: '2s', CAIRN_RATELIMIT_PER_ADDRESS: '10000', CAIRN_RATELIMIT_PER_ACCOUNT: '10000' };
+  const srv = await startServer({ env });
+  const U = srv.url;
+  await api(U, 'POST', '/api/v1/auth/register', { body: { username: 'q', password: 'q password 1' } });
+  const login = async () => (await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'q', password: 'q password 1' } })).body;
+  const a = await login();
+  const b = await login();
+  const put = (n) => ({ op_id: `q${n}`, collection: 'c', id: 'x', op: 'put', data: { n } });
+  await api(U, 'POST', '/api/v1/spaces/me/changes', { token: a.access_token, body: { changes: [put(1), put(2), put(3)] } });
+  // both keep syncing for 3.5 s: b has applied up to 2, a up to 3
+  for (let i = 0; i < 10; i++) {
+    assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=2', { token: b.access_token })).status, 200);
+    assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=3', { token: a.access_token })).status, 200);
+    await sleep(350);
+  }
+  await sleep(1100); // the cursors' writer
+  const gc = await runCairn(['gc', '--data', srv.dir], { env: { CAIRN_SYNC_RETENTION: '0s', CAIRN_SYNC_DEVICE_IDLE: '2s' } });
+  assert.equal(gc.code, 0, gc.stderr);
+  // b's cursor holds: only seq 1 goes (2 is x's state at b's cursor)
+  assert.match(gc.stdout, /pruned 1 changes/);
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/changes?since=2', { token: b.access_token })).status, 200);
+  await srv.cleanup();
+});
