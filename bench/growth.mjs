@@ -5,15 +5,12 @@
 // 1,000,000) with 8 clients, and measures again. Prints Markdown table rows.
 //   node growth.mjs BASE TOKEN [TOTAL]
 import { randomUUID } from 'node:crypto';
+import { record } from './shapes.mjs';
 
 const [base, token, totalArg] = process.argv.slice(2);
 const TOTAL = Number(totalArg || 1000000);
 let stored = 0;
 
-function record(i) {
-  const pad = 150 + ((i * 7919) % 101) - 90;
-  return { title: `item ${i}`, done: i % 3 === 0, due: '2026-12-01T10:00:00Z', tags: ['a', 'b'], note: String.fromCharCode(97 + (i % 26)).repeat(pad) };
-}
 
 async function push(n) {
   const changes = [];

@@ -5,17 +5,13 @@
 // being what the server process wrote to disk (/proc/PID/io write_bytes) meanwhile.
 //   node uuid_push.mjs BASE TOKEN SERVER_PID CLIENTS TOTAL BATCH
 import { randomUUID } from 'node:crypto';
+import { record } from './shapes.mjs';
 import { readFileSync } from 'node:fs';
 
 const [base, token, pid, clients, total, batch] = process.argv.slice(2);
 const C = Number(clients), T = Number(total), B = Number(batch);
 const written = () => Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))[1]);
 
-// the same records as bench/raw_sqlite.c makes
-function record(i) {
-  const pad = 150 + ((i * 7919) % 101) - 90;
-  return { title: `item ${i}`, done: i % 3 === 0, due: '2026-12-01T10:00:00Z', tags: ['a', 'b'], note: String.fromCharCode(97 + (i % 26)).repeat(pad) };
-}
 
 let next = 0;
 async function client() {

@@ -11,6 +11,11 @@
 #include "gc.h"
 #include "hub.h"
 
+bool sync_other_epoch(const struct space *sp, const char *epoch)
+{
+	return epoch && *epoch && strcasecmp(epoch, sp->epoch) != 0;
+}
+
 int sync_pull_page(struct core *c, const struct principal *p, const struct space *sp,
 		   const struct pull_at *at, int (*emit)(void *arg, const struct change_row *ch),
 		   void *arg, int64_t *ret_head, struct verr *ve)
@@ -22,7 +27,7 @@ int sync_pull_page(struct core *c, const struct principal *p, const struct space
 		return r;
 	/* A cursor from another history of this log (the server was restored from a backup
 	 * since) would skip the changes renumbered under it: the device must start over. */
-	if (at->epoch && *at->epoch && strcasecmp(at->epoch, sp->epoch) != 0)
+	if (sync_other_epoch(sp, at->epoch))
 		snprintf(ve->detail, sizeof ve->detail,
 			 "This space's log is another one than the cursor came from (epoch %s; "
 			 "it was restored from a backup): bootstrap from records.",

@@ -4,7 +4,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "../store/store.h"
 
@@ -16,8 +15,7 @@ int sync_records_list(struct core *c, const struct principal *p, const struct sp
 		      void *arg, int64_t *ret_as_of, struct verr *ve)
 {
 	(void)p;
-	/* an epoch is checked as a pull checks it: empty is none, case does not matter */
-	if (epoch && *epoch && strcasecmp(epoch, sp->epoch) != 0) {
+	if (sync_other_epoch(sp, epoch)) {
 		snprintf(ve->detail, sizeof ve->detail,
 			 "This space's log is another one than the snapshot came from (epoch %s; "
 			 "it was restored from a backup): start the listing again without a "

@@ -47,6 +47,9 @@ struct pull_at {
 	int limit;
 	const char *epoch;
 };
+/* Whether epoch, sent by a client with a cursor or snapshot, names another history of sp's
+ * log than the current one (NULL or "" names none; case does not matter). */
+bool sync_other_epoch(const struct space *sp, const char *epoch);
 /* A page of sp's changes after at->since, each to emit in order (a negative return
  * stops it); *ret_head is the space's head. -ERR_CURSOR_EXPIRED, with the reason in
  * ve->detail, when the cursor is of another epoch, past the head, or below the pruning

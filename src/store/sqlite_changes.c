@@ -270,65 +270,69 @@ static int prune_horizon(struct sq_store *s, int64_t space_id, int64_t now_ms,
  * that delete's window). */
 #define PRUNE_WINDOW 20000
 
+/* Runs one of a window's deletions (?1 the space, ?2 and ?3 the window's bounds, ?4 the
+ * horizon); *ret_n is how many rows went. */
+static int window_delete(struct sq_conn *c, sqlite3_stmt *st, int64_t space_id, int64_t lo,
+			 int64_t hi, int64_t h, int64_t *ret_n)
+{
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, space_id);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
+	sqlite3_bind_int64(st, 4, h);
+	int r = sq_step(st);
+	*ret_n = sqlite3_changes(c->db);
+	return r;
+}
+
 static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
 		       int64_t retention_ms, int64_t idle_ms, int64_t *changes, int64_t *records)
 {
 	int64_t h = 0;
-	int r = prune_horizon(s, space_id, now_ms, retention_ms, idle_ms, &h);
+	int pr = prune_horizon(s, space_id, now_ms, retention_ms, idle_ms, &h);
+	if (pr < 0)
+		return pr;
 	bool moved = false;
-	for (int64_t lo = 0; r == 0 && lo < h; lo += PRUNE_WINDOW) {
+	for (int64_t lo = 0; lo < h; lo += PRUNE_WINDOW) {
 		int64_t hi = lo + PRUNE_WINDOW < h ? lo + PRUNE_WINDOW : h;
 		struct sq_conn *c = sq_write_begin(s);
 		if (!c)
 			return sq_write_failure();
 		int64_t tombs = 0, gone = 0;
 		/* the tombstone whose delete (its version) is in this window */
-		sqlite3_stmt *st = SQ(c, "DELETE FROM records WHERE rid IN (SELECT ch.rid FROM changes ch "
-					 "WHERE ch.space_id = ?1 AND ch.seq > ?2 AND ch.seq <= ?3 AND "
-					 "ch.op = 2) AND deleted = 1 AND version > ?2 AND version <= ?3 "
-					 "AND version <= ?4");
-		r = -ERR_DB;
-		if (st) {
-			sqlite3_bind_int64(st, 1, space_id);
-			sqlite3_bind_int64(st, 2, lo);
-			sqlite3_bind_int64(st, 3, hi);
-			sqlite3_bind_int64(st, 4, h);
-			r = sq_step(st);
-			tombs = sqlite3_changes(c->db);
-		}
-		if (r == 0) {
-			st = SQ(c, "DELETE FROM changes AS ch WHERE ch.space_id = ?1 AND ch.seq > ?2 AND "
-				   "ch.seq <= ?3 AND (ch.op = 2 OR EXISTS (SELECT 1 FROM changes later "
-				   "WHERE later.rid = ch.rid AND later.seq > ch.seq AND later.seq <= "
-				   "?4))");
-			r = -ERR_DB;
-			if (st) {
-				sqlite3_bind_int64(st, 1, space_id);
-				sqlite3_bind_int64(st, 2, lo);
-				sqlite3_bind_int64(st, 3, hi);
-				sqlite3_bind_int64(st, 4, h);
-				r = sq_step(st);
-				gone = sqlite3_changes(c->db);
-			}
-		}
+		int r = window_delete(c,
+				      SQ(c, "DELETE FROM records WHERE rid IN (SELECT ch.rid FROM "
+					    "changes ch WHERE ch.space_id = ?1 AND ch.seq > ?2 AND "
+					    "ch.seq <= ?3 AND ch.op = 2) AND deleted = 1 AND version > "
+					    "?2 AND version <= min(?3, ?4)"),
+				      space_id, lo, hi, h, &tombs);
+		if (r == 0)
+			r = window_delete(c,
+					  SQ(c, "DELETE FROM changes AS ch WHERE ch.space_id = ?1 AND "
+						"ch.seq > ?2 AND ch.seq <= ?3 AND (ch.op = 2 OR EXISTS "
+						"(SELECT 1 FROM changes later WHERE later.rid = ch.rid AND "
+						"later.seq > ch.seq AND later.seq <= ?4))"),
+					  space_id, lo, hi, h, &gone);
 		if (r == 0 && gone > 0 && !moved) {
-			st = SQ(c, "UPDATE spaces SET horizon_seq = max(horizon_seq, ?) WHERE id = ?");
+			sqlite3_stmt *st =
+				SQ(c, "UPDATE spaces SET horizon_seq = max(horizon_seq, ?) WHERE id = ?");
 			r = st ? (sqlite3_bind_int64(st, 1, h), sqlite3_bind_int64(st, 2, space_id),
 				  sq_step(st))
 			       : -ERR_DB;
 			moved = r == 0;
 		}
 		r = sq_write_end(s, c, r);
-		if (r == 0) {
-			*changes += gone;
-			*records += tombs;
-		}
+		if (r < 0)
+			return r;
+		*changes += gone;
+		*records += tombs;
 		/* a breath between windows, so that writers waiting for the lock (threads on
 		 * write_mu, other processes polling) get it before the next window does */
-		if (r == 0 && lo + PRUNE_WINDOW < h)
+		if (lo + PRUNE_WINDOW < h)
 			nanosleep(&(struct timespec){ .tv_nsec = 5 * 1000 * 1000 }, NULL);
 	}
-	return r;
+	return 0;
 }
 
 int sq_prune(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle_ms,
