@@ -105,9 +105,7 @@ int h_records_list(struct req *r)
 	http_query_int(r, "limit", &limit, 1, lim->page, &ve);
 	int64_t snapshot = -1;
 	http_query_int(r, "snapshot", &snapshot, 0, INT64_MAX, &ve);
-	const char *epoch = http_query(r, "epoch");
-	if (epoch && strlen(epoch) > SPACE_EPOCH_LEN)
-		epoch = "-"; /* no epoch is that long: it is another log's */
+	const char *epoch = http_query(r, "epoch"); /* judged by core, whatever its length */
 	if (coll && !valid_collection(coll))
 		verr_add(&ve, "collection", "is not a collection name");
 	if (ve.n)
