@@ -106,6 +106,14 @@ int blob_gc(struct core *c, struct blob_gc_stats *gs)
 		}
 		memcpy(after, ns.v[ns.n - 1].sha, sizeof after);
 	}
+	/* Holdings of chunks that only files kept, once no kept version names them (the
+	 * files were deleted and their versions pruned), end: the chunks stop costing quota,
+	 * and those nobody else holds become dead rows below. */
+	if (r == 0) {
+		int64_t released = 0;
+		r = st->ops->files->files_release(st, before, &released);
+		gs->released = released;
+	}
 	/* Dead rows, a batch at a time; the lease is renewed as the pass goes. */
 	after[0] = '\0';
 	while (r == 0) {

@@ -311,7 +311,7 @@ int blob_open(struct core *c, const struct principal *p, const char *sha256,
 	      struct blob_reader **ret)
 {
 	bool ok = false;
-	int r = c->store->ops->blobmeta->blob_readable(c->store, p->user.id, &sha256, 1, &ok, NULL);
+	int r = c->store->ops->blobmeta->blob_readable(c->store, p->user.id, &sha256, 1, &ok, NULL, NULL);
 	if (r < 0)
 		return r;
 	if (!ok)
@@ -372,7 +372,7 @@ int blob_usage(struct core *c, const struct principal *p, int64_t *ret_used,
 int blob_missing(struct core *c, const struct principal *p, const char *const *shas, int n,
 		 bool *missing)
 {
-	int r = c->store->ops->blobmeta->blob_readable(c->store, p->user.id, shas, n, missing, NULL);
+	int r = c->store->ops->blobmeta->blob_readable(c->store, p->user.id, shas, n, missing, NULL, NULL);
 	for (int i = 0; r == 0 && i < n; i++) {
 		missing[i] = !missing[i];
 		if (missing[i])

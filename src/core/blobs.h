@@ -55,6 +55,7 @@ struct blob_gc_stats {
 	int64_t deleted, bytes;   /* blobs deleted for good, and their bytes */
 	int64_t orphans;          /* of them: files the metadata did not know */
 	int64_t finished;         /* marked by a collector that stopped, finished now */
+	int64_t released;         /* holdings of chunks no kept file version names, ended */
 };
 int blob_gc(struct core *c, struct blob_gc_stats *ret);
 

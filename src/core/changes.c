@@ -260,7 +260,7 @@ static int validate(const struct config *cfg, struct push_change *ch, int n, int
 					 k);
 				break;
 			}
-		if (x->nblobs > BLOBS_PER_CHANGE)
+		if (x->nblobs > BLOBS_PER_CHANGE && !x->file) /* a manifest has files.max_chunks */
 			verr_add(ve, "blobs", "changes[%d]: at most %d blobs per change", i,
 				 BLOBS_PER_CHANGE);
 		if (x->base_version < -1)
@@ -269,7 +269,7 @@ static int validate(const struct config *cfg, struct push_change *ch, int n, int
 			verr_add(ve, "data", "changes[%d]: data must be a JSON object for put", i);
 		if (x->op == OP_PATCH && !json_object_is_type(x->data, json_type_object))
 			verr_add(ve, "data", "changes[%d]: data must be a JSON merge patch object", i);
-		if (x->data && x->op != OP_DELETE) {
+		if (x->data && x->op != OP_DELETE && !x->file) { /* a manifest: files_prepare */
 			size_t len;
 			/* serialized here, outside the write lock; json-c keeps the text */
 			json_object_to_json_string_length(x->data, JSON_FLAGS, &len);

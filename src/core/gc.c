@@ -12,6 +12,7 @@
 #include "../util/worker.h"
 #include "blobs.h"
 #include "core.h"
+#include "files/files.h"
 #include "sync.h"
 
 #define SLOTS 4096
@@ -121,8 +122,12 @@ int sync_prune(struct core *c, int64_t *ret_changes, int64_t *ret_records)
 	 * holds only in memory (another process's `cairn gc` sees them once flushed) */
 	if (c->cursors)
 		cursor_flush(c->cursors);
-	int r = c->store->ops->changes->prune(c->store, clock_wall_ms(), sync_cfg(c->cfg)->retention_ms,
-				     sync_cfg(c->cfg)->device_idle_ms, ret_changes, ret_records);
+	const struct files_config *f = files_cfg(c->cfg);
+	struct file_keep keep = { .versions = f->keep_versions, .ms = f->keep_ms };
+	int r = c->store->ops->changes->prune(c->store, clock_wall_ms(),
+					      sync_cfg(c->cfg)->retention_ms,
+					      sync_cfg(c->cfg)->device_idle_ms, &keep, ret_changes,
+					      ret_records);
 	if (r == 0 && (*ret_changes || *ret_records))
 		log_info("pruned %lld changes and %lld tombstones", (long long)*ret_changes,
 			 (long long)*ret_records);

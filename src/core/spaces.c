@@ -314,6 +314,10 @@ int sync_collection_set(struct core *c, const struct principal *p, const struct 
 		verr_add(ve, "name", "must be 1 to %d of a-z, A-Z, 0-9, '_', '.', '-'", COLLECTION_MAX);
 	if (pol < 0)
 		verr_add(ve, "conflict", "must be reject, lww, merge or append");
+	if (name && !strcmp(name, "files"))
+		verr_add(ve, "name", "files has rules of its own (a stale base_version is a "
+				     "conflict, kept as a conflict copy on request): its policy is "
+				     "not set");
 	if (ve->n)
 		return -ERR_INVALID;
 	if (sp->kind == SPACE_SHARED ? !can_manage(sp) : sp->role != ROLE_OWNER)

@@ -15,6 +15,7 @@
 #include "../store/blob.h"
 #include "accounts.h"
 #include "blobs.h"
+#include "files/files.h"
 #include "hub.h"
 #include "policy.h"
 
@@ -26,6 +27,7 @@ void push_results_free(struct push_result *r, int n)
 {
 	for (int i = 0; i < n; i++) {
 		free(r[i].server_data);
+		free(r[i].case_other);
 		json_object_put(r[i].merged_fields);
 	}
 }
@@ -143,8 +145,8 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	}
 	if (r != -ERR_NOT_FOUND)
 		return r;
-	enum policy pol;
-	if ((r = policy_of(ops, txn, sp->id, memo, x->collection, &pol)) < 0)
+	enum policy pol = POLICY_REJECT; /* a file's versions never merge: conflict copies */
+	if (!x->file && (r = policy_of(ops, txn, sp->id, memo, x->collection, &pol)) < 0)
 		return r;
 	struct record cur = { 0 };
 	/* A blind put (no base_version, no precondition) cannot conflict except in an append
@@ -255,7 +257,9 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	} else {
 		char *log_data = NULL, *rec_data = NULL;
 		const char *put_text = NULL; /* borrowed from x->data, serialized by validate */
-		if (x->op == OP_PUT) {
+		if (x->op == OP_PUT && x->text) {
+			put_text = x->text; /* a file's manifest, canonical */
+		} else if (x->op == OP_PUT) {
 			put_text = json_object_to_json_string_ext(x->data, JSON_FLAGS);
 		} else if (x->op == OP_PATCH) {
 			/* Stored data is parsed as deep as any configuration ever allowed, so
@@ -308,9 +312,15 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 					.device_id = p->device.id,
 					.blobs = x->blobs,
 					.nblobs = x->nblobs,
-					.blobs_json = x->blobs_json };
+					.blobs_json = x->blobs_json,
+					.path = x->op == OP_PUT ? x->path : NULL,
+					.path_fold = x->op == OP_PUT ? x->path_fold : NULL };
 		int64_t seq = 0;
-		r = ops->push->push_append(txn, sp->id, &in, now, &seq);
+		r = 0;
+		if (x->file && x->op == OP_PUT)
+			r = files_apply(c, txn, p, sp, x, idx, &res->case_other, ve);
+		if (r >= 0)
+			r = ops->push->push_append(txn, sp->id, &in, now, &seq);
 		if (rec_data != log_data)
 			free(rec_data);
 		free(log_data);
@@ -334,7 +344,10 @@ int sync_push_check(struct core *c, struct push_job *j)
 	memset(j->results, 0, sizeof *j->results * (size_t)j->n);
 	if (j->sp->role > ROLE_WRITER)
 		return -ERR_READ_ONLY;
-	int r = sync_changes_validate(c->cfg, j->changes, j->n, clock_wall_ms(), &j->ve);
+	int64_t now = clock_wall_ms();
+	int r = files_prepare(c->cfg, j->changes, j->n, j->arena, now, &j->ve);
+	if (r == 0)
+		r = sync_changes_validate(c->cfg, j->changes, j->n, now, &j->ve);
 	if (r == 0)
 		r = sync_changes_blobs(j->changes, j->n, j->arena, &j->blobs, &j->nblobs);
 	if (r < 0 || j->nblobs == 0)
@@ -350,7 +363,11 @@ int sync_push_check(struct core *c, struct push_job *j)
 	j->held = arena_alloc(j->arena, sizeof *j->held * (size_t)j->nblobs);
 	if (!j->held)
 		return -ERR_NOMEM;
-	r = c->store->ops->blobmeta->blob_readable(c->store, j->p->user.id, j->blobs, j->nblobs, ok, j->held);
+	int64_t *sizes = arena_alloc(j->arena, sizeof *sizes * (size_t)j->nblobs);
+	if (!sizes)
+		return -ERR_NOMEM;
+	r = c->store->ops->blobmeta->blob_readable(c->store, j->p->user.id, j->blobs, j->nblobs,
+						   ok, j->held, sizes);
 	for (int i = 0; r == 0 && i < j->nblobs; i++) {
 		if (ok[i])
 			continue;
@@ -358,10 +375,17 @@ int sync_push_check(struct core *c, struct push_job *j)
 			for (int b = 0; b < j->changes[k].nblobs; b++)
 				if (!strcmp(j->changes[k].blobs[b], j->blobs[i]) && !j->ve.n)
 					verr_add(&j->ve, "blobs",
-						 "changes[%d]: blob %.16s... is not one you can read", k,
-						 j->blobs[i]);
+						 j->changes[k].file
+							 ? "changes[%d]: chunk %s is not one you can "
+							   "read: upload it first"
+							 : "changes[%d]: blob %.16s... is not one you "
+							   "can read",
+						 k, j->blobs[i]);
 		r = -ERR_BLOB_MISSING;
 	}
+	/* a manifest's chunks must be the sizes it says: the file's bytes add up */
+	if (r == 0)
+		r = files_check_sizes(j->changes, j->n, j->blobs, sizes, j->nblobs, &j->ve);
 	/* Those the pusher held must still be held at the commit (push_blobs_touch): releasing
 	 * one meanwhile would leave the change naming a blob nobody pays for. */
 	return r;

@@ -114,6 +114,12 @@ struct push_change {
 	int nblobs;
 	const char *blobs_json;
 	char ts[CLOCK_RFC3339_LEN]; /* client_ts to the millisecond, with Z */
+	/* a change of collection "files" (core/files/files.h, files_prepare): the path in
+	 * normal form and its case fold, for a put; the change names its chunks in blobs */
+	bool file;
+	const char *path, *path_fold;
+	const char *text;     /* a file put's manifest, canonical JSON (stored as the data) */
+	int64_t *chunk_sizes; /* for each of blobs, the size the manifest gives it */
 };
 
 /* Reads {"changes": [...]} (the JSON body of a push) into *ret (n of them, allocated from
@@ -150,6 +156,7 @@ struct push_result {
 	bool server_deleted;
 	const char *reason; /* for conflicts: "stale_base_version", "lww_lost", ... */
 	json_object *merged_fields; /* merge policy: fields decided by time, or NULL */
+	char *case_other; /* a file put: a live file whose path differs only by case, malloc'd */
 };
 
 /* Validates every change first (ve names "changes[3].id" etc.), then applies the batch in

@@ -62,6 +62,8 @@ static const struct api_error_def table[AE__COUNT] = {
 				"The cursor can no longer be pulled from: bootstrap from records." },
 	[AE_RANGE_NOT_SATISFIABLE] = { 416, "range_not_satisfiable",
 				       "The requested range is outside the content." },
+	[AE_BAD_PATH] = { 400, "bad_path",
+			  "The path breaks a rule of file paths (the rule is named)." },
 	[AE_INTERNAL] = { 500, "internal", "Something went wrong on the server." },
 	[AE_UNAVAILABLE] = { 503, "unavailable", "The server cannot serve this right now." },
 	[AE_NOT_IMPLEMENTED] = { 501, "not_implemented",

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../core/blobs.h"
+#include "../core/files/files.h"
 #include "../util/conditional.h"
 #include "../util/config.h"
 #include "../util/err.h"
@@ -393,4 +394,186 @@ int h_blob_delete(struct req *r)
 	if (e < 0)
 		return reply_core_error(r, e, &ve, 0);
 	return http_reply_bytes(r, 204, NULL, "", 0);
+}
+
+/* --- batches: POST /api/v1/blobs/batch ---
+ *
+ * The body is blobs one after another, each a header line "SHA256 SIZE\n" (64 hex digits,
+ * a space, the size in decimal, a line feed) and then exactly SIZE bytes; the body ends
+ * after the last blob. Each blob is verified against its name as it streams; one that
+ * does not match, or is over a limit, is reported and not kept, and the rest go on. */
+
+enum { BATCH_LINE_MAX = 96 };
+
+struct batch {
+	struct blob_upload *u;   /* the blob being received */
+	char line[BATCH_LINE_MAX + 1];
+	int line_len;
+	char sha[BLOB_HEX_LEN + 1];
+	int64_t left;            /* bytes of the current blob still to come */
+	int64_t count;
+	int bad;                 /* the current blob failed: its bytes are skipped */
+	json_object *results;
+};
+
+static void batch_free(void *arg)
+{
+	struct batch *b = arg;
+	blob_upload_free(b->u);
+	json_object_put(b->results);
+	free(b);
+}
+
+static void batch_result(struct batch *b, const char *status)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "sha256", json_object_new_string(b->sha));
+	json_object_object_add(o, "status", json_object_new_string(status));
+	json_object_array_add(b->results, o);
+}
+
+static const char *upload_status(int e)
+{
+	return e == -ERR_MISMATCH  ? "hash_mismatch"
+	       : e == -ERR_QUOTA   ? "quota_exceeded"
+	       : e == -ERR_TOO_LARGE ? "too_large"
+				     : "failed";
+}
+
+int h_blobs_batch_begin(struct req *r)
+{
+	if (!auth_or_reply(r))
+		return -1;
+	struct batch *b = calloc(1, sizeof *b);
+	if (!b || !(b->results = json_object_new_array())) {
+		free(b);
+		http_reply_error(r, AE_INTERNAL, NULL, NULL);
+		return -1;
+	}
+	r->ctx = b;
+	r->ctx_free = batch_free;
+	int64_t cl = http_content_length(r);
+	if (cl > files_cfg(core_of(r)->cfg)->batch_bytes) {
+		http_reply_error(r, AE_BODY_TOO_LARGE,
+				 "A batch body is at most files.batch_bytes bytes.", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* The blob whose bytes just ended. */
+static int batch_blob_end(struct req *r, struct batch *b)
+{
+	if (b->bad || !b->u)
+		return 0;
+	char sha[BLOB_HEX_LEN + 1];
+	int64_t size;
+	bool fresh;
+	int e = blob_upload_finish(b->u, sha, &size, &fresh);
+	blob_upload_free(b->u);
+	b->u = NULL;
+	if (e == -ERR_IO || e == -ERR_DB || e == -ERR_NOMEM || e == -ERR_LOCKED) {
+		reply_core_error(r, e, NULL, 0);
+		return -1;
+	}
+	batch_result(b, e < 0 ? upload_status(e) : fresh ? "stored" : "had");
+	return 0;
+}
+
+static int batch_header(struct req *r, struct batch *b)
+{
+	b->line[b->line_len] = '\0';
+	char hex[BLOB_HEX_LEN + 1];
+	char *end = NULL;
+	long long size = -1;
+	if (b->line_len > BLOB_HEX_LEN + 1 && b->line[BLOB_HEX_LEN] == ' ') {
+		memcpy(hex, b->line, BLOB_HEX_LEN);
+		hex[BLOB_HEX_LEN] = '\0';
+		const char *s = b->line + BLOB_HEX_LEN + 1;
+		if (*s >= '0' && *s <= '9')
+			size = strtoll(s, &end, 10);
+	}
+	if (size < 0 || !end || *end || !blob_name_norm(hex, b->sha)) {
+		http_reply_error(r, AE_BAD_REQUEST,
+				 "Each blob of a batch starts with a line \"SHA256 SIZE\" (64 hex "
+				 "digits, a space, the size in decimal).",
+				 NULL);
+		return -1;
+	}
+	if (++b->count > files_cfg(core_of(r)->cfg)->batch_blobs) {
+		http_reply_error(r, AE_BODY_TOO_LARGE,
+				 "A batch carries at most files.batch_blobs blobs.", NULL);
+		return -1;
+	}
+	b->left = size;
+	b->bad = 0;
+	int e = blob_upload_begin(core_of(r), r->auth, b->sha, size, &b->u);
+	if (e < 0) {
+		b->bad = 1;
+		batch_result(b, upload_status(e));
+	}
+	return 0;
+}
+
+int h_blobs_batch_chunk(struct req *r, const char *data, size_t len)
+{
+	struct batch *b = r->ctx;
+	if (r->body_bytes > (uint64_t)files_cfg(core_of(r)->cfg)->batch_bytes) {
+		http_reply_error(r, AE_BODY_TOO_LARGE,
+				 "A batch body is at most files.batch_bytes bytes.", NULL);
+		return -1;
+	}
+	while (len > 0) {
+		if (b->left > 0) { /* a blob's bytes */
+			size_t n = len < (uint64_t)b->left ? len : (size_t)b->left;
+			if (!b->bad && b->u) {
+				int e = blob_upload_write(b->u, data, n);
+				if (e < 0) {
+					batch_result(b, upload_status(e));
+					blob_upload_free(b->u);
+					b->u = NULL;
+					b->bad = 1;
+				}
+			}
+			data += n;
+			len -= n;
+			b->left -= (int64_t)n;
+			if (b->left == 0 && batch_blob_end(r, b) < 0)
+				return -1;
+			continue;
+		}
+		/* a header line */
+		const char *nl = memchr(data, '\n', len);
+		size_t n = nl ? (size_t)(nl - data) : len;
+		if (b->line_len + n > BATCH_LINE_MAX) {
+			http_reply_error(r, AE_BAD_REQUEST, "A batch's header line is too long.", NULL);
+			return -1;
+		}
+		memcpy(b->line + b->line_len, data, n);
+		b->line_len += (int)n;
+		data += n + (nl ? 1 : 0);
+		len -= n + (nl ? 1 : 0);
+		if (!nl)
+			continue;
+		int e = batch_header(r, b);
+		b->line_len = 0;
+		if (e < 0)
+			return -1;
+		if (b->left == 0 && batch_blob_end(r, b) < 0) /* an empty blob */
+			return -1;
+	}
+	return 0;
+}
+
+int h_blobs_batch(struct req *r)
+{
+	struct batch *b = r->ctx;
+	if (!b)
+		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
+	if (b->left > 0 || b->line_len > 0)
+		return http_reply_error(r, AE_BAD_REQUEST,
+					"The batch ends inside a blob or its header line.", NULL);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "results", json_object_get(b->results));
+	return http_reply_json(r, 200, o);
 }

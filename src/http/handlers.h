@@ -76,5 +76,24 @@ int h_blob_get(struct req *r);
 int h_blobs_missing(struct req *r);
 int h_blobs_list(struct req *r);
 int h_blob_delete(struct req *r);
+int h_blobs_batch_begin(struct req *r);
+int h_blobs_batch_chunk(struct req *r, const char *data, size_t len);
+int h_blobs_batch(struct req *r);
+
+/* h_files.c */
+int h_file_put(struct req *r);
+int h_file_get(struct req *r);
+int h_file_delete(struct req *r);
+int h_files_list(struct req *r);
+int h_trash_list(struct req *r);
+int h_file_versions(struct req *r);
+int h_file_restore(struct req *r);
+int h_file_moves(struct req *r);
+
+/* h_content.c */
+int h_content_get(struct req *r);
+int h_content_put_begin(struct req *r);
+int h_content_put_chunk(struct req *r, const char *data, size_t len);
+int h_content_put(struct req *r);
 
 #endif

@@ -182,6 +182,18 @@ struct change_in {
 	const char *const *blobs;
 	int nblobs;
 	const char *blobs_json;
+	/* a file's (collection "files", a put): its path in normal form and the key paths
+	 * differing only by case share (core/files/fpath.h); NULL for other records, and for
+	 * a delete, which keeps the record's path on its tombstone */
+	const char *path, *path_fold;
+};
+
+/* How long pruning keeps the versions of files (collection "files"): a version younger
+ * than ms, or among the newest `versions` of its file, stays, unless the file is a
+ * tombstone deleted more than ms ago (then all of it may go). */
+struct file_keep {
+	int64_t versions;
+	int64_t ms;
 };
 
 /* Blob metadata: who holds what (uploaded it), for quotas and access. */

@@ -10,7 +10,8 @@
 #define READABLE_SQL                                                                         \
 	"SELECT CASE WHEN EXISTS (SELECT 1 FROM blob_owners WHERE user_id = ?1 AND sha256 = " \
 	"?2) THEN 2 WHEN EXISTS (SELECT 1 FROM change_blobs cb JOIN members m ON "           \
-	"m.space_id = cb.space_id AND m.user_id = ?1 WHERE cb.sha256 = ?2) THEN 1 ELSE 0 END"
+	"m.space_id = cb.space_id AND m.user_id = ?1 WHERE cb.sha256 = ?2) THEN 1 ELSE 0 END, "  \
+	"coalesce((SELECT size FROM blobs WHERE sha256 = ?2), -1)"
 
 /* "b is not marked, nobody holds or references it, and it is untouched since ?2". */
 #define DEAD_SQL                                                                          \
@@ -18,7 +19,8 @@
 	"WHERE o.sha256 = b.sha256) AND NOT EXISTS (SELECT 1 FROM change_blobs cb WHERE "    \
 	"cb.sha256 = b.sha256)"
 
-static int readable_one(sqlite3_stmt *st, int64_t user_id, const char *sha, bool *ok, bool *held)
+static int readable_one(sqlite3_stmt *st, int64_t user_id, const char *sha, bool *ok, bool *held,
+			int64_t *size)
 {
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
@@ -27,6 +29,8 @@ static int readable_one(sqlite3_stmt *st, int64_t user_id, const char *sha, bool
 		*ok = sqlite3_column_int(st, 0) != 0;
 		if (held)
 			*held = sqlite3_column_int(st, 0) == 2;
+		if (size)
+			*size = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
 	return r == 1 ? 0 : r < 0 ? r : -ERR_DB;
@@ -76,6 +80,17 @@ int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new)
 			sqlite3_reset(st);
 		}
 	}
+	if (r == 0 && held) { /* uploaded anew: no longer only what files left behind */
+		st = SQ(c, "UPDATE blob_owners SET by_files = 0 WHERE user_id = ? AND sha256 = ? "
+			   "AND by_files = 1");
+		r = -ERR_DB;
+		if (st) {
+			sqlite3_bind_int64(st, 1, h->user_id);
+			sqlite3_bind_text(st, 2, h->sha256, -1, SQLITE_STATIC);
+			r = sq_step(st);
+			sqlite3_reset(st);
+		}
+	}
 	if (r == 0 && !held) {
 		st = SQ(c, "INSERT INTO blob_owners(user_id, sha256, realm_id, size, added_ms) "
 			   "VALUES (?, ?, ?, ?, ?)");
@@ -103,7 +118,7 @@ int sq_blob_held(struct store *s, int64_t user_id, const char *sha)
 }
 
 int sq_blob_readable(struct store *s, int64_t user_id, const char *const *shas, int n,
-		     bool *ret_ok, bool *ret_held)
+		     bool *ret_ok, bool *ret_held, int64_t *ret_size)
 {
 	struct sq_conn *c = sq_read_begin(SQS(s));
 	/* one query is consistent on its own; several share a snapshot */
@@ -113,7 +128,8 @@ int sq_blob_readable(struct store *s, int64_t user_id, const char *const *shas, 
 	if (!st)
 		r = -ERR_DB;
 	for (int i = 0; r == 0 && i < n; i++)
-		r = readable_one(st, user_id, shas[i], &ret_ok[i], ret_held ? &ret_held[i] : NULL);
+		r = readable_one(st, user_id, shas[i], &ret_ok[i], ret_held ? &ret_held[i] : NULL,
+				 ret_size ? &ret_size[i] : NULL);
 	if (snap)
 		sq_snapshot_end(c);
 	sq_read_end(SQS(s), c);

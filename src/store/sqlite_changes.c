@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "../util/err.h"
@@ -271,9 +272,11 @@ static int prune_horizon(struct sq_store *s, int64_t space_id, int64_t now_ms,
 #define PRUNE_WINDOW 20000
 
 /* Runs one of a window's deletions (?1 the space, ?2 and ?3 the window's bounds, ?4 the
- * horizon); *ret_n is how many rows went. */
+ * horizon, ?5 and ?6 what files keep: versions from ?5 on, and the newest ?6 of each
+ * file); *ret_n is how many rows went. */
 static int window_delete(struct sq_conn *c, sqlite3_stmt *st, int64_t space_id, int64_t lo,
-			 int64_t hi, int64_t h, int64_t *ret_n)
+			 int64_t hi, int64_t h, const struct file_keep *keep, int64_t now_ms,
+			 int64_t *ret_n)
 {
 	if (!st)
 		return -ERR_DB;
@@ -281,13 +284,16 @@ static int window_delete(struct sq_conn *c, sqlite3_stmt *st, int64_t space_id, 
 	sqlite3_bind_int64(st, 2, lo);
 	sqlite3_bind_int64(st, 3, hi);
 	sqlite3_bind_int64(st, 4, h);
+	sqlite3_bind_int64(st, 5, keep ? now_ms - keep->ms : INT64_MAX);
+	sqlite3_bind_int64(st, 6, keep ? keep->versions : 0);
 	int r = sq_step(st);
 	*ret_n = sqlite3_changes(c->db);
 	return r;
 }
 
 static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
-		       int64_t retention_ms, int64_t idle_ms, int64_t *changes, int64_t *records)
+		       int64_t retention_ms, int64_t idle_ms, const struct file_keep *keep,
+		       int64_t *changes, int64_t *records)
 {
 	int64_t h = 0;
 	int pr = prune_horizon(s, space_id, now_ms, retention_ms, idle_ms, &h);
@@ -300,20 +306,30 @@ static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
 		if (!c)
 			return sq_write_failure();
 		int64_t tombs = 0, gone = 0;
-		/* the tombstone whose delete (its version) is in this window */
+		/* the tombstone whose delete (its version) is in this window; a deleted file's
+		 * stays in the trash while its deletion is younger than files.keep_days */
 		int r = window_delete(c,
 				      SQ(c, "DELETE FROM records WHERE rid IN (SELECT ch.rid FROM "
 					    "changes ch WHERE ch.space_id = ?1 AND ch.seq > ?2 AND "
 					    "ch.seq <= ?3 AND ch.op = 2) AND deleted = 1 AND version > "
-					    "?2 AND version <= min(?3, ?4)"),
-				      space_id, lo, hi, h, &tombs);
+					    "?2 AND version <= min(?3, ?4) AND (path IS NULL OR "
+					    "updated_ms < ?5)"),
+				      space_id, lo, hi, h, keep, now_ms, &tombs);
+		/* a file's version stays while it is younger than files.keep_days or among
+		 * its file's newest files.keep_versions, unless the file was deleted longer
+		 * ago than keep_days (the trash is emptied) */
 		if (r == 0)
 			r = window_delete(c,
 					  SQ(c, "DELETE FROM changes AS ch WHERE ch.space_id = ?1 AND "
 						"ch.seq > ?2 AND ch.seq <= ?3 AND (ch.op = 2 OR EXISTS "
 						"(SELECT 1 FROM changes later WHERE later.rid = ch.rid AND "
-						"later.seq > ch.seq AND later.seq <= ?4))"),
-					  space_id, lo, hi, h, &gone);
+						"later.seq > ch.seq AND later.seq <= ?4)) AND NOT ("
+						"ch.collection = 'files' AND (ch.server_ms >= ?5 OR ("
+						"NOT EXISTS (SELECT 1 FROM records r WHERE r.rid = ch.rid "
+						"AND r.deleted = 1 AND r.updated_ms < ?5) AND (SELECT "
+						"count(*) FROM (SELECT 1 FROM changes l WHERE l.rid = "
+						"ch.rid AND l.seq > ch.seq LIMIT ?6)) < ?6)))"),
+					  space_id, lo, hi, h, keep, now_ms, &gone);
 		if (r == 0 && gone > 0 && !moved) {
 			sqlite3_stmt *st =
 				SQ(c, "UPDATE spaces SET horizon_seq = max(horizon_seq, ?) WHERE id = ?");
@@ -336,7 +352,7 @@ static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
 }
 
 int sq_prune(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle_ms,
-	     int64_t *ret_changes, int64_t *ret_records)
+	     const struct file_keep *keep, int64_t *ret_changes, int64_t *ret_records)
 {
 	*ret_changes = *ret_records = 0;
 	int64_t after = 0;
@@ -357,7 +373,8 @@ int sq_prune(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle
 			return r;
 		if (r == 0)
 			return 0;
-		r = prune_space(SQS(s), id, now_ms, retention_ms, idle_ms, ret_changes, ret_records);
+		r = prune_space(SQS(s), id, now_ms, retention_ms, idle_ms, keep, ret_changes,
+				ret_records);
 		if (r < 0)
 			return r;
 		after = id;

@@ -236,15 +236,25 @@ int sq_record_get(struct store *s, int64_t space_id, const char *collection, con
 int sq_record_history(struct store *s, int64_t space_id, const char *collection, const char *id,
 		      int (*cb)(void *, const struct change_row *), void *arg);
 int sq_prune(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle_ms,
-	     int64_t *ret_changes, int64_t *ret_records);
+	     const struct file_keep *keep, int64_t *ret_changes, int64_t *ret_records);
 int sq_cursors_put(struct store *s, const struct cursor_row *rows, int n, int64_t now_ms);
 
+
+/* sqlite_files.c */
+int sq_files_list(struct store *s, int64_t space_id, const char *prefix, const char *after,
+		  int limit, bool deleted,
+		  int (*cb)(void *, const char *, const struct record *), void *arg);
+int sq_push_file_fold(void *txn, int64_t space_id, const char *fold, const char *path,
+		      char *out, size_t outlen);
+int sq_push_blobs_bind(void *txn, int64_t user_id, const char *const *shas, int n);
+int sq_files_release(struct store *s, int64_t before_ms, int64_t *ret_n);
+struct sq_conn *sq_txn_conn(void *txn);
 
 /* sqlite_blobs.c */
 int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new);
 int sq_blob_held(struct store *s, int64_t user_id, const char *sha);
 int sq_blob_readable(struct store *s, int64_t user_id, const char *const *shas, int n,
-		     bool *ret_ok, bool *ret_held);
+		     bool *ret_ok, bool *ret_held, int64_t *ret_size);
 int sq_blob_usage(struct store *s, int64_t user_id, int64_t *ret_user, int64_t *ret_realm);
 int sq_blob_get(struct store *s, const char *sha, int64_t *ret_size, bool *ret_marked);
 int sq_blob_dead(struct store *s, int64_t before_ms, const char *after, int limit,

@@ -286,9 +286,11 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 	if (r < 0)
 		return r;
 	st = rid ? SQ(t->c, "UPDATE records SET version = ?4, data = ?5, deleted = ?6, "
-			    "client_ts = ?7, updated_ms = ?8 WHERE rid = ?9")
+			    "client_ts = ?7, updated_ms = ?8, path = coalesce(?10, path), "
+			    "path_fold = coalesce(?11, path_fold) WHERE rid = ?9")
 		 : SQ(t->c, "INSERT INTO records(space_id, collection, id, version, data, "
-			    "deleted, client_ts, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+			    "deleted, client_ts, updated_ms, path, path_fold) VALUES (?1, ?2, ?3, "
+			    "?4, ?5, ?6, ?7, ?8, ?10, ?11)");
 	if (!st)
 		return -ERR_DB;
 	if (!rid) {
@@ -305,6 +307,13 @@ int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64
 	if (c->client_ts && *c->client_ts)
 		sqlite3_bind_text(st, 7, c->client_ts, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, now_ms);
+	if (c->path) {
+		sqlite3_bind_text(st, 10, c->path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 11, c->path_fold, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(st, 10);
+		sqlite3_bind_null(st, 11);
+	}
 	r = sq_step(st);
 	sqlite3_reset(st);
 	if (r < 0)

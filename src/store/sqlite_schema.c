@@ -384,6 +384,17 @@ const struct migration sqlite_migrations[] = {
 	  " AND r.version = changes.seq) WHERE op = 1 AND state IS NULL;"
 	  "ALTER TABLE spaces ADD COLUMN snapshot_floor INTEGER NOT NULL DEFAULT 0;"
 	  "UPDATE spaces SET snapshot_floor = head_seq WHERE horizon_seq > 0;" },
+	/* File sync (issue 13): a file is a record of collection "files" whose id is the hash
+	 * of its path; the path itself, and the key paths differing only by case share, are
+	 * kept beside it so that listings by prefix and the case check are index reads. A
+	 * holding of a chunk a file names is bound to files (by_files): once no kept change
+	 * names it, collection ends the holding, so deleted files stop costing quota. */
+	{ 12, "files",
+	  "ALTER TABLE records ADD COLUMN path TEXT;"
+	  "ALTER TABLE records ADD COLUMN path_fold TEXT;"
+	  "CREATE INDEX records_path ON records(space_id, path) WHERE path IS NOT NULL;"
+	  "CREATE INDEX records_fold ON records(space_id, path_fold) WHERE path_fold IS NOT NULL;"
+	  "ALTER TABLE blob_owners ADD COLUMN by_files INTEGER NOT NULL DEFAULT 0;" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -219,8 +219,10 @@ struct store_changes_ops {
 	 * or another change of its record follows at or below that point, so each record's
 	 * state at any seq from the horizon on stays readable (records_list's snapshot).
 	 * Counts what went. */
+	/* keep (NULL: none) spares versions of files (model.h, struct file_keep), which then
+	 * stay below the horizon: a file's history outlives the log's. */
 	int (*prune)(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle_ms,
-		     int64_t *ret_changes, int64_t *ret_records);
+		     const struct file_keep *keep, int64_t *ret_changes, int64_t *ret_records);
 	/* Remembers the cursors devices report having applied (a cursor never moves back),
 	 * n of them in one transaction. */
 	int (*cursors_put)(struct store *s, const struct cursor_row *rows, int n, int64_t now_ms);
@@ -239,9 +241,10 @@ struct store_blobmeta_ops {
 	int (*blob_held)(struct store *s, int64_t user_id, const char *sha256);
 	/* Whether the user may read each of n blobs: they hold it, or a kept change of a space
 	 * they belong to names it (ok[i]); and, when ret_held is not NULL, whether they hold
-	 * it (held[i]); all in one snapshot. */
+	 * it (held[i]); when ret_size is not NULL, its recorded size (-1 without a row); all
+	 * in one snapshot. */
 	int (*blob_readable)(struct store *s, int64_t user_id, const char *const *shas, int n,
-			     bool *ret_ok, bool *ret_held);
+			     bool *ret_ok, bool *ret_held, int64_t *ret_size);
 	/* Bytes held by the user and by the user's realm. */
 	int (*blob_usage)(struct store *s, int64_t user_id, int64_t *ret_user, int64_t *ret_realm);
 	/* The size recorded for a blob, and (ret_marked, may be NULL) whether collection has
@@ -297,6 +300,26 @@ struct store_blobmeta_ops {
 			    int64_t *ret_space_id, int64_t *ret_seq);
 };
 
+/* Files: records of collection "files", found by path (change_in.path). */
+struct store_files_ops {
+	/* The space's files whose path starts with prefix ("" for all) and sorts after
+	 * `after` in byte order, in that order, at most limit: live ones, or with deleted
+	 * the tombstones (data NULL); one snapshot. r->data is borrowed for the callback. */
+	int (*files_list)(struct store *s, int64_t space_id, const char *prefix, const char *after,
+			  int limit, bool deleted,
+			  int (*cb)(void *arg, const char *path, const struct record *r), void *arg);
+	/* Inside a push: 1 with its path in out when a live file of the space other than
+	 * path has the case fold fold; 0 when none. */
+	int (*push_file_fold)(void *txn, int64_t space_id, const char *fold, const char *path,
+			      char *out, size_t outlen);
+	/* Inside a push: the user's holdings of these blobs become bound to files. */
+	int (*push_blobs_bind)(void *txn, int64_t user_id, const char *const *shas, int n);
+	/* Ends every holding bound to files, of a blob no kept change names, taken before
+	 * before_ms (its own transaction); *ret_n how many. A new upload of a held blob unbinds
+	 * its holding (blob_hold). */
+	int (*files_release)(struct store *s, int64_t before_ms, int64_t *ret_n);
+};
+
 struct store_ops {
 	const char *name; /* "sqlite" */
 	/* 0 when the database answers queries and is the one that was opened; otherwise
@@ -316,6 +339,7 @@ struct store_ops {
 	const struct store_push_ops *push;
 	const struct store_changes_ops *changes;
 	const struct store_blobmeta_ops *blobmeta;
+	const struct store_files_ops *files;
 };
 
 

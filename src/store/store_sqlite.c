@@ -406,6 +406,13 @@ static const struct store_blobmeta_ops sq_blobmeta_ops = {
 	.blob_release = sq_blob_release,
 };
 
+static const struct store_files_ops sq_files_ops = {
+	.files_list = sq_files_list,
+	.push_file_fold = sq_push_file_fold,
+	.push_blobs_bind = sq_push_blobs_bind,
+	.files_release = sq_files_release,
+};
+
 const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.check = sq_check,
@@ -418,6 +425,7 @@ const struct store_ops sqlite_ops = {
 	.spaces = &sq_spaces_ops,
 	.push = &sq_push_ops,
 	.changes = &sq_changes_ops,
+	.files = &sq_files_ops,
 	.blobmeta = &sq_blobmeta_ops,
 };
 

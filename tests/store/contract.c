@@ -266,7 +266,7 @@ static void test_applied_results_outlive_their_changes(void **state)
 	/* the first change is pruned (superseded by the second, both below the horizon):
 	 * its op's result stays */
 	int64_t pc = 0, pr = 0;
-	assert_int_equal(st->ops->changes->prune(st, NOW + 86400000, 0, 86400000, &pc, &pr), 0);
+	assert_int_equal(st->ops->changes->prune(st, NOW + 86400000, 0, 86400000, NULL, &pc, &pr), 0);
 	assert_true(pc >= 1);
 	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
 	assert_int_equal(st->ops->push->push_op_get(txn, 7, "ap-1", &got), 0);
@@ -339,7 +339,7 @@ static void test_pruning_horizon(void **state)
 	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
 	int64_t ch = 0, recs = 0;
 	/* a day later, with no devices holding cursors back */
-	assert_int_equal(st->ops->changes->prune(st, NOW + 86400000, 3600000, 86400000, &ch, &recs),
+	assert_int_equal(st->ops->changes->prune(st, NOW + 86400000, 3600000, 86400000, NULL, &ch, &recs),
 			 0);
 	assert_true(ch >= 2);
 	int64_t last = 2, head = 0, horizon = 0;
@@ -383,9 +383,9 @@ static void test_blob_quota_and_release(void **state)
 	const char *one[1] = { sha('a') };
 	bool ok[1], held[1];
 	int64_t other = new_user("kit");
-	assert_int_equal(st->ops->blobmeta->blob_readable(st, u, one, 1, ok, held), 0);
+	assert_int_equal(st->ops->blobmeta->blob_readable(st, u, one, 1, ok, held, NULL), 0);
 	assert_true(ok[0] && held[0]);
-	assert_int_equal(st->ops->blobmeta->blob_readable(st, other, one, 1, ok, held), 0);
+	assert_int_equal(st->ops->blobmeta->blob_readable(st, other, one, 1, ok, held, NULL), 0);
 	assert_false(ok[0] || held[0]);
 	/* released, it is nobody's: the usage drops, and collection may take it */
 	int64_t sp_id = 0, seq = 0;
@@ -422,7 +422,7 @@ static void test_blob_marks_and_the_lease(void **state)
 	assert_int_equal(st->ops->blobmeta->blob_hold(st, &h, &fresh), -ERR_BUSY);
 	const char *one[1] = { sha('c') };
 	bool ok[1];
-	assert_int_equal(st->ops->blobmeta->blob_readable(st, u, one, 1, ok, NULL), 0);
+	assert_int_equal(st->ops->blobmeta->blob_readable(st, u, one, 1, ok, NULL, NULL), 0);
 	assert_false(ok[0]);
 	/* a file no row records is marked through a new row */
 	assert_int_equal(st->ops->blobmeta->blob_mark(st, sha('d'), 7, NOW, NOW), 0);

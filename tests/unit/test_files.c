@@ -142,7 +142,7 @@ static void test_conflict_copy_names(void **state)
 	/* a last segment that cannot grow */
 	char longname[300];
 	memset(longname, 'n', 250);
-	strcpy(longname + 250, ".txt");
+	memcpy(longname + 250, ".txt", 5);
 	assert_int_equal(fpath_conflict_name(longname, "laptop", ms, 1, out), -1);
 }
 

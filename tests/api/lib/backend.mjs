@@ -50,6 +50,8 @@ const sqlite = {
       + 'device_id, op_id, space_id, status, seq, version FROM ops; DROP TABLE ops; ALTER TABLE o8 RENAME TO ops;',
     10: 'ALTER TABLE changes DROP COLUMN state;',
     11: 'ALTER TABLE spaces DROP COLUMN snapshot_floor;',
+    12: 'DROP INDEX records_path; DROP INDEX records_fold; ALTER TABLE records DROP COLUMN path; '
+      + 'ALTER TABLE records DROP COLUMN path_fold; ALTER TABLE blob_owners DROP COLUMN by_files;',
   },
   undoLastMigration(dir) {
     const last = this.schemaVersion(dir);
