@@ -315,9 +315,10 @@ static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
 					    "?2 AND version <= min(?3, ?4) AND (path IS NULL OR "
 					    "updated_ms < ?5)"),
 				      space_id, lo, hi, h, keep, now_ms, &tombs);
-		/* a file's version stays while it is younger than files.keep_days or among
-		 * its file's newest files.keep_versions, unless the file was deleted longer
-		 * ago than keep_days (the trash is emptied) */
+		/* a file's version stays while it is younger than files.keep_days, or among
+		 * its file's newest files.keep_versions while the file is live or deleted
+		 * within keep_days (once its tombstone is older, or gone, the trash is
+		 * emptied) */
 		if (r == 0)
 			r = window_delete(c,
 					  SQ(c, "DELETE FROM changes AS ch WHERE ch.space_id = ?1 AND "
@@ -325,8 +326,8 @@ static int prune_space(struct sq_store *s, int64_t space_id, int64_t now_ms,
 						"(SELECT 1 FROM changes later WHERE later.rid = ch.rid AND "
 						"later.seq > ch.seq AND later.seq <= ?4)) AND NOT ("
 						"ch.collection = 'files' AND (ch.server_ms >= ?5 OR ("
-						"NOT EXISTS (SELECT 1 FROM records r WHERE r.rid = ch.rid "
-						"AND r.deleted = 1 AND r.updated_ms < ?5) AND (SELECT "
+						"EXISTS (SELECT 1 FROM records r WHERE r.rid = ch.rid AND "
+						"(r.deleted = 0 OR r.updated_ms >= ?5)) AND (SELECT "
 						"count(*) FROM (SELECT 1 FROM changes l WHERE l.rid = "
 						"ch.rid AND l.seq > ch.seq LIMIT ?6)) < ?6)))"),
 					  space_id, lo, hi, h, keep, now_ms, &gone);

@@ -367,3 +367,41 @@ test('paths differing only by case are reported, or refused under files.case_col
     await srv.stop();
   }
 });
+
+test('pruning keeps files.keep_versions of each file; a deleted file leaves the trash after files.keep_days, and its chunks stop costing quota', async () => {
+  const env = { ...LIMITS, CAIRN_SYNC_RETENTION: '0s', CAIRN_SYNC_GC_INTERVAL: '0', CAIRN_BLOBS_GC_GRACE: '0s' };
+  const srv = await startServer({ env });
+  const U = srv.url;
+  const a = await signUp(U, 'ann');
+  const vs = [];
+  for (let i = 0; i < 5; i++) vs.push((await putContent(U, a.access, 'keep/me.txt', Buffer.from(`version ${i}`))).body.version);
+  await putContent(U, a.access, 'gone.txt', Buffer.from('soon deleted'));
+  assert.equal((await api(U, 'DELETE', '/api/v1/spaces/me/files/gone.txt', { token: a.access })).status, 200);
+  const head = (await api(U, 'GET', '/api/v1/spaces/me/changes?since=0&limit=1', { token: a.access })).body.head_seq;
+  assert.equal((await api(U, 'GET', `/api/v1/spaces/me/changes?since=${head}`, { token: a.access })).status, 200);
+  await new Promise((r) => setTimeout(r, 1300)); // the cursor report is written
+  // young versions stay whatever their count
+  let gc = await runCairnGc(srv.dir, { ...env, CAIRN_FILES_KEEP_VERSIONS: '2' });
+  let r = await api(U, 'GET', '/api/v1/spaces/me/versions/keep/me.txt', { token: a.access });
+  assert.equal(r.body.versions.length, 5, gc);
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/trash', { token: a.access })).body.files.length, 1);
+  // past keep_days: the newest 2 stay, the deleted file and its history go
+  gc = await runCairnGc(srv.dir, { ...env, CAIRN_FILES_KEEP_VERSIONS: '2', CAIRN_FILES_KEEP_DAYS: '0s' });
+  r = await api(U, 'GET', '/api/v1/spaces/me/versions/keep/me.txt', { token: a.access });
+  assert.deepEqual(r.body.versions.map((v) => v.version), [vs[4], vs[3]], gc);
+  assert.equal((await content(U, a.access, 'keep/me.txt', { query: `?version=${vs[3]}` })).body.toString(), 'version 3');
+  assert.equal((await content(U, a.access, 'keep/me.txt', { query: `?version=${vs[1]}` })).status, 404);
+  assert.deepEqual((await api(U, 'GET', '/api/v1/spaces/me/trash', { token: a.access })).body.files, []);
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/versions/gone.txt', { token: a.access })).status, 404);
+  // the holdings of chunks no kept version names ended: only the two kept versions' remain
+  const held = (await api(U, 'GET', '/api/v1/blobs', { token: a.access })).body.blobs.map((b) => b.sha256).sort();
+  assert.deepEqual(held, [sha(Buffer.from('version 3')), sha(Buffer.from('version 4'))].sort());
+  await srv.cleanup();
+});
+
+async function runCairnGc(dir, env) {
+  const { runCairn } = await import('./lib/cairn.mjs');
+  const r = await runCairn(['gc', '--data', dir], { env });
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout;
+}
