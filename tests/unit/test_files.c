@@ -314,6 +314,19 @@ static const struct manifest_limits LIM = { .max_chunks = 4, .chunk_max = 1000 }
 #define H2 "2222222222222222222222222222222222222222222222222222222222222222"
 #define H3 "3333333333333333333333333333333333333333333333333333333333333333"
 
+/* m borrows strings from the parsed object (a target, a path given in the data), as a
+ * request's manifest borrows from its body: the objects live to the end of the test */
+static json_object *parsed[64];
+static int nparsed;
+
+static int release_parsed(void **state)
+{
+	(void)state;
+	while (nparsed > 0)
+		json_object_put(parsed[--nparsed]);
+	return 0;
+}
+
 static int read_text(const char *json, const char *path, struct arena *a, struct manifest *m,
 		     struct verr *ve)
 {
@@ -321,8 +334,8 @@ static int read_text(const char *json, const char *path, struct arena *a, struct
 	assert_non_null(o);
 	memset(ve, 0, sizeof *ve);
 	int r = manifest_read(o, path, &LIM, 1796048212345, a, m, ve);
-	/* m borrows strings from o (a target, a path given in the data): o is left to the end
-	 * of the test process, as a request's body lives as long as the request */
+	assert_true(nparsed < 64);
+	parsed[nparsed++] = o;
 	return r;
 }
 
@@ -467,9 +480,9 @@ int main(void)
 		cmocka_unit_test(test_cdc_cuts_do_not_depend_on_how_bytes_arrive),
 		cmocka_unit_test(test_cdc_cuts_at_max_on_flat_input),
 		cmocka_unit_test(test_cdc_an_edit_moves_only_nearby_cuts),
-		cmocka_unit_test(test_manifest_round_trip),
-		cmocka_unit_test(test_manifest_faults_are_named),
-		cmocka_unit_test(test_manifest_path_from_the_data),
+		cmocka_unit_test_teardown(test_manifest_round_trip, release_parsed),
+		cmocka_unit_test_teardown(test_manifest_faults_are_named, release_parsed),
+		cmocka_unit_test_teardown(test_manifest_path_from_the_data, release_parsed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
