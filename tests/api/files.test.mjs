@@ -15,6 +15,14 @@ const LIMITS = { CAIRN_RATELIMIT_PER_ADDRESS: '100000', CAIRN_RATELIMIT_PER_ACCO
 const SMALL = { CAIRN_FILES_CHUNK_MIN: '4KiB', CAIRN_FILES_CHUNK_AVG: '16KiB', CAIRN_FILES_CHUNK_MAX: '64KiB' };
 const enc = (p) => p.split('/').map(encodeURIComponent).join('/');
 
+// Bytes that look random but are the same every run (SHA-256 in counter mode): where an
+// edit moves the cuts depends on the data, and a test must not depend on luck.
+function seeded(n, seed) {
+  const out = Buffer.alloc(n);
+  for (let i = 0, at = 0; at < n; i++, at += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, at);
+  return out;
+}
+
 function blobCount(dir) {
   const root = join(dir, 'blobs');
   let n = 0;
@@ -184,7 +192,7 @@ test('PUT content chunks the bytes on the server: an edit in the middle stores o
   const srv = await startServer({ env: { ...LIMITS, ...SMALL } });
   const U = srv.url;
   const a = await signUp(U, 'ann');
-  const big = randomBytes(1 << 20);
+  const big = seeded(1 << 20, 'big');
   let r = await putContent(U, a.access, 'big.bin', big, '?mode=384&mtime=2026-01-02T03:04:05Z');
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const m = (await api(U, 'GET', '/api/v1/spaces/me/files/big.bin', { token: a.access })).body;
@@ -196,7 +204,7 @@ test('PUT content chunks the bytes on the server: an edit in the middle stores o
   assert.ok(m.chunks.every((c) => c.size <= 64 * 1024));
   const before = blobCount(srv.dir);
   const edited = Buffer.from(big);
-  randomBytes(1024).copy(edited, 500_000);
+  seeded(1024, 'edit').copy(edited, 500_000);
   r = await putContent(U, a.access, 'big.bin', edited);
   assert.equal(r.status, 200);
   const after = blobCount(srv.dir);
