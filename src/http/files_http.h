@@ -16,7 +16,15 @@ bool file_path_or_reply(struct req *r, const char *param, const char *raw,
 			char out[FPATH_MAX + 1]);
 /* A manifest's JSON object with "version" and "updated_at" added. */
 json_object *file_json(const char *text, int64_t version, int64_t updated_ms);
-int reply_file_conflict(struct req *r, const struct file_result *fr);
-int reply_file_written(struct req *r, const char *asked, const struct file_result *fr);
+/* The space (space_or_reply) and the path parameter ({path*}) of a files route: the
+ * caller, or NULL after replying. */
+const struct principal *file_ref_or_reply(struct req *r, struct space *sp,
+					  char path[FPATH_MAX + 1]);
+/* ?version=: *ret (-1 when absent); false after replying 400. */
+bool version_or_reply(struct req *r, int64_t *ret);
+/* The answer to a commit (files_commit's e, ve and fr; asked is the path written to):
+ * the error, 409 with the server's side, or 200 with where it went. Clears fr. */
+int reply_file_commit(struct req *r, int e, const struct verr *ve, const char *asked,
+		      struct file_result *fr);
 
 #endif

@@ -126,13 +126,11 @@ int h_content_get(struct req *r)
 {
 	struct space sp;
 	char path[FPATH_MAX + 1];
-	const struct principal *p = space_or_reply(r, &sp);
-	if (!p || !file_path_or_reply(r, "path", NULL, path))
+	const struct principal *p = file_ref_or_reply(r, &sp, path);
+	int64_t version;
+	if (!p || !version_or_reply(r, &version))
 		return 0;
-	int64_t version = -1;
 	struct verr ve = { 0 };
-	if (http_query(r, "version") && !http_query_int(r, "version", &version, 1, INT64_MAX, &ve))
-		return reply_core_error(r, -ERR_INVALID, &ve, 0);
 	struct core *c = core_of(r);
 	struct file_version fv;
 	int e = files_get(c, p, &sp, path, version, &fv);
@@ -427,10 +425,5 @@ int h_content_put(struct req *r)
 	struct verr ve = { 0 };
 	e = files_commit(x->core, x->p, r->space, &fc, &fr, &ve);
 	json_object_put(m);
-	if (e < 0)
-		return reply_core_error(r, e, &ve, 0);
-	int rc = fr.status == OPS_CONFLICT ? reply_file_conflict(r, &fr)
-					   : reply_file_written(r, x->path, &fr);
-	file_result_clear(&fr);
-	return rc;
+	return reply_file_commit(r, e, &ve, x->path, &fr);
 }

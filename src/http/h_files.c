@@ -86,8 +86,26 @@ static bool base_or_reply(struct req *r, json_object *body, int64_t *ret)
 	return true;
 }
 
+const struct principal *file_ref_or_reply(struct req *r, struct space *sp,
+					  char path[FPATH_MAX + 1])
+{
+	const struct principal *p = space_or_reply(r, sp);
+	return p && file_path_or_reply(r, "path", NULL, path) ? p : NULL;
+}
+
+bool version_or_reply(struct req *r, int64_t *ret)
+{
+	struct verr ve = { 0 };
+	*ret = -1;
+	if (http_query(r, "version") && !http_query_int(r, "version", ret, 1, INT64_MAX, &ve)) {
+		reply_core_error(r, -ERR_INVALID, &ve, 0);
+		return false;
+	}
+	return true;
+}
+
 /* 409: the server's side of a conflict. */
-int reply_file_conflict(struct req *r, const struct file_result *fr)
+static int reply_file_conflict(struct req *r, const struct file_result *fr)
 {
 	json_object *server = json_object_new_object();
 	json_object_object_add(server, "version", json_object_new_int64(fr->server_version));
@@ -105,7 +123,7 @@ int reply_file_conflict(struct req *r, const struct file_result *fr)
 }
 
 /* 200 after a write: where it went and its version. */
-int reply_file_written(struct req *r, const char *asked, const struct file_result *fr)
+static int reply_file_written(struct req *r, const char *asked, const struct file_result *fr)
 {
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "path", json_object_new_string(fr->path));
@@ -124,12 +142,25 @@ int reply_file_written(struct req *r, const char *asked, const struct file_resul
 	return http_reply_json(r, 200, o);
 }
 
+int reply_file_commit(struct req *r, int e, const struct verr *ve, const char *asked,
+		      struct file_result *fr)
+{
+	if (e < 0)
+		return reply_core_error(r, e, ve, 0);
+	int rc = fr->status == OPS_UNCHANGED  ? http_reply_error(r, AE_NOT_FOUND,
+								"There is no such file.", NULL)
+		 : fr->status == OPS_CONFLICT ? reply_file_conflict(r, fr)
+					      : reply_file_written(r, asked, fr);
+	file_result_clear(fr);
+	return rc;
+}
+
 int h_file_put(struct req *r)
 {
 	struct space sp;
 	char path[FPATH_MAX + 1];
-	const struct principal *p = space_or_reply(r, &sp);
-	if (!p || !file_path_or_reply(r, "path", NULL, path))
+	const struct principal *p = file_ref_or_reply(r, &sp, path);
+	if (!p)
 		return 0;
 	if (!json_object_is_type(r->json, json_type_object))
 		return http_reply_error(r, AE_BAD_REQUEST, "The body must be the manifest: a JSON "
@@ -159,25 +190,19 @@ int h_file_put(struct req *r)
 	}
 	struct file_result fr;
 	int e = files_commit(core_of(r), p, &sp, &fc, &fr, &ve);
-	if (e < 0)
-		return reply_core_error(r, e, &ve, 0);
-	int rc = fr.status == OPS_CONFLICT ? reply_file_conflict(r, &fr)
-					   : reply_file_written(r, path, &fr);
-	file_result_clear(&fr);
-	return rc;
+	return reply_file_commit(r, e, &ve, path, &fr);
 }
 
 int h_file_get(struct req *r)
 {
 	struct space sp;
 	char path[FPATH_MAX + 1];
-	const struct principal *p = space_or_reply(r, &sp);
-	if (!p || !file_path_or_reply(r, "path", NULL, path))
+	const struct principal *p = file_ref_or_reply(r, &sp, path);
+	if (!p)
 		return 0;
-	int64_t version = -1;
-	struct verr ve = { 0 };
-	if (http_query(r, "version") && !http_query_int(r, "version", &version, 1, INT64_MAX, &ve))
-		return reply_core_error(r, -ERR_INVALID, &ve, 0);
+	int64_t version;
+	if (!version_or_reply(r, &version))
+		return 0;
 	struct file_version fv;
 	int e = files_get(core_of(r), p, &sp, path, version, &fv);
 	if (e == -ERR_NOT_FOUND)
@@ -201,8 +226,8 @@ int h_file_delete(struct req *r)
 {
 	struct space sp;
 	char path[FPATH_MAX + 1];
-	const struct principal *p = space_or_reply(r, &sp);
-	if (!p || !file_path_or_reply(r, "path", NULL, path))
+	const struct principal *p = file_ref_or_reply(r, &sp, path);
+	if (!p)
 		return 0;
 	struct file_commit fc = { .path = path };
 	if (!base_or_reply(r, json_object_is_type(r->json, json_type_object) ? r->json : NULL,
@@ -211,17 +236,7 @@ int h_file_delete(struct req *r)
 	struct file_result fr;
 	struct verr ve = { 0 };
 	int e = files_commit(core_of(r), p, &sp, &fc, &fr, &ve);
-	if (e < 0)
-		return reply_core_error(r, e, &ve, 0);
-	int rc;
-	if (fr.status == OPS_UNCHANGED)
-		rc = http_reply_error(r, AE_NOT_FOUND, "There is no such file.", NULL);
-	else if (fr.status == OPS_CONFLICT)
-		rc = reply_file_conflict(r, &fr);
-	else
-		rc = reply_file_written(r, path, &fr);
-	file_result_clear(&fr);
-	return rc;
+	return reply_file_commit(r, e, &ve, path, &fr);
 }
 
 /* A listing's prefix: "" for all; a directory ("docs/") or the start of a name ("do"),
@@ -234,16 +249,13 @@ static bool prefix_or_reply(struct req *r, char out[FPATH_MAX + 1])
 		return true;
 	}
 	size_t n = strlen(q);
-	bool slash = q[n - 1] == '/';
-	char tmp[FPATH_MAX + 1];
-	if (n - slash > FPATH_MAX * 3 || (n == 1 && slash)) {
-		if (n == 1) {
-			out[0] = '\0';
-			return true;
-		}
-	}
-	snprintf(tmp, sizeof tmp, "%.*s", (int)(n - slash), q);
-	if (!file_path_or_reply(r, "prefix", n - slash < sizeof tmp ? tmp : q, out))
+	bool slash = q[n - 1] == '/'; /* a directory: normalised without its '/' */
+	char tmp[FPATH_FOLD_MAX + 1];
+	if (n - slash >= sizeof tmp) /* refused as too long */
+		return file_path_or_reply(r, "prefix", q, out);
+	memcpy(tmp, q, n - slash);
+	tmp[n - slash] = '\0';
+	if (!file_path_or_reply(r, "prefix", tmp, out))
 		return false;
 	size_t ol = strlen(out);
 	if (slash && ol < FPATH_MAX) {
@@ -345,8 +357,8 @@ int h_file_versions(struct req *r)
 {
 	struct space sp;
 	char path[FPATH_MAX + 1];
-	const struct principal *p = space_or_reply(r, &sp);
-	if (!p || !file_path_or_reply(r, "path", NULL, path))
+	const struct principal *p = file_ref_or_reply(r, &sp, path);
+	if (!p)
 		return 0;
 	json_object *arr = json_object_new_array();
 	int e = files_versions(core_of(r), p, &sp, path, add_version, arr);
@@ -366,8 +378,8 @@ int h_file_restore(struct req *r)
 {
 	struct space sp;
 	char path[FPATH_MAX + 1];
-	const struct principal *p = space_or_reply(r, &sp);
-	if (!p || !file_path_or_reply(r, "path", NULL, path))
+	const struct principal *p = file_ref_or_reply(r, &sp, path);
+	if (!p)
 		return 0;
 	struct verr ve = { 0 };
 	int64_t version = jint(r, "version", -1, &ve);
@@ -381,12 +393,7 @@ int h_file_restore(struct req *r)
 		return http_reply_error(r, AE_NOT_FOUND, "The file has no such version kept (a "
 							 "deletion is not one to restore).",
 					NULL);
-	if (e < 0)
-		return reply_core_error(r, e, &ve, 0);
-	int rc = fr.status == OPS_CONFLICT ? reply_file_conflict(r, &fr)
-					   : reply_file_written(r, path, &fr);
-	file_result_clear(&fr);
-	return rc;
+	return reply_file_commit(r, e, &ve, path, &fr);
 }
 
 int h_file_moves(struct req *r)

@@ -187,6 +187,23 @@ int sq_record_get(struct store *s, int64_t space_id, const char *collection, con
 		 r_ = sq_read_record(st, ret));
 }
 
+int sq_record_change(struct store *s, int64_t space_id, const char *collection, const char *id,
+		     int64_t seq, int (*cb)(void *, const struct change_row *), void *arg)
+{
+	READ_ONE(s,
+		 "SELECT " CHANGE_COLS " FROM changes WHERE space_id = ? AND seq = ? AND rid = "
+		 "(SELECT rid FROM records WHERE space_id = ? AND collection = ? AND id = ?)",
+		 (sqlite3_bind_int64(st, 1, space_id), sqlite3_bind_int64(st, 2, seq),
+		  sqlite3_bind_int64(st, 3, space_id),
+		  sqlite3_bind_text(st, 4, collection, -1, SQLITE_STATIC),
+		  sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC)),
+		 {
+			 struct change_row ch;
+			 sq_row_change(st, &ch);
+			 r_ = cb(arg, &ch) < 0 ? -ERR_NOMEM : 0;
+		 });
+}
+
 int sq_record_history(struct store *s, int64_t space_id, const char *collection, const char *id,
 		      int (*cb)(void *, const struct change_row *), void *arg)
 {

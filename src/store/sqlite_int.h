@@ -235,6 +235,8 @@ int sq_record_get(struct store *s, int64_t space_id, const char *collection, con
 		  struct record *ret);
 int sq_record_history(struct store *s, int64_t space_id, const char *collection, const char *id,
 		      int (*cb)(void *, const struct change_row *), void *arg);
+int sq_record_change(struct store *s, int64_t space_id, const char *collection, const char *id,
+		     int64_t seq, int (*cb)(void *, const struct change_row *), void *arg);
 int sq_prune(struct store *s, int64_t now_ms, int64_t retention_ms, int64_t idle_ms,
 	     const struct file_keep *keep, int64_t *ret_changes, int64_t *ret_records);
 int sq_cursors_put(struct store *s, const struct cursor_row *rows, int n, int64_t now_ms);

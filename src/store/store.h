@@ -213,6 +213,10 @@ struct store_changes_ops {
 	int (*record_history)(struct store *s, int64_t space_id, const char *collection,
 			      const char *id, int (*cb)(void *arg, const struct change_row *c),
 			      void *arg);
+	/* The record's kept change of seq, handed to cb; -ERR_NOT_FOUND when none. */
+	int (*record_change)(struct store *s, int64_t space_id, const char *collection,
+			     const char *id, int64_t seq,
+			     int (*cb)(void *arg, const struct change_row *c), void *arg);
 	/* Prunes every space: changes and tombstones older than retention_ms and at or below
 	 * the lowest cursor of the space's active devices (not revoked, seen within idle_ms);
 	 * the space's horizon moves to that point. A change there goes when it is a delete

@@ -384,6 +384,7 @@ static const struct store_changes_ops sq_changes_ops = {
 	.records_list = sq_records_list,
 	.record_get = sq_record_get,
 	.record_history = sq_record_history,
+	.record_change = sq_record_change,
 	.prune = sq_prune,
 	.cursors_put = sq_cursors_put,
 };

@@ -322,6 +322,103 @@ static void test_push_sequences_and_results(void **state)
 	record_clear(&rec);
 }
 
+static int add_path(void *arg, const char *path, const struct record *r)
+{
+	char *out = arg;
+	(void)r;
+	size_t n = strlen(out);
+	snprintf(out + n, 256 - n, "%s;", path);
+	return 0;
+}
+
+static int take_seq(void *arg, const struct change_row *c)
+{
+	*(int64_t *)arg = c->seq;
+	return 0;
+}
+
+/* Files are found by path (listings by prefix, the trash, the case check), one version by
+ * its seq, and pruning keeps what struct file_keep asks for. */
+static void test_files_by_path(void **state)
+{
+	(void)state;
+	int64_t o = new_user("flo");
+	struct space sp;
+	assert_int_equal(st->ops->spaces->space_private(st, o, 1, NOW, &sp), 0);
+	void *txn;
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	const char *paths[] = { "docs/b", "docs/a", "dog", "Docs/A" };
+	const char *folds[] = { "docs/b", "docs/a", "dog", "docs/a" };
+	int64_t seq[6];
+	for (int i = 0; i < 4; i++) {
+		char id[8], op[8];
+		snprintf(id, sizeof id, "f%d", i);
+		snprintf(op, sizeof op, "fo%d", i);
+		struct change_in c = { .collection = "files", .record_id = id, .op_id = op,
+				       .op = OP_PUT, .data = "{}", .record_data = "{}",
+				       .path = paths[i], .path_fold = folds[i] };
+		assert_int_equal(st->ops->push->push_append(txn, sp.id, &c, NOW, &seq[i]), 0);
+	}
+	char other[64] = "";
+	assert_int_equal(st->ops->files->push_file_fold(txn, sp.id, "docs/a", "docs/a", other,
+							sizeof other),
+			 1);
+	assert_string_equal(other, "Docs/A");
+	assert_int_equal(st->ops->files->push_file_fold(txn, sp.id, "dog", "dog", other,
+							sizeof other),
+			 0);
+	/* a second version of f1, then f2 deleted (its tombstone keeps its path) */
+	struct change_in c = { .collection = "files", .record_id = "f1", .op_id = "fo4",
+			       .op = OP_PUT, .data = "{\"v\":2}", .record_data = "{\"v\":2}",
+			       .path = "docs/a", .path_fold = "docs/a" };
+	assert_int_equal(st->ops->push->push_append(txn, sp.id, &c, NOW, &seq[4]), 0);
+	struct change_in d = { .collection = "files", .record_id = "f2", .op_id = "fo5",
+			       .op = OP_DELETE };
+	assert_int_equal(st->ops->push->push_append(txn, sp.id, &d, NOW, &seq[5]), 0);
+	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	char got[256] = "";
+	assert_int_equal(st->ops->files->files_list(st, sp.id, "docs/", "", 10, false, add_path,
+						    got),
+			 0);
+	assert_string_equal(got, "docs/a;docs/b;");
+	got[0] = '\0';
+	assert_int_equal(st->ops->files->files_list(st, sp.id, "do", "docs/a", 10, false,
+						    add_path, got),
+			 0);
+	assert_string_equal(got, "docs/b;");
+	got[0] = '\0';
+	assert_int_equal(st->ops->files->files_list(st, sp.id, "", "", 10, true, add_path, got),
+			 0);
+	assert_string_equal(got, "dog;");
+	int64_t found = 0;
+	assert_int_equal(st->ops->changes->record_change(st, sp.id, "files", "f1", seq[1],
+							 take_seq, &found),
+			 0);
+	assert_int_equal(found, seq[1]);
+	assert_int_equal(st->ops->changes->record_change(st, sp.id, "files", "f0", seq[1],
+							 take_seq, &found),
+			 -ERR_NOT_FOUND);
+	/* pruning with both versions of f1 kept, then with one */
+	int64_t pc = 0, pr = 0;
+	struct file_keep keep = { .versions = 2, .ms = 0 };
+	assert_int_equal(st->ops->changes->prune(st, NOW + 86400000, 0, 86400000, &keep, &pc, &pr),
+			 0);
+	assert_int_equal(st->ops->changes->record_change(st, sp.id, "files", "f1", seq[1],
+							 take_seq, &found),
+			 0);
+	keep.versions = 1;
+	assert_int_equal(st->ops->changes->prune(st, NOW + 86400000, 0, 86400000, &keep, &pc, &pr),
+			 0);
+	assert_int_equal(st->ops->changes->record_change(st, sp.id, "files", "f1", seq[1],
+							 take_seq, &found),
+			 -ERR_NOT_FOUND);
+	/* the deleted file's tombstone went with its deletion, older than keep.ms */
+	got[0] = '\0';
+	assert_int_equal(st->ops->files->files_list(st, sp.id, "", "", 10, true, add_path, got),
+			 0);
+	assert_string_equal(got, "");
+}
+
 /* Pruning drops superseded changes older than the retention that every active device has
  * passed, and moves the horizon there; later changes stay. */
 static void test_pruning_horizon(void **state)
@@ -461,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_push_sequences_and_results),
 		cmocka_unit_test(test_applied_results_outlive_their_changes),
 		cmocka_unit_test(test_pruning_horizon),
+		cmocka_unit_test(test_files_by_path),
 		cmocka_unit_test(test_blob_quota_and_release),
 		cmocka_unit_test(test_blob_marks_and_the_lease),
 	};

@@ -92,9 +92,8 @@ int files_commit(struct core *c, const struct principal *p, const struct space *
 			    ve);
 	if (r < 0)
 		return r;
-	ret->status = res.status == OPS_DUPLICATE ? OPS_DUPLICATE : res.status;
-	ret->version = res.status == OPS_APPLIED || res.status == OPS_DUPLICATE ? res.version
-										: res.version;
+	ret->status = res.status;
+	ret->version = res.version;
 	ret->case_other = res.case_other;
 	res.case_other = NULL;
 	if (res.status != OPS_CONFLICT) {
@@ -136,26 +135,16 @@ int files_commit(struct core *c, const struct principal *p, const struct space *
 	return 0;
 }
 
-struct find_version {
-	int64_t want;
-	struct file_version *out;
-	bool found;
-	int r;
-};
-
 static int take_version(void *arg, const struct change_row *ch)
 {
-	struct find_version *f = arg;
-	if (ch->seq != f->want)
-		return 0;
-	f->found = true;
-	f->out->version = ch->seq;
-	f->out->server_ms = ch->server_ms;
-	f->out->device_id = ch->device_id;
-	f->out->deleted = ch->op == OP_DELETE;
-	if (ch->data && ch->op == OP_PUT && !(f->out->text = strdup(ch->data)))
-		f->r = -ERR_NOMEM;
-	return -1;
+	struct file_version *v = arg;
+	v->version = ch->seq;
+	v->server_ms = ch->server_ms;
+	v->device_id = ch->device_id;
+	v->deleted = ch->op == OP_DELETE;
+	if (ch->data && ch->op == OP_PUT && !(v->text = strdup(ch->data)))
+		return -1;
+	return 0;
 }
 
 int files_get(struct core *c, const struct principal *p, const struct space *sp,
@@ -174,12 +163,9 @@ int files_get(struct core *c, const struct principal *p, const struct space *sp,
 		ret->text = rec.data; /* moved */
 		return 0;
 	}
-	struct find_version f = { .want = version, .out = ret };
-	int r = c->store->ops->changes->record_history(c->store, sp->id, FILES_COLLECTION, id,
-						      take_version, &f);
-	if (r == 0)
-		r = f.r;
-	if (r == 0 && (!f.found || ret->deleted))
+	int r = c->store->ops->changes->record_change(c->store, sp->id, FILES_COLLECTION, id,
+						     version, take_version, ret);
+	if (r == 0 && ret->deleted)
 		r = -ERR_NOT_FOUND;
 	if (r < 0)
 		file_version_clear(ret);
