@@ -7,6 +7,7 @@
 #include "../util/clock.h"
 #include "../util/config.h"
 #include "../util/version.h"
+#include "../core/files/files.h"
 #include "app.h"
 #include "handlers.h"
 #include "server.h"
@@ -58,6 +59,7 @@ int h_health(struct req *r)
 int h_limits(struct req *r)
 {
 	const struct config *c = ((struct app *)r->app)->cfg;
+	struct manifest_limits fl = files_limits(c);
 	const struct {
 		const char *name;
 		int64_t v;
@@ -78,6 +80,14 @@ int h_limits(struct req *r)
 		{ "body_min_rate", server_cfg(c)->body_min_rate },
 		{ "body_grace_s", server_cfg(c)->body_grace_ms / 1000 },
 		{ "max_connections_per_address", server_cfg(c)->max_connections_per_address },
+		{ "file_chunk_min", files_cfg(c)->chunk_min },
+		{ "file_chunk_avg", files_cfg(c)->chunk_avg },
+		{ "file_chunk_max", files_cfg(c)->chunk_max },
+		{ "file_max_chunks", files_cfg(c)->max_chunks },
+		{ "file_manifest_bytes", manifest_max_bytes(&fl) },
+		{ "file_max_move", files_cfg(c)->max_move },
+		{ "batch_bytes", files_cfg(c)->batch_bytes },
+		{ "batch_blobs", files_cfg(c)->batch_blobs },
 	};
 	json_object *o = json_object_new_object();
 	for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++)

@@ -84,6 +84,14 @@ test('GET /api/v1/limits tells clients the limits', async () => {
     body_min_rate: 1024,
     body_grace_s: 10,
     max_connections_per_address: 256,
+    file_chunk_min: 256 * 1024,
+    file_chunk_avg: 1024 * 1024,
+    file_chunk_max: 4 * 1024 * 1024,
+    file_max_chunks: 16384,
+    file_manifest_bytes: 2 * (2 * 4096 + 2) + 512 + 16384 * (64 + 21 + 20 + 2),
+    file_max_move: 10000,
+    batch_bytes: 64 * 1024 * 1024,
+    batch_blobs: 10000,
   });
 });
 
