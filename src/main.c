@@ -21,6 +21,7 @@ static const struct {
 	{ "migrate", cmd_migrate, "Bring the database up to this cairn's schema (server stopped)." },
 	{ "restore-epochs", cmd_restore_epochs,
 	  "After restoring a backup: devices start their spaces over (server stopped)." },
+	{ "sync", cmd_sync, "Two-way sync of a folder with a space's files (a client)." },
 	{ "version", NULL, "Print the version." },
 	{ "help", NULL, "Print this help, or a command's: cairn help COMMAND." },
 };

@@ -223,13 +223,12 @@ void blob_collect(struct core *c, const char *sha, int64_t size, int64_t before,
 	}
 }
 
-int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_size,
-		       bool *ret_new)
+/* Step 1's end: the last bytes hashed and written out (made durable unless lazy), the
+ * hash checked against the name asked for. */
+static int upload_verify(struct blob_upload *u, bool lazy, char sha[BLOB_HEX_LEN + 1])
 {
 	if (u->dead)
 		return u->dead;
-	struct core *c = u->c;
-	struct blobstore *b = c->blobs;
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
 	if (handoff_wait(&u->hasher) < 0 || (u->len && hash_and_store(u, u->bufs[u->cur], u->len) < 0))
@@ -237,17 +236,40 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 	u->len = 0;
 	if (EVP_DigestFinal_ex(u->md, digest, &dlen) != 1 || dlen != 32)
 		return -ERR_IO;
-	char sha[BLOB_HEX_LEN + 1];
-	sodium_bin2hex(sha, sizeof sha, digest, 32);
+	sodium_bin2hex(sha, BLOB_HEX_LEN + 1, digest, 32);
 	if (u->want[0] && strcmp(sha, u->want) != 0) {
 		u->dead = -ERR_MISMATCH;
 		return u->dead;
 	}
-	int r = b->ops->tmp_sync(u->tmp);
+	return u->c->blobs->ops->tmp_sync(u->tmp, lazy);
+}
+
+static int upload_record(struct blob_upload *u, const char *sha, bool *ret_new, bool held);
+
+int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_size,
+		       bool *ret_new)
+{
+	char sha[BLOB_HEX_LEN + 1];
+	int r = upload_verify(u, false, sha);
 	if (r == 0)
-		r = b->ops->tmp_place(u->tmp, sha);
+		r = u->c->blobs->ops->tmp_place(u->tmp, sha, false);
+	if (r == 0)
+		r = upload_record(u, sha, ret_new, false);
 	if (r < 0)
 		return r;
+	memcpy(ret_sha256, sha, BLOB_HEX_LEN + 1);
+	*ret_size = (int64_t)u->size;
+	return 0;
+}
+
+/* Steps 3 and 4 for bytes that are durable under their name: the row and the holding
+ * (unless a batch made them already: held), then the check that collection did not take
+ * the bytes meanwhile. */
+static int upload_record(struct blob_upload *u, const char *sha, bool *ret_new, bool held)
+{
+	struct core *c = u->c;
+	struct blobstore *b = c->blobs;
+	int r = 0;
 	if (c->blob_test_hook)
 		c->blob_test_hook(c, sha);
 	struct blob_hold h = { .sha256 = sha,
@@ -261,8 +283,8 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 	 * collector takes milliseconds) the row is made anew and step 4 puts the bytes back.
 	 * Waiting holds an HTTP worker, so it is brief: past it the client is told to retry
 	 * (a mark a killed collector left lasts until the lease it held runs out). */
-	for (int tries = 0; (r = c->store->ops->blobmeta->blob_hold(c->store, &h, ret_new)) ==
-				    -ERR_BUSY &&
+	for (int tries = 0; !held && (r = c->store->ops->blobmeta->blob_hold(c->store, &h,
+									      ret_new)) == -ERR_BUSY &&
 			    tries < 4;
 	     tries++)
 		usleep(5000);
@@ -284,12 +306,97 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 	struct blob_stat st;
 	if (b->ops->stat(b, sha, &st) == -ERR_NOT_FOUND) {
 		log_info("blobs: %s was collected while being uploaded; placing it again", sha);
-		if ((r = b->ops->tmp_place(u->tmp, sha)) < 0)
+		if ((r = b->ops->tmp_sync(u->tmp, false)) < 0 ||
+		    (r = b->ops->tmp_place(u->tmp, sha, false)) < 0)
 			return r;
 	}
-	memcpy(ret_sha256, sha, sizeof sha);
-	*ret_size = (int64_t)u->size;
 	return 0;
+}
+
+/* --- batches: the same steps for many blobs, with one sync and one transaction --- */
+
+struct blob_batch {
+	struct core *c;
+	struct blob_upload *v[BLOB_BATCH_MAX];
+	char sha[BLOB_BATCH_MAX][BLOB_HEX_LEN + 1];
+	int n;
+};
+
+int blob_batch_new(struct core *c, struct blob_batch **ret)
+{
+	*ret = calloc(1, sizeof **ret);
+	if (!*ret)
+		return -ERR_NOMEM;
+	(*ret)->c = c;
+	return 0;
+}
+
+int blob_batch_add(struct blob_batch *b, struct blob_upload *u, char ret_sha256[65])
+{
+	char sha[BLOB_HEX_LEN + 1];
+	int r = b->n < BLOB_BATCH_MAX ? upload_verify(u, true, sha) : -ERR_TOO_LARGE;
+	if (r < 0) {
+		blob_upload_free(u);
+		return r;
+	}
+	memcpy(b->sha[b->n], sha, sizeof sha);
+	memcpy(ret_sha256, sha, sizeof sha);
+	b->v[b->n++] = u;
+	return 0;
+}
+
+int blob_batch_pending(const struct blob_batch *b)
+{
+	return b->n;
+}
+
+int blob_batch_commit(struct blob_batch *b, int *status, bool *ret_new)
+{
+	struct core *c = b->c;
+	struct blobstore *bs = c->blobs;
+	int n = b->n;
+	b->n = 0;
+	/* the bytes durable, then their names, then durable names: a name never holds bytes
+	 * that a crash could lose (it may replace a damaged file of a blob others hold) */
+	int r = bs->ops->sync_all(bs);
+	for (int i = 0; r == 0 && i < n; i++)
+		r = bs->ops->tmp_place(b->v[i]->tmp, b->sha[i], true);
+	if (r == 0)
+		r = bs->ops->sync_all(bs);
+	struct blob_hold *h = r == 0 ? calloc((size_t)(n ? n : 1), sizeof *h) : NULL;
+	if (r == 0 && !h)
+		r = -ERR_NOMEM;
+	int64_t now = clock_wall_ms();
+	for (int i = 0; r == 0 && i < n; i++)
+		h[i] = (struct blob_hold){ .sha256 = b->sha[i],
+					   .size = (int64_t)b->v[i]->size,
+					   .user_id = b->v[i]->user_id,
+					   .realm_id = b->v[i]->realm_id,
+					   .user_quota = blobs_cfg(c->cfg)->user_quota,
+					   .realm_quota = blobs_cfg(c->cfg)->realm_quota,
+					   .now_ms = now };
+	/* step 3 for all in one transaction; those refused there go on one by one (a mark
+	 * of collection to wait out, a quota) */
+	if (r == 0)
+		r = c->store->ops->blobmeta->blob_hold_many(c->store, h, n, ret_new, status);
+	for (int i = 0; i < n; i++) {
+		if (r < 0)
+			status[i] = r;
+		else
+			status[i] = upload_record(b->v[i], b->sha[i], &ret_new[i], status[i] == 0);
+		blob_upload_free(b->v[i]);
+	}
+	free(h);
+	return r;
+}
+
+void blob_batch_free(struct blob_batch *b)
+{
+	if (!b)
+		return;
+	for (int i = 0; i < b->n; i++)
+		blob_upload_free(b->v[i]);
+	free(b);
 }
 
 void blob_upload_free(struct blob_upload *u)

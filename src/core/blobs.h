@@ -30,6 +30,21 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 /* Discards whatever was not finished. Accepts NULL. */
 void blob_upload_free(struct blob_upload *u);
 
+/* A batch (POST /api/v1/blobs/batch): uploads finished together, with one sync of the
+ * blob store and one transaction for up to BLOB_BATCH_MAX blobs instead of three syncs
+ * each. blob_batch_add takes a written upload (and frees it on failure): its hash is
+ * checked (-ERR_MISMATCH) and it waits in the batch, not yet durable nor readable;
+ * blob_batch_commit makes every waiting blob durable, named and held, and says for each,
+ * in the order added, 0 or its error (-ERR_QUOTA, ...) and whether it was new. Answer
+ * 2xx for a blob only after the commit. */
+#define BLOB_BATCH_MAX 256
+struct blob_batch;
+int blob_batch_new(struct core *c, struct blob_batch **ret);
+int blob_batch_add(struct blob_batch *b, struct blob_upload *u, char ret_sha256[65]);
+int blob_batch_pending(const struct blob_batch *b);
+int blob_batch_commit(struct blob_batch *b, int *status, bool *ret_new);
+void blob_batch_free(struct blob_batch *b);
+
 /* A reader of the blob (store/blob.h: read_at, and a descriptor or a URL when the backend
  * has one), when p may read it; -ERR_NOT_FOUND otherwise (the same answer whether or not
  * it exists), -ERR_BUSY when its bytes are missing or damaged. The caller closes it. */

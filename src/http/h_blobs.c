@@ -414,22 +414,26 @@ struct batch {
 	int64_t count;
 	int bad;                 /* the current blob failed: its bytes are skipped */
 	json_object *results;
+	struct blob_batch *bb;   /* verified blobs waiting for one commit */
+	json_object *waiting[BLOB_BATCH_MAX]; /* their results, told at the commit */
 };
 
 static void batch_free(void *arg)
 {
 	struct batch *b = arg;
 	blob_upload_free(b->u);
+	blob_batch_free(b->bb);
 	json_object_put(b->results);
 	free(b);
 }
 
-static void batch_result(struct batch *b, const char *status)
+static json_object *batch_result(struct batch *b, const char *status)
 {
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "sha256", json_object_new_string(b->sha));
 	json_object_object_add(o, "status", json_object_new_string(status));
 	json_object_array_add(b->results, o);
+	return o;
 }
 
 static const char *upload_status(int e)
@@ -452,6 +456,10 @@ int h_blobs_batch_begin(struct req *r)
 	}
 	r->ctx = b;
 	r->ctx_free = batch_free;
+	if (blob_batch_new(core_of(r), &b->bb) < 0) {
+		http_reply_error(r, AE_INTERNAL, NULL, NULL);
+		return -1;
+	}
 	int64_t cl = http_content_length(r);
 	if (cl > files_cfg(core_of(r)->cfg)->batch_bytes) {
 		http_reply_error(r, AE_BODY_TOO_LARGE,
@@ -461,23 +469,56 @@ int h_blobs_batch_begin(struct req *r)
 	return 0;
 }
 
-/* The blob whose bytes just ended. */
+static bool fatal(int e)
+{
+	return e == -ERR_IO || e == -ERR_DB || e == -ERR_NOMEM || e == -ERR_LOCKED;
+}
+
+/* The waiting blobs made durable and held together; their results told. */
+static int batch_commit(struct req *r, struct batch *b)
+{
+	int n = blob_batch_pending(b->bb);
+	if (n == 0)
+		return 0;
+	int status[BLOB_BATCH_MAX];
+	bool fresh[BLOB_BATCH_MAX];
+	int e = blob_batch_commit(b->bb, status, fresh);
+	if (fatal(e)) {
+		reply_core_error(r, e, NULL, 0);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (fatal(status[i])) {
+			reply_core_error(r, status[i], NULL, 0);
+			return -1;
+		}
+		json_object_object_add(b->waiting[i], "status",
+				       json_object_new_string(status[i] < 0 ? upload_status(status[i])
+						      : fresh[i]      ? "stored"
+								      : "had"));
+	}
+	return 0;
+}
+
+/* The blob whose bytes just ended: verified, then waiting for the batch's commit. */
 static int batch_blob_end(struct req *r, struct batch *b)
 {
 	if (b->bad || !b->u)
 		return 0;
 	char sha[BLOB_HEX_LEN + 1];
-	int64_t size;
-	bool fresh;
-	int e = blob_upload_finish(b->u, sha, &size, &fresh);
-	blob_upload_free(b->u);
+	struct blob_upload *u = b->u;
 	b->u = NULL;
-	if (e == -ERR_IO || e == -ERR_DB || e == -ERR_NOMEM || e == -ERR_LOCKED) {
+	int e = blob_batch_add(b->bb, u, sha);
+	if (fatal(e)) {
 		reply_core_error(r, e, NULL, 0);
 		return -1;
 	}
-	batch_result(b, e < 0 ? upload_status(e) : fresh ? "stored" : "had");
-	return 0;
+	if (e < 0) {
+		batch_result(b, upload_status(e));
+		return 0;
+	}
+	b->waiting[blob_batch_pending(b->bb) - 1] = batch_result(b, "waiting");
+	return blob_batch_pending(b->bb) == BLOB_BATCH_MAX ? batch_commit(r, b) : 0;
 }
 
 static int batch_header(struct req *r, struct batch *b)
@@ -573,6 +614,8 @@ int h_blobs_batch(struct req *r)
 	if (b->left > 0 || b->line_len > 0)
 		return http_reply_error(r, AE_BAD_REQUEST,
 					"The batch ends inside a blob or its header line.", NULL);
+	if (batch_commit(r, b) < 0)
+		return 0;
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "results", json_object_get(b->results));
 	return http_reply_json(r, 200, o);

@@ -42,8 +42,12 @@ struct blobstore_ops {
 	 * function returns 0 or -ERR_IO (-ERR_NOMEM). */
 	int (*tmp_open)(struct blobstore *b, struct blob_tmp **ret);
 	int (*tmp_write)(struct blob_tmp *t, const void *data, size_t len);
-	int (*tmp_sync)(struct blob_tmp *t);
-	int (*tmp_place)(struct blob_tmp *t, const char *sha256);
+	/* lazy (a batch): tmp_sync only writes the bytes out and tmp_place skips making the
+	 * name durable; sync_all then makes everything written so far durable at once. A
+	 * batch syncs before it places, so no name ever holds bytes that are not durable. */
+	int (*tmp_sync)(struct blob_tmp *t, bool lazy);
+	int (*tmp_place)(struct blob_tmp *t, const char *sha256, bool lazy);
+	int (*sync_all)(struct blobstore *b);
 	void (*tmp_free)(struct blob_tmp *t); /* accepts NULL */
 
 	/* Reading: a reader of the blob (the caller closes it). -ERR_NOT_FOUND when the blob

@@ -265,7 +265,7 @@ static int fs_tmp_write(struct blob_tmp *t, const void *data, size_t len)
 	return 0;
 }
 
-static int fs_tmp_sync(struct blob_tmp *t)
+static int fs_tmp_sync(struct blob_tmp *t, bool lazy)
 {
 	if (handoff_wait(&t->writer) < 0)
 		return -ERR_IO;
@@ -275,9 +275,26 @@ static int fs_tmp_sync(struct blob_tmp *t)
 		if (r < 0)
 			return -ERR_IO;
 	}
-	if (fdatasync(t->fd) < 0)
+	/* nothing is written after this: the buffers go (a batch holds many of these) */
+	free(t->bufs[0]);
+	free(t->bufs[1]);
+	t->bufs[0] = t->bufs[1] = NULL;
+	if (!lazy && fdatasync(t->fd) < 0)
 		return -ERR_IO;
 	return 0;
+}
+
+/* One syncfs for the filesystem of the blob directory: file data and directory entries
+ * written before it are durable after it. */
+static int fs_sync_all(struct blobstore *bs)
+{
+	struct fs_blobstore *b = (struct fs_blobstore *)bs;
+	int fd = open(b->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -ERR_IO;
+	int r = syncfs(fd);
+	close(fd);
+	return r < 0 ? -ERR_IO : 0;
 }
 
 /* An unnamed file can be linked once: after its name was taken away again (collection
@@ -312,7 +329,7 @@ static int relink_copy(struct blob_tmp *t)
  * was damaged on disk (cut short, altered) is repaired by uploading the blob again. The
  * bytes are linked under a second temporary name, then renamed over the blob's name in
  * one step, so a reader sees the old file or the new one, never none. */
-static int fs_tmp_place(struct blob_tmp *t, const char *sha)
+static int fs_tmp_place(struct blob_tmp *t, const char *sha, bool lazy)
 {
 	char path[PATH_LEN], dir[PATH_LEN], staged[PATH_LEN];
 	fs_blob_path(t->b, sha, path);
@@ -340,6 +357,8 @@ static int fs_tmp_place(struct blob_tmp *t, const char *sha)
 		log_error("blobs: cannot place %s: %s", path, strerror(saved));
 		return -ERR_IO;
 	}
+	if (lazy)
+		return 0;
 	fs_parent_of(path, dir);
 	return fs_fsync_dir(dir);
 }
@@ -364,6 +383,7 @@ static const struct blobstore_ops fs_ops = {
 	.tmp_write = fs_tmp_write,
 	.tmp_sync = fs_tmp_sync,
 	.tmp_place = fs_tmp_place,
+	.sync_all = fs_sync_all,
 	.tmp_free = fs_tmp_free,
 	.open = fs_open,
 	.stat = fs_stat,

@@ -36,11 +36,9 @@ static int readable_one(sqlite3_stmt *st, int64_t user_id, const char *sha, bool
 	return r == 1 ? 0 : r < 0 ? r : -ERR_DB;
 }
 
-int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new)
+/* One holding inside a write transaction: -ERR_QUOTA and -ERR_BUSY change nothing. */
+static int hold_in(struct sq_conn *c, const struct blob_hold *h, bool *ret_new)
 {
-	struct sq_conn *c = sq_write_begin(SQS(s));
-	if (!c)
-		return sq_write_failure();
 	int r = -ERR_DB;
 	bool held = false;
 	int64_t user_bytes = 0, realm_bytes = 0;
@@ -106,6 +104,29 @@ int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new)
 		}
 	}
 	*ret_new = !held;
+	return r;
+}
+
+int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return sq_write_failure();
+	return sq_write_end(SQS(s), c, hold_in(c, h, ret_new));
+}
+
+int sq_blob_hold_many(struct store *s, const struct blob_hold *h, int n, bool *ret_new,
+		      int *ret_status)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return sq_write_failure();
+	int r = 0;
+	for (int i = 0; r == 0 && i < n; i++) {
+		ret_status[i] = hold_in(c, &h[i], &ret_new[i]);
+		if (ret_status[i] != -ERR_QUOTA && ret_status[i] != -ERR_BUSY)
+			r = ret_status[i] < 0 ? ret_status[i] : 0;
+	}
 	return sq_write_end(SQS(s), c, r);
 }
 

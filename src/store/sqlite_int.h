@@ -254,6 +254,8 @@ struct sq_conn *sq_txn_conn(void *txn);
 
 /* sqlite_blobs.c */
 int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new);
+int sq_blob_hold_many(struct store *s, const struct blob_hold *h, int n, bool *ret_new,
+		      int *ret_status);
 int sq_blob_held(struct store *s, int64_t user_id, const char *sha);
 int sq_blob_readable(struct store *s, int64_t user_id, const char *const *shas, int n,
 		     bool *ret_ok, bool *ret_held, int64_t *ret_size);

@@ -241,6 +241,11 @@ struct store_blobmeta_ops {
 	 * (nothing changed) while collection has the blob marked (blob_mark): its bytes may
 	 * be going, so the caller tries again once the mark is gone. */
 	int (*blob_hold)(struct store *s, const struct blob_hold *h, bool *ret_new);
+	/* n holdings in one transaction: ret_status[i] is 0, or -ERR_QUOTA / -ERR_BUSY for
+	 * one that changed nothing (the others go on); any other failure undoes all and is
+	 * returned. */
+	int (*blob_hold_many)(struct store *s, const struct blob_hold *h, int n, bool *ret_new,
+			      int *ret_status);
 	/* 0 when the user holds the blob; -ERR_NOT_FOUND otherwise. */
 	int (*blob_held)(struct store *s, int64_t user_id, const char *sha256);
 	/* Whether the user may read each of n blobs: they hold it, or a kept change of a space

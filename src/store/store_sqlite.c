@@ -391,6 +391,7 @@ static const struct store_changes_ops sq_changes_ops = {
 
 static const struct store_blobmeta_ops sq_blobmeta_ops = {
 	.blob_hold = sq_blob_hold,
+	.blob_hold_many = sq_blob_hold_many,
 	.blob_held = sq_blob_held,
 	.blob_readable = sq_blob_readable,
 	.blob_usage = sq_blob_usage,

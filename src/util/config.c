@@ -391,6 +391,7 @@ static const struct {
 	const char *name, *help;
 } env_extra[] = {
 	{ "CAIRN_CONFIG", "the configuration file, when --config is not given" },
+	{ "CAIRN_SYNC_TOKEN", "cairn sync: the bearer token (or --token-file)" },
 };
 
 bool config_env_extra(const char *name, size_t len)

@@ -72,8 +72,8 @@ static void store_bytes(const void *data, size_t len, const char *sha)
 		size_t n = len - off < 7777 ? len - off : 7777;
 		assert_int_equal(bs->ops->tmp_write(t, (const char *)data + off, n), 0);
 	}
-	assert_int_equal(bs->ops->tmp_sync(t), 0);
-	assert_int_equal(bs->ops->tmp_place(t, sha), 0);
+	assert_int_equal(bs->ops->tmp_sync(t, false), 0);
+	assert_int_equal(bs->ops->tmp_place(t, sha, false), 0);
 	bs->ops->tmp_free(t);
 }
 

@@ -1,0 +1,1313 @@
+/* The reference sync client: see syncer.h and docs/sync-client.md. */
+#include "syncer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/files/cdc.h"
+#include "../core/files/fpath.h"
+#include "../core/files/manifest.h"
+#include "../util/buf.h"
+#include "local.h"
+#include "remote.h"
+
+#define PATH_URL_MAX (FPATH_MAX * 3 + 256)
+
+struct limits {
+	int64_t chunk_min, chunk_avg, chunk_max, max_chunks;
+	int64_t page, push_changes, batch_bytes, batch_blobs, json_body;
+};
+
+/* What the pull said of a path: its latest version (the manifest) or its deletion. */
+struct rchange {
+	char *path;
+	int64_t version;
+	bool deleted;
+	char *manifest; /* JSON text; NULL for a deletion */
+};
+
+struct rset {
+	struct rchange *v;
+	int n, cap;
+};
+
+/* A local file to upload: its manifest, built from its bytes. */
+struct upload {
+	struct fentry *loc;   /* in the scan */
+	int64_t base;         /* base_version: the state's version, or 0 for a new file */
+	char sha256[65];
+	struct chunk_ref *chunks;
+	int nchunks;
+	bool failed;
+	bool copy;            /* a conflict: commit as a conflict copy */
+};
+
+struct id_path {
+	char id[FPATH_ID_LEN + 1];
+	const char *path;
+};
+
+struct syncer {
+	const struct sync_opts *o;
+	struct remote *r;
+	struct limits lim;
+	struct sync_state st;
+	char space[64];       /* the space's id, for URLs */
+	struct rset remote;
+	int64_t head;         /* the pull's end */
+	struct fset fresh;    /* paths new to the state this round (remember) */
+	struct id_path *ids;  /* the state's paths by record id, for deletions */
+	int nids;
+	int errors;
+	int behind;           /* what others changed that this round failed to apply */
+	/* progress */
+	int64_t files_done, files_total, bytes, t0_ms, last_ms;
+	int64_t n_up, n_down, n_del, n_conflict;
+};
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* --- output --- */
+
+static void progress(struct syncer *s, bool force)
+{
+	if (!s->o->tty)
+		return;
+	int64_t t = now_ms();
+	if (!force && t - s->last_ms < 250)
+		return;
+	s->last_ms = t;
+	double secs = (double)(t - s->t0_ms) / 1000.0;
+	double mib = (double)s->bytes / (1024.0 * 1024.0);
+	fprintf(stderr, "\rcairn sync: %lld/%lld files, %.1f MiB, %.1f MiB/s   ",
+		(long long)s->files_done, (long long)s->files_total, mib,
+		secs > 0 ? mib / secs : 0.0);
+	fflush(stderr);
+}
+
+static void say(struct syncer *s, const char *what, const char *path, const char *more)
+{
+	if (s->o->tty)
+		return; /* the progress line says it */
+	printf("%s %s%s%s\n", what, path, more ? " " : "", more ? more : "");
+}
+
+static void fail(struct syncer *s, const char *path, const char *why)
+{
+	s->errors++;
+	if (s->o->tty)
+		fputc('\n', stderr);
+	fprintf(stderr, "cairn sync: %s: %s\n", path, why);
+}
+
+static void warn_skip(const char *path, const char *why)
+{
+	fprintf(stderr, "cairn sync: skipped %s: %s\n", path, why);
+}
+
+/* --- the remote set --- */
+
+static void rset_free(struct rset *rs)
+{
+	for (int i = 0; i < rs->n; i++) {
+		free(rs->v[i].path);
+		free(rs->v[i].manifest);
+	}
+	free(rs->v);
+	memset(rs, 0, sizeof *rs);
+}
+
+static int cmp_rchange(const void *a, const void *b)
+{
+	return strcmp(((const struct rchange *)a)->path, ((const struct rchange *)b)->path);
+}
+
+static struct rchange *rset_find(const struct rset *rs, const char *path)
+{
+	struct rchange k = { .path = (char *)path };
+	return rs->n ? bsearch(&k, rs->v, (size_t)rs->n, sizeof *rs->v, cmp_rchange) : NULL;
+}
+
+/* Records the latest state of path (later calls override: the pull is in order). The
+ * set is sorted at the end (rset_done); until then lookups go through a linear index. */
+static int rset_put(struct rset *rs, const char *path, int64_t version, const char *manifest)
+{
+	if (rs->n == rs->cap) {
+		int cap = rs->cap ? rs->cap * 2 : 256;
+		struct rchange *v = realloc(rs->v, sizeof *v * (size_t)cap);
+		if (!v)
+			return -1;
+		rs->v = v;
+		rs->cap = cap;
+	}
+	struct rchange *x = &rs->v[rs->n];
+	x->path = strdup(path);
+	x->version = version;
+	x->deleted = manifest == NULL;
+	x->manifest = manifest ? strdup(manifest) : NULL;
+	if (!x->path || (manifest && !x->manifest))
+		return -1;
+	rs->n++;
+	return 0;
+}
+
+/* Sorts and keeps the last record of each path (the pull's order is the log's). */
+static void rset_done(struct rset *rs)
+{
+	if (rs->n < 2)
+		return;
+	/* by path; of a path's records the one with the highest version (the log's order)
+	 * stays */
+	qsort(rs->v, (size_t)rs->n, sizeof *rs->v, cmp_rchange);
+	int u = 0;
+	for (int i = 0; i < rs->n; i++) {
+		if (u && !strcmp(rs->v[u - 1].path, rs->v[i].path)) {
+			struct rchange *keep = rs->v[u - 1].version >= rs->v[i].version ? &rs->v[u - 1]
+											 : &rs->v[i];
+			struct rchange *drop = keep == &rs->v[i] ? &rs->v[u - 1] : &rs->v[i];
+			free(drop->path);
+			free(drop->manifest);
+			if (keep != &rs->v[u - 1])
+				rs->v[u - 1] = *keep;
+			continue;
+		}
+		rs->v[u++] = rs->v[i];
+	}
+	rs->n = u;
+}
+
+/* --- talking to the server --- */
+
+static int64_t jget_int(json_object *o, const char *k, int64_t def)
+{
+	json_object *v;
+	return o && json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_int)
+		       ? json_object_get_int64(v)
+		       : def;
+}
+
+static const char *jget_str(json_object *o, const char *k)
+{
+	json_object *v;
+	return o && json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+/* A failed answer, as a sentence for the user. */
+static void fail_answer(struct syncer *s, const char *what, long status, json_object *body)
+{
+	char why[512];
+	const char *e = jget_str(body, "error");
+	if (status == 0)
+		snprintf(why, sizeof why, "%s", remote_error(s->r));
+	else
+		snprintf(why, sizeof why, "HTTP %ld%s%s", status, e ? ": " : "", e ? e : "");
+	fail(s, what, why);
+}
+
+static int load_limits(struct syncer *s)
+{
+	long st;
+	json_object *o;
+	if (remote_call(s->r, "GET", "/api/v1/limits", NULL, 0, NULL, &st, &o) < 0 || st != 200) {
+		fail_answer(s, "limits", st, o);
+		json_object_put(o);
+		return -1;
+	}
+	struct limits *l = &s->lim;
+	l->chunk_min = jget_int(o, "file_chunk_min", 256 << 10);
+	l->chunk_avg = jget_int(o, "file_chunk_avg", 1 << 20);
+	l->chunk_max = jget_int(o, "file_chunk_max", 4 << 20);
+	l->max_chunks = jget_int(o, "file_max_chunks", 16384);
+	l->page = jget_int(o, "page", 1000);
+	l->push_changes = jget_int(o, "push_changes", 1000);
+	l->batch_bytes = jget_int(o, "batch_bytes", 64 << 20);
+	l->batch_blobs = jget_int(o, "batch_blobs", 10000);
+	l->json_body = jget_int(o, "json_body_bytes", 16 << 20);
+	json_object_put(o);
+	return 0;
+}
+
+static int resolve_space(struct syncer *s)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/api/v1/spaces/");
+	if (remote_escape_path(s->o->space, path, sizeof path) < 0)
+		return -1;
+	long st;
+	json_object *o;
+	if (remote_call(s->r, "GET", path, NULL, 0, NULL, &st, &o) < 0 || st != 200) {
+		fail_answer(s, s->o->space, st, o);
+		json_object_put(o);
+		return -1;
+	}
+	json_object *sp = NULL;
+	json_object_object_get_ex(o, "space", &sp);
+	int64_t id = jget_int(sp, "id", 0);
+	snprintf(s->space, sizeof s->space, "%lld", (long long)id);
+	json_object_put(o);
+	if (id <= 0)
+		return -1;
+	if (s->st.space_id && s->st.space_id != id) {
+		fprintf(stderr, "cairn sync: %s was synced with another space (%lld); use another "
+				"folder\n",
+			s->o->dir, (long long)s->st.space_id);
+		return -1;
+	}
+	s->st.space_id = id;
+	return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(((const struct id_path *)a)->id, ((const struct id_path *)b)->id);
+}
+
+/* The path of the file a deletion names, from the state (a deletion carries the id): an
+ * index of the state by id, made on first need in each pull. */
+static const char *path_of_id(struct syncer *s, const char *id)
+{
+	if (!s->ids && s->st.files.n) {
+		s->ids = calloc((size_t)s->st.files.n, sizeof *s->ids);
+		if (!s->ids)
+			return NULL;
+		for (int i = 0; i < s->st.files.n; i++) {
+			fpath_id(s->st.files.v[i].path, s->ids[i].id);
+			s->ids[i].path = s->st.files.v[i].path;
+		}
+		s->nids = s->st.files.n;
+		qsort(s->ids, (size_t)s->nids, sizeof *s->ids, cmp_id);
+	}
+	struct id_path key;
+	snprintf(key.id, sizeof key.id, "%s", id);
+	struct id_path *f = s->nids ? bsearch(&key, s->ids, (size_t)s->nids, sizeof *s->ids, cmp_id)
+				    : NULL;
+	return f ? f->path : NULL;
+}
+
+/* A new device, or one whose cursor expired: every live file as of one snapshot; what the
+ * state knows and the snapshot lacks was deleted. */
+static int bootstrap(struct syncer *s)
+{
+	rset_free(&s->remote);
+	char after[FPATH_ID_LEN * 3 + 8] = "", path[512];
+	int64_t snapshot = -1;
+	for (;;) {
+		if (snapshot < 0)
+			snprintf(path, sizeof path, "/api/v1/spaces/%s/records?collection=files&limit=%lld",
+				 s->space, (long long)s->lim.page);
+		else
+			snprintf(path, sizeof path,
+				 "/api/v1/spaces/%s/records?collection=files&limit=%lld&snapshot=%lld"
+				 "&after=%s",
+				 s->space, (long long)s->lim.page, (long long)snapshot, after);
+		long st;
+		json_object *o;
+		if (remote_call(s->r, "GET", path, NULL, 0, NULL, &st, &o) < 0 || st != 200) {
+			fail_answer(s, "listing the space's files", st, o);
+			json_object_put(o);
+			return -1;
+		}
+		snapshot = jget_int(o, "snapshot", jget_int(o, "as_of_seq", 0));
+		const char *ep = jget_str(o, "epoch");
+		snprintf(s->st.epoch, sizeof s->st.epoch, "%s", ep ? ep : "");
+		json_object *recs = NULL;
+		json_object_object_get_ex(o, "records", &recs);
+		size_t n = recs ? json_object_array_length(recs) : 0;
+		for (size_t i = 0; i < n; i++) {
+			json_object *rec = json_object_array_get_idx(recs, i), *data = NULL;
+			json_object_object_get_ex(rec, "data", &data);
+			const char *p = jget_str(data, "path");
+			json_object *del = NULL;
+			json_object_object_get_ex(rec, "deleted", &del);
+			if (!p || json_object_get_boolean(del))
+				continue;
+			if (rset_put(&s->remote, p, jget_int(rec, "version", 0),
+				     json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN)) < 0) {
+				json_object_put(o);
+				return -1;
+			}
+		}
+		json_object *more = NULL, *next = NULL;
+		json_object_object_get_ex(o, "more", &more);
+		json_object_object_get_ex(o, "next", &next);
+		const char *na = jget_str(next, "after");
+		after[0] = '\0';
+		if (na)
+			remote_escape_path(na, after, sizeof after);
+		bool go_on = json_object_get_boolean(more) && na;
+		json_object_put(o);
+		if (!go_on)
+			break;
+	}
+	rset_done(&s->remote);
+	/* what the state has and the snapshot does not was deleted */
+	for (int i = 0; i < s->st.files.n; i++)
+		if (!rset_find(&s->remote, s->st.files.v[i].path) &&
+		    rset_put(&s->remote, s->st.files.v[i].path, INT64_MAX, NULL) < 0)
+			return -1;
+	rset_done(&s->remote);
+	s->head = snapshot;
+	return 0;
+}
+
+/* What changed on the server since the state's cursor. */
+static int pull(struct syncer *s)
+{
+	rset_free(&s->remote);
+	int64_t since = s->st.cursor;
+	if (since == 0 && s->st.files.n == 0)
+		return bootstrap(s);
+	for (;;) {
+		char path[512];
+		snprintf(path, sizeof path, "/api/v1/spaces/%s/changes?since=%lld&limit=%lld%s%s",
+			 s->space, (long long)since, (long long)s->lim.page,
+			 s->st.epoch[0] ? "&epoch=" : "", s->st.epoch);
+		long st;
+		json_object *o;
+		if (remote_call(s->r, "GET", path, NULL, 0, NULL, &st, &o) < 0) {
+			fail_answer(s, "pulling changes", 0, NULL);
+			return -1;
+		}
+		if (st == 410) { /* pruned past us, or another history: start over */
+			json_object_put(o);
+			return bootstrap(s);
+		}
+		if (st != 200) {
+			fail_answer(s, "pulling changes", st, o);
+			json_object_put(o);
+			return -1;
+		}
+		const char *ep = jget_str(o, "epoch");
+		if (ep)
+			snprintf(s->st.epoch, sizeof s->st.epoch, "%s", ep);
+		json_object *chs = NULL;
+		json_object_object_get_ex(o, "changes", &chs);
+		size_t n = chs ? json_object_array_length(chs) : 0;
+		for (size_t i = 0; i < n; i++) {
+			json_object *c = json_object_array_get_idx(chs, i), *data = NULL;
+			const char *coll = jget_str(c, "collection");
+			if (!coll || strcmp(coll, "files"))
+				continue;
+			json_object_object_get_ex(c, "data", &data);
+			const char *op = jget_str(c, "op");
+			int64_t ver = jget_int(c, "seq", 0);
+			const char *p = NULL;
+			if (op && !strcmp(op, "put"))
+				p = jget_str(data, "path");
+			else if (op && !strcmp(op, "delete"))
+				p = path_of_id(s, jget_str(c, "id") ? jget_str(c, "id") : "");
+			if (p && rset_put(&s->remote, p, ver,
+					  op[0] == 'p' ? json_object_to_json_string_ext(
+								 data, JSON_C_TO_STRING_PLAIN)
+						       : NULL) < 0) {
+				json_object_put(o);
+				return -1;
+			}
+		}
+		since = jget_int(o, "next", since);
+		s->head = jget_int(o, "head_seq", since);
+		json_object *more = NULL;
+		json_object_object_get_ex(o, "more", &more);
+		bool go_on = json_object_get_boolean(more);
+		json_object_put(o);
+		if (!go_on)
+			break;
+	}
+	s->head = since > s->head ? since : s->head;
+	rset_done(&s->remote);
+	free(s->ids); /* it points into the state, which the round changes */
+	s->ids = NULL;
+	s->nids = 0;
+	return 0;
+}
+
+/* --- hashing a local file into its manifest --- */
+
+static int hash_file(struct syncer *s, struct upload *u)
+{
+	char full[PATH_URL_MAX];
+	snprintf(full, sizeof full, "%s/%s", s->o->dir, u->loc->local);
+	int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	EVP_MD_CTX *whole = EVP_MD_CTX_new(), *part = EVP_MD_CTX_new();
+	struct cdc cdc;
+	cdc_init(&cdc, (uint32_t)s->lim.chunk_min, (uint32_t)s->lim.chunk_avg,
+		 (uint32_t)s->lim.chunk_max);
+	static uint8_t buf[1 << 20];
+	int r = whole && part && EVP_DigestInit_ex(whole, EVP_sha256(), NULL) == 1 &&
+				EVP_DigestInit_ex(part, EVP_sha256(), NULL) == 1
+			? 0
+			: -1;
+	int64_t clen = 0, total = 0;
+	int cap = 0;
+	while (r == 0) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0) {
+			r = -1;
+			break;
+		}
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(whole, buf, (size_t)n);
+		total += n;
+		size_t at = 0;
+		while (at < (size_t)n && r == 0) {
+			bool cut;
+			size_t k = cdc_next(&cdc, buf + at, (size_t)n - at, &cut);
+			EVP_DigestUpdate(part, buf + at, k);
+			clen += (int64_t)k;
+			at += k;
+			if (!cut)
+				continue;
+			if (u->nchunks == cap) {
+				cap = cap ? cap * 2 : 16;
+				struct chunk_ref *c = realloc(u->chunks, sizeof *c * (size_t)cap);
+				if (!c) {
+					r = -1;
+					break;
+				}
+				u->chunks = c;
+			}
+			unsigned char d[32];
+			EVP_DigestFinal_ex(part, d, NULL);
+			sodium_bin2hex(u->chunks[u->nchunks].sha256, 65, d, 32);
+			u->chunks[u->nchunks++].size = clen;
+			clen = 0;
+			EVP_DigestInit_ex(part, EVP_sha256(), NULL);
+		}
+	}
+	if (r == 0 && clen > 0) {
+		if (u->nchunks == cap) {
+			struct chunk_ref *c = realloc(u->chunks, sizeof *c * (size_t)(cap + 1));
+			if (!c)
+				r = -1;
+			else
+				u->chunks = c;
+		}
+		if (r == 0) {
+			unsigned char d[32];
+			EVP_DigestFinal_ex(part, d, NULL);
+			sodium_bin2hex(u->chunks[u->nchunks].sha256, 65, d, 32);
+			u->chunks[u->nchunks++].size = clen;
+		}
+	}
+	if (r == 0) {
+		unsigned char d[32];
+		EVP_DigestFinal_ex(whole, d, NULL);
+		sodium_bin2hex(u->sha256, 65, d, 32);
+		/* changed while read: left for the next round */
+		struct stat st;
+		if (fstat(fd, &st) < 0 || st.st_size != total || st.st_size != u->loc->size ||
+		    st.st_mtim.tv_sec != u->loc->mtime_s || st.st_mtim.tv_nsec != u->loc->mtime_ns)
+			r = -2;
+		if (u->nchunks > s->lim.max_chunks)
+			r = -3;
+	}
+	EVP_MD_CTX_free(whole);
+	EVP_MD_CTX_free(part);
+	close(fd);
+	return r;
+}
+
+/* --- uploading the chunks the server lacks --- */
+
+struct chunk_src {
+	const char *sha;
+	struct upload *u;
+	int64_t off, size;
+};
+
+static int cmp_src(const void *a, const void *b)
+{
+	return strcmp(((const struct chunk_src *)a)->sha, ((const struct chunk_src *)b)->sha);
+}
+
+static int send_batch(struct syncer *s, struct buf *body, struct chunk_src **in, int n)
+{
+	if (n == 0)
+		return 0;
+	long st;
+	json_object *o;
+	int r = remote_call(s->r, "POST", "/api/v1/blobs/batch", body->ptr, body->len,
+			    "application/octet-stream", &st, &o);
+	if (r < 0 || st != 200) {
+		fail_answer(s, "uploading chunks", st, o);
+		json_object_put(o);
+		for (int i = 0; i < n; i++)
+			in[i]->u->failed = true;
+		return -1;
+	}
+	json_object *res = NULL;
+	json_object_object_get_ex(o, "results", &res);
+	for (int i = 0; i < n; i++) {
+		const char *stt = jget_str(json_object_array_get_idx(res, (size_t)i), "status");
+		if (!stt || (strcmp(stt, "stored") && strcmp(stt, "had"))) {
+			if (!in[i]->u->failed)
+				fail(s, in[i]->u->loc->path, stt ? stt : "a chunk was not stored");
+			in[i]->u->failed = true;
+		}
+	}
+	json_object_put(o);
+	return 0;
+}
+
+static int upload_chunks(struct syncer *s, struct upload *ups, int nups)
+{
+	int total = 0;
+	for (int i = 0; i < nups; i++)
+		total += ups[i].nchunks;
+	if (total == 0)
+		return 0;
+	struct chunk_src *src = calloc((size_t)total, sizeof *src);
+	if (!src)
+		return -1;
+	int k = 0;
+	for (int i = 0; i < nups; i++) {
+		int64_t off = 0;
+		for (int c = 0; c < ups[i].nchunks; c++) {
+			src[k++] = (struct chunk_src){ ups[i].chunks[c].sha256, &ups[i], off,
+						       ups[i].chunks[c].size };
+			off += ups[i].chunks[c].size;
+		}
+	}
+	qsort(src, (size_t)total, sizeof *src, cmp_src);
+	int u = 0;
+	for (int i = 0; i < total; i++)
+		if (!u || strcmp(src[u - 1].sha, src[i].sha))
+			src[u++] = src[i];
+	/* which the server lacks, a page of hashes at a time */
+	bool *missing = calloc((size_t)u, sizeof *missing);
+	int r = missing ? 0 : -1;
+	for (int at = 0; r == 0 && at < u; at += (int)s->lim.page) {
+		int n = u - at < s->lim.page ? u - at : (int)s->lim.page;
+		json_object *req = json_object_new_object(), *arr = json_object_new_array();
+		for (int i = 0; i < n; i++)
+			json_object_array_add(arr, json_object_new_string(src[at + i].sha));
+		json_object_object_add(req, "hashes", arr);
+		long st;
+		json_object *o;
+		r = remote_json(s->r, "POST", "/api/v1/blobs/missing", req, &st, &o);
+		json_object_put(req);
+		if (r < 0 || st != 200) {
+			fail_answer(s, "asking for missing chunks", st, o);
+			json_object_put(o);
+			r = -1;
+			break;
+		}
+		json_object *miss = NULL;
+		json_object_object_get_ex(o, "missing", &miss);
+		size_t mn = miss ? json_object_array_length(miss) : 0;
+		for (size_t m = 0; m < mn; m++) {
+			const char *h = json_object_get_string(json_object_array_get_idx(miss, m));
+			struct chunk_src key = { .sha = h };
+			struct chunk_src *f = bsearch(&key, src + at, (size_t)n, sizeof *src, cmp_src);
+			if (f)
+				missing[f - src] = true;
+		}
+		json_object_put(o);
+	}
+	/* the missing ones, in batches of files.batch_bytes (at most 32 MiB here) */
+	int64_t cap = s->lim.batch_bytes < (32 << 20) ? s->lim.batch_bytes : (32 << 20);
+	struct buf body;
+	buf_init(&body, (size_t)cap + (size_t)s->lim.chunk_max + 256);
+	struct chunk_src **in = calloc((size_t)u + 1, sizeof *in);
+	int nin = 0;
+	if (!in)
+		r = -1;
+	int open_fd = -1;
+	struct upload *open_u = NULL;
+	for (int i = 0; r == 0 && i <= u; i++) {
+		bool last = i == u;
+		if (!last && !missing[i])
+			continue;
+		if (nin && (last || (int64_t)body.len + src[i].size + 100 > cap ||
+			    nin >= s->lim.batch_blobs)) {
+			send_batch(s, &body, in, nin);
+			buf_reset(&body);
+			nin = 0;
+		}
+		if (last)
+			break;
+		struct chunk_src *c = &src[i];
+		if (c->u->failed)
+			continue;
+		if (open_u != c->u) {
+			if (open_fd >= 0)
+				close(open_fd);
+			char full[PATH_URL_MAX];
+			snprintf(full, sizeof full, "%s/%s", s->o->dir, c->u->loc->local);
+			open_fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			open_u = c->u;
+		}
+		char head[100];
+		int hl = snprintf(head, sizeof head, "%s %lld\n", c->sha, (long long)c->size);
+		size_t at = body.len;
+		if (open_fd < 0 || buf_append(&body, head, (size_t)hl) < 0) {
+			c->u->failed = true;
+			fail(s, c->u->loc->path, "cannot read the file");
+			continue;
+		}
+		char *tmp = malloc((size_t)c->size);
+		ssize_t got = tmp ? pread(open_fd, tmp, (size_t)c->size, c->off) : -1;
+		if (got != c->size || buf_append(&body, tmp, (size_t)c->size) < 0) {
+			body.len = at;
+			c->u->failed = true;
+			fail(s, c->u->loc->path, "changed while being read; next round");
+		} else {
+			in[nin++] = c;
+			s->bytes += c->size;
+		}
+		free(tmp);
+		progress(s, false);
+	}
+	if (open_fd >= 0)
+		close(open_fd);
+	buf_free(&body);
+	free(in);
+	free(missing);
+	free(src);
+	return r;
+}
+
+/* --- committing --- */
+
+static json_object *manifest_json(const struct fentry *e, const struct upload *u)
+{
+	json_object *m = json_object_new_object();
+	json_object_object_add(m, "path", json_object_new_string(e->path));
+	json_object_object_add(m, "type", json_object_new_string(file_type_name(e->type)));
+	json_object_object_add(m, "mode", json_object_new_int(e->mode));
+	char mt[MTIME_TEXT_LEN];
+	manifest_mtime_format(e->mtime_s, e->mtime_ns, mt);
+	json_object_object_add(m, "mtime", json_object_new_string(mt));
+	if (e->type == FILE_SYMLINK)
+		json_object_object_add(m, "target", json_object_new_string(e->target));
+	if (e->type == FILE_REGULAR) {
+		json_object_object_add(m, "size", json_object_new_int64(e->size));
+		json_object_object_add(m, "sha256", json_object_new_string(u->sha256));
+		json_object *arr = json_object_new_array();
+		for (int i = 0; i < u->nchunks; i++) {
+			json_object *c = json_object_new_object();
+			json_object_object_add(c, "sha256", json_object_new_string(u->chunks[i].sha256));
+			json_object_object_add(c, "size", json_object_new_int64(u->chunks[i].size));
+			json_object_array_add(arr, c);
+		}
+		json_object_object_add(m, "chunks", arr);
+	}
+	return m;
+}
+
+static void op_id(char out[40])
+{
+	unsigned char raw[12];
+	randombytes_buf(raw, sizeof raw);
+	memcpy(out, "cs-", 3);
+	sodium_bin2hex(out + 3, 25, raw, sizeof raw);
+}
+
+/* The state after a commit or a download: the entry as it is on disk, at version. A
+ * path the state has is updated in place; a new one waits in s->fresh until the round
+ * ends (state_settle), so that the state is sorted once, not once per file. */
+static void remember(struct syncer *s, const struct fentry *e, const char *sha, int64_t version)
+{
+	struct fentry x = *e;
+	x.version = version;
+	snprintf(x.sha256, sizeof x.sha256, "%s", sha ? sha : "");
+	struct fentry *k = fset_find(&s->st.files, e->path);
+	if (!k) {
+		fset_add(&s->fresh, &x);
+		return;
+	}
+	char *local = strdup(x.local ? x.local : x.path);
+	char *target = x.target ? strdup(x.target) : NULL;
+	if (!local || (x.target && !target)) {
+		free(local);
+		free(target);
+		return;
+	}
+	free(k->local);
+	free(k->target);
+	char *path = k->path;
+	*k = x;
+	k->path = path;
+	k->local = local;
+	k->target = target;
+}
+
+/* The entries the round added, into the state, sorted once. A path remembered twice keeps
+ * its last entry. */
+static const struct fentry *settle_base;
+
+static int cmp_fresh(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	int c = strcmp(settle_base[x].path, settle_base[y].path);
+	return c ? c : x - y;
+}
+
+static void state_settle(struct syncer *s)
+{
+	int n = s->fresh.n;
+	int *idx = malloc(sizeof *idx * (size_t)(n ? n : 1));
+	for (int i = 0; idx && i < n; i++)
+		idx[i] = i;
+	settle_base = s->fresh.v;
+	if (idx && n > 1)
+		qsort(idx, (size_t)n, sizeof *idx, cmp_fresh);
+	int before = s->st.files.n;
+	for (int i = 0; idx && i < n; i++) {
+		const struct fentry *e = &s->fresh.v[idx[i]];
+		if (i + 1 < n && !strcmp(e->path, s->fresh.v[idx[i + 1]].path))
+			continue; /* a later one of the same path wins */
+		/* the state's sorted part is searched; fresh paths were not in it */
+		struct fentry *old = NULL;
+		if (before) {
+			struct fset head = { s->st.files.v, before, before };
+			old = fset_find(&head, e->path);
+		}
+		if (!old)
+			fset_add(&s->st.files, e);
+	}
+	free(idx);
+	fset_free(&s->fresh);
+	fset_sort(&s->st.files);
+}
+
+static void forget(struct syncer *s, const char *path)
+{
+	struct fentry *k = fset_find(&s->st.files, path);
+	if (k)
+		fset_remove(&s->st.files, k);
+	for (int i = 0; i < s->fresh.n; i++)
+		if (!strcmp(s->fresh.v[i].path, path))
+			fset_remove(&s->fresh, &s->fresh.v[i--]);
+}
+
+struct commit_item {
+	struct upload *u;   /* a put; NULL for a delete */
+	const char *path;   /* a delete's */
+	int64_t base;
+};
+
+/* A conflict copy: the local side goes to the server under a name of its own, and the
+ * local file is renamed to it, so neither side is lost. */
+static void commit_copy(struct syncer *s, struct upload *u)
+{
+	char path[PATH_URL_MAX];
+	snprintf(path, sizeof path, "/api/v1/spaces/%s/files/", s->space);
+	remote_escape_path(u->loc->path, path, sizeof path);
+	json_object *m = manifest_json(u->loc, u);
+	json_object_object_add(m, "base_version", json_object_new_int64(u->base));
+	json_object_object_add(m, "on_conflict", json_object_new_string("copy"));
+	long st;
+	json_object *o;
+	int r = remote_json(s->r, "PUT", path, m, &st, &o);
+	json_object_put(m);
+	const char *to = jget_str(o, "path");
+	if (r < 0 || st != 200 || !to) {
+		fail_answer(s, u->loc->path, st, o);
+		json_object_put(o);
+		return;
+	}
+	int64_t version = jget_int(o, "version", 0);
+	if (strcmp(to, u->loc->path) != 0) {
+		/* the local file takes the copy's name; the server's side comes down next */
+		char from[PATH_URL_MAX], dest[PATH_URL_MAX];
+		snprintf(from, sizeof from, "%s/%s", s->o->dir, u->loc->local);
+		snprintf(dest, sizeof dest, "%s/%s", s->o->dir, to);
+		if (rename(from, dest) < 0) {
+			fail(s, u->loc->path, strerror(errno));
+		} else {
+			struct fentry e = *u->loc;
+			e.path = (char *)to;
+			e.local = (char *)to;
+			remember(s, &e, u->sha256, version);
+			s->n_conflict++;
+			say(s, "conflict", u->loc->path, to);
+		}
+	} else {
+		remember(s, u->loc, u->sha256, version);
+	}
+	json_object_put(o);
+}
+
+static int push_batch(struct syncer *s, struct commit_item *items, int n)
+{
+	json_object *req = json_object_new_object(), *arr = json_object_new_array();
+	char (*ops)[40] = calloc((size_t)n, sizeof *ops);
+	for (int i = 0; i < n; i++) {
+		json_object *c = json_object_new_object();
+		const char *path = items[i].u ? items[i].u->loc->path : items[i].path;
+		char id[FPATH_ID_LEN + 1];
+		fpath_id(path, id);
+		op_id(ops[i]);
+		json_object_object_add(c, "op_id", json_object_new_string(ops[i]));
+		json_object_object_add(c, "collection", json_object_new_string("files"));
+		json_object_object_add(c, "id", json_object_new_string(id));
+		json_object_object_add(c, "op", json_object_new_string(items[i].u ? "put" : "delete"));
+		if (items[i].u)
+			json_object_object_add(c, "data", manifest_json(items[i].u->loc, items[i].u));
+		json_object_object_add(c, "base_version", json_object_new_int64(items[i].base));
+		json_object_array_add(arr, c);
+	}
+	json_object_object_add(req, "changes", arr);
+	char path[128];
+	snprintf(path, sizeof path, "/api/v1/spaces/%s/changes", s->space);
+	long st;
+	json_object *o;
+	int r = remote_json(s->r, "POST", path, req, &st, &o);
+	json_object_put(req);
+	free(ops);
+	if (r < 0 || st != 200) {
+		fail_answer(s, "committing", st, o);
+		json_object_put(o);
+		return -1;
+	}
+	json_object *res = NULL;
+	json_object_object_get_ex(o, "results", &res);
+	for (int i = 0; i < n; i++) {
+		json_object *x = json_object_array_get_idx(res, (size_t)i);
+		const char *status = jget_str(x, "status");
+		int64_t version = jget_int(x, "version", 0);
+		struct commit_item *it = &items[i];
+		if (!status) {
+			fail(s, it->u ? it->u->loc->path : it->path, "no result");
+		} else if (!strcmp(status, "conflict")) {
+			/* changed on the server meanwhile: the next round pulls it and decides */
+			if (it->u && !it->path)
+				it->u->copy = true;
+		} else if (it->u) {
+			remember(s, it->u->loc, it->u->sha256, version);
+			s->n_up++;
+			s->files_done++;
+			say(s, "up", it->u->loc->path, NULL);
+		} else {
+			forget(s, it->path);
+			s->n_del++;
+			say(s, "deleted on the server", it->path, NULL);
+		}
+	}
+	json_object_put(o);
+	progress(s, false);
+	return 0;
+}
+
+static int commit_all(struct syncer *s, struct commit_item *items, int n)
+{
+	size_t bytes = 0;
+	int start = 0;
+	for (int i = 0; i <= n; i++) {
+		size_t mine = i < n && items[i].u ? (size_t)items[i].u->nchunks * 110 + 600 : 200;
+		if (i > start && (i == n || i - start >= s->lim.push_changes ||
+				  bytes + mine > (size_t)s->lim.json_body / 2)) {
+			if (push_batch(s, items + start, i - start) < 0)
+				return -1;
+			start = i;
+			bytes = 0;
+		}
+		bytes += mine;
+	}
+	return 0;
+}
+
+/* --- writing what others changed --- */
+
+static int mkdirs(const char *dir, const char *rel)
+{
+	char p[PATH_URL_MAX];
+	int n = snprintf(p, sizeof p, "%s/%s", dir, rel);
+	if (n <= 0 || (size_t)n >= sizeof p)
+		return -1;
+	for (char *s = p + strlen(dir) + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	return 0;
+}
+
+/* Removes the now empty directories above rel (not the folder itself). */
+static void prune_dirs(const char *dir, const char *rel)
+{
+	char p[PATH_URL_MAX];
+	snprintf(p, sizeof p, "%s/%s", dir, rel);
+	size_t base = strlen(dir);
+	for (char *slash = strrchr(p, '/'); slash && (size_t)(slash - p) > base;
+	     slash = strrchr(p, '/')) {
+		*slash = '\0';
+		if (rmdir(p) < 0)
+			break;
+	}
+}
+
+static int download(struct syncer *s, const struct rchange *rc, const char *local)
+{
+	json_object *m = json_tokener_parse(rc->manifest);
+	const char *type = jget_str(m, "type");
+	const char *mt = jget_str(m, "mtime");
+	struct fentry e = { .path = rc->path, .local = (char *)local,
+			    .mode = (int)jget_int(m, "mode", 0644), .size = jget_int(m, "size", 0) };
+	e.type = type && !strcmp(type, "dir") ? FILE_DIR
+		 : type && !strcmp(type, "symlink") ? FILE_SYMLINK
+						    : FILE_REGULAR;
+	/* the mtime as the manifest gives it */
+	if (mt) {
+		struct tm tm = { 0 };
+		char frac[16] = "";
+		if (sscanf(mt, "%d-%d-%dT%d:%d:%d.%9[0-9]Z", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, frac) >= 6) {
+			tm.tm_year -= 1900;
+			tm.tm_mon -= 1;
+			e.mtime_s = timegm(&tm);
+			int32_t ns = 0;
+			int d = 0;
+			for (; frac[d] && d < 9; d++)
+				ns = ns * 10 + (frac[d] - '0');
+			for (; d < 9; d++)
+				ns *= 10;
+			e.mtime_ns = ns;
+		}
+	}
+	const char *sha = jget_str(m, "sha256");
+	char full[PATH_URL_MAX], tmp[PATH_URL_MAX];
+	snprintf(full, sizeof full, "%s/%s", s->o->dir, local);
+	const char *slash = strrchr(full, '/');
+	unsigned char rnd[6];
+	randombytes_buf(rnd, sizeof rnd);
+	snprintf(tmp, sizeof tmp, "%.*s/" SYNC_TMP_PREFIX "%02x%02x%02x%02x%02x%02x",
+		 (int)(slash - full), full, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, { e.mtime_s, e.mtime_ns } };
+	int r = mkdirs(s->o->dir, local);
+	if (r == 0 && e.type == FILE_DIR) {
+		if (mkdir(full, (mode_t)e.mode) < 0 && errno != EEXIST)
+			r = -1;
+		if (r == 0)
+			r = chmod(full, (mode_t)e.mode) < 0 ||
+				    utimensat(AT_FDCWD, full, times, 0) < 0
+				    ? -1
+				    : 0;
+	} else if (r == 0 && e.type == FILE_SYMLINK) {
+		const char *target = jget_str(m, "target");
+		e.target = (char *)target;
+		e.mode = 0777;
+		if (!target || symlink(target, tmp) < 0 ||
+		    utimensat(AT_FDCWD, tmp, times, AT_SYMLINK_NOFOLLOW) < 0 || rename(tmp, full) < 0)
+			r = -1;
+	} else if (r == 0) {
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			r = -1;
+		} else {
+			long st = 200;
+			if (e.size > 0) {
+				char path[PATH_URL_MAX + 64];
+				snprintf(path, sizeof path, "/api/v1/spaces/%s/content/", s->space);
+				remote_escape_path(rc->path, path, sizeof path);
+				size_t pl = strlen(path);
+				snprintf(path + pl, sizeof path - pl, "?version=%lld",
+					 (long long)rc->version);
+				r = remote_fetch(s->r, path, fd, &st);
+			}
+			struct stat sb;
+			if (r == 0 && (st != 200 || fstat(fd, &sb) < 0 || sb.st_size != e.size))
+				r = -1;
+			if (r == 0 && (fsync(fd) < 0 || fchmod(fd, (mode_t)e.mode) < 0 ||
+				       futimens(fd, times) < 0))
+				r = -1;
+			close(fd);
+			if (r == 0 && rename(tmp, full) < 0)
+				r = -1;
+		}
+	}
+	if (r < 0) {
+		fail(s, rc->path, errno ? strerror(errno) : "download failed");
+		s->behind++;
+		unlink(tmp);
+	} else {
+		remember(s, &e, sha, rc->version);
+		s->bytes += e.type == FILE_REGULAR ? e.size : 0;
+		s->n_down++;
+		say(s, "down", rc->path, NULL);
+	}
+	s->files_done++;
+	progress(s, false);
+	json_object_put(m);
+	return r;
+}
+
+static void delete_local(struct syncer *s, const struct fentry *loc, const struct fentry *base)
+{
+	char full[PATH_URL_MAX];
+	snprintf(full, sizeof full, "%s/%s", s->o->dir, loc ? loc->local : base->local);
+	int r = (loc && loc->type == FILE_DIR) ? rmdir(full) : unlink(full);
+	if (r < 0 && errno != ENOENT) {
+		fail(s, base->path, strerror(errno));
+		s->behind++;
+		return;
+	}
+	prune_dirs(s->o->dir, loc ? loc->local : base->local);
+	say(s, "deleted here", base->path, NULL);
+	s->n_del++;
+	forget(s, base->path);
+}
+
+/* --- a round --- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One round: returns the number of actions taken, or -1. */
+static int round_once(struct syncer *s)
+{
+	if (pull(s) < 0)
+		return -1;
+	s->behind = 0;
+	struct fset loc = { 0 };
+	if (local_scan(s->o->dir, &loc, warn_skip) < 0) {
+		fail(s, s->o->dir, strerror(errno));
+		fset_free(&loc);
+		return -1;
+	}
+	/* every path any side names */
+	int np = loc.n + s->st.files.n + s->remote.n;
+	char **paths = calloc((size_t)(np ? np : 1), sizeof *paths);
+	int k = 0;
+	for (int i = 0; i < loc.n; i++)
+		paths[k++] = loc.v[i].path;
+	for (int i = 0; i < s->st.files.n; i++)
+		paths[k++] = s->st.files.v[i].path;
+	for (int i = 0; i < s->remote.n; i++)
+		paths[k++] = s->remote.v[i].path;
+	qsort(paths, (size_t)k, sizeof *paths, cmp_str);
+	int u = 0;
+	for (int i = 0; i < k; i++)
+		if (!u || strcmp(paths[u - 1], paths[i]))
+			paths[u++] = paths[i];
+	struct upload *ups = calloc((size_t)(u ? u : 1), sizeof *ups);
+	struct commit_item *items = calloc((size_t)(u ? u : 1), sizeof *items);
+	struct rchange **downs = calloc((size_t)(u ? u : 1), sizeof *downs);
+	char **down_local = calloc((size_t)(u ? u : 1), sizeof *down_local);
+	struct fentry **ldel = calloc((size_t)(u ? u : 1), sizeof *ldel);
+	struct fentry **ldel_loc = calloc((size_t)(u ? u : 1), sizeof *ldel_loc);
+	int nup = 0, nit = 0, ndown = 0, nldel = 0, actions = 0;
+	/* copies of the state entries the decisions read: remember() reorders the state */
+	struct fset base_copy = { 0 };
+	for (int i = 0; i < s->st.files.n; i++)
+		fset_add(&base_copy, &s->st.files.v[i]);
+	fset_sort(&base_copy);
+	for (int i = 0; i < u; i++) {
+		const char *p = paths[i];
+		struct fentry *l = fset_find(&loc, p), *b = fset_find(&base_copy, p);
+		struct rchange *rc = rset_find(&s->remote, p);
+		bool rchanged = rc && (!b || rc->version != b->version) && !(rc->deleted && !b);
+		bool lchanged = (l && !b) || (!l && b) || (l && b && !fentry_same(l, b));
+		if (rc && rc->deleted && !b && !l)
+			continue;
+		if (!lchanged && !rchanged)
+			continue;
+		actions++;
+		if (lchanged && !rchanged) {
+			if (l) {
+				ups[nup] = (struct upload){ .loc = l, .base = b ? b->version : 0 };
+				nup++;
+			} else {
+				items[nit++] = (struct commit_item){ .path = b->path, .base = b->version };
+			}
+		} else if (!lchanged && rchanged) {
+			if (rc->deleted) {
+				ldel[nldel] = b;
+				ldel_loc[nldel++] = l;
+			} else {
+				downs[ndown] = rc;
+				down_local[ndown++] = l ? l->local : b ? b->local : rc->path;
+			}
+		} else { /* both */
+			if (!l && rc->deleted) {
+				forget(s, p);
+			} else if (!l) {
+				downs[ndown] = rc;
+				down_local[ndown++] = b ? b->local : rc->path;
+			} else if (rc->deleted) { /* kept here, deleted there: it comes back */
+				ups[nup++] = (struct upload){ .loc = l, .base = 0 };
+			} else { /* both changed: a copy for the local side */
+				ups[nup++] = (struct upload){ .loc = l, .base = b ? b->version : 0,
+							       .copy = true };
+				downs[ndown] = rc;
+				down_local[ndown++] = l->local;
+			}
+		}
+	}
+	s->files_total += nup + ndown + nldel + nit;
+	/* uploads: hash, the missing chunks, then the manifests */
+	for (int i = 0; i < nup; i++) {
+		struct upload *x = &ups[i];
+		if (x->loc->type != FILE_REGULAR)
+			continue;
+		int r = hash_file(s, x);
+		if (r == -2 || r == -1) {
+			x->failed = true;
+			if (r == -1)
+				fail(s, x->loc->path, strerror(errno));
+		} else if (r == -3) {
+			x->failed = true;
+			fail(s, x->loc->path, "more chunks than the server takes (file_max_chunks)");
+		}
+	}
+	upload_chunks(s, ups, nup);
+	for (int i = 0; i < nup; i++) {
+		struct upload *x = &ups[i];
+		if (x->failed)
+			continue;
+		/* both changed with the same content: nothing to keep twice */
+		struct rchange *rc = rset_find(&s->remote, x->loc->path);
+		if (x->copy && rc && rc->manifest && x->loc->type == FILE_REGULAR) {
+			json_object *m = json_tokener_parse(rc->manifest);
+			const char *rs = jget_str(m, "sha256");
+			bool same = rs && !strcmp(rs, x->sha256);
+			json_object_put(m);
+			if (same) {
+				x->copy = false;
+				continue; /* the download below brings its metadata */
+			}
+		}
+		if (x->copy) {
+			commit_copy(s, x);
+			continue;
+		}
+		items[nit++] = (struct commit_item){ .u = x, .base = x->base };
+	}
+	if (nit)
+		commit_all(s, items, nit);
+	for (int i = 0; i < nldel; i++)
+		if (ldel[i])
+			delete_local(s, ldel_loc[i], ldel[i]);
+	for (int i = 0; i < ndown && !stopping; i++) {
+		/* a local file written since the scan is not overwritten: next round */
+		download(s, downs[i], down_local[i]);
+	}
+	/* the cursor moves past what this round has taken in, unless something others
+	 * changed could not be written here: then the same changes are pulled again (a
+	 * local change that failed to go up is found again by the next scan) */
+	if (s->behind == 0)
+		s->st.cursor = s->head;
+	state_settle(s);
+	if (state_save(s->o->dir, &s->st) < 0)
+		fail(s, "state", strerror(errno));
+	for (int i = 0; i < nup; i++)
+		free(ups[i].chunks);
+	free(ups);
+	free(items);
+	free(downs);
+	free(down_local);
+	free(ldel);
+	free(ldel_loc);
+	free(paths);
+	fset_free(&base_copy);
+	fset_free(&loc);
+	return actions;
+}
+
+/* Waits for the space to change (a long-poll of at most seconds) or for seconds to pass. */
+static void wait_for_change(struct syncer *s, int64_t seconds)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/api/v1/spaces/%s/changes?since=%lld&limit=1&wait=%lld",
+		 s->space, (long long)s->st.cursor, (long long)seconds);
+	long st;
+	json_object *o = NULL;
+	if (remote_call(s->r, "GET", path, NULL, 0, NULL, &st, &o) < 0 || st != 200)
+		sleep((unsigned)seconds);
+	json_object_put(o);
+}
+
+int sync_run(const struct sync_opts *o)
+{
+	struct syncer s = { .o = o };
+	struct stat sb;
+	if (stat(o->dir, &sb) < 0 && errno == ENOENT)
+		mkdir(o->dir, 0755); /* a new folder to sync into */
+	if (stat(o->dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "cairn sync: %s is not a directory\n", o->dir);
+		return 2;
+	}
+	if (state_load(o->dir, &s.st) < 0) {
+		fprintf(stderr, "cairn sync: cannot read %s/%s/state: %s\n", o->dir, SYNC_DIR,
+			strerror(errno));
+		return 1;
+	}
+	s.r = remote_open(o->server, o->token);
+	if (!s.r) {
+		state_free(&s.st);
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	int rc = 0;
+	if (load_limits(&s) < 0 || resolve_space(&s) < 0) {
+		rc = 2;
+		goto out;
+	}
+	do {
+		s.t0_ms = now_ms();
+		s.errors = 0;
+		s.files_done = s.files_total = s.bytes = 0;
+		s.n_up = s.n_down = s.n_del = s.n_conflict = 0;
+		int rounds = 0, acted;
+		/* a round's own commits come back in the next pull: rounds go on until one
+		 * finds nothing to do (a few at most) */
+		do {
+			acted = round_once(&s);
+		} while (acted > 0 && ++rounds < 5 && !stopping);
+		if (acted < 0)
+			rc = 1;
+		if (s.errors)
+			rc = 1;
+		progress(&s, true);
+		if (o->tty)
+			fputc('\n', stderr);
+		if (!o->once_quiet)
+			fprintf(stderr,
+				"cairn sync: %lld up, %lld down, %lld deleted, %lld conflict copies, "
+				"%lld errors, %lld requests, %.2f s\n",
+				(long long)s.n_up, (long long)s.n_down, (long long)s.n_del,
+				(long long)s.n_conflict, (long long)s.errors,
+				(long long)remote_requests(s.r), (double)(now_ms() - s.t0_ms) / 1000.0);
+		if (o->watch && !stopping)
+			wait_for_change(&s, o->interval_ms / 1000 > 0 ? o->interval_ms / 1000 : 1);
+	} while (o->watch && !stopping);
+out:
+	rset_free(&s.remote);
+	remote_close(s.r);
+	state_free(&s.st);
+	return rc;
+}

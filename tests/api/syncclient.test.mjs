@@ -1,0 +1,129 @@
+// The reference client, cairn sync: real trees through the server into another folder
+// and back, edits, renames, deletions and a conflict on both sides, nothing lost.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { api, runCairn, signUp, startServer, tempDir } from './lib/cairn.mjs';
+
+const LIMITS = { CAIRN_RATELIMIT_PER_ADDRESS: '100000', CAIRN_RATELIMIT_PER_ACCOUNT: '100000' };
+
+// type, mode, mtime, size and link target of everything under dir, as find prints them;
+// a directory with entries is listed by type and mode (its mtime and size are the
+// filesystem's: directories are implied by their files, see docs/sync-client.md)
+function listing(dir) {
+  const out = execFileSync('find', ['.', '-mindepth', '1', '-path', './.cairn-sync', '-prune', '-o',
+    '(', '-type', 'd', '!', '-empty', '-printf', '%P d %m\\n', ')', '-o', '-printf', '%P %y %m %T@ %s %l\\n'], { cwd: dir, maxBuffer: 1 << 26 });
+  return out.toString().split('\n').filter(Boolean).sort();
+}
+
+async function syncer(U, token) {
+  return async (dir, extra = []) => {
+    const r = await runCairn(['sync', dir, '--server', U, ...extra], { env: { CAIRN_SYNC_TOKEN: token } });
+    const m = /(\d+) up, (\d+) down, (\d+) deleted, (\d+) conflict copies, (\d+) errors, (\d+) requests/.exec(r.stderr);
+    return { ...r, up: +m?.[1], down: +m?.[2], deleted: +m?.[3], conflicts: +m?.[4], errors: +m?.[5], requests: +m?.[6] };
+  };
+}
+
+async function setup() {
+  const srv = await startServer({ env: LIMITS });
+  const a = await signUp(srv.url, 'ann');
+  const t = await api(srv.url, 'POST', '/api/v1/tokens', { token: a.access, body: { name: 'sync' } });
+  assert.equal(t.status, 201, JSON.stringify(t.body));
+  return { srv, sync: await syncer(srv.url, t.body.token), token: t.body.token };
+}
+
+for (const tree of ['/usr/share/doc', '/usr/include'])
+test(`${tree} syncs through the server into an empty folder, equal in bytes, types, modes, mtimes and links`, async () => {
+  const { srv, sync } = await setup();
+  const root = tempDir('cairn-sync-');
+  const A = join(root, 'a'), B = join(root, 'b');
+  execFileSync('cp', ['-a', tree, A]);
+  mkdirSync(join(A, 'an empty dir'));
+  let r = await sync(A);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.up > 1000, r.stderr);
+  const up = r.up;
+  r = await sync(B);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.down, up, 'every file, link and empty directory came down once');
+  execFileSync('diff', ['-r', '--no-dereference', A, B]); // throws on a difference
+  assert.deepEqual(listing(B), listing(A));
+  // nothing changed: a few requests, nothing sent
+  r = await sync(A);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.up + r.down + r.deleted, 0, r.stderr);
+  assert.ok(r.requests <= 4, r.stderr);
+  rmSync(root, { recursive: true, force: true });
+  await srv.stop();
+});
+
+test('edits, renames and deletions on both sides meet; a conflict keeps both sides', async () => {
+  const { srv, sync } = await setup();
+  const root = tempDir('cairn-sync-');
+  const A = join(root, 'a'), B = join(root, 'b');
+  mkdirSync(join(A, 'notes'), { recursive: true });
+  writeFileSync(join(A, 'notes/todo.txt'), 'milk\n');
+  writeFileSync(join(A, 'notes/plan.md'), '# plan\n');
+  writeFileSync(join(A, 'old name.txt'), 'renamed later\n');
+  writeFileSync(join(A, 'doomed.txt'), 'deleted later\n');
+  writeFileSync(join(A, 'script.sh'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
+  symlinkSync('notes/todo.txt', join(A, 'todo-link'));
+  assert.equal((await sync(A)).code, 0);
+  assert.equal((await sync(B)).code, 0);
+  assert.deepEqual(listing(B), listing(A));
+
+  // A: edit, rename, delete; B: a new file, and an edit of the same file as A (conflict)
+  writeFileSync(join(A, 'notes/plan.md'), '# plan\nfrom A\n');
+  utimesSync(join(A, 'notes/plan.md'), new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:00Z'));
+  renameSync(join(A, 'old name.txt'), join(A, 'new name.txt'));
+  unlinkSync(join(A, 'doomed.txt'));
+  writeFileSync(join(B, 'notes/plan.md'), '# plan\nfrom B\n');
+  writeFileSync(join(B, 'from-b.txt'), 'hello from B\n');
+  let r = await sync(A);
+  assert.equal(r.code, 0, r.stderr);
+  r = await sync(B);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.conflicts, 1, r.stderr);
+  r = await sync(A);
+  assert.equal(r.code, 0, r.stderr);
+  // both folders hold the same, and both sides of the conflict
+  assert.deepEqual(listing(B), listing(A));
+  assert.equal(readFileSync(join(A, 'notes/plan.md'), 'utf8'), '# plan\nfrom A\n');
+  const copies = readdirSync(join(A, 'notes')).filter((n) => n.startsWith('plan (conflict from '));
+  assert.equal(copies.length, 1, readdirSync(join(A, 'notes')).join(', '));
+  assert.equal(readFileSync(join(A, 'notes', copies[0]), 'utf8'), '# plan\nfrom B\n');
+  assert.ok(existsSync(join(B, 'new name.txt')) && !existsSync(join(B, 'old name.txt')));
+  assert.ok(!existsSync(join(B, 'doomed.txt')));
+  assert.equal(readFileSync(join(A, 'from-b.txt'), 'utf8'), 'hello from B\n');
+  // a file deleted on one side and edited on the other comes back
+  unlinkSync(join(A, 'notes/todo.txt'));
+  writeFileSync(join(B, 'notes/todo.txt'), 'milk\neggs\n');
+  assert.equal((await sync(A)).code, 0);
+  assert.equal((await sync(B)).code, 0);
+  assert.equal((await sync(A)).code, 0);
+  assert.equal(readFileSync(join(A, 'notes/todo.txt'), 'utf8'), 'milk\neggs\n');
+  assert.deepEqual(listing(B), listing(A));
+  rmSync(root, { recursive: true, force: true });
+  await srv.stop();
+});
+
+test('the token comes from CAIRN_SYNC_TOKEN or a file, never from the command line', async () => {
+  const { srv, token } = await setup();
+  const dir = tempDir('cairn-sync-');
+  let r = await runCairn(['sync', dir, '--server', srv.url, '--token', token]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /visible to every user/);
+  r = await runCairn(['sync', dir, '--server', srv.url]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /CAIRN_SYNC_TOKEN/);
+  writeFileSync(join(dir, '..', 'tokfile'), `${token}\n`);
+  writeFileSync(join(dir, 'x.txt'), 'x');
+  r = await runCairn(['sync', dir, '--server', srv.url, '--token-file', join(dir, '..', 'tokfile')]);
+  assert.equal(r.code, 0, r.stderr);
+  r = await runCairn(['sync', dir, '--server', srv.url], { env: { CAIRN_SYNC_TOKEN: 'not-a-token' } });
+  assert.equal(r.code, 2, r.stderr);
+  rmSync(dir, { recursive: true, force: true });
+  await srv.stop();
+});
