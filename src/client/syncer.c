@@ -72,6 +72,7 @@ struct syncer {
 	/* progress */
 	int64_t files_done, files_total, bytes, t0_ms, last_ms;
 	int64_t n_up, n_down, n_del, n_conflict;
+	int64_t req0, sent0; /* the remote's counters when the run began */
 };
 
 static volatile sig_atomic_t stopping;
@@ -1298,10 +1299,15 @@ int sync_run(const struct sync_opts *o)
 		if (!o->once_quiet)
 			fprintf(stderr,
 				"cairn sync: %lld up, %lld down, %lld deleted, %lld conflict copies, "
-				"%lld errors, %lld requests, %.2f s\n",
+				"%lld errors, %lld requests, %lld bytes sent, %.2f s\n",
 				(long long)s.n_up, (long long)s.n_down, (long long)s.n_del,
 				(long long)s.n_conflict, (long long)s.errors,
-				(long long)remote_requests(s.r), (double)(now_ms() - s.t0_ms) / 1000.0);
+				(long long)(remote_requests(s.r) - s.req0),
+				(long long)(remote_bytes_sent(s.r) - s.sent0),
+				(double)(now_ms() - s.t0_ms) / 1000.0);
+		/* a run's count starts after the last one's (with --watch) */
+		s.req0 = remote_requests(s.r);
+		s.sent0 = remote_bytes_sent(s.r);
 		if (o->watch && !stopping)
 			wait_for_change(&s, o->interval_ms / 1000 > 0 ? o->interval_ms / 1000 : 1);
 	} while (o->watch && !stopping);

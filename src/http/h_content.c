@@ -15,6 +15,7 @@
 #include "../core/files/files.h"
 #include "../util/conditional.h"
 #include "../util/err.h"
+#include "../util/handoff.h"
 #include "../util/jtext.h"
 #include "../util/range.h"
 #include "app.h"
@@ -239,12 +240,22 @@ int h_content_get(struct req *r)
 
 /* --- writing --- */
 
+/* The bytes are cut and stored on a worker ("cairn-chunk", util/handoff.h) from buffers
+ * of this size, while the request's thread receives the next and takes the whole file's
+ * SHA-256: two hashes of every byte, one on each core. */
+#define CUT_BUF (1024 * 1024)
+
 struct put {
 	struct core *core;
 	const struct principal *p;
 	struct cdc cdc;
 	EVP_MD_CTX *md;          /* the whole file's SHA-256 */
+	struct handoff cutter;   /* cuts and stores, on a worker when one can be started */
+	char *cbuf[2];
+	int ccur;
+	size_t clen;
 	struct blob_upload *u;   /* the chunk being stored */
+	struct blob_batch *bb;   /* chunks verified, made durable together (blobs.h) */
 	int64_t chunk_len;
 	struct chunk_ref *chunks;
 	int n, cap;
@@ -257,6 +268,10 @@ static void put_free(void *arg)
 {
 	struct put *x = arg;
 	blob_upload_free(x->u);
+	blob_batch_free(x->bb);
+	handoff_fini(&x->cutter); /* before what it works on goes */
+	free(x->cbuf[0]);
+	free(x->cbuf[1]);
 	EVP_MD_CTX_free(x->md);
 	free(x->chunks);
 	free(x);
@@ -274,7 +289,22 @@ static int reply_put_error(struct req *r, int e)
 	return reply_core_error(r, e, &ve, 0);
 }
 
-/* Ends the chunk being stored: its blob is durable and held before its name is kept. */
+/* The chunks waiting in the batch made durable and held, together. */
+static int chunks_commit(struct put *x)
+{
+	int n = blob_batch_pending(x->bb);
+	if (n == 0)
+		return 0;
+	int status[BLOB_BATCH_MAX];
+	bool fresh[BLOB_BATCH_MAX];
+	int e = blob_batch_commit(x->bb, status, fresh);
+	for (int i = 0; e == 0 && i < n; i++)
+		e = status[i];
+	return e;
+}
+
+/* Ends the chunk being stored: verified into the batch (committed when full, and at the
+ * end, before the manifest names any of them). */
 static int chunk_end(struct put *x)
 {
 	if (!x->u)
@@ -290,15 +320,62 @@ static int chunk_end(struct put *x)
 		x->cap = cap;
 	}
 	struct chunk_ref *ch = &x->chunks[x->n];
-	bool fresh;
-	int e = blob_upload_finish(x->u, ch->sha256, &ch->size, &fresh);
-	blob_upload_free(x->u);
+	struct blob_upload *u = x->u;
 	x->u = NULL;
+	ch->size = x->chunk_len;
 	x->chunk_len = 0;
+	int e = blob_batch_add(x->bb, u, ch->sha256);
 	if (e < 0)
 		return e;
 	x->n++;
+	return blob_batch_pending(x->bb) == BLOB_BATCH_MAX ? chunks_commit(x) : 0;
+}
+
+/* Cuts bytes into chunks and stores them (the chunk being stored goes on; a cut ends it
+ * into the batch). Runs on the cutter's worker, or on the request's thread. */
+static int cut_and_store(void *arg, const char *p, size_t len)
+{
+	struct put *x = arg;
+	const uint8_t *d = (const uint8_t *)p;
+	while (len > 0) {
+		bool cut;
+		size_t n = cdc_next(&x->cdc, d, len, &cut);
+		int e = 0;
+		if (!x->u)
+			e = blob_upload_begin(x->core, x->p, NULL, -1, &x->u);
+		if (e == 0)
+			e = blob_upload_write(x->u, d, n);
+		x->chunk_len += (int64_t)n;
+		if (e == 0 && cut)
+			e = chunk_end(x);
+		if (e < 0)
+			return e;
+		d += n;
+		len -= n;
+	}
 	return 0;
+}
+
+/* The gathered bytes to the cutter: to its worker (then the other buffer fills), or cut
+ * here when no worker could be had. */
+static int cut_flush(struct put *x)
+{
+	if (x->clen == 0)
+		return 0;
+	if (!x->cbuf[1] && handoff_start(&x->cutter))
+		x->cbuf[1] = malloc(CUT_BUF);
+	int r;
+	if (!x->cbuf[1]) {
+		r = handoff_wait(&x->cutter);
+		if (r == 0)
+			r = cut_and_store(x, x->cbuf[0], x->clen);
+	} else {
+		r = handoff_give(&x->cutter, x->cbuf[x->ccur], x->clen);
+		if (r == 1)
+			x->ccur ^= 1;
+	}
+	x->clen = 0;
+	return r < 0 ? r : 0;
 }
 
 int h_content_put_begin(struct req *r)
@@ -322,8 +399,14 @@ int h_content_put_begin(struct req *r)
 	x->p = p;
 	x->max_chunks = f->max_chunks;
 	cdc_init(&x->cdc, (uint32_t)f->chunk_min, (uint32_t)f->chunk_avg, (uint32_t)f->chunk_max);
+	if (blob_batch_new(c, &x->bb) < 0) {
+		http_reply_error(r, AE_INTERNAL, NULL, NULL);
+		return -1;
+	}
 	x->md = EVP_MD_CTX_new();
-	if (!x->md || EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1) {
+	x->cbuf[0] = malloc(CUT_BUF);
+	if (!x->md || !x->cbuf[0] || EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1 ||
+	    handoff_init(&x->cutter, "cairn-chunk", cut_and_store, x) < 0) {
 		http_reply_error(r, AE_INTERNAL, NULL, NULL);
 		return -1;
 	}
@@ -338,29 +421,22 @@ int h_content_put_begin(struct req *r)
 int h_content_put_chunk(struct req *r, const char *data, size_t len)
 {
 	struct put *x = r->ctx;
-	const uint8_t *d = (const uint8_t *)data;
 	if (EVP_DigestUpdate(x->md, data, len) != 1) {
 		http_reply_error(r, AE_INTERNAL, NULL, NULL);
 		return -1;
 	}
 	x->size += (int64_t)len;
-	while (len > 0) {
-		bool cut;
-		size_t n = cdc_next(&x->cdc, d, len, &cut);
-		int e = 0;
-		if (!x->u)
-			e = blob_upload_begin(x->core, x->p, NULL, -1, &x->u);
-		if (e == 0)
-			e = blob_upload_write(x->u, d, n);
-		x->chunk_len += (int64_t)n;
-		if (e == 0 && cut)
-			e = chunk_end(x);
+	while (len) {
+		size_t n = CUT_BUF - x->clen < len ? CUT_BUF - x->clen : len;
+		memcpy(x->cbuf[x->ccur] + x->clen, data, n);
+		x->clen += n;
+		data += n;
+		len -= n;
+		int e = x->clen == CUT_BUF ? cut_flush(x) : 0;
 		if (e < 0) {
 			reply_put_error(r, e);
 			return -1;
 		}
-		d += n;
-		len -= n;
 	}
 	return 0;
 }
@@ -381,7 +457,13 @@ int h_content_put(struct req *r)
 	struct put *x = r->ctx;
 	if (!x)
 		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
-	int e = chunk_end(x);
+	int e = cut_flush(x);
+	if (e == 0)
+		e = handoff_wait(&x->cutter);
+	if (e == 0)
+		e = chunk_end(x);
+	if (e == 0)
+		e = chunks_commit(x);
 	if (e < 0)
 		return reply_put_error(r, e);
 	unsigned char dg[EVP_MAX_MD_SIZE];
