@@ -127,3 +127,33 @@ test('the token comes from CAIRN_SYNC_TOKEN or a file, never from the command li
   rmSync(dir, { recursive: true, force: true });
   await srv.stop();
 });
+
+test('--watch takes in what others change at once, and what changes here within --interval', async () => {
+  const { spawn } = await import('node:child_process');
+  const { BIN, baseEnv, checkSanitizer, eventually } = await import('./lib/cairn.mjs');
+  const { srv, token } = await setup();
+  const root = tempDir('cairn-sync-');
+  const A = join(root, 'a');
+  mkdirSync(A);
+  const w = spawn(BIN, ['sync', A, '--server', srv.url, '--watch', '--interval', '1'], { env: baseEnv({ CAIRN_SYNC_TOKEN: token }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  w.stderr.on('data', (d) => { err += d; });
+  try {
+    await eventually(async () => /0 errors/.test(err), { timeoutMs: 5000, what: 'a first round' });
+    // another device writes: the long-poll wakes the watcher
+    const t0 = Date.now();
+    const res = await fetch(`${srv.url}/api/v1/spaces/me/content/from-server.txt`, { method: 'PUT', headers: { Authorization: `Bearer ${token}` }, body: 'pushed elsewhere\n' });
+    assert.equal(res.status, 200);
+    await eventually(async () => existsSync(join(A, 'from-server.txt')), { timeoutMs: 5000, what: 'the download' });
+    assert.ok(Date.now() - t0 < 3000, `${Date.now() - t0} ms`);
+    // a local change goes up at the next scan
+    writeFileSync(join(A, 'from-here.txt'), 'written here\n');
+    await eventually(async () => (await api(srv.url, 'GET', '/api/v1/spaces/me/files/from-here.txt', { token })).status === 200, { timeoutMs: 5000, what: 'the upload' });
+  } finally {
+    w.kill('SIGTERM');
+    await new Promise((r) => w.on('exit', r));
+  }
+  checkSanitizer(err, 'cairn sync --watch');
+  rmSync(root, { recursive: true, force: true });
+  await srv.stop();
+});

@@ -206,6 +206,34 @@ static void test_check(void **state)
 	assert_non_null(bs->ops->name);
 }
 
+/* A batch: bytes written out and placed lazily, made durable by one sync_all; each reads
+ * back whole (what a crash between the steps may leave is the crash test's, in
+ * tests/api/crash.test.mjs). */
+static void test_lazy_batch(void **state)
+{
+	(void)state;
+	enum { N = 5 };
+	struct blob_tmp *t[N];
+	char sha[N][BLOB_HEX_LEN + 1];
+	char data[N][3000];
+	for (int i = 0; i < N; i++) {
+		memset(data[i], 'a' + i, sizeof data[i]);
+		data[i][0] = (char)i;
+		sha_hex(data[i], sizeof data[i], sha[i]);
+		assert_int_equal(bs->ops->tmp_open(bs, &t[i]), 0);
+		assert_int_equal(bs->ops->tmp_write(t[i], data[i], sizeof data[i]), 0);
+		assert_int_equal(bs->ops->tmp_sync(t[i], true), 0);
+	}
+	assert_int_equal(bs->ops->sync_all(bs), 0);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(bs->ops->tmp_place(t[i], sha[i], true), 0);
+	assert_int_equal(bs->ops->sync_all(bs), 0);
+	for (int i = 0; i < N; i++) {
+		bs->ops->tmp_free(t[i]);
+		expect_bytes(sha[i], data[i], sizeof data[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_delete),
 		cmocka_unit_test(test_place_again_repairs),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_lazy_batch),
 	};
 	return cmocka_run_group_tests_name("blob store contract", tests, setup, teardown);
 }
