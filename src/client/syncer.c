@@ -69,6 +69,7 @@ struct syncer {
 	int nids;
 	int errors;
 	int behind;           /* what others changed that this round failed to apply */
+	int root;             /* the folder, opened */
 	/* progress */
 	int64_t files_done, files_total, bytes, t0_ms, last_ms;
 	int64_t n_up, n_down, n_del, n_conflict;
@@ -126,6 +127,60 @@ static void fail(struct syncer *s, const char *path, const char *why)
 static void warn_skip(const char *path, const char *why)
 {
 	fprintf(stderr, "cairn sync: skipped %s: %s\n", path, why);
+}
+
+/* --- the folder, never left ---
+ *
+ * Every path is walked from the folder one component at a time with O_NOFOLLOW, so a
+ * symbolic link inside the folder (which another device may have synced there) never
+ * leads a write, a deletion or a read outside it: a path through a link is refused. */
+
+/* The directory holding rel's last component, opened from the folder (the caller closes
+ * it), and that component in *leaf; with create, missing directories are made. -1 with
+ * errno (ELOOP or ENOTDIR for a link or file on the way). */
+static int parent_fd(struct syncer *s, const char *rel, bool create, const char **leaf)
+{
+	int fd = openat(s->root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char comp[FPATH_SEGMENT_MAX * 4 + 1];
+	const char *p = rel;
+	for (const char *slash; fd >= 0 && (slash = strchr(p, '/')); p = slash + 1) {
+		size_t n = (size_t)(slash - p);
+		if (n == 0 || n >= sizeof comp || (n <= 2 && !strncmp(p, "..", n))) {
+			close(fd);
+			errno = EINVAL;
+			return -1;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		int sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0 && errno == ENOENT && create && mkdirat(fd, comp, 0755) == 0)
+			sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		fd = sub;
+	}
+	*leaf = p;
+	if (fd >= 0 && (!*p || !strcmp(p, ".") || !strcmp(p, ".."))) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+/* rel opened for reading, without following a link anywhere on the way. */
+static int open_in(struct syncer *s, const char *rel)
+{
+	const char *leaf;
+	int d = parent_fd(s, rel, false, &leaf);
+	if (d < 0)
+		return -1;
+	int fd = openat(d, leaf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int saved = errno;
+	close(d);
+	errno = saved;
+	return fd;
 }
 
 /* --- the remote set --- */
@@ -450,9 +505,7 @@ static int pull(struct syncer *s)
 
 static int hash_file(struct syncer *s, struct upload *u)
 {
-	char full[PATH_URL_MAX];
-	snprintf(full, sizeof full, "%s/%s", s->o->dir, u->loc->local);
-	int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open_in(s, u->loc->local);
 	if (fd < 0)
 		return -1;
 	EVP_MD_CTX *whole = EVP_MD_CTX_new(), *part = EVP_MD_CTX_new();
@@ -660,9 +713,7 @@ static int upload_chunks(struct syncer *s, struct upload *ups, int nups)
 		if (open_u != c->u) {
 			if (open_fd >= 0)
 				close(open_fd);
-			char full[PATH_URL_MAX];
-			snprintf(full, sizeof full, "%s/%s", s->o->dir, c->u->loc->local);
-			open_fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			open_fd = open_in(s, c->u->loc->local);
 			open_u = c->u;
 		}
 		char head[100];
@@ -837,11 +888,15 @@ static void commit_copy(struct syncer *s, struct upload *u)
 	}
 	int64_t version = jget_int(o, "version", 0);
 	if (strcmp(to, u->loc->path) != 0) {
-		/* the local file takes the copy's name; the server's side comes down next */
-		char from[PATH_URL_MAX], dest[PATH_URL_MAX];
-		snprintf(from, sizeof from, "%s/%s", s->o->dir, u->loc->local);
-		snprintf(dest, sizeof dest, "%s/%s", s->o->dir, to);
-		if (rename(from, dest) < 0) {
+		/* the local file takes the copy's name (in the same directory); the server's
+		 * side comes down next */
+		const char *leaf, *to_leaf = strrchr(to, '/');
+		to_leaf = to_leaf ? to_leaf + 1 : to;
+		int d = parent_fd(s, u->loc->local, false, &leaf);
+		int rr = d < 0 ? -1 : renameat(d, leaf, d, to_leaf);
+		if (d >= 0)
+			close(d);
+		if (rr < 0) {
 			fail(s, u->loc->path, strerror(errno));
 		} else {
 			struct fentry e = *u->loc;
@@ -938,126 +993,127 @@ static int commit_all(struct syncer *s, struct commit_item *items, int n)
 
 /* --- writing what others changed --- */
 
-static int mkdirs(const char *dir, const char *rel)
-{
-	char p[PATH_URL_MAX];
-	int n = snprintf(p, sizeof p, "%s/%s", dir, rel);
-	if (n <= 0 || (size_t)n >= sizeof p)
-		return -1;
-	for (char *s = p + strlen(dir) + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	return 0;
-}
-
 /* Removes the now empty directories above rel (not the folder itself). */
-static void prune_dirs(const char *dir, const char *rel)
+static void prune_dirs(struct syncer *s, const char *rel)
 {
 	char p[PATH_URL_MAX];
-	snprintf(p, sizeof p, "%s/%s", dir, rel);
-	size_t base = strlen(dir);
-	for (char *slash = strrchr(p, '/'); slash && (size_t)(slash - p) > base;
-	     slash = strrchr(p, '/')) {
+	snprintf(p, sizeof p, "%s", rel);
+	for (char *slash = strrchr(p, '/'); slash; slash = strrchr(p, '/')) {
 		*slash = '\0';
-		if (rmdir(p) < 0)
+		const char *leaf;
+		int d = parent_fd(s, p, false, &leaf);
+		int r = d < 0 ? -1 : unlinkat(d, leaf, AT_REMOVEDIR);
+		if (d >= 0)
+			close(d);
+		if (r < 0)
 			break;
 	}
+}
+
+/* The manifest's mtime ("...T14:30:12.123456789Z") to seconds and nanoseconds. */
+static void parse_mtime(const char *mt, int64_t *sec, int32_t *nsec)
+{
+	struct tm tm = { 0 };
+	char frac[16] = "";
+	if (!mt || sscanf(mt, "%d-%d-%dT%d:%d:%d.%9[0-9]Z", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, frac) < 6)
+		return;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*sec = timegm(&tm);
+	int32_t ns = 0;
+	int d = 0;
+	for (; frac[d] && d < 9; d++)
+		ns = ns * 10 + (frac[d] - '0');
+	for (; d < 9; d++)
+		ns *= 10;
+	*nsec = ns;
+}
+
+/* A file's bytes of one version into the open descriptor fd: the size it must have. */
+static int fetch_into(struct syncer *s, const struct rchange *rc, int fd, int64_t size)
+{
+	long st = 200;
+	int r = 0;
+	if (size > 0) {
+		char path[PATH_URL_MAX + 64];
+		snprintf(path, sizeof path, "/api/v1/spaces/%s/content/", s->space);
+		remote_escape_path(rc->path, path, sizeof path);
+		size_t pl = strlen(path);
+		snprintf(path + pl, sizeof path - pl, "?version=%lld", (long long)rc->version);
+		r = remote_fetch(s->r, path, fd, &st);
+	}
+	struct stat sb;
+	if (r == 0 && (st != 200 || fstat(fd, &sb) < 0 || sb.st_size != size)) {
+		errno = EIO;
+		r = -1;
+	}
+	return r;
 }
 
 static int download(struct syncer *s, const struct rchange *rc, const char *local)
 {
 	json_object *m = json_tokener_parse(rc->manifest);
 	const char *type = jget_str(m, "type");
-	const char *mt = jget_str(m, "mtime");
 	struct fentry e = { .path = rc->path, .local = (char *)local,
-			    .mode = (int)jget_int(m, "mode", 0644), .size = jget_int(m, "size", 0) };
+			    .mode = (int)(jget_int(m, "mode", 0644) & 07777),
+			    .size = jget_int(m, "size", 0) };
 	e.type = type && !strcmp(type, "dir") ? FILE_DIR
 		 : type && !strcmp(type, "symlink") ? FILE_SYMLINK
 						    : FILE_REGULAR;
-	/* the mtime as the manifest gives it */
-	if (mt) {
-		struct tm tm = { 0 };
-		char frac[16] = "";
-		if (sscanf(mt, "%d-%d-%dT%d:%d:%d.%9[0-9]Z", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-			   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, frac) >= 6) {
-			tm.tm_year -= 1900;
-			tm.tm_mon -= 1;
-			e.mtime_s = timegm(&tm);
-			int32_t ns = 0;
-			int d = 0;
-			for (; frac[d] && d < 9; d++)
-				ns = ns * 10 + (frac[d] - '0');
-			for (; d < 9; d++)
-				ns *= 10;
-			e.mtime_ns = ns;
-		}
-	}
+	parse_mtime(jget_str(m, "mtime"), &e.mtime_s, &e.mtime_ns);
 	const char *sha = jget_str(m, "sha256");
-	char full[PATH_URL_MAX], tmp[PATH_URL_MAX];
-	snprintf(full, sizeof full, "%s/%s", s->o->dir, local);
-	const char *slash = strrchr(full, '/');
+	struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, { e.mtime_s, e.mtime_ns } };
+	char tmp[64];
 	unsigned char rnd[6];
 	randombytes_buf(rnd, sizeof rnd);
-	snprintf(tmp, sizeof tmp, "%.*s/" SYNC_TMP_PREFIX "%02x%02x%02x%02x%02x%02x",
-		 (int)(slash - full), full, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-	struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, { e.mtime_s, e.mtime_ns } };
-	int r = mkdirs(s->o->dir, local);
+	snprintf(tmp, sizeof tmp, SYNC_TMP_PREFIX "%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
+		 rnd[2], rnd[3], rnd[4], rnd[5]);
+	const char *leaf;
+	errno = 0;
+	int d = parent_fd(s, local, true, &leaf);
+	int r = d < 0 ? -1 : 0;
+	bool made_tmp = false;
 	if (r == 0 && e.type == FILE_DIR) {
-		if (mkdir(full, (mode_t)e.mode) < 0 && errno != EEXIST)
+		if (mkdirat(d, leaf, (mode_t)e.mode) < 0 && errno != EEXIST)
 			r = -1;
-		if (r == 0)
-			r = chmod(full, (mode_t)e.mode) < 0 ||
-				    utimensat(AT_FDCWD, full, times, 0) < 0
-				    ? -1
-				    : 0;
+		int sub = r == 0 ? openat(d, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+		if (sub < 0 || fchmod(sub, (mode_t)e.mode) < 0 || futimens(sub, times) < 0)
+			r = -1;
+		if (sub >= 0)
+			close(sub);
 	} else if (r == 0 && e.type == FILE_SYMLINK) {
 		const char *target = jget_str(m, "target");
 		e.target = (char *)target;
 		e.mode = 0777;
-		if (!target || symlink(target, tmp) < 0 ||
-		    utimensat(AT_FDCWD, tmp, times, AT_SYMLINK_NOFOLLOW) < 0 || rename(tmp, full) < 0)
+		made_tmp = true;
+		if (!target || symlinkat(target, d, tmp) < 0 ||
+		    utimensat(d, tmp, times, AT_SYMLINK_NOFOLLOW) < 0 || renameat(d, tmp, d, leaf) < 0)
 			r = -1;
 	} else if (r == 0) {
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0) {
+		int fd = openat(d, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		made_tmp = fd >= 0;
+		if (fd < 0 || fetch_into(s, rc, fd, e.size) < 0 || fsync(fd) < 0 ||
+		    fchmod(fd, (mode_t)e.mode) < 0 || futimens(fd, times) < 0)
 			r = -1;
-		} else {
-			long st = 200;
-			if (e.size > 0) {
-				char path[PATH_URL_MAX + 64];
-				snprintf(path, sizeof path, "/api/v1/spaces/%s/content/", s->space);
-				remote_escape_path(rc->path, path, sizeof path);
-				size_t pl = strlen(path);
-				snprintf(path + pl, sizeof path - pl, "?version=%lld",
-					 (long long)rc->version);
-				r = remote_fetch(s->r, path, fd, &st);
-			}
-			struct stat sb;
-			if (r == 0 && (st != 200 || fstat(fd, &sb) < 0 || sb.st_size != e.size))
-				r = -1;
-			if (r == 0 && (fsync(fd) < 0 || fchmod(fd, (mode_t)e.mode) < 0 ||
-				       futimens(fd, times) < 0))
-				r = -1;
+		if (fd >= 0)
 			close(fd);
-			if (r == 0 && rename(tmp, full) < 0)
-				r = -1;
-		}
+		if (r == 0 && renameat(d, tmp, d, leaf) < 0)
+			r = -1;
 	}
 	if (r < 0) {
 		fail(s, rc->path, errno ? strerror(errno) : "download failed");
 		s->behind++;
-		unlink(tmp);
+		if (made_tmp && d >= 0)
+			unlinkat(d, tmp, 0);
 	} else {
 		remember(s, &e, sha, rc->version);
 		s->bytes += e.type == FILE_REGULAR ? e.size : 0;
 		s->n_down++;
 		say(s, "down", rc->path, NULL);
 	}
+	if (d >= 0)
+		close(d);
 	s->files_done++;
 	progress(s, false);
 	json_object_put(m);
@@ -1066,15 +1122,19 @@ static int download(struct syncer *s, const struct rchange *rc, const char *loca
 
 static void delete_local(struct syncer *s, const struct fentry *loc, const struct fentry *base)
 {
-	char full[PATH_URL_MAX];
-	snprintf(full, sizeof full, "%s/%s", s->o->dir, loc ? loc->local : base->local);
-	int r = (loc && loc->type == FILE_DIR) ? rmdir(full) : unlink(full);
-	if (r < 0 && errno != ENOENT) {
-		fail(s, base->path, strerror(errno));
+	const char *rel = loc ? loc->local : base->local;
+	const char *leaf;
+	int d = parent_fd(s, rel, false, &leaf);
+	int r = d < 0 ? -1 : unlinkat(d, leaf, loc && loc->type == FILE_DIR ? AT_REMOVEDIR : 0);
+	int saved = errno;
+	if (d >= 0)
+		close(d);
+	if (r < 0 && saved != ENOENT) {
+		fail(s, base->path, strerror(saved));
 		s->behind++;
 		return;
 	}
-	prune_dirs(s->o->dir, loc ? loc->local : base->local);
+	prune_dirs(s, rel);
 	say(s, "deleted here", base->path, NULL);
 	s->n_del++;
 	forget(s, base->path);
@@ -1262,13 +1322,20 @@ int sync_run(const struct sync_opts *o)
 		return 2;
 	}
 	if (state_load(o->dir, &s.st) < 0) {
-		fprintf(stderr, "cairn sync: cannot read %s/%s/state: %s\n", o->dir, SYNC_DIR,
-			strerror(errno));
+		fprintf(stderr, "cairn sync: cannot read %s/%s/state: %s (move it away to start "
+				"this folder over)\n",
+			o->dir, SYNC_DIR, strerror(errno));
+		return 1;
+	}
+	s.root = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s.root < 0) {
+		state_free(&s.st);
 		return 1;
 	}
 	s.r = remote_open(o->server, o->token);
 	if (!s.r) {
 		state_free(&s.st);
+		close(s.root);
 		return 1;
 	}
 	signal(SIGINT, on_signal);
@@ -1315,5 +1382,6 @@ out:
 	rset_free(&s.remote);
 	remote_close(s.r);
 	state_free(&s.st);
+	close(s.root);
 	return rc;
 }

@@ -157,3 +157,22 @@ test('--watch takes in what others change at once, and what changes here within 
   rmSync(root, { recursive: true, force: true });
   await srv.stop();
 });
+
+test('a symbolic link in the folder never leads a write outside it', async () => {
+  const { srv, sync, token } = await setup();
+  const root = tempDir('cairn-sync-');
+  const A = join(root, 'a'), outside = join(root, 'outside');
+  mkdirSync(A);
+  mkdirSync(outside);
+  symlinkSync(outside, join(A, 'out'));
+  assert.equal((await sync(A)).code, 0);
+  // another device commits a file under the link's path (to the server, a plain path)
+  const res = await fetch(`${srv.url}/api/v1/spaces/me/content/out/evil.txt`, { method: 'PUT', headers: { Authorization: `Bearer ${token}` }, body: 'escaped\n' });
+  assert.equal(res.status, 200);
+  const r = await sync(A);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /out\/evil\.txt/);
+  assert.deepEqual(readdirSync(outside), [], 'nothing was written through the link');
+  rmSync(root, { recursive: true, force: true });
+  await srv.stop();
+});
