@@ -97,7 +97,10 @@ int cmd_sync(int argc, char **argv)
 		}
 	}
 	if (!o.dir || !o.server) {
-		help(stderr);
+		fprintf(stderr, "cairn sync: give %s (see cairn sync --help)\n",
+			!o.dir && !o.server ? "the folder and --server URL"
+			: !o.dir	    ? "the folder to sync"
+					    : "--server URL");
 		return EXIT_USAGE;
 	}
 	char *token = token_file ? read_token(token_file) : NULL;
@@ -113,6 +116,7 @@ int cmd_sync(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	o.token = token;
+	setvbuf(stdout, NULL, _IOLBF, 0); /* a line per file, as it happens, also into a log */
 	int rc = sync_run(&o);
 	free(token);
 	return rc;

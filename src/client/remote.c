@@ -2,6 +2,7 @@
 #include "remote.h"
 
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 struct remote {
 	CURL *h;
+	volatile sig_atomic_t *abort; /* a request in flight ends once it is set */
 	char base[1024];
 	char auth[1024];
 	char err[CURL_ERROR_SIZE];
@@ -92,6 +94,18 @@ static size_t to_fd(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt, (void)dn, (void)ut, (void)un;
+	struct remote *r = arg;
+	return r->abort && *r->abort ? 1 : 0;
+}
+
+void remote_set_abort(struct remote *r, volatile sig_atomic_t *flag)
+{
+	r->abort = flag;
+}
+
 static void setup(struct remote *r, const char *method, const char *path, struct curl_slist *h)
 {
 	char url[8192];
@@ -107,6 +121,10 @@ static void setup(struct remote *r, const char *method, const char *path, struct
 	 * below that) */
 	curl_easy_setopt(r->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(r->h, CURLOPT_LOW_SPEED_TIME, 120L);
+	/* called about once a second even while nothing moves: a stop ends a long-poll */
+	curl_easy_setopt(r->h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(r->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(r->h, CURLOPT_XFERINFODATA, r);
 	r->err[0] = '\0';
 	r->requests++;
 }

@@ -14,6 +14,9 @@ struct remote;
  * NULL when libcurl cannot start. */
 struct remote *remote_open(const char *base, const char *token);
 void remote_close(struct remote *r);
+/* A request in flight is given up once *flag is set (a signal handler's). */
+#include <signal.h>
+void remote_set_abort(struct remote *r, volatile sig_atomic_t *flag);
 /* The last transport failure, as a sentence. */
 const char *remote_error(const struct remote *r);
 /* Requests counted so far (for the "nothing changed" check and progress). */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +71,7 @@ struct syncer {
 	int errors;
 	int behind;           /* what others changed that this round failed to apply */
 	int root;             /* the folder, opened */
+	int lock;             /* DIR/SYNC_DIR/lock, held for the run (0 before: see sync_run) */
 	/* progress */
 	int64_t files_done, files_total, bytes, t0_ms, last_ms;
 	int64_t n_up, n_down, n_del, n_conflict;
@@ -124,9 +126,13 @@ static void fail(struct syncer *s, const char *path, const char *why)
 	fprintf(stderr, "cairn sync: %s: %s\n", path, why);
 }
 
+/* Skipped names are told once per process, not at every scan of --watch. */
+static bool warned;
+
 static void warn_skip(const char *path, const char *why)
 {
-	fprintf(stderr, "cairn sync: skipped %s: %s\n", path, why);
+	if (!warned)
+		fprintf(stderr, "cairn sync: skipped %s: %s\n", path, why);
 }
 
 /* --- the folder, never left ---
@@ -208,8 +214,27 @@ static struct rchange *rset_find(const struct rset *rs, const char *path)
 
 /* Records the latest state of path (later calls override: the pull is in order). The
  * set is sorted at the end (rset_done); until then lookups go through a linear index. */
+/* Names this client keeps for itself: its state directory at the top, and its temporary
+ * files anywhere. A path the server has under them is left alone (never written here,
+ * never deleted there). */
+static bool reserved(const char *path)
+{
+	size_t n = strlen(SYNC_DIR);
+	if (!strncmp(path, SYNC_DIR, n) && (path[n] == '/' || !path[n]))
+		return true;
+	for (const char *p = path; p; p = strchr(p, '/')) {
+		if (*p == '/')
+			p++;
+		if (!strncmp(p, SYNC_TMP_PREFIX, strlen(SYNC_TMP_PREFIX)))
+			return true;
+	}
+	return false;
+}
+
 static int rset_put(struct rset *rs, const char *path, int64_t version, const char *manifest)
 {
+	if (reserved(path))
+		return 0;
 	if (rs->n == rs->cap) {
 		int cap = rs->cap ? rs->cap * 2 : 256;
 		struct rchange *v = realloc(rs->v, sizeof *v * (size_t)cap);
@@ -289,9 +314,9 @@ static int load_limits(struct syncer *s)
 	long st;
 	json_object *o;
 	if (remote_call(s->r, "GET", "/api/v1/limits", NULL, 0, NULL, &st, &o) < 0 || st != 200) {
-		fail_answer(s, "limits", st, o);
+		fail_answer(s, s->o->server, st, o);
 		json_object_put(o);
-		return -1;
+		return st == 0 ? -1 : -2;
 	}
 	struct limits *l = &s->lim;
 	l->chunk_min = jget_int(o, "file_chunk_min", 256 << 10);
@@ -316,9 +341,16 @@ static int resolve_space(struct syncer *s)
 	long st;
 	json_object *o;
 	if (remote_call(s->r, "GET", path, NULL, 0, NULL, &st, &o) < 0 || st != 200) {
-		fail_answer(s, s->o->space, st, o);
+		char what[128];
+		snprintf(what, sizeof what, "space %s", s->o->space);
+		if (st == 401)
+			fail(s, what, "the server refused the token (revoked, expired or not one)");
+		else if (st == 404)
+			fail(s, what, "no such space here, or not one of yours");
+		else
+			fail_answer(s, what, st, o);
 		json_object_put(o);
-		return -1;
+		return st == 0 ? -1 : -2;
 	}
 	json_object *sp = NULL;
 	json_object_object_get_ex(o, "space", &sp);
@@ -331,7 +363,7 @@ static int resolve_space(struct syncer *s)
 		fprintf(stderr, "cairn sync: %s was synced with another space (%lld); use another "
 				"folder\n",
 			s->o->dir, (long long)s->st.space_id);
-		return -1;
+		return -2;
 	}
 	s->st.space_id = id;
 	return 0;
@@ -1051,7 +1083,71 @@ static int fetch_into(struct syncer *s, const struct rchange *rc, int fd, int64_
 	return r;
 }
 
+/* What stands in the way of writing rel here (a file or link where a directory of rel's
+ * path must be, or something of another type at rel itself) goes aside under a conflict
+ * name, to be uploaded as a file of its own: the server's tree wins the name, nothing
+ * local is lost. 1 when something moved, 0 when nothing was in the way. */
+static int move_aside(struct syncer *s, const char *rel, enum file_type want)
+{
+	char pre[PATH_URL_MAX];
+	size_t n = strlen(rel);
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && rel[i] != '/')
+			continue;
+		memcpy(pre, rel, i);
+		pre[i] = '\0';
+		const char *leaf;
+		int d = parent_fd(s, pre, false, &leaf);
+		if (d < 0)
+			return 0;
+		struct stat st;
+		bool in_way = fstatat(d, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			      (i < n ? !S_ISDIR(st.st_mode)
+				     : (want == FILE_DIR) != (bool)S_ISDIR(st.st_mode));
+		int moved = 0;
+		for (int k = 1; in_way && k <= 20 && !moved; k++) {
+			char name[FPATH_MAX + 1];
+			if (fpath_conflict_name(pre, "", time(NULL) * 1000LL, k, name) < 0)
+				break;
+			const char *nl = strrchr(name, '/');
+			if (renameat2(d, leaf, d, nl ? nl + 1 : name, RENAME_NOREPLACE) == 0) {
+				moved = 1;
+				s->n_conflict++;
+				say(s, "moved aside", pre, name);
+			}
+		}
+		close(d);
+		if (in_way)
+			return moved;
+	}
+	return 0;
+}
+
+static int download_once(struct syncer *s, const struct rchange *rc, const char *local);
+
 static int download(struct syncer *s, const struct rchange *rc, const char *local)
+{
+	json_object *m = json_tokener_parse(rc->manifest);
+	const char *type = jget_str(m, "type");
+	enum file_type want = type && !strcmp(type, "dir") ? FILE_DIR
+			      : type && !strcmp(type, "symlink") ? FILE_SYMLINK
+								 : FILE_REGULAR;
+	json_object_put(m);
+	/* a clash of types with what is here: it goes aside, then once more */
+	int r = download_once(s, rc, local);
+	if (r == -2 && move_aside(s, local, want) == 1)
+		r = download_once(s, rc, local);
+	if (r < 0) {
+		fail(s, rc->path, errno ? strerror(errno) : "download failed");
+		s->behind++;
+	}
+	s->files_done++;
+	progress(s, false);
+	return r < 0 ? -1 : 0;
+}
+
+/* One try: 0, -1 (errno set), or -2 for something of another type in the way. */
+static int download_once(struct syncer *s, const struct rchange *rc, const char *local)
 {
 	json_object *m = json_tokener_parse(rc->manifest);
 	const char *type = jget_str(m, "type");
@@ -1101,9 +1197,8 @@ static int download(struct syncer *s, const struct rchange *rc, const char *loca
 		if (r == 0 && renameat(d, tmp, d, leaf) < 0)
 			r = -1;
 	}
+	int saved = errno;
 	if (r < 0) {
-		fail(s, rc->path, errno ? strerror(errno) : "download failed");
-		s->behind++;
 		if (made_tmp && d >= 0)
 			unlinkat(d, tmp, 0);
 	} else {
@@ -1114,9 +1209,11 @@ static int download(struct syncer *s, const struct rchange *rc, const char *loca
 	}
 	if (d >= 0)
 		close(d);
-	s->files_done++;
-	progress(s, false);
 	json_object_put(m);
+	errno = saved;
+	if (r < 0 && (saved == ENOTDIR || saved == ELOOP || saved == EISDIR ||
+		      saved == ENOTEMPTY || saved == EEXIST))
+		return -2;
 	return r;
 }
 
@@ -1147,6 +1244,20 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether a directory or link here is what the server has (files are compared by content
+ * once hashed). */
+static bool same_entry(const struct fentry *l, const struct rchange *rc)
+{
+	if (l->type == FILE_REGULAR || !rc->manifest)
+		return false;
+	json_object *m = json_tokener_parse(rc->manifest);
+	const char *type = jget_str(m, "type"), *target = jget_str(m, "target");
+	bool same = type && !strcmp(type, file_type_name(l->type)) &&
+		    (l->type == FILE_DIR || (target && l->target && !strcmp(target, l->target)));
+	json_object_put(m);
+	return same;
+}
+
 /* One round: returns the number of actions taken, or -1. */
 static int round_once(struct syncer *s)
 {
@@ -1159,6 +1270,7 @@ static int round_once(struct syncer *s)
 		fset_free(&loc);
 		return -1;
 	}
+	warned = true;
 	/* every path any side names */
 	int np = loc.n + s->st.files.n + s->remote.n;
 	char **paths = calloc((size_t)(np ? np : 1), sizeof *paths);
@@ -1220,6 +1332,9 @@ static int round_once(struct syncer *s)
 				down_local[ndown++] = b ? b->local : rc->path;
 			} else if (rc->deleted) { /* kept here, deleted there: it comes back */
 				ups[nup++] = (struct upload){ .loc = l, .base = 0 };
+			} else if (same_entry(l, rc)) { /* alike on both sides: no conflict */
+				downs[ndown] = rc;
+				down_local[ndown++] = l->local;
 			} else { /* both changed: a copy for the local side */
 				ups[nup++] = (struct upload){ .loc = l, .base = b ? b->version : 0,
 							       .copy = true };
@@ -1298,6 +1413,23 @@ static int round_once(struct syncer *s)
 	return actions;
 }
 
+/* One run per folder: an exclusive lock on DIR/SYNC_DIR/lock, held until the process
+ * ends. -1 after saying so when another run holds it. */
+static int lock_folder(struct syncer *s)
+{
+	if (mkdirat(s->root, SYNC_DIR, 0700) < 0 && errno != EEXIST)
+		return -1;
+	char p[64];
+	snprintf(p, sizeof p, "%s/lock", SYNC_DIR);
+	s->lock = openat(s->root, p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (s->lock < 0 || flock(s->lock, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "cairn sync: %s is being synced by another cairn sync already\n",
+			s->o->dir);
+		return -1;
+	}
+	return 0;
+}
+
 /* Waits for the space to change (a long-poll of at most seconds) or for seconds to pass. */
 static void wait_for_change(struct syncer *s, int64_t seconds)
 {
@@ -1307,42 +1439,51 @@ static void wait_for_change(struct syncer *s, int64_t seconds)
 	long st;
 	json_object *o = NULL;
 	if (remote_call(s->r, "GET", path, NULL, 0, NULL, &st, &o) < 0 || st != 200)
-		sleep((unsigned)seconds);
+		for (int64_t t = 0; t < seconds * 10 && !stopping; t++)
+			usleep(100 * 1000); /* the server is away: try again later */
 	json_object_put(o);
 }
 
 int sync_run(const struct sync_opts *o)
 {
-	struct syncer s = { .o = o };
+	struct syncer s = { .o = o, .root = -1, .lock = -1 };
 	struct stat sb;
-	if (stat(o->dir, &sb) < 0 && errno == ENOENT)
-		mkdir(o->dir, 0755); /* a new folder to sync into */
-	if (stat(o->dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+	bool exists = stat(o->dir, &sb) == 0;
+	if (exists && !S_ISDIR(sb.st_mode)) {
 		fprintf(stderr, "cairn sync: %s is not a directory\n", o->dir);
 		return 2;
 	}
-	if (state_load(o->dir, &s.st) < 0) {
-		fprintf(stderr, "cairn sync: cannot read %s/%s/state: %s (move it away to start "
-				"this folder over)\n",
-			o->dir, SYNC_DIR, strerror(errno));
-		return 1;
-	}
-	s.root = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s.root < 0) {
-		state_free(&s.st);
+	if (exists && state_load(o->dir, &s.st) < 0) {
+		fprintf(stderr, "cairn sync: cannot read %s/%s/state: %s (move %s away to sync "
+				"this folder as a new device)\n",
+			o->dir, SYNC_DIR, strerror(errno), SYNC_DIR);
 		return 1;
 	}
 	s.r = remote_open(o->server, o->token);
 	if (!s.r) {
 		state_free(&s.st);
-		close(s.root);
 		return 1;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	remote_set_abort(s.r, &stopping);
 	int rc = 0;
-	if (load_limits(&s) < 0 || resolve_space(&s) < 0) {
-		rc = 2;
+	/* the server and the space first: a refused token creates nothing here */
+	int e = load_limits(&s);
+	if (e == 0)
+		e = resolve_space(&s);
+	if (e < 0) {
+		rc = e == -2 ? 2 : 1;
+		goto out;
+	}
+	if (!exists && mkdir(o->dir, 0755) < 0) { /* a new folder to sync into */
+		fprintf(stderr, "cairn sync: cannot create %s: %s\n", o->dir, strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	s.root = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s.root < 0 || lock_folder(&s) < 0) {
+		rc = s.root < 0 ? 1 : 2;
 		goto out;
 	}
 	do {
@@ -1363,7 +1504,9 @@ int sync_run(const struct sync_opts *o)
 		progress(&s, true);
 		if (o->tty)
 			fputc('\n', stderr);
-		if (!o->once_quiet)
+		/* with --watch, an idle round says nothing */
+		bool idle = s.n_up + s.n_down + s.n_del + s.n_conflict + s.errors == 0;
+		if (!o->once_quiet && !(o->watch && idle && s.req0 > 0))
 			fprintf(stderr,
 				"cairn sync: %lld up, %lld down, %lld deleted, %lld conflict copies, "
 				"%lld errors, %lld requests, %lld bytes sent, %.2f s\n",
@@ -1382,6 +1525,9 @@ out:
 	rset_free(&s.remote);
 	remote_close(s.r);
 	state_free(&s.st);
-	close(s.root);
+	if (s.root >= 0)
+		close(s.root);
+	if (s.lock >= 0)
+		close(s.lock);
 	return rc;
 }

@@ -318,8 +318,8 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 		int64_t seq = 0;
 		r = 0;
 		if (x->file && x->op == OP_PUT)
-			r = files_apply(c, txn, p, sp, x, idx, &res->case_other, ve);
-		if (r >= 0)
+			r = files_apply(c, txn, p, sp, x, idx, &res->case_other, &res->reason, ve);
+		if (r == 0)
 			r = ops->push->push_append(txn, sp->id, &in, now, &seq);
 		if (rec_data != log_data)
 			free(rec_data);
@@ -329,9 +329,17 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 			record_clear(&cur);
 			return r;
 		}
-		res->status = OPS_APPLIED;
-		res->seq = seq;
-		res->version = seq;
+		if (r == 1) { /* a file where the tree has a directory, or the reverse */
+			res->status = OPS_CONFLICT;
+			res->version = cur_version;
+			res->has_server = true;
+			res->server_version = cur_version;
+			res->server_deleted = !live;
+		} else {
+			res->status = OPS_APPLIED;
+			res->seq = seq;
+			res->version = seq;
+		}
 	}
 	json_object_put(owned_patch);
 	record_clear(&cur);

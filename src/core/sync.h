@@ -117,6 +117,7 @@ struct push_change {
 	/* a change of collection "files" (core/files/files.h, files_prepare): the path in
 	 * normal form and its case fold, for a put; the change names its chunks in blobs */
 	bool file;
+	bool file_dir; /* the put is of a directory entry */
 	const char *path, *path_fold;
 	const char *text;     /* a file put's manifest, canonical JSON (stored as the data) */
 	int64_t *chunk_sizes; /* for each of blobs, the size the manifest gives it */

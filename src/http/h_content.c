@@ -474,8 +474,18 @@ int h_content_put(struct req *r)
 	for (int i = 0; i < 32; i++)
 		snprintf(sha + 2 * i, 3, "%02x", dg[i]);
 	int64_t mode = 0644, base = -1;
-	if (!query_num(r, "mode", &mode, 0, 07777) ||
-	    !query_num(r, "base_version", &base, 0, INT64_MAX))
+	const char *mq = http_query(r, "mode");
+	if (mq) { /* octal, as chmod takes it: 644, 0755 */
+		char *end;
+		mode = strtol(mq, &end, 8);
+		if (!*mq || *end || strlen(mq) > 5 || mode < 0 || mode > 07777) {
+			struct verr ve = { 0 };
+			verr_add(&ve, "mode", "mode is the permission bits in octal, 0 to 7777 (as "
+					      "chmod takes them: 644, 0755)");
+			return reply_core_error(r, -ERR_INVALID, &ve, 0);
+		}
+	}
+	if (!query_num(r, "base_version", &base, 0, INT64_MAX))
 		return 0;
 	const char *im = http_header(r, "If-Match");
 	if (im && cond_if_match_version(im, &base) < 0)

@@ -117,9 +117,13 @@ static int reply_file_conflict(struct req *r, const struct file_result *fr)
 	json_object_object_add(extra, "server", server);
 	if (fr->server_version > 0 && !fr->server_deleted)
 		set_etag(r, fr->server_version);
-	return http_reply_error_ext(r, AE_CONFLICT,
-				    "The file changed since the version this write is based on.",
-				    NULL, extra);
+	const char *why = "The file changed since the version this write is based on.";
+	if (fr->reason && !strcmp(fr->reason, "parent_is_file"))
+		why = "A parent of this path is a file or a link: a file cannot go under it.";
+	else if (fr->reason && !strcmp(fr->reason, "is_directory"))
+		why = "Files lie under this path: it is a directory, so a file or link cannot "
+		      "go there.";
+	return http_reply_error_ext(r, AE_CONFLICT, why, NULL, extra);
 }
 
 /* 200 after a write: where it went and its version. */

@@ -62,6 +62,50 @@ int sq_push_file_fold(void *txn, int64_t space_id, const char *fold, const char 
 	return r;
 }
 
+int sq_push_file_clash(void *txn, int64_t space_id, const char *path, bool dir, char *out,
+		       size_t outlen)
+{
+	struct sq_conn *c = sq_txn_conn(txn);
+	/* a parent that is a file or a link (a directory entry is no clash) */
+	sqlite3_stmt *st = SQ(c, "SELECT path FROM records WHERE space_id = ? AND path = ? AND "
+				 "deleted = 0 AND json_extract(data, '$.type') != 'dir'");
+	if (!st)
+		return -ERR_DB;
+	for (const char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+		sqlite3_bind_int64(st, 1, space_id);
+		sqlite3_bind_text(st, 2, path, (int)(p - path), SQLITE_STATIC);
+		int r = sq_step(st);
+		if (r == 1)
+			sq_col_text(st, 0, out, outlen);
+		sqlite3_reset(st);
+		if (r != 0)
+			return r;
+	}
+	if (dir)
+		return 0;
+	/* files under it: between path + "/" and path + "0" ('0' follows '/') */
+	size_t n = strlen(path);
+	char lo[4096 + 2], hi[4096 + 2];
+	if (n > 4096)
+		return 0;
+	memcpy(lo, path, n);
+	memcpy(hi, path, n);
+	lo[n] = '/';
+	hi[n] = '0';
+	st = SQ(c, "SELECT path FROM records WHERE space_id = ? AND path > ? AND path < ? AND "
+		   "deleted = 0 LIMIT 1");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, space_id);
+	sqlite3_bind_text(st, 2, lo, (int)n + 1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, hi, (int)n + 1, SQLITE_STATIC);
+	int r = sq_step(st);
+	if (r == 1)
+		sq_col_text(st, 0, out, outlen);
+	sqlite3_reset(st);
+	return r;
+}
+
 int sq_push_blobs_bind(void *txn, int64_t user_id, const char *const *shas, int n)
 {
 	struct sq_conn *c = sq_txn_conn(txn);

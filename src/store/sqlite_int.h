@@ -249,6 +249,8 @@ int sq_files_list(struct store *s, int64_t space_id, const char *prefix, const c
 int sq_push_file_fold(void *txn, int64_t space_id, const char *fold, const char *path,
 		      char *out, size_t outlen);
 int sq_push_blobs_bind(void *txn, int64_t user_id, const char *const *shas, int n);
+int sq_push_file_clash(void *txn, int64_t space_id, const char *path, bool dir, char *out,
+		       size_t outlen);
 int sq_files_release(struct store *s, int64_t before_ms, int64_t *ret_n);
 struct sq_conn *sq_txn_conn(void *txn);
 

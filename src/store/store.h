@@ -321,6 +321,12 @@ struct store_files_ops {
 	 * path has the case fold fold; 0 when none. */
 	int (*push_file_fold)(void *txn, int64_t space_id, const char *fold, const char *path,
 			      char *out, size_t outlen);
+	/* Inside a push: whether a live file at path would clash with the tree: 1 with the
+	 * other path in out when a parent of path (each prefix ending before a '/') is a live
+	 * file or link, or, unless dir (the entry at path is a directory), when live files lie
+	 * under path + "/"; 0 when none. */
+	int (*push_file_clash)(void *txn, int64_t space_id, const char *path, bool dir, char *out,
+			       size_t outlen);
 	/* Inside a push: the user's holdings of these blobs become bound to files. */
 	int (*push_blobs_bind)(void *txn, int64_t user_id, const char *const *shas, int n);
 	/* Ends every holding bound to files, of a blob no kept change names, taken before

@@ -411,6 +411,7 @@ static const struct store_blobmeta_ops sq_blobmeta_ops = {
 static const struct store_files_ops sq_files_ops = {
 	.files_list = sq_files_list,
 	.push_file_fold = sq_push_file_fold,
+	.push_file_clash = sq_push_file_clash,
 	.push_blobs_bind = sq_push_blobs_bind,
 	.files_release = sq_files_release,
 };

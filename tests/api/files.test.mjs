@@ -193,7 +193,7 @@ test('PUT content chunks the bytes on the server: an edit in the middle stores o
   const U = srv.url;
   const a = await signUp(U, 'ann');
   const big = seeded(1 << 20, 'big');
-  let r = await putContent(U, a.access, 'big.bin', big, '?mode=384&mtime=2026-01-02T03:04:05Z');
+  let r = await putContent(U, a.access, 'big.bin', big, '?mode=0600&mtime=2026-01-02T03:04:05Z');
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const m = (await api(U, 'GET', '/api/v1/spaces/me/files/big.bin', { token: a.access })).body;
   assert.equal(m.sha256, sha(big));
@@ -413,3 +413,34 @@ async function runCairnGc(dir, env) {
   assert.equal(r.code, 0, r.stderr);
   return r.stdout;
 }
+
+test('a file cannot sit where the tree has a directory, nor under a file', async () => {
+  const srv = await startServer({ env: LIMITS });
+  const U = srv.url;
+  const a = await signUp(U, 'ann');
+  assert.equal((await putContent(U, a.access, 'x', Buffer.from('a file'))).status, 200);
+  let r = await putContent(U, a.access, 'x/under.txt', Buffer.from('no'));
+  assert.equal(r.status, 409);
+  assert.equal(r.body.reason, 'parent_is_file');
+  assert.equal((await putContent(U, a.access, 'd/a/b.txt', Buffer.from('deep'))).status, 200);
+  r = await putContent(U, a.access, 'd', Buffer.from('over a directory'));
+  assert.equal(r.status, 409);
+  assert.equal(r.body.reason, 'is_directory');
+  r = await api(U, 'PUT', '/api/v1/spaces/me/files/d/a', { token: a.access, body: { type: 'symlink', target: 't' } });
+  assert.equal(r.status, 409);
+  // a directory entry there is no clash
+  r = await api(U, 'PUT', '/api/v1/spaces/me/files/d', { token: a.access, body: { type: 'dir' } });
+  assert.equal(r.status, 200);
+  // nor is a file once the one in the way is deleted
+  assert.equal((await api(U, 'DELETE', '/api/v1/spaces/me/files/x', { token: a.access })).status, 200);
+  assert.equal((await putContent(U, a.access, 'x/under.txt', Buffer.from('yes'))).status, 200);
+  // a move under a file, and a push, meet the same rule
+  r = await api(U, 'POST', '/api/v1/spaces/me/moves', { token: a.access, body: { from: 'd/a/b.txt', to: 'x/under.txt/b.txt' } });
+  assert.equal(r.status, 409);
+  r = await api(U, 'POST', '/api/v1/spaces/me/changes', { token: a.access, body: { changes: [{ op_id: 'clash-1', collection: 'files', id: sha(Buffer.from('d/a')), op: 'put',
+    data: { path: 'd/a', type: 'file', size: 0, sha256: sha(Buffer.alloc(0)), chunks: [] } }] } });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.results[0].status, 'conflict');
+  assert.equal((await content(U, a.access, 'd/a/b.txt')).body.toString(), 'deep');
+  await srv.stop();
+});

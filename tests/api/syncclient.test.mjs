@@ -2,7 +2,7 @@
 // and back, edits, renames, deletions and a conflict on both sides, nothing lost.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { api, runCairn, signUp, startServer, tempDir } from './lib/cairn.mjs';
@@ -135,7 +135,7 @@ test('--watch takes in what others change at once, and what changes here within 
   const root = tempDir('cairn-sync-');
   const A = join(root, 'a');
   mkdirSync(A);
-  const w = spawn(BIN, ['sync', A, '--server', srv.url, '--watch', '--interval', '1'], { env: baseEnv({ CAIRN_SYNC_TOKEN: token }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const w = spawn(BIN, ['sync', A, '--server', srv.url, '--watch', '--interval', '3'], { env: baseEnv({ CAIRN_SYNC_TOKEN: token }), stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   w.stderr.on('data', (d) => { err += d; });
   try {
@@ -148,10 +148,13 @@ test('--watch takes in what others change at once, and what changes here within 
     assert.ok(Date.now() - t0 < 3000, `${Date.now() - t0} ms`);
     // a local change goes up at the next scan
     writeFileSync(join(A, 'from-here.txt'), 'written here\n');
-    await eventually(async () => (await api(srv.url, 'GET', '/api/v1/spaces/me/files/from-here.txt', { token })).status === 200, { timeoutMs: 5000, what: 'the upload' });
+    await eventually(async () => (await api(srv.url, 'GET', '/api/v1/spaces/me/files/from-here.txt', { token })).status === 200, { timeoutMs: 8000, what: 'the upload' });
   } finally {
+    // a stop ends the wait at once, not at the end of the interval
+    const t = Date.now();
     w.kill('SIGTERM');
     await new Promise((r) => w.on('exit', r));
+    assert.ok(Date.now() - t < 2500, `stopped after ${Date.now() - t} ms`);
   }
   checkSanitizer(err, 'cairn sync --watch');
   rmSync(root, { recursive: true, force: true });
@@ -164,15 +167,77 @@ test('a symbolic link in the folder never leads a write outside it', async () =>
   const A = join(root, 'a'), outside = join(root, 'outside');
   mkdirSync(A);
   mkdirSync(outside);
-  symlinkSync(outside, join(A, 'out'));
-  assert.equal((await sync(A)).code, 0);
-  // another device commits a file under the link's path (to the server, a plain path)
+  // another device has a file under "out"; here "out" is a link leading out of the folder
   const res = await fetch(`${srv.url}/api/v1/spaces/me/content/out/evil.txt`, { method: 'PUT', headers: { Authorization: `Bearer ${token}` }, body: 'escaped\n' });
   assert.equal(res.status, 200);
+  symlinkSync(outside, join(A, 'out'));
+  // (the server itself refuses a file under a link it knows)
+  const under = await fetch(`${srv.url}/api/v1/spaces/me/files/link`, { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'symlink', target: '/etc' }) });
+  assert.equal(under.status, 200);
+  assert.equal((await fetch(`${srv.url}/api/v1/spaces/me/content/link/passwd`, { method: 'PUT', headers: { Authorization: `Bearer ${token}` }, body: 'x' })).status, 409);
   const r = await sync(A);
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /out\/evil\.txt/);
+  assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(readdirSync(outside), [], 'nothing was written through the link');
+  // the server's tree won the name: the link went aside, the file is in a directory here
+  assert.equal(readFileSync(join(A, 'out/evil.txt'), 'utf8'), 'escaped\n');
+  const aside = readdirSync(A).filter((n) => n.startsWith('out (conflict '));
+  assert.equal(aside.length, 1, readdirSync(A).join(', '));
+  assert.equal(readlinkSync(join(A, aside[0])), outside);
+  rmSync(root, { recursive: true, force: true });
+  await srv.stop();
+});
+
+test('a file here where the server has a directory, and the reverse, go aside; both sides end alike', async () => {
+  const { srv, sync } = await setup();
+  const root = tempDir('cairn-sync-');
+  const C = join(root, 'c'), D = join(root, 'd');
+  mkdirSync(C);
+  mkdirSync(join(D, 'x'), { recursive: true });
+  writeFileSync(join(C, 'x'), 'a file in C\n');
+  writeFileSync(join(D, 'x/y'), 'a file under a directory in D\n');
+  assert.equal((await sync(C)).code, 0);
+  let r = await sync(D);
+  assert.equal(r.code, 0, r.stderr);
+  r = await sync(C);
+  assert.equal(r.code, 0, r.stderr);
+  r = await sync(D);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(listing(D), listing(C));
+  // both contents are kept somewhere in the tree
+  const texts = execFileSync('grep', ['-rh', '', '--exclude-dir=.cairn-sync', C]).toString();
+  assert.match(texts, /a file in C/);
+  assert.match(texts, /a file under a directory in D/);
+  rmSync(root, { recursive: true, force: true });
+  await srv.stop();
+});
+
+test('alike links and empty directories on both sides are no conflict; the client\'s own names are never synced; one run per folder', async () => {
+  const { srv, sync, token } = await setup();
+  const root = tempDir('cairn-sync-');
+  const C = join(root, 'c'), D = join(root, 'd');
+  for (const X of [C, D]) {
+    mkdirSync(join(X, 'empty'), { recursive: true });
+    symlinkSync('target', join(X, 'link'));
+    writeFileSync(join(X, 'same.txt'), 'same\n');
+  }
+  assert.equal((await sync(C)).code, 0);
+  const r = await sync(D);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.conflicts, 0, r.stderr);
+  assert.deepEqual(readdirSync(D).sort(), ['.cairn-sync', 'empty', 'link', 'same.txt']);
+  // a path under the client's state directory, put there by someone else, stays there
+  const put = await fetch(`${srv.url}/api/v1/spaces/me/content/.cairn-sync/state`, { method: 'PUT', headers: { Authorization: `Bearer ${token}` }, body: 'not a state\n' });
+  assert.equal(put.status, 200);
+  assert.equal((await sync(D)).code, 0);
+  assert.equal((await sync(D)).code, 0, 'the state file was not overwritten');
+  assert.equal((await api(srv.url, 'GET', '/api/v1/spaces/me/files/.cairn-sync/state', { token })).status, 200);
+  // a second run on a folder in use is refused
+  const holder = (await import('node:child_process')).spawn('flock', [join(D, '.cairn-sync', 'lock'), 'sleep', '3']);
+  await new Promise((res) => setTimeout(res, 300));
+  const busy = await sync(D);
+  assert.equal(busy.code, 2, busy.stderr);
+  assert.match(busy.stderr, /another cairn sync/);
+  holder.kill();
   rmSync(root, { recursive: true, force: true });
   await srv.stop();
 });

@@ -63,6 +63,28 @@ static int push_all(struct core *c, const struct principal *p, const struct spac
 	return j.rc;
 }
 
+/* A one-change push's faults as the file endpoints name them: "mtime", not
+ * "data" with "changes[0]: mtime: ...". */
+static void unprefix(struct verr *ve)
+{
+	static const char *const names[] = { "type", "size", "mode", "mtime", "sha256",
+					     "chunks", "target", "path", "manifest" };
+	for (int i = 0; i < ve->n; i++) {
+		char *m = ve->e[i].msg;
+		const char *p = strncmp(m, "changes[0]: ", 12) ? m : m + 12;
+		if (!strcmp(ve->e[i].field, "data"))
+			for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+				size_t n = strlen(names[k]);
+				if (!strncmp(p, names[k], n) && p[n] == ':' && p[n + 1] == ' ') {
+					ve->e[i].field = names[k];
+					p += n + 2;
+					break;
+				}
+			}
+		memmove(m, p, strlen(p) + 1);
+	}
+}
+
 static int commit_once(struct core *c, const struct principal *p, const struct space *sp,
 		       const char *path, json_object *manifest, int64_t base, const char *op_id,
 		       struct push_result *res, struct verr *ve)
@@ -79,7 +101,15 @@ static int commit_once(struct core *c, const struct principal *p, const struct s
 	if (manifest) /* the path is the URL's */
 		json_object_object_add(manifest, "path", json_object_new_string(path));
 	int64_t head;
-	return sync_push(c, p, sp, &x, 1, res, &head, ve);
+	int r = sync_push(c, p, sp, &x, 1, res, &head, ve);
+	if (r < 0)
+		unprefix(ve);
+	return r;
+}
+
+static const char *res_reason_or(const struct file_result *r)
+{
+	return r->reason ? r->reason : "";
 }
 
 int files_commit(struct core *c, const struct principal *p, const struct space *sp,
@@ -106,7 +136,9 @@ int files_commit(struct core *c, const struct principal *p, const struct space *
 	ret->server = res.server_data;
 	res.server_data = NULL;
 	push_results_free(&res, 1);
-	if (!fc->copy_on_conflict || !fc->manifest)
+	/* a copy helps a stale base, not a path the tree has no room for */
+	if (!fc->copy_on_conflict || !fc->manifest || !strcmp(res_reason_or(ret), "parent_is_file") ||
+	    !strcmp(res_reason_or(ret), "is_directory"))
 		return 0;
 	/* keep both: the loser goes next to the file under a name of its own */
 	int64_t now = clock_wall_ms();

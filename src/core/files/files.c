@@ -84,6 +84,7 @@ static int prepare_put(const struct config *cfg, struct push_change *x, int idx,
 	if (fpath_fold(m.path, fold) < 0)
 		fold[0] = '\0'; /* cannot happen for a path within FPATH_MAX */
 	x->path = m.path;
+	x->file_dir = m.type == FILE_DIR;
 	x->path_fold = arena_strndup(a, fold, strlen(fold));
 	if (!x->path_fold)
 		return -ERR_NOMEM;
@@ -164,12 +165,21 @@ int files_check_sizes(const struct push_change *ch, int n, const char *const *bl
 }
 
 int files_apply(struct core *c, void *txn, const struct principal *p, const struct space *sp,
-		const struct push_change *x, int idx, char **ret_other, struct verr *ve)
+		const struct push_change *x, int idx, char **ret_other, const char **ret_reason,
+		struct verr *ve)
 {
 	*ret_other = NULL;
 	const struct store_files_ops *fo = c->store->ops->files;
 	char other[FPATH_MAX + 1];
-	int r = fo->push_file_fold(txn, sp->id, x->path_fold, x->path, other, sizeof other);
+	/* a file cannot sit where the tree has a directory, nor under a file */
+	int r = fo->push_file_clash(txn, sp->id, x->path, x->file_dir, other, sizeof other);
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		*ret_reason = strlen(other) < strlen(x->path) ? "parent_is_file" : "is_directory";
+		return 1;
+	}
+	r = fo->push_file_fold(txn, sp->id, x->path_fold, x->path, other, sizeof other);
 	if (r < 0)
 		return r;
 	if (r == 1) {

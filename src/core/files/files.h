@@ -43,11 +43,14 @@ struct manifest_limits files_limits(const struct config *cfg);
  * changes[i], -ERR_TOO_LARGE, -ERR_NOMEM. Other changes are left alone. */
 int files_prepare(const struct config *cfg, struct push_change *ch, int n, struct arena *a,
 		  int64_t now_ms, struct verr *ve);
-/* Inside the push's transaction, for an applied "files" put: the case check (refused
+/* Inside the push's transaction, for a "files" put about to be applied: 1 (a conflict,
+ * *ret_reason "parent_is_file" or "is_directory") when a live file or link is a parent of
+ * the path, or live files lie under it and it is not a directory; the case check (refused
  * with -ERR_INVALID under files.case_collisions = refuse; otherwise the other path goes
- * to *ret_other, malloc'd) and the chunks' holdings bound to files. */
+ * to *ret_other, malloc'd); the chunks' holdings bound to files. 0 to go on. */
 int files_apply(struct core *c, void *txn, const struct principal *p, const struct space *sp,
-		const struct push_change *x, int idx, char **ret_other, struct verr *ve);
+		const struct push_change *x, int idx, char **ret_other, const char **ret_reason,
+		struct verr *ve);
 /* The sizes of the chunks each manifest names must be the sizes stored (checked with
  * readability in sync_push_check): -ERR_INVALID naming the first that is not. */
 int files_check_sizes(const struct push_change *ch, int n, const char *const *blobs,
