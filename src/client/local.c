@@ -116,7 +116,8 @@ static int visit(struct scan *sc, int dfd, const char *name, size_t len, int dep
 	struct stat st;
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1; /* gone meanwhile */
-	struct fentry e = { .path = sc->norm, .local = sc->local, .mode = (int)(st.st_mode & 07777),
+	/* the permission bits (setuid, setgid and sticky are not synced: see syncer.c) */
+	struct fentry e = { .path = sc->norm, .local = sc->local, .mode = (int)(st.st_mode & 0777),
 			    .mtime_s = st.st_mtim.tv_sec, .mtime_ns = (int32_t)st.st_mtim.tv_nsec };
 	if (S_ISREG(st.st_mode)) {
 		e.type = FILE_REGULAR;
@@ -243,9 +244,13 @@ int state_load(const char *dir, struct sync_state *st)
 	memset(st, 0, sizeof *st);
 	char p[4096];
 	snprintf(p, sizeof p, "%s/%s/state", dir, SYNC_DIR);
-	FILE *f = fopen(p, "re");
-	if (!f)
+	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return errno == ENOENT ? 0 : -1;
+	}
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n = getline(&line, &cap, f);
@@ -305,11 +310,21 @@ int state_save(const char *dir, const struct sync_state *st)
 	snprintf(d, sizeof d, "%s/%s", dir, SYNC_DIR);
 	if (mkdir(d, 0700) < 0 && errno != EEXIST)
 		return -1;
+	struct stat sb;
+	if (lstat(d, &sb) < 0 || !S_ISDIR(sb.st_mode)) { /* never a link to elsewhere */
+		errno = ENOTDIR;
+		return -1;
+	}
 	snprintf(tmp, sizeof tmp, "%s/state.tmp", d);
 	snprintf(fin, sizeof fin, "%s/state", d);
-	FILE *f = fopen(tmp, "we");
-	if (!f)
+	unlink(tmp); /* whatever is there, a link included, goes; the new file is ours */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	fprintf(f, "cairn-sync 1 %ld %ld %s\n", (long)st->space_id, (long)st->cursor,
 		st->epoch[0] ? st->epoch : "-");
 	for (int i = 0; i < st->files.n; i++) {

@@ -233,6 +233,16 @@ static bool reserved(const char *path)
 
 static int rset_put(struct rset *rs, const char *path, int64_t version, const char *manifest)
 {
+	/* a path from the server is checked like one from a user: in NFC and within the
+	 * rules (no "..", no empty segment), or it is passed over */
+	char norm[FPATH_MAX + 1];
+	const char *rule = NULL, *why = NULL;
+	if (fpath_normalize(path, strlen(path), norm, &rule, &why) < 0 || strcmp(norm, path)) {
+		fprintf(stderr, "cairn sync: the server named a path that is not one (%s): passed "
+				"over\n",
+			rule ? rule : "not NFC");
+		return 0;
+	}
 	if (reserved(path))
 		return 0;
 	if (rs->n == rs->cap) {
@@ -287,6 +297,22 @@ static int64_t jget_int(json_object *o, const char *k, int64_t def)
 	return o && json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_int)
 		       ? json_object_get_int64(v)
 		       : def;
+}
+
+/* An array member, or NULL when absent or of another type (a server's answer is checked
+ * like any input: json-c asserts on an array call made on something else). */
+static json_object *jget_arr(json_object *o, const char *k)
+{
+	json_object *v;
+	return o && json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_array)
+		       ? v
+		       : NULL;
+}
+
+/* The count of an array from jget_arr (0 for NULL). */
+static size_t jlen(json_object *a)
+{
+	return a ? json_object_array_length(a) : 0;
 }
 
 static const char *jget_str(json_object *o, const char *k)
@@ -422,9 +448,8 @@ static int bootstrap(struct syncer *s)
 		snapshot = jget_int(o, "snapshot", jget_int(o, "as_of_seq", 0));
 		const char *ep = jget_str(o, "epoch");
 		snprintf(s->st.epoch, sizeof s->st.epoch, "%s", ep ? ep : "");
-		json_object *recs = NULL;
-		json_object_object_get_ex(o, "records", &recs);
-		size_t n = recs ? json_object_array_length(recs) : 0;
+		json_object *recs = jget_arr(o, "records");
+		size_t n = jlen(recs);
 		for (size_t i = 0; i < n; i++) {
 			json_object *rec = json_object_array_get_idx(recs, i), *data = NULL;
 			json_object_object_get_ex(rec, "data", &data);
@@ -492,9 +517,8 @@ static int pull(struct syncer *s)
 		const char *ep = jget_str(o, "epoch");
 		if (ep)
 			snprintf(s->st.epoch, sizeof s->st.epoch, "%s", ep);
-		json_object *chs = NULL;
-		json_object_object_get_ex(o, "changes", &chs);
-		size_t n = chs ? json_object_array_length(chs) : 0;
+		json_object *chs = jget_arr(o, "changes");
+		size_t n = jlen(chs);
 		for (size_t i = 0; i < n; i++) {
 			json_object *c = json_object_array_get_idx(chs, i), *data = NULL;
 			const char *coll = jget_str(c, "collection");
@@ -648,8 +672,7 @@ static int send_batch(struct syncer *s, struct buf *body, struct chunk_src **in,
 			in[i]->u->failed = true;
 		return -1;
 	}
-	json_object *res = NULL;
-	json_object_object_get_ex(o, "results", &res);
+	json_object *res = jget_arr(o, "results");
 	for (int i = 0; i < n; i++) {
 		const char *stt = jget_str(json_object_array_get_idx(res, (size_t)i), "status");
 		if (!stt || (strcmp(stt, "stored") && strcmp(stt, "had"))) {
@@ -705,11 +728,15 @@ static int upload_chunks(struct syncer *s, struct upload *ups, int nups)
 			r = -1;
 			break;
 		}
-		json_object *miss = NULL;
-		json_object_object_get_ex(o, "missing", &miss);
-		size_t mn = miss ? json_object_array_length(miss) : 0;
+		json_object *miss = jget_arr(o, "missing");
+		size_t mn = jlen(miss);
 		for (size_t m = 0; m < mn; m++) {
-			const char *h = json_object_get_string(json_object_array_get_idx(miss, m));
+			json_object *hv = json_object_array_get_idx(miss, m);
+			const char *h = json_object_is_type(hv, json_type_string)
+						? json_object_get_string(hv)
+						: NULL;
+			if (!h)
+				continue;
 			struct chunk_src key = { .sha = h };
 			struct chunk_src *f = bsearch(&key, src + at, (size_t)n, sizeof *src, cmp_src);
 			if (f)
@@ -919,6 +946,16 @@ static void commit_copy(struct syncer *s, struct upload *u)
 		return;
 	}
 	int64_t version = jget_int(o, "version", 0);
+	/* the copy's name must be a path, beside the file */
+	char norm[FPATH_MAX + 1];
+	const char *rule, *why, *a = strrchr(to, '/'), *b = strrchr(u->loc->path, '/');
+	size_t da = a ? (size_t)(a - to) : 0, db = b ? (size_t)(b - u->loc->path) : 0;
+	if (fpath_normalize(to, strlen(to), norm, &rule, &why) < 0 || strcmp(norm, to) ||
+	    reserved(to) || da != db || strncmp(to, u->loc->path, da)) {
+		fail(s, u->loc->path, "the server named a conflict copy outside the file's directory");
+		json_object_put(o);
+		return;
+	}
 	if (strcmp(to, u->loc->path) != 0) {
 		/* the local file takes the copy's name (in the same directory); the server's
 		 * side comes down next */
@@ -976,8 +1013,7 @@ static int push_batch(struct syncer *s, struct commit_item *items, int n)
 		json_object_put(o);
 		return -1;
 	}
-	json_object *res = NULL;
-	json_object_object_get_ex(o, "results", &res);
+	json_object *res = jget_arr(o, "results");
 	for (int i = 0; i < n; i++) {
 		json_object *x = json_object_array_get_idx(res, (size_t)i);
 		const char *status = jget_str(x, "status");
@@ -1152,7 +1188,8 @@ static int download_once(struct syncer *s, const struct rchange *rc, const char 
 	json_object *m = json_tokener_parse(rc->manifest);
 	const char *type = jget_str(m, "type");
 	struct fentry e = { .path = rc->path, .local = (char *)local,
-			    .mode = (int)(jget_int(m, "mode", 0644) & 07777),
+			    /* permission bits only: a member cannot plant a setuid file here */
+			    .mode = (int)(jget_int(m, "mode", 0644) & 0777),
 			    .size = jget_int(m, "size", 0) };
 	e.type = type && !strcmp(type, "dir") ? FILE_DIR
 		 : type && !strcmp(type, "symlink") ? FILE_SYMLINK

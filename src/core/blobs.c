@@ -75,7 +75,13 @@ struct blob_upload {
 	char want[BLOB_HEX_LEN + 1]; /* "" when the server names the blob */
 	uint64_t size, max, quota_left;
 	int dead; /* the error that ended the upload, or 0 */
+	bool files; /* a chunk cut by the server (blob_upload_for_files) */
 };
+
+void blob_upload_for_files(struct blob_upload *u)
+{
+	u->files = true;
+}
 
 /* Bytes the user may still add: the lesser of what their quota and their realm's leave. */
 static int quota_left(struct core *c, int64_t user_id, uint64_t *ret)
@@ -278,7 +284,8 @@ static int upload_record(struct blob_upload *u, const char *sha, bool *ret_new, 
 			       .realm_id = u->realm_id,
 			       .user_quota = blobs_cfg(c->cfg)->user_quota,
 			       .realm_quota = blobs_cfg(c->cfg)->realm_quota,
-			       .now_ms = clock_wall_ms() };
+			       .now_ms = clock_wall_ms(),
+			       .files = u->files };
 	/* Step 3. Marked by collection: its bytes may be going; once the mark is gone (a
 	 * collector takes milliseconds) the row is made anew and step 4 puts the bytes back.
 	 * Waiting holds an HTTP worker, so it is brief: past it the client is told to retry
@@ -374,7 +381,8 @@ int blob_batch_commit(struct blob_batch *b, int *status, bool *ret_new)
 					   .realm_id = b->v[i]->realm_id,
 					   .user_quota = blobs_cfg(c->cfg)->user_quota,
 					   .realm_quota = blobs_cfg(c->cfg)->realm_quota,
-					   .now_ms = now };
+					   .now_ms = now,
+					   .files = b->v[i]->files };
 	/* step 3 for all in one transaction; those refused there go on one by one (a mark
 	 * of collection to wait out, a quota) */
 	if (r == 0)

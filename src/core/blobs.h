@@ -29,6 +29,11 @@ int blob_upload_finish(struct blob_upload *u, char ret_sha256[65], int64_t *ret_
 		       bool *ret_new);
 /* Discards whatever was not finished. Accepts NULL. */
 void blob_upload_free(struct blob_upload *u);
+/* The upload is a chunk the server cut from a file's bytes (PUT .../content): its holding
+ * is bound to files from the start, so a file that is never committed (a conflict, a
+ * cut-off body, a refused quota) costs no quota once collection has run after
+ * blobs.gc_grace. */
+void blob_upload_for_files(struct blob_upload *u);
 
 /* A batch (POST /api/v1/blobs/batch): uploads finished together, with one sync of the
  * blob store and one transaction for up to BLOB_BATCH_MAX blobs instead of three syncs

@@ -1,5 +1,6 @@
 /* Blobs over HTTP: streamed uploads (raw or multipart), downloads with ranges and
  * conditional requests sent straight from the file, and "which of these am I missing". */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -531,10 +532,14 @@ static int batch_header(struct req *r, struct batch *b)
 		memcpy(hex, b->line, BLOB_HEX_LEN);
 		hex[BLOB_HEX_LEN] = '\0';
 		const char *s = b->line + BLOB_HEX_LEN + 1;
+		errno = 0;
 		if (*s >= '0' && *s <= '9')
 			size = strtoll(s, &end, 10);
+		/* all of the line, digits only (a NUL inside ends strtoll early), no overflow */
+		if (errno || end != b->line + b->line_len)
+			size = -1;
 	}
-	if (size < 0 || !end || *end || !blob_name_norm(hex, b->sha)) {
+	if (size < 0 || !end || !blob_name_norm(hex, b->sha)) {
 		http_reply_error(r, AE_BAD_REQUEST,
 				 "Each blob of a batch starts with a line \"SHA256 SIZE\" (64 hex "
 				 "digits, a space, the size in decimal).",

@@ -262,14 +262,20 @@ struct put {
 	int64_t max_chunks;
 	int64_t size;
 	char path[FPATH_MAX + 1];
+	/* the commit's terms, from the query, checked before any byte is stored */
+	int64_t mode, base;
+	bool copy;
+	const char *mtime; /* the query's, borrowed */
 };
 
 static void put_free(void *arg)
 {
 	struct put *x = arg;
+	/* the worker first: it may be cutting into the upload and the batch right now (a
+	 * client gone mid-body ends the request while it works) */
+	handoff_fini(&x->cutter);
 	blob_upload_free(x->u);
 	blob_batch_free(x->bb);
-	handoff_fini(&x->cutter); /* before what it works on goes */
 	free(x->cbuf[0]);
 	free(x->cbuf[1]);
 	EVP_MD_CTX_free(x->md);
@@ -341,8 +347,8 @@ static int cut_and_store(void *arg, const char *p, size_t len)
 		bool cut;
 		size_t n = cdc_next(&x->cdc, d, len, &cut);
 		int e = 0;
-		if (!x->u)
-			e = blob_upload_begin(x->core, x->p, NULL, -1, &x->u);
+		if (!x->u && (e = blob_upload_begin(x->core, x->p, NULL, -1, &x->u)) == 0)
+			blob_upload_for_files(x->u);
 		if (e == 0)
 			e = blob_upload_write(x->u, d, n);
 		x->chunk_len += (int64_t)n;
@@ -378,6 +384,43 @@ static int cut_flush(struct put *x)
 	return r < 0 ? r : 0;
 }
 
+/* ?mode= (octal, as chmod takes it), ?mtime=, ?base_version= or If-Match, ?on_conflict=:
+ * false after replying 400. Checked before the body, so a refused commit stores nothing. */
+static bool put_terms_or_reply(struct req *r, struct put *x)
+{
+	struct verr ve = { 0 };
+	x->mode = 0644;
+	x->base = -1;
+	const char *mq = http_query(r, "mode");
+	if (mq) {
+		char *end;
+		x->mode = strtol(mq, &end, 8);
+		if (!*mq || *end || strlen(mq) > 5 || x->mode < 0 || x->mode > 07777)
+			verr_add(&ve, "mode", "mode is the permission bits in octal, 0 to 7777 (as "
+					      "chmod takes them: 644, 0755)");
+	}
+	x->mtime = http_query(r, "mtime");
+	int64_t s;
+	int32_t ns;
+	if (x->mtime && !manifest_mtime_parse(x->mtime, &s, &ns))
+		verr_add(&ve, "mtime", "mtime must be RFC 3339 UTC from 1970 on, such as "
+				       "2026-11-30T14:30:12.123Z (up to 9 fractional digits)");
+	if (http_query(r, "base_version"))
+		http_query_int(r, "base_version", &x->base, 0, INT64_MAX, &ve);
+	const char *im = http_header(r, "If-Match");
+	if (im && cond_if_match_version(im, &x->base) < 0)
+		verr_add(&ve, "If-Match", "If-Match must be one version such as \"42\"");
+	const char *oc = http_query(r, "on_conflict");
+	if (oc && strcmp(oc, "copy") && strcmp(oc, "fail"))
+		verr_add(&ve, "on_conflict", "on_conflict must be copy or fail");
+	x->copy = oc && !strcmp(oc, "copy");
+	if (ve.n) {
+		reply_core_error(r, -ERR_INVALID, &ve, 0);
+		return false;
+	}
+	return true;
+}
+
 int h_content_put_begin(struct req *r)
 {
 	struct space sp;
@@ -391,7 +434,7 @@ int h_content_put_begin(struct req *r)
 	}
 	r->ctx = x;
 	r->ctx_free = put_free;
-	if (!file_path_or_reply(r, "path", NULL, x->path))
+	if (!file_path_or_reply(r, "path", NULL, x->path) || !put_terms_or_reply(r, x))
 		return -1;
 	struct core *c = core_of(r);
 	const struct files_config *f = files_cfg(c->cfg);
@@ -441,17 +484,6 @@ int h_content_put_chunk(struct req *r, const char *data, size_t len)
 	return 0;
 }
 
-/* A whole number from the query, or def; false after replying 400. */
-static bool query_num(struct req *r, const char *name, int64_t *v, int64_t lo, int64_t hi)
-{
-	struct verr ve = { 0 };
-	if (http_query(r, name) && !http_query_int(r, name, v, lo, hi, &ve)) {
-		reply_core_error(r, -ERR_INVALID, &ve, 0);
-		return false;
-	}
-	return true;
-}
-
 int h_content_put(struct req *r)
 {
 	struct put *x = r->ctx;
@@ -473,36 +505,13 @@ int h_content_put(struct req *r)
 	char sha[BLOB_HEX_LEN + 1];
 	for (int i = 0; i < 32; i++)
 		snprintf(sha + 2 * i, 3, "%02x", dg[i]);
-	int64_t mode = 0644, base = -1;
-	const char *mq = http_query(r, "mode");
-	if (mq) { /* octal, as chmod takes it: 644, 0755 */
-		char *end;
-		mode = strtol(mq, &end, 8);
-		if (!*mq || *end || strlen(mq) > 5 || mode < 0 || mode > 07777) {
-			struct verr ve = { 0 };
-			verr_add(&ve, "mode", "mode is the permission bits in octal, 0 to 7777 (as "
-					      "chmod takes them: 644, 0755)");
-			return reply_core_error(r, -ERR_INVALID, &ve, 0);
-		}
-	}
-	if (!query_num(r, "base_version", &base, 0, INT64_MAX))
-		return 0;
-	const char *im = http_header(r, "If-Match");
-	if (im && cond_if_match_version(im, &base) < 0)
-		return http_reply_error(r, AE_BAD_REQUEST, "If-Match must be one version such as "
-							    "\"42\".",
-					NULL);
-	const char *oc = http_query(r, "on_conflict");
-	if (oc && strcmp(oc, "copy") && strcmp(oc, "fail"))
-		return http_reply_error(r, AE_BAD_REQUEST, "on_conflict must be copy or fail.", NULL);
 	json_object *m = json_object_new_object();
 	json_object_object_add(m, "type", json_object_new_string("file"));
 	json_object_object_add(m, "size", json_object_new_int64(x->size));
-	json_object_object_add(m, "mode", json_object_new_int64(mode));
+	json_object_object_add(m, "mode", json_object_new_int64(x->mode));
 	json_object_object_add(m, "sha256", json_object_new_string(sha));
-	const char *mt = http_query(r, "mtime");
-	if (mt)
-		json_object_object_add(m, "mtime", json_object_new_string(mt));
+	if (x->mtime)
+		json_object_object_add(m, "mtime", json_object_new_string(x->mtime));
 	json_object *arr = json_object_new_array();
 	for (int i = 0; i < x->n; i++) {
 		json_object *c = json_object_new_object();
@@ -511,8 +520,8 @@ int h_content_put(struct req *r)
 		json_object_array_add(arr, c);
 	}
 	json_object_object_add(m, "chunks", arr);
-	struct file_commit fc = { .path = x->path, .manifest = m, .base_version = base,
-				  .copy_on_conflict = oc && !strcmp(oc, "copy") };
+	struct file_commit fc = { .path = x->path, .manifest = m, .base_version = x->base,
+				  .copy_on_conflict = x->copy };
 	struct file_result fr;
 	struct verr ve = { 0 };
 	e = files_commit(x->core, x->p, r->space, &fc, &fr, &ve);

@@ -149,8 +149,10 @@ static int reply_file_written(struct req *r, const char *asked, const struct fil
 int reply_file_commit(struct req *r, int e, const struct verr *ve, const char *asked,
 		      struct file_result *fr)
 {
-	if (e < 0)
+	if (e < 0) {
+		file_result_clear(fr);
 		return reply_core_error(r, e, ve, 0);
+	}
 	int rc = fr->status == OPS_UNCHANGED  ? http_reply_error(r, AE_NOT_FOUND,
 								"There is no such file.", NULL)
 		 : fr->status == OPS_CONFLICT ? reply_file_conflict(r, fr)

@@ -203,6 +203,9 @@ struct blob_hold {
 	int64_t user_id, realm_id;
 	int64_t user_quota, realm_quota; /* bytes; 0: no quota */
 	int64_t now_ms;
+	/* a chunk the server cut from a file's bytes: the holding is bound to files from the
+	 * start (collection ends it once no kept change names the chunk) */
+	bool files;
 };
 
 /* A device's report of how far it applied a space's log. */

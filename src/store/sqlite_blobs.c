@@ -78,7 +78,7 @@ static int hold_in(struct sq_conn *c, const struct blob_hold *h, bool *ret_new)
 			sqlite3_reset(st);
 		}
 	}
-	if (r == 0 && held) { /* uploaded anew: no longer only what files left behind */
+	if (r == 0 && held && !h->files) { /* uploaded anew: no longer only what files left behind */
 		st = SQ(c, "UPDATE blob_owners SET by_files = 0 WHERE user_id = ? AND sha256 = ? "
 			   "AND by_files = 1");
 		r = -ERR_DB;
@@ -90,8 +90,8 @@ static int hold_in(struct sq_conn *c, const struct blob_hold *h, bool *ret_new)
 		}
 	}
 	if (r == 0 && !held) {
-		st = SQ(c, "INSERT INTO blob_owners(user_id, sha256, realm_id, size, added_ms) "
-			   "VALUES (?, ?, ?, ?, ?)");
+		st = SQ(c, "INSERT INTO blob_owners(user_id, sha256, realm_id, size, added_ms, "
+			   "by_files) VALUES (?, ?, ?, ?, ?, ?)");
 		r = -ERR_DB;
 		if (st) {
 			sqlite3_bind_int64(st, 1, h->user_id);
@@ -99,6 +99,7 @@ static int hold_in(struct sq_conn *c, const struct blob_hold *h, bool *ret_new)
 			sqlite3_bind_int64(st, 3, h->realm_id);
 			sqlite3_bind_int64(st, 4, h->size);
 			sqlite3_bind_int64(st, 5, h->now_ms);
+			sqlite3_bind_int(st, 6, h->files);
 			r = sq_step(st);
 			sqlite3_reset(st);
 		}

@@ -444,3 +444,53 @@ test('a file cannot sit where the tree has a directory, nor under a file', async
   assert.equal((await content(U, a.access, 'd/a/b.txt')).body.toString(), 'deep');
   await srv.stop();
 });
+
+test('hostile uploads: a body cut mid-stream, refused terms, a bad batch header, a merge by move, a device name in NFD', async () => {
+  const net = await import('node:net');
+  const srv = await startServer({ env: LIMITS });
+  const U = srv.url;
+  const a = await signUp(U, 'ann', { device: 'caf\u0065\u0301' });
+  const port = Number(new URL(U).port);
+  // cut off past the point where the worker cuts and stores: the server lives on, nothing
+  // half-written stays
+  for (let i = 0; i < 3; i++) {
+    await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.write(`PUT /api/v1/spaces/me/content/cut.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${a.access}\r\nContent-Length: ${8 * 1048576 + 100}\r\n\r\n`);
+        s.write(randomBytes(3 * 1048576 + i * 500000), () => setTimeout(() => { s.resetAndDestroy(); resolve(); }, 50));
+      });
+      s.on('error', () => resolve());
+    });
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await api(U, 'GET', '/api/v1/health', {})).status, 200);
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/files/cut.bin', { token: a.access })).status, 404);
+  assert.deepEqual(readdirSync(join(srv.dir, 'blobs', 'tmp')), []);
+  // terms refused before any byte is stored
+  const before = (await api(U, 'GET', '/api/v1/blobs', { token: a.access })).body.blobs.length;
+  for (const q of ['?mtime=yesterday', '?mode=999', '?mode=0x1ff', '?on_conflict=merge', '?base_version=-1']) {
+    const r = await putContent(U, a.access, 'terms.bin', randomBytes(100_000), q);
+    assert.equal(r.status, 400, q);
+  }
+  assert.equal((await api(U, 'GET', '/api/v1/blobs', { token: a.access })).body.blobs.length, before);
+  // a batch header with a NUL inside, or a size past 2^63: refused, not misread
+  const h = sha(Buffer.from('x'));
+  for (const head of [`${h} 1\0junk\n`, `${h} 99999999999999999999\n`]) {
+    const res = await fetch(`${U}/api/v1/blobs/batch`, { method: 'POST', headers: { Authorization: `Bearer ${a.access}` }, body: Buffer.concat([Buffer.from(head), Buffer.from('x')]) });
+    assert.equal(res.status, 400, JSON.stringify(head));
+  }
+  // a directory is not merged into another by a move
+  await putContent(U, a.access, 'mv/a/1.txt', Buffer.from('1'));
+  await putContent(U, a.access, 'mv/b/2.txt', Buffer.from('2'));
+  let r = await api(U, 'POST', '/api/v1/spaces/me/moves', { token: a.access, body: { from: 'mv/a', to: 'mv/b' } });
+  assert.equal(r.status, 409);
+  assert.equal((await api(U, 'GET', '/api/v1/spaces/me/files?prefix=mv/', { token: a.access })).body.files.length, 2);
+  // a conflict copy named after a device whose name is not NFC is still a path
+  const v1 = (await putContent(U, a.access, 'c.txt', Buffer.from('one'))).body.version;
+  await putContent(U, a.access, 'c.txt', Buffer.from('two'));
+  r = await putContent(U, a.access, 'c.txt', Buffer.from('three'), `?base_version=${v1}&on_conflict=copy`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.match(r.body.path, /^c \(conflict from café \d{4}-\d\d-\d\d \d{6}\)\.txt$/);
+  assert.equal(r.body.path, r.body.path.normalize('NFC'));
+  await srv.stop();
+});

@@ -241,3 +241,20 @@ test('alike links and empty directories on both sides are no conflict; the clien
   rmSync(root, { recursive: true, force: true });
   await srv.stop();
 });
+
+test('permission bits only: a setuid, setgid or sticky bit from another device is not applied here', async () => {
+  const { statSync } = await import('node:fs');
+  const { srv, sync, token } = await setup();
+  const root = tempDir('cairn-sync-');
+  const A = join(root, 'a');
+  const res = await fetch(`${srv.url}/api/v1/spaces/me/content/tool?mode=6755`, { method: 'PUT', headers: { Authorization: `Bearer ${token}` }, body: '#!/bin/sh\n' });
+  assert.equal(res.status, 200);
+  const r = await sync(A);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(statSync(join(A, 'tool')).mode & 0o7777, 0o755);
+  // and nothing goes up again for the bits it did not apply
+  const again = await sync(A);
+  assert.equal(again.up, 0, again.stderr);
+  rmSync(root, { recursive: true, force: true });
+  await srv.stop();
+});

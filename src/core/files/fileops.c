@@ -329,6 +329,22 @@ int files_move(struct core *c, const struct principal *p, const struct space *sp
 		return r < 0 ? r : -ERR_NOT_FOUND;
 	}
 	bool single = src.n == 1 && !strcmp(src.paths[0], from);
+	/* a directory moves only to where nothing is: it is not merged into another (the
+	 * puts below refuse a file of the same name; this refuses the rest) */
+	struct move_src there = { .max = 1 };
+	char dirto[FPATH_MAX + 2];
+	snprintf(dirto, sizeof dirto, "%s/", to);
+	if (!single && (files_list(c, p, sp, dirto, "", 1, false, add_src, &there) < 0 ||
+			there.n > 0)) {
+		move_src_free(&there);
+		move_src_free(&src);
+		snprintf(ve->detail, sizeof ve->detail,
+			 "There is already a directory at %s: a directory is not merged into "
+			 "another.",
+			 to);
+		return -ERR_CONFLICT;
+	}
+	move_src_free(&there);
 	int n = src.n * 2;
 	struct push_change *ch = calloc((size_t)n, sizeof *ch);
 	struct push_result *res = calloc((size_t)n, sizeof *res);

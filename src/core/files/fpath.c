@@ -168,9 +168,11 @@ int fpath_conflict_name(const char *path, const char *device, int64_t ms, int n,
 	    (dot && !put(out, &at, dot, strlen(dot))))
 		return -1;
 	out[at] = '\0';
-	/* the new last segment must still fit */
-	const char *ls = strrchr(out, '/');
-	if (strlen(ls ? ls + 1 : out) > FPATH_SEGMENT_MAX)
+	/* a path like any other: in NFC (a device's name need not be) and within the rules */
+	char norm[FPATH_MAX + 1];
+	const char *rule, *why;
+	if (fpath_normalize(out, at, norm, &rule, &why) < 0)
 		return -1;
+	memcpy(out, norm, strlen(norm) + 1);
 	return 0;
 }

@@ -40,8 +40,8 @@ bool fpath_under(const char *path, const char *dir);
  * HHMMSS).EXT", where EXT is what follows the last '.' of the last segment (not counting a
  * leading one), device is the device's name cut to 64 bytes with '/' and control
  * characters replaced by '_', and n > 1 adds " n" before the ')' for a name already
- * taken. -1 when the result breaks a limit (the caller then tries the name without the
- * device). */
+ * taken; in NFC. -1 when the result breaks a rule of paths (the caller then tries the
+ * name without the device). */
 int fpath_conflict_name(const char *path, const char *device, int64_t ms, int n,
 			char out[FPATH_MAX + 1]);
 

@@ -44,7 +44,7 @@ static int64_t int_member(json_object *o, const char *key, int64_t def, int64_t 
 }
 
 /* RFC 3339 UTC with 0 to 9 fractional digits to seconds and nanoseconds. */
-static bool parse_mtime(const char *s, int64_t *sec, int32_t *ns)
+bool manifest_mtime_parse(const char *s, int64_t *sec, int32_t *ns)
 {
 	size_t n = strlen(s);
 	if (n < 20 || n > 35)
@@ -192,7 +192,7 @@ int manifest_read(json_object *o, const char *path, const struct manifest_limits
 	const char *mt = str_member(o, "mtime", ve);
 	m->mtime_s = now_ms / 1000;
 	m->mtime_ns = (int32_t)(now_ms % 1000) * 1000000;
-	if (mt && !parse_mtime(mt, &m->mtime_s, &m->mtime_ns))
+	if (mt && !manifest_mtime_parse(mt, &m->mtime_s, &m->mtime_ns))
 		verr_add(ve, "mtime", "mtime must be RFC 3339 UTC from 1970 on, such as "
 				      "2026-11-30T14:30:12.123Z (up to 9 fractional digits)");
 	const char *target = str_member(o, "target", ve);

@@ -72,6 +72,8 @@ int64_t manifest_max_bytes(const struct manifest_limits *lim);
 const char *file_type_name(enum file_type t);
 /* An mtime in the canonical form ("...T14:30:12.123Z" or ".123456789Z") into out. */
 #define MTIME_TEXT_LEN 32
+/* An mtime as a manifest takes it (see above) to seconds and nanoseconds. */
+bool manifest_mtime_parse(const char *s, int64_t *sec, int32_t *ns);
 void manifest_mtime_format(int64_t s, int32_t ns, char out[MTIME_TEXT_LEN]);
 
 #endif
