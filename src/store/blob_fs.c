@@ -325,6 +325,21 @@ static int relink_copy(struct blob_tmp *t)
 	return 0;
 }
 
+/* Gives the upload's bytes the name at (which must not exist). */
+static int link_to(struct blob_tmp *t, const char *at)
+{
+	if (t->name[0])
+		return link(t->name, at);
+	char self[64];
+	snprintf(self, sizeof self, "/proc/self/fd/%d", t->fd);
+	int r = linkat(AT_FDCWD, self, AT_FDCWD, at, AT_SYMLINK_FOLLOW);
+	if (r < 0 && errno == ENOENT && relink_copy(t) == 0) {
+		snprintf(self, sizeof self, "/proc/self/fd/%d", t->fd);
+		r = linkat(AT_FDCWD, self, AT_FDCWD, at, AT_SYMLINK_FOLLOW);
+	}
+	return r;
+}
+
 /* The verified bytes always take the name, replacing whatever file held it: a file that
  * was damaged on disk (cut short, altered) is repaired by uploading the blob again. The
  * bytes are linked under a second temporary name, then renamed over the blob's name in
@@ -335,26 +350,22 @@ static int fs_tmp_place(struct blob_tmp *t, const char *sha, bool lazy)
 	fs_blob_path(t->b, sha, path);
 	if (fs_make_dirs(t->b, sha) < 0)
 		return -ERR_IO;
-	tmp_name(t->b, "pl-", staged);
-	int r;
-	if (t->name[0]) {
-		r = link(t->name, staged);
-	} else {
-		char self[64];
-		snprintf(self, sizeof self, "/proc/self/fd/%d", t->fd);
-		r = linkat(AT_FDCWD, self, AT_FDCWD, staged, AT_SYMLINK_FOLLOW);
-		if (r < 0 && errno == ENOENT && relink_copy(t) == 0) {
-			snprintf(self, sizeof self, "/proc/self/fd/%d", t->fd);
-			r = linkat(AT_FDCWD, self, AT_FDCWD, staged, AT_SYMLINK_FOLLOW);
-		}
+	/* where no file holds the name (the usual case) the bytes are linked to it directly:
+	 * no staged name, so a crash leaves nothing in tmp; otherwise staged and renamed
+	 * over the old file */
+	int r = link_to(t, path);
+	if (r < 0 && errno == EEXIST) {
+		tmp_name(t->b, "pl-", staged);
+		r = link_to(t, staged);
+		if (r == 0)
+			r = rename(staged, path);
+		int saved = errno;
+		/* rename leaves both names when they are links of one file already */
+		unlink(staged);
+		errno = saved;
 	}
-	if (r == 0)
-		r = rename(staged, path);
-	int saved = errno;
-	/* rename leaves both names when they are links of one file already */
-	unlink(staged);
 	if (r < 0) {
-		log_error("blobs: cannot place %s: %s", path, strerror(saved));
+		log_error("blobs: cannot place %s: %s", path, strerror(errno));
 		return -ERR_IO;
 	}
 	if (lazy)
