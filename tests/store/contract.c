@@ -351,7 +351,7 @@ static void test_files_by_path(void **state)
 	const char *folds[] = { "docs/b", "docs/a", "dog", "docs/a" };
 	int64_t seq[6];
 	for (int i = 0; i < 4; i++) {
-		char id[8], op[8];
+		char id[16], op[16];
 		snprintf(id, sizeof id, "f%d", i);
 		snprintf(op, sizeof op, "fo%d", i);
 		struct change_in c = { .collection = "files", .record_id = id, .op_id = op,
