@@ -90,6 +90,7 @@ bool fentry_same(const struct fentry *a, const struct fentry *b)
 
 struct scan {
 	struct fset *out;
+	struct fset *skipped; /* directories not read: nothing under them is judged */
 	void (*warn)(const char *path, const char *why);
 	char local[FPATH_MAX * 3 + 2]; /* the relative name on disk being walked */
 	char norm[FPATH_MAX + 1];
@@ -139,13 +140,19 @@ static int visit(struct scan *sc, int dfd, const char *name, size_t len, int dep
 		*any = true;
 		return 0;
 	} else if (S_ISDIR(st.st_mode)) {
-		if (depth > 256) {
-			sc->warn(sc->local, "nested too deep");
+		int sub = depth > 256 ? -1 : openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0 && depth <= 256 && errno == ENOENT)
+			return 0;
+		if (sub < 0) {
+			/* not read (too deep, or not readable): passed over, and nothing under it
+			 * is taken for deleted */
+			sc->warn(sc->local, depth > 256 ? "nested too deep" : strerror(errno));
+			struct fentry k = { .path = sc->norm, .local = sc->local, .type = FILE_DIR };
+			if (!fset_add(sc->skipped, &k))
+				return -1;
+			*any = true;
 			return 0;
 		}
-		int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0)
-			return errno == ENOENT ? 0 : -1;
 		int before = sc->out->n;
 		int r = walk(sc, sub, at, depth + 1);
 		if (r < 0)
@@ -197,7 +204,7 @@ static int walk(struct scan *sc, int dfd, size_t len, int depth)
 	return r;
 }
 
-int local_scan(const char *dir, struct fset *out,
+int local_scan(const char *dir, struct fset *out, struct fset *skipped,
 	       void (*warn)(const char *path, const char *why))
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -209,6 +216,7 @@ int local_scan(const char *dir, struct fset *out,
 		return -1;
 	}
 	sc->out = out;
+	sc->skipped = skipped;
 	sc->warn = warn;
 	int r = walk(sc, fd, 0, 0);
 	free(sc);

@@ -47,9 +47,11 @@ void fset_remove(struct fset *s, struct fentry *e);
 
 /* Scans dir: every regular file, symbolic link and empty directory, skipping SYNC_DIR
  * and temporary files; a name that is not a valid path (not UTF-8, a control character)
- * is reported through warn and skipped, as are sockets, devices and pipes. Sorted. 0, or
- * -1 with errno. */
-int local_scan(const char *dir, struct fset *out, void (*warn)(const char *path, const char *why));
+ * is reported through warn and skipped, as are sockets, devices and pipes. A directory
+ * that cannot be read (or lies deeper than 256 levels) is reported and added to skipped:
+ * nothing under it may be taken for deleted. Sorted. 0, or -1 with errno. */
+int local_scan(const char *dir, struct fset *out, struct fset *skipped,
+	       void (*warn)(const char *path, const char *why));
 
 struct sync_state {
 	int64_t space_id;

@@ -22,6 +22,7 @@
 #include "remote.h"
 
 #define PATH_URL_MAX (FPATH_MAX * 3 + 256)
+#define BLOB_SHA_HEX 64
 
 struct limits {
 	int64_t chunk_min, chunk_avg, chunk_max, max_chunks;
@@ -355,6 +356,16 @@ static int load_limits(struct syncer *s)
 	l->batch_blobs = jget_int(o, "batch_blobs", 10000);
 	l->json_body = jget_int(o, "json_body_bytes", 16 << 20);
 	json_object_put(o);
+	/* the server's word, checked: a chunker or a pager with nothing to step by would
+	 * spin */
+	if (l->chunk_min < CDC_MIN_CHUNK || l->chunk_avg <= l->chunk_min ||
+	    (l->chunk_avg & (l->chunk_avg - 1)) || l->chunk_max <= l->chunk_avg ||
+	    l->chunk_max > CDC_MAX_CHUNK || l->max_chunks < 1 || l->page < 1 ||
+	    l->page > 100000 || l->push_changes < 1 || l->push_changes > 100000 ||
+	    l->batch_bytes < 1024 || l->batch_blobs < 1 || l->json_body < 1024) {
+		fail(s, s->o->server, "the server's limits (GET /api/v1/limits) make no sense");
+		return -1;
+	}
 	return 0;
 }
 
@@ -674,7 +685,9 @@ static int send_batch(struct syncer *s, struct buf *body, struct chunk_src **in,
 	}
 	json_object *res = jget_arr(o, "results");
 	for (int i = 0; i < n; i++) {
-		const char *stt = jget_str(json_object_array_get_idx(res, (size_t)i), "status");
+		const char *stt = (size_t)i < jlen(res)
+					  ? jget_str(json_object_array_get_idx(res, (size_t)i), "status")
+					  : NULL;
 		if (!stt || (strcmp(stt, "stored") && strcmp(stt, "had"))) {
 			if (!in[i]->u->failed)
 				fail(s, in[i]->u->loc->path, stt ? stt : "a chunk was not stored");
@@ -962,7 +975,7 @@ static void commit_copy(struct syncer *s, struct upload *u)
 		const char *leaf, *to_leaf = strrchr(to, '/');
 		to_leaf = to_leaf ? to_leaf + 1 : to;
 		int d = parent_fd(s, u->loc->local, false, &leaf);
-		int rr = d < 0 ? -1 : renameat(d, leaf, d, to_leaf);
+		int rr = d < 0 ? -1 : renameat2(d, leaf, d, to_leaf, RENAME_NOREPLACE);
 		if (d >= 0)
 			close(d);
 		if (rr < 0) {
@@ -1015,7 +1028,8 @@ static int push_batch(struct syncer *s, struct commit_item *items, int n)
 	}
 	json_object *res = jget_arr(o, "results");
 	for (int i = 0; i < n; i++) {
-		json_object *x = json_object_array_get_idx(res, (size_t)i);
+		json_object *x = (size_t)i < jlen(res) ? json_object_array_get_idx(res, (size_t)i)
+						       : NULL;
 		const char *status = jget_str(x, "status");
 		int64_t version = jget_int(x, "version", 0);
 		struct commit_item *it = &items[i];
@@ -1159,9 +1173,44 @@ static int move_aside(struct syncer *s, const char *rel, enum file_type want)
 	return 0;
 }
 
-static int download_once(struct syncer *s, const struct rchange *rc, const char *local);
+static int download_once(struct syncer *s, const struct rchange *rc, const char *local,
+			 const struct fentry *scanned);
 
-static int download(struct syncer *s, const struct rchange *rc, const char *local)
+/* Whether what is at d/leaf now is what the scan saw (scanned; NULL: nothing was there).
+ * A local edit made since the scan is never overwritten or deleted: the next round sees
+ * it, and keeps both sides. */
+static bool as_scanned(int d, const char *leaf, const struct fentry *scanned)
+{
+	struct stat st;
+	if (fstatat(d, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return !scanned && errno == ENOENT;
+	if (!scanned)
+		return false;
+	enum file_type t = S_ISDIR(st.st_mode) ? FILE_DIR : S_ISLNK(st.st_mode) ? FILE_SYMLINK
+										 : FILE_REGULAR;
+	if (t != scanned->type || (int)(st.st_mode & 0777) != scanned->mode)
+		return t == FILE_SYMLINK && t == scanned->type; /* a link's own mode means nothing */
+	if (t == FILE_REGULAR)
+		return st.st_size == scanned->size && st.st_mtim.tv_sec == scanned->mtime_s &&
+		       st.st_mtim.tv_nsec == scanned->mtime_ns;
+	return true;
+}
+
+/* Before a file or link goes over d/leaf: -2 (errno EISDIR) when a directory is there
+ * (it goes aside), -3 when what is there changed since the scan, 0 to go on. */
+static int may_replace(int d, const char *leaf, enum file_type t, const struct fentry *scanned)
+{
+	struct stat st;
+	(void)t;
+	if (fstatat(d, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return -2;
+	}
+	return as_scanned(d, leaf, scanned) ? 0 : -3;
+}
+
+static int download(struct syncer *s, const struct rchange *rc, const char *local,
+		    const struct fentry *scanned)
 {
 	json_object *m = json_tokener_parse(rc->manifest);
 	const char *type = jget_str(m, "type");
@@ -1170,10 +1219,13 @@ static int download(struct syncer *s, const struct rchange *rc, const char *loca
 								 : FILE_REGULAR;
 	json_object_put(m);
 	/* a clash of types with what is here: it goes aside, then once more */
-	int r = download_once(s, rc, local);
+	int r = download_once(s, rc, local, scanned);
 	if (r == -2 && move_aside(s, local, want) == 1)
-		r = download_once(s, rc, local);
-	if (r < 0) {
+		r = download_once(s, rc, local, NULL);
+	if (r == -3) { /* changed here since the scan: the next round decides, keeping both */
+		say(s, "changed here meanwhile, next round", rc->path, NULL);
+		s->behind++;
+	} else if (r < 0) {
 		fail(s, rc->path, errno ? strerror(errno) : "download failed");
 		s->behind++;
 	}
@@ -1182,8 +1234,10 @@ static int download(struct syncer *s, const struct rchange *rc, const char *loca
 	return r < 0 ? -1 : 0;
 }
 
-/* One try: 0, -1 (errno set), or -2 for something of another type in the way. */
-static int download_once(struct syncer *s, const struct rchange *rc, const char *local)
+/* One try: 0, -1 (errno set), -2 for something of another type in the way, -3 when what
+ * is here changed since the scan. */
+static int download_once(struct syncer *s, const struct rchange *rc, const char *local,
+			 const struct fentry *scanned)
 {
 	json_object *m = json_tokener_parse(rc->manifest);
 	const char *type = jget_str(m, "type");
@@ -1196,6 +1250,23 @@ static int download_once(struct syncer *s, const struct rchange *rc, const char 
 						    : FILE_REGULAR;
 	parse_mtime(jget_str(m, "mtime"), &e.mtime_s, &e.mtime_ns);
 	const char *sha = jget_str(m, "sha256");
+	/* what goes into the state file is checked as the server would: a hash of 64 hex
+	 * digits, a target without control characters (the file is lines of tab-separated
+	 * fields) */
+	char shan[BLOB_SHA_HEX + 1];
+	if (sha && (strlen(sha) != BLOB_SHA_HEX || strspn(sha, "0123456789abcdef") != BLOB_SHA_HEX))
+		sha = NULL;
+	if (sha)
+		memcpy(shan, sha, sizeof shan);
+	const char *tg = jget_str(m, "target");
+	for (const char *q = tg; q && *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			tg = NULL;
+	if (e.type == FILE_SYMLINK && (!tg || strlen(tg) >= FPATH_MAX)) {
+		json_object_put(m);
+		errno = EINVAL;
+		return -1;
+	}
 	struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, { e.mtime_s, e.mtime_ns } };
 	char tmp[64];
 	unsigned char rnd[6];
@@ -1208,20 +1279,37 @@ static int download_once(struct syncer *s, const struct rchange *rc, const char 
 	int r = d < 0 ? -1 : 0;
 	bool made_tmp = false;
 	if (r == 0 && e.type == FILE_DIR) {
-		if (mkdirat(d, leaf, (mode_t)e.mode) < 0 && errno != EEXIST)
+		/* a directory keeps its owner's rwx (no member can lock this client out of
+		 * its own folder); an existing one keeps its mode and time: only an empty
+		 * directory is an entry, and one with files is this machine's */
+		e.mode |= 0700;
+		bool made = mkdirat(d, leaf, (mode_t)e.mode) == 0;
+		if (!made && errno != EEXIST)
 			r = -1;
 		int sub = r == 0 ? openat(d, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-		if (sub < 0 || fchmod(sub, (mode_t)e.mode) < 0 || futimens(sub, times) < 0)
+		if (sub < 0 || (made && (fchmod(sub, (mode_t)e.mode) < 0 || futimens(sub, times) < 0)))
 			r = -1;
+		if (sub >= 0 && !made) { /* remembered as it is */
+			struct stat st;
+			if (fstat(sub, &st) == 0) {
+				e.mode = (int)(st.st_mode & 0777);
+				e.mtime_s = st.st_mtim.tv_sec;
+				e.mtime_ns = (int32_t)st.st_mtim.tv_nsec;
+			}
+		}
 		if (sub >= 0)
 			close(sub);
 	} else if (r == 0 && e.type == FILE_SYMLINK) {
-		const char *target = jget_str(m, "target");
+		const char *target = tg;
 		e.target = (char *)target;
 		e.mode = 0777;
 		made_tmp = true;
 		if (!target || symlinkat(target, d, tmp) < 0 ||
-		    utimensat(d, tmp, times, AT_SYMLINK_NOFOLLOW) < 0 || renameat(d, tmp, d, leaf) < 0)
+		    utimensat(d, tmp, times, AT_SYMLINK_NOFOLLOW) < 0)
+			r = -1;
+		else
+			r = may_replace(d, leaf, FILE_SYMLINK, scanned);
+		if (r == 0 && renameat(d, tmp, d, leaf) < 0)
 			r = -1;
 	} else if (r == 0) {
 		int fd = openat(d, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -1231,10 +1319,19 @@ static int download_once(struct syncer *s, const struct rchange *rc, const char 
 			r = -1;
 		if (fd >= 0)
 			close(fd);
+		if (r == 0)
+			r = may_replace(d, leaf, FILE_REGULAR, scanned);
 		if (r == 0 && renameat(d, tmp, d, leaf) < 0)
 			r = -1;
 	}
 	int saved = errno;
+	if (r == -3) {
+		if (made_tmp)
+			unlinkat(d, tmp, 0);
+		close(d);
+		json_object_put(m);
+		return -3;
+	}
 	if (r < 0) {
 		if (made_tmp && d >= 0)
 			unlinkat(d, tmp, 0);
@@ -1259,6 +1356,12 @@ static void delete_local(struct syncer *s, const struct fentry *loc, const struc
 	const char *rel = loc ? loc->local : base->local;
 	const char *leaf;
 	int d = parent_fd(s, rel, false, &leaf);
+	if (d >= 0 && !as_scanned(d, leaf, loc)) { /* changed since the scan: next round */
+		close(d);
+		say(s, "changed here meanwhile, next round", base->path, NULL);
+		s->behind++;
+		return;
+	}
 	int r = d < 0 ? -1 : unlinkat(d, leaf, loc && loc->type == FILE_DIR ? AT_REMOVEDIR : 0);
 	int saved = errno;
 	if (d >= 0)
@@ -1281,6 +1384,15 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether path lies in a directory the scan could not read. */
+static bool under_skipped(const struct fset *sk, const char *path)
+{
+	for (int i = 0; i < sk->n; i++)
+		if (fpath_under(path, sk->v[i].path) || !strcmp(path, sk->v[i].path))
+			return true;
+	return false;
+}
+
 /* Whether a directory or link here is what the server has (files are compared by content
  * once hashed). */
 static bool same_entry(const struct fentry *l, const struct rchange *rc)
@@ -1301,10 +1413,11 @@ static int round_once(struct syncer *s)
 	if (pull(s) < 0)
 		return -1;
 	s->behind = 0;
-	struct fset loc = { 0 };
-	if (local_scan(s->o->dir, &loc, warn_skip) < 0) {
+	struct fset loc = { 0 }, skipped = { 0 };
+	if (local_scan(s->o->dir, &loc, &skipped, warn_skip) < 0) {
 		fail(s, s->o->dir, strerror(errno));
 		fset_free(&loc);
+		fset_free(&skipped);
 		return -1;
 	}
 	warned = true;
@@ -1327,6 +1440,7 @@ static int round_once(struct syncer *s)
 	struct commit_item *items = calloc((size_t)(u ? u : 1), sizeof *items);
 	struct rchange **downs = calloc((size_t)(u ? u : 1), sizeof *downs);
 	char **down_local = calloc((size_t)(u ? u : 1), sizeof *down_local);
+	struct fentry **down_loc = calloc((size_t)(u ? u : 1), sizeof *down_loc);
 	struct fentry **ldel = calloc((size_t)(u ? u : 1), sizeof *ldel);
 	struct fentry **ldel_loc = calloc((size_t)(u ? u : 1), sizeof *ldel_loc);
 	int nup = 0, nit = 0, ndown = 0, nldel = 0, actions = 0;
@@ -1341,6 +1455,8 @@ static int round_once(struct syncer *s)
 		struct rchange *rc = rset_find(&s->remote, p);
 		bool rchanged = rc && (!b || rc->version != b->version) && !(rc->deleted && !b);
 		bool lchanged = (l && !b) || (!l && b) || (l && b && !fentry_same(l, b));
+		if (!l && b && under_skipped(&skipped, p))
+			lchanged = false; /* not seen, not gone */
 		if (rc && rc->deleted && !b && !l)
 			continue;
 		if (!lchanged && !rchanged)
@@ -1359,6 +1475,7 @@ static int round_once(struct syncer *s)
 				ldel_loc[nldel++] = l;
 			} else {
 				downs[ndown] = rc;
+				down_loc[ndown] = l;
 				down_local[ndown++] = l ? l->local : b ? b->local : rc->path;
 			}
 		} else { /* both */
@@ -1366,16 +1483,19 @@ static int round_once(struct syncer *s)
 				forget(s, p);
 			} else if (!l) {
 				downs[ndown] = rc;
+				down_loc[ndown] = l;
 				down_local[ndown++] = b ? b->local : rc->path;
 			} else if (rc->deleted) { /* kept here, deleted there: it comes back */
 				ups[nup++] = (struct upload){ .loc = l, .base = 0 };
 			} else if (same_entry(l, rc)) { /* alike on both sides: no conflict */
 				downs[ndown] = rc;
+				down_loc[ndown] = l;
 				down_local[ndown++] = l->local;
 			} else { /* both changed: a copy for the local side */
 				ups[nup++] = (struct upload){ .loc = l, .base = b ? b->version : 0,
 							       .copy = true };
 				downs[ndown] = rc;
+				down_loc[ndown] = l;
 				down_local[ndown++] = l->local;
 			}
 		}
@@ -1426,7 +1546,7 @@ static int round_once(struct syncer *s)
 			delete_local(s, ldel_loc[i], ldel[i]);
 	for (int i = 0; i < ndown && !stopping; i++) {
 		/* a local file written since the scan is not overwritten: next round */
-		download(s, downs[i], down_local[i]);
+		download(s, downs[i], down_local[i], down_loc[i]);
 	}
 	/* the cursor moves past what this round has taken in, unless something others
 	 * changed could not be written here: then the same changes are pulled again (a
@@ -1442,11 +1562,13 @@ static int round_once(struct syncer *s)
 	free(items);
 	free(downs);
 	free(down_local);
+	free(down_loc);
 	free(ldel);
 	free(ldel_loc);
 	free(paths);
 	fset_free(&base_copy);
 	fset_free(&loc);
+	fset_free(&skipped);
 	return actions;
 }
 

@@ -395,7 +395,8 @@ static bool put_terms_or_reply(struct req *r, struct put *x)
 	if (mq) {
 		char *end;
 		x->mode = strtol(mq, &end, 8);
-		if (!*mq || *end || strlen(mq) > 5 || x->mode < 0 || x->mode > 07777)
+		if (!*mq || *end || strlen(mq) > 5 || strspn(mq, "01234567") != strlen(mq) ||
+		    x->mode > 07777)
 			verr_add(&ve, "mode", "mode is the permission bits in octal, 0 to 7777 (as "
 					      "chmod takes them: 644, 0755)");
 	}

@@ -468,17 +468,23 @@ test('hostile uploads: a body cut mid-stream, refused terms, a bad batch header,
   assert.deepEqual(readdirSync(join(srv.dir, 'blobs', 'tmp')), []);
   // terms refused before any byte is stored
   const before = (await api(U, 'GET', '/api/v1/blobs', { token: a.access })).body.blobs.length;
-  for (const q of ['?mtime=yesterday', '?mode=999', '?mode=0x1ff', '?on_conflict=merge', '?base_version=-1']) {
+  for (const q of ['?mtime=yesterday', '?mode=999', '?mode=0x1ff', '?mode=%20755', '?mode=-0', '?on_conflict=merge', '?base_version=-1']) {
     const r = await putContent(U, a.access, 'terms.bin', randomBytes(100_000), q);
     assert.equal(r.status, 400, q);
   }
   assert.equal((await api(U, 'GET', '/api/v1/blobs', { token: a.access })).body.blobs.length, before);
+  let r0;
   // a batch header with a NUL inside, or a size past 2^63: refused, not misread
   const h = sha(Buffer.from('x'));
   for (const head of [`${h} 1\0junk\n`, `${h} 99999999999999999999\n`]) {
     const res = await fetch(`${U}/api/v1/blobs/batch`, { method: 'POST', headers: { Authorization: `Bearer ${a.access}` }, body: Buffer.concat([Buffer.from(head), Buffer.from('x')]) });
     assert.equal(res.status, 400, JSON.stringify(head));
   }
+  // a link's target leaves room for the NUL the kernel wants (PATH_MAX is 4096 with it)
+  r0 = await api(U, 'PUT', '/api/v1/spaces/me/files/long-link', { token: a.access, body: { type: 'symlink', target: 'x'.repeat(4096) } });
+  assert.equal(r0.status, 400);
+  r0 = await api(U, 'PUT', '/api/v1/spaces/me/files/long-link', { token: a.access, body: { type: 'symlink', target: 'x'.repeat(4095) } });
+  assert.equal(r0.status, 200);
   // a directory is not merged into another by a move
   await putContent(U, a.access, 'mv/a/1.txt', Buffer.from('1'));
   await putContent(U, a.access, 'mv/b/2.txt', Buffer.from('2'));

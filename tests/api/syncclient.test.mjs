@@ -258,3 +258,30 @@ test('permission bits only: a setuid, setgid or sticky bit from another device i
   rmSync(root, { recursive: true, force: true });
   await srv.stop();
 });
+
+test('a directory entry from another member changes no populated directory here; files nested too deep to scan are not taken for deleted', async () => {
+  const { statSync } = await import('node:fs');
+  const { srv, sync, token } = await setup();
+  const root = tempDir('cairn-sync-');
+  const A = join(root, 'a');
+  mkdirSync(join(A, 'docs'), { recursive: true });
+  writeFileSync(join(A, 'docs/readme.txt'), 'hello\n');
+  assert.equal((await sync(A)).code, 0);
+  const before = statSync(join(A, 'docs')).mode & 0o777;
+  let res = await fetch(`${srv.url}/api/v1/spaces/me/files/docs`, { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'dir', mode: 0 }) });
+  assert.equal(res.status, 200);
+  let r = await sync(A);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(statSync(join(A, 'docs')).mode & 0o777, before);
+  assert.equal((await sync(A)).code, 0);
+  // 300 levels deep: written, then not seen by the scan, and never deleted on the server
+  const deep = `${'d/'.repeat(300)}deep.txt`;
+  res = await fetch(`${srv.url}/api/v1/spaces/me/content/${deep}`, { method: 'PUT', headers: { Authorization: `Bearer ${token}` }, body: 'deep\n' });
+  assert.equal(res.status, 200);
+  r = await sync(A);
+  r = await sync(A);
+  assert.equal(r.deleted, 0, r.stderr);
+  assert.equal((await api(srv.url, 'GET', `/api/v1/spaces/me/files/${deep}`, { token })).status, 200);
+  rmSync(root, { recursive: true, force: true });
+  await srv.stop();
+});

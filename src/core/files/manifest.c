@@ -83,11 +83,12 @@ void manifest_mtime_format(int64_t s, int32_t ns, char out[MTIME_TEXT_LEN])
 		snprintf(out, MTIME_TEXT_LEN, "%.19s.%09dZ", t, (int)ns);
 }
 
-/* A symlink's target: 1 to FPATH_MAX bytes of UTF-8 without control characters. */
+/* A symlink's target: 1 to FPATH_MAX - 1 bytes (what the kernel's PATH_MAX leaves after
+ * the NUL) of UTF-8 without control characters. */
 static bool valid_target(const char *s)
 {
 	size_t n = strlen(s);
-	if (n == 0 || n > FPATH_MAX || u8_check((const uint8_t *)s, n))
+	if (n == 0 || n >= FPATH_MAX || u8_check((const uint8_t *)s, n))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
@@ -232,7 +233,7 @@ int manifest_read(json_object *o, const char *path, const struct manifest_limits
 		m->size = int_member(o, "size", 0, 0, 0, ve);
 	} else if (!target || !valid_target(target)) {
 		verr_add(ve, "target", "a symlink's target is 1 to %d bytes of UTF-8 without "
-				       "control characters", FPATH_MAX);
+				       "control characters", FPATH_MAX - 1);
 	} else {
 		m->target = target;
 		m->size = int_member(o, "size", (int64_t)strlen(target), (int64_t)strlen(target),
