@@ -188,6 +188,16 @@ struct change_in {
 	const char *path, *path_fold;
 };
 
+/* One user's conversation (a direct space), as listed: newest activity first. */
+struct conversation {
+	int64_t space_id;
+	int64_t other_id;        /* the other member (the user for notes to oneself) */
+	int64_t last_message_id; /* 0 before the first message */
+	int64_t last_seq, last_ms;
+	int64_t read_seq;        /* the user's read cursor */
+	int64_t unread;          /* messages from the other after read_seq, not deleted */
+};
+
 /* How long pruning keeps the versions of files (collection "files"): a version younger
  * than ms, or among the newest `versions` of its file, stays, unless the file is a
  * tombstone deleted more than ms ago (then all of it may go). */

@@ -254,6 +254,25 @@ int sq_push_file_clash(void *txn, int64_t space_id, const char *path, bool dir, 
 int sq_files_release(struct store *s, int64_t before_ms, int64_t *ret_n);
 struct sq_conn *sq_txn_conn(void *txn);
 
+/* sqlite_messages.c */
+int sq_direct_space(struct store *s, int64_t realm_id, int64_t a, int64_t b, int64_t now_ms,
+		    struct space *ret, bool *ret_created);
+int sq_push_blocked(void *txn, int64_t recipient_id, int64_t sender_id);
+int sq_push_message_new(void *txn, int64_t space_id, int64_t sender_id, int64_t now_ms,
+			int64_t *ret_id);
+int sq_push_message_done(void *txn, int64_t id, int64_t space_id, int64_t seq,
+			 int64_t sender_id, int64_t now_ms);
+int sq_conversations_list(struct store *s, int64_t user_id, int64_t before_ms,
+			  int64_t before_space, int limit,
+			  int (*cb)(void *, const struct conversation *), void *arg);
+int sq_conversation_get(struct store *s, int64_t user_id, int64_t space_id,
+			struct conversation *ret);
+int sq_conversation_read(struct store *s, int64_t user_id, int64_t space_id, int64_t seq,
+			 struct conversation *ret);
+int sq_block_set(struct store *s, int64_t user_id, int64_t blocked_id, bool on, int64_t now_ms);
+int sq_blocks_list(struct store *s, int64_t user_id, int (*cb)(void *, int64_t, int64_t),
+		   void *arg);
+
 /* sqlite_blobs.c */
 int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new);
 int sq_blob_hold_many(struct store *s, const struct blob_hold *h, int n, bool *ret_new,

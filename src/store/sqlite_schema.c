@@ -395,6 +395,39 @@ const struct migration sqlite_migrations[] = {
 	  "CREATE INDEX records_path ON records(space_id, path) WHERE path IS NOT NULL;"
 	  "CREATE INDEX records_fold ON records(space_id, path_fold) WHERE path_fold IS NOT NULL;"
 	  "ALTER TABLE blob_owners ADD COLUMN by_files INTEGER NOT NULL DEFAULT 0;" },
+	/* Messages (issue 14; docs/architecture.md, Messages): the direct space of each pair
+	 * of users, a row per message for its server-wide id, each user's conversations
+	 * indexed by their last activity, and blocks. */
+	{ 13, "messages",
+	  "CREATE TABLE direct_pairs ("
+	  " user_lo INTEGER NOT NULL,"
+	  " user_hi INTEGER NOT NULL,"
+	  " space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	  " PRIMARY KEY (user_lo, user_hi)) WITHOUT ROWID;"
+	  "CREATE TABLE messages ("
+	  " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  " space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	  " seq INTEGER NOT NULL DEFAULT 0,"
+	  " sender_id INTEGER NOT NULL,"
+	  " created_ms INTEGER NOT NULL,"
+	  " deleted INTEGER NOT NULL DEFAULT 0);"
+	  "CREATE INDEX messages_seq ON messages(space_id, seq);"
+	  "CREATE TABLE conversations ("
+	  " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	  " space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	  " other_id INTEGER NOT NULL,"
+	  " last_message_id INTEGER NOT NULL DEFAULT 0,"
+	  " last_seq INTEGER NOT NULL DEFAULT 0,"
+	  " last_ms INTEGER NOT NULL DEFAULT 0,"
+	  " read_seq INTEGER NOT NULL DEFAULT 0,"
+	  " unread INTEGER NOT NULL DEFAULT 0,"
+	  " PRIMARY KEY (user_id, space_id)) WITHOUT ROWID;"
+	  "CREATE INDEX conversations_recent ON conversations(user_id, last_ms DESC, space_id DESC);"
+	  "CREATE TABLE blocks ("
+	  " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	  " blocked_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	  " created_ms INTEGER NOT NULL,"
+	  " PRIMARY KEY (user_id, blocked_id)) WITHOUT ROWID;" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

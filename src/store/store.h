@@ -335,6 +335,40 @@ struct store_files_ops {
 	int (*files_release)(struct store *s, int64_t before_ms, int64_t *ret_n);
 };
 
+/* Messages (docs/architecture.md, Messages). */
+struct store_messages_ops {
+	/* The direct space of users a and b (a == b: notes to oneself), created with its
+	 * members (writers), its "messages" collection (append) and both users'
+	 * conversation rows when missing, in one transaction; *ret_created says which. */
+	int (*direct_space)(struct store *s, int64_t realm_id, int64_t a, int64_t b,
+			    int64_t now_ms, struct space *ret, bool *ret_created);
+	/* Inside a push: 1 when recipient blocks sender, 0 otherwise. */
+	int (*push_blocked)(void *txn, int64_t recipient_id, int64_t sender_id);
+	/* Inside a push: a new message's server-wide id (its row, seq still to come). */
+	int (*push_message_new)(void *txn, int64_t space_id, int64_t sender_id, int64_t now_ms,
+				int64_t *ret_id);
+	/* Inside a push, once its change is appended at seq: the row gets seq, the sender's
+	 * conversation row its last message, the other's too with one more unread. */
+	int (*push_message_done)(void *txn, int64_t id, int64_t space_id, int64_t seq,
+				 int64_t sender_id, int64_t now_ms);
+	/* The user's conversations, newest activity first, after the cursor (before_ms,
+	 * before_space; INT64_MAX and 0 to start), at most limit. */
+	int (*conversations_list)(struct store *s, int64_t user_id, int64_t before_ms,
+				  int64_t before_space, int limit,
+				  int (*cb)(void *arg, const struct conversation *c), void *arg);
+	/* One conversation of the user; -ERR_NOT_FOUND when it is not theirs. */
+	int (*conversation_get)(struct store *s, int64_t user_id, int64_t space_id,
+				struct conversation *ret);
+	/* Moves the user's read cursor up to seq (never down) and recounts the unread. */
+	int (*conversation_read)(struct store *s, int64_t user_id, int64_t space_id, int64_t seq,
+				 struct conversation *ret);
+	/* Blocks (on) or unblocks; the user's blocks in id order. */
+	int (*block_set)(struct store *s, int64_t user_id, int64_t blocked_id, bool on,
+			 int64_t now_ms);
+	int (*blocks_list)(struct store *s, int64_t user_id,
+			   int (*cb)(void *arg, int64_t blocked_id, int64_t since_ms), void *arg);
+};
+
 struct store_ops {
 	const char *name; /* "sqlite" */
 	/* 0 when the database answers queries and is the one that was opened; otherwise
@@ -355,6 +389,7 @@ struct store_ops {
 	const struct store_changes_ops *changes;
 	const struct store_blobmeta_ops *blobmeta;
 	const struct store_files_ops *files;
+	const struct store_messages_ops *messages;
 };
 
 

@@ -416,6 +416,18 @@ static const struct store_files_ops sq_files_ops = {
 	.files_release = sq_files_release,
 };
 
+static const struct store_messages_ops sq_messages_ops = {
+	.direct_space = sq_direct_space,
+	.push_blocked = sq_push_blocked,
+	.push_message_new = sq_push_message_new,
+	.push_message_done = sq_push_message_done,
+	.conversations_list = sq_conversations_list,
+	.conversation_get = sq_conversation_get,
+	.conversation_read = sq_conversation_read,
+	.block_set = sq_block_set,
+	.blocks_list = sq_blocks_list,
+};
+
 const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.check = sq_check,
@@ -429,6 +441,7 @@ const struct store_ops sqlite_ops = {
 	.push = &sq_push_ops,
 	.changes = &sq_changes_ops,
 	.files = &sq_files_ops,
+	.messages = &sq_messages_ops,
 	.blobmeta = &sq_blobmeta_ops,
 };
 

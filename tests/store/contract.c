@@ -419,6 +419,112 @@ static void test_files_by_path(void **state)
 	assert_string_equal(got, "");
 }
 
+/* One message in its own push: the row, the change, the conversation rows. */
+static int64_t send_message(int64_t space_id, int64_t sender, int64_t at_ms)
+{
+	void *txn;
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	int64_t id = 0, seq = 0;
+	assert_int_equal(st->ops->messages->push_message_new(txn, space_id, sender, at_ms, &id), 0);
+	char rid[32], op[32];
+	snprintf(rid, sizeof rid, "%lld", (long long)id);
+	snprintf(op, sizeof op, "m-%lld", (long long)id);
+	struct change_in c = { .collection = "messages", .record_id = rid, .op_id = op,
+			       .op = OP_PUT, .data = "{}", .record_data = "{}" };
+	assert_int_equal(st->ops->push->push_append(txn, space_id, &c, at_ms, &seq), 0);
+	assert_int_equal(st->ops->messages->push_message_done(txn, id, space_id, seq, sender, at_ms),
+			 0);
+	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	return id;
+}
+
+static int add_conv(void *arg, const struct conversation *c)
+{
+	struct conversation *v = arg;
+	int i = 0;
+	while (v[i].space_id)
+		i++;
+	v[i] = *c;
+	return 0;
+}
+
+/* A pair of users has one direct space, made once; a message has an id unique across the
+ * server; conversations list by their last activity with unread counts that reads
+ * move; blocks are kept per user. */
+static void test_direct_spaces_and_conversations(void **state)
+{
+	(void)state;
+	int64_t a = new_user("mae"), b = new_user("ned"), c = new_user("ola");
+	struct space ab, ba, ac, aa;
+	bool made;
+	assert_int_equal(st->ops->messages->direct_space(st, 1, a, b, NOW, &ab, &made), 0);
+	assert_true(made);
+	assert_int_equal(ab.kind, SPACE_DIRECT);
+	assert_int_equal(st->ops->messages->direct_space(st, 1, b, a, NOW, &ba, &made), 0);
+	assert_false(made);
+	assert_int_equal(ba.id, ab.id);
+	assert_int_equal(st->ops->messages->direct_space(st, 1, a, c, NOW, &ac, &made), 0);
+	assert_int_equal(st->ops->messages->direct_space(st, 1, a, a, NOW, &aa, &made), 0);
+	assert_true(ac.id != ab.id && aa.id != ab.id);
+	/* messages go into an append collection */
+	enum policy pol;
+	void *txn;
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	assert_int_equal(st->ops->push->push_policy(txn, ab.id, "messages", &pol), 0);
+	assert_int_equal(pol, POLICY_APPEND);
+	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	int64_t m1 = send_message(ab.id, b, NOW + 1);
+	int64_t m2 = send_message(ac.id, c, NOW + 2);
+	int64_t m3 = send_message(ab.id, b, NOW + 3);
+	int64_t m4 = send_message(ab.id, a, NOW + 4);
+	assert_true(m1 < m2 && m2 < m3 && m3 < m4);
+	struct conversation v[8] = { 0 };
+	assert_int_equal(st->ops->messages->conversations_list(st, a, INT64_MAX, 0, 10, add_conv, v),
+			 0);
+	/* newest activity first: ab (m4), ac (m2), then the notes to oneself (none yet) */
+	assert_int_equal(v[0].space_id, ab.id);
+	assert_int_equal(v[0].other_id, b);
+	assert_int_equal(v[0].last_message_id, m4);
+	assert_int_equal(v[0].unread, 2); /* m1 and m3, from b */
+	assert_int_equal(v[1].space_id, ac.id);
+	assert_int_equal(v[1].unread, 1);
+	assert_int_equal(v[2].space_id, aa.id);
+	assert_int_equal(v[2].last_message_id, 0);
+	/* paging: after the first */
+	struct conversation w[8] = { 0 };
+	assert_int_equal(st->ops->messages->conversations_list(st, a, v[0].last_ms, v[0].space_id, 1,
+							       add_conv, w),
+			 0);
+	assert_int_equal(w[0].space_id, ac.id);
+	assert_int_equal(w[1].space_id, 0);
+	/* reading up to m1's seq leaves m3 unread; a cursor never moves back */
+	struct conversation cv;
+	struct conversation before;
+	assert_int_equal(st->ops->messages->conversation_get(st, a, ab.id, &before), 0);
+	assert_int_equal(st->ops->messages->conversation_read(st, a, ab.id, 1, &cv), 0);
+	assert_int_equal(cv.unread, 1);
+	assert_int_equal(st->ops->messages->conversation_read(st, a, ab.id, 0, &cv), 0);
+	assert_int_equal(cv.read_seq, 1);
+	assert_int_equal(cv.unread, 1);
+	assert_int_equal(st->ops->messages->conversation_read(st, a, ab.id, before.last_seq, &cv), 0);
+	assert_int_equal(cv.unread, 0);
+	/* the sender's own messages are never unread for them */
+	assert_int_equal(st->ops->messages->conversation_get(st, b, ab.id, &cv), 0);
+	assert_int_equal(cv.unread, 1); /* m4, from a */
+	/* not a conversation of c's */
+	assert_int_equal(st->ops->messages->conversation_get(st, c, ab.id, &cv), -ERR_NOT_FOUND);
+	assert_int_equal(st->ops->messages->conversation_read(st, c, ab.id, 9, &cv), -ERR_NOT_FOUND);
+	/* blocks */
+	assert_int_equal(st->ops->messages->block_set(st, a, c, true, NOW), 0);
+	assert_int_equal(st->ops->messages->block_set(st, a, c, true, NOW), 0);
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	assert_int_equal(st->ops->messages->push_blocked(txn, a, c), 1);
+	assert_int_equal(st->ops->messages->push_blocked(txn, c, a), 0);
+	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	assert_int_equal(st->ops->messages->block_set(st, a, c, false, NOW), 0);
+	assert_int_equal(st->ops->messages->block_set(st, a, c, false, NOW), -ERR_NOT_FOUND);
+}
+
 /* Pruning drops superseded changes older than the retention that every active device has
  * passed, and moves the horizon there; later changes stay. */
 static void test_pruning_horizon(void **state)
@@ -559,6 +665,7 @@ int main(void)
 		cmocka_unit_test(test_applied_results_outlive_their_changes),
 		cmocka_unit_test(test_pruning_horizon),
 		cmocka_unit_test(test_files_by_path),
+		cmocka_unit_test(test_direct_spaces_and_conversations),
 		cmocka_unit_test(test_blob_quota_and_release),
 		cmocka_unit_test(test_blob_marks_and_the_lease),
 	};

@@ -52,6 +52,7 @@ const sqlite = {
     11: 'ALTER TABLE spaces DROP COLUMN snapshot_floor;',
     12: 'DROP INDEX records_path; DROP INDEX records_fold; ALTER TABLE records DROP COLUMN path; '
       + 'ALTER TABLE records DROP COLUMN path_fold; ALTER TABLE blob_owners DROP COLUMN by_files;',
+    13: 'DROP TABLE direct_pairs; DROP TABLE messages; DROP TABLE conversations; DROP TABLE blocks;',
   },
   undoLastMigration(dir) {
     const last = this.schemaVersion(dir);

@@ -1,0 +1,288 @@
+/* Messages in SQLite: direct spaces by pair, message rows, conversations, blocks. See
+ * store.h (store_messages_ops) and docs/architecture.md (Messages). */
+#include <string.h>
+
+#include "../util/err.h"
+#include "sqlite_int.h"
+
+/* Runs sql with ?1 = a and ?2 = b: a macro, so that every use is a call site of its own
+ * (SQ keeps one prepared statement per call site). */
+#define EXEC2(c, sql, a, b)                                                  \
+	({                                                                   \
+		sqlite3_stmt *st_ = SQ((c), (sql));                          \
+		int r_ = -ERR_DB;                                            \
+		if (st_) {                                                   \
+			sqlite3_bind_int64(st_, 1, (a));                     \
+			sqlite3_bind_int64(st_, 2, (b));                     \
+			r_ = sq_step(st_);                                   \
+			sqlite3_reset(st_);                                  \
+		}                                                            \
+		r_;                                                          \
+	})
+
+static int read_space(struct sq_conn *c, int64_t id, struct space *ret)
+{
+	sqlite3_stmt *st = SQ(c, "SELECT realm_id, kind, name, head_seq, horizon_seq, epoch, "
+				 "created_ms FROM spaces WHERE id = ?");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	int r = sq_step(st);
+	if (r == 1) {
+		memset(ret, 0, sizeof *ret);
+		ret->id = id;
+		ret->realm_id = sqlite3_column_int64(st, 0);
+		ret->kind = (enum space_kind)sqlite3_column_int(st, 1);
+		sq_col_text(st, 2, ret->name, sizeof ret->name);
+		ret->head_seq = sqlite3_column_int64(st, 3);
+		ret->horizon_seq = sqlite3_column_int64(st, 4);
+		sq_col_text(st, 5, ret->epoch, sizeof ret->epoch);
+		ret->created_ms = sqlite3_column_int64(st, 6);
+		ret->role = ROLE_WRITER;
+	}
+	sqlite3_reset(st);
+	return r == 1 ? 0 : r < 0 ? r : -ERR_NOT_FOUND;
+}
+
+int sq_direct_space(struct store *s, int64_t realm_id, int64_t a, int64_t b, int64_t now_ms,
+		    struct space *ret, bool *ret_created)
+{
+	int64_t lo = a < b ? a : b, hi = a < b ? b : a;
+	*ret_created = false;
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return sq_write_failure();
+	sqlite3_stmt *st = SQ(c, "SELECT space_id FROM direct_pairs WHERE user_lo = ? AND "
+				 "user_hi = ?");
+	int r = -ERR_DB;
+	int64_t id = 0;
+	if (st) {
+		sqlite3_bind_int64(st, 1, lo);
+		sqlite3_bind_int64(st, 2, hi);
+		r = sq_step(st);
+		if (r == 1)
+			id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	if (r == 0) { /* the first message between them: the space, its members, the pair */
+		st = SQ(c, "INSERT INTO spaces(realm_id, kind, name, created_ms) VALUES (?, ?, "
+			   "'direct', ?)");
+		r = st ? (sqlite3_bind_int64(st, 1, realm_id), sqlite3_bind_int(st, 2, SPACE_DIRECT),
+			  sqlite3_bind_int64(st, 3, now_ms), sq_step(st))
+		       : -ERR_DB;
+		if (st)
+			sqlite3_reset(st);
+		id = sqlite3_last_insert_rowid(c->db);
+		for (int k = 0; r == 0 && k < (lo == hi ? 1 : 2); k++) {
+			int64_t u = k ? hi : lo, other = k ? lo : hi;
+			st = SQ(c, "INSERT INTO members(space_id, user_id, role, added_ms) VALUES "
+				   "(?, ?, ?, ?)");
+			r = st ? (sqlite3_bind_int64(st, 1, id), sqlite3_bind_int64(st, 2, u),
+				  sqlite3_bind_int(st, 3, ROLE_WRITER), sqlite3_bind_int64(st, 4, now_ms),
+				  sq_step(st))
+			       : -ERR_DB;
+			if (st)
+				sqlite3_reset(st);
+			if (r == 0) {
+				st = SQ(c, "INSERT INTO conversations(user_id, space_id, other_id, "
+					   "last_ms) VALUES (?, ?, ?, ?)");
+				r = st ? (sqlite3_bind_int64(st, 1, u), sqlite3_bind_int64(st, 2, id),
+					  sqlite3_bind_int64(st, 3, other),
+					  sqlite3_bind_int64(st, 4, now_ms), sq_step(st))
+				       : -ERR_DB;
+				if (st)
+					sqlite3_reset(st);
+			}
+		}
+		if (r == 0)
+			r = EXEC2(c, "INSERT INTO collections(space_id, name, policy) VALUES (?, "
+					  "'messages', ?)",
+				       id, POLICY_APPEND);
+		if (r == 0) {
+			st = SQ(c, "INSERT INTO direct_pairs(user_lo, user_hi, space_id) VALUES (?, ?, ?)");
+			r = st ? (sqlite3_bind_int64(st, 1, lo), sqlite3_bind_int64(st, 2, hi),
+				  sqlite3_bind_int64(st, 3, id), sq_step(st))
+			       : -ERR_DB;
+			if (st)
+				sqlite3_reset(st);
+		}
+		*ret_created = r == 0;
+	} else if (r == 1) {
+		r = 0;
+	}
+	if (r == 0)
+		r = read_space(c, id, ret);
+	return sq_write_end(SQS(s), c, r);
+}
+
+int sq_push_blocked(void *txn, int64_t recipient_id, int64_t sender_id)
+{
+	return EXEC2(sq_txn_conn(txn),
+			  "SELECT 1 FROM blocks WHERE user_id = ? AND blocked_id = ?", recipient_id,
+			  sender_id);
+}
+
+int sq_push_message_new(void *txn, int64_t space_id, int64_t sender_id, int64_t now_ms,
+			int64_t *ret_id)
+{
+	struct sq_conn *c = sq_txn_conn(txn);
+	sqlite3_stmt *st = SQ(c, "INSERT INTO messages(space_id, sender_id, created_ms) VALUES "
+				 "(?, ?, ?)");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, space_id);
+	sqlite3_bind_int64(st, 2, sender_id);
+	sqlite3_bind_int64(st, 3, now_ms);
+	int r = sq_step(st);
+	sqlite3_reset(st);
+	if (r == 0)
+		*ret_id = sqlite3_last_insert_rowid(c->db);
+	return r;
+}
+
+int sq_push_message_done(void *txn, int64_t id, int64_t space_id, int64_t seq,
+			 int64_t sender_id, int64_t now_ms)
+{
+	struct sq_conn *c = sq_txn_conn(txn);
+	int r = EXEC2(c, "UPDATE messages SET seq = ?2 WHERE id = ?1", id, seq);
+	sqlite3_stmt *st = r == 0 ? SQ(c, "UPDATE conversations SET last_message_id = ?1, "
+					  "last_seq = ?2, last_ms = ?3, unread = unread + "
+					  "(user_id != ?4) WHERE space_id = ?5")
+				  : NULL;
+	if (r == 0 && !st)
+		r = -ERR_DB;
+	if (r == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, seq);
+		sqlite3_bind_int64(st, 3, now_ms);
+		sqlite3_bind_int64(st, 4, sender_id);
+		sqlite3_bind_int64(st, 5, space_id);
+		r = sq_step(st);
+		sqlite3_reset(st);
+	}
+	return r;
+}
+
+#define CONV_COLS "space_id, other_id, last_message_id, last_seq, last_ms, read_seq, unread"
+
+static void conv_row(sqlite3_stmt *st, struct conversation *cv)
+{
+	cv->space_id = sqlite3_column_int64(st, 0);
+	cv->other_id = sqlite3_column_int64(st, 1);
+	cv->last_message_id = sqlite3_column_int64(st, 2);
+	cv->last_seq = sqlite3_column_int64(st, 3);
+	cv->last_ms = sqlite3_column_int64(st, 4);
+	cv->read_seq = sqlite3_column_int64(st, 5);
+	cv->unread = sqlite3_column_int64(st, 6);
+}
+
+int sq_conversations_list(struct store *s, int64_t user_id, int64_t before_ms,
+			  int64_t before_space, int limit,
+			  int (*cb)(void *, const struct conversation *), void *arg)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	/* an index range of conversations_recent, from the cursor down */
+	sqlite3_stmt *st = SQ(c, "SELECT " CONV_COLS " FROM conversations WHERE user_id = ?1 AND "
+				 "(last_ms < ?2 OR (last_ms = ?2 AND space_id < ?3)) ORDER BY "
+				 "last_ms DESC, space_id DESC LIMIT ?4");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, user_id);
+		sqlite3_bind_int64(st, 2, before_ms);
+		sqlite3_bind_int64(st, 3, before_space ? before_space : INT64_MAX);
+		sqlite3_bind_int(st, 4, limit);
+		while ((r = sq_step(st)) == 1) {
+			struct conversation cv;
+			conv_row(st, &cv);
+			if (cb(arg, &cv) < 0)
+				break;
+		}
+		sqlite3_reset(st);
+	}
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
+int sq_conversation_get(struct store *s, int64_t user_id, int64_t space_id,
+			struct conversation *ret)
+{
+	READ_ONE(s, "SELECT " CONV_COLS " FROM conversations WHERE user_id = ? AND space_id = ?",
+		 (sqlite3_bind_int64(st, 1, user_id), sqlite3_bind_int64(st, 2, space_id)),
+		 conv_row(st, ret));
+}
+
+int sq_conversation_read(struct store *s, int64_t user_id, int64_t space_id, int64_t seq,
+			 struct conversation *ret)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return sq_write_failure();
+	sqlite3_stmt *st = SQ(c, "UPDATE conversations SET read_seq = max(read_seq, ?3), unread = "
+				 "(SELECT count(*) FROM messages m WHERE m.space_id = ?2 AND m.seq > "
+				 "max(conversations.read_seq, ?3) AND m.sender_id != ?1 AND m.deleted = "
+				 "0 AND m.seq > 0) WHERE user_id = ?1 AND space_id = ?2");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, user_id);
+		sqlite3_bind_int64(st, 2, space_id);
+		sqlite3_bind_int64(st, 3, seq);
+		r = sq_step(st);
+		if (r == 0 && sqlite3_changes(c->db) == 0)
+			r = -ERR_NOT_FOUND;
+		sqlite3_reset(st);
+	}
+	if (r == 0) {
+		st = SQ(c, "SELECT " CONV_COLS " FROM conversations WHERE user_id = ? AND space_id = ?");
+		r = st ? (sqlite3_bind_int64(st, 1, user_id), sqlite3_bind_int64(st, 2, space_id),
+			  sq_step(st))
+		       : -ERR_DB;
+		if (r == 1) {
+			conv_row(st, ret);
+			r = 0;
+		}
+		if (st)
+			sqlite3_reset(st);
+	}
+	return sq_write_end(SQS(s), c, r);
+}
+
+int sq_block_set(struct store *s, int64_t user_id, int64_t blocked_id, bool on, int64_t now_ms)
+{
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return sq_write_failure();
+	int r;
+	if (on) {
+		sqlite3_stmt *st = SQ(c, "INSERT OR IGNORE INTO blocks(user_id, blocked_id, "
+					 "created_ms) VALUES (?, ?, ?)");
+		r = st ? (sqlite3_bind_int64(st, 1, user_id), sqlite3_bind_int64(st, 2, blocked_id),
+			  sqlite3_bind_int64(st, 3, now_ms), sq_step(st))
+		       : -ERR_DB;
+		if (st)
+			sqlite3_reset(st);
+	} else {
+		r = EXEC2(c, "DELETE FROM blocks WHERE user_id = ? AND blocked_id = ?", user_id,
+			       blocked_id);
+		if (r == 0 && sqlite3_changes(c->db) == 0)
+			r = -ERR_NOT_FOUND;
+	}
+	return sq_write_end(SQS(s), c, r);
+}
+
+int sq_blocks_list(struct store *s, int64_t user_id,
+		   int (*cb)(void *, int64_t, int64_t), void *arg)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	sqlite3_stmt *st = SQ(c, "SELECT blocked_id, created_ms FROM blocks WHERE user_id = ? "
+				 "ORDER BY blocked_id");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, user_id);
+		while ((r = sq_step(st)) == 1)
+			if (cb(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)) < 0)
+				break;
+		sqlite3_reset(st);
+	}
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
