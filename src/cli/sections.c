@@ -6,13 +6,14 @@
 #include "../core/accounts.h"
 #include "../core/core.h"
 #include "../core/files/files.h"
+#include "../core/messages/messages.h"
 #include "../core/mail.h"
 #include "../core/sync.h"
 #include "../http/app.h"
 #include "../util/log.h"
 
 static const struct config_section *const sections[] = {
-	&server_section, &storage_section, &limits_section, &sync_section, &files_section, &blobs_section,
+	&server_section, &storage_section, &limits_section, &sync_section, &files_section, &messages_section, &blobs_section,
 	&auth_section,   &ratelimit_section, &mail_section, &admin_section, &log_section,
 };
 

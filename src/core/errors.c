@@ -25,6 +25,7 @@ static const char *const names[ERR__CORE_MAX - ERR__MAX] = {
 	[ERR_CLOCK_SKEW - ERR__MAX] = "a client's time is too far ahead of the server's",
 	[ERR_BLOB_MISSING - ERR__MAX] = "a referenced blob is missing",
 	[ERR_BLOB_IN_USE - ERR__MAX] = "blob in use",
+	[ERR_BLOCKED - ERR__MAX] = "blocked by the recipient",
 };
 
 const char *core_err_str(int e)

@@ -40,6 +40,7 @@ enum core_error {
 	ERR_CLOCK_SKEW,     /* a client_ts too far ahead of the server's clock */
 	ERR_BLOB_MISSING,   /* a change names a blob the caller cannot read */
 	ERR_BLOB_IN_USE,    /* releasing a blob that a kept change of the caller's names */
+	ERR_BLOCKED,        /* a message to a user who blocks the sender */
 	ERR__CORE_MAX
 };
 

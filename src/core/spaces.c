@@ -208,9 +208,8 @@ int sync_space_delete(struct core *c, const struct principal *p, const struct sp
 	return r;
 }
 
-/* The user called username in the caller's realm. */
-static int find_member_user(struct core *c, const struct principal *p, const char *username,
-			    struct user *u)
+int sync_user_by_name(struct core *c, const struct principal *p, const char *username,
+		      struct user *u)
 {
 	if (!username || strlen(username) > USERNAME_MAX)
 		return -ERR_NOT_FOUND;
@@ -226,7 +225,7 @@ static int find_member_user(struct core *c, const struct principal *p, const cha
 static int find_member(struct core *c, const struct principal *p, const struct space *sp,
 		       const char *username, struct user *u, enum role *ret_role)
 {
-	int r = find_member_user(c, p, username, u);
+	int r = sync_user_by_name(c, p, username, u);
 	if (r < 0)
 		return r;
 	return c->store->ops->spaces->member_role(c->store, sp->id, u->id, ret_role);
@@ -245,7 +244,7 @@ int sync_member_add(struct core *c, const struct principal *p, const struct spac
 	if (!can_manage(sp) || (rl == ROLE_OWNER && sp->role != ROLE_OWNER))
 		return -ERR_DENIED;
 	struct user u;
-	int r = find_member_user(c, p, username, &u);
+	int r = sync_user_by_name(c, p, username, &u);
 	if (r == -ERR_NOT_FOUND) {
 		verr_add(ve, "username", "is not a user of this realm");
 		return -ERR_INVALID;

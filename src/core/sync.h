@@ -197,6 +197,10 @@ void sync_push_settle(struct core *c, struct push_job *j);
 /* A checked job (j->rc from sync_push_check) in its own transaction on this thread. */
 void sync_push_run(struct core *c, struct push_job *j);
 
+/* The user called username (by name only, case aside) in p's realm; -ERR_NOT_FOUND. */
+int sync_user_by_name(struct core *c, const struct principal *p, const char *username,
+		      struct user *u);
+
 /* Field checks shared with the handlers. */
 bool valid_collection(const char *s);
 bool valid_record_id(const char *s);

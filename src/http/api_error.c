@@ -62,6 +62,7 @@ static const struct api_error_def table[AE__COUNT] = {
 				"The cursor can no longer be pulled from: bootstrap from records." },
 	[AE_RANGE_NOT_SATISFIABLE] = { 416, "range_not_satisfiable",
 				       "The requested range is outside the content." },
+	[AE_BLOCKED] = { 403, "blocked", "The recipient does not take messages from you." },
 	[AE_BAD_PATH] = { 400, "bad_path",
 			  "The path breaks a rule of file paths (the rule is named)." },
 	[AE_INTERNAL] = { 500, "internal", "Something went wrong on the server." },
@@ -124,6 +125,7 @@ static const struct api_error_map by_err[ERR__CORE_MAX] = {
 	[ERR_CLOCK_SKEW] = { AE_CLOCK_SKEW, NULL },
 	[ERR_BLOB_MISSING] = { AE_BLOB_MISSING, NULL },
 	[ERR_BLOB_IN_USE] = { AE_BLOB_IN_USE, NULL },
+	[ERR_BLOCKED] = { AE_BLOCKED, NULL },
 };
 
 struct api_error_map api_error_of(int err)

@@ -90,6 +90,11 @@ int h_file_versions(struct req *r);
 int h_file_restore(struct req *r);
 int h_file_moves(struct req *r);
 
+/* h_messages.c */
+int h_messages_send(struct req *r);
+int h_conversations_list(struct req *r);
+int h_conversation_read(struct req *r);
+
 /* h_content.c */
 int h_content_get(struct req *r);
 int h_content_put_begin(struct req *r);

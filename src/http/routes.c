@@ -57,6 +57,10 @@ const struct route app_routes[] = {
 	{ HM_GET, "/api/v1/spaces/{space}/trash", h_trash_list, BODY_NONE, NULL, NULL, ROUTE_SPACE_READ | ROUTE_GZIP },
 	{ HM_POST, "/api/v1/spaces/{space}/moves", h_file_moves, BODY_JSON, NULL, NULL, ROUTE_SPACE_WRITE },
 
+	{ HM_POST, "/api/v1/messages", h_messages_send, BODY_JSON, NULL, NULL, 0 },
+	{ HM_GET, "/api/v1/conversations", h_conversations_list, BODY_NONE, NULL, NULL, ROUTE_GZIP },
+	{ HM_POST, "/api/v1/conversations/{space}/read", h_conversation_read, BODY_JSON, NULL, NULL, ROUTE_SPACE_READ },
+
 	{ HM_POST, "/api/v1/blobs/batch", h_blobs_batch, BODY_STREAM, h_blobs_batch_begin, h_blobs_batch_chunk, 0 },
 	{ HM_POST, "/api/v1/blobs/missing", h_blobs_missing, BODY_JSON, NULL, NULL, 0 },
 	{ HM_PUT, "/api/v1/blobs/{sha256}", h_blob_put, BODY_STREAM, h_blob_put_begin, h_blob_chunk, 0 },

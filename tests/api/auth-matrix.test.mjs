@@ -222,7 +222,7 @@ test('space routes: a non-member gets 404 and a reader 403 wherever the table as
   const rows = endpoints().filter(([, , , f]) => f.some((x) => x.startsWith('ROUTE_SPACE_')));
   assert.ok(rows.length >= 17);
   for (const [m, p, body, f] of rows) {
-    const path = p.replace('/spaces/me', `/spaces/${id}`);
+    const path = p.replace('/spaces/me', `/spaces/${id}`).replace('/conversations/me', `/conversations/${id}`);
     const r = await api(U, m, path, { token: eve.access, body });
     assert.equal(r.status, 404, `non-member: ${m} ${path}`);
     if (f.includes('ROUTE_SPACE_READ')) continue;

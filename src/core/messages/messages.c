@@ -1,0 +1,170 @@
+/* Direct messages: see messages.h. */
+#include "messages.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../store/store.h"
+#include "../../util/clock.h"
+#include "../../util/err.h"
+#include "../hub.h"
+
+/* The message's record data: {message_id, sender_id, sender, text, sent_at}. */
+static json_object *message_data(int64_t id, const struct principal *p, const char *text,
+				 int64_t now_ms)
+{
+	json_object *o = json_object_new_object();
+	char ts[CLOCK_RFC3339_LEN];
+	clock_format_rfc3339(now_ms, ts);
+	json_object_object_add(o, "message_id", json_object_new_int64(id));
+	json_object_object_add(o, "sender_id", json_object_new_int64(p->user.id));
+	json_object_object_add(o, "sender", json_object_new_string(p->user.username));
+	json_object_object_add(o, "text", json_object_new_string(text));
+	json_object_object_add(o, "sent_at", json_object_new_string(ts));
+	return o;
+}
+
+int messages_send(struct core *c, const struct principal *p, const char *to, const char *text,
+		  struct message_sent *ret, struct verr *ve)
+{
+	memset(ret, 0, sizeof *ret);
+	if (!text || !*text) {
+		verr_add(ve, "text", "A message has text.");
+		return -ERR_INVALID;
+	}
+	if ((int64_t)strlen(text) > messages_cfg(c->cfg)->max_text_bytes) {
+		snprintf(ve->detail, sizeof ve->detail,
+			 "A message's text is at most %lld bytes (messages.max_text_bytes).",
+			 (long long)messages_cfg(c->cfg)->max_text_bytes);
+		return -ERR_TOO_LARGE;
+	}
+	struct user to_user;
+	int r = sync_user_by_name(c, p, to, &to_user);
+	if (r < 0)
+		return r;
+	const struct store_ops *ops = c->store->ops;
+	/* refused before anything is made; checked again inside the send's transaction */
+	void *txn = NULL;
+	if ((r = ops->push->push_begin(c->store, &txn)) < 0)
+		return r;
+	r = ops->messages->push_blocked(txn, to_user.id, p->user.id);
+	ops->push->push_end(c->store, txn, -ERR_INVALID); /* a read: nothing to keep */
+	if (r < 0)
+		return r;
+	if (r == 1)
+		return -ERR_BLOCKED;
+	int64_t now = clock_wall_ms();
+	struct space sp;
+	bool made;
+	r = ops->messages->direct_space(c->store, p->user.realm_id, p->user.id, to_user.id, now, &sp,
+					&made);
+	if (r < 0)
+		return r;
+	if (made && c->hub) /* both members' event streams learn of the new space */
+		for (int k = 0; k < (p->user.id == to_user.id ? 1 : 2); k++)
+			hub_membership(c->hub, k ? to_user.id : p->user.id, sp.id, "writer");
+	/* one change, its id and data given inside the transaction, once the id is known */
+	char op_id[48] = "msg-pending", rid[24] = "0";
+	struct push_change x = { .op_id = op_id, .collection = MESSAGES_COLLECTION, .id = rid,
+				 .op = OP_PUT, .base_version = -1 };
+	json_object *placeholder = json_object_new_object();
+	x.data = placeholder;
+	struct push_result res = { 0 };
+	struct arena a = ARENA_INIT;
+	struct push_job j = { .p = p, .sp = &sp, .changes = &x, .n = 1, .results = &res,
+			      .arena = &a };
+	j.rc = sync_push_check(c, &j);
+	json_object *data = NULL;
+	int64_t id = 0;
+	if (j.rc == 0)
+		j.rc = ops->push->push_begin(c->store, &txn);
+	if (j.rc == 0) {
+		int rc = ops->messages->push_blocked(txn, to_user.id, p->user.id);
+		if (rc == 1)
+			rc = -ERR_BLOCKED;
+		if (rc == 0)
+			rc = ops->messages->push_message_new(txn, sp.id, p->user.id, now, &id);
+		if (rc == 0) {
+			snprintf(rid, sizeof rid, "%lld", (long long)id);
+			snprintf(op_id, sizeof op_id, "msg-%lld", (long long)id);
+			data = message_data(id, p, text, now);
+			x.data = data;
+			rc = sync_push_apply(c, txn, &j);
+		}
+		if (rc >= 0 && res.status != OPS_APPLIED)
+			rc = -ERR_DB;
+		if (rc >= 0)
+			rc = ops->messages->push_message_done(txn, id, sp.id, res.seq, p->user.id, now);
+		j.rc = ops->push->push_end(c->store, txn, rc);
+	}
+	sync_push_settle(c, &j); /* the hub wakes the members' long-polls and streams */
+	json_object_put(placeholder);
+	json_object_put(data);
+	arena_free(&a);
+	*ve = j.ve;
+	if (j.rc < 0)
+		return j.rc;
+	*ret = (struct message_sent){ .message_id = id, .space_id = sp.id, .seq = res.seq,
+				      .sent_ms = now };
+	push_results_free(&res, 1);
+	return 0;
+}
+
+struct conv_walk {
+	struct core *c;
+	int (*cb)(void *arg, const struct conversation_view *v);
+	void *arg;
+	struct conversation *rows;
+	int n, cap;
+};
+
+static int collect(void *arg, const struct conversation *cv)
+{
+	struct conv_walk *w = arg;
+	if (w->n == w->cap) {
+		int cap = w->cap ? w->cap * 2 : 64;
+		struct conversation *v = realloc(w->rows, sizeof *v * (size_t)cap);
+		if (!v)
+			return -1;
+		w->rows = v;
+		w->cap = cap;
+	}
+	w->rows[w->n++] = *cv;
+	return 0;
+}
+
+int messages_conversations(struct core *c, const struct principal *p, int64_t before_ms,
+			   int64_t before_space, int limit,
+			   int (*cb)(void *arg, const struct conversation_view *v), void *arg)
+{
+	/* the page first (one read), then each row's name and newest message */
+	struct conv_walk w = { .c = c, .cb = cb, .arg = arg };
+	int r = c->store->ops->messages->conversations_list(c->store, p->user.id, before_ms,
+							     before_space, limit, collect, &w);
+	for (int i = 0; r == 0 && i < w.n; i++) {
+		struct user other;
+		struct record rec = { 0 };
+		struct conversation_view v = { .c = w.rows[i] };
+		if (c->store->ops->accounts->user_get(c->store, v.c.other_id, &other) == 0)
+			v.with = other.username;
+		char id[24];
+		snprintf(id, sizeof id, "%lld", (long long)v.c.last_message_id);
+		if (v.c.last_message_id &&
+		    c->store->ops->changes->record_get(c->store, v.c.space_id, MESSAGES_COLLECTION, id,
+						       &rec) == 0 &&
+		    !rec.deleted)
+			v.last_data = rec.data;
+		if (cb(arg, &v) < 0)
+			r = -ERR_NOMEM;
+		record_clear(&rec);
+	}
+	free(w.rows);
+	return r;
+}
+
+int messages_read(struct core *c, const struct principal *p, int64_t space_id, int64_t seq,
+		  struct conversation *ret)
+{
+	return c->store->ops->messages->conversation_read(c->store, p->user.id, space_id, seq, ret);
+}

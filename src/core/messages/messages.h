@@ -1,0 +1,52 @@
+/* Direct messages on spaces (docs/api.md, Messages; docs/architecture.md, Messages): a
+ * conversation is a space of kind direct, a message a record of its "messages" collection
+ * with a server-wide message_id, sent in one transaction with its conversation rows.
+ * Errors as in sync.h, and -ERR_BLOCKED. Any thread. */
+#ifndef CAIRN_MESSAGES_H
+#define CAIRN_MESSAGES_H
+
+#include <stdint.h>
+
+#include "../../util/config.h"
+#include "../core.h"
+#include "../sync.h"
+
+#define MESSAGES_COLLECTION "messages"
+
+/* The [messages] section. */
+struct messages_config {
+	int64_t max_text_bytes;
+};
+CONFIG_SECTION_DECL(messages);
+
+struct message_sent {
+	int64_t message_id;
+	int64_t space_id;
+	int64_t seq;
+	int64_t sent_ms;
+};
+
+/* Sends text from p to the user called to (p's realm; p itself for notes to oneself),
+ * creating their conversation on first use. -ERR_NOT_FOUND (no such user), -ERR_INVALID
+ * (empty text; ve says), -ERR_TOO_LARGE (over messages.max_text_bytes; ve says),
+ * -ERR_BLOCKED (the recipient blocks p: nothing stored, no conversation made). */
+int messages_send(struct core *c, const struct principal *p, const char *to, const char *text,
+		  struct message_sent *ret, struct verr *ve);
+
+/* One conversation as listed: the row, the other user's name, and the newest message's
+ * data (JSON text, NULL before the first; borrowed for the callback). */
+struct conversation_view {
+	struct conversation c;
+	const char *with;
+	const char *last_data;
+};
+/* p's conversations, newest activity first, after the cursor (before_ms, before_space:
+ * INT64_MAX and 0 to start), at most limit. */
+int messages_conversations(struct core *c, const struct principal *p, int64_t before_ms,
+			   int64_t before_space, int limit,
+			   int (*cb)(void *arg, const struct conversation_view *v), void *arg);
+/* Moves p's read cursor in the conversation up to seq; -ERR_NOT_FOUND when it is not p's. */
+int messages_read(struct core *c, const struct principal *p, int64_t space_id, int64_t seq,
+		  struct conversation *ret);
+
+#endif

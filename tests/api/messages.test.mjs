@@ -1,0 +1,78 @@
+// Direct messages on spaces (issue 14, native part): sending, conversations with the newest
+// message and unread counts, read cursors, notes to oneself, live delivery, limits, and
+// nothing for users outside a conversation.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { api, signUp, startServer } from './lib/cairn.mjs';
+
+const LIMITS = { CAIRN_RATELIMIT_PER_ADDRESS: '100000', CAIRN_RATELIMIT_PER_ACCOUNT: '100000' };
+
+test('a message makes the conversation; both sides list it, newest first, with unread counts that reads move', async () => {
+  const srv = await startServer({ env: { ...LIMITS, CAIRN_MESSAGES_MAX_TEXT_BYTES: '100' } });
+  const U = srv.url;
+  const ann = await signUp(U, 'ann'), bob = await signUp(U, 'bob'), cat = await signUp(U, 'cat');
+  const send = (from, to, text) => api(U, 'POST', '/api/v1/messages', { token: from.access, body: { to, text } });
+  let r = await send(ann, 'bob', 'hello bob');
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const m1 = r.body;
+  assert.equal(typeof m1.message_id, 'number');
+  assert.equal(typeof m1.space, 'number');
+  r = await send(bob, 'ann', 'hi ann');
+  assert.equal(r.body.space, m1.space, 'one conversation per pair, from either side');
+  const m3 = (await send(cat, 'ann', 'from cat')).body;
+  assert.ok(m3.message_id > r.body.message_id && r.body.message_id > m1.message_id, 'ids are unique across conversations');
+  let list = (await api(U, 'GET', '/api/v1/conversations', { token: ann.access })).body;
+  assert.deepEqual(list.conversations.map((c) => c.with), ['cat', 'bob']);
+  assert.equal(list.conversations[0].last_message.text, 'from cat');
+  assert.equal(list.conversations[0].unread, 1);
+  assert.equal(list.conversations[1].last_message.text, 'hi ann', 'really the newest message');
+  assert.equal(list.conversations[1].unread, 1);
+  list = (await api(U, 'GET', '/api/v1/conversations', { token: bob.access })).body;
+  assert.equal(list.conversations[0].with, 'ann');
+  assert.equal(list.conversations[0].unread, 1, "bob's own message is not unread for him");
+  // paging
+  let page = (await api(U, 'GET', '/api/v1/conversations?limit=1', { token: ann.access })).body;
+  assert.equal(page.conversations.length, 1);
+  assert.equal(page.more, true);
+  page = (await api(U, 'GET', `/api/v1/conversations?limit=1&after=${page.next}`, { token: ann.access })).body;
+  assert.deepEqual(page.conversations.map((c) => c.with), ['bob']);
+  assert.equal(page.more, false);
+  // read
+  const conv = (await api(U, 'GET', '/api/v1/conversations', { token: ann.access })).body.conversations[1];
+  r = await api(U, 'POST', `/api/v1/conversations/${conv.space}/read`, { token: ann.access, body: { seq: conv.last_seq } });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.unread, 0);
+  // limits and unknowns
+  assert.equal((await send(ann, 'nobody', 'x')).status, 404);
+  assert.equal((await send(ann, 'bob', '')).status, 400);
+  r = await send(ann, 'bob', 'x'.repeat(101));
+  assert.equal(r.status, 413);
+  assert.match(r.body.error, /messages\.max_text_bytes/);
+  // notes to oneself: a one-member conversation
+  r = await send(ann, 'ann', 'remember the milk');
+  assert.equal(r.status, 201);
+  const mine = (await api(U, 'GET', `/api/v1/spaces/${r.body.space}/members`, { token: ann.access })).body.members;
+  assert.deepEqual(mine.map((m) => m.username), ['ann']);
+  // outside the conversation: nothing
+  assert.equal((await api(U, 'POST', `/api/v1/conversations/${m1.space}/read`, { token: cat.access, body: { seq: 1 } })).status, 404);
+  assert.equal((await api(U, 'GET', `/api/v1/spaces/${m1.space}/changes?since=0`, { token: cat.access })).status, 404);
+  await srv.stop();
+});
+
+test('a message wakes the recipient\'s long-poll of the conversation at once', async () => {
+  const srv = await startServer({ env: LIMITS });
+  const U = srv.url;
+  const ann = await signUp(U, 'ann'), bob = await signUp(U, 'bob');
+  const first = (await api(U, 'POST', '/api/v1/messages', { token: ann.access, body: { to: 'bob', text: 'one' } })).body;
+  const head = (await api(U, 'GET', `/api/v1/spaces/${first.space}/changes?since=0`, { token: bob.access })).body.head_seq;
+  const t0 = Date.now();
+  const poll = api(U, 'GET', `/api/v1/spaces/${first.space}/changes?since=${head}&wait=10`, { token: bob.access });
+  await new Promise((res) => setTimeout(res, 200));
+  await api(U, 'POST', '/api/v1/messages', { token: ann.access, body: { to: 'bob', text: 'two' } });
+  const got = await poll;
+  assert.equal(got.status, 200);
+  assert.ok(Date.now() - t0 < 3000);
+  assert.equal(got.body.changes[0].data.text, 'two');
+  assert.equal(got.body.changes[0].data.sender, 'ann');
+  await srv.stop();
+});
