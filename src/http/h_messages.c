@@ -102,6 +102,67 @@ int h_conversations_list(struct req *r)
 	return http_reply_json(r, 200, o);
 }
 
+int h_blocks_add(struct req *r)
+{
+	const struct principal *p = auth_or_reply(r);
+	if (!p || !object_or_reply(r, false))
+		return 0;
+	struct verr ve = { 0 };
+	const char *name = jstr(r, "username", &ve);
+	if (!ve.n && !name)
+		verr_add(&ve, "username", "username is required");
+	if (ve.n)
+		return reply_core_error(r, -ERR_INVALID, &ve, 0);
+	int e = messages_block(core_of(r), p, name, true);
+	if (e == -ERR_NOT_FOUND)
+		return http_reply_error(r, AE_NOT_FOUND, "There is no such user.", NULL);
+	if (e == -ERR_INVALID) {
+		verr_add(&ve, "username", "you cannot block yourself");
+		return reply_core_error(r, e, &ve, 0);
+	}
+	if (e < 0)
+		return reply_core_error(r, e, NULL, 0);
+	return http_reply_bytes(r, 204, NULL, "", 0);
+}
+
+int h_blocks_delete(struct req *r)
+{
+	const struct principal *p = auth_or_reply(r);
+	if (!p)
+		return 0;
+	int e = messages_block(core_of(r), p, http_param(r, "username"), false);
+	if (e == -ERR_NOT_FOUND || e == -ERR_INVALID)
+		return http_reply_error(r, AE_NOT_FOUND, "You do not block such a user.", NULL);
+	if (e < 0)
+		return reply_core_error(r, e, NULL, 0);
+	return http_reply_bytes(r, 204, NULL, "", 0);
+}
+
+static int add_block(void *arg, const char *username, int64_t since_ms)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "username", json_object_new_string(username));
+	json_object_object_add(o, "since", json_time(since_ms));
+	json_object_array_add(arg, o);
+	return 0;
+}
+
+int h_blocks_list(struct req *r)
+{
+	const struct principal *p = auth_or_reply(r);
+	if (!p)
+		return 0;
+	json_object *arr = json_object_new_array();
+	int e = messages_blocks(core_of(r), p, add_block, arr);
+	if (e < 0) {
+		json_object_put(arr);
+		return reply_core_error(r, e, NULL, 0);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "blocks", arr);
+	return http_reply_json(r, 200, o);
+}
+
 int h_conversation_read(struct req *r)
 {
 	struct space sp;

@@ -76,3 +76,24 @@ test('a message wakes the recipient\'s long-poll of the conversation at once', a
   assert.equal(got.body.changes[0].data.sender, 'ann');
   await srv.stop();
 });
+
+test('a blocked sender is refused and no conversation is made; unblocking lets messages through', async () => {
+  const srv = await startServer({ env: LIMITS });
+  const U = srv.url;
+  const ann = await signUp(U, 'ann'), bob = await signUp(U, 'bob');
+  let r = await api(U, 'POST', '/api/v1/blocks', { token: ann.access, body: { username: 'bob' } });
+  assert.equal(r.status, 204);
+  assert.deepEqual((await api(U, 'GET', '/api/v1/blocks', { token: ann.access })).body.blocks.map((b) => b.username), ['bob']);
+  r = await api(U, 'POST', '/api/v1/messages', { token: bob.access, body: { to: 'ann', text: 'let me in' } });
+  assert.equal(r.status, 403);
+  assert.equal(r.body.code, 'blocked');
+  assert.deepEqual((await api(U, 'GET', '/api/v1/conversations', { token: bob.access })).body.conversations, []);
+  assert.deepEqual((await api(U, 'GET', '/api/v1/conversations', { token: ann.access })).body.conversations, []);
+  assert.equal((await api(U, 'POST', '/api/v1/blocks', { token: ann.access, body: { username: 'ann' } })).status, 400);
+  assert.equal((await api(U, 'POST', '/api/v1/blocks', { token: ann.access, body: { username: 'nobody' } })).status, 404);
+  assert.equal((await api(U, 'DELETE', '/api/v1/blocks/bob', { token: ann.access })).status, 204);
+  assert.equal((await api(U, 'DELETE', '/api/v1/blocks/bob', { token: ann.access })).status, 404);
+  r = await api(U, 'POST', '/api/v1/messages', { token: bob.access, body: { to: 'ann', text: 'hello again' } });
+  assert.equal(r.status, 201);
+  await srv.stop();
+});

@@ -163,6 +163,39 @@ int messages_conversations(struct core *c, const struct principal *p, int64_t be
 	return r;
 }
 
+int messages_block(struct core *c, const struct principal *p, const char *username, bool on)
+{
+	struct user u;
+	int r = sync_user_by_name(c, p, username, &u);
+	if (r < 0)
+		return r;
+	if (u.id == p->user.id)
+		return -ERR_INVALID;
+	return c->store->ops->messages->block_set(c->store, p->user.id, u.id, on, clock_wall_ms());
+}
+
+struct block_walk {
+	struct core *c;
+	int (*cb)(void *arg, const char *username, int64_t since_ms);
+	void *arg;
+};
+
+static int name_block(void *arg, int64_t id, int64_t since_ms)
+{
+	struct block_walk *w = arg;
+	struct user u;
+	if (w->c->store->ops->accounts->user_get(w->c->store, id, &u) < 0)
+		return 0; /* gone meanwhile */
+	return w->cb(w->arg, u.username, since_ms);
+}
+
+int messages_blocks(struct core *c, const struct principal *p,
+		    int (*cb)(void *arg, const char *username, int64_t since_ms), void *arg)
+{
+	struct block_walk w = { c, cb, arg };
+	return c->store->ops->messages->blocks_list(c->store, p->user.id, name_block, &w);
+}
+
 int messages_read(struct core *c, const struct principal *p, int64_t space_id, int64_t seq,
 		  struct conversation *ret)
 {

@@ -5,6 +5,7 @@
 #ifndef CAIRN_MESSAGES_H
 #define CAIRN_MESSAGES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../../util/config.h"
@@ -48,5 +49,12 @@ int messages_conversations(struct core *c, const struct principal *p, int64_t be
 /* Moves p's read cursor in the conversation up to seq; -ERR_NOT_FOUND when it is not p's. */
 int messages_read(struct core *c, const struct principal *p, int64_t space_id, int64_t seq,
 		  struct conversation *ret);
+
+/* p blocks (on) or unblocks the user called username: -ERR_NOT_FOUND for no such user,
+ * or (unblocking) one p does not block; -ERR_INVALID for oneself. */
+int messages_block(struct core *c, const struct principal *p, const char *username, bool on);
+/* The users p blocks, in id order, with since when. */
+int messages_blocks(struct core *c, const struct principal *p,
+		    int (*cb)(void *arg, const char *username, int64_t since_ms), void *arg);
 
 #endif
