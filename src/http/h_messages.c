@@ -163,6 +163,71 @@ int h_blocks_list(struct req *r)
 	return http_reply_json(r, 200, o);
 }
 
+struct mlist {
+	json_object *arr;
+	int n, limit;
+	bool more;
+	int64_t last_seq;
+};
+
+static int add_message(void *arg, const struct message_row *m)
+{
+	struct mlist *l = arg;
+	if (l->n == l->limit) {
+		l->more = true;
+		return -1;
+	}
+	json_object *o = NULL;
+	if (m->data && !m->deleted)
+		o = json_tokener_parse(m->data); /* stored JSON: a fresh object to add to */
+	if (!o) {
+		o = json_object_new_object();
+		json_object_object_add(o, "message_id", json_object_new_int64(m->id));
+		json_object_object_add(o, "sender_id", json_object_new_int64(m->sender_id));
+		json_object_object_add(o, "sent_at", json_time(m->created_ms));
+	}
+	json_object_object_add(o, "seq", json_object_new_int64(m->seq));
+	json_object_object_add(o, "deleted", json_object_new_boolean(m->deleted));
+	json_object_array_add(l->arr, o);
+	l->n++;
+	l->last_seq = m->seq;
+	return 0;
+}
+
+int h_conversation_messages(struct req *r)
+{
+	struct space sp;
+	const struct principal *p = space_or_reply(r, &sp);
+	if (!p)
+		return 0;
+	int64_t limit = 50, since = -1, before = INT64_MAX;
+	struct verr ve = { 0 };
+	if (http_query(r, "limit"))
+		http_query_int(r, "limit", &limit, 1, limits_cfg(core_of(r)->cfg)->page, &ve);
+	if (http_query(r, "since"))
+		http_query_int(r, "since", &since, 0, INT64_MAX, &ve);
+	if (http_query(r, "before"))
+		http_query_int(r, "before", &before, 1, INT64_MAX, &ve);
+	if (since >= 0 && http_query(r, "before"))
+		verr_add(&ve, "before", "give since or before, not both");
+	if (ve.n)
+		return reply_core_error(r, -ERR_INVALID, &ve, 0);
+	struct mlist l = { .arr = json_object_new_array(), .limit = (int)limit };
+	int e = messages_page(core_of(r), p, &sp, since, before, (int)limit + 1, add_message, &l);
+	if (e < 0 && l.n == 0) {
+		json_object_put(l.arr);
+		if (e == -ERR_NOT_FOUND)
+			return http_reply_error(r, AE_NOT_FOUND, "There is no such conversation.", NULL);
+		return reply_core_error(r, e, NULL, 0);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "messages", l.arr);
+	json_object_object_add(o, "more", json_object_new_boolean(l.more));
+	/* the cursor for the next page the same way: since= (forward) or before= (back) */
+	json_object_object_add(o, "next", l.more ? json_object_new_int64(l.last_seq) : NULL);
+	return http_reply_json(r, 200, o);
+}
+
 int h_conversation_read(struct req *r)
 {
 	struct space sp;

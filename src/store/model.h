@@ -198,6 +198,14 @@ struct conversation {
 	int64_t unread;          /* messages from the other after read_seq, not deleted */
 };
 
+/* One message as a conversation's page lists it; data is its record's (NULL once deleted),
+ * borrowed for the callback. */
+struct message_row {
+	int64_t id, seq, sender_id, created_ms;
+	bool deleted;
+	const char *data;
+};
+
 /* How long pruning keeps the versions of files (collection "files"): a version younger
  * than ms, or among the newest `versions` of its file, stays, unless the file is a
  * tombstone deleted more than ms ago (then all of it may go). */

@@ -269,6 +269,8 @@ int sq_conversation_get(struct store *s, int64_t user_id, int64_t space_id,
 			struct conversation *ret);
 int sq_conversation_read(struct store *s, int64_t user_id, int64_t space_id, int64_t seq,
 			 struct conversation *ret);
+int sq_messages_page(struct store *s, int64_t space_id, int64_t since, int64_t before,
+		     int limit, int (*cb)(void *, const struct message_row *), void *arg);
 int sq_block_set(struct store *s, int64_t user_id, int64_t blocked_id, bool on, int64_t now_ms);
 int sq_blocks_list(struct store *s, int64_t user_id, int (*cb)(void *, int64_t, int64_t),
 		   void *arg);

@@ -246,6 +246,44 @@ int sq_conversation_read(struct store *s, int64_t user_id, int64_t space_id, int
 	return sq_write_end(SQS(s), c, r);
 }
 
+int sq_messages_page(struct store *s, int64_t space_id, int64_t since, int64_t before,
+		     int limit, int (*cb)(void *, const struct message_row *), void *arg)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	/* messages_seq for the range; each message's record by its key */
+	sqlite3_stmt *st =
+		since >= 0 ? SQ(c, "SELECT m.id, m.seq, m.sender_id, m.created_ms, m.deleted, r.data "
+				   "FROM messages m LEFT JOIN records r ON r.space_id = m.space_id AND "
+				   "r.collection = 'messages' AND r.id = CAST(m.id AS TEXT) WHERE "
+				   "m.space_id = ?1 AND m.seq > ?2 ORDER BY m.seq LIMIT ?3")
+			   : SQ(c, "SELECT m.id, m.seq, m.sender_id, m.created_ms, m.deleted, r.data "
+				   "FROM messages m LEFT JOIN records r ON r.space_id = m.space_id AND "
+				   "r.collection = 'messages' AND r.id = CAST(m.id AS TEXT) WHERE "
+				   "m.space_id = ?1 AND m.seq > 0 AND m.seq < ?2 ORDER BY m.seq DESC "
+				   "LIMIT ?3");
+	int r = -ERR_DB;
+	if (st) {
+		sqlite3_bind_int64(st, 1, space_id);
+		sqlite3_bind_int64(st, 2, since >= 0 ? since : before);
+		sqlite3_bind_int(st, 3, limit);
+		while ((r = sq_step(st)) == 1) {
+			struct message_row m = { .id = sqlite3_column_int64(st, 0),
+						 .seq = sqlite3_column_int64(st, 1),
+						 .sender_id = sqlite3_column_int64(st, 2),
+						 .created_ms = sqlite3_column_int64(st, 3),
+						 .deleted = sqlite3_column_int(st, 4) != 0,
+						 .data = (const char *)sqlite3_column_text(st, 5) };
+			if (m.seq <= 0)
+				continue; /* a send that did not commit leaves no row; defensive */
+			if (cb(arg, &m) < 0)
+				break;
+		}
+		sqlite3_reset(st);
+	}
+	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
 int sq_block_set(struct store *s, int64_t user_id, int64_t blocked_id, bool on, int64_t now_ms)
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));

@@ -362,6 +362,11 @@ struct store_messages_ops {
 	/* Moves the user's read cursor up to seq (never down) and recounts the unread. */
 	int (*conversation_read)(struct store *s, int64_t user_id, int64_t space_id, int64_t seq,
 				 struct conversation *ret);
+	/* A page of a conversation's messages: after since in seq order (since >= 0), or
+	 * before `before` newest first (since < 0), at most limit. */
+	int (*messages_page)(struct store *s, int64_t space_id, int64_t since, int64_t before,
+			     int limit, int (*cb)(void *arg, const struct message_row *m),
+			     void *arg);
 	/* Blocks (on) or unblocks; the user's blocks in id order. */
 	int (*block_set)(struct store *s, int64_t user_id, int64_t blocked_id, bool on,
 			 int64_t now_ms);

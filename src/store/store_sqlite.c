@@ -424,6 +424,7 @@ static const struct store_messages_ops sq_messages_ops = {
 	.conversations_list = sq_conversations_list,
 	.conversation_get = sq_conversation_get,
 	.conversation_read = sq_conversation_read,
+	.messages_page = sq_messages_page,
 	.block_set = sq_block_set,
 	.blocks_list = sq_blocks_list,
 };

@@ -97,3 +97,30 @@ test('a blocked sender is refused and no conversation is made; unblocking lets m
   assert.equal(r.status, 201);
   await srv.stop();
 });
+
+test('a conversation pages both ways: newest first before a seq, in order after one', async () => {
+  const srv = await startServer({ env: LIMITS });
+  const U = srv.url;
+  const ann = await signUp(U, 'ann'), bob = await signUp(U, 'bob'), cat = await signUp(U, 'cat');
+  let space;
+  for (let i = 1; i <= 7; i++) space = (await api(U, 'POST', '/api/v1/messages', { token: (i % 2 ? ann : bob).access, body: { to: i % 2 ? 'bob' : 'ann', text: `m${i}` } })).body.space;
+  let r = await api(U, 'GET', `/api/v1/conversations/${space}/messages?limit=3`, { token: bob.access });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.body.messages.map((m) => m.text), ['m7', 'm6', 'm5']);
+  assert.equal(r.body.more, true);
+  r = await api(U, 'GET', `/api/v1/conversations/${space}/messages?limit=3&before=${r.body.next}`, { token: bob.access });
+  assert.deepEqual(r.body.messages.map((m) => m.text), ['m4', 'm3', 'm2']);
+  r = await api(U, 'GET', `/api/v1/conversations/${space}/messages?limit=3&before=${r.body.next}`, { token: bob.access });
+  assert.deepEqual(r.body.messages.map((m) => m.text), ['m1']);
+  assert.equal(r.body.more, false);
+  r = await api(U, 'GET', `/api/v1/conversations/${space}/messages?since=0&limit=4`, { token: ann.access });
+  assert.deepEqual(r.body.messages.map((m) => m.text), ['m1', 'm2', 'm3', 'm4']);
+  r = await api(U, 'GET', `/api/v1/conversations/${space}/messages?since=${r.body.next}`, { token: ann.access });
+  assert.deepEqual(r.body.messages.map((m) => m.text), ['m5', 'm6', 'm7']);
+  assert.equal(r.body.messages[0].sender, 'ann');
+  assert.equal(typeof r.body.messages[0].message_id, 'number');
+  // outsiders and other spaces
+  assert.equal((await api(U, 'GET', `/api/v1/conversations/${space}/messages`, { token: cat.access })).status, 404);
+  assert.equal((await api(U, 'GET', '/api/v1/conversations/me/messages', { token: ann.access })).status, 404);
+  await srv.stop();
+});

@@ -196,6 +196,17 @@ int messages_blocks(struct core *c, const struct principal *p,
 	return c->store->ops->messages->blocks_list(c->store, p->user.id, name_block, &w);
 }
 
+int messages_page(struct core *c, const struct principal *p, const struct space *sp,
+		  int64_t since, int64_t before, int limit,
+		  int (*cb)(void *arg, const struct message_row *m), void *arg)
+{
+	(void)p;
+	if (sp->kind != SPACE_DIRECT)
+		return -ERR_NOT_FOUND;
+	return c->store->ops->messages->messages_page(c->store, sp->id, since, before, limit, cb,
+						      arg);
+}
+
 int messages_read(struct core *c, const struct principal *p, int64_t space_id, int64_t seq,
 		  struct conversation *ret)
 {

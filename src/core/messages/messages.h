@@ -46,6 +46,11 @@ struct conversation_view {
 int messages_conversations(struct core *c, const struct principal *p, int64_t before_ms,
 			   int64_t before_space, int limit,
 			   int (*cb)(void *arg, const struct conversation_view *v), void *arg);
+/* A page of the conversation sp (p a member): after since in order (since >= 0), or before
+ * `before` newest first, at most limit. -ERR_NOT_FOUND when sp is not a conversation. */
+int messages_page(struct core *c, const struct principal *p, const struct space *sp,
+		  int64_t since, int64_t before, int limit,
+		  int (*cb)(void *arg, const struct message_row *m), void *arg);
 /* Moves p's read cursor in the conversation up to seq; -ERR_NOT_FOUND when it is not p's. */
 int messages_read(struct core *c, const struct principal *p, int64_t space_id, int64_t seq,
 		  struct conversation *ret);
