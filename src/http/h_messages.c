@@ -228,6 +228,22 @@ int h_conversation_messages(struct req *r)
 	return http_reply_json(r, 200, o);
 }
 
+int h_message_delete(struct req *r)
+{
+	struct space sp;
+	const struct principal *p = space_or_reply(r, &sp);
+	if (!p)
+		return 0;
+	int64_t id = param_id(r, "message_id");
+	int e = id > 0 ? messages_delete(core_of(r), p, &sp, id) : -ERR_NOT_FOUND;
+	if (e == -ERR_NOT_FOUND)
+		return http_reply_error(r, AE_NOT_FOUND, "There is no such message of yours here.",
+					NULL);
+	if (e < 0)
+		return reply_core_error(r, e, NULL, 0);
+	return http_reply_bytes(r, 204, NULL, "", 0);
+}
+
 int h_conversation_read(struct req *r)
 {
 	struct space sp;

@@ -95,6 +95,7 @@ int h_messages_send(struct req *r);
 int h_conversations_list(struct req *r);
 int h_conversation_read(struct req *r);
 int h_conversation_messages(struct req *r);
+int h_message_delete(struct req *r);
 int h_blocks_add(struct req *r);
 int h_blocks_delete(struct req *r);
 int h_blocks_list(struct req *r);

@@ -63,6 +63,7 @@ const struct route app_routes[] = {
 	{ HM_DELETE, "/api/v1/blocks/{username}", h_blocks_delete, BODY_JSON, NULL, NULL, 0 },
 	{ HM_GET, "/api/v1/blocks", h_blocks_list, BODY_NONE, NULL, NULL, 0 },
 	{ HM_GET, "/api/v1/conversations/{space}/messages", h_conversation_messages, BODY_NONE, NULL, NULL, ROUTE_SPACE_READ | ROUTE_GZIP },
+	{ HM_DELETE, "/api/v1/conversations/{space}/messages/{message_id}", h_message_delete, BODY_JSON, NULL, NULL, ROUTE_SPACE_WRITE },
 	{ HM_POST, "/api/v1/conversations/{space}/read", h_conversation_read, BODY_JSON, NULL, NULL, ROUTE_SPACE_READ },
 
 	{ HM_POST, "/api/v1/blobs/batch", h_blobs_batch, BODY_STREAM, h_blobs_batch_begin, h_blobs_batch_chunk, 0 },

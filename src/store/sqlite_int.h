@@ -269,6 +269,7 @@ int sq_conversation_get(struct store *s, int64_t user_id, int64_t space_id,
 			struct conversation *ret);
 int sq_conversation_read(struct store *s, int64_t user_id, int64_t space_id, int64_t seq,
 			 struct conversation *ret);
+int sq_push_message_delete(void *txn, int64_t id, int64_t space_id, int64_t sender_id);
 int sq_messages_page(struct store *s, int64_t space_id, int64_t since, int64_t before,
 		     int limit, int (*cb)(void *, const struct message_row *), void *arg);
 int sq_block_set(struct store *s, int64_t user_id, int64_t blocked_id, bool on, int64_t now_ms);

@@ -246,6 +246,29 @@ int sq_conversation_read(struct store *s, int64_t user_id, int64_t space_id, int
 	return sq_write_end(SQS(s), c, r);
 }
 
+int sq_push_message_delete(void *txn, int64_t id, int64_t space_id, int64_t sender_id)
+{
+	struct sq_conn *c = sq_txn_conn(txn);
+	sqlite3_stmt *st = SQ(c, "UPDATE messages SET deleted = 1 WHERE id = ? AND space_id = ? AND "
+				 "sender_id = ? AND deleted = 0 AND seq > 0");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, space_id);
+	sqlite3_bind_int64(st, 3, sender_id);
+	int r = sq_step(st);
+	sqlite3_reset(st);
+	if (r == 0 && sqlite3_changes(c->db) == 0)
+		return -ERR_NOT_FOUND;
+	if (r < 0)
+		return r;
+	return EXEC2(c, "UPDATE conversations SET unread = (SELECT count(*) FROM messages m WHERE "
+			"m.space_id = ?1 AND m.seq > conversations.read_seq AND m.sender_id != "
+			"conversations.user_id AND m.deleted = 0 AND m.seq > 0) WHERE space_id = ?1 "
+			"AND ?2 = ?2",
+		     space_id, id);
+}
+
 int sq_messages_page(struct store *s, int64_t space_id, int64_t since, int64_t before,
 		     int limit, int (*cb)(void *, const struct message_row *), void *arg)
 {

@@ -351,6 +351,10 @@ struct store_messages_ops {
 	 * conversation row its last message, the other's too with one more unread. */
 	int (*push_message_done)(void *txn, int64_t id, int64_t space_id, int64_t seq,
 				 int64_t sender_id, int64_t now_ms);
+	/* Inside a push: the sender's message id of the space is marked deleted and the
+	 * members' unread counts recounted; -ERR_NOT_FOUND when it is not the sender's
+	 * message of that space (or deleted already). */
+	int (*push_message_delete)(void *txn, int64_t id, int64_t space_id, int64_t sender_id);
 	/* The user's conversations, newest activity first, after the cursor (before_ms,
 	 * before_space; INT64_MAX and 0 to start), at most limit. */
 	int (*conversations_list)(struct store *s, int64_t user_id, int64_t before_ms,

@@ -425,6 +425,7 @@ static const struct store_messages_ops sq_messages_ops = {
 	.conversation_get = sq_conversation_get,
 	.conversation_read = sq_conversation_read,
 	.messages_page = sq_messages_page,
+	.push_message_delete = sq_push_message_delete,
 	.block_set = sq_block_set,
 	.blocks_list = sq_blocks_list,
 };

@@ -124,3 +124,25 @@ test('a conversation pages both ways: newest first before a seq, in order after 
   assert.equal((await api(U, 'GET', '/api/v1/conversations/me/messages', { token: ann.access })).status, 404);
   await srv.stop();
 });
+
+test("one's own message can be deleted, leaving a tombstone; another's cannot", async () => {
+  const srv = await startServer({ env: LIMITS });
+  const U = srv.url;
+  const ann = await signUp(U, 'ann'), bob = await signUp(U, 'bob');
+  const m1 = (await api(U, 'POST', '/api/v1/messages', { token: ann.access, body: { to: 'bob', text: 'oops' } })).body;
+  const m2 = (await api(U, 'POST', '/api/v1/messages', { token: ann.access, body: { to: 'bob', text: 'fine' } })).body;
+  let conv = (await api(U, 'GET', '/api/v1/conversations', { token: bob.access })).body.conversations[0];
+  assert.equal(conv.unread, 2);
+  assert.equal((await api(U, 'DELETE', `/api/v1/conversations/${m1.space}/messages/${m1.message_id}`, { token: bob.access })).status, 404, "not bob's");
+  assert.equal((await api(U, 'DELETE', `/api/v1/conversations/${m1.space}/messages/${m1.message_id}`, { token: ann.access })).status, 204);
+  assert.equal((await api(U, 'DELETE', `/api/v1/conversations/${m1.space}/messages/${m1.message_id}`, { token: ann.access })).status, 404, 'once');
+  conv = (await api(U, 'GET', '/api/v1/conversations', { token: bob.access })).body.conversations[0];
+  assert.equal(conv.unread, 1);
+  const msgs = (await api(U, 'GET', `/api/v1/conversations/${m1.space}/messages?since=0`, { token: bob.access })).body.messages;
+  assert.deepEqual(msgs.map((m) => [m.message_id, m.deleted, m.text ?? null]), [[m1.message_id, true, null], [m2.message_id, false, 'fine']]);
+  // the tombstone reaches pulls
+  const pulled = (await api(U, 'GET', `/api/v1/spaces/${m1.space}/changes?since=0`, { token: bob.access })).body.changes;
+  assert.equal(pulled.at(-1).op, 'delete');
+  assert.equal(pulled.at(-1).id, String(m1.message_id));
+  await srv.stop();
+});

@@ -207,6 +207,40 @@ int messages_page(struct core *c, const struct principal *p, const struct space 
 						      arg);
 }
 
+int messages_delete(struct core *c, const struct principal *p, const struct space *sp,
+		    int64_t message_id)
+{
+	if (sp->kind != SPACE_DIRECT)
+		return -ERR_NOT_FOUND;
+	const struct store_ops *ops = c->store->ops;
+	char op_id[48], rid[24];
+	snprintf(rid, sizeof rid, "%lld", (long long)message_id);
+	snprintf(op_id, sizeof op_id, "msgdel-%lld", (long long)message_id);
+	struct push_change x = { .op_id = op_id, .collection = MESSAGES_COLLECTION, .id = rid,
+				 .op = OP_DELETE, .base_version = -1 };
+	struct push_result res = { 0 };
+	struct arena a = ARENA_INIT;
+	struct push_job j = { .p = p, .sp = sp, .changes = &x, .n = 1, .results = &res,
+			      .arena = &a };
+	j.rc = sync_push_check(c, &j);
+	void *txn = NULL;
+	if (j.rc == 0)
+		j.rc = ops->push->push_begin(c->store, &txn);
+	if (j.rc == 0) {
+		/* the row first: only the sender's own, live message */
+		int rc = ops->messages->push_message_delete(txn, message_id, sp->id, p->user.id);
+		if (rc == 0)
+			rc = sync_push_apply(c, txn, &j);
+		if (rc >= 0 && res.status != OPS_APPLIED && res.status != OPS_DUPLICATE)
+			rc = -ERR_NOT_FOUND;
+		j.rc = ops->push->push_end(c->store, txn, rc);
+	}
+	sync_push_settle(c, &j);
+	push_results_free(&res, 1);
+	arena_free(&a);
+	return j.rc;
+}
+
 int messages_read(struct core *c, const struct principal *p, int64_t space_id, int64_t seq,
 		  struct conversation *ret)
 {

@@ -51,6 +51,10 @@ int messages_conversations(struct core *c, const struct principal *p, int64_t be
 int messages_page(struct core *c, const struct principal *p, const struct space *sp,
 		  int64_t since, int64_t before, int limit,
 		  int (*cb)(void *arg, const struct message_row *m), void *arg);
+/* Deletes p's own message (a tombstone in the log; unread counts follow).
+ * -ERR_NOT_FOUND when sp holds no such message of p's. */
+int messages_delete(struct core *c, const struct principal *p, const struct space *sp,
+		    int64_t message_id);
 /* Moves p's read cursor in the conversation up to seq; -ERR_NOT_FOUND when it is not p's. */
 int messages_read(struct core *c, const struct principal *p, int64_t space_id, int64_t seq,
 		  struct conversation *ret);
