@@ -146,3 +146,19 @@ test("one's own message can be deleted, leaving a tombstone; another's cannot", 
   assert.equal(pulled.at(-1).id, String(m1.message_id));
   await srv.stop();
 });
+
+test("a message reaches the recipient's event stream: the new conversation, then each message", async () => {
+  const { openEvents } = await import('./lib/sse.mjs');
+  const srv = await startServer({ env: LIMITS });
+  const U = srv.url;
+  const ann = await signUp(U, 'ann'), bob = await signUp(U, 'bob');
+  const s = await openEvents(U, bob.access);
+  await s.waitFor((e) => e.event === 'space'); // bob's private space
+  const m = (await api(U, 'POST', '/api/v1/messages', { token: ann.access, body: { to: 'bob', text: 'hi' } })).body;
+  await s.waitFor((e) => e.event === 'membership' && e.data.space === m.space);
+  await s.waitFor((e) => e.event === 'space' && e.data.space === m.space && e.data.head_seq === m.seq);
+  const m2 = (await api(U, 'POST', '/api/v1/messages', { token: ann.access, body: { to: 'bob', text: 'again' } })).body;
+  await s.waitFor((e) => e.event === 'space' && e.data.space === m.space && e.data.head_seq === m2.seq);
+  s.close();
+  await srv.stop();
+});
