@@ -133,6 +133,7 @@ bench: deps-bench
 	bench/sync.sh
 	bench/blobs.sh
 	bench/files.sh
+	bench/messages.sh
 
 # Each libFuzzer target for FUZZ_SECONDS (default 60), starting from fuzz/corpus/NAME;
 # new inputs go to build/fuzzer/corpus/NAME, crashes to build/fuzzer/crashes/NAME.
