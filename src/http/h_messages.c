@@ -21,8 +21,10 @@ int h_messages_send(struct req *r)
 		verr_add(&ve, "to", "to (a username) is required");
 	if (ve.n)
 		return reply_core_error(r, -ERR_INVALID, &ve, 0);
+	json_object *blobs = NULL;
+	json_object_object_get_ex(r->json, "blobs", &blobs);
 	struct message_sent m;
-	int e = messages_send(core_of(r), p, to, text, &m, &ve);
+	int e = messages_send(core_of(r), p, to, text, blobs, &m, &ve);
 	if (e == -ERR_NOT_FOUND)
 		return http_reply_error(r, AE_NOT_FOUND, "There is no such user.", NULL);
 	if (e < 0)

@@ -162,3 +162,34 @@ test("a message reaches the recipient's event stream: the new conversation, then
   s.close();
   await srv.stop();
 });
+
+test('attachments are blobs a message names: the recipient may read them then, and only then', async () => {
+  const { createHash, randomBytes } = await import('node:crypto');
+  const srv = await startServer({ env: LIMITS });
+  const U = srv.url;
+  const ann = await signUp(U, 'ann'), bob = await signUp(U, 'bob'), cat = await signUp(U, 'cat');
+  const bytes = randomBytes(5000);
+  const h = createHash('sha256').update(bytes).digest('hex');
+  assert.equal((await fetch(`${U}/api/v1/blobs/${h}`, { method: 'PUT', headers: { Authorization: `Bearer ${ann.access}` }, body: bytes })).status, 201);
+  assert.equal((await fetch(`${U}/api/v1/blobs/${h}`, { headers: { Authorization: `Bearer ${bob.access}` } })).status, 404);
+  let r = await api(U, 'POST', '/api/v1/messages', { token: ann.access, body: { to: 'bob', text: 'a picture', blobs: [h] } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const got = await fetch(`${U}/api/v1/blobs/${h}`, { headers: { Authorization: `Bearer ${bob.access}` } });
+  assert.equal(got.status, 200);
+  assert.ok(Buffer.from(await got.arrayBuffer()).equals(bytes));
+  assert.equal((await fetch(`${U}/api/v1/blobs/${h}`, { headers: { Authorization: `Bearer ${cat.access}` } })).status, 404);
+  const msgs = (await api(U, 'GET', `/api/v1/conversations/${r.body.space}/messages`, { token: bob.access })).body.messages;
+  assert.deepEqual(msgs[0].blobs, [h]);
+  // a blob the sender cannot read is refused, and nothing is sent
+  const other = randomBytes(100);
+  const h2 = createHash('sha256').update(other).digest('hex');
+  await fetch(`${U}/api/v1/blobs/${h2}`, { method: 'PUT', headers: { Authorization: `Bearer ${cat.access}` }, body: other });
+  r = await api(U, 'POST', '/api/v1/messages', { token: ann.access, body: { to: 'bob', text: 'not mine', blobs: [h2] } });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.code, 'blob_missing');
+  r = await api(U, 'POST', '/api/v1/messages', { token: ann.access, body: { to: 'bob', text: 'bad', blobs: ['nope'] } });
+  assert.equal(r.status, 400);
+  const after = (await api(U, 'GET', '/api/v1/conversations', { token: bob.access })).body.conversations[0];
+  assert.equal(after.last_message.text, 'a picture');
+  await srv.stop();
+});

@@ -8,6 +8,7 @@
 #include "../../store/store.h"
 #include "../../util/clock.h"
 #include "../../util/err.h"
+#include "../../util/jtext.h"
 #include "../hub.h"
 
 /* The message's record data: {message_id, sender_id, sender, text, sent_at}. */
@@ -26,7 +27,7 @@ static json_object *message_data(int64_t id, const struct principal *p, const ch
 }
 
 int messages_send(struct core *c, const struct principal *p, const char *to, const char *text,
-		  struct message_sent *ret, struct verr *ve)
+		  json_object *blobs, struct message_sent *ret, struct verr *ve)
 {
 	memset(ret, 0, sizeof *ret);
 	if (!text || !*text) {
@@ -64,17 +65,34 @@ int messages_send(struct core *c, const struct principal *p, const char *to, con
 	if (made && c->hub) /* both members' event streams learn of the new space */
 		for (int k = 0; k < (p->user.id == to_user.id ? 1 : 2); k++)
 			hub_membership(c->hub, k ? to_user.id : p->user.id, sp.id, "writer");
-	/* one change, its id and data given inside the transaction, once the id is known */
+	/* one change, read as a push's would be (its attachments checked the same way); its
+	 * id and data are given inside the transaction, once the id is known */
 	char op_id[48] = "msg-pending", rid[24] = "0";
-	struct push_change x = { .op_id = op_id, .collection = MESSAGES_COLLECTION, .id = rid,
-				 .op = OP_PUT, .base_version = -1 };
+	json_object *body = json_object_new_object(), *arr = json_object_new_array(),
+		    *one = json_object_new_object();
 	json_object *placeholder = json_object_new_object();
-	x.data = placeholder;
+	json_object_object_add(one, "op_id", json_object_new_string(op_id));
+	json_object_object_add(one, "collection", json_object_new_string(MESSAGES_COLLECTION));
+	json_object_object_add(one, "id", json_object_new_string(rid));
+	json_object_object_add(one, "op", json_object_new_string("put"));
+	if (blobs)
+		json_object_object_add(one, "blobs", json_object_get(blobs));
+	json_object_array_add(arr, one);
+	json_object_object_add(body, "changes", arr);
 	struct push_result res = { 0 };
 	struct arena a = ARENA_INIT;
+	struct push_change *ch = NULL;
+	int nch = 0;
+	int pr = sync_push_parse(c->cfg, body, &a, &ch, &nch, ve);
+	struct push_change fallback = { 0 };
+	struct push_change *xp = pr == 0 && nch == 1 ? &ch[0] : &fallback;
+	struct push_change x = *xp;
+	x.op_id = op_id;
+	x.id = rid;
+	x.data = placeholder;
 	struct push_job j = { .p = p, .sp = &sp, .changes = &x, .n = 1, .results = &res,
 			      .arena = &a };
-	j.rc = sync_push_check(c, &j);
+	j.rc = pr < 0 ? pr : sync_push_check(c, &j);
 	json_object *data = NULL;
 	int64_t id = 0;
 	if (j.rc == 0)
@@ -89,6 +107,8 @@ int messages_send(struct core *c, const struct principal *p, const char *to, con
 			snprintf(rid, sizeof rid, "%lld", (long long)id);
 			snprintf(op_id, sizeof op_id, "msg-%lld", (long long)id);
 			data = message_data(id, p, text, now);
+			if (x.blobs_json) /* the attachments, as the change names them */
+				json_object_object_add(data, "blobs", jtext_raw(x.blobs_json));
 			x.data = data;
 			rc = sync_push_apply(c, txn, &j);
 		}
@@ -99,6 +119,7 @@ int messages_send(struct core *c, const struct principal *p, const char *to, con
 		j.rc = ops->push->push_end(c->store, txn, rc);
 	}
 	sync_push_settle(c, &j); /* the hub wakes the members' long-polls and streams */
+	json_object_put(body);
 	json_object_put(placeholder);
 	json_object_put(data);
 	arena_free(&a);

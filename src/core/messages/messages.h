@@ -28,11 +28,14 @@ struct message_sent {
 };
 
 /* Sends text from p to the user called to (p's realm; p itself for notes to oneself),
- * creating their conversation on first use. -ERR_NOT_FOUND (no such user), -ERR_INVALID
- * (empty text; ve says), -ERR_TOO_LARGE (over messages.max_text_bytes; ve says),
- * -ERR_BLOCKED (the recipient blocks p: nothing stored, no conversation made). */
+ * creating their conversation on first use, with blobs (a JSON array of hashes, or NULL)
+ * as attachments: the message names them as a change does, so the other member may read
+ * them, and p must be able to read each. -ERR_NOT_FOUND (no such user), -ERR_INVALID
+ * (empty text, bad blobs; ve says), -ERR_TOO_LARGE (over messages.max_text_bytes; ve
+ * says), -ERR_BLOB_MISSING, -ERR_BLOCKED (the recipient blocks p: nothing stored, no
+ * conversation made). */
 int messages_send(struct core *c, const struct principal *p, const char *to, const char *text,
-		  struct message_sent *ret, struct verr *ve);
+		  json_object *blobs, struct message_sent *ret, struct verr *ve);
 
 /* One conversation as listed: the row, the other user's name, and the newest message's
  * data (JSON text, NULL before the first; borrowed for the callback). */
