@@ -258,6 +258,7 @@ struct sq_conn *sq_txn_conn(void *txn);
 int sq_direct_space(struct store *s, int64_t realm_id, int64_t a, int64_t b, int64_t now_ms,
 		    struct space *ret, bool *ret_created);
 int sq_push_blocked(void *txn, int64_t recipient_id, int64_t sender_id);
+int sq_blocked(struct store *s, int64_t recipient_id, int64_t sender_id);
 int sq_push_message_new(void *txn, int64_t space_id, int64_t sender_id, int64_t now_ms,
 			int64_t *ret_id);
 int sq_push_message_done(void *txn, int64_t id, int64_t space_id, int64_t seq,

@@ -122,6 +122,15 @@ int sq_push_blocked(void *txn, int64_t recipient_id, int64_t sender_id)
 			  sender_id);
 }
 
+int sq_blocked(struct store *s, int64_t recipient_id, int64_t sender_id)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	int r = EXEC2(c, "SELECT 1 FROM blocks WHERE user_id = ? AND blocked_id = ?", recipient_id,
+		      sender_id);
+	sq_read_end(SQS(s), c);
+	return r;
+}
+
 int sq_push_message_new(void *txn, int64_t space_id, int64_t sender_id, int64_t now_ms,
 			int64_t *ret_id)
 {

@@ -342,7 +342,8 @@ struct store_messages_ops {
 	 * conversation rows when missing, in one transaction; *ret_created says which. */
 	int (*direct_space)(struct store *s, int64_t realm_id, int64_t a, int64_t b,
 			    int64_t now_ms, struct space *ret, bool *ret_created);
-	/* Inside a push: 1 when recipient blocks sender, 0 otherwise. */
+	/* 1 when recipient blocks sender, 0 otherwise: a read, and the same inside a push. */
+	int (*blocked)(struct store *s, int64_t recipient_id, int64_t sender_id);
 	int (*push_blocked)(void *txn, int64_t recipient_id, int64_t sender_id);
 	/* Inside a push: a new message's server-wide id (its row, seq still to come). */
 	int (*push_message_new)(void *txn, int64_t space_id, int64_t sender_id, int64_t now_ms,

@@ -419,6 +419,7 @@ static const struct store_files_ops sq_files_ops = {
 static const struct store_messages_ops sq_messages_ops = {
 	.direct_space = sq_direct_space,
 	.push_blocked = sq_push_blocked,
+	.blocked = sq_blocked,
 	.push_message_new = sq_push_message_new,
 	.push_message_done = sq_push_message_done,
 	.conversations_list = sq_conversations_list,

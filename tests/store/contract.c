@@ -521,8 +521,11 @@ static void test_direct_spaces_and_conversations(void **state)
 	assert_int_equal(st->ops->messages->push_blocked(txn, a, c), 1);
 	assert_int_equal(st->ops->messages->push_blocked(txn, c, a), 0);
 	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	assert_int_equal(st->ops->messages->blocked(st, a, c), 1);
+	assert_int_equal(st->ops->messages->blocked(st, c, a), 0);
 	assert_int_equal(st->ops->messages->block_set(st, a, c, false, NOW), 0);
 	assert_int_equal(st->ops->messages->block_set(st, a, c, false, NOW), -ERR_NOT_FOUND);
+	assert_int_equal(st->ops->messages->blocked(st, a, c), 0);
 }
 
 /* Pruning drops superseded changes older than the retention that every active device has
