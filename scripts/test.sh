@@ -56,7 +56,7 @@ if [ "$what" = all ] || [ "$what" = api ]; then
   CAIRN_BIN="$root/$build/cairn" timeout 1500 node --test --test-concurrency=2 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" \
-    "$root"/tests/api/*.test.mjs
+    "$root"/tests/api/*.test.mjs "$root"/tests/compat/*/*.test.mjs
   rc=$?
   p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -1)
   f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -1)

@@ -20,6 +20,7 @@
 #include "../core/ratelimit.h"
 #include "../core/tokencache.h"
 #include "../http/app.h"
+#include "../http/compat/migchat/migchat.h"
 #include "../http/helpers.h"
 #include "../http/server.h"
 #include "../util/clock.h"
@@ -188,6 +189,11 @@ int cmd_serve(int argc, char **argv)
 				 "docs/deployment.md)",
 				 core.public_url);
 	}
+	/* the protocol adapters that are on, each under its prefix */
+	struct http_mount mounts[HTTP_MAX_MOUNTS];
+	size_t nmounts = 0;
+	if (migchat_cfg(&c)->enabled)
+		mounts[nmounts++] = migchat_mount;
 	struct http_server_opts o = {
 		.listen_fd = listen_fd,
 		.threads = (unsigned)threads,
@@ -210,6 +216,8 @@ int cmd_serve(int argc, char **argv)
 		.pre_body = app_check_route_or_reply,
 		.routes = app_routes,
 		.nroutes = app_routes_count,
+		.mounts = mounts,
+		.nmounts = nmounts,
 		.app = &app,
 	};
 	r = http_server_start(&o, &srv, err, sizeof err);

@@ -439,3 +439,18 @@ int acct_get_public_key(struct core *c, const struct principal *p, const char *u
 		return -ERR_NOT_FOUND;
 	return c->store->ops->accounts->user_get_public_key(c->store, p->user.realm_id, username, ret);
 }
+
+int acct_rename(struct core *c, const struct principal *p, const char *username,
+		struct user *ret, struct verr *ve)
+{
+	if (!check_username(ve, "username", username, true))
+		return -ERR_INVALID;
+	int r = c->store->ops->accounts->user_rename(c->store, p->user.id, username);
+	if (r == -ERR_EXISTS) {
+		verr_add(ve, "username", "is taken");
+		return -ERR_USERNAME_TAKEN;
+	}
+	if (r == 0)
+		r = c->store->ops->accounts->user_get(c->store, p->user.id, ret);
+	return r;
+}

@@ -96,6 +96,24 @@ int acct_device_get(struct core *c, int64_t user_id, int64_t id, struct device *
 int acct_token_create(struct core *c, int64_t user_id, const char *name, char out[TOKEN_LEN],
 		      struct device *ret_device, struct verr *ve);
 
+/* Sign-up for protocols whose account creation answers with a long-lived token
+ * (MigChat): registers in->username with in->password in in->realm as acct_register does
+ * (its sign-up policy and rate limits), then makes a device called device_name with a
+ * long-lived token (shown once in out). When the username is taken and in->password is
+ * its owner's, a new token is made for that user instead (*ret_existing true): such a
+ * protocol has no other way to log in again. A wrong password is -ERR_USERNAME_TAKEN, as
+ * if no password had been tried; the attempt counts against the rate limits as a login
+ * does. A realm that wants an e-mail address is -ERR_INVALID with "email" in ve. */
+int acct_token_signup(struct core *c, const struct register_in *in, const char *device_name,
+		      char out[TOKEN_LEN], struct user *ret_user, bool *ret_existing,
+		      struct verr *ve, int *ret_retry);
+/* Gives the caller a new username (the same rules as at sign-up; -ERR_USERNAME_TAKEN
+ * when another user of the realm has it in any case); *ret is the user after. Their
+ * tokens stay valid. Messages keep the sender's name as it was when they were sent in
+ * their data; listings name users as they are called now. */
+int acct_rename(struct core *c, const struct principal *p, const char *username,
+		struct user *ret, struct verr *ve);
+
 /* Administration. Each checks that p is a server admin (-ERR_DENIED) when p is not NULL;
  * the command line passes NULL. */
 struct user_in {

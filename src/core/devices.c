@@ -4,9 +4,11 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../store/store.h"
 #include "../util/clock.h"
+#include "accounts_int.h"
 #include "hub.h"
 
 int acct_devices_list(struct core *c, int64_t user_id,
@@ -49,4 +51,48 @@ int acct_token_create(struct core *c, int64_t user_id, const char *name, char ou
 	ret_device->kind = DEVICE_TOKEN;
 	snprintf(ret_device->name, sizeof ret_device->name, "%s", name);
 	return c->store->ops->sessions->session_open(c->store, ret_device, &t, 1, clock_wall_ms());
+}
+
+int acct_token_signup(struct core *c, const struct register_in *in, const char *device_name,
+		      char out[TOKEN_LEN], struct user *ret_user, bool *ret_existing,
+		      struct verr *ve, int *ret_retry)
+{
+	*ret_existing = false;
+	struct realm rl;
+	int r = acct_realm(c, in->realm, &rl, ve);
+	if (r < 0)
+		return r;
+	struct user u;
+	bool taken = in->username && *in->username && strlen(in->username) <= USERNAME_MAX &&
+		     c->store->ops->accounts->user_find(c->store, rl.id, in->username, &u) == 0 &&
+		     strcasecmp(u.username, in->username) == 0;
+	if (taken) {
+		/* the owner's password makes a new token: a protocol without a login logs in
+		 * again this way (counted as a login, against the address and the account) */
+		r = acct_limit(c, in->addr, rl.id, in->username, ret_retry);
+		if (r < 0)
+			return r;
+		if (!in->password || strlen(in->password) > 1024 ||
+		    !password_verify(u.password_hash, in->password)) {
+			verr_add(ve, "username", "is taken");
+			return -ERR_USERNAME_TAKEN;
+		}
+		if (u.disabled)
+			return -ERR_DISABLED;
+		if (!u.email_confirmed)
+			return -ERR_UNCONFIRMED;
+		*ret_existing = true;
+	} else {
+		struct realm ignored;
+		r = acct_register(c, in, &u, &ignored, ve, ret_retry);
+		if (r < 0)
+			return r;
+		if (!u.email_confirmed)
+			return -ERR_UNCONFIRMED; /* not reached: such a realm wants an address */
+	}
+	struct device d;
+	r = acct_token_create(c, u.id, device_name, out, &d, ve);
+	if (r == 0)
+		*ret_user = u;
+	return r;
 }

@@ -108,6 +108,9 @@ static enum MHD_Result queue(struct req *r)
 	MHD_add_response_header(r->resp, "X-Request-Id", r->id);
 	for (struct hdr *h = r->extra_headers; h; h = h->next)
 		MHD_add_response_header(r->resp, h->name, h->value);
+	if (r->mount && r->mount->headers)
+		for (const char *const *h = r->mount->headers; h[0] && h[1]; h += 2)
+			MHD_add_response_header(r->resp, h[0], h[1]);
 	if (atomic_load(&s->quiescing) || r->close)
 		MHD_add_response_header(r->resp, "Connection", "close");
 	r->phase = PH_ANSWERED;

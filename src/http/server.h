@@ -37,6 +37,9 @@ struct http_mount {
 	 * extra (owned, may be NULL) as http_reply_error_ext's. */
 	int (*reply_error)(struct req *r, enum api_error e, const char *msg, json_object *fields,
 			   json_object *extra);
+	/* Headers every answer under the prefix carries, errors included (say, CORS):
+	 * name, value, name, value, ..., NULL. NULL: none. Borrowed. */
+	const char *const *headers;
 };
 
 #define HTTP_MAX_MOUNTS 8

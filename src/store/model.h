@@ -206,6 +206,26 @@ struct message_row {
 	const char *data;
 };
 
+/* A message as a listing across conversations gives it (MigChat's message list): the row,
+ * its conversation's other member, and the current names of the sender and the other
+ * (NULL for an account deleted since). Strings borrowed for the callback. */
+struct message_listed {
+	struct message_row m;
+	int64_t space_id, other_id;
+	const char *sender, *other;
+};
+
+/* An end-to-end key bundle a user publishes for others to start a conversation with
+ * (X3DH-style: an identity key, a signed prekey and its signature; opaque text, as the
+ * client encodes them). Its one-time prekeys are kept apart, each handed out once. */
+#define KEY_TEXT_MAX 1024
+struct key_bundle {
+	char identity_key[KEY_TEXT_MAX + 1];
+	char signed_prekey[KEY_TEXT_MAX + 1];
+	char signed_prekey_signature[KEY_TEXT_MAX + 1];
+	int64_t updated_ms;
+};
+
 /* How long pruning keeps the versions of files (collection "files"): a version younger
  * than ms, or among the newest `versions` of its file, stays, unless the file is a
  * tombstone deleted more than ms ago (then all of it may go). */

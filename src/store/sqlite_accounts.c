@@ -260,6 +260,18 @@ int sq_user_update(struct store *s, const struct user *u)
 	return sq_write_end_auth(s, c, rc);
 }
 
+int sq_user_rename(struct store *s, int64_t id, const char *username)
+{
+	char ukey[USERNAME_MAX + 1];
+	login_key(username, ukey, sizeof ukey);
+	/* a rename changes who a token's principal is named as: cached ones look again */
+	WRITE_ONE_AUTH(s, "UPDATE users SET username = ?, username_key = ? WHERE id = ?",
+		       (sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC),
+			sqlite3_bind_text(st, 2, ukey, -1, SQLITE_STATIC),
+			sqlite3_bind_int64(st, 3, id)),
+		       1);
+}
+
 int sq_user_set_password(struct store *s, int64_t user_id, const char *hash,
 			 int64_t keep_device_id, int64_t now_ms)
 {

@@ -153,6 +153,7 @@ int sq_user_find(struct store *s, int64_t realm_id, const char *key, struct user
 int sq_user_list(struct store *s, int64_t realm_id, const char *q, int64_t after_id, int limit,
 		 int (*cb)(void *, const struct user *), void *arg);
 int sq_user_update(struct store *s, const struct user *u);
+int sq_user_rename(struct store *s, int64_t id, const char *username);
 int sq_user_set_password(struct store *s, int64_t user_id, const char *hash,
 			 int64_t keep_device_id, int64_t now_ms);
 int sq_user_delete(struct store *s, int64_t id,
@@ -276,6 +277,16 @@ int sq_messages_page(struct store *s, int64_t space_id, int64_t since, int64_t b
 int sq_block_set(struct store *s, int64_t user_id, int64_t blocked_id, bool on, int64_t now_ms);
 int sq_blocks_list(struct store *s, int64_t user_id, int (*cb)(void *, int64_t, int64_t),
 		   void *arg);
+int sq_direct_pair_find(struct store *s, int64_t a, int64_t b, int64_t *ret_space_id);
+int sq_messages_recent(struct store *s, int64_t user_id, int64_t other_id, int limit,
+		       int (*cb)(void *, const struct message_listed *), void *arg);
+
+/* sqlite_keys.c */
+int sq_bundle_put(struct store *s, int64_t user_id, const struct key_bundle *kb,
+		const char *const *prekeys, int n, int64_t now_ms);
+int sq_bundle_take(struct store *s, int64_t user_id, struct key_bundle *ret, char *prekey,
+		 size_t prekey_len, bool *ret_has_prekey);
+int sq_bundle_prekeys(struct store *s, int64_t user_id, int64_t *ret);
 
 /* sqlite_blobs.c */
 int sq_blob_hold(struct store *s, const struct blob_hold *h, bool *ret_new);

@@ -1,5 +1,6 @@
 /* Messages in SQLite: direct spaces by pair, message rows, conversations, blocks. See
  * store.h (store_messages_ops) and docs/architecture.md (Messages). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../util/err.h"
@@ -354,5 +355,127 @@ int sq_blocks_list(struct store *s, int64_t user_id,
 		sqlite3_reset(st);
 	}
 	sq_read_end(SQS(s), c);
+	return r < 0 ? r : 0;
+}
+
+int sq_direct_pair_find(struct store *s, int64_t a, int64_t b, int64_t *ret_space_id)
+{
+	int64_t lo = a < b ? a : b, hi = a < b ? b : a;
+	READ_ONE(s, "SELECT space_id FROM direct_pairs WHERE user_lo = ? AND user_hi = ?",
+		 (sqlite3_bind_int64(st, 1, lo), sqlite3_bind_int64(st, 2, hi)),
+		 *ret_space_id = sqlite3_column_int64(st, 0));
+}
+
+/* A message found by messages_recent's first pass: which, where, and with whom. */
+struct recent {
+	int64_t id, space_id, other_id;
+};
+
+static int recent_newest_first(const void *a, const void *b)
+{
+	int64_t x = ((const struct recent *)a)->id, y = ((const struct recent *)b)->id;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The first pass: the ids of the newest `limit` live messages, into v (room for 2 *
+ * limit), *ret_n of them, newest first. Conversations are visited by their newest message,
+ * newest first; since ids grow with seq in a space, a conversation whose newest message is
+ * not above the limit-th id found so far holds nothing that belongs in the answer, and
+ * neither does any after it, nor the rest of a conversation once its ids fall that low. */
+static int recent_ids(struct sq_conn *c, int64_t user_id, int64_t other_id, int limit,
+		      struct recent *v, int *ret_n)
+{
+	sqlite3_stmt *conv = SQ(c, "SELECT space_id, other_id, last_message_id FROM conversations "
+				   "WHERE user_id = ?1 AND (?2 = 0 OR other_id = ?2) AND "
+				   "last_message_id > 0 ORDER BY last_message_id DESC");
+	if (!conv)
+		return -ERR_DB;
+	sqlite3_bind_int64(conv, 1, user_id);
+	sqlite3_bind_int64(conv, 2, other_id);
+	int n = 0, r;
+	int64_t floor = 0; /* with n >= limit: no id at or below it can be in the answer */
+	while ((r = sq_step(conv)) == 1) {
+		int64_t space = sqlite3_column_int64(conv, 0), other = sqlite3_column_int64(conv, 1);
+		if (n >= limit && sqlite3_column_int64(conv, 2) <= floor)
+			break;
+		sqlite3_stmt *st = SQ(c, "SELECT id FROM messages WHERE space_id = ? AND seq > 0 AND "
+					 "deleted = 0 ORDER BY seq DESC");
+		if (!st) {
+			r = -ERR_DB;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, space);
+		int taken = 0;
+		while (taken < limit && (r = sq_step(st)) == 1) {
+			int64_t id = sqlite3_column_int64(st, 0);
+			if (n >= limit && id <= floor)
+				break;
+			v[n++] = (struct recent){ id, space, other };
+			taken++;
+			if (n == 2 * limit) { /* full: keep the newest half, raise the floor */
+				qsort(v, (size_t)n, sizeof *v, recent_newest_first);
+				n = limit;
+				floor = v[limit - 1].id;
+			}
+		}
+		sqlite3_reset(st);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(conv);
+	if (r < 0)
+		return r;
+	qsort(v, (size_t)n, sizeof *v, recent_newest_first);
+	*ret_n = n < limit ? n : limit;
+	return 0;
+}
+
+int sq_messages_recent(struct store *s, int64_t user_id, int64_t other_id, int limit,
+		       int (*cb)(void *, const struct message_listed *), void *arg)
+{
+	if (limit <= 0)
+		return 0;
+	struct recent *v = malloc(sizeof *v * 2 * (size_t)limit);
+	if (!v)
+		return -ERR_NOMEM;
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	int n = 0, r = sq_snapshot_begin(c);
+	if (r == 0)
+		r = recent_ids(c, user_id, other_id, limit, v, &n);
+	/* the second pass: each one's data and names, in the answer's order */
+	for (int i = 0; r == 0 && i < n; i++) {
+		sqlite3_stmt *st = SQ(c, "SELECT m.seq, m.sender_id, m.created_ms, r.data, "
+					 "us.username, uo.username FROM messages m LEFT JOIN records "
+					 "r ON r.space_id = m.space_id AND r.collection = 'messages' "
+					 "AND r.id = CAST(m.id AS TEXT) LEFT JOIN users us ON us.id = "
+					 "m.sender_id LEFT JOIN users uo ON uo.id = ?2 WHERE m.id = ?1");
+		if (!st) {
+			r = -ERR_DB;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, v[i].id);
+		sqlite3_bind_int64(st, 2, v[i].other_id);
+		r = sq_step(st);
+		if (r == 1) {
+			struct message_listed m = {
+				.m = { .id = v[i].id,
+				       .seq = sqlite3_column_int64(st, 0),
+				       .sender_id = sqlite3_column_int64(st, 1),
+				       .created_ms = sqlite3_column_int64(st, 2),
+				       .data = (const char *)sqlite3_column_text(st, 3) },
+				.space_id = v[i].space_id,
+				.other_id = v[i].other_id,
+				.sender = (const char *)sqlite3_column_text(st, 4),
+				.other = (const char *)sqlite3_column_text(st, 5),
+			};
+			r = cb(arg, &m) < 0 ? 1 : 0;
+		}
+		sqlite3_reset(st);
+		if (r == 1)
+			break; /* the caller has enough */
+	}
+	sq_snapshot_end(c);
+	sq_read_end(SQS(s), c);
+	free(v);
 	return r < 0 ? r : 0;
 }

@@ -428,6 +428,23 @@ const struct migration sqlite_migrations[] = {
 	  " blocked_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
 	  " created_ms INTEGER NOT NULL,"
 	  " PRIMARY KEY (user_id, blocked_id)) WITHOUT ROWID;" },
+	/* End-to-end key bundles (issue 14, MigChat's keys): one per user, and one-time
+	 * prekeys each handed out once; conversations by their newest message, for listing a
+	 * user's newest messages across conversations without reading their whole history. */
+	{ 14, "key bundles",
+	  "CREATE TABLE key_bundles ("
+	  " user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	  " identity_key TEXT NOT NULL,"
+	  " signed_prekey TEXT NOT NULL,"
+	  " signed_prekey_signature TEXT NOT NULL,"
+	  " updated_ms INTEGER NOT NULL);"
+	  "CREATE TABLE one_time_prekeys ("
+	  " id INTEGER PRIMARY KEY,"
+	  " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	  " key_id INTEGER NOT NULL,"
+	  " public_key TEXT NOT NULL);"
+	  "CREATE INDEX one_time_prekeys_user ON one_time_prekeys(user_id, id);"
+	  "CREATE INDEX conversations_newest ON conversations(user_id, last_message_id DESC);" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -42,6 +42,9 @@ struct store_accounts_ops {
 	/* Writes email, name, is_admin, disabled, email_confirmed. A disabled user's tokens
 	 * stay (they answer account_disabled until the user is enabled again). */
 	int (*user_update)(struct store *s, const struct user *u);
+	/* Gives the user a new username (-ERR_EXISTS when another user of the realm has it,
+	 * in any case); tokens stay valid and now name the new one. */
+	int (*user_rename)(struct store *s, int64_t id, const char *username);
 	/* Sets the password hash and deletes every token of the user's devices except
 	 * keep_device_id's (0: every device; long-lived token devices are revoked too). */
 	int (*user_set_password)(struct store *s, int64_t user_id, const char *hash,
@@ -377,6 +380,25 @@ struct store_messages_ops {
 			 int64_t now_ms);
 	int (*blocks_list)(struct store *s, int64_t user_id,
 			   int (*cb)(void *arg, int64_t blocked_id, int64_t since_ms), void *arg);
+	/* The direct space of users a and b, if it exists (-ERR_NOT_FOUND): a read. */
+	int (*direct_pair_find)(struct store *s, int64_t a, int64_t b, int64_t *ret_space_id);
+	/* The user's newest messages across all their conversations (only the one with
+	 * other_id when other_id > 0), deleted ones left out, newest first by id, at most
+	 * limit, from one snapshot. The work is bounded by limit and the conversations that
+	 * hold those messages, not by the user's whole history. */
+	int (*messages_recent)(struct store *s, int64_t user_id, int64_t other_id, int limit,
+			       int (*cb)(void *arg, const struct message_listed *m), void *arg);
+	/* Replaces the user's key bundle and all their one-time prekeys (n of them, each at
+	 * most KEY_TEXT_MAX bytes), in one transaction. */
+	int (*bundle_put)(struct store *s, int64_t user_id, const struct key_bundle *kb,
+			const char *const *prekeys, int n, int64_t now_ms);
+	/* The user's key bundle and one of their one-time prekeys (the oldest), which is
+	 * deleted in the same transaction, so it is handed out once: *ret_has_prekey false
+	 * when none is left. -ERR_NOT_FOUND when the user has no bundle. */
+	int (*bundle_take)(struct store *s, int64_t user_id, struct key_bundle *ret, char *prekey,
+			 size_t prekey_len, bool *ret_has_prekey);
+	/* The one-time prekeys the user has left. */
+	int (*bundle_prekeys)(struct store *s, int64_t user_id, int64_t *ret);
 };
 
 struct store_ops {

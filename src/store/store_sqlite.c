@@ -316,6 +316,7 @@ static const struct store_accounts_ops sq_accounts_ops = {
 	.user_find = sq_user_find,
 	.user_list = sq_user_list,
 	.user_update = sq_user_update,
+	.user_rename = sq_user_rename,
 	.user_set_password = sq_user_set_password,
 	.user_delete = sq_user_delete,
 	.user_set_public_key = sq_user_set_public_key,
@@ -429,6 +430,11 @@ static const struct store_messages_ops sq_messages_ops = {
 	.push_message_delete = sq_push_message_delete,
 	.block_set = sq_block_set,
 	.blocks_list = sq_blocks_list,
+	.direct_pair_find = sq_direct_pair_find,
+	.messages_recent = sq_messages_recent,
+	.bundle_put = sq_bundle_put,
+	.bundle_take = sq_bundle_take,
+	.bundle_prekeys = sq_bundle_prekeys,
 };
 
 const struct store_ops sqlite_ops = {

@@ -528,6 +528,146 @@ static void test_direct_spaces_and_conversations(void **state)
 	assert_int_equal(st->ops->messages->blocked(st, a, c), 0);
 }
 
+/* What messages_recent hands over, in order. */
+struct listed {
+	int n;
+	int64_t id[32], other[32];
+	char sender[32][32], other_name[32][32];
+};
+
+static int add_listed(void *arg, const struct message_listed *m)
+{
+	struct listed *l = arg;
+	assert_true(l->n < 32);
+	l->id[l->n] = m->m.id;
+	l->other[l->n] = m->other_id;
+	snprintf(l->sender[l->n], sizeof l->sender[0], "%s", m->sender ? m->sender : "");
+	snprintf(l->other_name[l->n], sizeof l->other_name[0], "%s", m->other ? m->other : "");
+	l->n++;
+	return 0;
+}
+
+static void recent(int64_t user, int64_t other, int limit, struct listed *l)
+{
+	memset(l, 0, sizeof *l);
+	assert_int_equal(st->ops->messages->messages_recent(st, user, other, limit, add_listed, l), 0);
+}
+
+/* A user's newest messages across conversations: exactly the newest `limit` live ones,
+ * newest first, whatever the interleaving and however many fall in one conversation;
+ * renames show in the names; pairs are found without being made. */
+static void test_messages_recent_and_renames(void **state)
+{
+	(void)state;
+	int64_t p = new_user("pia"), q = new_user("quy"), r = new_user("rex"), x = new_user("xan");
+	struct space pq, pr, pp;
+	bool made;
+	int64_t found = 0;
+	assert_int_equal(st->ops->messages->direct_pair_find(st, p, q, &found), -ERR_NOT_FOUND);
+	assert_int_equal(st->ops->messages->direct_space(st, 1, p, q, NOW, &pq, &made), 0);
+	assert_int_equal(st->ops->messages->direct_space(st, 1, r, p, NOW, &pr, &made), 0);
+	assert_int_equal(st->ops->messages->direct_space(st, 1, p, p, NOW, &pp, &made), 0);
+	assert_int_equal(st->ops->messages->direct_pair_find(st, q, p, &found), 0);
+	assert_int_equal(found, pq.id);
+	assert_int_equal(st->ops->messages->direct_pair_find(st, p, p, &found), 0);
+	assert_int_equal(found, pp.id);
+	assert_int_equal(st->ops->messages->direct_pair_find(st, p, x, &found), -ERR_NOT_FOUND);
+	/* 12 messages: a run of 7 in one conversation, then the others interleaved */
+	int64_t ids[12], sp[12] = { pq.id, pq.id, pq.id, pq.id, pq.id, pq.id, pq.id,
+				    pr.id, pp.id,  pq.id, pr.id, pp.id };
+	int64_t from[12] = { q, p, q, q, p, q, q, r, p, p, r, p };
+	for (int i = 0; i < 12; i++)
+		ids[i] = send_message(sp[i], from[i], NOW + 10 + i);
+	/* one deleted: it never shows */
+	void *txn;
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	assert_int_equal(st->ops->messages->push_message_delete(txn, ids[10], pr.id, r), 0);
+	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	int64_t live[11];
+	int nlive = 0;
+	for (int i = 11; i >= 0; i--)
+		if (i != 10)
+			live[nlive++] = ids[i];
+	struct listed l;
+	for (int limit = 1; limit <= 13; limit++) {
+		recent(p, 0, limit, &l);
+		assert_int_equal(l.n, limit < nlive ? limit : nlive);
+		for (int i = 0; i < l.n; i++)
+			assert_int_equal(l.id[i], live[i]);
+	}
+	/* with one user only */
+	recent(p, q, 20, &l);
+	assert_int_equal(l.n, 8);
+	for (int i = 0; i < l.n; i++)
+		assert_int_equal(l.other[i], q);
+	assert_int_equal(l.id[0], ids[9]);
+	recent(p, p, 20, &l);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.sender[0], "pia");
+	assert_string_equal(l.other_name[0], "pia");
+	/* the other side sees the same conversation; a stranger nothing */
+	recent(q, 0, 20, &l);
+	assert_int_equal(l.n, 8);
+	assert_int_equal(l.other[0], p);
+	recent(x, 0, 20, &l);
+	assert_int_equal(l.n, 0);
+	/* renames: unique in any case, and the listings name the user as now called */
+	assert_int_equal(st->ops->accounts->user_rename(st, q, "REX"), -ERR_EXISTS);
+	assert_int_equal(st->ops->accounts->user_rename(st, q, "Quentin"), 0);
+	assert_int_equal(st->ops->accounts->user_rename(st, q, "quentin"), 0); /* case only */
+	struct user u;
+	assert_int_equal(st->ops->accounts->user_find(st, 1, "QUENTIN", &u), 0);
+	assert_int_equal(u.id, q);
+	assert_string_equal(u.username, "quentin");
+	assert_int_equal(st->ops->accounts->user_find(st, 1, "quy", &u), -ERR_NOT_FOUND);
+	assert_int_equal(st->ops->accounts->user_rename(st, 99999, "nobody"), -ERR_NOT_FOUND);
+	recent(p, q, 1, &l);
+	assert_string_equal(l.sender[0], "pia");
+	assert_string_equal(l.other_name[0], "quentin");
+}
+
+/* Key bundles: an upload replaces the bundle and every prekey; each prekey is handed out
+ * once, oldest first; then the bundle alone. */
+static void test_key_bundles(void **state)
+{
+	(void)state;
+	int64_t k = new_user("kim"), none = new_user("lev");
+	struct key_bundle kb = { 0 }, got;
+	char pre[KEY_TEXT_MAX + 1];
+	bool has;
+	int64_t left = -1;
+	assert_int_equal(st->ops->messages->bundle_take(st, none, &got, pre, sizeof pre, &has),
+			 -ERR_NOT_FOUND);
+	snprintf(kb.identity_key, sizeof kb.identity_key, "ik1");
+	snprintf(kb.signed_prekey, sizeof kb.signed_prekey, "spk1");
+	snprintf(kb.signed_prekey_signature, sizeof kb.signed_prekey_signature, "sig1");
+	const char *const three[] = { "a", "b", "c" };
+	assert_int_equal(st->ops->messages->bundle_put(st, k, &kb, three, 3, NOW), 0);
+	assert_int_equal(st->ops->messages->bundle_prekeys(st, k, &left), 0);
+	assert_int_equal(left, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(st->ops->messages->bundle_take(st, k, &got, pre, sizeof pre, &has), 0);
+		assert_true(has);
+		assert_string_equal(pre, three[i]);
+		assert_string_equal(got.identity_key, "ik1");
+		assert_string_equal(got.signed_prekey_signature, "sig1");
+	}
+	assert_int_equal(st->ops->messages->bundle_take(st, k, &got, pre, sizeof pre, &has), 0);
+	assert_false(has);
+	assert_string_equal(got.signed_prekey, "spk1");
+	/* a new upload: the new keys, only the new prekeys */
+	assert_int_equal(st->ops->messages->bundle_put(st, k, &kb, three, 2, NOW), 0);
+	snprintf(kb.identity_key, sizeof kb.identity_key, "ik2");
+	const char *const one[] = { "z" };
+	assert_int_equal(st->ops->messages->bundle_put(st, k, &kb, one, 1, NOW + 1), 0);
+	assert_int_equal(st->ops->messages->bundle_prekeys(st, k, &left), 0);
+	assert_int_equal(left, 1);
+	assert_int_equal(st->ops->messages->bundle_take(st, k, &got, pre, sizeof pre, &has), 0);
+	assert_string_equal(got.identity_key, "ik2");
+	assert_string_equal(pre, "z");
+	assert_int_equal(got.updated_ms, NOW + 1);
+}
+
 /* Pruning drops superseded changes older than the retention that every active device has
  * passed, and moves the horizon there; later changes stay. */
 static void test_pruning_horizon(void **state)
@@ -669,6 +809,8 @@ int main(void)
 		cmocka_unit_test(test_pruning_horizon),
 		cmocka_unit_test(test_files_by_path),
 		cmocka_unit_test(test_direct_spaces_and_conversations),
+		cmocka_unit_test(test_messages_recent_and_renames),
+		cmocka_unit_test(test_key_bundles),
 		cmocka_unit_test(test_blob_quota_and_release),
 		cmocka_unit_test(test_blob_marks_and_the_lease),
 	};

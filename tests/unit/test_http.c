@@ -137,9 +137,11 @@ static const struct route mount_routes[] = {
 	{ HM_GET, "/", h_ping, BODY_NONE, NULL, NULL, 0 },
 };
 
+static const char *const mount_headers[] = { "X-Mount", "yes", NULL };
+
 static const struct http_mount mounts[] = {
 	{ "/compat/test", mount_routes, sizeof mount_routes / sizeof mount_routes[0],
-	  mount_pre_body, mount_reply_error },
+	  mount_pre_body, mount_reply_error, mount_headers },
 };
 
 /* --- client --- */
@@ -149,6 +151,7 @@ struct resp {
 	char body[8192];
 	size_t len;
 	char reqid[128];
+	bool mount_header; /* X-Mount: yes (every answer under the test mount) */
 };
 
 static size_t on_data(char *p, size_t sz, size_t n, void *ud)
@@ -172,6 +175,8 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 			l--;
 		snprintf(r->reqid, sizeof r->reqid, "%.*s", (int)l, p + 14);
 	}
+	if (len >= 12 && strncasecmp(p, "X-Mount: yes", 12) == 0)
+		r->mount_header = true;
 	return len;
 }
 
@@ -482,11 +487,14 @@ static void test_mount(void **state)
 	request("POST", "/compat/test/json", "application/json", "[1]", 3, 0, NULL, &r);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "\"array\""));
+	assert_true(r.mount_header);
 	request("GET", "/compat/test", NULL, NULL, 0, 0, NULL, &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "pong");
+	assert_true(r.mount_header);
 	request("GET", "/compat/test/nothing", NULL, NULL, 0, 0, NULL, &r);
 	assert_int_equal(r.status, 400); /* the protocol's own status for "no such path" */
+	assert_true(r.mount_header); /* the mount's headers go on its errors too */
 	assert_non_null(strstr(r.body, "\"message\""));
 	assert_null(strstr(r.body, "\"code\""));
 	request("DELETE", "/compat/test/json", NULL, NULL, 0, 0, NULL, &r);
@@ -508,8 +516,10 @@ static void test_mount(void **state)
 	/* a prefix is a whole segment: /compat/testing is the server's own (404, native) */
 	request("GET", "/compat/testing", NULL, NULL, 0, 0, NULL, &r);
 	expect_code(&r, 404, "not_found");
+	assert_false(r.mount_header);
 	request("GET", "/ping", NULL, NULL, 0, 0, NULL, &r);
 	assert_string_equal(r.body, "pong");
+	assert_false(r.mount_header);
 }
 
 static int stop(void **state)

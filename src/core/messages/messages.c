@@ -264,3 +264,67 @@ int messages_read(struct core *c, const struct principal *p, int64_t space_id, i
 {
 	return c->store->ops->messages->conversation_read(c->store, p->user.id, space_id, seq, ret);
 }
+
+struct recent_walk {
+	const struct principal *p;
+	int (*cb)(void *arg, const struct message_view *v);
+	void *arg;
+};
+
+static int view_recent(void *arg, const struct message_listed *m)
+{
+	struct recent_walk *w = arg;
+	const char *me = w->p->user.username, *other = m->other ? m->other : "";
+	bool mine = m->m.sender_id == w->p->user.id;
+	struct message_view v = { .message_id = m->m.id, .space_id = m->space_id, .seq = m->m.seq,
+				  .sent_ms = m->m.created_ms, .from = mine ? me : other,
+				  .to = mine ? other : me };
+	/* the text from the record's data (stored by messages_send, so well-formed) */
+	json_object *data = m->m.data ? json_tokener_parse(m->m.data) : NULL, *t = NULL;
+	if (data && json_object_object_get_ex(data, "text", &t) &&
+	    json_object_is_type(t, json_type_string))
+		v.text = json_object_get_string(t);
+	int r = w->cb(w->arg, &v);
+	json_object_put(data);
+	return r;
+}
+
+int messages_recent(struct core *c, const struct principal *p, const char *with_user, int limit,
+		    int (*cb)(void *arg, const struct message_view *v), void *arg)
+{
+	int64_t other = 0;
+	if (with_user) {
+		struct user u;
+		int r = sync_user_by_name(c, p, with_user, &u);
+		if (r < 0)
+			return r;
+		other = u.id;
+	}
+	struct recent_walk w = { p, cb, arg };
+	return c->store->ops->messages->messages_recent(c->store, p->user.id, other, limit,
+							view_recent, &w);
+}
+
+int messages_read_with(struct core *c, const struct principal *p, const char *with_user,
+		       int64_t *ret_marked)
+{
+	*ret_marked = 0;
+	struct user u;
+	int r = sync_user_by_name(c, p, with_user, &u);
+	if (r < 0)
+		return r;
+	const struct store_messages_ops *m = c->store->ops->messages;
+	int64_t space;
+	struct conversation before, after;
+	r = m->direct_pair_find(c->store, p->user.id, u.id, &space);
+	if (r == 0)
+		r = m->conversation_get(c->store, p->user.id, space, &before);
+	/* up to the newest message it had: one arriving meanwhile stays unread */
+	if (r == 0)
+		r = m->conversation_read(c->store, p->user.id, space, before.last_seq, &after);
+	if (r == -ERR_NOT_FOUND)
+		return 0; /* nothing between them yet */
+	if (r == 0)
+		*ret_marked = before.unread > after.unread ? before.unread - after.unread : 0;
+	return r;
+}

@@ -69,4 +69,36 @@ int messages_block(struct core *c, const struct principal *p, const char *userna
 int messages_blocks(struct core *c, const struct principal *p,
 		    int (*cb)(void *arg, const char *username, int64_t since_ms), void *arg);
 
+/* p's newest messages across their conversations, or with the user called with_user
+ * only (not NULL), newest first, deleted ones left out, at most limit: for protocols
+ * that list messages without a cursor (MigChat). text is the message's (NULL if its
+ * record is gone); from and to name the users as they are called now ("" for an account
+ * deleted since). -ERR_NOT_FOUND when with_user names nobody. */
+struct message_view {
+	int64_t message_id, space_id, seq, sent_ms;
+	const char *from, *to, *text;
+};
+int messages_recent(struct core *c, const struct principal *p, const char *with_user, int limit,
+		    int (*cb)(void *arg, const struct message_view *v), void *arg);
+/* Marks everything the user called with_user sent p as read (p's read cursor of their
+ * conversation to its newest message); *ret_marked is how many were unread. 0 marked
+ * when they have no conversation; -ERR_NOT_FOUND when with_user names nobody. */
+int messages_read_with(struct core *c, const struct principal *p, const char *with_user,
+		       int64_t *ret_marked);
+
+/* End-to-end key bundles (keys.c): each user publishes one, with one-time prekeys that
+ * others take one at a time. Strings are opaque text (no NUL, at most KEY_TEXT_MAX bytes;
+ * the three keys not empty); at most KEYS_MAX_PREKEYS prekeys. */
+#define KEYS_MAX_PREKEYS 1000
+/* Replaces p's bundle and all their prekeys. -ERR_INVALID with the field in ve,
+ * -ERR_TOO_LARGE (too many prekeys, or one too long; ve's detail says). */
+int keys_upload(struct core *c, const struct principal *p, const struct key_bundle *kb,
+		const char *const *prekeys, int n, struct verr *ve);
+/* The bundle of the user called username (p's realm) and one of their prekeys, which no
+ * later fetch is given (*ret_has_prekey false when none is left). -ERR_NOT_FOUND: no such user
+ * (*ret_no_user true) or no bundle. */
+int keys_fetch(struct core *c, const struct principal *p, const char *username,
+	       struct key_bundle *ret, char prekey[KEY_TEXT_MAX + 1], bool *ret_has_prekey,
+	       bool *ret_no_user);
+
 #endif
