@@ -32,7 +32,7 @@ override CFLAGS := -std=c17 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SANFLAGS) \
 override LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lunistring -lpthread
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/store/*.c src/core/*.c src/core/*/*.c src/http/*.c src/http/compat/*/*.c src/cli/*.c src/client/*.c))
+LIB_SRC := $(sort $(wildcard src/util/*.c src/store/*.c src/core/*.c src/core/*/*.c src/http/*.c src/http/compat/*.c src/http/compat/*/*.c src/cli/*.c src/client/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

@@ -20,7 +20,7 @@
 #include "../core/ratelimit.h"
 #include "../core/tokencache.h"
 #include "../http/app.h"
-#include "../http/compat/migchat/migchat.h"
+#include "../http/compat/compat.h"
 #include "../http/helpers.h"
 #include "../http/server.h"
 #include "../util/clock.h"
@@ -125,6 +125,10 @@ int cmd_serve(int argc, char **argv)
 	struct gc_task *gc = NULL;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	struct http_server *srv = NULL;
+	/* adapters served at the root of their own ports, and their mounts (borrowed by them) */
+	struct http_server *own[HTTP_MAX_MOUNTS] = { 0 };
+	struct http_mount root_mounts[HTTP_MAX_MOUNTS];
+	size_t nown = 0;
 	int listen_fd = -1, port = 0;
 	long threads = server_cfg(&c)->threads ? server_cfg(&c)->threads : sysconf(_SC_NPROCESSORS_ONLN);
 	if (threads < 1)
@@ -189,11 +193,23 @@ int cmd_serve(int argc, char **argv)
 				 "docs/deployment.md)",
 				 core.public_url);
 	}
+	/* an adapter's realm that is missing is the operator's to fix: said once, at start */
+	for (size_t i = 0; i < compat_adapters_count; i++) {
+		const struct compat_adapter *a = &compat_adapters[i];
+		struct realm rl;
+		struct verr ve = { 0 };
+		if (compat_cfg(&c, a)->enabled && a->realm &&
+		    acct_realm(&core, a->realm(&c), &rl, &ve) == -ERR_INVALID)
+			log_warn("%s.realm '%s' does not exist: %s's sign-up answers 503 until it is "
+				 "created (cairn realm add %s)",
+				 a->name, a->realm(&c), a->name, a->realm(&c));
+	}
 	/* the protocol adapters that are on, each under its prefix */
 	struct http_mount mounts[HTTP_MAX_MOUNTS];
 	size_t nmounts = 0;
-	if (migchat_cfg(&c)->enabled)
-		mounts[nmounts++] = migchat_mount;
+	for (size_t i = 0; i < compat_adapters_count && nmounts < HTTP_MAX_MOUNTS; i++)
+		if (compat_cfg(&c, &compat_adapters[i])->enabled)
+			mounts[nmounts++] = *compat_adapters[i].mount;
 	struct http_server_opts o = {
 		.listen_fd = listen_fd,
 		.threads = (unsigned)threads,
@@ -226,6 +242,32 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	listen_fd = -1; /* the server owns it now */
+	/* adapters with a port of their own: the protocol at its root (the empty prefix) */
+	for (size_t i = 0; i < compat_adapters_count; i++) {
+		const struct compat_adapter *a = &compat_adapters[i];
+		const struct compat_config *cc = compat_cfg(&c, a);
+		if (!cc->enabled || !*cc->listen)
+			continue;
+		int fd = -1, aport = 0;
+		if (http_listen(cc->listen, &fd, &aport, err, sizeof err) < 0) {
+			log_error("%s.listen: %s", a->name, err);
+			goto out;
+		}
+		root_mounts[nown] = *a->mount;
+		root_mounts[nown].prefix = "";
+		struct http_server_opts ao = o;
+		ao.listen_fd = fd;
+		ao.routes = NULL;
+		ao.nroutes = 0;
+		ao.mounts = &root_mounts[nown];
+		ao.nmounts = 1;
+		if (http_server_start(&ao, &own[nown], err, sizeof err) < 0) {
+			log_error("%s.listen: %s", a->name, err);
+			goto out;
+		}
+		nown++;
+		log_info("%s's protocol also at the root of %s (port %d)", a->name, cc->listen, aport);
+	}
 	gc = gc_task_start(&core);
 	log_info("cairn %s (%s) listening on http://%s%s%s:%d (data in %s, %ld threads)",
 		 cairn_version(), cairn_commit(), v6 ? "[" : "", host, v6 ? "]" : "", port,
@@ -238,11 +280,19 @@ int cmd_serve(int argc, char **argv)
 		 sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP (no log file to reopen)" : "SIGINT",
 		 (long long)server_cfg(&c)->shutdown_timeout_ms);
 	http_server_quiesce(srv);
+	for (size_t i = 0; i < nown; i++)
+		http_server_quiesce(own[i]);
 	hub_close(app.hub); /* waiting pulls and event streams end now, not at the deadline */
 	uint64_t deadline = clock_mono_ns() + (uint64_t)server_cfg(&c)->shutdown_timeout_ms * 1000000u;
 	int left;
-	while ((left = http_server_inflight(srv)) > 0 && clock_mono_ns() < deadline)
+	for (;;) {
+		left = http_server_inflight(srv);
+		for (size_t i = 0; i < nown; i++)
+			left += http_server_inflight(own[i]);
+		if (left == 0 || clock_mono_ns() >= deadline)
+			break;
 		sleep_ms(10);
+	}
 	if (left > 0)
 		log_warn("shutdown timeout: closing %d unfinished requests", left);
 	rc = EXIT_OK;
@@ -256,6 +306,8 @@ out:
 	for (int i = 0; i < 200 && atomic_load(&app.streams) > 0; i++)
 		sleep_ms(10);
 	http_server_stop(srv);
+	for (size_t i = 0; i < nown; i++)
+		http_server_stop(own[i]);
 	app.hub = hub_free(app.hub);
 	app.pages = page_cache_free(app.pages);
 	core.cursors = cursor_memo_free(core.cursors);

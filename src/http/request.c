@@ -162,8 +162,8 @@ static bool framing_ok_or_reply(struct req *r)
 	return false;
 }
 
-/* The mount whose prefix the path is or starts with (and a slash): the longest such;
- * NULL for the server's own routes. *ret_rest is the path the mount routes on. */
+/* The mount whose prefix the path is or starts with (and a slash): the longest such, or a
+ * mount with the empty prefix; NULL for the server's own routes. *ret_rest is the path the mount routes on. */
 static const struct http_mount *mount_of(const struct http_server *s, const char *path,
 					 const char **ret_rest)
 {
@@ -172,6 +172,10 @@ static const struct http_mount *mount_of(const struct http_server *s, const char
 	for (size_t i = 0; i < s->o.nmounts; i++) {
 		const struct http_mount *m = &s->o.mounts[i];
 		size_t n = strlen(m->prefix);
+		if (n == 0 && !best) { /* the empty prefix: every path (a port of its own) */
+			best = m;
+			continue;
+		}
 		if (n > best_len && strncmp(path, m->prefix, n) == 0 &&
 		    (path[n] == '/' || path[n] == '\0')) {
 			best = m;

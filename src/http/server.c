@@ -294,7 +294,8 @@ int http_server_start(const struct http_server_opts *o, struct http_server **ret
 	for (size_t i = 0; i < o->nmounts; i++) {
 		const struct http_mount *m = &o->mounts[i];
 		size_t n = strlen(m->prefix);
-		if (o->nmounts > HTTP_MAX_MOUNTS || m->prefix[0] != '/' || m->prefix[n - 1] == '/') {
+		if (o->nmounts > HTTP_MAX_MOUNTS ||
+		    (n && (m->prefix[0] != '/' || m->prefix[n - 1] == '/'))) {
 			snprintf(err, errlen, "mount %zu: bad prefix '%s'", i, m->prefix);
 			http_server_stop(s);
 			return -ERR_INVALID;

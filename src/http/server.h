@@ -25,9 +25,10 @@ struct conn_ctx;
  * dispatch step, and its own wire shape for every error, the glue's own (404, 405, 413,
  * 415, 400 for bad framing...) included. Requests whose path is the prefix or starts with
  * it and a slash go to the mount, routed on the rest of the path; every other request
- * goes to the server's own routes. */
+ * goes to the server's own routes. The empty prefix takes every path the other mounts do
+ * not (a protocol served at the root of a port of its own). */
 struct http_mount {
-	const char *prefix; /* starts with '/', no trailing slash; borrowed */
+	const char *prefix; /* "" or starts with '/', no trailing slash; borrowed */
 	const struct route *routes;
 	size_t nroutes;
 	int (*pre_body)(struct req *r); /* as http_server_opts.pre_body; NULL: none */

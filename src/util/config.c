@@ -79,7 +79,8 @@ static int config_set(struct config *c, size_t s, size_t k, const char *value,
 			       section, d->key, d->choices, value);
 			return -ERR_INVALID;
 		}
-		if (d->type == T_ADDR) {
+		/* an address whose default is empty is optional: empty means none */
+		if (d->type == T_ADDR && !(!*value && d->def && !*d->def)) {
 			char host[256];
 			int port;
 			if (config_split_addr(value, host, sizeof host, &port) < 0) {

@@ -36,7 +36,7 @@ int keys_upload(struct core *c, const struct principal *p, const struct key_bund
 		  key_ok(ve, "signed_prekey", kb->signed_prekey) &&
 		  key_ok(ve, "signed_prekey_signature", kb->signed_prekey_signature);
 	for (int i = 0; ok && i < n; i++)
-		ok = key_ok(ve, "one_time_prekeys", prekeys[i]);
+		ok = key_ok(ve, "each of one_time_prekeys", prekeys[i]);
 	if (!ok)
 		return ve->detail[0] ? -ERR_TOO_LARGE : -ERR_INVALID;
 	return c->store->ops->messages->bundle_put(c->store, p->user.id, kb, prekeys, n,

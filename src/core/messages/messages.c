@@ -95,6 +95,9 @@ int messages_send(struct core *c, const struct principal *p, const char *to, con
 	if (j.rc == 0)
 		j.rc = ops->push->push_begin(c->store, &txn);
 	if (j.rc == 0) {
+		/* the time is read holding the write lock, so that ids, which the lock orders,
+		 * and times agree */
+		now = clock_wall_ms();
 		int rc = ops->messages->push_blocked(txn, to_user.id, p->user.id);
 		if (rc == 1)
 			rc = -ERR_BLOCKED;

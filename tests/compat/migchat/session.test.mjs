@@ -123,7 +123,7 @@ test("MigChat's messages are the native API's: the same conversation, live on th
     const acct = await api(U, 'GET', '/api/v1/account', { token: ann.token });
     assert.equal(acct.status, 200);
     assert.equal(acct.body.user.username, 'ann');
-    assert.equal(acct.body.device.name, 'MigChat');
+    assert.match(acct.body.device.name, /^MigChat, \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
     // native to MigChat and back
     const n1 = await api(U, 'POST', '/api/v1/messages', { token: ben.access, body: { to: 'ann', text: 'native hello' } });
     assert.equal(n1.status, 201);
@@ -213,7 +213,7 @@ test('account creation obeys the realm: closed sign-up, required confirmation, r
     assert.notEqual(d2.token, d1.token);
     const devices = (await api(U, 'GET', '/api/v1/devices', { token: d2.token })).body.devices;
     const tokens = devices.filter((d) => d.kind === 'token');
-    assert.deepEqual(tokens.map((d) => [d.name, Boolean(d.revoked_at)]), [['MigChat', false], ['MigChat', false]]);
+    assert.deepEqual(tokens.map((d) => [d.name.replace(/,.*/, ''), Boolean(d.revoked_at)]), [['MigChat', false], ['MigChat', false]]);
     // revoking one device ends that token at its next request, not the other
     const first = tokens.find((d) => !d.current);
     assert.equal((await api(U, 'DELETE', `/api/v1/devices/${first.id}`, { token: d2.token })).status, 204);
@@ -386,8 +386,63 @@ test('the message list is the newest max_messages across conversations, newest f
   }
 });
 
-test('cairn config shows the [migchat] section', async () => {
+test('cairn config shows the [migchat] section; a realm that cannot be one stops the server', async () => {
   const r = await runCairn(['config'], { env: { CAIRN_MIGCHAT_REALM: 'chat' } });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /\[migchat\][\s\S]*realm = "?chat"?/);
+  for (const bad of ['Bad Realm', 'Default', '-x']) {
+    const b = await runCairn(['config'], { env: { CAIRN_MIGCHAT_REALM: bad } });
+    assert.equal(b.code, 2, bad);
+    assert.match(b.stderr, /migchat\.realm/);
+  }
+  const l = await runCairn(['config'], { env: { CAIRN_MIGCHAT_LISTEN: 'nonsense' } });
+  assert.equal(l.code, 2);
+  assert.match(l.stderr, /migchat\.listen/);
+});
+
+test('migchat.listen serves the protocol at the root of a port of its own; a missing realm is warned about at start', async () => {
+  const net = await import('node:net');
+  const free = await new Promise((res) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
+  const srv = await startServer({ env: { ...LIMITS, CAIRN_MIGCHAT_LISTEN: `127.0.0.1:${free}`, CAIRN_MIGCHAT_REALM: 'nowhere' } });
+  try {
+    assert.match(srv.log(), /migchat\.realm 'nowhere' does not exist/);
+    assert.match(srv.log(), new RegExp(`migchat's protocol also at the root of 127\\.0\\.0\\.1:${free}`));
+    const own = new MigChatCli(`http://127.0.0.1:${free}`);
+    const h = await own.health();
+    assert.equal(h.text, 'OK');
+    assert.equal(h.headers.get('access-control-allow-origin'), '*');
+    assert.equal((await own.createAccount('ann', PW)).status, 503);
+    // the native API is not on that port; MigChat's 404 (empty) answers there
+    const n = await fetch(`http://127.0.0.1:${free}/api/v1/health`);
+    assert.deepEqual([n.status, await n.text()], [404, '']);
+    // both places serve the same accounts and messages
+    const ann = await signUp(srv.url, 'ann');
+    const bob = await signUp(srv.url, 'bob');
+    ok(await own.sendMessage(ann.access, 'bob', 'via the own port'), 'send');
+    const viaPrefix = new MigChatCli(`${srv.url}/compat/migchat`);
+    assert.deepEqual(ok(await viaPrefix.getMessages(bob.access), 'list').map((m) => m.content), ['via the own port']);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test("messages sent at once: newest first by id is newest first by created_at; a prekey that is empty is named so", async () => {
+  const srv = await startServer({ env: LIMITS });
+  const cli = new MigChatCli(`${srv.url}/compat/migchat`);
+  try {
+    const a = ok(await cli.createAccount('amy', PW), 'amy');
+    const b = ok(await cli.createAccount('bea', PW), 'bea');
+    await Promise.all(Array.from({ length: 200 }, (_, i) => cli.sendMessage(i % 2 ? a.token : b.token, i % 2 ? 'bea' : 'amy', `m${i}`)));
+    const list = ok(await cli.getMessages(a.token), 'list');
+    assert.equal(list.length, 200);
+    for (let i = 1; i < list.length; i++) {
+      assert.ok(list[i - 1].id > list[i].id);
+      assert.ok(Date.parse(list[i - 1].created_at) >= Date.parse(list[i].created_at), `${JSON.stringify(list[i - 1])} before ${JSON.stringify(list[i])}`);
+    }
+    const r = await cli.uploadKeys(a.token, { ...keyBundle('amy'), one_time_prekeys: ['ok', ''] });
+    assert.equal(r.status, 400);
+    assert.equal(r.error, 'each of one_time_prekeys must not be empty');
+  } finally {
+    await srv.stop();
+  }
 });

@@ -1,5 +1,6 @@
 /* MigChat's health and accounts: creating one (which answers with its token), and
  * changing the username. */
+#include <stdio.h>
 #include <string.h>
 
 #include "../../../core/accounts.h"
@@ -8,8 +9,14 @@
 #include "../../helpers.h"
 #include "migchat.h"
 
-/* The device a token made by account creation stands for, as the user's devices list it. */
-#define MIGCHAT_DEVICE "MigChat"
+/* The device a token made by account creation stands for, as the user's devices list it:
+ * "MigChat, 2026-11-30 16:11 UTC", so that several logins can be told apart. */
+static void device_name(char *out, size_t len)
+{
+	char t[CLOCK_RFC3339_LEN];
+	clock_format_rfc3339(clock_wall_ms(), t);
+	snprintf(out, len, "MigChat, %.10s %.5s UTC", t, t + 11);
+}
 
 int mig_health(struct req *r)
 {
@@ -21,10 +28,15 @@ static int invalid_field(struct req *r, const struct verr *ve)
 {
 	for (int i = 0; i < ve->n; i++) {
 		const char *f = ve->e[i].field;
-		if (!strcmp(f, "email"))
-			return mig_error(r, 403,
-					"This server requires an e-mail address to sign up: create "
-					"the account with Cairn's own sign-up, then log in here");
+		if (!strcmp(f, "email")) {
+			char msg[256];
+			snprintf(msg, sizeof msg,
+				 "This server requires a confirmed e-mail address: sign up with "
+				 "Cairn's own sign-up in realm '%s' and confirm it, then create "
+				 "the account here again with the same username and password",
+				 migchat_cfg(((struct app *)r->app)->cfg)->realm);
+			return mig_error(r, 403, msg);
+		}
 	}
 	char msg[600];
 	if (ve->n)
@@ -51,12 +63,13 @@ int mig_account_create(struct req *r)
 	struct register_in in = { .username = username, .password = password,
 				  .realm = migchat_cfg(((struct app *)r->app)->cfg)->realm,
 				  .addr = http_client_addr(r) };
-	char token[TOKEN_LEN];
+	char token[TOKEN_LEN], device[64];
+	device_name(device, sizeof device);
 	struct user u;
 	bool existing;
 	struct verr ve = { 0 };
 	int retry = 0;
-	int e = acct_token_signup(core_of(r), &in, MIGCHAT_DEVICE, token, &u, &existing, &ve,
+	int e = acct_token_signup(core_of(r), &in, device, token, &u, &existing, &ve,
 				  &retry);
 	switch (e) {
 	case 0:

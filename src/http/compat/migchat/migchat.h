@@ -11,10 +11,11 @@
 
 #include "../../../util/config.h"
 #include "../../server.h"
+#include "../compat.h"
 
 /* The [migchat] section. */
 struct migchat_config {
-	bool enabled;
+	struct compat_config base; /* enabled, listen */
 	char *realm;
 	int64_t max_messages;
 	int64_t max_conversations;
