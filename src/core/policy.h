@@ -15,6 +15,10 @@ struct decide_in {
 	enum policy policy;      /* the collection's */
 	int64_t base_version;    /* -1: none given */
 	bool strict;             /* an HTTP precondition (If-Match), never merged over */
+	/* The protocols that carry times, not versions (compat adapters): last writer wins
+	 * by client time alone, whatever the policy; a tie keeps the server's, a tombstone's
+	 * time counts like a record's. */
+	bool ts_only;
 	bool exists;             /* the record has a trace: live or a tombstone */
 	bool live;               /* ... and is not deleted */
 	int64_t cur_version;     /* 0 when it has no trace */

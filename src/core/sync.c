@@ -151,7 +151,7 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	struct record cur = { 0 };
 	/* A blind put (no base_version, no precondition) cannot conflict except in an append
 	 * collection, which never overwrites: it needs no read. */
-	bool blind = x->op == OP_PUT && x->base_version < 0 && pol != POLICY_APPEND;
+	bool blind = x->op == OP_PUT && x->base_version < 0 && pol != POLICY_APPEND && !x->lww_ts;
 	/* Only a patch needs the data now (its target); a conflict may fetch it below. */
 	r = blind ? -ERR_NOT_FOUND
 		  : ops->push->push_record_get(txn, sp->id, x->collection, x->id, x->op == OP_PATCH,
@@ -162,7 +162,7 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 	bool live = exists && !cur.deleted;
 	int64_t cur_version = exists ? cur.version : 0;
 	struct decide_in facts = { .op = x->op, .policy = pol, .base_version = x->base_version,
-				.strict = x->strict, .exists = exists, .live = live,
+				.strict = x->strict, .ts_only = x->lww_ts, .exists = exists, .live = live,
 				.cur_version = cur_version, .my_ts = now };
 	if (x->client_ts)
 		parse_rfc3339_ms(x->client_ts, &facts.my_ts);

@@ -109,6 +109,9 @@ struct push_change {
 	/* An HTTP precondition (If-Match, If-None-Match): a stale base_version is a conflict
 	 * whatever the collection's policy. Never set from a pushed body. */
 	bool strict;
+	/* Last writer wins by client_ts alone (policy.h, ts_only): for the compat adapters,
+	 * whose clients carry times, not versions. Never set from a pushed body. */
+	bool lww_ts;
 	/* blobs the change names: lower-case hex, no repeats; and as a JSON array */
 	const char **blobs;
 	int nblobs;

@@ -29,6 +29,45 @@ static int read_head(struct sq_conn *c, int64_t space_id, int64_t *head, int64_t
 	return r;
 }
 
+int sq_changes_seq_at_ms(struct store *s, int64_t space_id, int64_t ms, int64_t *ret_seq,
+			 int64_t *ret_horizon)
+{
+	struct sq_conn *c = sq_read_begin(SQS(s));
+	int64_t head = 0, horizon = 0;
+	int r = sq_snapshot_begin(c);
+	if (r == 0)
+		r = read_head(c, space_id, &head, &horizon);
+	/* every seq above the horizon is kept: the first of them past ms, by bisection */
+	int64_t lo = horizon + 1, hi = head + 1; /* the answer is in [lo, hi] */
+	while (r == 0 && lo < hi) {
+		int64_t mid = lo + (hi - lo) / 2;
+		sqlite3_stmt *st = SQ(c, "SELECT server_ms FROM changes WHERE space_id = ? AND seq >= ? "
+					 "ORDER BY seq LIMIT 1");
+		if (!st) {
+			r = -ERR_DB;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, space_id);
+		sqlite3_bind_int64(st, 2, mid);
+		int s1 = sq_step(st);
+		int64_t at = s1 == 1 ? sqlite3_column_int64(st, 0) : INT64_MAX;
+		sqlite3_reset(st);
+		if (s1 < 0) {
+			r = s1;
+			break;
+		}
+		if (at > ms)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	sq_snapshot_end(c);
+	sq_read_end(SQS(s), c);
+	*ret_seq = lo - 1;
+	*ret_horizon = horizon;
+	return r;
+}
+
 int sq_changes_read(struct store *s, int64_t space_id, int64_t since, int limit,
 		    int (*cb)(void *, const struct change_row *), void *arg, int64_t *ret_head,
 		    int64_t *ret_horizon)

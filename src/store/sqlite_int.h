@@ -225,6 +225,8 @@ int sq_push_changes_since(void *txn, int64_t space_id, const char *collection, c
 			  void *arg);
 int sq_push_append(void *txn, int64_t space_id, const struct change_in *c, int64_t now_ms,
 		   int64_t *ret_seq);
+int sq_changes_seq_at_ms(struct store *s, int64_t space_id, int64_t ms, int64_t *ret_seq,
+			 int64_t *ret_horizon);
 int sq_changes_read(struct store *s, int64_t space_id, int64_t since, int limit,
 		    int (*cb)(void *, const struct change_row *), void *arg, int64_t *ret_head,
 		    int64_t *ret_horizon);
@@ -271,6 +273,8 @@ int sq_conversation_get(struct store *s, int64_t user_id, int64_t space_id,
 			struct conversation *ret);
 int sq_conversation_read(struct store *s, int64_t user_id, int64_t space_id, int64_t seq,
 			 struct conversation *ret);
+int sq_conversation_read_newest(struct store *s, int64_t user_id, int64_t space_id,
+				int64_t *ret_marked);
 int sq_push_message_delete(void *txn, int64_t id, int64_t space_id, int64_t sender_id);
 int sq_messages_page(struct store *s, int64_t space_id, int64_t since, int64_t before,
 		     int limit, int (*cb)(void *, const struct message_row *), void *arg);

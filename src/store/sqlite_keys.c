@@ -71,7 +71,7 @@ int sq_bundle_take(struct store *s, int64_t user_id, struct key_bundle *ret, cha
 		sqlite3_reset(st);
 	}
 	int64_t id = 0;
-	if (r == 0) {
+	if (r == 0 && prekey) {
 		st = SQ(c, "SELECT id, public_key FROM one_time_prekeys WHERE user_id = ? ORDER BY id "
 			   "LIMIT 1");
 		r = st ? (sqlite3_bind_int64(st, 1, user_id), sq_step(st)) : -ERR_DB;

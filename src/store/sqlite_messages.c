@@ -256,6 +256,47 @@ int sq_conversation_read(struct store *s, int64_t user_id, int64_t space_id, int
 	return sq_write_end(SQS(s), c, r);
 }
 
+int sq_conversation_read_newest(struct store *s, int64_t user_id, int64_t space_id,
+				int64_t *ret_marked)
+{
+	*ret_marked = 0;
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return sq_write_failure();
+	int64_t before = 0;
+	sqlite3_stmt *st = SQ(c, "SELECT unread FROM conversations WHERE user_id = ? AND space_id = ?");
+	int r = st ? (sqlite3_bind_int64(st, 1, user_id), sqlite3_bind_int64(st, 2, space_id),
+		      sq_step(st))
+		   : -ERR_DB;
+	if (r == 1)
+		before = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	r = r == 1 ? 0 : r == 0 ? -ERR_NOT_FOUND : r;
+	if (r == 0)
+		r = EXEC2(c, "UPDATE conversations SET read_seq = max(read_seq, last_seq), unread = "
+			     "(SELECT count(*) FROM messages m WHERE m.space_id = ?2 AND m.seq > "
+			     "max(conversations.read_seq, conversations.last_seq) AND m.sender_id != ?1 "
+			     "AND m.deleted = 0 AND m.seq > 0) WHERE user_id = ?1 AND space_id = ?2",
+			  user_id, space_id);
+	int64_t after = 0;
+	if (r == 0) {
+		st = SQ(c, "SELECT unread FROM conversations WHERE user_id = ? AND space_id = ?");
+		r = st ? (sqlite3_bind_int64(st, 1, user_id), sqlite3_bind_int64(st, 2, space_id),
+			  sq_step(st))
+		       : -ERR_DB;
+		if (r == 1) {
+			after = sqlite3_column_int64(st, 0);
+			r = 0;
+		}
+		if (st)
+			sqlite3_reset(st);
+	}
+	if (r == 0)
+		*ret_marked = before > after ? before - after : 0;
+	return sq_write_end(SQS(s), c, r);
+}
+
 int sq_push_message_delete(void *txn, int64_t id, int64_t space_id, int64_t sender_id)
 {
 	struct sq_conn *c = sq_txn_conn(txn);
@@ -272,10 +313,14 @@ int sq_push_message_delete(void *txn, int64_t id, int64_t space_id, int64_t send
 		return -ERR_NOT_FOUND;
 	if (r < 0)
 		return r;
+	/* the unread counts, and the newest message: the newest live one, if any */
 	return EXEC2(c, "UPDATE conversations SET unread = (SELECT count(*) FROM messages m WHERE "
 			"m.space_id = ?1 AND m.seq > conversations.read_seq AND m.sender_id != "
-			"conversations.user_id AND m.deleted = 0 AND m.seq > 0) WHERE space_id = ?1 "
-			"AND ?2 = ?2",
+			"conversations.user_id AND m.deleted = 0 AND m.seq > 0), (last_message_id, "
+			"last_seq, last_ms) = (SELECT coalesce(max(m.id), 0), coalesce(max(m.seq), "
+			"0), coalesce(max(m.created_ms), conversations.last_ms) FROM (SELECT id, seq, "
+			"created_ms FROM messages WHERE space_id = ?1 AND deleted = 0 AND seq > 0 "
+			"ORDER BY seq DESC LIMIT 1) m) WHERE space_id = ?1 AND ?2 = ?2",
 		     space_id, id);
 }
 
@@ -377,11 +422,48 @@ static int recent_newest_first(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* The first pass: the ids of the newest `limit` live messages, into v (room for 2 *
- * limit), *ret_n of them, newest first. Conversations are visited by their newest message,
- * newest first; since ids grow with seq in a space, a conversation whose newest message is
- * not above the limit-th id found so far holds nothing that belongs in the answer, and
- * neither does any after it, nor the rest of a conversation once its ids fall that low. */
+/* A min-heap of the newest messages found so far, by id: v[0] is the oldest of them. */
+static void heap_down(struct recent *v, int n, int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, m = i;
+		if (l < n && v[l].id < v[m].id)
+			m = l;
+		if (l + 1 < n && v[l + 1].id < v[m].id)
+			m = l + 1;
+		if (m == i)
+			return;
+		struct recent t = v[i];
+		v[i] = v[m];
+		v[m] = t;
+		i = m;
+	}
+}
+
+static void heap_add(struct recent *v, int *n, int limit, struct recent x)
+{
+	if (*n < limit) { /* up from the end */
+		int i = (*n)++;
+		v[i] = x;
+		while (i > 0 && v[(i - 1) / 2].id > v[i].id) {
+			struct recent t = v[i];
+			v[i] = v[(i - 1) / 2];
+			v[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+	} else { /* x replaces the oldest */
+		v[0] = x;
+		heap_down(v, *n, 0);
+	}
+}
+
+/* The first pass: the ids of the newest `limit` live messages, into v (room for limit),
+ * *ret_n of them, newest first. Conversations are visited by their newest message, newest
+ * first, each read newest first through the live messages' index; since ids grow with
+ * seq in a space, once `limit` are held a conversation whose newest message is older than
+ * the oldest held holds nothing for the answer, nor does any after it, nor the rest of a
+ * conversation once its ids fall that low. The rows read are the answer's, one more per
+ * conversation visited, and those that a later conversation's newer ones push out. */
 static int recent_ids(struct sq_conn *c, int64_t user_id, int64_t other_id, int limit,
 		      struct recent *v, int *ret_n)
 {
@@ -393,10 +475,9 @@ static int recent_ids(struct sq_conn *c, int64_t user_id, int64_t other_id, int 
 	sqlite3_bind_int64(conv, 1, user_id);
 	sqlite3_bind_int64(conv, 2, other_id);
 	int n = 0, r;
-	int64_t floor = 0; /* with n >= limit: no id at or below it can be in the answer */
 	while ((r = sq_step(conv)) == 1) {
 		int64_t space = sqlite3_column_int64(conv, 0), other = sqlite3_column_int64(conv, 1);
-		if (n >= limit && sqlite3_column_int64(conv, 2) <= floor)
+		if (n == limit && sqlite3_column_int64(conv, 2) <= v[0].id)
 			break;
 		sqlite3_stmt *st = SQ(c, "SELECT id FROM messages WHERE space_id = ? AND seq > 0 AND "
 					 "deleted = 0 ORDER BY seq DESC");
@@ -405,18 +486,11 @@ static int recent_ids(struct sq_conn *c, int64_t user_id, int64_t other_id, int 
 			break;
 		}
 		sqlite3_bind_int64(st, 1, space);
-		int taken = 0;
-		while (taken < limit && (r = sq_step(st)) == 1) {
+		while ((r = sq_step(st)) == 1) {
 			int64_t id = sqlite3_column_int64(st, 0);
-			if (n >= limit && id <= floor)
+			if (n == limit && id <= v[0].id)
 				break;
-			v[n++] = (struct recent){ id, space, other };
-			taken++;
-			if (n == 2 * limit) { /* full: keep the newest half, raise the floor */
-				qsort(v, (size_t)n, sizeof *v, recent_newest_first);
-				n = limit;
-				floor = v[limit - 1].id;
-			}
+			heap_add(v, &n, limit, (struct recent){ id, space, other });
 		}
 		sqlite3_reset(st);
 		if (r < 0)
@@ -426,7 +500,7 @@ static int recent_ids(struct sq_conn *c, int64_t user_id, int64_t other_id, int 
 	if (r < 0)
 		return r;
 	qsort(v, (size_t)n, sizeof *v, recent_newest_first);
-	*ret_n = n < limit ? n : limit;
+	*ret_n = n;
 	return 0;
 }
 
@@ -435,7 +509,7 @@ int sq_messages_recent(struct store *s, int64_t user_id, int64_t other_id, int l
 {
 	if (limit <= 0)
 		return 0;
-	struct recent *v = malloc(sizeof *v * 2 * (size_t)limit);
+	struct recent *v = malloc(sizeof *v * (size_t)limit);
 	if (!v)
 		return -ERR_NOMEM;
 	struct sq_conn *c = sq_read_begin(SQS(s));

@@ -429,8 +429,9 @@ const struct migration sqlite_migrations[] = {
 	  " created_ms INTEGER NOT NULL,"
 	  " PRIMARY KEY (user_id, blocked_id)) WITHOUT ROWID;" },
 	/* End-to-end key bundles (issue 14, MigChat's keys): one per user, and one-time
-	 * prekeys each handed out once; conversations by their newest message, for listing a
-	 * user's newest messages across conversations without reading their whole history. */
+	 * prekeys each handed out once; conversations by their newest message, and each
+	 * conversation's live messages, for listing a user's newest messages across
+	 * conversations without reading their history or their deleted messages. */
 	{ 14, "key bundles",
 	  "CREATE TABLE key_bundles ("
 	  " user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
@@ -444,7 +445,8 @@ const struct migration sqlite_migrations[] = {
 	  " key_id INTEGER NOT NULL,"
 	  " public_key TEXT NOT NULL);"
 	  "CREATE INDEX one_time_prekeys_user ON one_time_prekeys(user_id, id);"
-	  "CREATE INDEX conversations_newest ON conversations(user_id, last_message_id DESC);" },
+	  "CREATE INDEX conversations_newest ON conversations(user_id, last_message_id DESC);"
+	  "CREATE INDEX messages_live ON messages(space_id, seq) WHERE deleted = 0;" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -195,6 +195,14 @@ struct store_changes_ops {
 	int (*changes_read)(struct store *s, int64_t space_id, int64_t since, int limit,
 			    int (*cb)(void *arg, const struct change_row *c), void *arg,
 			    int64_t *ret_head, int64_t *ret_horizon);
+	/* The cursor for "what arrived after ms" (server time): the last seq whose change
+	 * arrived at or before ms, found by bisection over the kept changes above the
+	 * horizon, so it assumes arrival times grow with seq (a clock stepped back makes a
+	 * caller miss or repeat changes around the step). It is the horizon when even the
+	 * first kept change came later: changes pruned below it may have too, which only the
+	 * caller can judge (*ret_horizon). */
+	int (*changes_seq_at_ms)(struct store *s, int64_t space_id, int64_t ms, int64_t *ret_seq,
+				 int64_t *ret_horizon);
 	/* Current records (tombstones too) after (after_collection, after_id) in that order,
 	 * of one collection or all (NULL), at most limit, in one consistent snapshot.
 	 * *ret_head and *ret_horizon are the space's as this read saw them (the horizon
@@ -370,6 +378,10 @@ struct store_messages_ops {
 	/* Moves the user's read cursor up to seq (never down) and recounts the unread. */
 	int (*conversation_read)(struct store *s, int64_t user_id, int64_t space_id, int64_t seq,
 				 struct conversation *ret);
+	/* Moves the user's read cursor to the conversation's newest message, in one
+	 * transaction; *ret_marked is how many were unread and are not now. */
+	int (*conversation_read_newest)(struct store *s, int64_t user_id, int64_t space_id,
+					int64_t *ret_marked);
 	/* A page of a conversation's messages: after since in seq order (since >= 0), or
 	 * before `before` newest first (since < 0), at most limit. */
 	int (*messages_page)(struct store *s, int64_t space_id, int64_t since, int64_t before,
@@ -394,7 +406,8 @@ struct store_messages_ops {
 			const char *const *prekeys, int n, int64_t now_ms);
 	/* The user's key bundle and one of their one-time prekeys (the oldest), which is
 	 * deleted in the same transaction, so it is handed out once: *ret_has_prekey false
-	 * when none is left. -ERR_NOT_FOUND when the user has no bundle. */
+	 * when none is left; prekey NULL takes none. -ERR_NOT_FOUND when the user has no
+	 * bundle. */
 	int (*bundle_take)(struct store *s, int64_t user_id, struct key_bundle *ret, char *prekey,
 			 size_t prekey_len, bool *ret_has_prekey);
 	/* The one-time prekeys the user has left. */

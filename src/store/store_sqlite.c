@@ -382,6 +382,7 @@ static const struct store_push_ops sq_push_ops = {
 
 static const struct store_changes_ops sq_changes_ops = {
 	.changes_read = sq_changes_read,
+	.changes_seq_at_ms = sq_changes_seq_at_ms,
 	.records_list = sq_records_list,
 	.record_get = sq_record_get,
 	.record_history = sq_record_history,
@@ -426,6 +427,7 @@ static const struct store_messages_ops sq_messages_ops = {
 	.conversations_list = sq_conversations_list,
 	.conversation_get = sq_conversation_get,
 	.conversation_read = sq_conversation_read,
+	.conversation_read_newest = sq_conversation_read_newest,
 	.messages_page = sq_messages_page,
 	.push_message_delete = sq_push_message_delete,
 	.block_set = sq_block_set,

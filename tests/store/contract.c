@@ -624,6 +624,33 @@ static void test_messages_recent_and_renames(void **state)
 	recent(p, q, 1, &l);
 	assert_string_equal(l.sender[0], "pia");
 	assert_string_equal(l.other_name[0], "quentin");
+	/* deleting a conversation's newest message makes the newest live one its last; with
+	 * none left, none */
+	struct conversation cv;
+	assert_int_equal(st->ops->messages->conversation_get(st, p, pp.id, &cv), 0);
+	assert_int_equal(cv.last_message_id, ids[11]);
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	assert_int_equal(st->ops->messages->push_message_delete(txn, ids[11], pp.id, p), 0);
+	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	assert_int_equal(st->ops->messages->conversation_get(st, p, pp.id, &cv), 0);
+	assert_int_equal(cv.last_message_id, ids[8]);
+	assert_int_equal(cv.last_ms, NOW + 10 + 8);
+	assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+	assert_int_equal(st->ops->messages->push_message_delete(txn, ids[8], pp.id, p), 0);
+	assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	assert_int_equal(st->ops->messages->conversation_get(st, p, pp.id, &cv), 0);
+	assert_int_equal(cv.last_message_id, 0);
+	/* reading up to the newest counts what it marked, once */
+	int64_t marked = -1;
+	assert_int_equal(st->ops->messages->conversation_get(st, p, pq.id, &cv), 0);
+	int64_t unread = cv.unread;
+	assert_true(unread > 0);
+	assert_int_equal(st->ops->messages->conversation_read_newest(st, p, pq.id, &marked), 0);
+	assert_int_equal(marked, unread);
+	assert_int_equal(st->ops->messages->conversation_read_newest(st, p, pq.id, &marked), 0);
+	assert_int_equal(marked, 0);
+	assert_int_equal(st->ops->messages->conversation_read_newest(st, x, pq.id, &marked),
+			 -ERR_NOT_FOUND);
 }
 
 /* Key bundles: an upload replaces the bundle and every prekey; each prekey is handed out
@@ -655,6 +682,12 @@ static void test_key_bundles(void **state)
 	assert_int_equal(st->ops->messages->bundle_take(st, k, &got, pre, sizeof pre, &has), 0);
 	assert_false(has);
 	assert_string_equal(got.signed_prekey, "spk1");
+	/* without room for a prekey: the bundle, and no prekey taken */
+	assert_int_equal(st->ops->messages->bundle_put(st, k, &kb, three, 1, NOW), 0);
+	assert_int_equal(st->ops->messages->bundle_take(st, k, &got, NULL, 0, &has), 0);
+	assert_false(has);
+	assert_int_equal(st->ops->messages->bundle_prekeys(st, k, &left), 0);
+	assert_int_equal(left, 1);
 	/* a new upload: the new keys, only the new prekeys */
 	assert_int_equal(st->ops->messages->bundle_put(st, k, &kb, three, 2, NOW), 0);
 	snprintf(kb.identity_key, sizeof kb.identity_key, "ik2");

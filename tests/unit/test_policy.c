@@ -126,6 +126,42 @@ static void test_field_wins(void **state)
 	assert_false(policy_field_wins(true, 98, 99));
 }
 
+/* Times, not versions (the compat adapters): a later client time wins whatever the policy
+ * and whatever base version; a tie or an earlier time keeps the server's, a tombstone's
+ * time counting like a record's; nothing there means apply (or nothing to delete). */
+static void test_ts_only(void **state)
+{
+	(void)state;
+	for (enum policy p = POLICY_REJECT; p <= POLICY_MERGE; p++) {
+		struct decide_in in = live(OP_PUT, p, -1);
+		in.ts_only = true;
+		expect(in, DECIDE_APPLY, NULL);
+		in.base_version = 2; /* stale, yet later: applies */
+		expect(in, DECIDE_APPLY, NULL);
+		in.my_ts = 1000; /* a tie */
+		expect(in, DECIDE_CONFLICT, "lww_lost");
+		in.my_ts = 999;
+		expect(in, DECIDE_CONFLICT, "lww_lost");
+		in.op = OP_DELETE;
+		expect(in, DECIDE_CONFLICT, "lww_lost");
+		in.my_ts = 1001;
+		expect(in, DECIDE_APPLY, NULL);
+		/* a tombstone: a later put brings the record back, an earlier one loses */
+		in.op = OP_PUT;
+		in.live = false;
+		expect(in, DECIDE_APPLY, NULL);
+		in.my_ts = 1000;
+		expect(in, DECIDE_CONFLICT, "lww_lost");
+		in.op = OP_DELETE;
+		expect(in, DECIDE_UNCHANGED, NULL);
+		/* no trace at all */
+		in.exists = false;
+		in.op = OP_PUT;
+		in.my_ts = 1;
+		expect(in, DECIDE_APPLY, NULL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_deleted_and_missing),
 		cmocka_unit_test(test_append_never_overwrites),
 		cmocka_unit_test(test_field_wins),
+		cmocka_unit_test(test_ts_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include "../../store/store.h"
 #include "../../util/clock.h"
 #include "../../util/err.h"
+#include "../ratelimit.h"
 #include "messages.h"
 
 static bool key_ok(struct verr *ve, const char *field, const char *s)
@@ -56,6 +57,18 @@ int keys_fetch(struct core *c, const struct principal *p, const char *username,
 	if (r < 0)
 		return r;
 	prekey[0] = '\0';
-	return c->store->ops->messages->bundle_take(c->store, u.id, ret, prekey, KEY_TEXT_MAX + 1,
-						  ret_has_prekey);
+	/* a user who blocks p starts no session with p */
+	r = c->store->ops->messages->blocked(c->store, u.id, p->user.id);
+	if (r < 0)
+		return r;
+	if (r == 1)
+		return -ERR_BLOCKED;
+	/* one prekey a minute for each asker of each user, so one account cannot drain
+	 * another's prekeys at once; past that the bundle goes without one (X3DH works
+	 * without) */
+	char key[64];
+	snprintf(key, sizeof key, "prekey:%lld:%lld", (long long)p->user.id, (long long)u.id);
+	bool take = !c->rl || ratelimit_hit(c->rl, key, KEYS_PREKEYS_PER_MINUTE, clock_wall_ms()) == 0;
+	return c->store->ops->messages->bundle_take(c->store, u.id, ret, take ? prekey : NULL,
+						  KEY_TEXT_MAX + 1, ret_has_prekey);
 }

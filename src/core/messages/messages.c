@@ -34,6 +34,13 @@ int messages_send(struct core *c, const struct principal *p, const char *to, con
 		verr_add(ve, "text", "A message has text.");
 		return -ERR_INVALID;
 	}
+	for (const unsigned char *q = (const unsigned char *)text; *q; q++)
+		if ((*q < 0x20 && *q != '\t' && *q != '\n' && *q != '\r') || *q == 0x7f) {
+			/* none is text, and each would cost six bytes in every answer */
+			verr_add(ve, "text", "A message's text holds no control characters but tab "
+					     "and line breaks.");
+			return -ERR_INVALID;
+		}
 	if ((int64_t)strlen(text) > messages_cfg(c->cfg)->max_text_bytes) {
 		snprintf(ve->detail, sizeof ve->detail,
 			 "A message's text is at most %lld bytes (messages.max_text_bytes).",
@@ -318,16 +325,9 @@ int messages_read_with(struct core *c, const struct principal *p, const char *wi
 		return r;
 	const struct store_messages_ops *m = c->store->ops->messages;
 	int64_t space;
-	struct conversation before, after;
 	r = m->direct_pair_find(c->store, p->user.id, u.id, &space);
+	/* one transaction: what it counts as marked is what it marked */
 	if (r == 0)
-		r = m->conversation_get(c->store, p->user.id, space, &before);
-	/* up to the newest message it had: one arriving meanwhile stays unread */
-	if (r == 0)
-		r = m->conversation_read(c->store, p->user.id, space, before.last_seq, &after);
-	if (r == -ERR_NOT_FOUND)
-		return 0; /* nothing between them yet */
-	if (r == 0)
-		*ret_marked = before.unread > after.unread ? before.unread - after.unread : 0;
-	return r;
+		r = m->conversation_read_newest(c->store, p->user.id, space, ret_marked);
+	return r == -ERR_NOT_FOUND ? 0 : r; /* not found: nothing between them yet */
 }

@@ -90,13 +90,16 @@ int messages_read_with(struct core *c, const struct principal *p, const char *wi
  * others take one at a time. Strings are opaque text (no NUL, at most KEY_TEXT_MAX bytes;
  * the three keys not empty); at most KEYS_MAX_PREKEYS prekeys. */
 #define KEYS_MAX_PREKEYS 1000
+/* One-time prekeys one user may take of another's per minute (keys_fetch). */
+#define KEYS_PREKEYS_PER_MINUTE 1
 /* Replaces p's bundle and all their prekeys. -ERR_INVALID with the field in ve,
  * -ERR_TOO_LARGE (too many prekeys, or one too long; ve's detail says). */
 int keys_upload(struct core *c, const struct principal *p, const struct key_bundle *kb,
 		const char *const *prekeys, int n, struct verr *ve);
 /* The bundle of the user called username (p's realm) and one of their prekeys, which no
- * later fetch is given (*ret_has_prekey false when none is left). -ERR_NOT_FOUND: no such user
- * (*ret_no_user true) or no bundle. */
+ * later fetch is given (*ret_has_prekey false when none is left, or when p took one of
+ * that user's within the minute: KEYS_PREKEYS_PER_MINUTE). -ERR_NOT_FOUND: no such user
+ * (*ret_no_user true) or no bundle; -ERR_BLOCKED: that user blocks p. */
 int keys_fetch(struct core *c, const struct principal *p, const char *username,
 	       struct key_bundle *ret, char prekey[KEY_TEXT_MAX + 1], bool *ret_has_prekey,
 	       bool *ret_no_user);

@@ -53,7 +53,7 @@ const sqlite = {
     12: 'DROP INDEX records_path; DROP INDEX records_fold; ALTER TABLE records DROP COLUMN path; '
       + 'ALTER TABLE records DROP COLUMN path_fold; ALTER TABLE blob_owners DROP COLUMN by_files;',
     13: 'DROP TABLE direct_pairs; DROP TABLE messages; DROP TABLE conversations; DROP TABLE blocks;',
-    14: 'DROP TABLE key_bundles; DROP TABLE one_time_prekeys; DROP INDEX conversations_newest;',
+    14: 'DROP TABLE key_bundles; DROP TABLE one_time_prekeys; DROP INDEX conversations_newest; DROP INDEX messages_live;',
   },
   undoLastMigration(dir) {
     const last = this.schemaVersion(dir);

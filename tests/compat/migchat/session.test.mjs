@@ -2,7 +2,7 @@
 // it, the same messages through the native API, and every refusal in MigChat's shapes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, runCairn, signUp, startServer } from '../../api/lib/cairn.mjs';
+import { api, rawRequest, runCairn, signUp, startServer } from '../../api/lib/cairn.mjs';
 import { openEvents } from '../../api/lib/sse.mjs';
 import { MigChatCli, deserialize, envelope, keyBundle, shapes } from './cli.mjs';
 
@@ -37,15 +37,22 @@ test('a CLI session: accounts, key bundles, messages both ways, reads, unread co
     assert.equal(k1.signed_prekey, bobKeys.signed_prekey);
     assert.equal(k1.signed_prekey_signature, bobKeys.signed_prekey_signature);
     assert.equal(k1.one_time_prekeys.length, 1);
+    // one asker takes one of a user's prekeys a minute: again at once, the bundle alone
+    const again = ok(await cli.getKeys(alice.token, 'bob'), 'fetch bob again').key_bundle;
+    assert.equal(again.identity_key, bobKeys.identity_key);
+    assert.deepEqual(again.one_time_prekeys, []);
+    // others each take another, never one handed out before
     const handed = new Set(k1.one_time_prekeys);
     for (let i = 1; i < 10; i++) {
-      const k = ok(await cli.getKeys(alice.token, 'bob'), 'fetch bob again').key_bundle;
+      const u = ok(await cli.createAccount(`asker${i}`, PW), `asker${i}`);
+      const k = ok(await cli.getKeys(u.token, 'bob'), 'fetch bob').key_bundle;
       assert.equal(k.one_time_prekeys.length, 1);
       assert.ok(!handed.has(k.one_time_prekeys[0]), 'a one-time prekey is handed out once');
       handed.add(k.one_time_prekeys[0]);
     }
     assert.deepEqual([...handed].sort(), [...bobKeys.one_time_prekeys].sort());
-    const spent = ok(await cli.getKeys(alice.token, 'bob'), 'fetch bob spent').key_bundle;
+    const late = ok(await cli.createAccount('asker10', PW), 'asker10');
+    const spent = ok(await cli.getKeys(late.token, 'bob'), 'fetch bob spent').key_bundle;
     assert.deepEqual(spent.one_time_prekeys, [], 'spent: the bundle without a prekey (the CLI takes .first())');
 
     // messages both ways (content is the CLI's base64 envelope, opaque to the server)
@@ -325,9 +332,17 @@ test("every refusal in MigChat's shapes: 401 empty, {error} bodies, the framewor
     assert.equal(kept.identity_key, keyBundle('bea').identity_key, 'a refused upload changed nothing');
     // a new upload replaces the bundle and every prekey left
     ok(await cli.uploadKeys(b.token, keyBundle('bea2')), 'replace');
-    const fresh = ok(await cli.getKeys(a.token, 'bea'), 'fresh').key_bundle;
+    const c = ok(await cli.createAccount('cid', PW), 'cid');
+    const fresh = ok(await cli.getKeys(c.token, 'bea'), 'fresh').key_bundle;
     assert.equal(fresh.identity_key, keyBundle('bea2').identity_key);
     assert.ok(keyBundle('bea2').one_time_prekeys.includes(fresh.one_time_prekeys[0]));
+    // HEAD takes nothing (a GET here does): refused
+    r = await raw('HEAD', '/api/keys/bea', { headers: { authorization: `Bearer ${a.token}` } });
+    assert.equal(r.status, 405);
+    assert.equal(r.headers.get('allow'), 'GET');
+    // a user who blocks the asker gives no keys
+    await api(srv.url, 'POST', '/api/v1/blocks', { token: b.token, body: { username: 'cid' } });
+    await e(cli.getKeys(c.token, 'bea'), 403, 'The user does not accept messages from you');
 
     // CORS: a preflight anywhere in the protocol, and the origin header on every answer
     r = await raw('OPTIONS', '/api/messages/send', { headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
@@ -442,6 +457,81 @@ test("messages sent at once: newest first by id is newest first by created_at; a
     const r = await cli.uploadKeys(a.token, { ...keyBundle('amy'), one_time_prekeys: ['ok', ''] });
     assert.equal(r.status, 400);
     assert.equal(r.error, 'each of one_time_prekeys must not be empty');
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('after the attack review: answers within a byte budget, control characters refused, deletions move the newest message back, concurrent mark-reads count each message once, deleted accounts', async () => {
+  const srv = await startServer({ env: { ...LIMITS, CAIRN_MIGCHAT_MAX_ANSWER_BYTES: '64KiB' } });
+  const U = srv.url;
+  const cli = new MigChatCli(`${U}/compat/migchat`);
+  try {
+    const a = ok(await cli.createAccount('ava', PW), 'ava');
+    const b = ok(await cli.createAccount('ben', PW), 'ben');
+    // control characters (but tab and line breaks) are refused, natively too
+    let r = await cli.sendMessage(a.token, 'ben', 'x\u0001y');
+    assert.equal(r.status, 400);
+    assert.match(r.error, /control characters/);
+    assert.equal((await api(U, 'POST', '/api/v1/messages', { token: a.token, body: { to: 'ben', text: '\u001b[31m' } })).status, 400);
+    ok(await cli.sendMessage(a.token, 'ben', 'tab\tand\nlines\r\n'), 'tab and line breaks');
+    // 40 messages of 4 KiB: the answer keeps the newest that fit in 64 KiB
+    const sent = [];
+    for (let i = 0; i < 40; i++) sent.push(ok(await cli.sendMessage(b.token, 'ava', `${i}:${'"'.repeat(4000)}`), `big ${i}`).message_id);
+    const res = await fetch(`${U}/compat/migchat/api/messages`, { headers: { authorization: `Bearer ${a.token}` } });
+    const text = await res.text();
+    assert.ok(text.length <= 64 * 1024, `answer of ${text.length} bytes`);
+    const got = JSON.parse(text).map((m) => m.id);
+    assert.ok(got.length >= 7 && got.length < 40, `${got.length} messages`);
+    assert.deepEqual(got, sent.slice(-got.length).reverse(), 'the newest, newest first');
+
+    // deleting the newest message: the conversation shows the newest live one
+    const c = ok(await cli.createAccount('cal', PW), 'cal');
+    const m1 = ok(await cli.sendMessage(c.token, 'ava', 'first'), 'm1');
+    const m2 = ok(await cli.sendMessage(c.token, 'ava', 'second'), 'm2');
+    const space = (await api(U, 'GET', '/api/v1/conversations', { token: c.token })).body.conversations[0].space;
+    assert.equal((await api(U, 'DELETE', `/api/v1/conversations/${space}/messages/${m2.message_id}`, { token: c.token })).status, 204);
+    let conv = ok(await cli.getConversations(a.token), 'after deleting the newest').find((x) => x.username === 'cal');
+    assert.equal(conv.last_message, 'first');
+    assert.equal(Date.parse(conv.last_message_time), Date.parse(m1.created_at));
+    assert.equal(conv.unread_count, 1);
+    const nat = (await api(U, 'GET', '/api/v1/conversations', { token: a.token })).body.conversations.find((x) => x.with === 'cal');
+    assert.equal(nat.last_message.text, 'first');
+    // all deleted: MigChat lists no such conversation (the native API still does)
+    assert.equal((await api(U, 'DELETE', `/api/v1/conversations/${space}/messages/${m1.message_id}`, { token: c.token })).status, 204);
+    assert.equal(ok(await cli.getConversations(a.token), 'all deleted').find((x) => x.username === 'cal'), undefined);
+    assert.ok((await api(U, 'GET', '/api/v1/conversations', { token: a.token })).body.conversations.some((x) => x.with === 'cal'));
+
+    // mark-read while messages arrive: each message is counted marked once at most
+    const d = ok(await cli.createAccount('dot', PW), 'dot');
+    let marked = 0, sending = true;
+    const sends = (async () => {
+      await Promise.all(Array.from({ length: 150 }, (_, i) => cli.sendMessage(d.token, 'ava', `n${i}`)));
+      sending = false;
+    })();
+    const readers = Array.from({ length: 3 }, async () => {
+      while (sending) {
+        const n = ok(await cli.markRead(a.token, 'dot'), 'mark').marked_read; // read, then add
+        marked += n;
+      }
+    });
+    await Promise.all([sends, ...readers]);
+    const last = ok(await cli.markRead(a.token, 'dot'), 'mark last').marked_read;
+    marked += last;
+    assert.equal(marked, 150);
+
+    // a deleted account: its conversation leaves MigChat's list, its messages stay, unnamed
+    const e = ok(await cli.createAccount('eve', PW), 'eve');
+    ok(await cli.sendMessage(e.token, 'ava', 'from eve'), 'eve');
+    assert.equal((await api(U, 'DELETE', '/api/v1/account', { token: e.token, body: { password: PW } })).status, 204);
+    assert.equal(ok(await cli.getConversations(a.token), 'eve gone').find((x) => x.username === ''), undefined);
+    const fromEve = ok(await cli.getMessages(a.token), 'messages').find((m) => m.content === 'from eve');
+    assert.equal(fromEve.from_username, '');
+
+    // framing MigChat never had: plain text too
+    const raw = await rawRequest(srv.port, `GET /compat/migchat/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n`);
+    assert.equal(raw.status, 501);
+    assert.match(raw.headers['content-type'] || '', /^text\/plain/);
   } finally {
     await srv.stop();
   }

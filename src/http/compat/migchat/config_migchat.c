@@ -31,6 +31,11 @@ static const struct config_def migchat_keys[] = {
 	{ "max_conversations", T_INT, "1000", 1, 100000, NULL, NULL, NULL, F(max_conversations),
 	  "GET /api/conversations answers this many, those with the newest activity.",
 	  .serve_only = true },
+	{ "max_answer_bytes", T_SIZE, "4MiB", 64 * KiB, 256 * MiB, NULL, NULL, NULL,
+	  F(max_answer_bytes),
+	  "The message list and the conversation list stop before their JSON would pass "
+	  "this many bytes (the newest kept), whatever the counts above.",
+	  .serve_only = true },
 };
 
 #undef F

@@ -35,6 +35,7 @@ static const struct mig_error_def table[AE__COUNT] = {
 					"Expected a request with Content-Type: application/json" },
 	[AE_BODY_TOO_LARGE] = { 413, TEXT, NULL },
 	[AE_HEADERS_TOO_LARGE] = { 431, TEXT, NULL },
+	[AE_NOT_IMPLEMENTED] = { 501, TEXT, NULL },
 	[AE_ACCOUNT_DISABLED] = { 403, JSON_ERROR, "This account is disabled" },
 	[AE_INTERNAL] = { 500, JSON_ERROR, "Internal server error" },
 };

@@ -95,6 +95,10 @@ int mig_keys_get(struct req *r)
 	const struct principal *p = auth_or_reply(r);
 	if (!p)
 		return 0;
+	if (r->method == HM_HEAD) { /* a GET here takes a prekey: HEAD, which must not, is refused */
+		http_add_header(r, "Allow", "GET");
+		return http_reply_error(r, AE_METHOD_NOT_ALLOWED, NULL, NULL);
+	}
 	struct key_bundle *b = arena_alloc(&r->arena, sizeof *b);
 	char *prekey = arena_alloc(&r->arena, KEY_TEXT_MAX + 1);
 	if (!b || !prekey)
@@ -104,6 +108,8 @@ int mig_keys_get(struct req *r)
 			   &no_user);
 	if (e == -ERR_NOT_FOUND)
 		return mig_error(r, 404, no_user ? "User not found" : "Keys not found for this user");
+	if (e == -ERR_BLOCKED)
+		return mig_error(r, 403, "The user does not accept messages from you");
 	if (e < 0)
 		return mig_core_error(r, e, 0);
 	json_object *kb = json_object_new_object(), *pre = json_object_new_array();

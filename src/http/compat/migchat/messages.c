@@ -34,6 +34,8 @@ int mig_send(struct req *r)
 		return mig_error(r, 403, "The recipient does not accept messages from you");
 	if (e == -ERR_TOO_LARGE)
 		return mig_error(r, 413, ve.detail[0] ? ve.detail : "The message is too long");
+	if (e == -ERR_INVALID) /* the text's rules */
+		return mig_error(r, 400, ve.n ? ve.e[0].msg : "Invalid message content");
 	if (e < 0)
 		return mig_core_error(r, e, 0);
 	json_object *o = json_object_new_object();
@@ -42,15 +44,48 @@ int mig_send(struct req *r)
 	return http_reply_json(r, 200, o);
 }
 
+/* An answer being built: its array and what its JSON will cost, against a budget. */
+struct answer {
+	json_object *arr;
+	int64_t bytes, budget;
+};
+
+/* The bytes s takes in JSON text as json-c writes it (quotes and escapes counted). */
+static int64_t json_len(const char *s)
+{
+	int64_t n = 2;
+	for (const unsigned char *q = (const unsigned char *)s; *q; q++)
+		n += *q == '"' || *q == '\\' || *q == '/' || *q == '\b' || *q == '\f' ||
+				     *q == '\n' || *q == '\r' || *q == '\t'
+			     ? 2
+		     : *q < 0x20 ? 6
+				 : 1;
+	return n;
+}
+
+/* false once the next item (of about `more` bytes) would pass the budget */
+static bool fits(struct answer *a, int64_t more)
+{
+	if (a->bytes + more > a->budget)
+		return false;
+	a->bytes += more;
+	return true;
+}
+
 static int add_message(void *arg, const struct message_view *v)
 {
+	struct answer *a = arg;
+	const char *text = v->text ? v->text : "";
+	/* the field names, numbers and time come to under 160 bytes */
+	if (!fits(a, 160 + json_len(v->from) + json_len(v->to) + json_len(text)))
+		return -1; /* the newest are in; the rest are left out */
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(v->message_id));
 	json_object_object_add(o, "from_username", json_object_new_string(v->from));
 	json_object_object_add(o, "to_username", json_object_new_string(v->to));
-	json_object_object_add(o, "content", json_object_new_string(v->text ? v->text : ""));
+	json_object_object_add(o, "content", json_object_new_string(text));
 	json_object_object_add(o, "created_at", mig_time(v->sent_ms));
-	return json_object_array_add(arg, o) == 0 ? 0 : -1;
+	return json_object_array_add(a->arr, o) == 0 ? 0 : -1;
 }
 
 /* The newest messages (with one user only when with_user is not NULL), newest first. */
@@ -59,16 +94,16 @@ static int list(struct req *r, const char *with_user)
 	const struct principal *p = auth_or_reply(r);
 	if (!p)
 		return 0;
-	json_object *arr = json_object_new_array();
+	struct answer a = { json_object_new_array(), 2, cfg(r)->max_answer_bytes };
 	int e = messages_recent(core_of(r), p, with_user, (int)cfg(r)->max_messages, add_message,
-				arr);
+				&a);
 	if (e < 0) {
-		json_object_put(arr);
+		json_object_put(a.arr);
 		if (e == -ERR_NOT_FOUND)
 			return mig_error(r, 404, "User not found");
 		return mig_core_error(r, e, 0);
 	}
-	return http_reply_json(r, 200, arr);
+	return http_reply_json(r, 200, a.arr);
 }
 
 int mig_messages(struct req *r)
@@ -102,17 +137,28 @@ int mig_mark_read(struct req *r)
 
 static int add_conversation(void *arg, const struct conversation_view *v)
 {
-	json_object *o = json_object_new_object(), *data = NULL, *t = NULL;
+	struct answer *a = arg;
+	/* MigChat has no conversation without a message, nor with nobody: one whose messages
+	 * are all deleted, or whose other user deleted their account, is not listed (the
+	 * native API lists both) */
+	if (!v->with || !v->c.last_message_id)
+		return 0;
+	json_object *data = NULL, *t = NULL;
 	const char *text = "";
 	if (v->last_data && (data = json_tokener_parse(v->last_data)) &&
 	    json_object_object_get_ex(data, "text", &t) && json_object_is_type(t, json_type_string))
 		text = json_object_get_string(t);
-	json_object_object_add(o, "username", json_object_new_string(v->with ? v->with : ""));
+	if (!fits(a, 120 + json_len(v->with) + json_len(text))) {
+		json_object_put(data);
+		return -1;
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "username", json_object_new_string(v->with));
 	json_object_object_add(o, "last_message", json_object_new_string(text));
 	json_object_object_add(o, "last_message_time", mig_time(v->c.last_ms));
 	json_object_object_add(o, "unread_count", json_object_new_int64(v->c.unread));
 	json_object_put(data);
-	return json_object_array_add(arg, o) == 0 ? 0 : -1;
+	return json_object_array_add(a->arr, o) == 0 ? 0 : -1;
 }
 
 int mig_conversations(struct req *r)
@@ -120,12 +166,12 @@ int mig_conversations(struct req *r)
 	const struct principal *p = auth_or_reply(r);
 	if (!p)
 		return 0;
-	json_object *arr = json_object_new_array();
+	struct answer a = { json_object_new_array(), 2, cfg(r)->max_answer_bytes };
 	int e = messages_conversations(core_of(r), p, INT64_MAX, 0, (int)cfg(r)->max_conversations,
-				       add_conversation, arr);
-	if (e < 0) {
-		json_object_put(arr);
+				       add_conversation, &a);
+	if (e < 0 && e != -ERR_NOMEM) { /* -ERR_NOMEM: the budget stopped it */
+		json_object_put(a.arr);
 		return mig_core_error(r, e, 0);
 	}
-	return http_reply_json(r, 200, arr);
+	return http_reply_json(r, 200, a.arr);
 }

@@ -19,6 +19,7 @@ struct migchat_config {
 	char *realm;
 	int64_t max_messages;
 	int64_t max_conversations;
+	int64_t max_answer_bytes;
 };
 CONFIG_SECTION_DECL(migchat);
 
