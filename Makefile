@@ -134,6 +134,7 @@ bench: deps-bench
 	bench/blobs.sh
 	bench/files.sh
 	bench/messages.sh
+	bench/tickit.sh
 
 # Each libFuzzer target for FUZZ_SECONDS (default 60), starting from fuzz/corpus/NAME;
 # new inputs go to build/fuzzer/corpus/NAME, crashes to build/fuzzer/crashes/NAME.

@@ -39,6 +39,7 @@ int cmd_check(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_restore_epochs(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* The verbs of cairn user, realm or token as "add, list, ...": from the table their own
  * --help is printed from, for cairn help. */

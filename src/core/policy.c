@@ -16,12 +16,15 @@ struct decide_out policy_decide(const struct decide_in *in)
 {
 	/* A delete of what is not there changes nothing and writes nothing: an offline
 	 * device's batch goes through, and nobody fills the log with tombstones. */
+	/* By time alone, a delete of what was never there leaves a tombstone: a copy of the
+	 * record still on some device, older than the delete, then loses to it. */
+	if (in->ts_only && !in->exists)
+		return (struct decide_out){ DECIDE_APPLY, NULL };
 	if (in->op == OP_DELETE && !in->live)
 		return (struct decide_out){ DECIDE_UNCHANGED, NULL };
 	if (in->ts_only)
-		return in->exists && in->my_ts <= in->their_ts
-			       ? conflict("lww_lost")
-			       : (struct decide_out){ DECIDE_APPLY, NULL };
+		return in->my_ts <= in->their_ts ? conflict("lww_lost")
+						 : (struct decide_out){ DECIDE_APPLY, NULL };
 	/* base_version 0 says "must not exist yet", which a tombstone satisfies. */
 	bool stale = in->base_version >= 0 && in->base_version != in->cur_version &&
 		     !(in->base_version == 0 && !in->live);

@@ -17,7 +17,7 @@ struct decide_in {
 	bool strict;             /* an HTTP precondition (If-Match), never merged over */
 	/* The protocols that carry times, not versions (compat adapters): last writer wins
 	 * by client time alone, whatever the policy; a tie keeps the server's, a tombstone's
-	 * time counts like a record's. */
+	 * time counts like a record's, and a delete of what was never there leaves one. */
 	bool ts_only;
 	bool exists;             /* the record has a trace: live or a tombstone */
 	bool live;               /* ... and is not deleted */

@@ -51,6 +51,19 @@ int sync_pull_page(struct core *c, const struct principal *p, const struct space
 	return 0;
 }
 
+int sync_cursor_at_ms(struct core *c, const struct principal *p, const struct space *sp,
+		      int64_t ms, int64_t *ret_since)
+{
+	(void)p;
+	int64_t horizon = 0;
+	int r = c->store->ops->changes->changes_seq_at_ms(c->store, sp->id, ms, ret_since, &horizon);
+	if (r < 0)
+		return r;
+	/* at the horizon, changes after ms may have been pruned below it: only the records
+	 * say it all */
+	return horizon > 0 && *ret_since <= horizon ? -ERR_CURSOR_EXPIRED : 0;
+}
+
 int sync_pull_wait(struct core *c, const struct principal *p, const struct space *sp,
 		   int64_t since, uint64_t deadline_ns, struct hub_waiter *w)
 {

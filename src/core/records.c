@@ -63,6 +63,13 @@ int sync_record_get(struct core *c, const struct principal *p, const struct spac
 	return r;
 }
 
+int sync_record_state(struct core *c, const struct principal *p, const struct space *sp,
+		      const char *collection, const char *id, struct record *ret)
+{
+	(void)p;
+	return c->store->ops->changes->record_get(c->store, sp->id, collection, id, ret);
+}
+
 struct history {
 	int (*cb)(void *arg, const struct change_row *c);
 	void *arg;

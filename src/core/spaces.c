@@ -166,6 +166,17 @@ int sync_space_create(struct core *c, const struct principal *p, const char *nam
 	return r;
 }
 
+int sync_space_for_app(struct core *c, const struct principal *p, const char *app,
+		       struct space *ret)
+{
+	bool made;
+	int r = c->store->ops->spaces->space_for_app(c->store, p->user.id, p->user.realm_id, app,
+						      clock_wall_ms(), ret, &made);
+	if (r == 0 && made && c->hub)
+		hub_membership(c->hub, p->user.id, ret->id, "owner");
+	return r;
+}
+
 static bool can_manage(const struct space *sp)
 {
 	return sp->kind == SPACE_SHARED && (sp->role == ROLE_OWNER || sp->role == ROLE_ADMIN);

@@ -37,6 +37,9 @@ int sync_records_list(struct core *c, const struct principal *p, const struct sp
 		      void *arg, int64_t *ret_as_of, struct verr *ve);
 int sync_record_get(struct core *c, const struct principal *p, const struct space *sp,
 		    const char *collection, const char *id, struct record *ret);
+/* The same, tombstones included (ret->deleted, with the delete's client_ts). */
+int sync_record_state(struct core *c, const struct principal *p, const struct space *sp,
+		      const char *collection, const char *id, struct record *ret);
 int sync_record_history(struct core *c, const struct principal *p, const struct space *sp,
 			const char *collection, const char *id,
 			int (*cb)(void *arg, const struct change_row *c), void *arg);
@@ -57,6 +60,12 @@ bool sync_other_epoch(const struct space *sp, const char *epoch);
 int sync_pull_page(struct core *c, const struct principal *p, const struct space *sp,
 		   const struct pull_at *at, int (*emit)(void *arg, const struct change_row *ch),
 		   void *arg, int64_t *ret_head, struct verr *ve);
+/* The cursor for a protocol that syncs by time (tickit, sync_server_ts): a pull from
+ * *ret_since gives every change that arrived after ms (server time), give or take a step
+ * of the clock. -ERR_CURSOR_EXPIRED when changes after ms may be pruned: the caller lists
+ * the records instead. */
+int sync_cursor_at_ms(struct core *c, const struct principal *p, const struct space *sp,
+		      int64_t ms, int64_t *ret_since);
 struct hub_waiter;
 /* Parks w (its wake and arg set by the caller) on the hub until sp moves past since or
  * deadline_ns (clock_mono_ns) passes: 0 parked; 1 when there is no hub or a change came
@@ -76,6 +85,10 @@ int sync_space_for(struct core *c, const struct principal *p, const char *ref,
 		   enum space_need need, struct space *ret);
 int sync_space_create(struct core *c, const struct principal *p, const char *name,
 		      const char *kind, struct space *ret, struct verr *ve);
+/* p's space for an app (a compat adapter's data, "tickit"): a shared space named app
+ * that p owns, made on first use (and again if p left it); one per user and app. */
+int sync_space_for_app(struct core *c, const struct principal *p, const char *app,
+		       struct space *ret);
 int sync_space_rename(struct core *c, const struct principal *p, const struct space *sp,
 		      const char *name, struct verr *ve);
 int sync_space_delete(struct core *c, const struct principal *p, const struct space *sp);

@@ -189,6 +189,8 @@ int sq_stats(struct store *s, struct store_stats *ret);
 /* sqlite_sync.c */
 int sq_space_private(struct store *s, int64_t user_id, int64_t realm_id, int64_t now_ms,
 		     struct space *ret);
+int sq_space_for_app(struct store *s, int64_t user_id, int64_t realm_id, const char *app,
+		     int64_t now_ms, struct space *ret, bool *ret_created);
 int sq_space_create(struct store *s, struct space *sp, int64_t owner_id, int64_t now_ms);
 int sq_space_get(struct store *s, int64_t id, struct space *ret);
 int sq_space_epochs_renew(struct store *s, int64_t *ret_n);

@@ -447,6 +447,14 @@ const struct migration sqlite_migrations[] = {
 	  "CREATE INDEX one_time_prekeys_user ON one_time_prekeys(user_id, id);"
 	  "CREATE INDEX conversations_newest ON conversations(user_id, last_message_id DESC);"
 	  "CREATE INDEX messages_live ON messages(space_id, seq) WHERE deleted = 0;" },
+	/* The compat adapters' data (issue 15): each user's space for an app ("tickit"),
+	 * found by the pair and made once. */
+	{ 15, "app spaces",
+	  "CREATE TABLE app_spaces ("
+	  " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	  " app TEXT NOT NULL,"
+	  " space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
+	  " PRIMARY KEY (user_id, app)) WITHOUT ROWID;" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

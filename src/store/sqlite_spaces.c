@@ -133,6 +133,89 @@ int sq_space_create(struct store *s, struct space *sp, int64_t owner_id, int64_t
 	return sq_write_end(SQS(s), c, r);
 }
 
+int sq_space_for_app(struct store *s, int64_t user_id, int64_t realm_id, const char *app,
+		     int64_t now_ms, struct space *ret, bool *ret_created)
+{
+	*ret_created = false;
+	struct sq_conn *c = sq_write_begin(SQS(s));
+	if (!c)
+		return sq_write_failure();
+	/* the app's space, with the user's role in it (none: they left it) */
+	sqlite3_stmt *st = SQ(c, "SELECT a.space_id, m.role FROM app_spaces a LEFT JOIN members m "
+				 "ON m.space_id = a.space_id AND m.user_id = a.user_id WHERE "
+				 "a.user_id = ? AND a.app = ?");
+	int r = -ERR_DB;
+	int64_t id = 0;
+	int role = -1;
+	if (st) {
+		sqlite3_bind_int64(st, 1, user_id);
+		sqlite3_bind_text(st, 2, app, -1, SQLITE_STATIC);
+		r = sq_step(st);
+		if (r == 1) {
+			id = sqlite3_column_int64(st, 0);
+			role = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 1);
+			r = 0;
+		}
+		sqlite3_reset(st);
+	}
+	if (r == 0 && role < 0) { /* none yet, or left: a new one */
+		st = SQ(c, "INSERT INTO spaces(realm_id, kind, name, created_ms) VALUES (?, ?, ?, ?)");
+		r = st ? (sqlite3_bind_int64(st, 1, realm_id), sqlite3_bind_int(st, 2, SPACE_SHARED),
+			  sqlite3_bind_text(st, 3, app, -1, SQLITE_STATIC),
+			  sqlite3_bind_int64(st, 4, now_ms), sq_step(st))
+		       : -ERR_DB;
+		if (st)
+			sqlite3_reset(st);
+		id = sqlite3_last_insert_rowid(c->db);
+		if (r == 0) {
+			st = SQ(c, "INSERT INTO members(space_id, user_id, role, added_ms) VALUES "
+				   "(?, ?, 0, ?)");
+			r = st ? (sqlite3_bind_int64(st, 1, id), sqlite3_bind_int64(st, 2, user_id),
+				  sqlite3_bind_int64(st, 3, now_ms), sq_step(st))
+			       : -ERR_DB;
+			if (st)
+				sqlite3_reset(st);
+		}
+		if (r == 0) {
+			st = SQ(c, "INSERT OR REPLACE INTO app_spaces(user_id, app, space_id) VALUES "
+				   "(?, ?, ?)");
+			r = st ? (sqlite3_bind_int64(st, 1, user_id),
+				  sqlite3_bind_text(st, 2, app, -1, SQLITE_STATIC),
+				  sqlite3_bind_int64(st, 3, id), sq_step(st))
+			       : -ERR_DB;
+			if (st)
+				sqlite3_reset(st);
+		}
+		role = ROLE_OWNER;
+		*ret_created = r == 0;
+	}
+	if (r == 0) {
+		st = SQ(c, "SELECT realm_id, kind, name, head_seq, horizon_seq, epoch, created_ms FROM "
+			   "spaces WHERE id = ?");
+		r = st ? (sqlite3_bind_int64(st, 1, id), sq_step(st)) : -ERR_DB;
+		if (r == 1) {
+			memset(ret, 0, sizeof *ret);
+			ret->id = id;
+			ret->realm_id = sqlite3_column_int64(st, 0);
+			ret->kind = (enum space_kind)sqlite3_column_int(st, 1);
+			sq_col_text(st, 2, ret->name, sizeof ret->name);
+			ret->head_seq = sqlite3_column_int64(st, 3);
+			ret->horizon_seq = sqlite3_column_int64(st, 4);
+			sq_col_text(st, 5, ret->epoch, sizeof ret->epoch);
+			ret->created_ms = sqlite3_column_int64(st, 6);
+			ret->role = (enum role)role;
+			r = 0;
+		} else if (r == 0) {
+			r = -ERR_DB;
+		}
+		if (st)
+			sqlite3_reset(st);
+	}
+	if (r < 0)
+		*ret_created = false;
+	return sq_write_end(SQS(s), c, r);
+}
+
 int sq_space_rename(struct store *s, int64_t id, const char *name)
 {
 	WRITE_ONE(s, "UPDATE spaces SET name = ? WHERE id = ?",

@@ -122,6 +122,12 @@ struct store_spaces_ops {
 			     struct space *ret);
 	/* Creates sp (sets sp->id) with owner_id as its owner member. */
 	int (*space_create)(struct store *s, struct space *sp, int64_t owner_id, int64_t now_ms);
+	/* The user's space for an app (a protocol adapter's data: "tickit"), found by
+	 * (user, app), or made in one transaction when missing or when the user is no longer
+	 * its member: a shared space named app with the user as owner. ret has the user's
+	 * role; *ret_created says whether it was made. */
+	int (*space_for_app)(struct store *s, int64_t user_id, int64_t realm_id, const char *app,
+			     int64_t now_ms, struct space *ret, bool *ret_created);
 	int (*space_get)(struct store *s, int64_t id, struct space *ret);
 	int (*space_rename)(struct store *s, int64_t id, const char *name);
 	int (*space_delete)(struct store *s, int64_t id);

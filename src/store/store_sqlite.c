@@ -351,6 +351,7 @@ static const struct store_mail_ops sq_mail_ops = {
 static const struct store_spaces_ops sq_spaces_ops = {
 	.space_private = sq_space_private,
 	.space_create = sq_space_create,
+	.space_for_app = sq_space_for_app,
 	.space_get = sq_space_get,
 	.space_rename = sq_space_rename,
 	.space_delete = sq_space_delete,

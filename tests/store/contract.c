@@ -701,6 +701,60 @@ static void test_key_bundles(void **state)
 	assert_int_equal(got.updated_ms, NOW + 1);
 }
 
+/* A user's space for an app is made once and found again; another user, or another app,
+ * gets its own; leaving it makes a new one. The cursor for a server time is the last
+ * change that arrived by then. */
+static void test_app_spaces_and_time_cursors(void **state)
+{
+	(void)state;
+	int64_t u = new_user("ursa"), v = new_user("vic");
+	struct space a, b, c, d;
+	bool made;
+	assert_int_equal(st->ops->spaces->space_for_app(st, u, 1, "tickit", NOW, &a, &made), 0);
+	assert_true(made);
+	assert_int_equal(a.kind, SPACE_SHARED);
+	assert_int_equal(a.role, ROLE_OWNER);
+	assert_string_equal(a.name, "tickit");
+	assert_int_equal(st->ops->spaces->space_for_app(st, u, 1, "tickit", NOW, &b, &made), 0);
+	assert_false(made);
+	assert_int_equal(b.id, a.id);
+	assert_int_equal(st->ops->spaces->space_for_app(st, v, 1, "tickit", NOW, &c, &made), 0);
+	assert_int_equal(st->ops->spaces->space_for_app(st, u, 1, "sts", NOW, &d, &made), 0);
+	assert_true(c.id != a.id && d.id != a.id && d.id != c.id);
+	/* deleted: made again */
+	assert_int_equal(st->ops->spaces->space_delete(st, a.id), 0);
+	assert_int_equal(st->ops->spaces->space_for_app(st, u, 1, "tickit", NOW, &b, &made), 0);
+	assert_true(made);
+	assert_true(b.id != a.id);
+	/* time cursors over changes arriving at NOW+10, +20, +30 */
+	int64_t at[3] = { NOW + 10, NOW + 20, NOW + 30 };
+	for (int i = 0; i < 3; i++) {
+		void *txn;
+		int64_t seq;
+		char rid[8], op[8];
+		snprintf(rid, sizeof rid, "r%d", i);
+		snprintf(op, sizeof op, "o%d", i);
+		struct change_in ch = { .collection = "tasks", .record_id = rid, .op_id = op,
+					.op = OP_PUT, .data = "{}", .record_data = "{}" };
+		assert_int_equal(st->ops->push->push_begin(st, &txn), 0);
+		assert_int_equal(st->ops->push->push_append(txn, c.id, &ch, at[i], &seq), 0);
+		assert_int_equal(st->ops->push->push_end(st, txn, 0), 0);
+	}
+	int64_t since = -1, horizon = -1;
+	const int64_t probe[][2] = { { NOW, 0 },	  { NOW + 10, 1 }, { NOW + 15, 1 },
+				     { NOW + 20, 2 }, { NOW + 29, 2 }, { NOW + 30, 3 },
+				     { NOW + 99, 3 } };
+	for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++) {
+		assert_int_equal(st->ops->changes->changes_seq_at_ms(st, c.id, probe[i][0], &since,
+								      &horizon),
+				 0);
+		assert_int_equal(since, probe[i][1]);
+		assert_int_equal(horizon, 0);
+	}
+	assert_int_equal(st->ops->changes->changes_seq_at_ms(st, d.id, NOW, &since, &horizon), 0);
+	assert_int_equal(since, 0); /* an empty log */
+}
+
 /* Pruning drops superseded changes older than the retention that every active device has
  * passed, and moves the horizon there; later changes stay. */
 static void test_pruning_horizon(void **state)
@@ -844,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_direct_spaces_and_conversations),
 		cmocka_unit_test(test_messages_recent_and_renames),
 		cmocka_unit_test(test_key_bundles),
+		cmocka_unit_test(test_app_spaces_and_time_cursors),
 		cmocka_unit_test(test_blob_quota_and_release),
 		cmocka_unit_test(test_blob_marks_and_the_lease),
 	};

@@ -154,10 +154,12 @@ static void test_ts_only(void **state)
 		expect(in, DECIDE_CONFLICT, "lww_lost");
 		in.op = OP_DELETE;
 		expect(in, DECIDE_UNCHANGED, NULL);
-		/* no trace at all */
+		/* no trace at all: a put applies, and a delete leaves a tombstone */
 		in.exists = false;
 		in.op = OP_PUT;
 		in.my_ts = 1;
+		expect(in, DECIDE_APPLY, NULL);
+		in.op = OP_DELETE;
 		expect(in, DECIDE_APPLY, NULL);
 	}
 }

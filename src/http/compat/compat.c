@@ -1,7 +1,10 @@
 /* The adapters `serve` mounts: adding one is a line here. */
 #include "compat.h"
 
+#include <string.h>
+
 #include "migchat/migchat.h"
+#include "tickit/tickit.h"
 
 static const char *migchat_realm(const struct config *c)
 {
@@ -10,6 +13,24 @@ static const char *migchat_realm(const struct config *c)
 
 const struct compat_adapter compat_adapters[] = {
 	{ "migchat", &migchat_mount, &migchat_section, migchat_realm },
+	{ "tickit", &tickit_mount, &tickit_section, NULL },
 };
 
 const size_t compat_adapters_count = sizeof compat_adapters / sizeof compat_adapters[0];
+
+int compat_reply(struct req *r, unsigned status, enum compat_shape shape, const char *key,
+		 const char *text)
+{
+	switch (shape) {
+	case COMPAT_EMPTY:
+		return http_reply_bytes(r, status, NULL, "", 0);
+	case COMPAT_TEXT:
+		return http_reply_bytes(r, status, "text/plain; charset=utf-8", text, strlen(text));
+	case COMPAT_JSON:
+	default: {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, key, json_object_new_string(text));
+		return http_reply_json(r, status, o);
+	}
+	}
+}

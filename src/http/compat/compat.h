@@ -34,6 +34,12 @@ static inline const struct compat_config *compat_cfg(const struct config *c,
 	return config_values(c, a->section);
 }
 
+/* How an adapter answers an error: an empty body, plain text, or a JSON object with the
+ * sentence under one key ({"error": ...}). */
+enum compat_shape { COMPAT_JSON, COMPAT_EMPTY, COMPAT_TEXT };
+int compat_reply(struct req *r, unsigned status, enum compat_shape shape, const char *key,
+		 const char *text);
+
 /* The keys every adapter's section starts with, for its key table (its struct is
  * NAME_config, beginning with struct compat_config base). */
 #define COMPAT_KEYS(NAME, TITLE)                                                            \

@@ -54,6 +54,7 @@ const sqlite = {
       + 'ALTER TABLE records DROP COLUMN path_fold; ALTER TABLE blob_owners DROP COLUMN by_files;',
     13: 'DROP TABLE direct_pairs; DROP TABLE messages; DROP TABLE conversations; DROP TABLE blocks;',
     14: 'DROP TABLE key_bundles; DROP TABLE one_time_prekeys; DROP INDEX conversations_newest; DROP INDEX messages_live;',
+    15: 'DROP TABLE app_spaces;',
   },
   undoLastMigration(dir) {
     const last = this.schemaVersion(dir);
