@@ -11,13 +11,14 @@
 #include "../core/sync.h"
 #include "../http/app.h"
 #include "../http/compat/migchat/migchat.h"
+#include "../http/compat/sts/sts.h"
 #include "../http/compat/tickit/tickit.h"
 #include "../util/log.h"
 
 static const struct config_section *const sections[] = {
 	&server_section, &storage_section, &limits_section, &sync_section, &files_section, &messages_section, &blobs_section,
 	&auth_section,   &ratelimit_section, &mail_section, &admin_section, &migchat_section,
-	&tickit_section,
+	&tickit_section, &sts_section,
 	&log_section,
 };
 

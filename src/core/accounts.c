@@ -454,3 +454,37 @@ int acct_rename(struct core *c, const struct principal *p, const char *username,
 		r = c->store->ops->accounts->user_get(c->store, p->user.id, ret);
 	return r;
 }
+
+int acct_verify_password(struct core *c, const struct principal *p, const char *password,
+			 const char *addr, int *ret_retry)
+{
+	int r = acct_limit(c, addr, p->user.realm_id, p->user.username, ret_retry);
+	if (r < 0)
+		return r;
+	if (!password || strlen(password) > 1024 ||
+	    !password_verify(p->user.password_hash, password))
+		return -ERR_WRONG_PASSWORD;
+	return 0;
+}
+
+int acct_check_credentials(struct core *c, const char *realm, const char *login,
+			   const char *password, const char *addr, struct user *ret,
+			   int *ret_retry)
+{
+	struct realm rl;
+	struct verr ve = { 0 };
+	int r = acct_realm(c, realm, &rl, &ve);
+	if (r < 0)
+		return r;
+	if (!login || !*login || strlen(login) > EMAIL_MAX || !password || strlen(password) > 1024)
+		return -ERR_BAD_CREDENTIALS;
+	r = acct_limit(c, addr, rl.id, login, ret_retry);
+	if (r < 0)
+		return r;
+	r = c->store->ops->accounts->user_find(c->store, rl.id, login, ret);
+	if (r < 0 && r != -ERR_NOT_FOUND)
+		return r;
+	/* an unknown user costs one verification too */
+	bool ok = password_verify(r == 0 ? ret->password_hash : c->dummy_hash, password);
+	return r == 0 && ok ? 0 : -ERR_BAD_CREDENTIALS;
+}

@@ -107,6 +107,16 @@ int acct_token_create(struct core *c, int64_t user_id, const char *name, char ou
 int acct_token_signup(struct core *c, const struct register_in *in, const char *device_name,
 		      char out[TOKEN_LEN], struct user *ret_user, bool *ret_existing,
 		      struct verr *ve, int *ret_retry);
+/* Whether login (a username or address) and password are a user's of realm, as a login
+ * checks them (rate limits, the same cost for an unknown user), without a session:
+ * 0 with *ret, -ERR_BAD_CREDENTIALS, -ERR_RATE. */
+int acct_check_credentials(struct core *c, const char *realm, const char *login,
+			   const char *password, const char *addr, struct user *ret,
+			   int *ret_retry);
+/* The caller's password, given again (-ERR_WRONG_PASSWORD), counted against the rate
+ * limits as a login is. */
+int acct_verify_password(struct core *c, const struct principal *p, const char *password,
+			 const char *addr, int *ret_retry);
 /* Gives the caller a new username (the same rules as at sign-up; -ERR_USERNAME_TAKEN
  * when another user of the realm has it in any case); *ret is the user after. Their
  * tokens stay valid. Messages keep the sender's name as it was when they were sent in

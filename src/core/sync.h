@@ -66,6 +66,18 @@ int sync_pull_page(struct core *c, const struct principal *p, const struct space
  * the records instead. */
 int sync_cursor_at_ms(struct core *c, const struct principal *p, const struct space *sp,
 		      int64_t ms, int64_t *ret_since);
+/* A compat adapter's clients (store.h, client_*; model.h, struct app_client): add
+ * (-ERR_EXISTS: the id is taken), get, lock (the pull-before-push lock, taken when free or
+ * older than stale_ms, recording the pull now: -ERR_BUSY when held), unlock, delete, and
+ * the client a device is. -ERR_NOT_FOUND for an unknown one. */
+int sync_client_add(struct core *c, const char *app, const struct app_client *cl);
+int sync_client_get(struct core *c, const char *app, int64_t realm_id, const char *client_id,
+		    struct app_client *ret);
+int sync_client_lock(struct core *c, const char *app, int64_t realm_id, const char *client_id,
+		     int64_t stale_ms, struct app_client *ret);
+int sync_client_unlock(struct core *c, const char *app, int64_t realm_id, const char *client_id);
+int sync_client_delete(struct core *c, const char *app, int64_t realm_id, const char *client_id);
+int sync_client_by_device(struct core *c, int64_t device_id, struct app_client *ret);
 struct hub_waiter;
 /* Parks w (its wake and arg set by the caller) on the hub until sp moves past since or
  * deadline_ns (clock_mono_ns) passes: 0 parked; 1 when there is no hub or a change came

@@ -1,6 +1,7 @@
 #include "encoding.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -80,4 +81,63 @@ int encoding_gzip(const void *in, size_t len, int level, struct buf *out)
 	} while (r == 0 && zr != Z_STREAM_END);
 	deflateEnd(&z);
 	return r;
+}
+
+bool encoding_inflatable(const char *coding)
+{
+	return coding && (!strcasecmp(coding, "gzip") || !strcasecmp(coding, "x-gzip") ||
+			  !strcasecmp(coding, "deflate"));
+}
+
+struct inflater {
+	z_stream z;
+	bool done;
+};
+
+struct inflater *inflater_new(void)
+{
+	struct inflater *z = calloc(1, sizeof *z);
+	/* 15 + 32: gzip or zlib, told apart by their headers ("deflate" is zlib's format) */
+	if (z && inflateInit2(&z->z, 15 + 32) != Z_OK) {
+		free(z);
+		return NULL;
+	}
+	return z;
+}
+
+int inflater_feed(struct inflater *z, const void *data, size_t len, struct buf *out)
+{
+	if (len && z->done)
+		return -ERR_INVALID; /* bytes after the end */
+	z->z.next_in = (Bytef *)(uintptr_t)data;
+	z->z.avail_in = (uInt)len;
+	unsigned char chunk[16384];
+	while (z->z.avail_in > 0 && !z->done) {
+		z->z.next_out = chunk;
+		z->z.avail_out = sizeof chunk;
+		int rc = inflate(&z->z, Z_NO_FLUSH);
+		if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+			return -ERR_INVALID;
+		size_t got = sizeof chunk - z->z.avail_out;
+		if (got && buf_append(out, chunk, got) < 0)
+			return -ERR_TOO_LARGE;
+		if (rc == Z_STREAM_END)
+			z->done = true;
+		else if (rc == Z_BUF_ERROR && got == 0)
+			break;
+	}
+	return z->z.avail_in > 0 ? -ERR_INVALID : 0;
+}
+
+bool inflater_done(const struct inflater *z)
+{
+	return z->done;
+}
+
+void inflater_free(struct inflater *z)
+{
+	if (!z)
+		return;
+	inflateEnd(&z->z);
+	free(z);
 }

@@ -12,6 +12,7 @@
 #include "../util/err.h"
 #include "../util/jtext.h"
 #include "../util/log.h"
+#include "encoding.h"
 #include "form.h"
 #include "server.h"
 #include "server_int.h"
@@ -259,6 +260,20 @@ void srv_req_begin(struct req *r)
 			}
 			r->form = true;
 		}
+		const char *ce = http_header(r, "Content-Encoding");
+		if (r->route->body == BODY_JSON && ce && strcasecmp(ce, "identity") != 0) {
+			if (!(r->route->flags & ROUTE_INFLATE) || !encoding_inflatable(ce)) {
+				http_reply_error(r, AE_UNSUPPORTED_MEDIA_TYPE,
+						 "This request body's Content-Encoding is not taken here.",
+						 NULL);
+				return;
+			}
+			r->inflate = inflater_new();
+			if (!r->inflate) {
+				http_reply_error(r, AE_INTERNAL, NULL, NULL);
+				return;
+			}
+		}
 		buf_init(&r->body, r->body_limit);
 	} else if (r->route->on_begin) {
 		r->route->on_begin(r);
@@ -276,13 +291,21 @@ void srv_req_body(struct req *r, const char *data, size_t n)
 	}
 	r->body_seen = true;
 	switch (r->route->body) {
-	case BODY_JSON:
-		if (buf_append(&r->body, data, n) < 0) {
+	case BODY_JSON: {
+		int e = r->inflate ? inflater_feed(r->inflate, data, n, &r->body)
+				   : buf_append(&r->body, data, n) < 0 ? -ERR_TOO_LARGE : 0;
+		if (e < 0) {
 			r->failed = true;
 			buf_free(&r->body);
-			reply_body_too_large(r);
+			if (e == -ERR_TOO_LARGE) /* inflated bytes count: a bomb stops here */
+				reply_body_too_large(r);
+			else
+				http_reply_error(r, AE_BAD_REQUEST,
+						 "The request body is not valid for its Content-Encoding.",
+						 NULL);
 		}
 		break;
+	}
 	case BODY_NONE:
 		if (r->body_bytes > r->body_limit) {
 			r->failed = true;
@@ -351,6 +374,12 @@ void srv_req_dispatch(struct req *r)
 		if (r->resp)
 			return;
 	} else if (r->route->body == BODY_JSON) {
+		if (r->inflate && !inflater_done(r->inflate)) {
+			buf_free(&r->body);
+			http_reply_error(r, AE_BAD_REQUEST,
+					 "The compressed request body ends before its stream does.", NULL);
+			return;
+		}
 		parse_json_body(r);
 		buf_free(&r->body);
 		if (r->resp)

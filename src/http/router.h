@@ -74,6 +74,10 @@ struct route {
 /* Its 200 answers may go gzip-compressed to clients that take it (server.gzip_level,
  * server.gzip_min_bytes), with Vary: Accept-Encoding either way. */
 #define ROUTE_GZIP 128u
+/* Its JSON body may come compressed (Content-Encoding: gzip or deflate): the glue
+ * inflates it as it arrives, and the body limit counts the inflated bytes. Other routes
+ * refuse a Content-Encoding (415). */
+#define ROUTE_INFLATE 256u
 
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 

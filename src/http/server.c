@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../util/clock.h"
+#include "encoding.h"
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -151,6 +152,7 @@ static void req_free(struct req *r)
 		MHD_destroy_response(r->resp);
 	json_object_put(r->json);
 	buf_free(&r->body);
+	inflater_free(r->inflate);
 	arena_free(&r->arena);
 	/* A big JSON body's tree is many small blocks that malloc keeps after they are freed
 	 * (up to 800 bytes a value); the watchdog gives the pages back once the response (which

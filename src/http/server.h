@@ -20,6 +20,7 @@ struct http_server;
 struct MHD_Connection;
 struct MHD_Response;
 struct conn_ctx;
+struct inflater;
 
 /* A protocol served under a path prefix ("/compat/NAME"): its own route table, its own
  * dispatch step, and its own wire shape for every error, the glue's own (404, 405, 413,
@@ -113,6 +114,7 @@ struct req {
 	size_t body_limit;          /* BODY_JSON and BODY_NONE */
 	const char *body_limit_key; /* the configuration key that sets it */
 	struct buf body;
+	struct inflater *inflate; /* ROUTE_INFLATE with a compressed body */
 	struct MHD_Response *resp;
 	unsigned status;
 	uint64_t resp_bytes;

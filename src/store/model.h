@@ -215,6 +215,15 @@ struct message_listed {
 	const char *sender, *other;
 };
 
+/* A compat adapter's client (sync_server_ts's clientId): a device of its user, with the
+ * adapter's pull-before-push lock (0: free) and the server time of its last pull. */
+#define APP_CLIENT_ID_MAX 64
+struct app_client {
+	char client_id[APP_CLIENT_ID_MAX + 1];
+	int64_t realm_id, user_id, device_id;
+	int64_t lock_ms, pulled_ms, created_ms;
+};
+
 /* An end-to-end key bundle a user publishes for others to start a conversation with
  * (X3DH-style: an identity key, a signed prekey and its signature; opaque text, as the
  * client encodes them). Its one-time prekeys are kept apart, each handed out once. */

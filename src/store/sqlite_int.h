@@ -191,6 +191,14 @@ int sq_space_private(struct store *s, int64_t user_id, int64_t realm_id, int64_t
 		     struct space *ret);
 int sq_space_for_app(struct store *s, int64_t user_id, int64_t realm_id, const char *app,
 		     int64_t now_ms, struct space *ret, bool *ret_created);
+int sq_client_add(struct store *s, const char *app, const struct app_client *c);
+int sq_client_get(struct store *s, const char *app, int64_t realm_id, const char *client_id,
+		  struct app_client *ret);
+int sq_client_lock(struct store *s, const char *app, int64_t realm_id, const char *client_id,
+		   int64_t now_ms, int64_t stale_ms, struct app_client *ret);
+int sq_client_unlock(struct store *s, const char *app, int64_t realm_id, const char *client_id);
+int sq_client_delete(struct store *s, const char *app, int64_t realm_id, const char *client_id);
+int sq_client_by_device(struct store *s, int64_t device_id, struct app_client *ret);
 int sq_space_create(struct store *s, struct space *sp, int64_t owner_id, int64_t now_ms);
 int sq_space_get(struct store *s, int64_t id, struct space *ret);
 int sq_space_epochs_renew(struct store *s, int64_t *ret_n);

@@ -455,6 +455,21 @@ const struct migration sqlite_migrations[] = {
 	  " app TEXT NOT NULL,"
 	  " space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,"
 	  " PRIMARY KEY (user_id, app)) WITHOUT ROWID;" },
+	/* The compat adapters' own client ids (sync_server_ts's clientId, a UUID per
+	 * install): each is a device of its user, with the adapter's pull-before-push lock
+	 * and the time of its last pull. */
+	{ 16, "app clients",
+	  "CREATE TABLE app_clients ("
+	  " app TEXT NOT NULL,"
+	  " realm_id INTEGER NOT NULL REFERENCES realms(id) ON DELETE CASCADE,"
+	  " client_id TEXT NOT NULL,"
+	  " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	  " device_id INTEGER NOT NULL,"
+	  " lock_ms INTEGER NOT NULL DEFAULT 0,"
+	  " pulled_ms INTEGER NOT NULL DEFAULT 0,"
+	  " created_ms INTEGER NOT NULL,"
+	  " PRIMARY KEY (app, realm_id, client_id)) WITHOUT ROWID;"
+	  "CREATE INDEX app_clients_device ON app_clients(device_id);" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -753,6 +753,32 @@ static void test_app_spaces_and_time_cursors(void **state)
 	}
 	assert_int_equal(st->ops->changes->changes_seq_at_ms(st, d.id, NOW, &since, &horizon), 0);
 	assert_int_equal(since, 0); /* an empty log */
+	/* an adapter's clients: one id once per app and realm; the lock is held until let go
+	 * or stale, and records the pull */
+	struct app_client cl = { .realm_id = 1, .user_id = u, .device_id = 77, .created_ms = NOW };
+	snprintf(cl.client_id, sizeof cl.client_id, "c-1");
+	assert_int_equal(st->ops->spaces->client_add(st, "sts", &cl), 0);
+	assert_int_equal(st->ops->spaces->client_add(st, "sts", &cl), -ERR_EXISTS);
+	assert_int_equal(st->ops->spaces->client_add(st, "other", &cl), 0);
+	struct app_client got;
+	assert_int_equal(st->ops->spaces->client_get(st, "sts", 1, "c-1", &got), 0);
+	assert_int_equal(got.user_id, u);
+	assert_int_equal(got.lock_ms, 0);
+	assert_int_equal(st->ops->spaces->client_get(st, "sts", 1, "c-2", &got), -ERR_NOT_FOUND);
+	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", NOW, 1000, &got), 0);
+	assert_int_equal(got.pulled_ms, NOW);
+	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", NOW + 999, 1000, &got),
+			 -ERR_BUSY);
+	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", NOW + 1001, 1000, &got), 0);
+	assert_int_equal(got.pulled_ms, NOW + 1001);
+	assert_int_equal(st->ops->spaces->client_unlock(st, "sts", 1, "c-1"), 0);
+	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", NOW + 1002, 1000, &got), 0);
+	assert_int_equal(st->ops->spaces->client_by_device(st, 77, &got), 0);
+	assert_string_equal(got.client_id, "c-1");
+	assert_int_equal(st->ops->spaces->client_delete(st, "sts", 1, "c-1"), 0);
+	assert_int_equal(st->ops->spaces->client_delete(st, "sts", 1, "c-1"), -ERR_NOT_FOUND);
+	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", NOW, 1000, &got),
+			 -ERR_NOT_FOUND);
 }
 
 /* Pruning drops superseded changes older than the retention that every active device has

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "migchat/migchat.h"
+#include "sts/sts.h"
 #include "tickit/tickit.h"
 
 static const char *migchat_realm(const struct config *c)
@@ -14,6 +15,7 @@ static const char *migchat_realm(const struct config *c)
 const struct compat_adapter compat_adapters[] = {
 	{ "migchat", &migchat_mount, &migchat_section, migchat_realm },
 	{ "tickit", &tickit_mount, &tickit_section, NULL },
+	{ "sts", &sts_mount, &sts_section, NULL },
 };
 
 const size_t compat_adapters_count = sizeof compat_adapters / sizeof compat_adapters[0];

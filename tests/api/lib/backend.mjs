@@ -55,6 +55,7 @@ const sqlite = {
     13: 'DROP TABLE direct_pairs; DROP TABLE messages; DROP TABLE conversations; DROP TABLE blocks;',
     14: 'DROP TABLE key_bundles; DROP TABLE one_time_prekeys; DROP INDEX conversations_newest; DROP INDEX messages_live;',
     15: 'DROP TABLE app_spaces;',
+    16: 'DROP TABLE app_clients;',
   },
   undoLastMigration(dir) {
     const last = this.schemaVersion(dir);
