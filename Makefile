@@ -135,6 +135,7 @@ bench: deps-bench
 	bench/files.sh
 	bench/messages.sh
 	bench/tickit.sh
+	bench/sts.sh
 
 # Each libFuzzer target for FUZZ_SECONDS (default 60), starting from fuzz/corpus/NAME;
 # new inputs go to build/fuzzer/corpus/NAME, crashes to build/fuzzer/crashes/NAME.

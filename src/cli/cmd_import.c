@@ -14,9 +14,9 @@
 #include "cli.h"
 #include "data.h"
 
-/* What became of the records read, by type. */
+/* What became of the records read, by type (tombstones under TK_DELETED). */
 struct tally {
-	int64_t read[TK__N], applied[TK__N], kept[TK__N], skipped;
+	int64_t read[TK__N], applied[TK__N], kept[TK__N], skipped, links;
 };
 
 /* One batch: the push body being built, and the type of each change in it. */
@@ -90,9 +90,9 @@ static int add(struct core *c, const struct principal *p, const struct space *sp
 	}
 	json_object_put(in);
 	enum tk_type type = rec.type == TK_DELETED ? rec.deleted_type : rec.type;
-	t->read[type]++;
+	t->read[rec.type]++;
 	if (type == TK_TASK_TAG) { /* a link's tombstone: the task's own tags say it all */
-		t->kept[type]++;
+		t->links++;
 		json_object_put(rec.norm);
 		return 0;
 	}
@@ -112,7 +112,7 @@ static int add(struct core *c, const struct principal *p, const struct space *sp
 	else
 		json_object_object_add(x, "data", rec.norm);
 	json_object_array_add(b->changes, x);
-	b->types[b->n++] = type;
+	b->types[b->n++] = rec.type;
 	if (b->n < limit && b->n < (int)(sizeof b->types / sizeof b->types[0]))
 		return 0;
 	return flush(c, p, sp, b, t);
@@ -232,16 +232,23 @@ static int import_tickit(struct data *d, const char *path, const struct user *u)
 		return EXIT_FAIL; /* said why */
 	if (e < 0)
 		return cli_report("import", e, &ve);
-	printf("imported into %s's space \"tickit\" (%lld):\n", u->username, (long long)sp.id);
-	static const char *const names[] = { "tasks", "lists", "tags" };
-	static const enum tk_type order[] = { TK_TASK, TK_LIST, TK_TAG };
-	for (int i = 0; i < 3; i++)
-		printf("  %-6s %lld read, %lld written, %lld kept (the space had them as new or "
+	printf("imported into %s's space \"tickit\" (space id %lld):\n", u->username,
+	       (long long)sp.id);
+	static const char *const names[] = { "tasks", "lists", "tags", "deletions" };
+	static const enum tk_type order[] = { TK_TASK, TK_LIST, TK_TAG, TK_DELETED };
+	for (int i = 0; i < 4; i++)
+		printf("  %-9s %lld read, %lld written, %lld kept (the space had them as new or "
 		       "newer)\n",
 		       names[i], (long long)t.read[order[i]], (long long)t.applied[order[i]],
 		       (long long)t.kept[order[i]]);
-	if (t.skipped)
-		printf("  %lld skipped (not Tickit records: see above)\n", (long long)t.skipped);
+	if (t.links)
+		printf("  %lld deletions of task links passed over (a task's own tags say them)\n",
+		       (long long)t.links);
+	if (t.skipped) {
+		printf("  %lld skipped: not Tickit records (see above); exit status 1\n",
+		       (long long)t.skipped);
+		return EXIT_FAIL;
+	}
 	return EXIT_OK;
 }
 
@@ -251,7 +258,11 @@ static void usage(void)
 	       "Imports a tickit-sync database (its SQLite file) into the user's space \"tickit\":\n"
 	       "lists, tags, tasks with their tags, and tombstones, each applied as a sync would\n"
 	       "(the newer copy wins, so running it again imports nothing twice). The realm is\n"
-	       "--realm, else tickit.realm.\n\nOptions:\n");
+	       "--realm, else tickit.realm. Rows that are not Tickit records are skipped, named,\n"
+	       "and make the exit status 1. It may run while the server does.\n\n"
+	       "Options:\n"
+	       "  --user NAME              The user whose space \"tickit\" receives the data.\n"
+	       "  --realm R                The user's realm (default: tickit.realm).\n");
 	cli_print_config_flags(false);
 }
 

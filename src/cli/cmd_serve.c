@@ -200,9 +200,9 @@ int cmd_serve(int argc, char **argv)
 		struct verr ve = { 0 };
 		if (compat_cfg(&c, a)->enabled && a->realm &&
 		    acct_realm(&core, a->realm(&c), &rl, &ve) == -ERR_INVALID)
-			log_warn("%s.realm '%s' does not exist: %s's sign-up answers 503 until it is "
-				 "created (cairn realm add %s)",
-				 a->name, a->realm(&c), a->name, a->realm(&c));
+			log_warn("%s.realm '%s' does not exist: create it (cairn realm add %s); until "
+				 "then %s's sign-up and import have no realm to put users in",
+				 a->name, a->realm(&c), a->realm(&c), a->name);
 	}
 	/* the protocol adapters that are on, each under its prefix */
 	struct http_mount mounts[HTTP_MAX_MOUNTS];
@@ -246,11 +246,15 @@ int cmd_serve(int argc, char **argv)
 	for (size_t i = 0; i < compat_adapters_count; i++) {
 		const struct compat_adapter *a = &compat_adapters[i];
 		const struct compat_config *cc = compat_cfg(&c, a);
+		if (!cc->enabled && *cc->listen)
+			log_warn("%s.listen is set but %s.enabled is off: not served", a->name, a->name);
 		if (!cc->enabled || !*cc->listen)
 			continue;
 		int fd = -1, aport = 0;
 		if (http_listen(cc->listen, &fd, &aport, err, sizeof err) < 0) {
-			log_error("%s.listen: %s", a->name, err);
+			log_error("%s.listen: %s (each adapter's listen needs an address of its own, "
+				  "apart from server.listen)",
+				  a->name, err);
 			goto out;
 		}
 		root_mounts[nown] = *a->mount;

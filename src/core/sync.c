@@ -168,6 +168,8 @@ static int apply_one(struct core *c, void *txn, const struct principal *p,
 		parse_rfc3339_ms(x->client_ts, &facts.my_ts);
 	if (cur.client_ts[0])
 		parse_rfc3339_ms(cur.client_ts, &facts.their_ts);
+	else if (exists && x->lww_ts)
+		facts.their_ts = cur.updated_ms; /* written without a client time: when it arrived */
 	if (policy_needs_horizon(&facts) &&
 	    (r = ops->push->push_horizon(txn, sp->id, &facts.horizon)) < 0) {
 		record_clear(&cur);

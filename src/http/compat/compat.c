@@ -12,9 +12,14 @@ static const char *migchat_realm(const struct config *c)
 	return migchat_cfg(c)->realm;
 }
 
+static const char *tickit_realm(const struct config *c)
+{
+	return tickit_cfg(c)->realm;
+}
+
 const struct compat_adapter compat_adapters[] = {
 	{ "migchat", &migchat_mount, &migchat_section, migchat_realm },
-	{ "tickit", &tickit_mount, &tickit_section, NULL },
+	{ "tickit", &tickit_mount, &tickit_section, tickit_realm },
 	{ "sts", &sts_mount, &sts_section, NULL },
 };
 

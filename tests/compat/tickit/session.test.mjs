@@ -315,10 +315,11 @@ INSERT INTO tombstones VALUES ('${gone}', 'task', '2026-01-05T00:00:00Z');
   try {
     const ann = await tokenFor(srv.url, 'ann');
     let r = await runCairn(['import', 'tickit', file, '--user', 'ann', '--data', srv.dir]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /tasks\s+3 read, 3 written, 0 kept/); // two tasks and the tombstone
+    assert.equal(r.code, 1, 'a skipped row is exit status 1');
+    assert.match(r.stdout, /tasks\s+2 read, 2 written, 0 kept/);
     assert.match(r.stdout, /lists\s+1 read, 1 written/);
     assert.match(r.stdout, /tags\s+1 read, 1 written/);
+    assert.match(r.stdout, /deletions\s+1 read, 1 written/);
     assert.match(r.stdout, /1 skipped/);
     assert.match(r.stderr, /not-a-uuid/);
     const d = new TickitDevice(`${srv.url}/compat/tickit`, ann.token);
@@ -336,8 +337,9 @@ INSERT INTO tombstones VALUES ('${gone}', 'task', '2026-01-05T00:00:00Z');
     assert.equal(old.tasks.has(gone), false);
     // again: nothing written twice
     r = await runCairn(['import', 'tickit', file, '--user', 'ann', '--data', srv.dir]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /tasks\s+3 read, 0 written, 3 kept/);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /tasks\s+2 read, 0 written, 2 kept/);
+    assert.match(r.stdout, /deletions\s+1 read, 0 written, 1 kept/);
     // the import's device is gone; bad arguments are usage errors; a file that is not one fails
     const devices = (await api(srv.url, 'GET', '/api/v1/devices', { token: ann.access })).body.devices;
     assert.ok(devices.filter((x) => x.name === 'tickit import').every((x) => x.revoked_at));
@@ -346,6 +348,47 @@ INSERT INTO tombstones VALUES ('${gone}', 'task', '2026-01-05T00:00:00Z');
     const notdb = join(dir, 'x.sqlite');
     spawnSync('sqlite3', [notdb], { input: 'CREATE TABLE x(a);' });
     assert.equal((await runCairn(['import', 'tickit', notdb, '--user', 'ann', '--data', srv.dir])).code, 1);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test("after a new user's review: an update keeps a list's is_inbox and created_at, a task's created_at; a native record without a client time counts as written when it arrived", async () => {
+  const srv = await startServer({ env: LIMITS });
+  const U = srv.url, B = `${U}/compat/tickit`;
+  const ann = await tokenFor(U, 'ann');
+  const a = new TickitDevice(B, ann.token);
+  try {
+    const inbox = a.addList('Inbox', { is_inbox: true });
+    const k = a.addTask('t', inbox);
+    await a.sync();
+    // a phone renames the inbox without is_inbox (it defaults to false) and a task with
+    // another created_at: tickit-sync never changed either on an update
+    const later = new Date(Date.now() + 1000).toISOString();
+    const post = (changes) => fetch(`${B}/api/v1/sync`, { method: 'POST', headers: { Authorization: `Bearer ${ann.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ device_id: uuid(), last_sync: null, changes }) }).then((r) => r.json());
+    let r = await post([{ type: 'list', id: inbox.id, name: 'Renamed', created_at: '2001-01-01T00:00:00Z', updated_at: later },
+      { type: 'task', id: k.id, title: 'renamed', completed: false, list_id: inbox.id, created_at: '2001-01-01T00:00:00Z', updated_at: later }]);
+    const l = r.changes.find((c) => c.id === inbox.id), t = r.changes.find((c) => c.id === k.id);
+    assert.equal(l.name, 'Renamed');
+    assert.equal(l.is_inbox, true);
+    assert.equal(l.created_at, inbox.created_at);
+    assert.equal(t.title, 'renamed');
+    assert.equal(t.created_at, k.created_at);
+    r = await post([{ type: 'deleted', id: inbox.id, record_type: 'list', deleted_at: new Date(Date.now() + 2000).toISOString() }]);
+    assert.deepEqual(r.conflicts, [inbox.id], 'still the inbox: not deleted');
+    // a record written natively with no client time, after an older Tickit edit was made
+    const sp = (await api(U, 'GET', '/api/v1/spaces', { token: ann.access })).body.spaces.find((s) => s.name === 'tickit');
+    const fresh = uuid();
+    await api(U, 'POST', `/api/v1/spaces/${sp.id}/changes`, { token: ann.access, body: { changes: [{ op_id: 'nat', collection: 'tasks', id: fresh, op: 'put', data: { title: 'native, no times' } }] } });
+    r = await post([{ type: 'task', id: fresh, title: 'older tickit', completed: false, list_id: inbox.id, created_at: '2020-01-01T00:00:00Z', updated_at: '2020-01-01T00:00:00Z' }]);
+    assert.deepEqual(r.conflicts, [fresh], 'the native write is newer: it stays');
+    // 422 texts name the fault
+    const bad = await fetch(`${B}/api/v1/sync`, { method: 'POST', headers: { Authorization: `Bearer ${ann.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ device_id: 5, last_sync: null, changes: [] }) });
+    assert.equal(bad.status, 422);
+    assert.match(await bad.text(), /`device_id` must be a string/);
+    const nul = await fetch(`${B}/api/v1/sync`, { method: 'POST', headers: { Authorization: `Bearer ${ann.token}`, 'Content-Type': 'application/json' }, body: `{"device_id":"x","last_sync":null,"changes":[{"type":"tag","id":"${uuid()}","name":"a\\u0000b","color":"red","created_at":"2026-01-01T00:00:00Z"}]}` });
+    assert.equal(nul.status, 422);
+    assert.match(await nul.text(), /`name` must not contain NUL/);
   } finally {
     await srv.stop();
   }

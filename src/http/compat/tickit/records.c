@@ -106,9 +106,13 @@ static const char *str(struct rd *d, const char *key, bool required)
 		json_object_object_add(d->out, key, NULL);
 		return NULL;
 	}
-	const char *s = json_object_is_type(v, json_type_string) ? jtext_string(v) : NULL;
-	if (!s) {
+	if (!json_object_is_type(v, json_type_string)) {
 		fault(d, key, "must be a string");
+		return NULL;
+	}
+	const char *s = jtext_string(v);
+	if (!s) {
+		fault(d, key, "must not contain NUL characters");
 		return NULL;
 	}
 	json_object_object_add(d->out, key, json_object_new_string(s));

@@ -93,6 +93,25 @@ static bool is_inbox(struct req *r, const struct principal *p, const struct spac
 	return inbox;
 }
 
+/* What tickit-sync never changed on an update: a list's is_inbox and created_at, a task's
+ * created_at. The record's current values go into norm (a put of it). */
+static void keep_fixed(struct req *r, const struct space *sp, enum tk_type type, const char *id,
+		       json_object *norm)
+{
+	struct record rec = { 0 };
+	if (sync_record_get(core_of(r), r->auth, sp, tk_collection(type), id, &rec) == 0 && rec.data) {
+		json_object *cur = json_tokener_parse(rec.data), *v = NULL;
+		if (cur && json_object_object_get_ex(cur, "created_at", &v) &&
+		    json_object_is_type(v, json_type_string))
+			json_object_object_add(norm, "created_at", json_object_get(v));
+		if (type == TK_LIST && cur && json_object_object_get_ex(cur, "is_inbox", &v) &&
+		    json_object_is_type(v, json_type_boolean))
+			json_object_object_add(norm, "is_inbox", json_object_get(v));
+		json_object_put(cur);
+	}
+	record_clear(&rec);
+}
+
 /* The task's tag ids, from the batch (a put of it) or from what the space holds; the
  * patch that adds tag (or, tag NULL, clears them) goes last in the batch. */
 static int tag_link(struct req *r, struct tk_ctx *t, int n, const char *task, const char *tag)
@@ -443,8 +462,10 @@ int tk_sync(struct req *r)
 	json_object_object_get_ex(r->json, "device_id", &dev);
 	json_object_object_get_ex(r->json, "last_sync", &last);
 	json_object_object_get_ex(r->json, "changes", &changes);
-	if (!dev || !json_object_is_type(dev, json_type_string))
-		return reject(r, "missing field `device_id` (a UUID)");
+	if (!dev)
+		return reject(r, "missing field `device_id`");
+	if (!json_object_is_type(dev, json_type_string))
+		return reject(r, "`device_id` must be a string");
 	if (!changes || !json_object_is_type(changes, json_type_array))
 		return reject(r, "missing field `changes` (an array)");
 	struct tk_ctx *t = arena_alloc(&r->arena, sizeof *t);
@@ -527,6 +548,9 @@ int tk_sync(struct req *r)
 			x->op_id = x->op_id ? op_id_of(r, x->op_id, ts, NULL) : NULL;
 		} else {
 			x->op = OP_PUT;
+			/* an update keeps what tickit-sync kept (an empty space has nothing) */
+			if ((type == TK_LIST || type == TK_TASK) && t->sp.head_seq > 0)
+				keep_fixed(r, &t->sp, type, id, rec->norm);
 			x->data = rec->norm; /* owned by the request now (tk_free) */
 			x->op_id = op_id_of(r, tk_type_name(type), id, rec->norm);
 		}
