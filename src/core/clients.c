@@ -16,9 +16,9 @@ int sync_client_get(struct core *c, const char *app, int64_t realm_id, const cha
 }
 
 int sync_client_lock(struct core *c, const char *app, int64_t realm_id, const char *client_id,
-		     int64_t stale_ms, struct app_client *ret)
+		     const struct space *sp, int64_t stale_ms, struct app_client *ret)
 {
-	return c->store->ops->spaces->client_lock(c->store, app, realm_id, client_id,
+	return c->store->ops->spaces->client_lock(c->store, app, realm_id, client_id, sp->id,
 						  clock_wall_ms(), stale_ms, ret);
 }
 

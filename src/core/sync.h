@@ -68,13 +68,14 @@ int sync_cursor_at_ms(struct core *c, const struct principal *p, const struct sp
 		      int64_t ms, int64_t *ret_since);
 /* A compat adapter's clients (store.h, client_*; model.h, struct app_client): add
  * (-ERR_EXISTS: the id is taken), get, lock (the pull-before-push lock, taken when free or
- * older than stale_ms, recording the pull now: -ERR_BUSY when held), unlock, delete, and
- * the client a device is. -ERR_NOT_FOUND for an unknown one. */
+ * older than stale_ms, recording the pull now and sp's head, which the pull reads up to and
+ * the next one starts from: -ERR_BUSY when held), unlock, delete, and the client a device
+ * is. -ERR_NOT_FOUND for an unknown one. */
 int sync_client_add(struct core *c, const char *app, const struct app_client *cl);
 int sync_client_get(struct core *c, const char *app, int64_t realm_id, const char *client_id,
 		    struct app_client *ret);
 int sync_client_lock(struct core *c, const char *app, int64_t realm_id, const char *client_id,
-		     int64_t stale_ms, struct app_client *ret);
+		     const struct space *sp, int64_t stale_ms, struct app_client *ret);
 int sync_client_unlock(struct core *c, const char *app, int64_t realm_id, const char *client_id);
 int sync_client_delete(struct core *c, const char *app, int64_t realm_id, const char *client_id);
 int sync_client_by_device(struct core *c, int64_t device_id, struct app_client *ret);

@@ -4,7 +4,8 @@
 #include "../util/err.h"
 #include "sqlite_int.h"
 
-#define CLIENT_COLS "client_id, realm_id, user_id, device_id, lock_ms, pulled_ms, created_ms"
+#define CLIENT_COLS \
+	"client_id, realm_id, user_id, device_id, lock_ms, pulled_ms, created_ms, pulled_seq"
 
 static void client_row(sqlite3_stmt *st, struct app_client *c)
 {
@@ -16,6 +17,7 @@ static void client_row(sqlite3_stmt *st, struct app_client *c)
 	c->lock_ms = sqlite3_column_int64(st, 4);
 	c->pulled_ms = sqlite3_column_int64(st, 5);
 	c->created_ms = sqlite3_column_int64(st, 6);
+	c->pulled_seq = sqlite3_column_int64(st, 7);
 }
 
 int sq_client_add(struct store *s, const char *app, const struct app_client *c)
@@ -41,7 +43,7 @@ int sq_client_get(struct store *s, const char *app, int64_t realm_id, const char
 }
 
 int sq_client_lock(struct store *s, const char *app, int64_t realm_id, const char *client_id,
-		   int64_t now_ms, int64_t stale_ms, struct app_client *ret)
+		   int64_t space_id, int64_t now_ms, int64_t stale_ms, struct app_client *ret)
 {
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
@@ -65,16 +67,29 @@ int sq_client_lock(struct store *s, const char *app, int64_t realm_id, const cha
 	if (r == 0 && ret->lock_ms && ret->lock_ms > now_ms - stale_ms)
 		r = -ERR_BUSY;
 	if (r == 0) {
-		st = SQ(c, "UPDATE app_clients SET lock_ms = ?, pulled_ms = ? WHERE app = ? AND "
-			   "realm_id = ? AND client_id = ?");
-		r = st ? (sqlite3_bind_int64(st, 1, now_ms), sqlite3_bind_int64(st, 2, now_ms),
-			  sqlite3_bind_text(st, 3, app, -1, SQLITE_STATIC),
-			  sqlite3_bind_int64(st, 4, realm_id),
-			  sqlite3_bind_text(st, 5, client_id, -1, SQLITE_STATIC), sq_step(st))
+		st = SQ(c, "UPDATE app_clients SET lock_ms = ?1, pulled_ms = ?1, pulled_seq = "
+			   "coalesce((SELECT head_seq FROM spaces WHERE id = ?5), 0) WHERE app = ?2 AND "
+			   "realm_id = ?3 AND client_id = ?4");
+		r = st ? (sqlite3_bind_int64(st, 1, now_ms),
+			  sqlite3_bind_text(st, 2, app, -1, SQLITE_STATIC),
+			  sqlite3_bind_int64(st, 3, realm_id),
+			  sqlite3_bind_text(st, 4, client_id, -1, SQLITE_STATIC),
+			  sqlite3_bind_int64(st, 5, space_id), sq_step(st))
 		       : -ERR_DB;
 		if (st)
 			sqlite3_reset(st);
 		ret->lock_ms = ret->pulled_ms = now_ms;
+		st = r == 0 ? SQ(c, "SELECT pulled_seq FROM app_clients WHERE app = ? AND realm_id = ? "
+				    "AND client_id = ?")
+			    : NULL;
+		if (st) {
+			sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, realm_id);
+			sqlite3_bind_text(st, 3, client_id, -1, SQLITE_STATIC);
+			if (sq_step(st) == 1)
+				ret->pulled_seq = sqlite3_column_int64(st, 0);
+			sqlite3_reset(st);
+		}
 	}
 	return sq_write_end(SQS(s), c, r);
 }

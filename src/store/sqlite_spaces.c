@@ -137,6 +137,33 @@ int sq_space_for_app(struct store *s, int64_t user_id, int64_t realm_id, const c
 		     int64_t now_ms, struct space *ret, bool *ret_created)
 {
 	*ret_created = false;
+	/* found, the user still its member: a read is enough (the common case) */
+	struct sq_conn *rc = sq_read_begin(SQS(s));
+	sqlite3_stmt *q = SQ(rc, "SELECT sp.id, sp.realm_id, sp.kind, sp.name, sp.head_seq, "
+				 "sp.horizon_seq, sp.epoch, sp.created_ms, m.role FROM app_spaces a "
+				 "JOIN spaces sp ON sp.id = a.space_id JOIN members m ON m.space_id = "
+				 "a.space_id AND m.user_id = a.user_id WHERE a.user_id = ? AND a.app = ?");
+	int found = -ERR_DB;
+	if (q) {
+		sqlite3_bind_int64(q, 1, user_id);
+		sqlite3_bind_text(q, 2, app, -1, SQLITE_STATIC);
+		found = sq_step(q);
+		if (found == 1) {
+			memset(ret, 0, sizeof *ret);
+			ret->id = sqlite3_column_int64(q, 0);
+			ret->realm_id = sqlite3_column_int64(q, 1);
+			ret->kind = (enum space_kind)sqlite3_column_int(q, 2);
+			sq_col_text(q, 3, ret->name, sizeof ret->name);
+			ret->head_seq = sqlite3_column_int64(q, 4);
+			ret->horizon_seq = sqlite3_column_int64(q, 5);
+			sq_col_text(q, 6, ret->epoch, sizeof ret->epoch);
+			ret->created_ms = sqlite3_column_int64(q, 7);
+			ret->role = (enum role)sqlite3_column_int(q, 8);
+		}
+	}
+	sq_read_end(SQS(s), rc);
+	if (found == 1)
+		return 0;
 	struct sq_conn *c = sq_write_begin(SQS(s));
 	if (!c)
 		return sq_write_failure();

@@ -131,13 +131,15 @@ struct store_spaces_ops {
 	/* An adapter's clients (model.h, struct app_client), keyed by (app, realm, client
 	 * id). add: -ERR_EXISTS when the id is taken. get: -ERR_NOT_FOUND. lock: takes the
 	 * pull-before-push lock when it is free or older than stale_ms, and records the pull
-	 * at now_ms (*ret the row after); -ERR_BUSY when held, -ERR_NOT_FOUND. unlock frees
-	 * it. delete: -ERR_NOT_FOUND. by_device: the client a device is. */
+	 * at now_ms and the head of space_id it is to read up to, in one transaction (*ret the
+	 * row after); -ERR_BUSY when held, -ERR_NOT_FOUND. unlock frees it. delete:
+	 * -ERR_NOT_FOUND. by_device: the client a device is. */
 	int (*client_add)(struct store *s, const char *app, const struct app_client *c);
 	int (*client_get)(struct store *s, const char *app, int64_t realm_id, const char *client_id,
 			  struct app_client *ret);
 	int (*client_lock)(struct store *s, const char *app, int64_t realm_id, const char *client_id,
-			   int64_t now_ms, int64_t stale_ms, struct app_client *ret);
+			   int64_t space_id, int64_t now_ms, int64_t stale_ms,
+			   struct app_client *ret);
 	int (*client_unlock)(struct store *s, const char *app, int64_t realm_id,
 			     const char *client_id);
 	int (*client_delete)(struct store *s, const char *app, int64_t realm_id,

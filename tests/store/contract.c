@@ -765,19 +765,20 @@ static void test_app_spaces_and_time_cursors(void **state)
 	assert_int_equal(got.user_id, u);
 	assert_int_equal(got.lock_ms, 0);
 	assert_int_equal(st->ops->spaces->client_get(st, "sts", 1, "c-2", &got), -ERR_NOT_FOUND);
-	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", NOW, 1000, &got), 0);
+	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", c.id, NOW, 1000, &got), 0);
 	assert_int_equal(got.pulled_ms, NOW);
-	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", NOW + 999, 1000, &got),
+	assert_int_equal(got.pulled_seq, 3); /* the head the pull reads up to */
+	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", c.id, NOW + 999, 1000, &got),
 			 -ERR_BUSY);
-	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", NOW + 1001, 1000, &got), 0);
+	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", c.id, NOW + 1001, 1000, &got), 0);
 	assert_int_equal(got.pulled_ms, NOW + 1001);
 	assert_int_equal(st->ops->spaces->client_unlock(st, "sts", 1, "c-1"), 0);
-	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", NOW + 1002, 1000, &got), 0);
+	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", c.id, NOW + 1002, 1000, &got), 0);
 	assert_int_equal(st->ops->spaces->client_by_device(st, 77, &got), 0);
 	assert_string_equal(got.client_id, "c-1");
 	assert_int_equal(st->ops->spaces->client_delete(st, "sts", 1, "c-1"), 0);
 	assert_int_equal(st->ops->spaces->client_delete(st, "sts", 1, "c-1"), -ERR_NOT_FOUND);
-	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", NOW, 1000, &got),
+	assert_int_equal(st->ops->spaces->client_lock(st, "sts", 1, "c-1", c.id, NOW, 1000, &got),
 			 -ERR_NOT_FOUND);
 }
 

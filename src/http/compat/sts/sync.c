@@ -76,11 +76,14 @@ struct row {
 struct rows {
 	struct row *v;
 	int n, cap;
+	int64_t upto; /* the head the pull reads up to (0: the current one) */
 };
 
 static int keep_row(void *arg, const struct change_row *ch)
 {
 	struct rows *s = arg;
+	if (s->upto && ch->seq > s->upto)
+		return -1; /* the next pull's */
 	if (s->n == s->cap) {
 		int cap = s->cap ? 2 * s->cap : 256;
 		struct row *v = realloc(s->v, sizeof *v * (size_t)cap);
@@ -157,7 +160,7 @@ static int list_row(void *arg, const char *collection, const char *id, const str
 	return 0;
 }
 
-static int read_all(struct req *r, const struct space *sp, struct rows *s)
+static int read_all(struct req *r, const struct space *sp, struct rows *s, int64_t *ret_head)
 {
 	struct core *c = core_of(r);
 	int page = (int)limits_cfg(c->cfg)->page;
@@ -173,6 +176,7 @@ static int read_all(struct req *r, const struct space *sp, struct rows *s)
 		if (e < 0)
 			return e;
 		snapshot = as_of;
+		*ret_head = as_of;
 		if (l.listed < page)
 			return 0;
 		snprintf(ac, sizeof ac, "%s", l.last_c);
@@ -180,34 +184,41 @@ static int read_all(struct req *r, const struct space *sp, struct rows *s)
 	}
 }
 
-/* What arrived since ms: the newest change of each record, in arrival order. */
-static int read_since(struct req *r, const struct space *sp, int64_t ms, struct rows *s)
+/* What arrived since ms (or, exactly, after the cursor seq when it is known): the newest
+ * change of each record, in arrival order; *ret_head the head it read up to. */
+static int read_since(struct req *r, const struct space *sp, int64_t ms, int64_t seq,
+		      struct rows *s, int64_t *ret_head)
 {
 	struct core *c = core_of(r);
-	int64_t since;
-	int e = ms > 0 ? sync_cursor_at_ms(c, r->auth, sp, ms - STS_MARGIN_MS, &since)
-		       : -ERR_CURSOR_EXPIRED;
+	int64_t since = seq;
+	int e = seq > 0 ? 0
+		: ms > 0 ? sync_cursor_at_ms(c, r->auth, sp, ms - STS_MARGIN_MS, &since)
+			 : -ERR_CURSOR_EXPIRED;
 	if (e == -ERR_CURSOR_EXPIRED)
-		return read_all(r, sp, s);
+		return read_all(r, sp, s, ret_head);
 	if (e < 0)
 		return e;
-	int64_t head = 0;
+	int64_t head = since;
 	for (;;) {
 		struct verr ve = { 0 };
 		struct pull_at at = { .since = since, .limit = (int)limits_cfg(c->cfg)->page };
 		int before = s->n;
 		e = sync_pull_page(c, r->auth, sp, &at, keep_row, s, &head, &ve);
 		if (e == -ERR_CURSOR_EXPIRED) { /* pruned meanwhile: everything */
+			int64_t upto = s->upto;
 			rows_free(s);
 			memset(s, 0, sizeof *s);
-			return read_all(r, sp, s);
+			s->upto = upto;
+			return read_all(r, sp, s, ret_head);
 		}
-		if (e < 0 || s->n == before || s->v[s->n - 1].seq >= head)
+		if (e < 0 || s->n == before || s->v[s->n - 1].seq >= head ||
+		    (s->upto && s->v[s->n - 1].seq >= s->upto))
 			break;
 		since = s->v[s->n - 1].seq;
 	}
 	if (e < 0)
 		return e;
+	*ret_head = head;
 	qsort(s->v, (size_t)s->n, sizeof *s->v, by_key_seq);
 	int k = 0;
 	for (int i = 0; i < s->n; i++) {
@@ -265,16 +276,22 @@ int sts_pull(struct req *r)
 								   : 0;
 	if ((int64_t)nch > sts_cfg(((struct app *)r->app)->cfg)->max_changes)
 		return sts_error(r, 413, "Too many changes in one request (sts.max_changes)");
-	int e = sync_client_lock(c, STS_APP, rl.id, client, STS_LOCK_STALE_MS, &cl);
+	/* the cursor: exact when lastSync is the time of this client's last pull, as it is
+	 * after a push (the head that pull read up to was recorded); otherwise by time, with a
+	 * margin */
+	int64_t exact = last > 0 && last == cl.pulled_ms ? cl.pulled_seq : 0;
+	struct space sp;
+	int e = sync_space_for_app(c, p, STS_APP, &sp);
+	if (e < 0)
+		return sts_error(r, 500, "Internal server error");
+	e = sync_client_lock(c, STS_APP, rl.id, client, &sp, STS_LOCK_STALE_MS, &cl);
 	if (e == -ERR_BUSY)
 		return sts_message(r, 500, "The user is already syncing from this client");
 	if (e < 0)
 		return sts_error(r, 500, "Internal server error");
-	struct space sp;
-	struct rows s = { 0 };
-	e = sync_space_for_app(c, p, STS_APP, &sp);
-	if (e == 0)
-		e = read_since(r, &sp, last, &s);
+	struct rows s = { .upto = cl.pulled_seq };
+	int64_t head = 0;
+	e = read_since(r, &sp, last, exact, &s, &head);
 	if (e < 0) {
 		rows_free(&s);
 		sync_client_unlock(c, STS_APP, rl.id, client); /* its server reset the lock too */
