@@ -423,6 +423,8 @@ int sync_push_apply(struct core *c, void *txn, struct push_job *j)
 		r = apply_one(c, txn, j->p, j->sp, &j->changes[i], i, &j->results[i], &j->ve,
 			      &memo);
 	}
+	if (r >= 0 && j->in_txn)
+		r = j->in_txn(c, txn, j);
 	return r;
 }
 

@@ -77,6 +77,9 @@ int sync_client_get(struct core *c, const char *app, int64_t realm_id, const cha
 int sync_client_lock(struct core *c, const char *app, int64_t realm_id, const char *client_id,
 		     const struct space *sp, int64_t stale_ms, struct app_client *ret);
 int sync_client_unlock(struct core *c, const char *app, int64_t realm_id, const char *client_id);
+/* The same inside a push's transaction (push_job.in_txn). */
+int sync_client_unlock_in(struct core *c, void *txn, const char *app, int64_t realm_id,
+			  const char *client_id);
 int sync_client_delete(struct core *c, const char *app, int64_t realm_id, const char *client_id);
 int sync_client_by_device(struct core *c, int64_t device_id, struct app_client *ret);
 struct hub_waiter;
@@ -212,6 +215,10 @@ struct push_job {
 	bool *held;                  /* for each: the pusher held it when checked */
 	int nblobs;
 	void (*done)(struct push_job *j); /* runs on the committer's thread */
+	/* NULL, or more to write in the push's own transaction once its changes are applied
+	 * (an adapter's state that must commit with them): 0, or a negative error that undoes
+	 * the job. */
+	int (*in_txn)(struct core *c, void *txn, struct push_job *j);
 	void *arg;
 	struct push_job *next;
 };

@@ -94,6 +94,21 @@ int sq_client_lock(struct store *s, const char *app, int64_t realm_id, const cha
 	return sq_write_end(SQS(s), c, r);
 }
 
+int sq_push_client_unlock(void *txn, const char *app, int64_t realm_id, const char *client_id)
+{
+	struct sq_conn *c = sq_txn_conn(txn);
+	sqlite3_stmt *st = SQ(c, "UPDATE app_clients SET lock_ms = 0 WHERE app = ? AND realm_id = ? "
+				 "AND client_id = ?");
+	if (!st)
+		return -ERR_DB;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, realm_id);
+	sqlite3_bind_text(st, 3, client_id, -1, SQLITE_STATIC);
+	int r = sq_step(st);
+	sqlite3_reset(st);
+	return r;
+}
+
 int sq_client_unlock(struct store *s, const char *app, int64_t realm_id, const char *client_id)
 {
 	WRITE_ONE(s, "UPDATE app_clients SET lock_ms = 0 WHERE app = ? AND realm_id = ? AND "

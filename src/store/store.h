@@ -184,6 +184,9 @@ struct store_push_ops {
 	 * through these primitives. push_end commits when rc >= 0 (then the commit is
 	 * durable) and rolls back otherwise; it returns rc, or -ERR_DB when the commit fails. */
 	int (*push_begin)(struct store *s, void **ret_txn);
+	/* Inside a push: an adapter's client lock let go (store_spaces_ops, client_*). */
+	int (*push_client_unlock)(void *txn, const char *app, int64_t realm_id,
+				  const char *client_id);
 	int (*push_end)(struct store *s, void *txn, int rc);
 	/* Nested scopes inside a push transaction, for group commit: push_mark opens one,
 	 * push_unmark closes it keeping its writes (keep) or undoing them. */

@@ -375,6 +375,7 @@ static const struct store_spaces_ops sq_spaces_ops = {
 
 static const struct store_push_ops sq_push_ops = {
 	.push_begin = sq_push_begin,
+	.push_client_unlock = sq_push_client_unlock,
 	.push_end = sq_push_end,
 	.push_mark = sq_push_mark,
 	.push_unmark = sq_push_unmark,

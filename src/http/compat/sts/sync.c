@@ -387,6 +387,13 @@ static void push_free(void *arg)
 		json_object_put(t->j.changes[i].data);
 }
 
+/* The last batch lets the lock go in the push's own transaction: one commit, not two. */
+static int unlock_in(struct core *c, void *txn, struct push_job *j)
+{
+	struct push_ctx *t = (struct push_ctx *)j; /* j is its first member */
+	return sync_client_unlock_in(c, txn, STS_APP, t->rl.id, t->client);
+}
+
 static int push_answer(struct req *r)
 {
 	struct push_ctx *t = r->ctx;
@@ -395,7 +402,7 @@ static int push_answer(struct req *r)
 		return sts_error(r, t->j.rc == -ERR_TOO_LARGE ? 413 : 500,
 				 t->j.rc == -ERR_TOO_LARGE && t->j.ve.n ? t->j.ve.e[0].msg
 									: "Internal server error");
-	if (t->last)
+	if (t->last && !t->j.n) /* nothing pushed: no transaction let it go */
 		sync_client_unlock(core_of(r), STS_APP, t->rl.id, t->client);
 	/* the client's next pull starts from its last pull: what came after it, the rows
 	 * that won over this push's included, is sent then */
@@ -509,6 +516,8 @@ int sts_push(struct req *r)
 				 t->j.ve.n ? t->j.ve.e[0].msg : "Internal server error");
 	t->j.done = push_committed;
 	t->j.arg = r;
+	if (t->last)
+		t->j.in_txn = unlock_in;
 	if (t->j.n && c->committer && committer_submit(c->committer, &t->j, park, r) == 0)
 		return 0;
 	if (t->j.n)
