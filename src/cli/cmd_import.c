@@ -1,6 +1,7 @@
 /* cairn import tickit PATH --user NAME: a tickit-sync database (its SQLite file, read only)
  * into the user's "tickit" space, as syncs would bring it (docs/compat/tickit.md). */
 #include <sqlite3.h>
+#include <unistr.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,11 +97,26 @@ static int add(struct core *c, const struct principal *p, const struct space *sp
 		json_object_put(rec.norm);
 		return 0;
 	}
+	const char *text = json_object_to_json_string_ext(rec.norm, JSON_C_TO_STRING_PLAIN);
+	if ((int64_t)strlen(text) > limits_cfg(c->cfg)->record_bytes) {
+		fprintf(stderr, "cairn import: skipped %s %s: %zu bytes, over limits.record_bytes\n",
+			tk_type_name(rec.type), rec.id, strlen(text));
+		t->skipped++;
+		t->read[rec.type]--;
+		json_object_put(rec.norm);
+		return 0;
+	}
 	char ts[CLOCK_RFC3339_LEN], op[80];
 	int64_t now = clock_wall_ms(), latest = sync_latest_client_ts(c->cfg, now);
 	clock_format_rfc3339(rec.ts_ms > latest ? now : rec.ts_ms, ts);
 	json_object *x = json_object_new_object();
-	snprintf(op, sizeof op, "import-%s-%s-%s", rec.type == TK_DELETED ? "d" : "p", rec.id, ts);
+	/* named by what it is, so that two rows alike are one op and two that differ two */
+	uint8_t h[32];
+	token_hash(text, h);
+	int k = snprintf(op, sizeof op, "import-%s-", rec.type == TK_DELETED ? "d" : "p");
+	for (int i = 0; i < 16; i++)
+		k += snprintf(op + k, sizeof op - (size_t)k, "%02x", h[i]);
+	snprintf(op + k, sizeof op - (size_t)k, "-%s", ts);
 	json_object_object_add(x, "op_id", json_object_new_string(op));
 	json_object_object_add(x, "collection", json_object_new_string(tk_collection(type)));
 	json_object_object_add(x, "id", json_object_new_string(rec.id));
@@ -111,6 +127,15 @@ static int add(struct core *c, const struct principal *p, const struct space *sp
 		json_object_put(rec.norm);
 	else
 		json_object_object_add(x, "data", rec.norm);
+	for (size_t i = 0; i < json_object_array_length(b->changes); i++) {
+		json_object *o = NULL;
+		json_object_object_get_ex(json_object_array_get_idx(b->changes, i), "op_id", &o);
+		if (!strcmp(json_object_get_string(o), op)) { /* the same row twice */
+			t->kept[rec.type]++;
+			json_object_put(x);
+			return 0;
+		}
+	}
 	json_object_array_add(b->changes, x);
 	b->types[b->n++] = rec.type;
 	if (b->n < limit && b->n < (int)(sizeof b->types / sizeof b->types[0]))
@@ -137,6 +162,20 @@ static int read_table(sqlite3 *db, const char *sql, const char *type, const char
 	}
 	int r, e = 0;
 	while (e == 0 && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		bool text_ok = true;
+		for (int i = 0; cols[i]; i++) {
+			const unsigned char *s = sqlite3_column_text(st, i);
+			int len = sqlite3_column_bytes(st, i);
+			if (s && (u8_check(s, (size_t)len) || memchr(s, 0, (size_t)len)))
+				text_ok = false;
+		}
+		if (!text_ok) {
+			const unsigned char *id = sqlite3_column_text(st, 0);
+			fprintf(stderr, "cairn import: skipped %s %.64s: text that is not UTF-8\n", type,
+				id && !u8_check(id, strlen((const char *)id)) ? (const char *)id : "?");
+			t->skipped++;
+			continue;
+		}
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "type", json_object_new_string(type));
 		for (int i = 0; cols[i]; i++) {

@@ -270,6 +270,13 @@ int acct_refresh(struct core *c, const char *refresh_token, const char *addr, st
 	int r = acct_limit(c, addr, 0, NULL, ret_retry);
 	if (r < 0)
 		return r;
+	return acct_refresh_in(c, refresh_token, 0, ret);
+}
+
+int acct_refresh_in(struct core *c, const char *refresh_token, int64_t realm_id,
+		    struct session *ret)
+{
+	int r;
 	if (!refresh_token || strlen(refresh_token) >= TOKEN_LEN)
 		return -ERR_TOKEN_INVALID;
 	uint8_t old[32];
@@ -285,8 +292,8 @@ int acct_refresh(struct core *c, const char *refresh_token, const char *addr, st
 	/* Only a live refresh token of a device still there speaks for anyone; of those, a
 	 * disabled user's are refused as theirs (the store ends a reused one's session). */
 	if (p.token_kind != TOKEN_REFRESH || p.device.revoked_ms ||
-	    (p.expires_ms && p.expires_ms <= now))
-		return -ERR_TOKEN_INVALID;
+	    (p.expires_ms && p.expires_ms <= now) || (realm_id && p.realm.id != realm_id))
+		return -ERR_TOKEN_INVALID; /* of another realm: refused before it is used up */
 	if (p.user.disabled)
 		return -ERR_DISABLED;
 	memset(ret, 0, sizeof *ret);
@@ -487,4 +494,9 @@ int acct_check_credentials(struct core *c, const char *realm, const char *login,
 	/* an unknown user costs one verification too */
 	bool ok = password_verify(r == 0 ? ret->password_hash : c->dummy_hash, password);
 	return r == 0 && ok ? 0 : -ERR_BAD_CREDENTIALS;
+}
+
+int acct_limit_address(struct core *c, const char *addr, int *ret_retry)
+{
+	return acct_limit(c, addr, 0, NULL, ret_retry);
 }

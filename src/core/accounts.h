@@ -39,6 +39,14 @@ int acct_login(struct core *c, const struct login_in *in, struct session *ret, s
 	       int *ret_retry);
 int acct_refresh(struct core *c, const char *refresh_token, const char *addr, struct session *ret,
 		 int *ret_retry);
+/* The same without the credential rate limit (a refresh token is 256 random bits: no
+ * guessing to slow down; clients that refresh before every call would hit it), for a
+ * token of realm_id only (0: any), checked before the token is used up. */
+int acct_refresh_in(struct core *c, const char *refresh_token, int64_t realm_id,
+		    struct session *ret);
+/* Counts one credential request against the address (ratelimit.per_address): -ERR_RATE
+ * with *ret_retry seconds past it. */
+int acct_limit_address(struct core *c, const char *addr, int *ret_retry);
 /* A bearer token to its principal: -ERR_AUTH (unknown, revoked, not an access or
  * long-lived token), -ERR_EXPIRED (an access token past its time: refresh it) or
  * -ERR_DISABLED (the account is disabled; its tokens work again once it is enabled). */

@@ -22,6 +22,12 @@ int sync_client_lock(struct core *c, const char *app, int64_t realm_id, const ch
 						  clock_wall_ms(), stale_ms, ret);
 }
 
+int sync_client_cursor(struct core *c, const char *app, int64_t realm_id, const char *client_id,
+		       int64_t seq)
+{
+	return c->store->ops->spaces->client_cursor(c->store, app, realm_id, client_id, seq);
+}
+
 int sync_client_unlock_in(struct core *c, void *txn, const char *app, int64_t realm_id,
 			  const char *client_id)
 {

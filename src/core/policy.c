@@ -20,6 +20,11 @@ struct decide_out policy_decide(const struct decide_in *in)
 	 * record still on some device, older than the delete, then loses to it. */
 	if (in->ts_only && !in->exists)
 		return (struct decide_out){ DECIDE_APPLY, NULL };
+	/* By time, a later delete of a tombstone moves its time on (an edit between the two
+	 * deletes then loses to it); an earlier or equal one changes nothing. */
+	if (in->ts_only && in->op == OP_DELETE && !in->live)
+		return (struct decide_out){ in->my_ts > in->their_ts ? DECIDE_APPLY : DECIDE_UNCHANGED,
+					    NULL };
 	if (in->op == OP_DELETE && !in->live)
 		return (struct decide_out){ DECIDE_UNCHANGED, NULL };
 	if (in->ts_only)

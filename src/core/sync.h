@@ -77,6 +77,9 @@ int sync_client_get(struct core *c, const char *app, int64_t realm_id, const cha
 int sync_client_lock(struct core *c, const char *app, int64_t realm_id, const char *client_id,
 		     const struct space *sp, int64_t stale_ms, struct app_client *ret);
 int sync_client_unlock(struct core *c, const char *app, int64_t realm_id, const char *client_id);
+/* Moves the client's pull cursor back to seq (never forward). */
+int sync_client_cursor(struct core *c, const char *app, int64_t realm_id, const char *client_id,
+		       int64_t seq);
 /* The same inside a push's transaction (push_job.in_txn). */
 int sync_client_unlock_in(struct core *c, void *txn, const char *app, int64_t realm_id,
 			  const char *client_id);

@@ -292,8 +292,11 @@ void srv_req_body(struct req *r, const char *data, size_t n)
 	r->body_seen = true;
 	switch (r->route->body) {
 	case BODY_JSON: {
-		int e = r->inflate ? inflater_feed(r->inflate, data, n, &r->body)
-				   : buf_append(&r->body, data, n) < 0 ? -ERR_TOO_LARGE : 0;
+		/* compressed, both sides count: what came (a stream that never ends inflating to
+		 * nothing is refused too) and what it inflates to */
+		int e = r->inflate && r->body_bytes > r->body_limit ? -ERR_TOO_LARGE
+			: r->inflate ? inflater_feed(r->inflate, data, n, &r->body)
+				     : buf_append(&r->body, data, n) < 0 ? -ERR_TOO_LARGE : 0;
 		if (e < 0) {
 			r->failed = true;
 			buf_free(&r->body);

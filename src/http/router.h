@@ -75,8 +75,8 @@ struct route {
  * server.gzip_min_bytes), with Vary: Accept-Encoding either way. */
 #define ROUTE_GZIP 128u
 /* Its JSON body may come compressed (Content-Encoding: gzip or deflate): the glue
- * inflates it as it arrives, and the body limit counts the inflated bytes. Other routes
- * refuse a Content-Encoding (415). */
+ * inflates it as it arrives, and the body limit holds for the bytes received and for the
+ * inflated bytes each. Other routes refuse a Content-Encoding (415). */
 #define ROUTE_INFLATE 256u
 
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };

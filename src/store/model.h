@@ -222,7 +222,8 @@ struct app_client {
 	char client_id[APP_CLIENT_ID_MAX + 1];
 	int64_t realm_id, user_id, device_id;
 	int64_t lock_ms, pulled_ms, created_ms;
-	int64_t pulled_seq; /* the space's head its last pull read up to (0: not known) */
+	int64_t pulled_seq;   /* where its last pull read up to (0: not known) ... */
+	int64_t pulled_space; /* ... in this space */
 };
 
 /* An end-to-end key bundle a user publishes for others to start a conversation with

@@ -5,7 +5,8 @@
 #include "sqlite_int.h"
 
 #define CLIENT_COLS \
-	"client_id, realm_id, user_id, device_id, lock_ms, pulled_ms, created_ms, pulled_seq"
+	"client_id, realm_id, user_id, device_id, lock_ms, pulled_ms, created_ms, pulled_seq, " \
+	"pulled_space"
 
 static void client_row(sqlite3_stmt *st, struct app_client *c)
 {
@@ -18,6 +19,7 @@ static void client_row(sqlite3_stmt *st, struct app_client *c)
 	c->pulled_ms = sqlite3_column_int64(st, 5);
 	c->created_ms = sqlite3_column_int64(st, 6);
 	c->pulled_seq = sqlite3_column_int64(st, 7);
+	c->pulled_space = sqlite3_column_int64(st, 8);
 }
 
 int sq_client_add(struct store *s, const char *app, const struct app_client *c)
@@ -68,8 +70,8 @@ int sq_client_lock(struct store *s, const char *app, int64_t realm_id, const cha
 		r = -ERR_BUSY;
 	if (r == 0) {
 		st = SQ(c, "UPDATE app_clients SET lock_ms = ?1, pulled_ms = ?1, pulled_seq = "
-			   "coalesce((SELECT head_seq FROM spaces WHERE id = ?5), 0) WHERE app = ?2 AND "
-			   "realm_id = ?3 AND client_id = ?4");
+			   "coalesce((SELECT head_seq FROM spaces WHERE id = ?5), 0), pulled_space = ?5 "
+			   "WHERE app = ?2 AND realm_id = ?3 AND client_id = ?4");
 		r = st ? (sqlite3_bind_int64(st, 1, now_ms),
 			  sqlite3_bind_text(st, 2, app, -1, SQLITE_STATIC),
 			  sqlite3_bind_int64(st, 3, realm_id),
@@ -79,6 +81,7 @@ int sq_client_lock(struct store *s, const char *app, int64_t realm_id, const cha
 		if (st)
 			sqlite3_reset(st);
 		ret->lock_ms = ret->pulled_ms = now_ms;
+		ret->pulled_space = space_id;
 		st = r == 0 ? SQ(c, "SELECT pulled_seq FROM app_clients WHERE app = ? AND realm_id = ? "
 				    "AND client_id = ?")
 			    : NULL;
@@ -92,6 +95,17 @@ int sq_client_lock(struct store *s, const char *app, int64_t realm_id, const cha
 		}
 	}
 	return sq_write_end(SQS(s), c, r);
+}
+
+int sq_client_cursor(struct store *s, const char *app, int64_t realm_id, const char *client_id,
+		     int64_t seq)
+{
+	WRITE_ONE(s, "UPDATE app_clients SET pulled_seq = min(pulled_seq, ?) WHERE app = ? AND "
+		     "realm_id = ? AND client_id = ?",
+		  (sqlite3_bind_int64(st, 1, seq), sqlite3_bind_text(st, 2, app, -1, SQLITE_STATIC),
+		   sqlite3_bind_int64(st, 3, realm_id),
+		   sqlite3_bind_text(st, 4, client_id, -1, SQLITE_STATIC)),
+		  0);
 }
 
 int sq_push_client_unlock(void *txn, const char *app, int64_t realm_id, const char *client_id)

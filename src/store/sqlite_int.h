@@ -196,6 +196,8 @@ int sq_client_get(struct store *s, const char *app, int64_t realm_id, const char
 		  struct app_client *ret);
 int sq_client_lock(struct store *s, const char *app, int64_t realm_id, const char *client_id,
 		   int64_t space_id, int64_t now_ms, int64_t stale_ms, struct app_client *ret);
+int sq_client_cursor(struct store *s, const char *app, int64_t realm_id, const char *client_id,
+		     int64_t seq);
 int sq_push_client_unlock(void *txn, const char *app, int64_t realm_id, const char *client_id);
 int sq_client_unlock(struct store *s, const char *app, int64_t realm_id, const char *client_id);
 int sq_client_delete(struct store *s, const char *app, int64_t realm_id, const char *client_id);

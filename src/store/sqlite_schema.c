@@ -468,6 +468,7 @@ const struct migration sqlite_migrations[] = {
 	  " lock_ms INTEGER NOT NULL DEFAULT 0,"
 	  " pulled_ms INTEGER NOT NULL DEFAULT 0,"
 	  " pulled_seq INTEGER NOT NULL DEFAULT 0,"
+	  " pulled_space INTEGER NOT NULL DEFAULT 0,"
 	  " created_ms INTEGER NOT NULL,"
 	  " PRIMARY KEY (app, realm_id, client_id)) WITHOUT ROWID;"
 	  "CREATE INDEX app_clients_device ON app_clients(device_id);" },

@@ -142,6 +142,10 @@ struct store_spaces_ops {
 			   struct app_client *ret);
 	int (*client_unlock)(struct store *s, const char *app, int64_t realm_id,
 			     const char *client_id);
+	/* Moves the client's pull cursor back to seq, never forward: its next pull (after
+	 * its lock's time) starts there. */
+	int (*client_cursor)(struct store *s, const char *app, int64_t realm_id,
+			     const char *client_id, int64_t seq);
 	int (*client_delete)(struct store *s, const char *app, int64_t realm_id,
 			     const char *client_id);
 	int (*client_by_device)(struct store *s, int64_t device_id, struct app_client *ret);

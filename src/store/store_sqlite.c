@@ -356,6 +356,7 @@ static const struct store_spaces_ops sq_spaces_ops = {
 	.client_get = sq_client_get,
 	.client_lock = sq_client_lock,
 	.client_unlock = sq_client_unlock,
+	.client_cursor = sq_client_cursor,
 	.client_delete = sq_client_delete,
 	.client_by_device = sq_client_by_device,
 	.space_get = sq_space_get,

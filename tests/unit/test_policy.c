@@ -152,8 +152,10 @@ static void test_ts_only(void **state)
 		expect(in, DECIDE_APPLY, NULL);
 		in.my_ts = 1000;
 		expect(in, DECIDE_CONFLICT, "lww_lost");
-		in.op = OP_DELETE;
+		in.op = OP_DELETE; /* a delete of the tombstone: a later one moves its time */
 		expect(in, DECIDE_UNCHANGED, NULL);
+		in.my_ts = 1001;
+		expect(in, DECIDE_APPLY, NULL);
 		/* no trace at all: a put applies, and a delete leaves a tombstone */
 		in.exists = false;
 		in.op = OP_PUT;

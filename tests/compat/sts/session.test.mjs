@@ -268,3 +268,89 @@ test('unregister a client, or its rows too; gzip bodies: a bomb is 413, a broken
     await srv.stop();
   }
 });
+
+test('after the reviews: lost pushes come back, later deletes win, cursors of a deleted space, pulls in budgets, compressed streams capped, confirmation resends, names', async () => {
+  const { randomUUID } = await import('node:crypto');
+  const srv = await startServer({ env: { ...LIMITS, CAIRN_STS_MAX_CHANGES: '100' }, args: ['--admin-user', 'root', '--admin-pass', 'root password 1'] });
+  const U = srv.url, B = `${U}/compat/sts`;
+  try {
+    const a = new StsClient(B, 'default'), b = new StsClient(B, 'default');
+    await a.register({ name: 'Ann', email: 'ann@example.com', password: PW });
+    await b.register({ email: 'ann@example.com', password: PW, newRegistration: false });
+    await a.sync();
+    await b.sync();
+    const auth = async (c) => { await c.login(); return { Authorization: `Bearer ${c.access}` }; };
+    const cycle = async (c, changes) => {
+      const h = await auth(c);
+      await c.post(`/pull/default/${c.clientId}`, { clientId: c.clientId, lastSync: c.lastSync, changes: changes.map(({ rowData, ...x }) => x) }, h);
+      const r = await c.post(`/push/default/${c.clientId}`, { clientId: c.clientId, lastSync: c.lastSync, isPartial: 0, changes }, h);
+      c.lastSync = r.lastSync;
+    };
+    // a later delete of a deleted row wins over an edit between the two deletes
+    await cycle(a, [{ operation: 'I', rowguid: 'x', tablename: 'todo', clientdate: 100, rowData: { t: 1 } }]);
+    await cycle(a, [{ operation: 'D', rowguid: 'x', tablename: 'todo', clientdate: 200, rowData: {} }]);
+    await cycle(a, [{ operation: 'D', rowguid: 'x', tablename: 'todo', clientdate: 400, rowData: {} }]);
+    await cycle(b, [{ operation: 'U', rowguid: 'x', tablename: 'todo', clientdate: 300, rowData: { t: 3 } }]);
+    const c0 = new StsClient(B, 'default');
+    await c0.register({ email: 'ann@example.com', password: PW, newRegistration: false });
+    await c0.sync();
+    assert.equal(c0.rows('todo').x, undefined, 'the row stays deleted');
+    // a push that loses to a newer row brings that row back at the next pull
+    const ahead = Date.now() + 60000;
+    await cycle(a, [{ operation: 'I', rowguid: 'r', tablename: 'todo', clientdate: ahead, rowData: { who: 'a, ahead' } }]);
+    await b.sync();
+    b.put('todo', 'r', { who: 'b, behind' });
+    await b.sync();
+    await b.sync();
+    assert.equal(b.rows('todo').r.who, 'a, ahead', 'the winner came back');
+    // pulls in budgets of sts.max_changes (100): 250 rows reach b over three syncs
+    for (let i = 0; i < 250; i++) a.put('todo', `m${i}`, { i });
+    await a.sync();
+    const got = [];
+    for (let k = 0; k < 4; k++) got.push((await b.sync()).data.length);
+    assert.ok(got[0] <= 100 && got[1] <= 100 && got[2] > 0, JSON.stringify(got));
+    assert.ok(Object.keys(b.rows('todo')).filter((k) => k.startsWith('m')).length === 250, JSON.stringify(got));
+    // deleteRemoteData: another install's cursor into the old space is not used in the new
+    await a.login();
+    await a.post('/unregister/default', { email: 'ann@example.com', password: PW, clientId: a.clientId, deleteRemoteData: true }, { Authorization: `Bearer ${a.access}` });
+    const n = new StsClient(B, 'default');
+    await n.register({ email: 'ann@example.com', password: PW, newRegistration: false });
+    for (let i = 0; i < 8; i++) n.put('todo', `new${i}`, { i });
+    await n.sync();
+    b.tables.todo.clear();
+    await b.sync();
+    assert.equal(Object.keys(b.rows('todo')).length, 8, 'every row of the new space');
+    // a compressed stream that inflates to nothing is capped by what was sent
+    const junk = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 8, 0, 0, 0, 0, 0, 3]), Buffer.alloc(64 * 1024, 'a')]);
+    const res = await fetch(`${B}/register/default`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, body: junk });
+    assert.equal(res.status, 413);
+    // a realm that wants confirmation: the gzip attempt and its plain resend say the same
+    const root = (await api(U, 'POST', '/api/v1/auth/login', { body: { username: 'root', password: 'root password 1' } })).body.access_token;
+    await api(U, 'POST', '/api/v1/admin/realms', { token: root, body: { name: 'strict', confirm_email: true } });
+    const s = new StsClient(B, 'strict');
+    await assert.rejects(s.register({ name: 'S', email: 's@example.com', password: PW }), (e) => /confirm your e-mail address/.test(e.message));
+    assert.ok(s.wire.length === 2 && s.wire.every((w) => w.includes('confirm')), s.wire.join('\n'));
+    // a device name cut inside a character, and names taken: still registered
+    const d = new StsClient(B, 'default');
+    d.email = 'squat@example.com';
+    const reg = await d.post('/register/default', { email: 'squat@example.com', password: PW, clientId: randomUUID(), clientDescription: JSON.stringify({ name: `${'a'.repeat(59)}é` }), newRegistration: true });
+    assert.equal(reg.message, 'User and Client registered successfully!');
+    for (let i = 0; i < 5; i++) {
+      const q = new StsClient(B, 'default');
+      await q.register({ name: 'Q', email: `squat@d${i}.example.com`, password: PW });
+    }
+    // a refresh token sent to another realm is refused without being used up
+    const e = new StsClient(B, 'default');
+    await e.register({ name: 'E', email: 'e@example.com', password: PW });
+    await e.login();
+    const wrong = await fetch(`${B}/login/strict/refreshToken`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refreshToken: e.refresh }) });
+    assert.equal(wrong.status, 403);
+    await e.refreshToken();
+    assert.match(e.wire.at(-1), /refreshToken.* -> 200/);
+  } catch (err) {
+    err.message += `\n${[...(err.wire || [])]}`;
+    throw err;
+  } finally {
+    await srv.stop();
+  }
+});

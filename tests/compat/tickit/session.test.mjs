@@ -393,3 +393,87 @@ test("after a new user's review: an update keeps a list's is_inbox and created_a
     await srv.stop();
   }
 });
+
+test("after the attack review: a later delete moves a tombstone on; a first sync's cursor holds pruning; dates, cases and links; the importer skips what it cannot take", async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const { tempDir, runCairn } = await import('../../api/lib/cairn.mjs');
+  const srv = await startServer({ env: { ...LIMITS, CAIRN_SYNC_RETENTION: '1s', CAIRN_SYNC_GC_INTERVAL: '0' } });
+  const U = srv.url, B = `${U}/compat/tickit`;
+  const ann = await tokenFor(U, 'ann');
+  const post = (changes, last = null) => fetch(`${B}/api/v1/sync`, { method: 'POST', headers: { Authorization: `Bearer ${ann.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ device_id: uuid(), last_sync: last, changes }) }).then(async (r) => ({ status: r.status, text: await r.text() }));
+  try {
+    const list = { type: 'list', id: uuid(), name: 'L', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' };
+    const task = (id, t, title = 'x') => ({ type: 'task', id, title, completed: false, list_id: list.id, created_at: '2026-01-01T00:00:00Z', updated_at: t });
+    const x = uuid();
+    await post([list, task(x, '2026-01-01T00:00:00Z')]);
+    // deletes at T1 and T3, an edit at T2 between them: the edit loses to the later delete
+    await post([{ type: 'deleted', id: x, record_type: 'task', deleted_at: '2026-01-01T01:00:00Z' }]);
+    await post([{ type: 'deleted', id: x, record_type: 'task', deleted_at: '2026-01-01T03:00:00Z' }]);
+    let r = JSON.parse((await post([task(x, '2026-01-01T02:00:00Z', 'between')])).text);
+    assert.deepEqual(r.conflicts, [x]);
+    assert.ok(r.changes.some((c) => c.type === 'deleted' && c.id === x));
+    // a device's first (full) sync holds pruning: a delete after it is still sent to it
+    // (b has a token of its own: a device, whose cursor the others' syncs do not move)
+    const bTok = (await api(U, 'POST', '/api/v1/tokens', { token: ann.access, body: { name: 'b' } })).body.token;
+    const b = new TickitDevice(B, bTok);
+    await b.sync();
+    const y = uuid();
+    await post([task(y, '2026-01-02T00:00:00Z')]);
+    await b.sync();
+    await post([{ type: 'deleted', id: y, record_type: 'task', deleted_at: '2026-01-03T00:00:00Z' }]);
+    await new Promise((res) => setTimeout(res, 1500));
+    const gc = await runCairn(['gc', '--data', srv.dir], { env: { CAIRN_SYNC_RETENTION: '1s' } });
+    assert.equal(gc.code, 0, gc.stderr);
+    await b.sync();
+    assert.equal(b.tasks.has(y), false, 'the delete reached the device');
+    // a due_date that is no date; upper-case ids are the same record; two links add up
+    r = await post([{ ...task(uuid(), '2026-01-01T00:00:00Z'), due_date: 'abcd-ef-gh' }]);
+    assert.equal(r.status, 422);
+    assert.match(r.text, /due_date/);
+    assert.equal((await post([{ ...task(uuid(), '2026-01-01T00:00:00Z'), due_date: '2024-13-45' }])).status, 422);
+    const up = uuid().toUpperCase();
+    await post([task(up, '2026-01-05T00:00:00Z', 'upper')]);
+    r = JSON.parse((await post([task(up.toLowerCase(), '2026-01-06T00:00:00Z', 'lower')])).text);
+    const same = r.changes.filter((c) => c.id === up.toLowerCase());
+    assert.equal(same.length, 1);
+    assert.equal(same[0].title, 'lower');
+    assert.ok(!r.changes.some((c) => c.id === up));
+    const g1 = uuid(), g2 = uuid(), z = uuid();
+    await post([task(z, '2026-01-07T00:00:00Z')]);
+    r = await post([{ type: 'task_tag', task_id: z, tag_id: g1, created_at: list.created_at }, { type: 'task_tag', task_id: z, tag_id: g2, created_at: list.created_at },
+      { type: 'task_tag', task_id: z, tag_id: g2, created_at: list.created_at }]);
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(JSON.parse(r.text).changes.find((c) => c.id === z).tag_ids.sort(), [g1, g2].sort());
+    // the importer: text that is not UTF-8, a row too large, and two rows alike
+    const dir = tempDir('tickit-import-bad-');
+    const file = join(dir, 'bad.sqlite');
+    const l2 = uuid(), ok1 = uuid(), dup = uuid(), bin = uuid(), big = uuid();
+    const sql = `
+CREATE TABLE lists (id TEXT, name TEXT, description TEXT, icon TEXT, color TEXT, is_inbox INTEGER, sort_order INTEGER, created_at TEXT, updated_at TEXT);
+CREATE TABLE tags (id TEXT, name TEXT, color TEXT, created_at TEXT, updated_at TEXT);
+CREATE TABLE tasks (id TEXT, title TEXT, description TEXT, url TEXT, priority TEXT, completed INTEGER, list_id TEXT, created_at TEXT, updated_at TEXT, completed_at TEXT, due_date TEXT);
+CREATE TABLE task_tags (task_id TEXT, tag_id TEXT, created_at TEXT);
+CREATE TABLE tombstones (id TEXT, record_type TEXT, deleted_at TEXT);
+INSERT INTO lists VALUES ('${l2}', 'L', NULL, 'i', NULL, 0, 0, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+INSERT INTO tasks VALUES ('${ok1}', 'fine', NULL, NULL, 'low', 0, '${l2}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', NULL, NULL);
+INSERT INTO tasks VALUES ('${dup}', 'twice', NULL, NULL, 'low', 0, '${l2}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', NULL, NULL);
+INSERT INTO tasks VALUES ('${dup}', 'twice', NULL, NULL, 'low', 0, '${l2}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', NULL, NULL);
+INSERT INTO tasks VALUES ('${bin}', CAST(x'c328' AS TEXT), NULL, NULL, 'low', 0, '${l2}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', NULL, NULL);
+INSERT INTO tasks VALUES ('${big}', printf('%.*c', 1100000, 'x'), NULL, NULL, 'low', 0, '${l2}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', NULL, NULL);
+`;
+    const made = spawnSync('sqlite3', [file], { input: sql, encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const bob = await tokenFor(U, 'bob');
+    const imp = await runCairn(['import', 'tickit', file, '--user', 'bob', '--data', srv.dir]);
+    assert.equal(imp.code, 1, imp.stdout + imp.stderr);
+    assert.match(imp.stderr, /not UTF-8/);
+    assert.match(imp.stderr, /limits\.record_bytes/);
+    assert.match(imp.stdout, /tasks\s+3 read, 2 written, 1 kept/);
+    const d = new TickitDevice(B, bob.token);
+    await d.sync();
+    assert.deepEqual([...d.tasks.keys()].sort(), [ok1, dup].sort());
+  } finally {
+    await srv.stop();
+  }
+});

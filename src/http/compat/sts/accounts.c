@@ -3,9 +3,11 @@
  * PIN. Its client tells errors apart by status (403: unauthorised; anything else: show
  * `message`) and by phrases of the message, which are kept. */
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistr.h>
 
 #include "../../../core/accounts.h"
 #include "../../../core/errors.h"
@@ -44,10 +46,17 @@ static void username_from(const char *email, int attempt, char *out, size_t len)
 	base[n] = '\0';
 	bool alnum0 = n && ((base[0] >= 'a' && base[0] <= 'z') || (base[0] >= 'A' && base[0] <= 'Z') ||
 			    (base[0] >= '0' && base[0] <= '9'));
-	if (attempt > 1)
-		snprintf(out, len, "%s%s-%d", alnum0 ? "" : "u", base, attempt);
-	else
-		snprintf(out, len, "%s%s", alnum0 ? "" : "u", base);
+	/* "ann", "ann-2", "ann-3", then a random suffix (a taken prefix cannot be squatted) */
+	char suffix[16] = "";
+	if (attempt > 3) {
+		unsigned char rnd[3];
+		randombytes_buf(rnd, sizeof rnd);
+		snprintf(suffix, sizeof suffix, "-%02x%02x%02x", rnd[0], rnd[1], rnd[2]);
+	} else if (attempt > 1) {
+		snprintf(suffix, sizeof suffix, "-%d", attempt);
+	}
+	size_t room = len > 1 + 1 + strlen(suffix) ? len - 1 - 1 - strlen(suffix) : 0;
+	snprintf(out, len, "%s%.*s%s", alnum0 ? "" : "u", (int)room, base, suffix);
 }
 
 /* The user whose address is email in rl (not one whose username it is). */
@@ -73,10 +82,14 @@ static void device_name(const char *desc, char *out, size_t len)
 	else if (!o)
 		snprintf(out, len, "%.60s", desc);
 	json_object_put(o);
-	/* a device name is printable text */
-	for (char *p = out; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	/* a device name is printable UTF-8: cut where a character was cut (or is not
+	 * UTF-8), and the default when what is left is not a name */
+	const uint8_t *bad = u8_check((const uint8_t *)out, strlen(out));
+	if (bad)
+		out[bad - (const uint8_t *)out] = '\0';
+	struct verr ve = { 0 };
+	if (!*out || !check_text(&ve, "name", out, NAME_MAX_BYTES, true))
+		snprintf(out, len, "sync_client");
 }
 
 static int rate_reply(struct req *r, int retry)
@@ -101,6 +114,10 @@ int sts_register(struct req *r)
 	bool fresh = json_object_is_type(r->json, json_type_object) &&
 		     json_object_object_get_ex(r->json, "newRegistration", &nr) &&
 		     json_object_get_boolean(nr);
+	int retry = 0;
+	/* every registration counts against the address, before anything is told */
+	if (acct_limit_address(c, http_client_addr(r), &retry) == -ERR_RATE)
+		return rate_reply(r, retry);
 	if (!email || !*email || !password || !*password)
 		return sts_result(r, 400, "email and password are required");
 	if (!is_uuid(client))
@@ -112,9 +129,14 @@ int sts_register(struct req *r)
 	int e = user_by_email(r, &rl, email, &u);
 	if (e < 0 && e != -ERR_NOT_FOUND)
 		return sts_error(r, 500, "Internal server error");
-	int retry = 0;
 	struct verr ve = { 0 };
+	const char *confirm = "Registered: confirm your e-mail address with the link we sent to "
+			      "it, then register this client as an existing user";
 	if (fresh) {
+		/* the client sends a refused request again uncompressed: the same answer for an
+		 * account it made a moment ago and that waits for its confirmation */
+		if (e == 0 && !u.email_confirmed && password_verify(u.password_hash, password))
+			return sts_result(r, 500, confirm);
 		if (e == 0)
 			return sts_result(r, 500, "The email is already registered, try to register "
 						  "the client instead...");
@@ -127,7 +149,7 @@ int sts_register(struct req *r)
 			struct realm ignored;
 			memset(&ve, 0, sizeof ve);
 			e = acct_register(c, &in, &u, &ignored, &ve, &retry);
-			if (e != -ERR_USERNAME_TAKEN || attempt >= 20)
+			if (e != -ERR_USERNAME_TAKEN || attempt >= 10)
 				break;
 		}
 		if (e == -ERR_SIGNUP_CLOSED)
@@ -146,9 +168,7 @@ int sts_register(struct req *r)
 		if (e < 0)
 			return sts_error(r, 500, "Internal server error");
 		if (!u.email_confirmed)
-			return sts_result(r, 500,
-					  "Registered: confirm your e-mail address with the link we "
-					  "sent to it, then register this client as an existing user");
+			return sts_result(r, 500, confirm);
 	} else if (e == -ERR_NOT_FOUND) {
 		return sts_result(r, 500, "The email is not registered, try to Register as a new user...");
 	}
@@ -240,6 +260,8 @@ int sts_login(struct req *r)
 	*colon = '\0';
 	const char *email = plain, *password = colon + 1;
 	const char *client = sts_str(r, "clientId");
+	if (!client)
+		client = sts_str(r, "clientid"); /* older clients' spelling */
 	struct core *c = core_of(r);
 	struct app_client cl;
 	bool known = client && sync_client_get(c, STS_APP, rl.id, client, &cl) == 0;
@@ -284,12 +306,8 @@ int sts_refresh(struct req *r)
 	const char *token = sts_str(r, "refreshToken");
 	struct session s;
 	int retry = 0;
-	int e = token ? acct_refresh(core_of(r), token, http_client_addr(r), &s, &retry)
-		      : -ERR_TOKEN_INVALID;
-	if (e == -ERR_RATE)
-		return rate_reply(r, retry);
-	if (e == 0 && s.p.realm.id != rl.id)
-		e = -ERR_TOKEN_INVALID;
+	(void)retry;
+	int e = token ? acct_refresh_in(core_of(r), token, rl.id, &s) : -ERR_TOKEN_INVALID;
 	if (e == -ERR_TOKEN_INVALID || e == -ERR_TOKEN_EXPIRED || e == -ERR_DISABLED)
 		return sts_result(r, 403, "Invalid refresh token, please relogin");
 	if (e < 0)
@@ -333,8 +351,8 @@ int sts_change_password(struct req *r)
 	/* Every failure is 403: its client takes any other status for a change that worked
 	 * and keeps the new password. */
 	char msg[256];
-	if (e == -ERR_INVALID && ve.n)
-		snprintf(msg, sizeof msg, "The new %s %s", ve.e[0].field, ve.e[0].msg);
+	if (e == -ERR_INVALID && ve.n && strstr(ve.e[0].field, "password"))
+		snprintf(msg, sizeof msg, "The new password %s", ve.e[0].msg);
 	else if (e == -ERR_RATE)
 		snprintf(msg, sizeof msg, "Too many attempts, please try again in %d seconds", retry);
 	else if (e == -ERR_CODE_INVALID || e == -ERR_CODE_EXPIRED || e == -ERR_INVALID)

@@ -7,8 +7,9 @@
 
 static const struct config_def sts_keys[] = {
 	COMPAT_KEYS(sts, "sync_server_ts"),
-	{ "max_changes", T_INT, "20000", 1, 1000000, NULL, NULL, NULL, F(max_changes),
-	  "Rows one pull may list or one push may carry (its client pushes 100 at a time).",
+	{ "max_changes", T_INT, "50000", 1, 1000000, NULL, NULL, NULL, F(max_changes),
+	  "Rows one push may carry (more gets 413), and one pull answers (the rest come at "
+	  "the next pull).",
 	  .serve_only = true },
 };
 

@@ -50,7 +50,11 @@ int sts_message(struct req *r, unsigned status, const char *msg)
 
 int sts_error(struct req *r, unsigned status, const char *msg)
 {
-	return compat_reply(r, status, COMPAT_JSON, "error", msg);
+	/* its handlers' {"error"}, and "message", which its client shows */
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	return http_reply_json(r, status, o);
 }
 
 const char *sts_str(struct req *r, const char *key)

@@ -77,6 +77,9 @@ struct rows {
 	struct row *v;
 	int n, cap;
 	int64_t upto; /* the head the pull reads up to (0: the current one) */
+	/* a pull's budget: this many changes and bytes of data at most (0: none); past it
+	 * the pull stops, and cut is the last seq it took (the next pull starts there) */
+	int64_t max_n, max_bytes, bytes, cut;
 };
 
 static int keep_row(void *arg, const struct change_row *ch)
@@ -84,6 +87,13 @@ static int keep_row(void *arg, const struct change_row *ch)
 	struct rows *s = arg;
 	if (s->upto && ch->seq > s->upto)
 		return -1; /* the next pull's */
+	size_t len = ch->data ? strlen(ch->data) : 0;
+	if (s->max_n && s->n > 0 &&
+	    (s->n >= s->max_n || s->bytes + (int64_t)len > s->max_bytes)) {
+		s->cut = s->v[s->n - 1].seq; /* the rest at the next pull */
+		return -1;
+	}
+	s->bytes += (int64_t)len;
 	if (s->n == s->cap) {
 		int cap = s->cap ? 2 * s->cap : 256;
 		struct row *v = realloc(s->v, sizeof *v * (size_t)cap);
@@ -211,7 +221,7 @@ static int read_since(struct req *r, const struct space *sp, int64_t ms, int64_t
 			s->upto = upto;
 			return read_all(r, sp, s, ret_head);
 		}
-		if (e < 0 || s->n == before || s->v[s->n - 1].seq >= head ||
+		if (e < 0 || s->n == before || s->v[s->n - 1].seq >= head || s->cut ||
 		    (s->upto && s->v[s->n - 1].seq >= s->upto))
 			break;
 		since = s->v[s->n - 1].seq;
@@ -219,7 +229,8 @@ static int read_since(struct req *r, const struct space *sp, int64_t ms, int64_t
 	if (e < 0)
 		return e;
 	*ret_head = head;
-	qsort(s->v, (size_t)s->n, sizeof *s->v, by_key_seq);
+	if (s->n > 1)
+		qsort(s->v, (size_t)s->n, sizeof *s->v, by_key_seq);
 	int k = 0;
 	for (int i = 0; i < s->n; i++) {
 		bool last = i + 1 == s->n || strcmp(s->v[i + 1].table, s->v[i].table) ||
@@ -237,7 +248,8 @@ static int read_since(struct req *r, const struct space *sp, int64_t ms, int64_t
 		free(s->v[i].data);
 	}
 	s->n = k;
-	qsort(s->v, (size_t)s->n, sizeof *s->v, by_seq);
+	if (s->n > 1)
+		qsort(s->v, (size_t)s->n, sizeof *s->v, by_seq);
 	/* a native patch's state, read as it is now */
 	for (int i = 0; i < s->n; i++)
 		if (s->v[i].version < 0) {
@@ -272,26 +284,32 @@ int sts_pull(struct req *r)
 	if (!client_or_reply(r, &rl, client, &cl, "Client id not found!"))
 		return 0;
 	json_object_object_get_ex(body, "changes", &changes);
+	/* (how many the client lists is bounded by limits.json_values: it lists all it has) */
 	size_t nch = json_object_is_type(changes, json_type_array) ? json_object_array_length(changes)
 								   : 0;
-	if ((int64_t)nch > sts_cfg(((struct app *)r->app)->cfg)->max_changes)
-		return sts_error(r, 413, "Too many changes in one request (sts.max_changes)");
 	/* the cursor: exact when lastSync is the time of this client's last pull, as it is
 	 * after a push (the head that pull read up to was recorded); otherwise by time, with a
 	 * margin */
-	int64_t exact = last > 0 && last == cl.pulled_ms ? cl.pulled_seq : 0;
 	struct space sp;
 	int e = sync_space_for_app(c, p, STS_APP, &sp);
 	if (e < 0)
 		return sts_error(r, 500, "Internal server error");
+	/* (a cursor of another space, one deleted since, means nothing here) */
+	int64_t exact = last > 0 && last == cl.pulled_ms && cl.pulled_space == sp.id ? cl.pulled_seq
+										      : 0;
 	e = sync_client_lock(c, STS_APP, rl.id, client, &sp, STS_LOCK_STALE_MS, &cl);
 	if (e == -ERR_BUSY)
 		return sts_message(r, 500, "The user is already syncing from this client");
 	if (e < 0)
 		return sts_error(r, 500, "Internal server error");
-	struct rows s = { .upto = cl.pulled_seq };
+	/* rows past the budget come at the next pull: the answer stays bounded */
+	struct rows s = { .upto = cl.pulled_seq,
+			  .max_n = sts_cfg(((struct app *)r->app)->cfg)->max_changes,
+			  .max_bytes = limits_cfg(c->cfg)->json_body_bytes };
 	int64_t head = 0;
 	e = read_since(r, &sp, last, exact, &s, &head);
+	if (e == 0 && s.cut)
+		e = sync_client_cursor(c, STS_APP, rl.id, client, s.cut);
 	if (e < 0) {
 		rows_free(&s);
 		sync_client_unlock(c, STS_APP, rl.id, client); /* its server reset the lock too */
@@ -397,6 +415,18 @@ static int unlock_in(struct core *c, void *txn, struct push_job *j)
 static int push_answer(struct req *r)
 {
 	struct push_ctx *t = r->ctx;
+	/* rows this push lost to newer ones the client may not have: its next pull starts
+	 * before the oldest of them, so they come back to it */
+	int64_t back = 0;
+	for (int i = 0; t->j.rc >= 0 && i < t->j.n; i++) {
+		const struct push_result *res = &t->j.results[i];
+		bool lost = res->status == OPS_CONFLICT ||
+			    (res->status == OPS_DUPLICATE && res->original == OPS_CONFLICT);
+		if (lost && res->server_version > 0 && (!back || res->server_version - 1 < back))
+			back = res->server_version - 1;
+	}
+	if (back)
+		sync_client_cursor(core_of(r), STS_APP, t->rl.id, t->client, back);
 	push_results_free(t->j.results, t->j.n);
 	if (t->j.rc < 0)
 		return sts_error(r, t->j.rc == -ERR_TOO_LARGE ? 413 : 500,

@@ -25,8 +25,9 @@ static const struct config_def tickit_keys[] = {
 	  "The realm `cairn import tickit --user NAME` finds NAME in (a token says its own "
 	  "user and realm).",
 	  .serve_only = false },
-	{ "max_changes", T_INT, "20000", 1, 1000000, NULL, NULL, NULL, F(max_changes),
-	  "Records one sync may carry (a first sync sends all of a client's records).",
+	{ "max_changes", T_INT, "15000", 1, 1000000, NULL, NULL, NULL, F(max_changes),
+	  "Records one sync may carry (a first sync sends all of a client's records; past "
+	  "15000, raise limits.json_values too: about 13 values a task).",
 	  .serve_only = true },
 };
 

@@ -119,11 +119,24 @@ static const char *str(struct rd *d, const char *key, bool required)
 	return s;
 }
 
+/* A UUID member, kept in lower case (as the apps write them), so that one UUID in two
+ * cases is one record. */
 static const char *uuid(struct rd *d, const char *key)
 {
 	const char *s = str(d, key, true);
-	if (s && !is_uuid(s))
+	if (s && !is_uuid(s)) {
 		fault(d, key, "must be a UUID");
+		return s;
+	}
+	if (s) {
+		char low[37];
+		for (int i = 0; i < 37; i++)
+			low[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') : s[i];
+		json_object_object_add(d->out, key, json_object_new_string(low));
+		json_object *v = NULL;
+		json_object_object_get_ex(d->out, key, &v);
+		s = json_object_get_string(v);
+	}
 	return s;
 }
 
@@ -179,7 +192,10 @@ static bool read_task(struct rd *d, struct tk_record *ret)
 			fault(d, "tag_ids", "must be an array of UUIDs");
 			break;
 		}
-		json_object_array_add(ids, json_object_new_string(s));
+		char low[37];
+		for (int k = 0; k < 37; k++)
+			low[k] = (s[k] >= 'A' && s[k] <= 'F') ? (char)(s[k] - 'A' + 'a') : s[k];
+		json_object_array_add(ids, json_object_new_string(low));
 	}
 	json_object_object_add(d->out, "tag_ids", ids);
 	when(d, "created_at", true, NULL);
@@ -188,8 +204,11 @@ static bool read_task(struct rd *d, struct tk_record *ret)
 	/* the desktop takes RFC 3339, a date (YYYY-MM-DD) or nothing here */
 	const char *due = str(d, "due_date", false);
 	int64_t ignored;
-	if (due && *due && !tk_time(due, &ignored) &&
-	    !(strlen(due) == 10 && due[4] == '-' && due[7] == '-'))
+	char day[32];
+	/* a date is checked as the time at its start */
+	if (due && strlen(due) == 10)
+		snprintf(day, sizeof day, "%sT00:00:00Z", due);
+	if (due && *due && !tk_time(due, &ignored) && !(strlen(due) == 10 && tk_time(day, &ignored)))
 		fault(d, "due_date", "must be an RFC 3339 time or a date");
 	return !d->bad;
 }

@@ -9,6 +9,7 @@
 
 #include "../../../core/commit.h"
 #include "../../../core/errors.h"
+#include "../../../core/gc.h"
 #include "../../../core/sync.h"
 #include "../../../util/clock.h"
 #include "../../../util/jtext.h"
@@ -124,6 +125,21 @@ static int tag_link(struct req *r, struct tk_ctx *t, int n, const char *task, co
 			 * (deletes came last) is not */
 			if (!tag)
 				json_object_object_add(ch[i].data, "tag_ids", json_object_new_array());
+			return 0;
+		}
+	/* a link to the same task earlier in this sync: its patch takes this one too */
+	for (int i = 0; i < t->j.n; i++)
+		if (ch[i].op == OP_PATCH && !strcmp(ch[i].id, task)) {
+			json_object *ids = NULL;
+			json_object_object_get_ex(ch[i].data, "tag_ids", &ids);
+			if (!tag) {
+				json_object_object_add(ch[i].data, "tag_ids", json_object_new_array());
+				return 0;
+			}
+			for (size_t k = 0; k < json_object_array_length(ids); k++)
+				if (!strcmp(json_object_get_string(json_object_array_get_idx(ids, k)), tag))
+					return 0;
+			json_object_array_add(ids, json_object_new_string(tag));
 			return 0;
 		}
 	struct record rec = { 0 };
@@ -263,8 +279,13 @@ static int gather_all(struct tk_ctx *t, struct out *o)
 		if (e < 0)
 			return e;
 		snapshot = as_of;
-		if (o->listed < page)
+		if (o->listed < page) {
+			/* the device has everything up to the snapshot now (were the answer lost,
+			 * its next sync is a full one again): pruning may pass it, no further */
+			const struct principal *p = o->r->auth;
+			sync_report_cursor(c, p->device.id, t->sp.id, snapshot);
 			return 0;
+		}
 		snprintf(ac, sizeof ac, "%s", o->last_c);
 		snprintf(ai, sizeof ai, "%s", o->last_id);
 	}
@@ -348,7 +369,8 @@ static int gather_since(struct tk_ctx *t, struct out *o)
 	}
 	if (e == 0) {
 		/* the newest change of each record, then those in arrival order */
-		qsort(s.v, (size_t)s.n, sizeof *s.v, by_record_then_seq);
+		if (s.n > 1)
+			qsort(s.v, (size_t)s.n, sizeof *s.v, by_record_then_seq);
 		int k = 0;
 		for (int i = 0; i < s.n; i++) {
 			bool last = i + 1 == s.n || s.v[i + 1].type != s.v[i].type ||
@@ -360,7 +382,8 @@ static int gather_since(struct tk_ctx *t, struct out *o)
 				k++;
 			}
 		}
-		qsort(s.v, (size_t)k, sizeof *s.v, by_seq);
+		if (k > 1)
+			qsort(s.v, (size_t)k, sizeof *s.v, by_seq);
 		for (int i = 0; i < k; i++) {
 			struct seen_change *x = &s.v[i];
 			if (x->op == OP_PATCH) { /* a native patch: the state it left */
