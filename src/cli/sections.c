@@ -11,6 +11,7 @@
 #include "../core/sync.h"
 #include "../http/app.h"
 #include "../http/compat/migchat/migchat.h"
+#include "../http/compat/oktosync/oktosync.h"
 #include "../http/compat/sts/sts.h"
 #include "../http/compat/tickit/tickit.h"
 #include "../util/log.h"
@@ -18,7 +19,7 @@
 static const struct config_section *const sections[] = {
 	&server_section, &storage_section, &limits_section, &sync_section, &files_section, &messages_section, &blobs_section,
 	&auth_section,   &ratelimit_section, &mail_section, &admin_section, &migchat_section,
-	&tickit_section, &sts_section,
+	&tickit_section, &sts_section, &oktosync_section,
 	&log_section,
 };
 

@@ -27,4 +27,18 @@ bool version_or_reply(struct req *r, int64_t *ret);
 int reply_file_commit(struct req *r, int e, const struct verr *ve, const char *asked,
 		      struct file_result *fr);
 
+/* A file's bytes streamed in (cut into chunks by FastCDC, stored and made durable on the
+ * way, in constant memory), and its manifest at the end, for files_commit: what
+ * PUT .../content does, for other routes to do (an adapter's upload). new: NULL when out
+ * of memory. feed and finish: 0 or a negative error (-ERR_TOO_LARGE past files.max_chunks
+ * chunks). The request's thread, one writer at a time. */
+struct content_put;
+struct content_put *content_put_new(struct core *c, const struct principal *p);
+int content_put_feed(struct content_put *x, const char *data, size_t len);
+/* *ret_manifest (owned): type file, size, mode, the whole file's sha256, mtime (NULL:
+ * none), chunks. */
+int content_put_finish(struct content_put *x, int64_t mode, const char *mtime,
+		       json_object **ret_manifest);
+void content_put_free(struct content_put *x); /* accepts NULL */
+
 #endif

@@ -422,13 +422,101 @@ static bool put_terms_or_reply(struct req *r, struct put *x)
 	return true;
 }
 
+struct content_put *content_put_new(struct core *c, const struct principal *p)
+{
+	struct put *x = calloc(1, sizeof *x);
+	if (!x)
+		return NULL;
+	const struct files_config *f = files_cfg(c->cfg);
+	x->core = c;
+	x->p = p;
+	x->mode = 0644;
+	x->base = -1;
+	x->max_chunks = f->max_chunks;
+	cdc_init(&x->cdc, (uint32_t)f->chunk_min, (uint32_t)f->chunk_avg, (uint32_t)f->chunk_max);
+	x->md = EVP_MD_CTX_new();
+	x->cbuf[0] = malloc(CUT_BUF);
+	if (blob_batch_new(c, &x->bb) < 0 || !x->md || !x->cbuf[0] ||
+	    EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1 ||
+	    handoff_init(&x->cutter, "cairn-chunk", cut_and_store, x) < 0) {
+		put_free(x);
+		return NULL;
+	}
+	return (struct content_put *)x;
+}
+
+void content_put_free(struct content_put *cp)
+{
+	if (cp)
+		put_free(cp);
+}
+
+int content_put_feed(struct content_put *cp, const char *data, size_t len)
+{
+	struct put *x = (struct put *)cp;
+	if (EVP_DigestUpdate(x->md, data, len) != 1)
+		return -ERR_NOMEM;
+	x->size += (int64_t)len;
+	while (len) {
+		size_t n = CUT_BUF - x->clen < len ? CUT_BUF - x->clen : len;
+		memcpy(x->cbuf[x->ccur] + x->clen, data, n);
+		x->clen += n;
+		data += n;
+		len -= n;
+		int e = x->clen == CUT_BUF ? cut_flush(x) : 0;
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
+int content_put_finish(struct content_put *cp, int64_t mode, const char *mtime,
+		       json_object **ret_manifest)
+{
+	struct put *x = (struct put *)cp;
+	*ret_manifest = NULL;
+	int e = cut_flush(x);
+	if (e == 0)
+		e = handoff_wait(&x->cutter);
+	if (e == 0)
+		e = chunk_end(x);
+	if (e == 0)
+		e = chunks_commit(x);
+	if (e < 0)
+		return e;
+	unsigned char dg[EVP_MAX_MD_SIZE];
+	unsigned dl = 0;
+	if (EVP_DigestFinal_ex(x->md, dg, &dl) != 1 || dl != 32)
+		return -ERR_NOMEM;
+	char sha[BLOB_HEX_LEN + 1];
+	for (int i = 0; i < 32; i++)
+		snprintf(sha + 2 * i, 3, "%02x", dg[i]);
+	json_object *m = json_object_new_object();
+	json_object_object_add(m, "type", json_object_new_string("file"));
+	json_object_object_add(m, "size", json_object_new_int64(x->size));
+	json_object_object_add(m, "mode", json_object_new_int64(mode));
+	json_object_object_add(m, "sha256", json_object_new_string(sha));
+	if (mtime)
+		json_object_object_add(m, "mtime", json_object_new_string(mtime));
+	json_object *arr = json_object_new_array();
+	for (int i = 0; i < x->n; i++) {
+		json_object *c = json_object_new_object();
+		json_object_object_add(c, "sha256", json_object_new_string(x->chunks[i].sha256));
+		json_object_object_add(c, "size", json_object_new_int64(x->chunks[i].size));
+		json_object_array_add(arr, c);
+	}
+	json_object_object_add(m, "chunks", arr);
+	*ret_manifest = m;
+	return 0;
+}
+
 int h_content_put_begin(struct req *r)
 {
 	struct space sp;
 	const struct principal *p = space_or_reply(r, &sp);
 	if (!p)
 		return -1;
-	struct put *x = calloc(1, sizeof *x);
+	struct put *x = (struct put *)content_put_new(core_of(r), p);
 	if (!x) {
 		http_reply_error(r, AE_INTERNAL, NULL, NULL);
 		return -1;
@@ -437,23 +525,7 @@ int h_content_put_begin(struct req *r)
 	r->ctx_free = put_free;
 	if (!file_path_or_reply(r, "path", NULL, x->path) || !put_terms_or_reply(r, x))
 		return -1;
-	struct core *c = core_of(r);
-	const struct files_config *f = files_cfg(c->cfg);
-	x->core = c;
-	x->p = p;
-	x->max_chunks = f->max_chunks;
-	cdc_init(&x->cdc, (uint32_t)f->chunk_min, (uint32_t)f->chunk_avg, (uint32_t)f->chunk_max);
-	if (blob_batch_new(c, &x->bb) < 0) {
-		http_reply_error(r, AE_INTERNAL, NULL, NULL);
-		return -1;
-	}
-	x->md = EVP_MD_CTX_new();
-	x->cbuf[0] = malloc(CUT_BUF);
-	if (!x->md || !x->cbuf[0] || EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1 ||
-	    handoff_init(&x->cutter, "cairn-chunk", cut_and_store, x) < 0) {
-		http_reply_error(r, AE_INTERNAL, NULL, NULL);
-		return -1;
-	}
+	const struct files_config *f = files_cfg(core_of(r)->cfg);
 	int64_t declared = http_content_length(r);
 	if (declared > f->max_chunks * f->chunk_max) {
 		reply_put_error(r, -ERR_TOO_LARGE);
@@ -464,23 +536,10 @@ int h_content_put_begin(struct req *r)
 
 int h_content_put_chunk(struct req *r, const char *data, size_t len)
 {
-	struct put *x = r->ctx;
-	if (EVP_DigestUpdate(x->md, data, len) != 1) {
-		http_reply_error(r, AE_INTERNAL, NULL, NULL);
+	int e = content_put_feed(r->ctx, data, len);
+	if (e < 0) {
+		reply_put_error(r, e);
 		return -1;
-	}
-	x->size += (int64_t)len;
-	while (len) {
-		size_t n = CUT_BUF - x->clen < len ? CUT_BUF - x->clen : len;
-		memcpy(x->cbuf[x->ccur] + x->clen, data, n);
-		x->clen += n;
-		data += n;
-		len -= n;
-		int e = x->clen == CUT_BUF ? cut_flush(x) : 0;
-		if (e < 0) {
-			reply_put_error(r, e);
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -490,37 +549,10 @@ int h_content_put(struct req *r)
 	struct put *x = r->ctx;
 	if (!x)
 		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
-	int e = cut_flush(x);
-	if (e == 0)
-		e = handoff_wait(&x->cutter);
-	if (e == 0)
-		e = chunk_end(x);
-	if (e == 0)
-		e = chunks_commit(x);
+	json_object *m = NULL;
+	int e = content_put_finish(r->ctx, x->mode, x->mtime, &m);
 	if (e < 0)
 		return reply_put_error(r, e);
-	unsigned char dg[EVP_MAX_MD_SIZE];
-	unsigned dl = 0;
-	if (EVP_DigestFinal_ex(x->md, dg, &dl) != 1 || dl != 32)
-		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
-	char sha[BLOB_HEX_LEN + 1];
-	for (int i = 0; i < 32; i++)
-		snprintf(sha + 2 * i, 3, "%02x", dg[i]);
-	json_object *m = json_object_new_object();
-	json_object_object_add(m, "type", json_object_new_string("file"));
-	json_object_object_add(m, "size", json_object_new_int64(x->size));
-	json_object_object_add(m, "mode", json_object_new_int64(x->mode));
-	json_object_object_add(m, "sha256", json_object_new_string(sha));
-	if (x->mtime)
-		json_object_object_add(m, "mtime", json_object_new_string(x->mtime));
-	json_object *arr = json_object_new_array();
-	for (int i = 0; i < x->n; i++) {
-		json_object *c = json_object_new_object();
-		json_object_object_add(c, "sha256", json_object_new_string(x->chunks[i].sha256));
-		json_object_object_add(c, "size", json_object_new_int64(x->chunks[i].size));
-		json_object_array_add(arr, c);
-	}
-	json_object_object_add(m, "chunks", arr);
 	struct file_commit fc = { .path = x->path, .manifest = m, .base_version = x->base,
 				  .copy_on_conflict = x->copy };
 	struct file_result fr;

@@ -15,6 +15,11 @@ struct multipart {
 	int files;         /* "file" fields seen */
 	uint64_t next_off; /* where the current one goes on */
 	int err;           /* what stopped the parse */
+	/* one other field kept (multipart_keep): its name, its value so far */
+	const char *keep;
+	char kept[MULTIPART_FIELD_MAX + 1];
+	size_t kept_len;
+	bool kept_seen, kept_long;
 };
 
 static const char malformed[] = "The multipart body is malformed.";
@@ -27,6 +32,17 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
 {
 	(void)kind, (void)filename, (void)content_type, (void)transfer_encoding;
 	struct multipart *m = cls;
+	if (key && m->keep && strcmp(key, m->keep) == 0) {
+		m->kept_seen = true;
+		if (m->kept_len + size > MULTIPART_FIELD_MAX)
+			m->kept_long = true;
+		else {
+			memcpy(m->kept + m->kept_len, data, size);
+			m->kept_len += size;
+			m->kept[m->kept_len] = '\0';
+		}
+		return MHD_YES;
+	}
 	if (!key || strcmp(key, "file") != 0)
 		return MHD_YES; /* other fields are dropped */
 	/* a field starts at offset 0; a second start after data is a second field */
@@ -87,4 +103,16 @@ struct multipart *multipart_free(struct multipart *m)
 		free(m);
 	}
 	return NULL;
+}
+
+void multipart_keep(struct multipart *m, const char *name)
+{
+	m->keep = name;
+}
+
+const char *multipart_kept(const struct multipart *m)
+{
+	if (!m->kept_seen || m->kept_long || strlen(m->kept) != m->kept_len)
+		return NULL;
+	return m->kept;
 }

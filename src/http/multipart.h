@@ -22,6 +22,12 @@ int multipart_feed(struct multipart *m, const char *data, size_t len, const char
 /* At the end of the body: 0 when the message was complete with exactly one file field,
  * else -ERR_INVALID with *ret_why. */
 int multipart_end(struct multipart *m, const char **ret_why);
+/* Keeps the value of one more field, name (borrowed), of at most MULTIPART_FIELD_MAX
+ * bytes: multipart_kept gives it after multipart_end, or NULL when it was absent, longer,
+ * or held a NUL. */
+#define MULTIPART_FIELD_MAX 4096
+void multipart_keep(struct multipart *m, const char *name);
+const char *multipart_kept(const struct multipart *m);
 /* Accepts NULL; returns NULL. */
 struct multipart *multipart_free(struct multipart *m);
 

@@ -4,12 +4,18 @@
 #include <string.h>
 
 #include "migchat/migchat.h"
+#include "oktosync/oktosync.h"
 #include "sts/sts.h"
 #include "tickit/tickit.h"
 
 static const char *migchat_realm(const struct config *c)
 {
 	return migchat_cfg(c)->realm;
+}
+
+static const char *oktosync_realm(const struct config *c)
+{
+	return oktosync_cfg(c)->realm;
 }
 
 static const char *tickit_realm(const struct config *c)
@@ -21,6 +27,7 @@ const struct compat_adapter compat_adapters[] = {
 	{ "migchat", &migchat_mount, &migchat_section, migchat_realm },
 	{ "tickit", &tickit_mount, &tickit_section, tickit_realm },
 	{ "sts", &sts_mount, &sts_section, NULL },
+	{ "oktosync", &oktosync_mount, &oktosync_section, oktosync_realm },
 };
 
 const size_t compat_adapters_count = sizeof compat_adapters / sizeof compat_adapters[0];
