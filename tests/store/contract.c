@@ -731,7 +731,7 @@ static void test_app_spaces_and_time_cursors(void **state)
 	for (int i = 0; i < 3; i++) {
 		void *txn;
 		int64_t seq;
-		char rid[8], op[8];
+		char rid[16], op[16];
 		snprintf(rid, sizeof rid, "r%d", i);
 		snprintf(op, sizeof op, "o%d", i);
 		struct change_in ch = { .collection = "tasks", .record_id = rid, .op_id = op,
