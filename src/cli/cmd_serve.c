@@ -201,7 +201,7 @@ int cmd_serve(int argc, char **argv)
 		if (compat_cfg(&c, a)->enabled && a->realm &&
 		    acct_realm(&core, a->realm(&c), &rl, &ve) == -ERR_INVALID)
 			log_warn("%s.realm '%s' does not exist: create it (cairn realm add %s); until "
-				 "then %s's sign-up and import have no realm to put users in",
+				 "then %s has no realm to put users in",
 				 a->name, a->realm(&c), a->realm(&c), a->name);
 	}
 	/* the protocol adapters that are on, each under its prefix */

@@ -33,6 +33,8 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
 	(void)kind, (void)filename, (void)content_type, (void)transfer_encoding;
 	struct multipart *m = cls;
 	if (key && m->keep && strcmp(key, m->keep) == 0) {
+		if (off == 0 && m->kept_seen && m->kept_len > 0)
+			m->kept_long = true; /* a second such field: none is taken */
 		m->kept_seen = true;
 		if (m->kept_len + size > MULTIPART_FIELD_MAX)
 			m->kept_long = true;

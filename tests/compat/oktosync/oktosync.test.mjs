@@ -137,3 +137,40 @@ test('uploads: with a token into the caller\'s space "oktosync", through file sy
     await open.stop();
   }
 });
+
+test('after the attack review: a key that cannot be stored is refused before the account exists; one path field; a disabled anonymous user takes nothing', async () => {
+  const { runCairn } = await import('../../api/lib/cairn.mjs');
+  const srv = await startServer({ env: { ...LIMITS, CAIRN_OKTOSYNC_ANONYMOUS_UPLOAD: 'yes', CAIRN_OKTOSYNC_ANONYMOUS_USER: 'dropbox' } });
+  const U = srv.url, B = `${U}/compat/oktosync`;
+  try {
+    const ed = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+    const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), Buffer.from(ed.x, 'base64url')]).toString('base64');
+    let r = await reg(B, { username: 'keyuser', email: 'k@example.com', public_key: `ssh-ed25519 ${blob} \u0001evil` });
+    assert.equal(r.status, 400, r.text);
+    r = await reg(B, { username: 'keyuser', email: 'k@example.com', public_key: `ssh-ed25519 ${blob} fine` });
+    assert.equal(r.status, 201, 'the name was not taken by the refused one');
+    // keys that only look like keys
+    for (const k of ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5', '-----BEGIN NOT A PUBLIC KEY OK-----\nAAAA\n-----END PRIVATE KEY-----']) {
+      r = await reg(B, { username: 'keyuser2', email: 'k2@example.com', public_key: k });
+      assert.equal(r.status, 400, k);
+    }
+    // two path fields: none is taken
+    const box = await signUp(U, 'dropbox');
+    const f = new FormData();
+    f.append('path', 'foo');
+    f.append('path', 'bar');
+    f.append('file', new Blob(['x']), 'x');
+    r = await fetch(`${B}/upload`, { method: 'POST', body: f });
+    assert.equal(r.status, 400);
+    // a disabled anonymous user
+    const d = await runCairn(['user', 'disable', 'dropbox', '--data', srv.dir]);
+    assert.equal(d.code, 0, d.stderr);
+    const body = '--b\r\nContent-Disposition: form-data; name="path"\r\n\r\nx.txt\r\n--b--\r\n';
+    await new Promise((res) => setTimeout(res, 1100)); // another process's change: the cache's second
+    const raw = await rawRequest(srv.port, `POST /compat/oktosync/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    assert.equal(raw.status, 503);
+    void box;
+  } finally {
+    await srv.stop();
+  }
+});

@@ -23,7 +23,7 @@ static int b64(const char *s, size_t len, unsigned char *out, size_t max)
  * or base64 of 32, 33, 64 or 65 bytes (raw keys): its server's three forms. */
 static bool public_key_ok(const char *k)
 {
-	static unsigned char buf[4096];
+	unsigned char buf[4096];
 	size_t len = strlen(k);
 	if (!len || len > 4096)
 		return false;
@@ -31,18 +31,22 @@ static bool public_key_ok(const char *k)
 	if (n == 32 || n == 33 || n == 64 || n == 65)
 		return true;
 	if (!strncmp(k, "-----BEGIN ", 11)) {
+		/* "-----BEGIN <label>-----" where the label ends in PUBLIC KEY, and an END with
+		 * the same label */
 		const char *end = strstr(k + 11, "-----");
-		if (!end || !memmem(k, (size_t)(end - k), "PUBLIC KEY", 10))
+		size_t label = end ? (size_t)(end - (k + 11)) : 0;
+		if (!end || label < 10 || label > 64 || memcmp(end - 10, "PUBLIC KEY", 10) != 0)
 			return false;
 		const char *body = end + 5, *stop = strstr(body, "-----END ");
-		if (!stop)
+		if (!stop || strncmp(stop + 9, k + 11, label) != 0 ||
+		    strncmp(stop + 9 + label, "-----", 5) != 0)
 			return false;
 		char joined[4096];
 		size_t j = 0;
 		for (const char *p = body; p < stop && j < sizeof joined - 1; p++)
 			if (*p != '\n' && *p != '\r' && *p != ' ')
 				joined[j++] = *p;
-		return j > 0 && b64(joined, j, buf, sizeof buf) > 0;
+		return j > 0 && b64(joined, j, buf, sizeof buf) >= 32;
 	}
 	const char *sp = strchr(k, ' ');
 	if (!sp || sp == k || (size_t)(sp - k) > 64)
@@ -50,11 +54,18 @@ static bool public_key_ok(const char *k)
 	size_t tlen = (size_t)(sp - k);
 	const char *blob = sp + 1, *bend = strchr(blob, ' ');
 	size_t blen = bend ? (size_t)(bend - blob) : strlen(blob);
+	for (size_t i = 0; i < tlen; i++) {
+		char c = k[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '@' ||
+		      c == '.'))
+			return false;
+	}
 	n = b64(blob, blen, buf, sizeof buf);
-	/* the SSH wire format: a length, then the type's name again */
-	return n > 4 && ((size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3]) ==
-				tlen &&
-	       (size_t)n >= 4 + tlen && memcmp(buf + 4, k, tlen) == 0;
+	/* the SSH wire format: a length, the type's name again, then the key's own fields
+	 * (at least one more length and something) */
+	return n > 0 && (size_t)n >= 4 + tlen + 5 &&
+	       ((size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3]) == tlen &&
+	       memcmp(buf + 4, k, tlen) == 0;
 }
 
 /* A field as its framework's JSON extractor wanted it (a string), else its 422. */
@@ -71,7 +82,7 @@ static const char *field(struct req *r, const char *key)
 		char msg[160];
 		snprintf(msg, sizeof msg,
 			 "Failed to deserialize the JSON body into the target type: `%s` must be a "
-			 "string",
+			 "string (without NUL)",
 			 key);
 		compat_reply(r, 422, COMPAT_TEXT, NULL, msg);
 	}
@@ -103,7 +114,16 @@ int okto_register(struct req *r)
 			   detail);
 	else if (!check_email(&ve, "email", email, true))
 		details = "Validation error: email: not a valid e-mail address";
-	else if (!public_key_ok(key))
+	/* the key as it will be stored: one line of printable text (a PEM key's line breaks
+	 * become spaces), checked before the account is made */
+	char one[4097];
+	snprintf(one, sizeof one, "%s", key);
+	for (char *q = one; *q; q++)
+		if (*q == '\n' || *q == '\r')
+			*q = ' ';
+	struct verr kve = { 0 };
+	if (!details && (!public_key_ok(key) || strlen(key) > 4096 ||
+			 !check_text(&kve, "public_key", one, PUBLIC_KEY_MAX, true)))
 		details = "Validation error: public_key: not a base64, OpenSSH or PEM public key";
 	if (details)
 		return okto_failure(r, 400, "Invalid input data.", details);
@@ -145,14 +165,11 @@ int okto_register(struct req *r)
 		return okto_failure(r, 500, "Database operation failed.", NULL);
 	struct principal p = { .user = u, .realm = rl };
 	memset(&ve, 0, sizeof ve);
-	/* a PEM key's line breaks become spaces: a stored key is one line of text */
-	char one[4097];
-	snprintf(one, sizeof one, "%s", key);
-	for (char *q = one; *q; q++)
-		if (*q == '\n' || *q == '\r')
-			*q = ' ';
-	if (acct_set_public_key(c, &p, one, &ve) < 0)
+	if (acct_set_public_key(c, &p, one, &ve) < 0) {
+		struct orphaned o;
+		acct_delete_user(c, u.id, &o); /* not half an account */
 		return okto_failure(r, 500, "Database operation failed.", NULL);
+	}
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string("success"));
 	return http_reply_json(r, 201, o);

@@ -71,6 +71,10 @@ int okto_upload_begin(struct req *r)
 			okto_failure(r, 503, "oktosync.anonymous_user does not exist.", NULL);
 			return -1;
 		}
+		if (who.disabled) {
+			okto_failure(r, 503, "oktosync.anonymous_user is disabled.", NULL);
+			return -1;
+		}
 		u->p.user = who;
 		u->p.realm = rl;
 	}
