@@ -14,12 +14,13 @@
 #include "../http/compat/oktosync/oktosync.h"
 #include "../http/compat/sts/sts.h"
 #include "../http/compat/tickit/tickit.h"
+#include "../http/compat/verstak/verstak.h"
 #include "../util/log.h"
 
 static const struct config_section *const sections[] = {
 	&server_section, &storage_section, &limits_section, &sync_section, &files_section, &messages_section, &blobs_section,
 	&auth_section,   &ratelimit_section, &mail_section, &admin_section, &migchat_section,
-	&tickit_section, &sts_section, &oktosync_section,
+	&tickit_section, &sts_section, &oktosync_section, &verstak_section,
 	&log_section,
 };
 

@@ -103,6 +103,10 @@ int acct_device_get(struct core *c, int64_t user_id, int64_t id, struct device *
 /* A device with a long-lived token for user_id (shown once in out). */
 int acct_token_create(struct core *c, int64_t user_id, const char *name, char out[TOKEN_LEN],
 		      struct device *ret_device, struct verr *ve);
+/* The same, recording the client's version (NULL: none; at most PLATFORM_MAX bytes). */
+int acct_token_create_for(struct core *c, int64_t user_id, const char *name,
+			  const char *client_version, char out[TOKEN_LEN],
+			  struct device *ret_device, struct verr *ve);
 
 /* Sign-up for protocols whose account creation answers with a long-lived token
  * (MigChat): registers in->username with in->password in in->realm as acct_register does

@@ -253,3 +253,14 @@ bool password_verify(const char *hash, const char *password)
 {
 	return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
 }
+
+void core_health(struct core *c, bool *ret_db_ok, bool *ret_blobs_ok)
+{
+	char detail[160];
+	int version = 0;
+	uint64_t free_bytes = 0;
+	*ret_db_ok = c->store->ops->check(c->store, detail, sizeof detail) == 0 &&
+		     c->store->ops->schema_version(c->store, &version) == 0;
+	*ret_blobs_ok = c->blobs && c->blobs->ops->check(c->blobs, &free_bytes, detail,
+							  sizeof detail) == 0;
+}

@@ -64,6 +64,8 @@ int core_open_blobs(struct core *c, char *err, size_t errlen);
 void core_close(struct core *c);
 /* The schema version the database is at. */
 int core_schema_version(struct core *c, int *ret_version);
+/* Whether the database answers (and is the one opened) and the blob store takes writes. */
+void core_health(struct core *c, bool *ret_db_ok, bool *ret_blobs_ok);
 
 /* Validation errors, collected so that a 400 names every bad field at once. */
 #define VERR_MAX 8

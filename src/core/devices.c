@@ -41,7 +41,15 @@ int acct_device_revoke(struct core *c, int64_t user_id, int64_t id)
 int acct_token_create(struct core *c, int64_t user_id, const char *name, char out[TOKEN_LEN],
 		      struct device *ret_device, struct verr *ve)
 {
-	if (!check_text(ve, "name", name, NAME_MAX_BYTES, true))
+	return acct_token_create_for(c, user_id, name, NULL, out, ret_device, ve);
+}
+
+int acct_token_create_for(struct core *c, int64_t user_id, const char *name,
+			  const char *client_version, char out[TOKEN_LEN],
+			  struct device *ret_device, struct verr *ve)
+{
+	if (!check_text(ve, "name", name, NAME_MAX_BYTES, true) ||
+	    !check_text(ve, "client_version", client_version, PLATFORM_MAX, false))
 		return -ERR_INVALID;
 	struct token_row t = { .kind = TOKEN_LONG, .expires_ms = 0 };
 	token_new("clt_", out);
@@ -50,6 +58,8 @@ int acct_token_create(struct core *c, int64_t user_id, const char *name, char ou
 	ret_device->user_id = user_id;
 	ret_device->kind = DEVICE_TOKEN;
 	snprintf(ret_device->name, sizeof ret_device->name, "%s", name);
+	snprintf(ret_device->client_version, sizeof ret_device->client_version, "%s",
+		 client_version ? client_version : "");
 	return c->store->ops->sessions->session_open(c->store, ret_device, &t, 1, clock_wall_ms());
 }
 

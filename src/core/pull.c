@@ -38,7 +38,7 @@ int sync_pull_page(struct core *c, const struct principal *p, const struct space
 			 "another history of the space (a restore from a backup). Bootstrap from "
 			 "records.",
 			 (long long)at->since, (long long)*ret_head);
-	else if (at->since < horizon)
+	else if (at->since < horizon && !at->append_only)
 		snprintf(ve->detail, sizeof ve->detail,
 			 "Changes up to %lld were pruned: bootstrap from records, then pull from "
 			 "their as_of_seq.",

@@ -49,6 +49,10 @@ struct pull_at {
 	int64_t since;
 	int limit;
 	const char *epoch;
+	/* The caller reads records that are written once and never superseded nor deleted
+	 * (an op log: Verstak's): pruning keeps every one of them, so a cursor below the
+	 * horizon still reads them all and is not refused for it. */
+	bool append_only;
 };
 /* Whether epoch, sent by a client with a cursor or snapshot, names another history of sp's
  * log than the current one (NULL or "" names none; case does not matter). */

@@ -41,4 +41,10 @@ int content_put_finish(struct content_put *x, int64_t mode, const char *mtime,
 		       json_object **ret_manifest);
 void content_put_free(struct content_put *x); /* accepts NULL */
 
+/* Answers a blob's bytes from rd (taken, closed here) as GET /api/v1/blobs/{sha256} does:
+ * ETag, If-None-Match, Range and If-Range, the descriptor sent by the kernel where the
+ * backend has one. The caller has checked that the principal may read it. */
+struct blob_reader;
+int blob_reply(struct req *r, const char *sha, struct blob_reader *rd);
+
 #endif

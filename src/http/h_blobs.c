@@ -14,6 +14,7 @@
 #include "../util/jtext.h"
 #include "../util/range.h"
 #include "app.h"
+#include "files_http.h"
 #include "handlers.h"
 #include "helpers.h"
 #include "multipart.h"
@@ -236,6 +237,11 @@ int h_blob_get(struct req *r)
 		return http_reply_error(r, AE_NOT_FOUND, "There is no such blob.", NULL);
 	if (e < 0)
 		return reply_core_error(r, e, NULL, 0);
+	return blob_reply(r, sha, rd);
+}
+
+int blob_reply(struct req *r, const char *sha, struct blob_reader *rd)
+{
 	uint64_t size = rd->size;
 	char etag[BLOB_HEX_LEN + 3];
 	snprintf(etag, sizeof etag, "\"%s\"", sha);

@@ -208,7 +208,8 @@ static int pull_page(struct pull *pl, const struct principal *p, const struct sp
 	int e = buf_puts(&pl->out, "{\"changes\":[");
 	if (e < 0)
 		return e;
-	struct pull_at at = { pl->since, pl->limit, pl->epoch_asked[0] ? pl->epoch_asked : NULL };
+	struct pull_at at = { .since = pl->since, .limit = pl->limit,
+			      .epoch = pl->epoch_asked[0] ? pl->epoch_asked : NULL };
 	return sync_pull_page(pl->app->core, p, sp, &at, emit_change, pl, ret_head, ve);
 }
 

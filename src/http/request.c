@@ -244,8 +244,9 @@ void srv_req_begin(struct req *r)
 	}
 	int64_t cl = http_content_length(r);
 	if (r->route->body == BODY_JSON || r->route->body == BODY_NONE) {
-		/* bodies anyone may send without an account are held to the small limit */
-		bool cred = r->route->flags & (ROUTE_CREDENTIALS | ROUTE_PUBLIC);
+		/* bodies anyone may send without an account are held to the small limit (a
+		 * public route whose pre_body hook authenticated the caller is not anyone's) */
+		bool cred = (r->route->flags & (ROUTE_CREDENTIALS | ROUTE_PUBLIC)) && !r->auth;
 		r->body_limit = cred ? s->o.auth_body_bytes : s->o.json_body_bytes;
 		r->body_limit_key = cred ? "limits.auth_body_bytes" : "limits.json_body_bytes";
 		if (cl > (int64_t)r->body_limit) {
@@ -253,7 +254,8 @@ void srv_req_begin(struct req *r)
 			return;
 		}
 		const char *ct = http_header(r, "Content-Type");
-		if (r->route->body == BODY_JSON && srv_has_body(r) && !is_json_type(ct)) {
+		if (r->route->body == BODY_JSON && srv_has_body(r) && !is_json_type(ct) &&
+		    !(r->route->flags & ROUTE_ANY_TYPE)) {
 			if (!(r->route->flags & ROUTE_FORM) || !form_is_type(ct)) {
 				http_reply_error(r, AE_UNSUPPORTED_MEDIA_TYPE, NULL, NULL);
 				return;

@@ -78,6 +78,9 @@ struct route {
  * inflates it as it arrives, and the body limit holds for the bytes received and for the
  * inflated bytes each. Other routes refuse a Content-Encoding (415). */
 #define ROUTE_INFLATE 256u
+/* Its JSON body is read whatever its Content-Type says (a protocol whose server never
+ * looked at it). */
+#define ROUTE_ANY_TYPE 512u
 
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 

@@ -218,12 +218,14 @@ struct message_listed {
 /* A compat adapter's client (sync_server_ts's clientId): a device of its user, with the
  * adapter's pull-before-push lock (0: free) and the server time of its last pull. */
 #define APP_CLIENT_ID_MAX 64
+#define APP_SCOPE_MAX 256
 struct app_client {
 	char client_id[APP_CLIENT_ID_MAX + 1];
 	int64_t realm_id, user_id, device_id;
 	int64_t lock_ms, pulled_ms, created_ms;
 	int64_t pulled_seq;   /* where its last pull read up to (0: not known) ... */
 	int64_t pulled_space; /* ... in this space */
+	char scope[APP_SCOPE_MAX + 1]; /* what else it is bound to ("" none): a Verstak vault */
 };
 
 /* An end-to-end key bundle a user publishes for others to start a conversation with

@@ -6,7 +6,7 @@
 
 #define CLIENT_COLS \
 	"client_id, realm_id, user_id, device_id, lock_ms, pulled_ms, created_ms, pulled_seq, " \
-	"pulled_space"
+	"pulled_space, scope"
 
 static void client_row(sqlite3_stmt *st, struct app_client *c)
 {
@@ -20,17 +20,19 @@ static void client_row(sqlite3_stmt *st, struct app_client *c)
 	c->created_ms = sqlite3_column_int64(st, 6);
 	c->pulled_seq = sqlite3_column_int64(st, 7);
 	c->pulled_space = sqlite3_column_int64(st, 8);
+	sq_col_text(st, 9, c->scope, sizeof c->scope);
 }
 
 int sq_client_add(struct store *s, const char *app, const struct app_client *c)
 {
 	WRITE_ONE(s, "INSERT INTO app_clients(app, realm_id, client_id, user_id, device_id, "
-		     "created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+		     "created_ms, scope) VALUES (?, ?, ?, ?, ?, ?, ?)",
 		  (sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC),
 		   sqlite3_bind_int64(st, 2, c->realm_id),
 		   sqlite3_bind_text(st, 3, c->client_id, -1, SQLITE_STATIC),
 		   sqlite3_bind_int64(st, 4, c->user_id), sqlite3_bind_int64(st, 5, c->device_id),
-		   sqlite3_bind_int64(st, 6, c->created_ms)),
+		   sqlite3_bind_int64(st, 6, c->created_ms),
+		   sqlite3_bind_text(st, 7, c->scope, -1, SQLITE_STATIC)),
 		  0);
 }
 

@@ -472,6 +472,10 @@ const struct migration sqlite_migrations[] = {
 	  " created_ms INTEGER NOT NULL,"
 	  " PRIMARY KEY (app, realm_id, client_id)) WITHOUT ROWID;"
 	  "CREATE INDEX app_clients_device ON app_clients(device_id);" },
+	/* What an adapter's client is bound to besides its user (issue 16: the Verstak vault
+	 * a paired desktop syncs). */
+	{ 17, "app client scope",
+	  "ALTER TABLE app_clients ADD COLUMN scope TEXT NOT NULL DEFAULT '';" },
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -7,6 +7,7 @@
 #include "oktosync/oktosync.h"
 #include "sts/sts.h"
 #include "tickit/tickit.h"
+#include "verstak/verstak.h"
 
 static const char *migchat_realm(const struct config *c)
 {
@@ -16,6 +17,11 @@ static const char *migchat_realm(const struct config *c)
 static const char *oktosync_realm(const struct config *c)
 {
 	return oktosync_cfg(c)->realm;
+}
+
+static const char *verstak_realm(const struct config *c)
+{
+	return verstak_cfg(c)->realm;
 }
 
 static const char *tickit_realm(const struct config *c)
@@ -28,6 +34,7 @@ const struct compat_adapter compat_adapters[] = {
 	{ "tickit", &tickit_mount, &tickit_section, tickit_realm },
 	{ "sts", &sts_mount, &sts_section, NULL },
 	{ "oktosync", &oktosync_mount, &oktosync_section, oktosync_realm },
+	{ "verstak", &verstak_mount, &verstak_section, verstak_realm },
 };
 
 const size_t compat_adapters_count = sizeof compat_adapters / sizeof compat_adapters[0];

@@ -56,6 +56,7 @@ const sqlite = {
     14: 'DROP TABLE key_bundles; DROP TABLE one_time_prekeys; DROP INDEX conversations_newest; DROP INDEX messages_live;',
     15: 'DROP TABLE app_spaces;',
     16: 'DROP TABLE app_clients;',
+    17: 'ALTER TABLE app_clients DROP COLUMN scope;',
   },
   undoLastMigration(dir) {
     const last = this.schemaVersion(dir);

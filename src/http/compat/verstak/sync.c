@@ -1,0 +1,551 @@
+/* Verstak's op log: push (every op checked first, then stored in one transaction as a
+ * record of the vault space's collection "ops", with advisory conflicts) and pull by the
+ * space's sequence, in pages. A retried op is recognised by its op_id and listed as
+ * accepted again, so a desktop whose answer was lost is not stuck resending it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../../core/blobs.h"
+#include "../../../core/commit.h"
+#include "../../../core/errors.h"
+#include "../../../core/sync.h"
+#include "../../../store/blob.h"
+#include "../../../util/clock.h"
+#include "../../helpers.h"
+#include "verstak.h"
+
+static const struct verstak_config *cfg_of(struct req *r)
+{
+	return verstak_cfg(((struct app *)r->app)->cfg);
+}
+
+/* An integer member as Go decoded it into an int: absent or null is 0; another type (a
+ * fraction included) fails the whole body. false after answering. */
+static bool vk_int(struct req *r, json_object *o, const char *key, int64_t *ret)
+{
+	json_object *v = NULL;
+	*ret = 0;
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return true;
+	if (!json_object_is_type(v, json_type_int)) {
+		vk_error(r, 400, "invalid_json", "invalid JSON request");
+		return false;
+	}
+	*ret = json_object_get_int64(v);
+	return true;
+}
+
+/* One op as pushed, checked. */
+struct vk_op {
+	const char *op_id, *entity_type, *entity_id, *op_type, *payload, *created_at;
+	int64_t client_seq, last_seen;
+	const char *blob; /* a file op's blob, lower-case hex, or NULL */
+	int64_t blob_size;
+};
+
+static bool blank(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	return !*s;
+}
+
+static bool lower_hex64(const char *s)
+{
+	size_t i = 0;
+	for (; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == 64;
+}
+
+/* The checks its server made before any store work, in its order; false after answering. */
+static bool op_or_reply(struct req *r, json_object *jo, struct vk_op *op)
+{
+	if (!json_object_is_type(jo, json_type_object)) {
+		vk_error(r, 400, "invalid_json", "invalid JSON request");
+		return false;
+	}
+	static const char *const req_names[] = { "op_id", "entity_type", "entity_id", "op_type" };
+	static const size_t req_max[] = { 128, 64, 4096, 64 };
+	const char **req_vals[] = { &op->op_id, &op->entity_type, &op->entity_id, &op->op_type };
+	for (int i = 0; i < 4; i++)
+		if (!(*req_vals[i] = vk_str(r, jo, req_names[i])))
+			return false;
+	if (!(op->payload = vk_str(r, jo, "payload_json")) ||
+	    !(op->created_at = vk_str(r, jo, "created_at")) ||
+	    !vk_int(r, jo, "client_sequence", &op->client_seq) ||
+	    !vk_int(r, jo, "last_seen_server_seq", &op->last_seen))
+		return false;
+	char msg[64];
+	for (int i = 0; i < 4; i++)
+		if (blank(*req_vals[i])) {
+			snprintf(msg, sizeof msg, "%s is required", req_names[i]);
+			vk_error(r, 400, "invalid_operation", msg);
+			return false;
+		}
+	for (int i = 0; i < 4; i++)
+		if (strlen(*req_vals[i]) > req_max[i]) {
+			snprintf(msg, sizeof msg, "%s is too long", req_names[i]);
+			vk_error(r, 400, "field_too_long", msg);
+			return false;
+		}
+	if (strlen(op->created_at) > 64) { /* its server had no bound; ours keeps records small */
+		vk_error(r, 400, "field_too_long", "created_at is too long");
+		return false;
+	}
+	if ((int64_t)strlen(op->payload) > cfg_of(r)->max_payload_json) {
+		vk_error(r, 413, "payload_too_large", "payload_json is too large");
+		return false;
+	}
+	json_object *pj = NULL;
+	if (*op->payload) {
+		struct json_tokener *tok = json_tokener_new_ex(64);
+		pj = tok ? json_tokener_parse_ex(tok, op->payload, (int)strlen(op->payload)) : NULL;
+		bool whole = tok && pj && json_tokener_get_parse_end(tok) == strlen(op->payload);
+		json_tokener_free(tok);
+		if (!whole) {
+			json_object_put(pj);
+			vk_error(r, 400, "invalid_payload", "payload_json must be valid JSON");
+			return false;
+		}
+	}
+	if (op->client_seq < 0 || op->last_seen < 0) {
+		json_object_put(pj);
+		vk_error(r, 400, "invalid_operation", "operation sequences must be non-negative");
+		return false;
+	}
+	/* a file op: its bytes by reference to an uploaded blob, never inline */
+	bool ok = true;
+	json_object *b = NULL, *sha = NULL, *size = NULL;
+	if (!strcmp(op->entity_type, "file") && json_object_is_type(pj, json_type_object)) {
+		if (json_object_object_get_ex(pj, "dataBase64", NULL)) {
+			vk_error(r, 400, "inline_binary_forbidden",
+				 "file content must be uploaded as a blob");
+			ok = false;
+		} else if (json_object_object_get_ex(pj, "blob", &b) && b) {
+			if (!json_object_is_type(b, json_type_object) ||
+			    !json_object_object_get_ex(b, "sha256", &sha) ||
+			    !json_object_is_type(sha, json_type_string) ||
+			    !lower_hex64(json_object_get_string(sha)) ||
+			    (json_object_object_get_ex(b, "size", &size) && size &&
+			     (!json_object_is_type(size, json_type_int) ||
+			      json_object_get_int64(size) < 0))) {
+				vk_error(r, 400, "invalid_blob_reference", "invalid blob reference");
+				ok = false;
+			} else {
+				op->blob = arena_strndup(&r->arena, json_object_get_string(sha), 64);
+				op->blob_size = size ? json_object_get_int64(size) : 0;
+				ok = op->blob != NULL;
+				if (!ok)
+					vk_error(r, 500, "internal_error", "internal error");
+			}
+		}
+	} else if (!strcmp(op->entity_type, "file") && pj) {
+		vk_error(r, 400, "invalid_payload", "payload_json of a file must be an object");
+		ok = false;
+	}
+	json_object_put(pj);
+	return ok;
+}
+
+/* The blob a file op names: readable by the pusher (uploaded by its user, or named in a
+ * space it reads) and of the size the op says; false after answering. */
+static bool blob_or_reply(struct req *r, const struct vk_device *d, const struct vk_op *op)
+{
+	struct blob_reader *rd = NULL;
+	int e = blob_open(core_of(r), &d->p, op->blob, &rd);
+	if (e == -ERR_NOT_FOUND) {
+		vk_error(r, 400, "blob_not_owned", "blob must be uploaded before its operation");
+		return false;
+	}
+	if (e < 0) {
+		vk_error(r, 500, "internal_error", "internal error");
+		return false;
+	}
+	bool same = (int64_t)rd->size == op->blob_size;
+	blob_reader_close(rd);
+	if (!same)
+		vk_error(r, 400, "invalid_blob_reference", "blob size does not match uploaded content");
+	return same;
+}
+
+/* Its record id and Cairn op id: the op_id itself when it fits Cairn's op id rules (UUIDs
+ * do), else "vkh:" and 40 hex digits of its SHA-256. */
+static const char *record_id_of(struct req *r, const char *op_id)
+{
+	if (valid_op_id(op_id) && valid_record_id(op_id))
+		return op_id;
+	uint8_t h[32];
+	token_hash(op_id, h);
+	char id[48];
+	int k = snprintf(id, sizeof id, "vkh:");
+	for (int i = 0; i < 20; i++)
+		k += snprintf(id + k, sizeof id - (size_t)k, "%02x", h[i]);
+	return arena_strndup(&r->arena, id, (size_t)k);
+}
+
+/* --- conflicts: ops on the same entity by another device after the pusher's cursor --- */
+
+struct conflict_scan {
+	const struct vk_op *ops;
+	int n;
+	int64_t upto;          /* changes after this seq are not the scan's */
+	const char *device_id; /* the pusher's */
+	json_object **found;   /* per op: an array of conflicts, or NULL */
+	int64_t last;          /* the last seq read */
+	bool failed;
+};
+
+static int scan_change(void *arg, const struct change_row *ch)
+{
+	struct conflict_scan *s = arg;
+	if (ch->seq > s->upto)
+		return -1;
+	s->last = ch->seq;
+	if (ch->op == OP_DELETE || !ch->data || strcmp(ch->collection, VERSTAK_OPS))
+		return 0;
+	json_object *o = NULL;
+	for (int i = 0; i < s->n; i++) {
+		const struct vk_op *op = &s->ops[i];
+		if (!op->last_seen || ch->seq <= op->last_seen || !strstr(ch->data, op->entity_type))
+			continue;
+		if (!o && !(o = json_tokener_parse(ch->data)))
+			return 0;
+		json_object *v;
+		const char *dev = json_object_object_get_ex(o, "device_id", &v) ? json_object_get_string(v) : "";
+		const char *et = json_object_object_get_ex(o, "entity_type", &v) ? json_object_get_string(v) : "";
+		const char *ei = json_object_object_get_ex(o, "entity_id", &v) ? json_object_get_string(v) : "";
+		const char *ot = json_object_object_get_ex(o, "op_type", &v) ? json_object_get_string(v) : "";
+		const char *oi = json_object_object_get_ex(o, "op_id", &v) ? json_object_get_string(v) : "";
+		if (!dev || !et || !ei || !ot || !oi || !strcmp(dev, s->device_id) ||
+		    strcmp(et, op->entity_type) || strcmp(ei, op->entity_id) || !strcmp(ot, "delete"))
+			continue;
+		if (!s->found[i] && !(s->found[i] = json_object_new_array())) {
+			s->failed = true;
+			break;
+		}
+		json_object *x = json_object_new_object(); /* a map: keys sorted */
+		json_object_object_add(x, "device_id", json_object_new_string(dev));
+		json_object_object_add(x, "entity_id", json_object_new_string(op->entity_id));
+		json_object_object_add(x, "entity_type", json_object_new_string(op->entity_type));
+		json_object_object_add(x, "op_id", json_object_new_string(oi));
+		json_object_object_add(x, "op_type", json_object_new_string(ot));
+		json_object_object_add(x, "server_sequence", json_object_new_int64(ch->seq));
+		json_object_array_add(s->found[i], x);
+	}
+	json_object_put(o);
+	return s->failed ? -1 : 0;
+}
+
+/* Reads the vault's log from the lowest cursor the ops carry up to the head, at most
+ * verstak.conflict_scan changes back from it. */
+static int scan_conflicts(struct req *r, const struct vk_device *d, struct conflict_scan *s)
+{
+	int64_t from = 0;
+	for (int i = 0; i < s->n; i++)
+		if (s->ops[i].last_seen && (!from || s->ops[i].last_seen < from))
+			from = s->ops[i].last_seen;
+	s->upto = d->sp.head_seq;
+	if (!from || from >= s->upto)
+		return 0;
+	int64_t window = cfg_of(r)->conflict_scan;
+	if (s->upto - from > window)
+		from = s->upto - window;
+	struct verr ve = { 0 };
+	for (s->last = from; s->last < s->upto && !s->failed;) {
+		struct pull_at at = { .since = s->last, .limit = 1000, .append_only = true };
+		int64_t before = s->last, head = 0;
+		int e = sync_pull_page(core_of(r), &d->p, &d->sp, &at, scan_change, s, &head, &ve);
+		if (e < 0 && e != -ERR_CURSOR_EXPIRED)
+			return e;
+		if (e < 0 || s->last == before)
+			break;
+	}
+	return s->failed ? -ERR_NOMEM : 0;
+}
+
+/* --- push --- */
+
+struct push_ctx {
+	struct push_job j;
+	const struct vk_device *d;
+	struct vk_op *ops;
+	int n;
+	json_object **conflicts; /* per op */
+	bool *dropped;           /* per op: a repeat of an earlier op of the same push */
+};
+
+static void push_free(void *arg)
+{
+	struct push_ctx *t = arg;
+	for (int i = 0; i < t->j.n; i++)
+		json_object_put(t->j.changes[i].data);
+	for (int i = 0; t->conflicts && i < t->n; i++)
+		json_object_put(t->conflicts[i]);
+}
+
+static int push_answer(struct req *r)
+{
+	struct push_ctx *t = r->ctx;
+	if (t->j.rc < 0) {
+		push_results_free(t->j.results, t->j.n);
+		if (t->j.rc == -ERR_QUOTA)
+			return vk_error(r, 413, "quota_exceeded", "quota exceeded");
+		return vk_error(r, t->j.rc == -ERR_LOCKED ? 503 : 500, "internal_error",
+				"internal error");
+	}
+	json_object *accepted = NULL, *conflicts = NULL;
+	int count = 0;
+	for (int i = 0, k = 0; i < t->n; i++) {
+		if (t->dropped[i])
+			continue;
+		const struct push_result *res = &t->j.results[k++];
+		bool ok = res->status == OPS_APPLIED ||
+			  (res->status == OPS_DUPLICATE && res->original == OPS_APPLIED);
+		if (!ok)
+			continue;
+		if (!accepted)
+			accepted = json_object_new_array();
+		json_object_array_add(accepted, json_object_new_string(t->ops[i].op_id));
+		count++;
+		for (size_t m = 0; t->conflicts[i] && m < json_object_array_length(t->conflicts[i]);
+		     m++) {
+			if (!conflicts)
+				conflicts = json_object_new_array();
+			json_object_array_add(conflicts,
+					      json_object_get(json_object_array_get_idx(t->conflicts[i], m)));
+		}
+	}
+	push_results_free(t->j.results, t->j.n);
+	json_object *o = json_object_new_object(); /* a map: keys sorted; empty lists are null */
+	json_object_object_add(o, "accepted", accepted);
+	json_object_object_add(o, "conflicts", conflicts);
+	json_object_object_add(o, "count", json_object_new_int(count));
+	return vk_reply(r, 200, o);
+}
+
+static void push_committed(struct push_job *j)
+{
+	if (http_resume_call(j->arg, push_answer) < 0)
+		push_results_free(j->results, j->n);
+}
+
+static void park(void *r)
+{
+	http_suspend(r);
+}
+
+/* The op as the record its change stores. */
+static json_object *op_record(const struct vk_device *d, const struct vk_op *op)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "op_id", json_object_new_string(op->op_id));
+	json_object_object_add(o, "device_id", json_object_new_string(d->device_id));
+	json_object_object_add(o, "entity_type", json_object_new_string(op->entity_type));
+	json_object_object_add(o, "entity_id", json_object_new_string(op->entity_id));
+	json_object_object_add(o, "op_type", json_object_new_string(op->op_type));
+	json_object_object_add(o, "payload_json", json_object_new_string(op->payload));
+	json_object_object_add(o, "client_sequence", json_object_new_int64(op->client_seq));
+	json_object_object_add(o, "last_seen_server_seq", json_object_new_int64(op->last_seen));
+	json_object_object_add(o, "created_at", json_object_new_string(op->created_at));
+	return o;
+}
+
+int vk_push(struct req *r)
+{
+	const struct vk_device *d = vk_device_or_reply(r);
+	if (!d)
+		return 0;
+	json_object *b = vk_body_or_reply(r);
+	if (!b)
+		return 0;
+	const char *device = vk_str(r, b, "device_id");
+	const char *idem = device ? vk_str(r, b, "idempotency_key") : NULL;
+	if (!idem)
+		return 0;
+	json_object *ops = NULL;
+	if (json_object_object_get_ex(b, "ops", &ops) && ops &&
+	    !json_object_is_type(ops, json_type_array))
+		return vk_error(r, 400, "invalid_json", "invalid JSON request");
+	size_t n = ops ? json_object_array_length(ops) : 0;
+	if ((int64_t)n > cfg_of(r)->max_push_operations)
+		return vk_error(r, 413, "too_many_operations", "too many operations");
+	if (strlen(device) > 128)
+		return vk_error(r, 400, "field_too_long", "device_id is too long");
+	if (strlen(idem) > 128)
+		return vk_error(r, 400, "field_too_long", "idempotency_key is too long");
+	struct push_ctx *t = arena_alloc(&r->arena, sizeof *t);
+	size_t m = n ? n : 1;
+	if (t) {
+		memset(t, 0, sizeof *t);
+		t->ops = arena_alloc(&r->arena, sizeof *t->ops * m);
+		t->conflicts = arena_alloc(&r->arena, sizeof *t->conflicts * m);
+		t->dropped = arena_alloc(&r->arena, sizeof *t->dropped * m);
+		t->j.changes = arena_alloc(&r->arena, sizeof *t->j.changes * m);
+		t->j.results = arena_alloc(&r->arena, sizeof *t->j.results * m);
+	}
+	if (!t || !t->ops || !t->conflicts || !t->dropped || !t->j.changes || !t->j.results)
+		return vk_error(r, 500, "internal_error", "internal error");
+	memset(t->ops, 0, sizeof *t->ops * m);
+	memset(t->conflicts, 0, sizeof *t->conflicts * m);
+	memset(t->dropped, 0, sizeof *t->dropped * m);
+	memset(t->j.results, 0, sizeof *t->j.results * m);
+	t->d = d;
+	t->n = (int)n;
+	r->ctx = t;
+	r->ctx_free = push_free;
+	for (size_t i = 0; i < n; i++)
+		if (!op_or_reply(r, json_object_array_get_idx(ops, i), &t->ops[i]))
+			return 0;
+	for (size_t i = 0; i < n; i++)
+		if (t->ops[i].blob && !blob_or_reply(r, d, &t->ops[i]))
+			return 0;
+	struct conflict_scan s = { .ops = t->ops, .n = t->n, .device_id = d->device_id,
+				   .found = t->conflicts };
+	if (scan_conflicts(r, d, &s) < 0)
+		return vk_error(r, 500, "internal_error", "internal error");
+	struct core *c = core_of(r);
+	for (size_t i = 0; i < n; i++) {
+		const struct vk_op *op = &t->ops[i];
+		const char *id = record_id_of(r, op->op_id);
+		if (!id)
+			return vk_error(r, 500, "internal_error", "internal error");
+		/* an op_id twice in one push: its server stored the first and ignored the rest */
+		for (int k = 0; k < t->j.n; k++)
+			if (!strcmp(t->j.changes[k].id, id))
+				t->dropped[i] = true;
+		if (t->dropped[i])
+			continue;
+		struct push_change *x = &t->j.changes[t->j.n];
+		memset(x, 0, sizeof *x);
+		x->op_id = id;
+		x->collection = VERSTAK_OPS;
+		x->id = id;
+		x->op = OP_PUT;
+		x->base_version = -1;
+		x->data = op_record(d, op);
+		if (op->blob) {
+			char js[BLOB_HEX_LEN + 5];
+			snprintf(js, sizeof js, "[\"%s\"]", op->blob);
+			x->blobs = arena_alloc(&r->arena, sizeof *x->blobs);
+			x->blobs_json = arena_strndup(&r->arena, js, strlen(js));
+			if (!x->blobs || !x->blobs_json)
+				return vk_error(r, 500, "internal_error", "internal error");
+			x->blobs[0] = op->blob;
+			x->nblobs = 1;
+		}
+		t->j.n++;
+	}
+	t->j.p = &d->p;
+	t->j.sp = &d->sp;
+	t->j.arena = &r->arena;
+	t->j.rc = sync_push_check(c, &t->j);
+	if (t->j.rc == -ERR_INVALID || t->j.rc == -ERR_TOO_LARGE) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "%s", t->j.ve.n ? t->j.ve.e[0].msg : "invalid operation");
+		return vk_error(r, t->j.rc == -ERR_TOO_LARGE ? 413 : 400, "invalid_operation", msg);
+	}
+	if (t->j.rc < 0)
+		return vk_error(r, 500, "internal_error", "internal error");
+	t->j.done = push_committed;
+	t->j.arg = r;
+	if (t->j.n && c->committer && committer_submit(c->committer, &t->j, park, r) == 0)
+		return 0;
+	if (t->j.n)
+		sync_push_run(c, &t->j);
+	return push_answer(r);
+}
+
+/* --- pull --- */
+
+struct pull_page {
+	json_object *ops;
+	int want, got;
+	int64_t last; /* the last op's seq */
+	bool more;
+	int64_t read_to; /* the last change read */
+};
+
+static json_object *member(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+	json_object_object_get_ex(o, key, &v);
+	return json_object_is_type(v, json_type_string) ? json_object_get(v)
+							: json_object_new_string("");
+}
+
+static int page_change(void *arg, const struct change_row *ch)
+{
+	struct pull_page *pg = arg;
+	if (ch->op == OP_DELETE || !ch->data || strcmp(ch->collection, VERSTAK_OPS)) {
+		pg->read_to = ch->seq;
+		return 0; /* not an op: written natively into the vault, and not the desktop's */
+	}
+	if (pg->got == pg->want) {
+		pg->more = true;
+		return -1;
+	}
+	json_object *d = json_tokener_parse(ch->data);
+	pg->read_to = ch->seq;
+	if (!json_object_is_type(d, json_type_object)) {
+		json_object_put(d);
+		return 0;
+	}
+	json_object *o = json_object_new_object(); /* a struct: its fields in their order */
+	json_object_object_add(o, "op_id", member(d, "op_id"));
+	json_object_object_add(o, "server_sequence", json_object_new_int64(ch->seq));
+	json_object_object_add(o, "device_id", member(d, "device_id"));
+	json_object_object_add(o, "entity_type", member(d, "entity_type"));
+	json_object_object_add(o, "entity_id", member(d, "entity_id"));
+	json_object_object_add(o, "op_type", member(d, "op_type"));
+	json_object_object_add(o, "payload_json", member(d, "payload_json"));
+	json_object_object_add(o, "created_at", member(d, "created_at"));
+	json_object_put(d);
+	json_object_array_add(pg->ops, o);
+	pg->got++;
+	pg->last = ch->seq;
+	return 0;
+}
+
+int vk_pull(struct req *r)
+{
+	const struct vk_device *d = vk_device_or_reply(r);
+	if (!d)
+		return 0;
+	json_object *b = vk_body_or_reply(r);
+	if (!b)
+		return 0;
+	int64_t since = 0, limit = 0;
+	if (!vk_int(r, b, "since_sequence", &since) || !vk_int(r, b, "page_limit", &limit))
+		return 0;
+	if (since < 0 || limit < 0)
+		return vk_error(r, 400, "invalid_request",
+				"sequence and page_limit must be non-negative");
+	int64_t max = cfg_of(r)->max_pull_page;
+	struct pull_page pg = { .ops = json_object_new_array(),
+				.want = (int)(limit >= 1 && limit <= max ? limit : max),
+				.last = since, .read_to = since };
+	int64_t head = d->sp.head_seq;
+	struct verr ve = { 0 };
+	while (!pg.more && pg.read_to < head) {
+		struct pull_at at = { .since = pg.read_to, .limit = pg.want + 1, .append_only = true };
+		int64_t before = pg.read_to;
+		int e = sync_pull_page(core_of(r), &d->p, &d->sp, &at, page_change, &pg, &head, &ve);
+		if (e == -ERR_CURSOR_EXPIRED) /* past the head: the vault has nothing after it */
+			break;
+		if (e < 0) {
+			json_object_put(pg.ops);
+			return vk_error(r, 500, "internal_error", "internal error");
+		}
+		if (pg.read_to == before)
+			break;
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "has_more", json_object_new_boolean(pg.more));
+	json_object_object_add(o, "ops", pg.ops);
+	json_object_object_add(o, "page_last_sequence", json_object_new_int64(pg.last));
+	json_object_object_add(o, "server_sequence", json_object_new_int64(head));
+	return vk_reply(r, 200, o);
+}

@@ -1,0 +1,73 @@
+/* Verstak Sync's protocol under /compat/verstak (docs/compat/verstak.md; section 2 of the
+ * seed-protocols research, and its section 6 on what the desktop requires): device
+ * pairing to a vault, the device API, the op log (push with advisory conflicts, pull by
+ * sequence with paging) and blobs. A vault is a space of its user (one per vault id), a
+ * paired device a Cairn device with a long-lived token, an op a record of the space's
+ * append-only collection "ops", its server_sequence the space's seq. Handlers run on the
+ * HTTP server's threads and call core only. */
+#ifndef CAIRN_COMPAT_VERSTAK_H
+#define CAIRN_COMPAT_VERSTAK_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../../../core/core.h"
+#include "../../../util/config.h"
+#include "../../server.h"
+#include "../compat.h"
+
+/* The [verstak] section. */
+struct verstak_config {
+	struct compat_config base; /* enabled, listen */
+	char *realm;
+	int64_t max_push_operations;
+	int64_t max_pull_page;
+	int64_t max_payload_json;
+	int64_t conflict_scan;
+	int64_t max_blob_bytes;
+};
+CONFIG_SECTION_DECL(verstak);
+
+extern const struct http_mount verstak_mount;
+
+#define VERSTAK_APP "verstak"
+#define VERSTAK_OPS "ops" /* the collection its ops are records of */
+
+/* A paired device's context: who, which device, which vault's space. */
+struct vk_device {
+	struct principal p;
+	char device_id[32]; /* "dev_<n>" */
+	char vault[APP_SCOPE_MAX + 1];
+	struct space sp;
+};
+
+/* Its JSON answers: Go's encoder (a trailing newline, <, > and & escaped). */
+int vk_reply(struct req *r, unsigned status, json_object *obj);
+/* {"code", "error"} with status. */
+int vk_error(struct req *r, unsigned status, const char *code, const char *msg);
+/* The device a request's key names, paired to a vault (its space made on first use);
+ * NULL after answering. */
+const struct vk_device *vk_device_or_reply(struct req *r);
+/* The request's JSON object, decoded as its server did (an empty or non-object body is
+ * 400 invalid_json); NULL after answering. */
+json_object *vk_body_or_reply(struct req *r);
+/* A string member, "" when absent or null (Go's zero value); NULL after answering 400
+ * invalid_json when it has another type. */
+const char *vk_str(struct req *r, json_object *o, const char *key);
+
+int vk_pair(struct req *r);
+int vk_auth_test(struct req *r);
+int vk_me(struct req *r);
+int vk_revoke_current(struct req *r);
+int vk_revoke_device(struct req *r);
+int vk_push(struct req *r);
+int vk_pull(struct req *r);
+int vk_health(struct req *r);
+int vk_livez(struct req *r);
+int vk_blob_upload_begin(struct req *r);
+int vk_blob_upload_chunk(struct req *r, const char *data, size_t len);
+int vk_blob_upload(struct req *r);
+int vk_blob_get(struct req *r);
+
+#endif
