@@ -173,6 +173,17 @@ test('pairing and the auth test: their checks in order, and their answers', asyn
     assert.deepEqual([r.status, JSON.parse(r.text)], [400, { code: 'invalid_json', error: 'invalid JSON request' }]);
     r = await j(await fetch(`${B}/api/client/pair`, { method: 'POST', body: '{"login": 5}' }));
     assert.equal(JSON.parse(r.text).code, 'invalid_json');
+    // the legacy enrolment: its own checks, then a device like a paired one
+    r = await d.call('POST', '/api/v1/device/register', { username: 'carla', password: PW, vault_id: 'v' });
+    assert.deepEqual([r.status, r.body.error], [400, 'name required']);
+    r = await d.call('POST', '/api/v1/device/register', { name: 'Old', username: 'carla', vault_id: 'v' });
+    assert.deepEqual([r.status, r.body.error], [401, 'username and password required']);
+    r = await d.call('POST', '/api/v1/device/register', { name: 'Old', username: 'carla', password: PW, vault_id: 'v' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(Object.keys(r.body), ['device_id', 'device_token']);
+    const legacy = new Desktop(B);
+    legacy.token = r.body.device_token;
+    assert.equal((await legacy.call('GET', '/api/client/me')).body.device_name, 'Old');
     r = await d.call('POST', '/api/auth/test', { username: 'carla', password: PW });
     assert.deepEqual([r.status, r.body], [200, { status: 'ok' }]);
     r = await d.call('POST', '/api/auth/test', { username: 'carla' });

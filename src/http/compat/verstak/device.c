@@ -59,6 +59,9 @@ static int credentials_or_reply(struct req *r, const char *login, const char *pa
 	return 0;
 }
 
+static int pair(struct req *r, const char *login, const char *password, const char *name,
+		const char *version, const char *vault_raw, bool legacy);
+
 int vk_pair(struct req *r)
 {
 	json_object *b = vk_body_or_reply(r);
@@ -72,6 +75,31 @@ int vk_pair(struct req *r)
 		return 0;
 	if (!*login || !*password)
 		return vk_error(r, 400, "invalid_request", "login and password required");
+	return pair(r, login, password, name, version, vault_raw, false);
+}
+
+/* The legacy enrolment its server kept (POST /api/v1/device/register): the same pairing
+ * without a client version, answering only the device's id and token. */
+int vk_device_register(struct req *r)
+{
+	json_object *b = vk_body_or_reply(r);
+	if (!b)
+		return 0;
+	const char *name = vk_str(r, b, "name"), *login = name ? vk_str(r, b, "username") : NULL;
+	const char *password = login ? vk_str(r, b, "password") : NULL;
+	const char *vault_raw = password ? vk_str(r, b, "vault_id") : NULL;
+	if (!vault_raw)
+		return 0;
+	if (!*name)
+		return vk_error(r, 400, "invalid_request", "name required");
+	if (!*login || !*password)
+		return vk_error(r, 401, "unauthorized", "username and password required");
+	return pair(r, login, password, name, "", vault_raw, true);
+}
+
+static int pair(struct req *r, const char *login, const char *password, const char *name,
+		const char *version, const char *vault_raw, bool legacy)
+{
 	char vault[APP_SCOPE_MAX + 1];
 	while (*vault_raw == ' ' || *vault_raw == '\t' || *vault_raw == '\n')
 		vault_raw++;
@@ -128,6 +156,8 @@ int vk_pair(struct req *r)
 	json_object *o = json_object_new_object(); /* a map: keys in order, as Go sorted them */
 	json_object_object_add(o, "device_id", json_object_new_string(cl.client_id));
 	json_object_object_add(o, "device_token", json_object_new_string(token));
+	if (legacy)
+		return vk_reply(r, 200, o);
 	json_object_object_add(o, "initial_sync_cursor", json_object_new_int(0));
 	json_object_object_add(o, "server_time", now_text());
 	json_object_object_add(o, "user_id", json_object_new_string(uid));

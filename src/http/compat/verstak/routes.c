@@ -18,6 +18,8 @@ static const struct route verstak_routes[] = {
 	{ HM_GET, "/livez", vk_livez, BODY_NONE, NULL, NULL, P },
 	/* pair and auth test take no key (the desktop sends a bare "Bearer" anyway) */
 	{ HM_POST, "/api/client/pair", vk_pair, BODY_JSON, NULL, NULL, P | A | ROUTE_CREDENTIALS },
+	{ HM_POST, "/api/v1/device/register", vk_device_register, BODY_JSON, NULL, NULL,
+	  P | A | ROUTE_CREDENTIALS },
 	{ HM_POST, "/api/auth/test", vk_auth_test, BODY_JSON, NULL, NULL, P | A | ROUTE_CREDENTIALS },
 	/* the device's key is checked by the handlers, as its server did */
 	{ HM_GET, "/api/client/me", vk_me, BODY_NONE, NULL, NULL, P },
@@ -26,6 +28,15 @@ static const struct route verstak_routes[] = {
 	  P | A | ROUTE_CREDENTIALS },
 	{ HM_POST, "/api/v1/sync/push", vk_push, BODY_JSON, NULL, NULL, P | A },
 	{ HM_POST, "/api/v1/sync/pull", vk_pull, BODY_JSON, NULL, NULL, P | A },
+	/* the user API: credentials, held to limits.auth_body_bytes */
+	{ HM_POST, "/api/v1/auth/register", vk_register, BODY_JSON, NULL, NULL, P | A | ROUTE_CREDENTIALS },
+	{ HM_POST, "/api/v1/auth/confirm", vk_confirm, BODY_JSON, NULL, NULL, P | A | ROUTE_CREDENTIALS },
+	{ HM_POST, "/api/v1/auth/login", vk_login, BODY_JSON, NULL, NULL, P | A | ROUTE_CREDENTIALS },
+	{ HM_POST, "/api/v1/auth/forgot", vk_forgot, BODY_JSON, NULL, NULL, P | A | ROUTE_CREDENTIALS },
+	{ HM_POST, "/api/v1/auth/reset", vk_reset, BODY_JSON, NULL, NULL, P | A | ROUTE_CREDENTIALS },
+	{ HM_GET, "/api/v1/user/devices", vk_user_devices, BODY_NONE, NULL, NULL, P },
+	{ HM_POST, "/api/v1/user/devices/{id}/revoke", vk_user_device_revoke, BODY_JSON, NULL, NULL,
+	  P | A | ROUTE_CREDENTIALS },
 	{ HM_GET | HM_POST, "/api/v1/blobs/", vk_blob_upload, BODY_STREAM, vk_blob_upload_begin,
 	  vk_blob_upload_chunk, P },
 	/* one prefix route, as its server had: GET a hash, POST an upload anywhere under it */

@@ -57,6 +57,7 @@ json_object *vk_body_or_reply(struct req *r);
 const char *vk_str(struct req *r, json_object *o, const char *key);
 
 int vk_pair(struct req *r);
+int vk_device_register(struct req *r);
 int vk_auth_test(struct req *r);
 int vk_me(struct req *r);
 int vk_revoke_current(struct req *r);
@@ -68,6 +69,12 @@ int vk_livez(struct req *r);
 int vk_blob_upload_begin(struct req *r);
 int vk_blob_upload_chunk(struct req *r, const char *data, size_t len);
 int vk_blob_upload(struct req *r);
-int vk_blob_get(struct req *r);
+int vk_register(struct req *r);
+int vk_confirm(struct req *r);
+int vk_login(struct req *r);
+int vk_forgot(struct req *r);
+int vk_reset(struct req *r);
+int vk_user_devices(struct req *r);
+int vk_user_device_revoke(struct req *r);
 
 #endif
