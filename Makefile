@@ -6,7 +6,7 @@ VERSION := 0.1.0
 # The commit a build comes from (cairn version, /api/v1/health): from git, when there is one.
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 CC ?= cc
-PKGS := libmicrohttpd json-c sqlite3 libsodium libcrypto libcurl inih zlib
+PKGS := libmicrohttpd json-c sqlite3 libsodium libcrypto libcurl inih zlib libxcrypt
 
 ifeq ($(FUZZ),1)
 # make fuzz: the library and targets built by clang with libFuzzer's coverage

@@ -23,6 +23,7 @@ have_pc libcrypto || need+=(libssl-dev)
 have_pc libcurl || need+=(libcurl4-openssl-dev)
 have_pc inih || need+=(libinih-dev)
 have_pc zlib || need+=(zlib1g-dev)
+have_pc libxcrypt || need+=(libcrypt-dev)
 # libunistring ships no pkg-config file: its header tells
 [ -f /usr/include/uninorm.h ] || need+=(libunistring-dev)
 

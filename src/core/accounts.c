@@ -137,7 +137,7 @@ int acct_create_user(struct core *c, struct user *u, const char *password, struc
 		verr_add(ve, "email", "is taken");
 		return -ERR_EMAIL_TAKEN;
 	}
-	int r = password_hash(c, password, u->password_hash);
+	int r = password ? password_hash(c, password, u->password_hash) : 0;
 	if (r < 0)
 		return r;
 	r = c->store->ops->accounts->user_create(c->store, u);

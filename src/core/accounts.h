@@ -77,7 +77,8 @@ struct orphaned {
 	} v[8];
 };
 /* Within core (sign-up and administration share them): stores u, its fields checked,
- * with password hashed (-ERR_EXISTS naming the taken field in ve); deletes a user, refused
+ * with password hashed, or (password NULL: an import) with the hash u carries
+ * (-ERR_EXISTS naming the taken field in ve); deletes a user, refused
  * as acct_delete says, ending their sessions' waits and streams. */
 int acct_create_user(struct core *c, struct user *u, const char *password, struct verr *ve);
 int acct_delete_user(struct core *c, int64_t id, struct orphaned *o);
@@ -103,6 +104,12 @@ int acct_device_get(struct core *c, int64_t user_id, int64_t id, struct device *
 /* A device with a long-lived token for user_id (shown once in out). */
 int acct_token_create(struct core *c, int64_t user_id, const char *name, char out[TOKEN_LEN],
 		      struct device *ret_device, struct verr *ve);
+/* A device with a long-lived token known only by its SHA-256 (a token another server
+ * issued, moved by an import, so that its client keeps working): -ERR_EXISTS when a token
+ * of that hash is there already. */
+int acct_token_import(struct core *c, int64_t user_id, const char *name,
+		      const char *client_version, const uint8_t hash[32], struct device *ret_device,
+		      struct verr *ve);
 /* The same, recording the client's version (NULL: none; at most PLATFORM_MAX bytes). */
 int acct_token_create_for(struct core *c, int64_t user_id, const char *name,
 			  const char *client_version, char out[TOKEN_LEN],

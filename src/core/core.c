@@ -1,8 +1,10 @@
 #include "core.h"
 
+#include <crypt.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../store/blob.h"
@@ -249,9 +251,26 @@ int password_hash(const struct core *c, const char *password, char out[PASSWORD_
 	return 0;
 }
 
+bool password_is_bcrypt(const char *hash)
+{
+	return !strncmp(hash, "$2a$", 4) || !strncmp(hash, "$2b$", 4) || !strncmp(hash, "$2y$", 4);
+}
+
 bool password_verify(const char *hash, const char *password)
 {
-	return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+	if (!password_is_bcrypt(hash))
+		return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+	/* an imported account's (Verstak Sync's): bcrypt by libxcrypt, compared in constant
+	 * time; the hash is replaced by argon2id at the next password change */
+	struct crypt_data *cd = calloc(1, sizeof *cd);
+	if (!cd)
+		return false;
+	const char *out = crypt_r(password, hash, cd);
+	size_t n = strlen(hash);
+	bool ok = out && out[0] == '$' && strlen(out) == n && sodium_memcmp(out, hash, n) == 0;
+	sodium_memzero(cd, sizeof *cd);
+	free(cd);
+	return ok;
 }
 
 void core_health(struct core *c, bool *ret_db_ok, bool *ret_blobs_ok)

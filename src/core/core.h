@@ -99,7 +99,10 @@ void token_hash(const char *token, uint8_t out[32]);
 
 /* argon2id with the configured cost. */
 int password_hash(const struct core *c, const char *password, char out[PASSWORD_HASH_MAX + 1]);
+/* Whether password is the one hash was made from: argon2id (libsodium's string form), or
+ * bcrypt ($2a$, $2b$, $2y$: accounts imported from Verstak Sync). Any thread. */
 bool password_verify(const char *hash, const char *password);
+bool password_is_bcrypt(const char *hash);
 
 /* --- configuration (the section and its values: util/config.h) --- */
 

@@ -63,6 +63,24 @@ int acct_token_create_for(struct core *c, int64_t user_id, const char *name,
 	return c->store->ops->sessions->session_open(c->store, ret_device, &t, 1, clock_wall_ms());
 }
 
+int acct_token_import(struct core *c, int64_t user_id, const char *name,
+		      const char *client_version, const uint8_t hash[32], struct device *ret_device,
+		      struct verr *ve)
+{
+	if (!check_text(ve, "name", name, NAME_MAX_BYTES, true) ||
+	    !check_text(ve, "client_version", client_version, PLATFORM_MAX, false))
+		return -ERR_INVALID;
+	struct token_row t = { .kind = TOKEN_LONG, .expires_ms = 0 };
+	memcpy(t.hash, hash, 32);
+	memset(ret_device, 0, sizeof *ret_device);
+	ret_device->user_id = user_id;
+	ret_device->kind = DEVICE_TOKEN;
+	snprintf(ret_device->name, sizeof ret_device->name, "%s", name);
+	snprintf(ret_device->client_version, sizeof ret_device->client_version, "%s",
+		 client_version ? client_version : "");
+	return c->store->ops->sessions->session_open(c->store, ret_device, &t, 1, clock_wall_ms());
+}
+
 int acct_token_signup(struct core *c, const struct register_in *in, const char *device_name,
 		      char out[TOKEN_LEN], struct user *ret_user, bool *ret_existing,
 		      struct verr *ve, int *ret_retry)

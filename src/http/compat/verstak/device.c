@@ -246,13 +246,9 @@ int vk_revoke_device(struct req *r)
 		return vk_error(r, 429, "rate_limited", "too many attempts");
 	if (e < 0)
 		return vk_error(r, 403, "forbidden", "wrong password");
-	long long n = 0;
-	char tail;
-	struct device dev;
-	if (strncmp(id, "dev_", 4) || sscanf(id + 4, "%lld%c", &n, &tail) != 1 || n <= 0)
-		return vk_error(r, 404, "not_found", "device not found");
 	/* another user's device is not told apart from none: both are not found for them */
-	if (acct_device_get(core_of(r), d->p.user.id, n, &dev) < 0)
+	int64_t n = vk_device_of(r, &d->p, id);
+	if (!n)
 		return vk_error(r, 404, "not_found", "device not found");
 	if (acct_device_revoke(core_of(r), d->p.user.id, n) < 0)
 		return vk_error(r, 500, "internal_error", "internal error");

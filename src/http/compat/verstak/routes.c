@@ -134,7 +134,7 @@ const struct vk_device *vk_device_or_reply(struct req *r)
 		vk_error(r, 403, "forbidden", "device is not associated with a user");
 		return NULL;
 	}
-	snprintf(d->device_id, sizeof d->device_id, "dev_%lld", (long long)d->p.device.id);
+	snprintf(d->device_id, sizeof d->device_id, "%s", cl.client_id);
 	snprintf(d->vault, sizeof d->vault, "%s", cl.scope);
 	char app[APP_SCOPE_MAX + 16];
 	snprintf(app, sizeof app, "%s:%s", VERSTAK_APP, d->vault);
@@ -145,6 +145,16 @@ const struct vk_device *vk_device_or_reply(struct req *r)
 	r->auth = &d->p;
 	r->space = d;
 	return d;
+}
+
+int64_t vk_device_of(struct req *r, const struct principal *p, const char *id)
+{
+	struct app_client cl;
+	if (!id || !*id || strlen(id) > APP_CLIENT_ID_MAX ||
+	    sync_client_get(core_of(r), VERSTAK_APP, p->user.realm_id, id, &cl) < 0 ||
+	    cl.user_id != p->user.id)
+		return 0;
+	return cl.device_id;
 }
 
 /* The device's routes find the device before their body is read, so that a body larger

@@ -40,6 +40,7 @@ static bool vk_int(struct req *r, json_object *o, const char *key, int64_t *ret)
 struct vk_op {
 	const char *op_id, *entity_type, *entity_id, *op_type, *payload, *created_at;
 	int64_t client_seq, last_seen;
+	int64_t seen; /* last_seen as the space's seq */
 	const char *blob; /* a file op's blob, lower-case hex, or NULL */
 	int64_t blob_size;
 };
@@ -171,24 +172,121 @@ static bool blob_or_reply(struct req *r, const struct vk_device *d, const struct
 	return same;
 }
 
-/* Its record id and Cairn op id: the op_id itself when it fits Cairn's op id rules (UUIDs
- * do), else "vkh:" and 40 hex digits of its SHA-256. */
-static const char *record_id_of(struct req *r, const char *op_id)
+const char *vk_record_id(const char *op_id, char buf[VK_RECORD_ID_LEN])
 {
 	if (valid_op_id(op_id) && valid_record_id(op_id))
 		return op_id;
 	uint8_t h[32];
 	token_hash(op_id, h);
-	char id[48];
-	int k = snprintf(id, sizeof id, "vkh:");
+	int k = snprintf(buf, VK_RECORD_ID_LEN, "vkh:");
 	for (int i = 0; i < 20; i++)
-		k += snprintf(id + k, sizeof id - (size_t)k, "%02x", h[i]);
-	return arena_strndup(&r->arena, id, (size_t)k);
+		k += snprintf(buf + k, VK_RECORD_ID_LEN - (size_t)k, "%02x", h[i]);
+	return buf;
+}
+
+static const char *record_id_of(struct req *r, const char *op_id)
+{
+	char buf[VK_RECORD_ID_LEN];
+	const char *id = vk_record_id(op_id, buf);
+	return id == op_id ? id : arena_strndup(&r->arena, id, strlen(id));
+}
+
+/* --- the sequence numbers a desktop sees (verstak.h, VK_IMPORT_RECORD) --- */
+
+struct seqmap {
+	bool on;
+	int64_t first, last, shown_last;
+};
+
+static int seqmap_load(struct req *r, const struct vk_device *d, struct seqmap *m)
+{
+	memset(m, 0, sizeof *m);
+	struct record rec = { 0 };
+	int e = sync_record_get(core_of(r), &d->p, &d->sp, VK_IMPORT_COLLECTION, VK_IMPORT_RECORD,
+				&rec);
+	if (e == -ERR_NOT_FOUND)
+		return 0;
+	if (e < 0)
+		return e;
+	json_object *o = rec.data ? json_tokener_parse(rec.data) : NULL, *v;
+	record_clear(&rec);
+	if (json_object_object_get_ex(o, "first_seq", &v))
+		m->first = json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "last_seq", &v))
+		m->last = json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "last_verstak_seq", &v))
+		m->shown_last = json_object_get_int64(v);
+	json_object_put(o);
+	m->on = m->first > 0 && m->last >= m->first && m->shown_last >= m->last;
+	return 0;
+}
+
+/* The number shown for the change at seq whose op is o (NULL: not an op). */
+static int64_t seq_shown(const struct seqmap *m, int64_t seq, json_object *o)
+{
+	if (!m->on)
+		return seq;
+	json_object *v;
+	if (seq >= m->first && seq <= m->last && json_object_object_get_ex(o, "verstak_seq", &v))
+		return json_object_get_int64(v);
+	return seq > m->last ? seq + m->shown_last - m->last : seq;
+}
+
+struct one_change {
+	int64_t want, got;
+};
+
+static int read_one(void *arg, const struct change_row *ch)
+{
+	struct one_change *x = arg;
+	if (ch->seq != x->want || !ch->data)
+		return -1;
+	json_object *o = json_tokener_parse(ch->data), *v;
+	if (json_object_object_get_ex(o, "verstak_seq", &v))
+		x->got = json_object_get_int64(v);
+	json_object_put(o);
+	return -1;
+}
+
+/* The space's seq for a number shown to a desktop: the last change it has seen. */
+static int seq_internal(struct req *r, const struct vk_device *d, const struct seqmap *m,
+			int64_t shown, int64_t *ret)
+{
+	if (!m->on || shown <= 0) {
+		*ret = shown;
+		return 0;
+	}
+	if (shown >= m->shown_last) {
+		*ret = shown - (m->shown_last - m->last);
+		return 0;
+	}
+	/* the last imported op whose Verstak sequence is at most shown, by bisection */
+	int64_t lo = m->first, hi = m->last, best = m->first - 1;
+	while (lo <= hi) {
+		int64_t mid = lo + (hi - lo) / 2, head = 0;
+		struct one_change x = { .want = mid, .got = -1 };
+		struct pull_at at = { .since = mid - 1, .limit = 1, .append_only = true };
+		struct verr ve = { 0 };
+		int e = sync_pull_page(core_of(r), &d->p, &d->sp, &at, read_one, &x, &head, &ve);
+		if (e < 0 && e != -ERR_CURSOR_EXPIRED)
+			return e;
+		if (x.got < 0) /* not an imported op: the map is not this space's any more */
+			break;
+		if (x.got <= shown) {
+			best = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	*ret = best;
+	return 0;
 }
 
 /* --- conflicts: ops on the same entity by another device after the pusher's cursor --- */
 
 struct conflict_scan {
+	const struct seqmap *map;
 	const struct vk_op *ops;
 	int n;
 	int64_t upto;          /* changes after this seq are not the scan's */
@@ -209,7 +307,7 @@ static int scan_change(void *arg, const struct change_row *ch)
 	json_object *o = NULL;
 	for (int i = 0; i < s->n; i++) {
 		const struct vk_op *op = &s->ops[i];
-		if (!op->last_seen || ch->seq <= op->last_seen || !strstr(ch->data, op->entity_type))
+		if (!op->last_seen || ch->seq <= op->seen || !strstr(ch->data, op->entity_type))
 			continue;
 		if (!o && !(o = json_tokener_parse(ch->data)))
 			return 0;
@@ -232,7 +330,8 @@ static int scan_change(void *arg, const struct change_row *ch)
 		json_object_object_add(x, "entity_type", json_object_new_string(op->entity_type));
 		json_object_object_add(x, "op_id", json_object_new_string(oi));
 		json_object_object_add(x, "op_type", json_object_new_string(ot));
-		json_object_object_add(x, "server_sequence", json_object_new_int64(ch->seq));
+		json_object_object_add(x, "server_sequence",
+				       json_object_new_int64(seq_shown(s->map, ch->seq, o)));
 		json_object_array_add(s->found[i], x);
 	}
 	json_object_put(o);
@@ -245,8 +344,8 @@ static int scan_conflicts(struct req *r, const struct vk_device *d, struct confl
 {
 	int64_t from = 0;
 	for (int i = 0; i < s->n; i++)
-		if (s->ops[i].last_seen && (!from || s->ops[i].last_seen < from))
-			from = s->ops[i].last_seen;
+		if (s->ops[i].last_seen && (!from || s->ops[i].seen < from))
+			from = s->ops[i].seen;
 	s->upto = d->sp.head_seq;
 	if (!from || from >= s->upto)
 		return 0;
@@ -402,8 +501,19 @@ int vk_push(struct req *r)
 	for (size_t i = 0; i < n; i++)
 		if (t->ops[i].blob && !blob_or_reply(r, d, &t->ops[i]))
 			return 0;
-	struct conflict_scan s = { .ops = t->ops, .n = t->n, .device_id = d->device_id,
-				   .found = t->conflicts };
+	/* the cursors the ops carry, as the space's seqs */
+	struct seqmap map;
+	if (seqmap_load(r, d, &map) < 0)
+		return vk_error(r, 500, "internal_error", "internal error");
+	for (size_t i = 0; i < n; i++) {
+		struct vk_op *op = &t->ops[i];
+		if (i > 0 && op->last_seen == t->ops[i - 1].last_seen)
+			op->seen = t->ops[i - 1].seen;
+		else if (seq_internal(r, d, &map, op->last_seen, &op->seen) < 0)
+			return vk_error(r, 500, "internal_error", "internal error");
+	}
+	struct conflict_scan s = { .map = &map, .ops = t->ops, .n = t->n,
+				   .device_id = d->device_id, .found = t->conflicts };
 	if (scan_conflicts(r, d, &s) < 0)
 		return vk_error(r, 500, "internal_error", "internal error");
 	struct core *c = core_of(r);
@@ -461,6 +571,7 @@ int vk_push(struct req *r)
 /* --- pull --- */
 
 struct pull_page {
+	const struct seqmap *map;
 	json_object *ops;
 	int want, got;
 	int64_t last; /* the last op's seq */
@@ -493,9 +604,10 @@ static int page_change(void *arg, const struct change_row *ch)
 		json_object_put(d);
 		return 0;
 	}
+	int64_t shown = seq_shown(pg->map, ch->seq, d);
 	json_object *o = json_object_new_object(); /* a struct: its fields in their order */
 	json_object_object_add(o, "op_id", member(d, "op_id"));
-	json_object_object_add(o, "server_sequence", json_object_new_int64(ch->seq));
+	json_object_object_add(o, "server_sequence", json_object_new_int64(shown));
 	json_object_object_add(o, "device_id", member(d, "device_id"));
 	json_object_object_add(o, "entity_type", member(d, "entity_type"));
 	json_object_object_add(o, "entity_id", member(d, "entity_id"));
@@ -505,7 +617,7 @@ static int page_change(void *arg, const struct change_row *ch)
 	json_object_put(d);
 	json_object_array_add(pg->ops, o);
 	pg->got++;
-	pg->last = ch->seq;
+	pg->last = shown;
 	return 0;
 }
 
@@ -523,10 +635,13 @@ int vk_pull(struct req *r)
 	if (since < 0 || limit < 0)
 		return vk_error(r, 400, "invalid_request",
 				"sequence and page_limit must be non-negative");
-	int64_t max = cfg_of(r)->max_pull_page;
-	struct pull_page pg = { .ops = json_object_new_array(),
+	int64_t max = cfg_of(r)->max_pull_page, from = 0;
+	struct seqmap map;
+	if (seqmap_load(r, d, &map) < 0 || seq_internal(r, d, &map, since, &from) < 0)
+		return vk_error(r, 500, "internal_error", "internal error");
+	struct pull_page pg = { .map = &map, .ops = json_object_new_array(),
 				.want = (int)(limit >= 1 && limit <= max ? limit : max),
-				.last = since, .read_to = since };
+				.last = since, .read_to = from };
 	int64_t head = d->sp.head_seq;
 	struct verr ve = { 0 };
 	while (!pg.more && pg.read_to < head) {
@@ -546,6 +661,7 @@ int vk_pull(struct req *r)
 	json_object_object_add(o, "has_more", json_object_new_boolean(pg.more));
 	json_object_object_add(o, "ops", pg.ops);
 	json_object_object_add(o, "page_last_sequence", json_object_new_int64(pg.last));
-	json_object_object_add(o, "server_sequence", json_object_new_int64(head));
+	int64_t shown_head = map.on && head <= map.last ? map.shown_last : seq_shown(&map, head, NULL);
+	json_object_object_add(o, "server_sequence", json_object_new_int64(shown_head));
 	return vk_reply(r, 200, o);
 }

@@ -288,7 +288,7 @@ int vk_user_devices(struct req *r)
 		struct app_client cl;
 		struct device d;
 		if (sync_client_by_device(c, ids.v[i], &cl) < 0 || !*cl.scope ||
-		    strncmp(cl.client_id, "dev_", 4) || acct_device_get(c, p->user.id, ids.v[i], &d) < 0)
+		    acct_device_get(c, p->user.id, ids.v[i], &d) < 0)
 			continue;
 		if (!list)
 			list = json_object_new_array();
@@ -332,12 +332,8 @@ int vk_user_device_revoke(struct req *r)
 		return rate_reply(r, retry);
 	if (e < 0)
 		return vk_error(r, 403, "forbidden", "wrong password");
-	const char *id = http_param(r, "id");
-	long long n = 0;
-	char tail;
-	struct device dev;
-	if (!id || strncmp(id, "dev_", 4) || sscanf(id + 4, "%lld%c", &n, &tail) != 1 || n <= 0 ||
-	    acct_device_get(core_of(r), p->user.id, n, &dev) < 0)
+	int64_t n = vk_device_of(r, p, http_param(r, "id"));
+	if (!n)
 		return vk_error(r, 404, "not_found", "device not found");
 	if (acct_device_revoke(core_of(r), p->user.id, n) < 0)
 		return vk_error(r, 500, "internal_error", "internal error");

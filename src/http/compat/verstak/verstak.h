@@ -37,10 +37,24 @@ extern const struct http_mount verstak_mount;
 /* A paired device's context: who, which device, which vault's space. */
 struct vk_device {
 	struct principal p;
-	char device_id[32]; /* "dev_<n>" */
+	char device_id[APP_CLIENT_ID_MAX + 1]; /* "dev_<n>", or the id an import kept */
 	char vault[APP_SCOPE_MAX + 1];
 	struct space sp;
 };
+
+/* The record id and Cairn op id of an op: op_id itself when it is a valid op id and record
+ * id (UUIDs are), else "vkh:" and 40 hex digits of its SHA-256 written into buf. */
+#define VK_RECORD_ID_LEN 48
+const char *vk_record_id(const char *op_id, char buf[VK_RECORD_ID_LEN]);
+
+/* Where a vault imported from Verstak Sync keeps how its sequence numbers were translated
+ * (cairn import verstak): a record of the vault space, {"first_seq", "last_seq",
+ * "last_verstak_seq"}: the ops at seq first_seq to last_seq carry their Verstak sequence
+ * as "verstak_seq", and a later seq s is shown as s + last_verstak_seq - last_seq, so
+ * that the numbers a desktop saw before the import keep their meaning and new ones
+ * follow them. */
+#define VK_IMPORT_COLLECTION "verstak_import"
+#define VK_IMPORT_RECORD "sequence"
 
 /* Its JSON answers: Go's encoder (a trailing newline, <, > and & escaped). */
 int vk_reply(struct req *r, unsigned status, json_object *obj);
@@ -49,6 +63,9 @@ int vk_error(struct req *r, unsigned status, const char *code, const char *msg);
 /* The device a request's key names, paired to a vault (its space made on first use);
  * NULL after answering. */
 const struct vk_device *vk_device_or_reply(struct req *r);
+/* The Cairn device of the caller's Verstak device id (as pairing or an import named it);
+ * 0 when there is none of theirs. */
+int64_t vk_device_of(struct req *r, const struct principal *p, const char *id);
 /* The request's JSON object, decoded as its server did (an empty or non-object body is
  * 400 invalid_json); NULL after answering. */
 json_object *vk_body_or_reply(struct req *r);
