@@ -40,6 +40,9 @@ int cmd_migrate(int argc, char **argv);
 int cmd_restore_epochs(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+/* cairn import verstak (cmd_import_verstak.c): an exit status. */
+struct data;
+int import_verstak(struct data *d, const char *path, const char *realm, const char *blob_dir);
 
 /* The verbs of cairn user, realm or token as "add, list, ...": from the table their own
  * --help is printed from, for cairn help. */

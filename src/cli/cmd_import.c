@@ -9,6 +9,7 @@
 #include "../core/accounts.h"
 #include "../core/sync.h"
 #include "../http/compat/tickit/tickit.h"
+#include "../http/compat/verstak/verstak.h"
 #include "../util/arena.h"
 #include "../util/clock.h"
 #include "../util/err.h"
@@ -293,21 +294,31 @@ static int import_tickit(struct data *d, const char *path, const struct user *u)
 
 static void usage(void)
 {
-	printf("Usage: cairn import tickit PATH --user NAME [--realm R]\n\n"
+	printf("Usage: cairn import tickit PATH --user NAME [--realm R]\n"
+	       "       cairn import verstak PATH [--blobs DIR] [--realm R]\n\n"
 	       "Imports a tickit-sync database (its SQLite file) into the user's space \"tickit\":\n"
 	       "lists, tags, tasks with their tags, and tombstones, each applied as a sync would\n"
 	       "(the newer copy wins, so running it again imports nothing twice). The realm is\n"
 	       "--realm, else tickit.realm. Rows that are not Tickit records are skipped, named,\n"
 	       "and make the exit status 1. It may run while the server does.\n\n"
+	       "verstak: imports a Verstak Sync server (its server.db, and the blobs directory\n"
+	       "beside it unless --blobs says where) into realm --realm, else verstak.realm:\n"
+	       "users with their passwords (bcrypt hashes are kept), paired devices with their\n"
+	       "keys (desktops keep working without pairing again), blobs, and every vault's ops\n"
+	       "in their order, keeping the sequence numbers desktops saw. Run it before any\n"
+	       "desktop syncs a vault through Cairn; a vault imported before is left alone.\n"
+	       "Whatever cannot be imported is named, and makes the exit status 1.\n\n"
 	       "Options:\n"
 	       "  --user NAME              The user whose space \"tickit\" receives the data.\n"
-	       "  --realm R                The user's realm (default: tickit.realm).\n");
+	       "  --realm R                The user's realm (default: tickit.realm, verstak.realm).\n"
+	       "  --blobs DIR              verstak: its blob directory (default: PATH's directory's\n"
+	       "                           blobs).\n");
 	cli_print_config_flags(false);
 }
 
 int cmd_import(int argc, char **argv)
 {
-	static const char *const extra[] = { "--user=", "--realm=", NULL };
+	static const char *const extra[] = { "--user=", "--realm=", "--blobs=", NULL };
 	struct data d;
 	struct args a;
 	bool help = false;
@@ -320,8 +331,16 @@ int cmd_import(int argc, char **argv)
 		return r;
 	const char *what = cli_positional(&a, 0), *path = cli_positional(&a, 1);
 	const char *name = cli_opt(&a, "--user");
+	if (what && !strcmp(what, "verstak") && path && cli_count_positional(&a) == 2 && !name) {
+		const char *realm = cli_opt(&a, "--realm");
+		r = import_verstak(&d, path, realm ? realm : verstak_cfg(&d.cfg)->realm,
+				   cli_opt(&a, "--blobs"));
+		cli_close_data(&d);
+		return r;
+	}
 	if (!what || strcmp(what, "tickit") || !path || cli_count_positional(&a) != 2 || !name) {
-		fprintf(stderr, "cairn import: expected tickit PATH --user NAME (see --help)\n");
+		fprintf(stderr, "cairn import: expected tickit PATH --user NAME, or verstak PATH (see "
+				"--help)\n");
 		cli_close_data(&d);
 		return EXIT_USAGE;
 	}

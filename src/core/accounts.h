@@ -33,6 +33,11 @@ struct reset_in {
 	const char *login, *realm, *code, *token, *new_password, *addr;
 };
 
+/* A user moved from another server (cairn import verstak): u as it is to be stored, its
+ * username and address checked; its password_hash kept when it is bcrypt, else replaced by
+ * one of a password nobody knows (*ret_reset: the user must reset it by mail).
+ * -ERR_INVALID, -ERR_USERNAME_TAKEN, -ERR_EMAIL_TAKEN with ve. */
+int acct_import_user(struct core *c, struct user *u, bool *ret_reset, struct verr *ve);
 int acct_register(struct core *c, const struct register_in *in, struct user *ret_user,
 		  struct realm *ret_realm, struct verr *ve, int *ret_retry);
 int acct_login(struct core *c, const struct login_in *in, struct session *ret, struct verr *ve,

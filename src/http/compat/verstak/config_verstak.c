@@ -21,7 +21,8 @@ static int validate_verstak(const struct config *c, char *err, size_t errlen)
 static const struct config_def verstak_keys[] = {
 	COMPAT_KEYS(verstak, "Verstak Sync"),
 	{ "realm", T_STR, "default", 0, 0, NULL, NULL, NULL, F(realm),
-	  "The realm Verstak's devices pair in (their login is a user of it).",
+	  "The realm Verstak's devices pair in (their login is a user of it), and that cairn "
+	  "import verstak imports into.",
 	  .serve_only = true },
 	{ "max_push_operations", T_INT, "100", 1, 10000, NULL, NULL, NULL,
 	  F(max_push_operations),

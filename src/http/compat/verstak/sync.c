@@ -373,7 +373,8 @@ struct push_ctx {
 	struct vk_op *ops;
 	int n;
 	json_object **conflicts; /* per op */
-	bool *dropped;           /* per op: a repeat of an earlier op of the same push */
+	bool *dropped;           /* per op: a repeat of an earlier op of the same push, */
+	bool *had;               /* or one the vault has already (accepted, not stored again) */
 };
 
 static void push_free(void *arg)
@@ -398,10 +399,10 @@ static int push_answer(struct req *r)
 	json_object *accepted = NULL, *conflicts = NULL;
 	int count = 0;
 	for (int i = 0, k = 0; i < t->n; i++) {
-		if (t->dropped[i])
+		if (t->dropped[i] && !t->had[i])
 			continue;
-		const struct push_result *res = &t->j.results[k++];
-		bool ok = res->status == OPS_APPLIED ||
+		const struct push_result *res = t->had[i] ? NULL : &t->j.results[k++];
+		bool ok = !res || res->status == OPS_APPLIED ||
 			  (res->status == OPS_DUPLICATE && res->original == OPS_APPLIED);
 		if (!ok)
 			continue;
@@ -482,14 +483,17 @@ int vk_push(struct req *r)
 		t->ops = arena_alloc(&r->arena, sizeof *t->ops * m);
 		t->conflicts = arena_alloc(&r->arena, sizeof *t->conflicts * m);
 		t->dropped = arena_alloc(&r->arena, sizeof *t->dropped * m);
+		t->had = arena_alloc(&r->arena, sizeof *t->had * m);
 		t->j.changes = arena_alloc(&r->arena, sizeof *t->j.changes * m);
 		t->j.results = arena_alloc(&r->arena, sizeof *t->j.results * m);
 	}
-	if (!t || !t->ops || !t->conflicts || !t->dropped || !t->j.changes || !t->j.results)
+	if (!t || !t->ops || !t->conflicts || !t->dropped || !t->had || !t->j.changes ||
+	    !t->j.results)
 		return vk_error(r, 500, "internal_error", "internal error");
 	memset(t->ops, 0, sizeof *t->ops * m);
 	memset(t->conflicts, 0, sizeof *t->conflicts * m);
 	memset(t->dropped, 0, sizeof *t->dropped * m);
+	memset(t->had, 0, sizeof *t->had * m);
 	memset(t->j.results, 0, sizeof *t->j.results * m);
 	t->d = d;
 	t->n = (int)n;
@@ -528,6 +532,14 @@ int vk_push(struct req *r)
 				t->dropped[i] = true;
 		if (t->dropped[i])
 			continue;
+		/* op ids are Verstak's, for the whole vault: one stored by another device (a
+		 * desktop paired again, or the import) is accepted and not stored twice */
+		struct record rec = { 0 };
+		if (sync_record_get(c, &d->p, &d->sp, VERSTAK_OPS, id, &rec) == 0) {
+			record_clear(&rec);
+			t->dropped[i] = t->had[i] = true;
+			continue;
+		}
 		struct push_change *x = &t->j.changes[t->j.n];
 		memset(x, 0, sizeof *x);
 		x->op_id = id;
