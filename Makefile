@@ -136,6 +136,7 @@ bench: deps-bench
 	bench/messages.sh
 	bench/tickit.sh
 	bench/sts.sh
+	bench/verstak.sh
 
 # Each libFuzzer target for FUZZ_SECONDS (default 60), starting from fuzz/corpus/NAME;
 # new inputs go to build/fuzzer/corpus/NAME, crashes to build/fuzzer/crashes/NAME.

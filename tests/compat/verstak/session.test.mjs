@@ -90,6 +90,27 @@ test('a desktop session: pair, push in halved batches, a second desktop pulls in
     await b.pull();
     assert.deepEqual(b.applied.slice(-2).map((o) => o.op_id), [aop.op_id, b.applied.at(-1).op_id]);
     assert.equal(b.applied.filter((o) => o.op_id === aop.op_id).length, 1);
+    // a backlog pushed in several batches from one cursor (the desktop does not pull
+    // between them): an op of another device that lands between two batches is a
+    // conflict for the later batch, and one from before the first still is
+    await a.pull();
+    await b.pull();
+    const from = a.cursor;
+    const early = b.op('note', 'notes/n30.md', 'update', { b: 1 });
+    await b.push();
+    const batch = async (entity) => (await a.call('POST', '/api/v1/sync/push', { ops: [{ ...a.op('note', entity, 'update', {}), last_seen_server_seq: from }] })).body;
+    a.pending = [];
+    let got = await batch('notes/n31.md');
+    assert.equal(got.conflicts, null);
+    const late = b.op('note', 'notes/n32.md', 'update', { b: 2 });
+    await b.push();
+    got = await batch('notes/n32.md');
+    assert.deepEqual(got.conflicts.map((x) => x.op_id), [late.op_id]);
+    got = await batch('notes/n30.md');
+    assert.deepEqual(got.conflicts.map((x) => x.op_id), [early.op_id]);
+    got = await batch('notes/n31.md');
+    assert.equal(got.conflicts, null);
+    a.pending = [];
     // no conflicts without a cursor, nor with one's own ops
     const own = await a.call('POST', '/api/v1/sync/push', { ops: [{ ...a.op('note', 'notes/n5.md', 'update', {}), last_seen_server_seq: 1 }] });
     assert.equal(own.body.conflicts, null);

@@ -36,14 +36,6 @@ static bool vk_int(struct req *r, json_object *o, const char *key, int64_t *ret)
 	return true;
 }
 
-/* One op as pushed, checked. */
-struct vk_op {
-	const char *op_id, *entity_type, *entity_id, *op_type, *payload, *created_at;
-	int64_t client_seq, last_seen;
-	int64_t seen; /* last_seen as the space's seq */
-	const char *blob; /* a file op's blob, lower-case hex, or NULL */
-	int64_t blob_size;
-};
 
 static bool blank(const char *s)
 {
@@ -193,12 +185,8 @@ static const char *record_id_of(struct req *r, const char *op_id)
 
 /* --- the sequence numbers a desktop sees (verstak.h, VK_IMPORT_RECORD) --- */
 
-struct seqmap {
-	bool on;
-	int64_t first, last, shown_last;
-};
 
-static int seqmap_load(struct req *r, const struct vk_device *d, struct seqmap *m)
+static int seqmap_load(struct req *r, const struct vk_device *d, struct vk_seqmap *m)
 {
 	memset(m, 0, sizeof *m);
 	struct record rec = { 0 };
@@ -222,7 +210,7 @@ static int seqmap_load(struct req *r, const struct vk_device *d, struct seqmap *
 }
 
 /* The number shown for the change at seq whose op is o (NULL: not an op). */
-static int64_t seq_shown(const struct seqmap *m, int64_t seq, json_object *o)
+int64_t vk_seq_shown(const struct vk_seqmap *m, int64_t seq, json_object *o)
 {
 	if (!m->on)
 		return seq;
@@ -249,7 +237,7 @@ static int read_one(void *arg, const struct change_row *ch)
 }
 
 /* The space's seq for a number shown to a desktop: the last change it has seen. */
-static int seq_internal(struct req *r, const struct vk_device *d, const struct seqmap *m,
+static int seq_internal(struct req *r, const struct vk_device *d, const struct vk_seqmap *m,
 			int64_t shown, int64_t *ret)
 {
 	if (!m->on || shown <= 0) {
@@ -281,88 +269,6 @@ static int seq_internal(struct req *r, const struct vk_device *d, const struct s
 	}
 	*ret = best;
 	return 0;
-}
-
-/* --- conflicts: ops on the same entity by another device after the pusher's cursor --- */
-
-struct conflict_scan {
-	const struct seqmap *map;
-	const struct vk_op *ops;
-	int n;
-	int64_t upto;          /* changes after this seq are not the scan's */
-	const char *device_id; /* the pusher's */
-	json_object **found;   /* per op: an array of conflicts, or NULL */
-	int64_t last;          /* the last seq read */
-	bool failed;
-};
-
-static int scan_change(void *arg, const struct change_row *ch)
-{
-	struct conflict_scan *s = arg;
-	if (ch->seq > s->upto)
-		return -1;
-	s->last = ch->seq;
-	if (ch->op == OP_DELETE || !ch->data || strcmp(ch->collection, VERSTAK_OPS))
-		return 0;
-	json_object *o = NULL;
-	for (int i = 0; i < s->n; i++) {
-		const struct vk_op *op = &s->ops[i];
-		if (!op->last_seen || ch->seq <= op->seen || !strstr(ch->data, op->entity_type))
-			continue;
-		if (!o && !(o = json_tokener_parse(ch->data)))
-			return 0;
-		json_object *v;
-		const char *dev = json_object_object_get_ex(o, "device_id", &v) ? json_object_get_string(v) : "";
-		const char *et = json_object_object_get_ex(o, "entity_type", &v) ? json_object_get_string(v) : "";
-		const char *ei = json_object_object_get_ex(o, "entity_id", &v) ? json_object_get_string(v) : "";
-		const char *ot = json_object_object_get_ex(o, "op_type", &v) ? json_object_get_string(v) : "";
-		const char *oi = json_object_object_get_ex(o, "op_id", &v) ? json_object_get_string(v) : "";
-		if (!dev || !et || !ei || !ot || !oi || !strcmp(dev, s->device_id) ||
-		    strcmp(et, op->entity_type) || strcmp(ei, op->entity_id) || !strcmp(ot, "delete"))
-			continue;
-		if (!s->found[i] && !(s->found[i] = json_object_new_array())) {
-			s->failed = true;
-			break;
-		}
-		json_object *x = json_object_new_object(); /* a map: keys sorted */
-		json_object_object_add(x, "device_id", json_object_new_string(dev));
-		json_object_object_add(x, "entity_id", json_object_new_string(op->entity_id));
-		json_object_object_add(x, "entity_type", json_object_new_string(op->entity_type));
-		json_object_object_add(x, "op_id", json_object_new_string(oi));
-		json_object_object_add(x, "op_type", json_object_new_string(ot));
-		json_object_object_add(x, "server_sequence",
-				       json_object_new_int64(seq_shown(s->map, ch->seq, o)));
-		json_object_array_add(s->found[i], x);
-	}
-	json_object_put(o);
-	return s->failed ? -1 : 0;
-}
-
-/* Reads the vault's log from the lowest cursor the ops carry up to the head, at most
- * verstak.conflict_scan changes back from it. */
-static int scan_conflicts(struct req *r, const struct vk_device *d, struct conflict_scan *s)
-{
-	int64_t from = 0;
-	for (int i = 0; i < s->n; i++)
-		if (s->ops[i].last_seen && (!from || s->ops[i].seen < from))
-			from = s->ops[i].seen;
-	s->upto = d->sp.head_seq;
-	if (!from || from >= s->upto)
-		return 0;
-	int64_t window = cfg_of(r)->conflict_scan;
-	if (s->upto - from > window)
-		from = s->upto - window;
-	struct verr ve = { 0 };
-	for (s->last = from; s->last < s->upto && !s->failed;) {
-		struct pull_at at = { .since = s->last, .limit = 1000, .append_only = true };
-		int64_t before = s->last, head = 0;
-		int e = sync_pull_page(core_of(r), &d->p, &d->sp, &at, scan_change, s, &head, &ve);
-		if (e < 0 && e != -ERR_CURSOR_EXPIRED)
-			return e;
-		if (e < 0 || s->last == before)
-			break;
-	}
-	return s->failed ? -ERR_NOMEM : 0;
 }
 
 /* --- push --- */
@@ -506,7 +412,7 @@ int vk_push(struct req *r)
 		if (t->ops[i].blob && !blob_or_reply(r, d, &t->ops[i]))
 			return 0;
 	/* the cursors the ops carry, as the space's seqs */
-	struct seqmap map;
+	struct vk_seqmap map;
 	if (seqmap_load(r, d, &map) < 0)
 		return vk_error(r, 500, "internal_error", "internal error");
 	for (size_t i = 0; i < n; i++) {
@@ -516,9 +422,7 @@ int vk_push(struct req *r)
 		else if (seq_internal(r, d, &map, op->last_seen, &op->seen) < 0)
 			return vk_error(r, 500, "internal_error", "internal error");
 	}
-	struct conflict_scan s = { .map = &map, .ops = t->ops, .n = t->n,
-				   .device_id = d->device_id, .found = t->conflicts };
-	if (scan_conflicts(r, d, &s) < 0)
+	if (vk_conflicts(r, d, &map, t->ops, t->n, cfg_of(r)->conflict_scan, t->conflicts) < 0)
 		return vk_error(r, 500, "internal_error", "internal error");
 	struct core *c = core_of(r);
 	for (size_t i = 0; i < n; i++) {
@@ -583,7 +487,7 @@ int vk_push(struct req *r)
 /* --- pull --- */
 
 struct pull_page {
-	const struct seqmap *map;
+	const struct vk_seqmap *map;
 	json_object *ops;
 	int want, got;
 	int64_t last; /* the last op's seq */
@@ -616,7 +520,7 @@ static int page_change(void *arg, const struct change_row *ch)
 		json_object_put(d);
 		return 0;
 	}
-	int64_t shown = seq_shown(pg->map, ch->seq, d);
+	int64_t shown = vk_seq_shown(pg->map, ch->seq, d);
 	json_object *o = json_object_new_object(); /* a struct: its fields in their order */
 	json_object_object_add(o, "op_id", member(d, "op_id"));
 	json_object_object_add(o, "server_sequence", json_object_new_int64(shown));
@@ -648,7 +552,7 @@ int vk_pull(struct req *r)
 		return vk_error(r, 400, "invalid_request",
 				"sequence and page_limit must be non-negative");
 	int64_t max = cfg_of(r)->max_pull_page, from = 0;
-	struct seqmap map;
+	struct vk_seqmap map;
 	if (seqmap_load(r, d, &map) < 0 || seq_internal(r, d, &map, since, &from) < 0)
 		return vk_error(r, 500, "internal_error", "internal error");
 	struct pull_page pg = { .map = &map, .ops = json_object_new_array(),
@@ -673,7 +577,7 @@ int vk_pull(struct req *r)
 	json_object_object_add(o, "has_more", json_object_new_boolean(pg.more));
 	json_object_object_add(o, "ops", pg.ops);
 	json_object_object_add(o, "page_last_sequence", json_object_new_int64(pg.last));
-	int64_t shown_head = map.on && head <= map.last ? map.shown_last : seq_shown(&map, head, NULL);
+	int64_t shown_head = map.on && head <= map.last ? map.shown_last : vk_seq_shown(&map, head, NULL);
 	json_object_object_add(o, "server_sequence", json_object_new_int64(shown_head));
 	return vk_reply(r, 200, o);
 }

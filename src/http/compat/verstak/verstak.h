@@ -56,6 +56,31 @@ const char *vk_record_id(const char *op_id, char buf[VK_RECORD_ID_LEN]);
 #define VK_IMPORT_COLLECTION "verstak_import"
 #define VK_IMPORT_RECORD "sequence"
 
+/* One op as pushed, checked (sync.c). */
+struct vk_op {
+	const char *op_id, *entity_type, *entity_id, *op_type, *payload, *created_at;
+	int64_t client_seq, last_seen;
+	int64_t seen;     /* last_seen as the space's seq */
+	const char *blob; /* a file op's blob, lower-case hex, or NULL */
+	int64_t blob_size;
+};
+
+/* A vault's sequence map, loaded (on: the vault was imported). */
+struct vk_seqmap {
+	bool on;
+	int64_t first, last, shown_last;
+};
+/* The number a desktop is shown for the change at seq whose stored op is o (NULL: none). */
+int64_t vk_seq_shown(const struct vk_seqmap *m, int64_t seq, json_object *o);
+
+/* The conflicts of a push (conflicts.c): for each op whose cursor (seen) is above 0, the
+ * ops of the vault on the same entity_type and entity_id after it, by another device, not
+ * deletes, in sequence order, at most `window` changes back from the head, appended to
+ * found[i] (made when the first is found) as Verstak answered them. 0, or a negative
+ * error. */
+int vk_conflicts(struct req *r, const struct vk_device *d, const struct vk_seqmap *m,
+		 const struct vk_op *ops, int n, int64_t window, json_object **found);
+
 /* Its JSON answers: Go's encoder (a trailing newline, <, > and & escaped). */
 int vk_reply(struct req *r, unsigned status, json_object *obj);
 /* {"code", "error"} with status. */
