@@ -300,3 +300,31 @@ test('every validation code of a push, each refusing the whole push with nothing
     await srv.stop();
   }
 });
+
+test('verstak.listen serves the protocol at the root of its own port (47732 for its desktops); verstak.enabled off serves nothing', async () => {
+  const net = await import('node:net');
+  const free = await new Promise((res) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
+  let srv = await startServer({ env: { ...LIMITS, CAIRN_VERSTAK_LISTEN: `127.0.0.1:${free}` } });
+  try {
+    await signUp(srv.url, 'erik', { email: 'erik@example.com' });
+    const a = new Desktop(`http://127.0.0.1:${free}`);
+    await a.checkServer();
+    assert.equal((await a.pair('erik', PW, 'v')).status, 200);
+    a.op('note', 'x.md', 'create', {});
+    await a.push();
+    const b = new Desktop(`${srv.url}/compat/verstak`);
+    assert.equal((await b.pair('erik', PW, 'v')).status, 200);
+    await b.pull();
+    assert.equal(b.applied.length, 1);
+  } finally {
+    await srv.stop();
+  }
+  srv = await startServer({ env: { ...LIMITS, CAIRN_VERSTAK_ENABLED: 'false' } });
+  try {
+    const r = await fetch(`${srv.url}/compat/verstak/api/v1/health`);
+    assert.equal(r.status, 404);
+    assert.equal((await r.json()).code, 'not_found');
+  } finally {
+    await srv.stop();
+  }
+});
