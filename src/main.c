@@ -22,7 +22,8 @@ static const struct {
 	{ "restore-epochs", cmd_restore_epochs,
 	  "After restoring a backup: devices start their spaces over (server stopped)." },
 	{ "sync", cmd_sync, "Two-way sync of a folder with a space's files (a client)." },
-	{ "import", cmd_import, "Import another server's data: cairn import tickit PATH --user NAME." },
+	{ "import", cmd_import,
+	  "Import another server's data: cairn import tickit PATH --user NAME, cairn import verstak PATH." },
 	{ "version", NULL, "Print the version." },
 	{ "help", NULL, "Print this help, or a command's: cairn help COMMAND." },
 };

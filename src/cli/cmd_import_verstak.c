@@ -256,6 +256,15 @@ static const struct principal *principal_of(struct vimport *x, struct vuser *vu)
 	if (e == 0) {
 		vu->dev_id = dev.id;
 		e = acct_authenticate(x->c, token, p);
+		if (e == -ERR_DISABLED) {
+			/* a blocked user's data moves too: the import acts for them, blocked or not */
+			memset(p, 0, sizeof *p);
+			p->user = vu->u;
+			p->realm = x->rl;
+			p->device = dev;
+			p->token_kind = TOKEN_LONG;
+			e = 0;
+		}
 	}
 	if (e < 0) {
 		free(p);
@@ -450,6 +459,8 @@ struct vault {
 	char name[APP_SCOPE_MAX + 1];
 	bool skip;
 	bool counts; /* skipped, and its ops count as not imported */
+	bool before; /* imported before: ops newer than its map are named, not imported */
+	int64_t map_last, newer;
 	/* the batch being built */
 	struct arena a;
 	struct push_change *ch;
@@ -498,6 +509,10 @@ static int flush_ops(struct vimport *x, struct vault *v)
 static int end_vault(struct vimport *x, struct vault *v)
 {
 	int e = v->skip ? 0 : flush_ops(x, v);
+	if (v->newer)
+		fprintf(stderr, "cairn import: vault %s of %s was imported before: %lld ops written "
+				"to Verstak Sync since then were not imported (a vault is imported "
+				"once)\n", v->name, v->vu->u.username, (long long)v->newer);
 	if (e == 0 && !v->skip && v->first) {
 		json_object *m = json_object_new_object();
 		json_object_object_add(m, "first_seq", json_object_new_int64(v->first));
@@ -545,9 +560,13 @@ static int begin_vault(struct vimport *x, struct vault *v, struct vuser *vu, con
 		return e;
 	struct record rec = { 0 };
 	if (sync_record_get(x->c, v->p, &v->sp, VK_IMPORT_COLLECTION, VK_IMPORT_RECORD, &rec) == 0) {
+		json_object *m = rec.data ? json_tokener_parse(rec.data) : NULL, *l;
+		v->map_last = json_object_object_get_ex(m, "last_verstak_seq", &l)
+				      ? json_object_get_int64(l) : 0;
+		json_object_put(m);
 		record_clear(&rec);
 		x->t.vaults_there++;
-		v->skip = true; /* imported before: once is all a map can say */
+		v->skip = v->before = true; /* imported before: once is all a map can say */
 	} else if (v->sp.head_seq > 0) {
 		fprintf(stderr, "cairn import: skipped vault %s of %s: its space already has changes "
 				"(a desktop synced it through Cairn); import before pairing\n",
@@ -664,6 +683,10 @@ static int read_ops(struct vimport *x)
 			e = add_op(x, &v, st);
 		else if (v.counts)
 			x->t.ops_skipped++;
+		else if (v.before && sqlite3_column_int64(st, 8) > v.map_last) {
+			v.newer++;
+			x->t.ops_skipped++;
+		}
 	}
 	sqlite3_finalize(st);
 	if (open) {

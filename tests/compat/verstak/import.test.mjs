@@ -39,6 +39,9 @@ test('a Verstak Sync server moved in: passwords, paired desktops, blobs, ops in 
   writeFileSync(join(dir, 'blobs', sha(blob).slice(0, 2), sha(blob).slice(2, 4), sha(blob)), blob);
   const rows = [
     `INSERT INTO server_users VALUES (${q(uid)}, 'mira', 'mira@example.com', ${q(BCRYPT)}, 1, 0, NULL, '2026-01-01T00:00:00Z')`,
+    // a blocked user's data moves too (the account stays blocked)
+    `INSERT INTO server_users VALUES ('000000000000000000000001', 'blocky', 'blocky@example.com', ${q(BCRYPT)}, 1, 1, NULL, '2026-01-01T00:00:00Z')`,
+    `INSERT INTO server_ops (op_id, server_sequence, user_id, vault_id, device_id, entity_type, entity_id, op_type, payload_json, created_at) VALUES ('blocked-op', 100000, '000000000000000000000001', 'b', 'dev_z', 'note', 'b.md', 'create', '{}', '2026-02-01T00:00:00Z')`,
     // a Cyrillic name Cairn cannot keep: renamed, log in by address; a hash that is not bcrypt
     `INSERT INTO server_users VALUES (${q(uid2)}, 'Оля', 'olya@example.com', 'plain', 1, 0, NULL, '2026-01-02 10:00:00')`,
     `INSERT INTO server_devices VALUES ('dev_aaaaaaaaaaaaaaaaaaaaaaaa', 'Laptop', 'disabled:x1', ${q(sha(tokenA))}, NULL, NULL, 0, ${q(uid)}, 'notes', '0.9.1', NULL, NULL, NULL, '2026-01-03T00:00:00Z')`,
@@ -71,11 +74,11 @@ test('a Verstak Sync server moved in: passwords, paired desktops, blobs, ops in 
   try {
     let r = await runCairn(['import', 'verstak', file, '--data', srv.dir]);
     assert.equal(r.code, 1, 'a missing blob file is exit status 1');
-    assert.match(r.stdout, /users\s+2 new, 0 there already, 1 to reset their password, 0 skipped/);
+    assert.match(r.stdout, /users\s+3 new, 0 there already, 1 to reset their password, 0 skipped/);
     assert.match(r.stdout, /devices\s+3 paired, 0 there already, 1 revoked \(left out\), 0 skipped/);
     assert.match(r.stdout, /blobs\s+1, 1 not imported/);
-    assert.match(r.stdout, /vaults\s+4, 0 imported before, 0 skipped/);
-    assert.match(r.stdout, new RegExp(`ops\\s+${30 + 6 + 1}, 0 skipped`));
+    assert.match(r.stdout, /vaults\s+5, 0 imported before, 0 skipped/);
+    assert.match(r.stdout, new RegExp(`ops\\s+${30 + 6 + 1 + 1}, 0 skipped`));
     assert.match(r.stderr, /its file is missing/);
     assert.match(r.stderr, /Оля is /);
 
@@ -100,14 +103,17 @@ test('a Verstak Sync server moved in: passwords, paired desktops, blobs, ops in 
       await b.pull(5);
       assert.deepEqual(b.applied.map((o) => o.op_id), notes.filter((o) => o.seq > saved).map((o) => o.op_id), `cursor ${saved}`);
     }
-    // new ops follow the old numbers, and both desktops see them once
+    // the vault's head is its last op's number; new ops follow it without a gap, and both
+    // desktops see them once
     const last = notes.at(-1).seq;
+    const head = await b.call('POST', '/api/v1/sync/pull', { since_sequence: last });
+    assert.deepEqual(head.body, { has_more: false, ops: [], page_last_sequence: last, server_sequence: last });
     b.op('note', 'n1.md', 'update', { after: true });
     await b.push();
     b.applied = [];
     await b.pull();
     assert.equal(b.applied.length, 1);
-    assert.ok(b.applied[0].server_sequence > last, `${b.applied[0].server_sequence} > ${last}`);
+    assert.equal(b.applied[0].server_sequence, last + 1);
     await a.pull();
     assert.equal(a.applied.at(-1).op_id, b.applied[0].op_id);
     assert.equal(a.applied.at(-1).server_sequence, b.applied[0].server_sequence);
@@ -130,11 +136,15 @@ test('a Verstak Sync server moved in: passwords, paired desktops, blobs, ops in 
     assert.equal((await a.call('POST', '/api/auth/test', { username: 'mira', password: 'verstak pass 1' })).status, 200);
     assert.equal((await a.call('POST', '/api/auth/test', { username: 'mira', password: 'verstak pass 2' })).status, 401);
     assert.equal((await a.call('POST', '/api/auth/test', { username: 'olya@example.com', password: 'plain' })).status, 401);
-    // again: nothing twice
+    // again: nothing twice; an op written to Verstak Sync since is named, not lost quietly
+    spawnSync('sqlite3', [file], { input: `INSERT INTO server_ops (op_id, server_sequence, user_id, vault_id, device_id, entity_type, entity_id, op_type, payload_json, created_at) VALUES ('too-late', ${seq + 10}, ${q(uid)}, 'notes', 'dev_x', 'note', 'late.md', 'create', '{}', '2026-04-01T00:00:00Z');` });
     r = await runCairn(['import', 'verstak', file, '--data', srv.dir]);
-    assert.match(r.stdout, /users\s+0 new, 2 there already/);
+    assert.match(r.stdout, /users\s+0 new, 3 there already/);
     assert.match(r.stdout, /devices\s+0 paired, 3 there already/);
-    assert.match(r.stdout, /vaults\s+0, 4 imported before, 0 skipped/);
+    assert.match(r.stdout, /vaults\s+0, 5 imported before, 0 skipped/);
+    assert.match(r.stdout, /ops\s+0, 1 skipped/);
+    assert.match(r.stderr, /vault notes of mira was imported before: 1 ops written/);
+    assert.equal(r.code, 1);
     a.applied = [];
     a.cursor = 0;
     await a.pull(100);

@@ -39,6 +39,8 @@ static const struct route verstak_routes[] = {
 	  P | A | ROUTE_CREDENTIALS },
 	{ HM_GET | HM_POST, "/api/v1/blobs/", vk_blob_upload, BODY_STREAM, vk_blob_upload_begin,
 	  vk_blob_upload_chunk, P },
+	{ HM_POST, "/api/v1/blobs", vk_blob_upload, BODY_STREAM, vk_blob_upload_begin,
+	  vk_blob_upload_chunk, P },
 	/* one prefix route, as its server had: GET a hash, POST an upload anywhere under it */
 	{ HM_GET | HM_POST, "/api/v1/blobs/{rest*}", vk_blob_upload, BODY_STREAM,
 	  vk_blob_upload_begin, vk_blob_upload_chunk, P },

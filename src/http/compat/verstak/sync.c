@@ -217,7 +217,11 @@ int64_t vk_seq_shown(const struct vk_seqmap *m, int64_t seq, json_object *o)
 	json_object *v;
 	if (seq >= m->first && seq <= m->last && json_object_object_get_ex(o, "verstak_seq", &v))
 		return json_object_get_int64(v);
-	return seq > m->last ? seq + m->shown_last - m->last : seq;
+	/* last + 1 is the map itself, written right after the ops: it takes no number of its
+	 * own, so the vault's head is the last op's until something new comes */
+	if (seq == m->last + 1)
+		return m->shown_last;
+	return seq > m->last ? seq - (m->last + 1) + m->shown_last : seq;
 }
 
 struct one_change {
@@ -245,7 +249,7 @@ static int seq_internal(struct req *r, const struct vk_device *d, const struct v
 		return 0;
 	}
 	if (shown >= m->shown_last) {
-		*ret = shown - (m->shown_last - m->last);
+		*ret = shown - m->shown_last + m->last + 1;
 		return 0;
 	}
 	/* the last imported op whose Verstak sequence is at most shown, by bisection */
@@ -577,7 +581,8 @@ int vk_pull(struct req *r)
 	json_object_object_add(o, "has_more", json_object_new_boolean(pg.more));
 	json_object_object_add(o, "ops", pg.ops);
 	json_object_object_add(o, "page_last_sequence", json_object_new_int64(pg.last));
-	int64_t shown_head = map.on && head <= map.last ? map.shown_last : vk_seq_shown(&map, head, NULL);
+	int64_t shown_head = map.on && head <= map.last ? map.shown_last
+							 : vk_seq_shown(&map, head, NULL);
 	json_object_object_add(o, "server_sequence", json_object_new_int64(shown_head));
 	return vk_reply(r, 200, o);
 }

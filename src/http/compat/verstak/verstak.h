@@ -50,9 +50,9 @@ const char *vk_record_id(const char *op_id, char buf[VK_RECORD_ID_LEN]);
 /* Where a vault imported from Verstak Sync keeps how its sequence numbers were translated
  * (cairn import verstak): a record of the vault space, {"first_seq", "last_seq",
  * "last_verstak_seq"}: the ops at seq first_seq to last_seq carry their Verstak sequence
- * as "verstak_seq", and a later seq s is shown as s + last_verstak_seq - last_seq, so
- * that the numbers a desktop saw before the import keep their meaning and new ones
- * follow them. */
+ * as "verstak_seq"; the map itself is at last_seq + 1, shown as last_verstak_seq; a later
+ * seq s is shown as s - (last_seq + 1) + last_verstak_seq, so that the numbers a desktop
+ * saw before the import keep their meaning and new ones follow them without a gap. */
 #define VK_IMPORT_COLLECTION "verstak_import"
 #define VK_IMPORT_RECORD "sequence"
 
