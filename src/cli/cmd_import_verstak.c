@@ -9,6 +9,9 @@
 #include <string.h>
 #include <strings.h>
 #include <unistr.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../core/accounts.h"
 #include "../core/blobs.h"
@@ -139,6 +142,19 @@ static void cairn_name(char *out, size_t len, const char *name, const char *old)
 		snprintf(out, len, "verstak-%.12s", old);
 }
 
+/* s for a terminal: control characters as '?' (a hostile file's names are echoed). */
+static const char *printable(const char *s)
+{
+	static char buf[4][512];
+	static int k;
+	char *out = buf[k++ % 4];
+	size_t i = 0;
+	for (; s && s[i] && i + 1 < sizeof buf[0]; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	out[i] = '\0';
+	return out;
+}
+
 /* --- users --- */
 
 static int read_users(struct vimport *x)
@@ -178,16 +194,11 @@ static int read_users(struct vimport *x)
 			cairn_name(cname, sizeof cname, name, id);
 		else
 			snprintf(cname, sizeof cname, "%s", name);
-		/* the same name, or the same address, already in the realm: the same person, moved
-		 * before */
-		if (admin_user_find(x->c, NULL, x->rl.id, cname, u) == 0 ||
-		    (admin_user_find(x->c, NULL, x->rl.id, email, u) == 0 && !strcasecmp(u->email, email))) {
-			if (strcasecmp(u->email, email)) {
-				fprintf(stderr, "cairn import: skipped user %s: the name is taken in realm "
-						"%s by another address\n", name, x->rl.name);
-				x->t.users_skipped++;
-				continue;
-			}
+		/* imported before: the account this Verstak user became (never an account that
+		 * merely has the same name or address: that could be anyone's) */
+		struct app_client ident;
+		if (sync_client_get(x->c, VK_USER_APP, x->rl.id, id, &ident) == 0 &&
+		    admin_user_get(x->c, NULL, ident.user_id, u) == 0) {
 			x->t.users_there++;
 			x->nusers++;
 			continue;
@@ -209,18 +220,31 @@ static int read_users(struct vimport *x)
 		snprintf(u->username, sizeof u->username, "%s", cname);
 		memset(&ve, 0, sizeof ve);
 		int e = acct_import_user(x->c, u, &reset, &ve);
-		if (e == -ERR_USERNAME_TAKEN && !renamed) {
+		if (e == -ERR_USERNAME_TAKEN) { /* another account's name: theirs stays */
 			cairn_name(u->username, sizeof u->username, "", id);
 			renamed = true;
 			memset(&ve, 0, sizeof ve);
 			e = acct_import_user(x->c, u, &reset, &ve);
 		}
-		if (e == -ERR_INVALID || e == -ERR_USERNAME_TAKEN || e == -ERR_EMAIL_TAKEN) {
-			fprintf(stderr, "cairn import: skipped user %s: %s %s\n", name,
-				ve.n ? ve.e[0].field : "username", ve.n ? ve.e[0].msg : "is too long");
+		if (e == -ERR_EMAIL_TAKEN) {
+			fprintf(stderr, "cairn import: skipped user %s: the address %s belongs to another "
+					"account of realm %s, which is not merged with it (move that "
+					"account out of the way, then import again)\n",
+				printable(name), printable(u->email), x->rl.name);
 			x->t.users_skipped++;
 			continue;
 		}
+		if (e == -ERR_INVALID || e == -ERR_USERNAME_TAKEN) {
+			fprintf(stderr, "cairn import: skipped user %s: %s %s\n", printable(name),
+				ve.n ? ve.e[0].field : "username", ve.n ? ve.e[0].msg : "is taken");
+			x->t.users_skipped++;
+			continue;
+		}
+		struct app_client me = { .realm_id = x->rl.id, .user_id = u->id,
+					 .created_ms = clock_wall_ms() };
+		snprintf(me.client_id, sizeof me.client_id, "%s", id);
+		if (e == 0)
+			e = sync_client_add(x->c, VK_USER_APP, &me);
 		if (e < 0) {
 			cli_report("import", e, &ve);
 			x->failed = true;
@@ -228,11 +252,12 @@ static int read_users(struct vimport *x)
 		}
 		if (renamed)
 			fprintf(stderr, "cairn import: user %s is %s in Cairn (a username there is "
-					"letters, digits, '.', '_', '-'); they may log in by address\n",
-				name, u->username);
+					"ASCII letters, digits, '.', '_', '-', and not taken); they may log in "
+					"by address\n",
+				printable(name), u->username);
 		if (reset) {
 			fprintf(stderr, "cairn import: user %s: the password hash is not bcrypt; they "
-					"set a new password by the mailed reset\n", name);
+					"ask for a reset (forgot) to set a new password\n", printable(name));
 			x->t.users_reset++;
 		}
 		x->t.users++;
@@ -324,13 +349,15 @@ static int read_devices(struct vimport *x)
 		}
 		uint8_t h[32];
 		bool have = hex_bytes(hash, h);
-		if (!have && sqlite3_column_int(st, 4) && key && *key) {
+		if (!have && sqlite3_column_int(st, 4) && key && strlen(key) >= 20 &&
+		    strlen(key) <= 2 * TOKEN_LEN) { /* what acct_authenticate takes */
 			token_hash(key, h); /* a legacy plaintext key: Cairn keeps its hash */
 			have = true;
 		}
 		const char *why = !id || !*id || strlen(id) > APP_CLIENT_ID_MAX ? "its id does not fit"
 				  : !vu ? "its user was not imported"
-				  : !have ? "it has no key"
+				  : !have ? "it has no key Cairn takes (a hash, or a legacy key of 20 to 128 "
+					    "characters)"
 					  : NULL;
 		if (why) {
 			fprintf(stderr, "cairn import: skipped device %.64s: %s\n", id ? id : "?", why);
@@ -392,9 +419,19 @@ static int put_blob(struct vimport *x, const struct principal *p, const char *sh
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%.2s/%.2s/%s", x->blob_dir, sha, sha + 2, sha);
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	/* a regular file, not a link (to anything on this host) nor a FIFO that never ends */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat stt;
+	if (fd < 0 || fstat(fd, &stt) < 0 || !S_ISREG(stt.st_mode)) {
+		if (fd >= 0)
+			close(fd);
 		return -ERR_NOT_FOUND;
+	}
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return -ERR_IO;
+	}
 	struct blob_upload *u = NULL;
 	int e = blob_upload_begin(x->c, p, sha, size, &u);
 	char buf[65536];
@@ -432,7 +469,7 @@ static int read_blobs(struct vimport *x)
 		int e = put_blob(x, p, sha, sqlite3_column_int64(st, 2));
 		if (e == -ERR_NOT_FOUND || e == -ERR_MISMATCH || e == -ERR_TOO_LARGE || e == -ERR_QUOTA) {
 			fprintf(stderr, "cairn import: blob %s of %s not imported: %s\n", sha,
-				vu->u.username, e == -ERR_NOT_FOUND ? "its file is missing"
+				vu->u.username, e == -ERR_NOT_FOUND ? "its file is missing or not a regular file"
 						: e == -ERR_MISMATCH ? "its file is damaged"
 						: e == -ERR_QUOTA ? "over the user's quota"
 								   : "over blobs.max_size");
@@ -616,10 +653,14 @@ static int add_op(struct vimport *x, struct vault *v, sqlite3_stmt *st)
 		return 0;
 	}
 	char idbuf[VK_RECORD_ID_LEN];
-	const char *id = arena_strndup(&v->a, vk_record_id(f[0], idbuf), strlen(vk_record_id(f[0], idbuf)));
+	const char *rid = vk_record_id(f[0], idbuf);
+	const char *id = arena_strndup(&v->a, rid, strlen(rid));
+	char opbuf[VK_RECORD_ID_LEN];
+	const char *oid = vk_op_id(f[0], opbuf);
+	const char *cairn_op = arena_strndup(&v->a, oid, strlen(oid));
 	struct push_change *ch = &v->ch[v->n];
 	memset(ch, 0, sizeof *ch);
-	ch->op_id = id;
+	ch->op_id = cairn_op;
 	ch->collection = VERSTAK_OPS;
 	ch->id = id;
 	ch->op = OP_PUT;
@@ -640,8 +681,18 @@ static int add_op(struct vimport *x, struct vault *v, sqlite3_stmt *st)
 			ch->nblobs = 1;
 	}
 	json_object_put(pj);
-	if (!id)
+	if (!id || !cairn_op) {
+		json_object_put(o);
 		return -ERR_NOMEM;
+	}
+	for (int k = 0; k < v->n; k++)
+		if (!strcmp(v->ch[k].id, id) || !strcmp(v->ch[k].op_id, ch->op_id)) {
+			fprintf(stderr, "cairn import: skipped op %s of vault %s: its id is another op's\n",
+				printable(f[0]), printable(v->name));
+			json_object_put(o);
+			x->t.ops_skipped++;
+			return 0;
+		}
 	v->orig[v->n++] = orig;
 	return v->n == v->cap ? flush_ops(x, v) : 0;
 }
@@ -651,7 +702,8 @@ static int read_ops(struct vimport *x)
 	sqlite3_stmt *st = prepare(x, "SELECT user_id, vault_id, op_id, device_id, entity_type, "
 				      "entity_id, op_type, payload_json, server_sequence, "
 				      "client_sequence, last_seen_server_seq, created_at FROM server_ops "
-				      "WHERE server_sequence IS NOT NULL ORDER BY user_id, "
+				      "WHERE typeof(server_sequence) = 'integer' AND server_sequence > 0 "
+				      "AND server_sequence < 9007199254740992 ORDER BY user_id, "
 				      "vault_id, server_sequence");
 	if (!st)
 		return -ERR_INVALID;
@@ -697,6 +749,51 @@ static int read_ops(struct vimport *x)
 	return e;
 }
 
+/* Before anything is written: the tables and columns it reads are there, and ids that its
+ * server kept unique are. */
+static int check_file(struct vimport *x)
+{
+	static const char *const reads[] = {
+		"SELECT id, username, email, password_hash, confirmed, blocked, created_at FROM "
+		"server_users LIMIT 0",
+		"SELECT id, name, token_hash, api_key, legacy_api_key, user_id, vault_id, "
+		"client_version, revoked_at, created_at FROM server_devices LIMIT 0",
+		"SELECT user_id, vault_id, sha256, size FROM server_blob_refs LIMIT 0",
+		"SELECT user_id, vault_id, op_id, device_id, entity_type, entity_id, op_type, "
+		"payload_json, server_sequence, client_sequence, last_seen_server_seq, created_at "
+		"FROM server_ops LIMIT 0",
+	};
+	for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+		sqlite3_stmt *st = prepare(x, reads[i]);
+		if (!st)
+			return -ERR_INVALID;
+		sqlite3_finalize(st);
+	}
+	sqlite3_stmt *st = prepare(x, "SELECT (SELECT count(*) FROM (SELECT id FROM server_users "
+				      "GROUP BY id HAVING count(*) > 1)) + (SELECT count(*) FROM "
+				      "(SELECT op_id FROM server_ops GROUP BY op_id HAVING count(*) > "
+				      "1)), (SELECT count(*) FROM server_ops WHERE NOT "
+				      "(typeof(server_sequence) = 'integer' AND server_sequence > 0 AND "
+				      "server_sequence < 9007199254740992))");
+	if (!st)
+		return -ERR_INVALID;
+	int64_t twice = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		twice = sqlite3_column_int64(st, 0);
+		x->t.ops_skipped += sqlite3_column_int64(st, 1);
+		if (sqlite3_column_int64(st, 1))
+			fprintf(stderr, "cairn import: skipped %lld ops without a sequence number (or "
+					"with one of 2^53 or more)\n", (long long)sqlite3_column_int64(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (twice) {
+		fprintf(stderr, "cairn import: not a Verstak Sync database: a user id or op_id is "
+				"there twice\n");
+		return -ERR_INVALID;
+	}
+	return 0;
+}
+
 int import_verstak(struct data *d, const char *path, const char *realm, const char *blob_dir)
 {
 	struct vimport x = { .c = &d->core };
@@ -723,7 +820,9 @@ int import_verstak(struct data *d, const char *path, const char *realm, const ch
 		snprintf(dir, sizeof dir, "%.*sblobs", slash ? (int)(slash - path + 1) : 0, path);
 	}
 	x.blob_dir = dir;
-	e = read_users(&x);
+	e = check_file(&x);
+	if (e == 0)
+		e = read_users(&x);
 	if (e == 0)
 		e = read_devices(&x);
 	if (e == 0)

@@ -156,8 +156,7 @@ int acct_import_user(struct core *c, struct user *u, bool *ret_reset, struct ver
 	check_email(ve, "email", u->email, false);
 	if (ve->n)
 		return -ERR_INVALID;
-	*ret_reset = !password_is_bcrypt(u->password_hash) ||
-		     strlen(u->password_hash) != 60;
+	*ret_reset = !password_is_bcrypt(u->password_hash);
 	if (!*ret_reset)
 		return acct_create_user(c, u, NULL, ve);
 	char secret[TOKEN_LEN]; /* a password nobody knows: the user resets it by mail */

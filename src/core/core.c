@@ -253,13 +253,23 @@ int password_hash(const struct core *c, const char *password, char out[PASSWORD_
 
 bool password_is_bcrypt(const char *hash)
 {
-	return !strncmp(hash, "$2a$", 4) || !strncmp(hash, "$2b$", 4) || !strncmp(hash, "$2y$", 4);
+	/* $2a$, $2b$ or $2y$, a cost of at most BCRYPT_COST_MAX (Go's default is 10: a hash of
+	 * cost 31 would take a day to check, at anyone's asking), 53 characters of salt and
+	 * hash */
+	if (strlen(hash) != 60 || hash[0] != '$' || hash[1] != '2' ||
+	    (hash[2] != 'a' && hash[2] != 'b' && hash[2] != 'y') || hash[3] != '$' ||
+	    hash[4] < '0' || hash[4] > '9' || hash[5] < '0' || hash[5] > '9' || hash[6] != '$')
+		return false;
+	int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
+	return cost >= 4 && cost <= BCRYPT_COST_MAX;
 }
 
 bool password_verify(const char *hash, const char *password)
 {
-	if (!password_is_bcrypt(hash))
+	if (strncmp(hash, "$2", 2))
 		return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+	if (!password_is_bcrypt(hash))
+		return false;
 	/* an imported account's (Verstak Sync's): bcrypt by libxcrypt, compared in constant
 	 * time; the hash is replaced by argon2id at the next password change */
 	struct crypt_data *cd = calloc(1, sizeof *cd);

@@ -102,6 +102,8 @@ int password_hash(const struct core *c, const char *password, char out[PASSWORD_
 /* Whether password is the one hash was made from: argon2id (libsodium's string form), or
  * bcrypt ($2a$, $2b$, $2y$: accounts imported from Verstak Sync). Any thread. */
 bool password_verify(const char *hash, const char *password);
+/* Whether hash is a bcrypt hash Cairn checks: of cost at most BCRYPT_COST_MAX. */
+#define BCRYPT_COST_MAX 12
 bool password_is_bcrypt(const char *hash);
 
 /* --- configuration (the section and its values: util/config.h) --- */

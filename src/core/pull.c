@@ -46,7 +46,7 @@ int sync_pull_page(struct core *c, const struct principal *p, const struct space
 	if (ve->detail[0])
 		return -ERR_CURSOR_EXPIRED;
 	/* the device has applied everything up to since: pruning may pass it */
-	if (at->since > 0)
+	if (at->since > 0 && !at->peek)
 		sync_report_cursor(c, p->device.id, sp->id, at->since);
 	return 0;
 }

@@ -53,6 +53,9 @@ struct pull_at {
 	 * (an op log: Verstak's): pruning keeps every one of them, so a cursor below the
 	 * horizon still reads them all and is not refused for it. */
 	bool append_only;
+	/* A read that is not the device's pull (an adapter looking for conflicts): the
+	 * cursor is not reported as the device's, so pruning is not told it applied them. */
+	bool peek;
 };
 /* Whether epoch, sent by a client with a cursor or snapshot, names another history of sp's
  * log than the current one (NULL or "" names none; case does not matter). */

@@ -26,7 +26,7 @@ struct ev_stream {
 	pthread_mutex_t mu;
 	struct buf out;
 	bool suspended, ended;
-	char token[TOKEN_LEN];
+	char token[2 * TOKEN_LEN + 1]; /* acct_authenticate takes up to 2 * TOKEN_LEN (imports) */
 };
 
 /* Under the hub's lock. */

@@ -132,6 +132,8 @@ int vk_blob_upload(struct req *r)
 		return vk_error(r, 500, "internal_error", "internal error");
 	if (r->method != HM_POST)
 		return blob_get(r, x->d);
+	if (!vk_device_or_reply(r)) /* revoked while the body came */
+		return 0;
 	const char *why = NULL;
 	if (multipart_end(x->mp, &why) < 0)
 		return vk_error(r, 400, "invalid_multipart", x->bytes ? "exactly one file field is required"

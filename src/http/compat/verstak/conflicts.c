@@ -86,7 +86,8 @@ static int scan_change(void *arg, const struct change_row *ch)
 		h = hash(eid, len);
 	} else {
 		json_object *o = json_tokener_parse(ch->data), *v;
-		if (!json_object_object_get_ex(o, "entity_id", &v)) {
+		if (!json_object_object_get_ex(o, "entity_id", &v) ||
+		    !json_object_is_type(v, json_type_string)) { /* not an op as ops are written */
 			json_object_put(o);
 			return 0;
 		}
@@ -112,7 +113,8 @@ static int scan(struct req *r, const struct vk_device *d, int64_t from, struct s
 {
 	struct verr ve = { 0 };
 	for (s->last = from; s->last < s->upto && !s->failed;) {
-		struct pull_at at = { .since = s->last, .limit = 1000, .append_only = true };
+		struct pull_at at = { .since = s->last, .limit = 1000, .append_only = true,
+				      .peek = true };
 		int64_t before = s->last, head = 0;
 		int e = sync_pull_page(core_of(r), &d->p, &d->sp, &at, scan_change, s, &head, &ve);
 		if (e < 0 && e != -ERR_CURSOR_EXPIRED)
@@ -190,23 +192,29 @@ static int keep_one(void *arg, const struct change_row *ch)
 	return -1;
 }
 
+/* A string member, or NULL (absent, or of another type: a record written natively). */
+static const char *str_of(json_object *o, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
 /* The conflict that the change at seq is for op, if it is one. */
 static int check_hit(struct req *r, const struct vk_device *d, const struct vk_seqmap *m,
 		     const struct vk_op *op, int64_t seq, json_object **found)
 {
 	struct one x = { seq, NULL };
-	struct pull_at at = { .since = seq - 1, .limit = 1, .append_only = true };
+	struct pull_at at = { .since = seq - 1, .limit = 1, .append_only = true, .peek = true };
 	struct verr ve = { 0 };
 	int64_t head = 0;
 	int e = sync_pull_page(core_of(r), &d->p, &d->sp, &at, keep_one, &x, &head, &ve);
 	if (e < 0 && e != -ERR_CURSOR_EXPIRED)
 		return e;
-	json_object *o = x.o, *v;
-	const char *dev = json_object_object_get_ex(o, "device_id", &v) ? json_object_get_string(v) : "";
-	const char *et = json_object_object_get_ex(o, "entity_type", &v) ? json_object_get_string(v) : "";
-	const char *ei = json_object_object_get_ex(o, "entity_id", &v) ? json_object_get_string(v) : "";
-	const char *ot = json_object_object_get_ex(o, "op_type", &v) ? json_object_get_string(v) : "";
-	const char *oi = json_object_object_get_ex(o, "op_id", &v) ? json_object_get_string(v) : "";
+	json_object *o = x.o;
+	const char *dev = str_of(o, "device_id"), *et = str_of(o, "entity_type");
+	const char *ei = str_of(o, "entity_id"), *ot = str_of(o, "op_type"), *oi = str_of(o, "op_id");
 	if (o && dev && et && ei && ot && oi && strcmp(dev, d->device_id) &&
 	    !strcmp(et, op->entity_type) && !strcmp(ei, op->entity_id) && strcmp(ot, "delete")) {
 		if (!*found)
@@ -220,6 +228,8 @@ static int check_hit(struct req *r, const struct vk_device *d, const struct vk_s
 		json_object_object_add(c, "server_sequence",
 				       json_object_new_int64(vk_seq_shown(m, seq, o)));
 		json_object_array_add(*found, c);
+		json_object_put(o);
+		return 1;
 	}
 	json_object_put(o);
 	return 0;
@@ -243,16 +253,24 @@ int vk_conflicts(struct req *r, const struct vk_device *d, const struct vk_seqma
 	int e = scan(r, d, known ? to : from, &s);
 	if (e == 0)
 		remember(d->sp.id, d->p.device.id, known ? memo_from : from, &s);
-	for (int i = 0; e == 0 && i < n; i++) {
+	/* at most VK_MAX_CONFLICTS reported, and as many again looked at, per push: an entity
+	 * edited a thousand times by others would otherwise make one answer of gigabytes */
+	int reported = 0, looked = 0;
+	for (int i = 0; e >= 0 && i < n && reported < VK_MAX_CONFLICTS; i++) {
 		const struct vk_op *op = &ops[i];
 		if (!op->last_seen)
 			continue;
 		uint64_t h = hash(op->entity_id, strlen(op->entity_id));
 		int64_t after = op->seen > s.upto - window ? op->seen : s.upto - window;
-		for (int k = 0; e == 0 && k < s.n; k++)
-			if (s.v[k].h == h && s.v[k].seq > after)
+		for (int k = 0; e >= 0 && k < s.n && reported < VK_MAX_CONFLICTS &&
+				looked < 2 * VK_MAX_CONFLICTS;
+		     k++)
+			if (s.v[k].h == h && s.v[k].seq > after) {
+				looked++;
 				e = check_hit(r, d, m, op, s.v[k].seq, &found[i]);
+				reported += e > 0;
+			}
 	}
 	free(s.v);
-	return e;
+	return e < 0 ? e : 0;
 }

@@ -53,8 +53,10 @@ int vk_reply(struct req *r, unsigned status, json_object *obj)
 {
 	const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
 								 JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t n = strlen(s), k = 0;
-	char *out = arena_alloc(&r->arena, n * 6 + 2);
+	size_t n = strlen(s), k = 0, special = 0;
+	for (size_t i = 0; i < n; i++)
+		special += s[i] == '<' || s[i] == '>' || s[i] == '&';
+	char *out = arena_alloc(&r->arena, n + 5 * special + 2);
 	if (!out) {
 		json_object_put(obj);
 		return http_reply_error(r, AE_INTERNAL, NULL, NULL);
@@ -105,8 +107,15 @@ const char *vk_str(struct req *r, json_object *o, const char *key)
 
 const struct vk_device *vk_device_or_reply(struct req *r)
 {
-	if (r->space) /* found before the body was read */
-		return r->space;
+	if (r->space) { /* found before the body was read: still not revoked? */
+		const struct vk_device *d = r->space;
+		struct principal now;
+		if (r->body_bytes && acct_authenticate(core_of(r), d->key, &now) < 0) {
+			vk_error(r, 401, "unauthorized", "invalid API key");
+			return NULL;
+		}
+		return d;
+	}
 	const char *h = http_header(r, "Authorization");
 	const char *key = h ? (!strncmp(h, "Bearer ", 7) ? h + 7 : h) : "";
 	if (!*key)
@@ -137,6 +146,7 @@ const struct vk_device *vk_device_or_reply(struct req *r)
 		return NULL;
 	}
 	snprintf(d->device_id, sizeof d->device_id, "%s", cl.client_id);
+	d->key = key;
 	snprintf(d->vault, sizeof d->vault, "%s", cl.scope);
 	char app[APP_SCOPE_MAX + 16];
 	snprintf(app, sizeof app, "%s:%s", VERSTAK_APP, d->vault);

@@ -12,6 +12,7 @@
 #include "../../../core/sync.h"
 #include "../../../store/blob.h"
 #include "../../../util/clock.h"
+#include "../../../util/jtext.h"
 #include "../../helpers.h"
 #include "verstak.h"
 
@@ -94,12 +95,12 @@ static bool op_or_reply(struct req *r, json_object *jo, struct vk_op *op)
 	}
 	json_object *pj = NULL;
 	if (*op->payload) {
-		struct json_tokener *tok = json_tokener_new_ex(64);
-		pj = tok ? json_tokener_parse_ex(tok, op->payload, (int)strlen(op->payload)) : NULL;
-		bool whole = tok && pj && json_tokener_get_parse_end(tok) == strlen(op->payload);
-		json_tokener_free(tok);
-		if (!whole) {
-			json_object_put(pj);
+		/* strict JSON (RFC 8259), as Go's json.Valid: any value, a bare number included */
+		const struct limits_config *lim = limits_cfg(core_of(r)->cfg);
+		size_t len = strlen(op->payload);
+		struct jtext_scan sc;
+		if (jtext_scan(op->payload, len, (int)lim->json_depth, lim->json_values, &sc) < 0 ||
+		    jtext_parse(op->payload, len, (int)lim->json_depth, &pj) < 0) {
 			vk_error(r, 400, "invalid_payload", "payload_json must be valid JSON");
 			return false;
 		}
@@ -164,22 +165,35 @@ static bool blob_or_reply(struct req *r, const struct vk_device *d, const struct
 	return same;
 }
 
-const char *vk_record_id(const char *op_id, char buf[VK_RECORD_ID_LEN])
+/* The op_id itself when it is a Cairn op id, else prefix and 40 hex digits of its SHA-256. */
+static const char *hashed(const char *op_id, const char *prefix, char buf[VK_RECORD_ID_LEN])
 {
-	if (valid_op_id(op_id) && valid_record_id(op_id))
+	if (valid_op_id(op_id))
 		return op_id;
 	uint8_t h[32];
 	token_hash(op_id, h);
-	int k = snprintf(buf, VK_RECORD_ID_LEN, "vkh:");
+	int k = snprintf(buf, VK_RECORD_ID_LEN, "%s", prefix);
 	for (int i = 0; i < 20; i++)
 		k += snprintf(buf + k, VK_RECORD_ID_LEN - (size_t)k, "%02x", h[i]);
 	return buf;
 }
 
-static const char *record_id_of(struct req *r, const char *op_id)
+/* A record id: "@" is in no op id, so a hashed one is never another op's own id. */
+const char *vk_record_id(const char *op_id, char buf[VK_RECORD_ID_LEN])
+{
+	return hashed(op_id, "vk@", buf);
+}
+
+const char *vk_op_id(const char *op_id, char buf[VK_RECORD_ID_LEN])
+{
+	return hashed(op_id, "vkh:", buf);
+}
+
+static const char *in_arena(struct req *r, const char *op_id,
+			    const char *(*fn)(const char *, char *))
 {
 	char buf[VK_RECORD_ID_LEN];
-	const char *id = vk_record_id(op_id, buf);
+	const char *id = fn(op_id, buf);
 	return id == op_id ? id : arena_strndup(&r->arena, id, strlen(id));
 }
 
@@ -205,7 +219,10 @@ static int seqmap_load(struct req *r, const struct vk_device *d, struct vk_seqma
 	if (json_object_object_get_ex(o, "last_verstak_seq", &v))
 		m->shown_last = json_object_get_int64(v);
 	json_object_put(o);
-	m->on = m->first > 0 && m->last >= m->first && m->shown_last >= m->last;
+	/* a map the import wrote: its ops in the space, numbers a desktop can hold (below
+	 * 2^53, as the importer keeps them); anything else (a native write) is no map */
+	m->on = m->first > 0 && m->last >= m->first && m->last < d->sp.head_seq + 1 &&
+		m->shown_last >= m->last && m->shown_last < VK_SEQ_MAX;
 	return 0;
 }
 
@@ -249,7 +266,8 @@ static int seq_internal(struct req *r, const struct vk_device *d, const struct v
 		return 0;
 	}
 	if (shown >= m->shown_last) {
-		*ret = shown - m->shown_last + m->last + 1;
+		int64_t past = shown - m->shown_last; /* both >= 0: no overflow */
+		*ret = past > VK_SEQ_MAX ? VK_SEQ_MAX : past + m->last + 1;
 		return 0;
 	}
 	/* the last imported op whose Verstak sequence is at most shown, by bisection */
@@ -257,7 +275,8 @@ static int seq_internal(struct req *r, const struct vk_device *d, const struct v
 	while (lo <= hi) {
 		int64_t mid = lo + (hi - lo) / 2, head = 0;
 		struct one_change x = { .want = mid, .got = -1 };
-		struct pull_at at = { .since = mid - 1, .limit = 1, .append_only = true };
+		struct pull_at at = { .since = mid - 1, .limit = 1, .append_only = true,
+				      .peek = true };
 		struct verr ve = { 0 };
 		int e = sync_pull_page(core_of(r), &d->p, &d->sp, &at, read_one, &x, &head, &ve);
 		if (e < 0 && e != -ERR_CURSOR_EXPIRED)
@@ -312,8 +331,9 @@ static int push_answer(struct req *r)
 		if (t->dropped[i] && !t->had[i])
 			continue;
 		const struct push_result *res = t->had[i] ? NULL : &t->j.results[k++];
-		bool ok = !res || res->status == OPS_APPLIED ||
-			  (res->status == OPS_DUPLICATE && res->original == OPS_APPLIED);
+		bool ok = !res || res->status == OPS_APPLIED || res->status == OPS_CONFLICT ||
+			  (res->status == OPS_DUPLICATE &&
+			   (res->original == OPS_APPLIED || res->original == OPS_CONFLICT));
 		if (!ok)
 			continue;
 		if (!accepted)
@@ -431,8 +451,9 @@ int vk_push(struct req *r)
 	struct core *c = core_of(r);
 	for (size_t i = 0; i < n; i++) {
 		const struct vk_op *op = &t->ops[i];
-		const char *id = record_id_of(r, op->op_id);
-		if (!id)
+		const char *id = in_arena(r, op->op_id, vk_record_id);
+		const char *cairn_op = in_arena(r, op->op_id, vk_op_id);
+		if (!id || !cairn_op)
 			return vk_error(r, 500, "internal_error", "internal error");
 		/* an op_id twice in one push: its server stored the first and ignored the rest */
 		for (int k = 0; k < t->j.n; k++)
@@ -450,11 +471,14 @@ int vk_push(struct req *r)
 		}
 		struct push_change *x = &t->j.changes[t->j.n];
 		memset(x, 0, sizeof *x);
-		x->op_id = id;
+		x->op_id = cairn_op;
 		x->collection = VERSTAK_OPS;
 		x->id = id;
 		x->op = OP_PUT;
-		x->base_version = -1;
+		/* must not exist yet: an op another device stored a moment ago (the check above
+		 * raced it) is a conflict here, answered as already stored, never stored twice */
+		x->base_version = 0;
+		x->strict = true;
 		x->data = op_record(d, op);
 		if (op->blob) {
 			char js[BLOB_HEX_LEN + 5];
@@ -507,6 +531,20 @@ static json_object *member(json_object *o, const char *key)
 							: json_object_new_string("");
 }
 
+/* Whether o is an op as the adapter and the import write them. */
+static bool is_op(json_object *o)
+{
+	static const char *const keys[] = { "op_id", "device_id", "entity_type", "entity_id",
+					     "op_type", "payload_json", "created_at" };
+	json_object *v;
+	if (!json_object_is_type(o, json_type_object))
+		return false;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (!json_object_object_get_ex(o, keys[i], &v) || !json_object_is_type(v, json_type_string))
+			return false;
+	return true;
+}
+
 static int page_change(void *arg, const struct change_row *ch)
 {
 	struct pull_page *pg = arg;
@@ -520,7 +558,7 @@ static int page_change(void *arg, const struct change_row *ch)
 	}
 	json_object *d = json_tokener_parse(ch->data);
 	pg->read_to = ch->seq;
-	if (!json_object_is_type(d, json_type_object)) {
+	if (!is_op(d)) { /* written natively, not an op as ops are written: passed over */
 		json_object_put(d);
 		return 0;
 	}

@@ -33,6 +33,9 @@ extern const struct http_mount verstak_mount;
 
 #define VERSTAK_APP "verstak"
 #define VERSTAK_OPS "ops" /* the collection its ops are records of */
+/* The app_clients rows cairn import verstak keeps of whom each Verstak user became
+ * (client id: the Verstak user's id; device 0). */
+#define VK_USER_APP "verstak-user"
 
 /* A paired device's context: who, which device, which vault's space. */
 struct vk_device {
@@ -40,12 +43,19 @@ struct vk_device {
 	char device_id[APP_CLIENT_ID_MAX + 1]; /* "dev_<n>", or the id an import kept */
 	char vault[APP_SCOPE_MAX + 1];
 	struct space sp;
+	const char *key; /* as the request gave it */
 };
 
-/* The record id and Cairn op id of an op: op_id itself when it is a valid op id and record
- * id (UUIDs are), else "vkh:" and 40 hex digits of its SHA-256 written into buf. */
+/* The record id of an op: op_id itself when it is a Cairn op id (UUIDs are), else "vk@" and
+ * 40 hex digits of its SHA-256 written into buf. */
 #define VK_RECORD_ID_LEN 48
 const char *vk_record_id(const char *op_id, char buf[VK_RECORD_ID_LEN]);
+/* Its Cairn op id (the idempotency key of its change, per device): op_id itself when it is
+ * one, else "vkh:" and 40 hex digits of its SHA-256. */
+const char *vk_op_id(const char *op_id, char buf[VK_RECORD_ID_LEN]);
+/* Sequence numbers shown to a desktop, and imported ones, stay below 2^53 (what a double,
+ * and so any JSON reader, holds exactly). */
+#define VK_SEQ_MAX 9007199254740992LL
 
 /* Where a vault imported from Verstak Sync keeps how its sequence numbers were translated
  * (cairn import verstak): a record of the vault space, {"first_seq", "last_seq",
@@ -76,8 +86,9 @@ int64_t vk_seq_shown(const struct vk_seqmap *m, int64_t seq, json_object *o);
 /* The conflicts of a push (conflicts.c): for each op whose cursor (seen) is above 0, the
  * ops of the vault on the same entity_type and entity_id after it, by another device, not
  * deletes, in sequence order, at most `window` changes back from the head, appended to
- * found[i] (made when the first is found) as Verstak answered them. 0, or a negative
- * error. */
+ * found[i] (made when the first is found) as Verstak answered them; at most
+ * VK_MAX_CONFLICTS in all. 0, or a negative error. */
+#define VK_MAX_CONFLICTS 1000
 int vk_conflicts(struct req *r, const struct vk_device *d, const struct vk_seqmap *m,
 		 const struct vk_op *ops, int n, int64_t window, json_object **found);
 
