@@ -1,76 +1,32 @@
 /* cairn import verstak PATH: a Verstak Sync server (its server.db, read only, and the blob
- * directory beside it) into Cairn (docs/compat/verstak.md, "Moving from Verstak Sync"):
- * users with their bcrypt hashes, paired devices with their tokens' hashes and ids, blobs
- * held by their users, and each vault's ops in their order, with the map that keeps a
- * desktop's cursor meaningful. */
+ * directory beside it) into Cairn (docs/compat/verstak.md, "Moving from Verstak Sync").
+ * This half: the file checked, users with their bcrypt hashes, paired devices with their
+ * tokens' hashes and ids, and the run; blobs and ops are cmd_import_verstak_ops.c's. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistr.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "../core/accounts.h"
-#include "../core/blobs.h"
 #include "../core/sync.h"
 #include "../http/compat/verstak/verstak.h"
 #include "../util/arena.h"
 #include "../util/clock.h"
 #include "../util/err.h"
+#include "../util/hex.h"
+#include "../util/utf8.h"
 #include "cli.h"
 #include "data.h"
+#include "import_verstak.h"
 
-/* What became of what was read. */
-struct vtally {
-	int64_t users, users_there, users_reset, users_skipped;
-	int64_t devices, devices_there, devices_revoked, devices_skipped;
-	int64_t blobs, blobs_missing;
-	int64_t vaults, vaults_there, vaults_skipped;
-	int64_t ops, ops_skipped;
-};
-
-/* A user of the file and who they are in Cairn. */
-struct vuser {
-	char old[64];
-	struct user u;
-	struct principal *p; /* an import device of theirs, made when first needed */
-	int64_t dev_id;
-};
-
-struct vimport {
-	struct core *c;
-	struct realm rl;
-	sqlite3 *db;
-	const char *blob_dir;
-	struct vuser *users;
-	int nusers;
-	struct vtally t;
-	bool failed; /* a store error: stop */
-};
-
-static const char *text(sqlite3_stmt *st, int i)
+const char *vi_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *s = sqlite3_column_text(st, i);
 	int n = sqlite3_column_bytes(st, i);
 	if (!s || u8_check(s, (size_t)n) || memchr(s, 0, (size_t)n))
 		return NULL; /* NULL, or not text Cairn can keep */
 	return (const char *)s;
-}
-
-/* s cut to at most max bytes, at a character. */
-static void cut(char *out, size_t outlen, const char *s, size_t max)
-{
-	snprintf(out, outlen, "%s", s);
-	size_t n = strlen(out);
-	if (n > max) {
-		n = max;
-		while (n && ((unsigned char)out[n] & 0xC0) == 0x80)
-			n--;
-		out[n] = '\0';
-	}
 }
 
 /* Its times: RFC 3339 (Go), or SQLite's "YYYY-MM-DD HH:MM:SS"; 0 when neither. */
@@ -95,7 +51,7 @@ static int by_old(const void *a, const void *b)
 	return strcmp(((const struct vuser *)a)->old, ((const struct vuser *)b)->old);
 }
 
-static struct vuser *user_of(struct vimport *x, const char *old)
+struct vuser *vi_user_of(struct vimport *x, const char *old)
 {
 	if (!old || strlen(old) >= sizeof x->users[0].old)
 		return NULL;
@@ -104,7 +60,7 @@ static struct vuser *user_of(struct vimport *x, const char *old)
 	return bsearch(&key, x->users, (size_t)x->nusers, sizeof key, by_old);
 }
 
-static sqlite3_stmt *prepare(struct vimport *x, const char *sql)
+sqlite3_stmt *vi_prepare(struct vimport *x, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(x->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -143,7 +99,7 @@ static void cairn_name(char *out, size_t len, const char *name, const char *old)
 }
 
 /* s for a terminal: control characters as '?' (a hostile file's names are echoed). */
-static const char *printable(const char *s)
+const char *vi_printable(const char *s)
 {
 	static char buf[4][512];
 	static int k;
@@ -159,14 +115,14 @@ static const char *printable(const char *s)
 
 static int read_users(struct vimport *x)
 {
-	sqlite3_stmt *st = prepare(x, "SELECT id, username, email, password_hash, confirmed, "
+	sqlite3_stmt *st = vi_prepare(x, "SELECT id, username, email, password_hash, confirmed, "
 				      "blocked, created_at FROM server_users ORDER BY created_at, id");
 	if (!st)
 		return -ERR_INVALID;
 	int cap = 0;
 	while (sqlite3_step(st) == SQLITE_ROW && !x->failed) {
-		const char *id = text(st, 0), *name = text(st, 1), *email = text(st, 2);
-		const char *hash = text(st, 3);
+		const char *id = vi_text(st, 0), *name = vi_text(st, 1), *email = vi_text(st, 2);
+		const char *hash = vi_text(st, 3);
 		if (!id || strlen(id) >= sizeof x->users[0].old || !name || !email || !hash) {
 			fprintf(stderr, "cairn import: skipped user %.64s: a field is missing or not "
 					"UTF-8\n", id && !u8_check((const uint8_t *)id, strlen(id)) ? id : "?");
@@ -205,7 +161,8 @@ static int read_users(struct vimport *x)
 		}
 		memset(u, 0, sizeof *u);
 		u->realm_id = x->rl.id;
-		cut(u->email, sizeof u->email, email, EMAIL_MAX);
+		snprintf(u->email, sizeof u->email, "%s", email);
+		utf8_cut(u->email, EMAIL_MAX);
 		for (char *p = u->email; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
@@ -213,7 +170,7 @@ static int read_users(struct vimport *x)
 			 strlen(hash) <= PASSWORD_HASH_MAX ? hash : "");
 		u->email_confirmed = sqlite3_column_int(st, 4) != 0;
 		u->disabled = sqlite3_column_int(st, 5) != 0;
-		u->created_ms = when(text(st, 6));
+		u->created_ms = when(vi_text(st, 6));
 		if (!u->created_ms)
 			u->created_ms = clock_wall_ms();
 		bool reset = false;
@@ -230,12 +187,12 @@ static int read_users(struct vimport *x)
 			fprintf(stderr, "cairn import: skipped user %s: the address %s belongs to another "
 					"account of realm %s, which is not merged with it (move that "
 					"account out of the way, then import again)\n",
-				printable(name), printable(u->email), x->rl.name);
+				vi_printable(name), vi_printable(u->email), x->rl.name);
 			x->t.users_skipped++;
 			continue;
 		}
 		if (e == -ERR_INVALID || e == -ERR_USERNAME_TAKEN) {
-			fprintf(stderr, "cairn import: skipped user %s: %s %s\n", printable(name),
+			fprintf(stderr, "cairn import: skipped user %s: %s %s\n", vi_printable(name),
 				ve.n ? ve.e[0].field : "username", ve.n ? ve.e[0].msg : "is taken");
 			x->t.users_skipped++;
 			continue;
@@ -254,10 +211,10 @@ static int read_users(struct vimport *x)
 			fprintf(stderr, "cairn import: user %s is %s in Cairn (a username there is "
 					"ASCII letters, digits, '.', '_', '-', and not taken); they may log in "
 					"by address\n",
-				printable(name), u->username);
+				vi_printable(name), u->username);
 		if (reset) {
 			fprintf(stderr, "cairn import: user %s: the password hash is not bcrypt; they "
-					"ask for a reset (forgot) to set a new password\n", printable(name));
+					"ask for a reset (forgot) to set a new password\n", vi_printable(name));
 			x->t.users_reset++;
 		}
 		x->t.users++;
@@ -269,7 +226,7 @@ static int read_users(struct vimport *x)
 }
 
 /* The user's principal through a device of the import's own, revoked at the end. */
-static const struct principal *principal_of(struct vimport *x, struct vuser *vu)
+const struct principal *vi_principal_of(struct vimport *x, struct vuser *vu)
 {
 	if (vu->p)
 		return vu->p;
@@ -307,24 +264,17 @@ static bool hex_bytes(const char *s, uint8_t out[32])
 	if (!s || strlen(s) != 64)
 		return false;
 	for (int i = 0; i < 32; i++) {
-		unsigned v = 0;
-		for (int k = 0; k < 2; k++) {
-			char ch = s[2 * i + k];
-			unsigned d = ch >= '0' && ch <= '9' ? (unsigned)(ch - '0')
-				   : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
-				   : ch >= 'A' && ch <= 'F' ? (unsigned)(ch - 'A' + 10) : 16;
-			if (d > 15)
-				return false;
-			v = v * 16 + d;
-		}
-		out[i] = (uint8_t)v;
+		int hi = hex_value((unsigned char)s[2 * i]), lo = hex_value((unsigned char)s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (uint8_t)(hi * 16 + lo);
 	}
 	return true;
 }
 
 /* Its effective vault: vault_id, or "legacy:" and the user's id for devices from before
  * vaults. */
-static void vault_of(char out[APP_SCOPE_MAX + 1], const char *vault, const char *old_user)
+void vi_vault_of(char out[APP_SCOPE_MAX + 1], const char *vault, const char *old_user)
 {
 	if (vault && *vault)
 		snprintf(out, APP_SCOPE_MAX + 1, "%s", vault);
@@ -334,15 +284,15 @@ static void vault_of(char out[APP_SCOPE_MAX + 1], const char *vault, const char 
 
 static int read_devices(struct vimport *x)
 {
-	sqlite3_stmt *st = prepare(x, "SELECT id, name, token_hash, api_key, legacy_api_key, "
+	sqlite3_stmt *st = vi_prepare(x, "SELECT id, name, token_hash, api_key, legacy_api_key, "
 				      "user_id, vault_id, client_version, revoked_at FROM "
 				      "server_devices ORDER BY created_at, id");
 	if (!st)
 		return -ERR_INVALID;
 	while (sqlite3_step(st) == SQLITE_ROW && !x->failed) {
-		const char *id = text(st, 0), *name = text(st, 1), *hash = text(st, 2);
-		const char *key = text(st, 3), *revoked = text(st, 8);
-		struct vuser *vu = user_of(x, text(st, 5));
+		const char *id = vi_text(st, 0), *name = vi_text(st, 1), *hash = vi_text(st, 2);
+		const char *key = vi_text(st, 3), *revoked = vi_text(st, 8);
+		struct vuser *vu = vi_user_of(x, vi_text(st, 5));
 		if (revoked && *revoked) {
 			x->t.devices_revoked++;
 			continue;
@@ -370,8 +320,10 @@ static int read_devices(struct vimport *x)
 			continue;
 		}
 		char dname[NAME_MAX_BYTES + 1], ver[PLATFORM_MAX + 1];
-		cut(dname, sizeof dname, name && *name ? name : "unknown", NAME_MAX_BYTES);
-		cut(ver, sizeof ver, text(st, 7) ? text(st, 7) : "", PLATFORM_MAX);
+		snprintf(dname, sizeof dname, "%s", name && *name ? name : "unknown");
+		utf8_cut(dname, NAME_MAX_BYTES);
+		snprintf(ver, sizeof ver, "%s", vi_text(st, 7) ? vi_text(st, 7) : "");
+		utf8_cut(ver, PLATFORM_MAX);
 		struct device dev;
 		struct verr ve = { 0 };
 		int e = acct_token_import(x->c, vu->u.id, dname, ver, h, &dev, &ve);
@@ -390,7 +342,7 @@ static int read_devices(struct vimport *x)
 		cl.user_id = vu->u.id;
 		cl.device_id = dev.id;
 		cl.created_ms = clock_wall_ms();
-		vault_of(cl.scope, text(st, 6), vu->old);
+		vi_vault_of(cl.scope, vi_text(st, 6), vu->old);
 		if (e == 0 && (e = sync_client_add(x->c, VERSTAK_APP, &cl)) < 0)
 			acct_device_revoke(x->c, vu->u.id, dev.id);
 		if (e < 0) {
@@ -402,351 +354,6 @@ static int read_devices(struct vimport *x)
 	}
 	sqlite3_finalize(st);
 	return x->failed ? -ERR_INVALID : 0;
-}
-
-/* --- blobs --- */
-
-static bool lower_hex64(const char *s)
-{
-	size_t i = 0;
-	for (; s && s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return i == 64;
-}
-
-static int put_blob(struct vimport *x, const struct principal *p, const char *sha, int64_t size)
-{
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%.2s/%.2s/%s", x->blob_dir, sha, sha + 2, sha);
-	/* a regular file, not a link (to anything on this host) nor a FIFO that never ends */
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	struct stat stt;
-	if (fd < 0 || fstat(fd, &stt) < 0 || !S_ISREG(stt.st_mode)) {
-		if (fd >= 0)
-			close(fd);
-		return -ERR_NOT_FOUND;
-	}
-	FILE *f = fdopen(fd, "rb");
-	if (!f) {
-		close(fd);
-		return -ERR_IO;
-	}
-	struct blob_upload *u = NULL;
-	int e = blob_upload_begin(x->c, p, sha, size, &u);
-	char buf[65536];
-	size_t n;
-	while (e == 0 && (n = fread(buf, 1, sizeof buf, f)) > 0)
-		e = blob_upload_write(u, buf, n);
-	if (e == 0 && ferror(f))
-		e = -ERR_IO;
-	fclose(f);
-	char got[65];
-	int64_t got_size = 0;
-	bool fresh = false;
-	if (e == 0)
-		e = blob_upload_finish(u, got, &got_size, &fresh);
-	blob_upload_free(u);
-	return e;
-}
-
-static int read_blobs(struct vimport *x)
-{
-	sqlite3_stmt *st = prepare(x, "SELECT DISTINCT user_id, sha256, size FROM server_blob_refs "
-				      "ORDER BY user_id, sha256");
-	if (!st)
-		return -ERR_INVALID;
-	while (sqlite3_step(st) == SQLITE_ROW && !x->failed) {
-		struct vuser *vu = user_of(x, text(st, 0));
-		const char *sha = text(st, 1);
-		if (!vu || !lower_hex64(sha)) {
-			x->t.blobs_missing++;
-			continue;
-		}
-		const struct principal *p = principal_of(x, vu);
-		if (!p)
-			break;
-		int e = put_blob(x, p, sha, sqlite3_column_int64(st, 2));
-		if (e == -ERR_NOT_FOUND || e == -ERR_MISMATCH || e == -ERR_TOO_LARGE || e == -ERR_QUOTA) {
-			fprintf(stderr, "cairn import: blob %s of %s not imported: %s\n", sha,
-				vu->u.username, e == -ERR_NOT_FOUND ? "its file is missing or not a regular file"
-						: e == -ERR_MISMATCH ? "its file is damaged"
-						: e == -ERR_QUOTA ? "over the user's quota"
-								   : "over blobs.max_size");
-			x->t.blobs_missing++;
-			continue;
-		}
-		if (e < 0) {
-			cli_report("import", e, NULL);
-			x->failed = true;
-			break;
-		}
-		x->t.blobs++;
-	}
-	sqlite3_finalize(st);
-	return x->failed ? -ERR_INVALID : 0;
-}
-
-/* --- ops, a vault at a time --- */
-
-struct vault {
-	struct vuser *vu;
-	const struct principal *p;
-	struct space sp;
-	char name[APP_SCOPE_MAX + 1];
-	bool skip;
-	bool counts; /* skipped, and its ops count as not imported */
-	bool before; /* imported before: ops newer than its map are named, not imported */
-	int64_t map_last, newer;
-	/* the batch being built */
-	struct arena a;
-	struct push_change *ch;
-	int64_t *orig; /* each change's Verstak sequence */
-	int n, cap;
-	/* what the map records */
-	int64_t first, last, last_orig;
-};
-
-static int flush_ops(struct vimport *x, struct vault *v)
-{
-	if (!v->n)
-		return 0;
-	struct push_result *res = calloc((size_t)v->n, sizeof *res);
-	if (!res)
-		return -ERR_NOMEM;
-	struct push_job j = { .p = v->p, .sp = &v->sp, .changes = v->ch, .n = v->n, .results = res,
-			      .arena = &v->a };
-	j.rc = sync_push_check(x->c, &j);
-	if (j.rc == 0)
-		sync_push_run(x->c, &j);
-	int e = j.rc;
-	for (int i = 0; e == 0 && i < v->n; i++) {
-		if (res[i].status != OPS_APPLIED)
-			continue; /* cannot be: the vault's space was empty */
-		if (!v->first)
-			v->first = res[i].seq;
-		v->last = res[i].seq;
-		v->last_orig = v->orig[i];
-		x->t.ops++;
-	}
-	if (e == 0)
-		push_results_free(res, v->n);
-	else
-		cli_report("import", e, &j.ve);
-	free(res);
-	for (int i = 0; i < v->n; i++)
-		json_object_put(v->ch[i].data);
-	arena_free(&v->a);
-	v->a = (struct arena)ARENA_INIT;
-	v->n = 0;
-	return e;
-}
-
-/* Ends a vault: its last batch, then the map of its sequence numbers. */
-static int end_vault(struct vimport *x, struct vault *v)
-{
-	int e = v->skip ? 0 : flush_ops(x, v);
-	if (v->newer)
-		fprintf(stderr, "cairn import: vault %s of %s was imported before: %lld ops written "
-				"to Verstak Sync since then were not imported (a vault is imported "
-				"once)\n", v->name, v->vu->u.username, (long long)v->newer);
-	if (e == 0 && !v->skip && v->first) {
-		json_object *m = json_object_new_object();
-		json_object_object_add(m, "first_seq", json_object_new_int64(v->first));
-		json_object_object_add(m, "last_seq", json_object_new_int64(v->last));
-		json_object_object_add(m, "last_verstak_seq", json_object_new_int64(v->last_orig));
-		char op[48]; /* op ids are the device's: one per vault */
-		snprintf(op, sizeof op, "verstak-import-map-%lld", (long long)v->sp.id);
-		struct push_change ch = { .op_id = op,
-					  .collection = VK_IMPORT_COLLECTION, .id = VK_IMPORT_RECORD,
-					  .op = OP_PUT, .data = m, .base_version = -1 };
-		struct push_result res = { 0 };
-		struct push_job j = { .p = v->p, .sp = &v->sp, .changes = &ch, .n = 1, .results = &res,
-				      .arena = &v->a };
-		j.rc = sync_push_check(x->c, &j);
-		if (j.rc == 0)
-			sync_push_run(x->c, &j);
-		e = j.rc;
-		if (e == 0)
-			push_results_free(&res, 1);
-		else
-			cli_report("import", e, &j.ve);
-		json_object_put(m);
-		x->t.vaults++;
-	}
-	arena_free(&v->a);
-	free(v->ch);
-	free(v->orig);
-	memset(v, 0, sizeof *v);
-	return e;
-}
-
-static int begin_vault(struct vimport *x, struct vault *v, struct vuser *vu, const char *name)
-{
-	memset(v, 0, sizeof *v);
-	v->a = (struct arena)ARENA_INIT;
-	v->vu = vu;
-	snprintf(v->name, sizeof v->name, "%s", name);
-	v->p = principal_of(x, vu);
-	if (!v->p)
-		return -ERR_INVALID;
-	char app[APP_SCOPE_MAX + 16];
-	snprintf(app, sizeof app, "%s:%s", VERSTAK_APP, name);
-	int e = sync_space_for_app(x->c, v->p, app, &v->sp);
-	if (e < 0)
-		return e;
-	struct record rec = { 0 };
-	if (sync_record_get(x->c, v->p, &v->sp, VK_IMPORT_COLLECTION, VK_IMPORT_RECORD, &rec) == 0) {
-		json_object *m = rec.data ? json_tokener_parse(rec.data) : NULL, *l;
-		v->map_last = json_object_object_get_ex(m, "last_verstak_seq", &l)
-				      ? json_object_get_int64(l) : 0;
-		json_object_put(m);
-		record_clear(&rec);
-		x->t.vaults_there++;
-		v->skip = v->before = true; /* imported before: once is all a map can say */
-	} else if (v->sp.head_seq > 0) {
-		fprintf(stderr, "cairn import: skipped vault %s of %s: its space already has changes "
-				"(a desktop synced it through Cairn); import before pairing\n",
-			name, vu->u.username);
-		x->t.vaults_skipped++;
-		v->skip = v->counts = true;
-	}
-	int cap = (int)limits_cfg(x->c->cfg)->push_changes;
-	v->cap = cap < 1000 ? cap : 1000;
-	v->ch = calloc((size_t)v->cap, sizeof *v->ch);
-	v->orig = calloc((size_t)v->cap, sizeof *v->orig);
-	return v->ch && v->orig ? 0 : -ERR_NOMEM;
-}
-
-/* One op row into the vault's batch, unless it cannot be kept. */
-static int add_op(struct vimport *x, struct vault *v, sqlite3_stmt *st)
-{
-	static const char *const names[] = { "op_id", "device_id", "entity_type", "entity_id",
-					     "op_type", "payload_json" };
-	static const size_t max[] = { 128, APP_CLIENT_ID_MAX, 64, 4096, 64, 16 * 1024 * 1024 };
-	const char *f[6];
-	for (int i = 0; i < 6; i++) {
-		f[i] = text(st, 2 + i);
-		if (!f[i] || strlen(f[i]) > max[i]) {
-			fprintf(stderr, "cairn import: skipped op %.64s of vault %s: %s is missing, too "
-					"long or not UTF-8\n", f[0] ? f[0] : "?", v->name, names[i]);
-			x->t.ops_skipped++;
-			return 0;
-		}
-	}
-	const char *created = text(st, 11) ? text(st, 11) : "";
-	json_object *o = json_object_new_object();
-	for (int i = 0; i < 6; i++)
-		json_object_object_add(o, names[i], json_object_new_string(f[i]));
-	json_object_object_add(o, "client_sequence", json_object_new_int64(sqlite3_column_int64(st, 9)));
-	json_object_object_add(o, "last_seen_server_seq",
-			       json_object_new_int64(sqlite3_column_int64(st, 10)));
-	json_object_object_add(o, "created_at", json_object_new_string(created));
-	int64_t orig = sqlite3_column_int64(st, 8);
-	json_object_object_add(o, "verstak_seq", json_object_new_int64(orig));
-	const char *textv = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	if ((int64_t)strlen(textv) > limits_cfg(x->c->cfg)->record_bytes) {
-		fprintf(stderr, "cairn import: skipped op %s of vault %s: %zu bytes, over "
-				"limits.record_bytes\n", f[0], v->name, strlen(textv));
-		json_object_put(o);
-		x->t.ops_skipped++;
-		return 0;
-	}
-	char idbuf[VK_RECORD_ID_LEN];
-	const char *rid = vk_record_id(f[0], idbuf);
-	const char *id = arena_strndup(&v->a, rid, strlen(rid));
-	char opbuf[VK_RECORD_ID_LEN];
-	const char *oid = vk_op_id(f[0], opbuf);
-	const char *cairn_op = arena_strndup(&v->a, oid, strlen(oid));
-	struct push_change *ch = &v->ch[v->n];
-	memset(ch, 0, sizeof *ch);
-	ch->op_id = cairn_op;
-	ch->collection = VERSTAK_OPS;
-	ch->id = id;
-	ch->op = OP_PUT;
-	ch->base_version = -1;
-	ch->data = o;
-	/* a file op names its blob, when its user has it, so that the vault keeps it */
-	json_object *pj = !strcmp(f[2], "file") ? json_tokener_parse(f[5]) : NULL, *b, *sha;
-	if (json_object_object_get_ex(pj, "blob", &b) && json_object_object_get_ex(b, "sha256", &sha) &&
-	    lower_hex64(json_object_get_string(sha))) {
-		const char *s = json_object_get_string(sha);
-		bool missing = true;
-		blob_missing(x->c, v->p, &s, 1, &missing);
-		char js[72];
-		snprintf(js, sizeof js, "[\"%s\"]", s);
-		if (!missing && (ch->blobs = arena_alloc(&v->a, sizeof *ch->blobs)) &&
-		    (ch->blobs[0] = arena_strndup(&v->a, s, 64)) &&
-		    (ch->blobs_json = arena_strndup(&v->a, js, strlen(js))))
-			ch->nblobs = 1;
-	}
-	json_object_put(pj);
-	if (!id || !cairn_op) {
-		json_object_put(o);
-		return -ERR_NOMEM;
-	}
-	for (int k = 0; k < v->n; k++)
-		if (!strcmp(v->ch[k].id, id) || !strcmp(v->ch[k].op_id, ch->op_id)) {
-			fprintf(stderr, "cairn import: skipped op %s of vault %s: its id is another op's\n",
-				printable(f[0]), printable(v->name));
-			json_object_put(o);
-			x->t.ops_skipped++;
-			return 0;
-		}
-	v->orig[v->n++] = orig;
-	return v->n == v->cap ? flush_ops(x, v) : 0;
-}
-
-static int read_ops(struct vimport *x)
-{
-	sqlite3_stmt *st = prepare(x, "SELECT user_id, vault_id, op_id, device_id, entity_type, "
-				      "entity_id, op_type, payload_json, server_sequence, "
-				      "client_sequence, last_seen_server_seq, created_at FROM server_ops "
-				      "WHERE typeof(server_sequence) = 'integer' AND server_sequence > 0 "
-				      "AND server_sequence < 9007199254740992 ORDER BY user_id, "
-				      "vault_id, server_sequence");
-	if (!st)
-		return -ERR_INVALID;
-	struct vault v = { 0 };
-	bool open = false;
-	int e = 0;
-	while (e == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		struct vuser *vu = user_of(x, text(st, 0));
-		char name[APP_SCOPE_MAX + 1];
-		if (!vu) {
-			x->t.ops_skipped++; /* its user was skipped (said above) */
-			continue;
-		}
-		const char *vault = text(st, 1);
-		if (vault && strlen(vault) > APP_SCOPE_MAX) {
-			x->t.ops_skipped++;
-			continue;
-		}
-		vault_of(name, vault, vu->old);
-		if (!open || v.vu != vu || strcmp(v.name, name)) {
-			if (open && (e = end_vault(x, &v)) < 0)
-				break;
-			e = begin_vault(x, &v, vu, name);
-			open = true;
-			if (e < 0)
-				break;
-		}
-		if (!v.skip)
-			e = add_op(x, &v, st);
-		else if (v.counts)
-			x->t.ops_skipped++;
-		else if (v.before && sqlite3_column_int64(st, 8) > v.map_last) {
-			v.newer++;
-			x->t.ops_skipped++;
-		}
-	}
-	sqlite3_finalize(st);
-	if (open) {
-		int e2 = end_vault(x, &v);
-		if (e == 0)
-			e = e2;
-	}
-	return e;
 }
 
 /* Before anything is written: the tables and columns it reads are there, and ids that its
@@ -764,12 +371,12 @@ static int check_file(struct vimport *x)
 		"FROM server_ops LIMIT 0",
 	};
 	for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
-		sqlite3_stmt *st = prepare(x, reads[i]);
+		sqlite3_stmt *st = vi_prepare(x, reads[i]);
 		if (!st)
 			return -ERR_INVALID;
 		sqlite3_finalize(st);
 	}
-	sqlite3_stmt *st = prepare(x, "SELECT (SELECT count(*) FROM (SELECT id FROM server_users "
+	sqlite3_stmt *st = vi_prepare(x, "SELECT (SELECT count(*) FROM (SELECT id FROM server_users "
 				      "GROUP BY id HAVING count(*) > 1)) + (SELECT count(*) FROM "
 				      "(SELECT op_id FROM server_ops GROUP BY op_id HAVING count(*) > "
 				      "1)), (SELECT count(*) FROM server_ops WHERE NOT "
@@ -826,9 +433,9 @@ int import_verstak(struct data *d, const char *path, const char *realm, const ch
 	if (e == 0)
 		e = read_devices(&x);
 	if (e == 0)
-		e = read_blobs(&x);
+		e = vi_read_blobs(&x);
 	if (e == 0)
-		e = read_ops(&x);
+		e = vi_read_ops(&x);
 	for (int i = 0; i < x.nusers; i++) {
 		if (x.users[i].dev_id)
 			acct_device_revoke(&d->core, x.users[i].u.id, x.users[i].dev_id);

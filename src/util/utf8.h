@@ -36,4 +36,17 @@ static inline size_t utf8_seq_len(const unsigned char *p, size_t left)
 	return n;
 }
 
+/* Cuts the UTF-8 text s to at most max bytes, at the start of a character. */
+static inline void utf8_cut(char *s, size_t max)
+{
+	size_t n = 0;
+	while (n < max && s[n])
+		n++;
+	if (!s[n])
+		return;
+	while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	s[n] = '\0';
+}
+
 #endif

@@ -107,11 +107,7 @@ int vk_blob_upload_chunk(struct req *r, const char *data, size_t len)
 static int blob_get(struct req *r, const struct vk_device *d)
 {
 	const char *sha = http_param(r, "rest");
-	size_t i = 0;
-	for (; sha && sha[i]; i++)
-		if (!((sha[i] >= '0' && sha[i] <= '9') || (sha[i] >= 'a' && sha[i] <= 'f')))
-			break;
-	if (!sha || i != 64 || sha[i])
+	if (!vk_sha256_ok(sha))
 		return vk_error(r, 400, "invalid_blob_hash", "invalid blob hash");
 	struct blob_reader *rd = NULL;
 	int e = blob_open(core_of(r), &d->p, sha, &rd);

@@ -7,6 +7,7 @@
 #include "../../../core/errors.h"
 #include "../../../core/sync.h"
 #include "../../../util/clock.h"
+#include "../../../util/utf8.h"
 #include "../../../util/version.h"
 #include "../../helpers.h"
 #include "verstak.h"
@@ -14,15 +15,6 @@
 static const char *realm_of(struct req *r)
 {
 	return verstak_cfg(((struct app *)r->app)->cfg)->realm;
-}
-
-static json_object *now_text(void)
-{
-	char t[CLOCK_RFC3339_LEN];
-	clock_format_rfc3339(clock_wall_ms(), t);
-	t[19] = 'Z'; /* to the second, as its server wrote times */
-	t[20] = '\0';
-	return json_object_new_string(t);
 }
 
 /* The credentials as its server checked them: 401 invalid credentials, 403 account
@@ -34,10 +26,7 @@ static int credentials_or_reply(struct req *r, const char *login, const char *pa
 	int e = acct_check_credentials(core_of(r), realm_of(r), login, password,
 				       http_client_addr(r), ret, &retry);
 	if (e == -ERR_RATE) {
-		char ra[16];
-		snprintf(ra, sizeof ra, "%d", retry);
-		http_add_header(r, "Retry-After", ra);
-		vk_error(r, 429, "rate_limited", "too many attempts");
+		vk_rate_reply(r, retry);
 		return -1;
 	}
 	if (e == -ERR_BAD_CREDENTIALS || e == -ERR_INVALID) {
@@ -132,12 +121,9 @@ static int pair(struct req *r, const char *login, const char *password, const ch
 	if (!check_text(&ve, "name", dname, NAME_MAX_BYTES, true))
 		snprintf(dname, sizeof dname, "unknown");
 	/* its server kept 256 bytes of version; Cairn keeps 64, cut at a character */
-	char cver[PLATFORM_MAX + 1];
+	char cver[256 + 1];
 	snprintf(cver, sizeof cver, "%s", version);
-	size_t vn = strlen(cver);
-	if (strlen(version) > vn)
-		while (vn && ((unsigned char)version[vn] & 0xC0) == 0x80)
-			cver[--vn] = '\0';
+	utf8_cut(cver, PLATFORM_MAX);
 	memset(&ve, 0, sizeof ve);
 	if (!check_text(&ve, "client_version", cver, PLATFORM_MAX, false))
 		cver[0] = '\0';
@@ -159,7 +145,7 @@ static int pair(struct req *r, const char *login, const char *password, const ch
 	if (legacy)
 		return vk_reply(r, 200, o);
 	json_object_object_add(o, "initial_sync_cursor", json_object_new_int(0));
-	json_object_object_add(o, "server_time", now_text());
+	json_object_object_add(o, "server_time", vk_time(clock_wall_ms()));
 	json_object_object_add(o, "user_id", json_object_new_string(uid));
 	return vk_reply(r, 200, o);
 }
@@ -177,20 +163,7 @@ int vk_auth_test(struct req *r)
 	struct user u;
 	if (credentials_or_reply(r, user, password, &u) < 0)
 		return 0;
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string("ok"));
-	return vk_reply(r, 200, o);
-}
-
-static json_object *ms_text(int64_t ms)
-{
-	if (!ms)
-		return json_object_new_string("");
-	char t[CLOCK_RFC3339_LEN];
-	clock_format_rfc3339(ms, t);
-	t[19] = 'Z';
-	t[20] = '\0';
-	return json_object_new_string(t);
+	return vk_status(r, "ok");
 }
 
 int vk_me(struct req *r)
@@ -205,11 +178,11 @@ int vk_me(struct req *r)
 	snprintf(uid, sizeof uid, "%lld", (long long)d->p.user.id);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "client_version", json_object_new_string(dev.client_version));
-	json_object_object_add(o, "created_at", ms_text(dev.created_ms));
+	json_object_object_add(o, "created_at", vk_time(dev.created_ms));
 	json_object_object_add(o, "device_id", json_object_new_string(d->device_id));
 	json_object_object_add(o, "device_name", json_object_new_string(dev.name));
-	json_object_object_add(o, "last_seen", ms_text(dev.last_seen_ms));
-	json_object_object_add(o, "revoked_at", ms_text(dev.revoked_ms));
+	json_object_object_add(o, "last_seen", vk_time(dev.last_seen_ms));
+	json_object_object_add(o, "revoked_at", vk_time(dev.revoked_ms));
 	json_object_object_add(o, "user_id", json_object_new_string(uid));
 	json_object_object_add(o, "username", json_object_new_string(d->p.user.username));
 	return vk_reply(r, 200, o);
@@ -222,9 +195,7 @@ int vk_revoke_current(struct req *r)
 		return 0;
 	if (acct_device_revoke(core_of(r), d->p.user.id, d->p.device.id) < 0)
 		return vk_error(r, 500, "internal_error", "internal error");
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string("revoked"));
-	return vk_reply(r, 200, o);
+	return vk_status(r, "revoked");
 }
 
 int vk_revoke_device(struct req *r)
@@ -240,21 +211,25 @@ int vk_revoke_device(struct req *r)
 		return 0;
 	if (!*id || !*password)
 		return vk_error(r, 400, "invalid_request", "device_id and password required");
+	return vk_revoke_with_password(r, &d->p, id, password);
+}
+
+int vk_revoke_with_password(struct req *r, const struct principal *p, const char *id,
+			    const char *password)
+{
 	int retry = 0;
-	int e = acct_verify_password(core_of(r), &d->p, password, http_client_addr(r), &retry);
+	int e = acct_verify_password(core_of(r), p, password, http_client_addr(r), &retry);
 	if (e == -ERR_RATE)
-		return vk_error(r, 429, "rate_limited", "too many attempts");
+		return vk_rate_reply(r, retry);
 	if (e < 0)
 		return vk_error(r, 403, "forbidden", "wrong password");
 	/* another user's device is not told apart from none: both are not found for them */
-	int64_t n = vk_device_of(r, &d->p, id);
+	int64_t n = vk_device_of(r, p, id);
 	if (!n)
 		return vk_error(r, 404, "not_found", "device not found");
-	if (acct_device_revoke(core_of(r), d->p.user.id, n) < 0)
+	if (acct_device_revoke(core_of(r), p->user.id, n) < 0)
 		return vk_error(r, 500, "internal_error", "internal error");
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string("revoked"));
-	return vk_reply(r, 200, o);
+	return vk_status(r, "revoked");
 }
 
 int vk_health(struct req *r)
@@ -272,14 +247,14 @@ int vk_health(struct req *r)
 	json_object_object_add(o, "database_reachable", json_object_new_boolean(db_ok));
 	json_object_object_add(o, "blob_storage_writable", json_object_new_boolean(blobs_ok));
 	json_object_object_add(o, "schema_version", json_object_new_int(2)); /* its protocol's */
-	json_object_object_add(o, "server_time", now_text());
+	json_object_object_add(o, "server_time", vk_time(clock_wall_ms()));
 	return vk_reply(r, db_ok && blobs_ok ? 200 : 503, o);
 }
 
 int vk_livez(struct req *r)
 {
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "server_time", now_text());
+	json_object_object_add(o, "server_time", vk_time(clock_wall_ms()));
 	json_object_object_add(o, "status", json_object_new_string("ok"));
 	return vk_reply(r, 200, o);
 }

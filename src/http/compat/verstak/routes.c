@@ -6,6 +6,7 @@
 #include "../../../core/accounts.h"
 #include "../../../core/errors.h"
 #include "../../../core/sync.h"
+#include "../../../util/clock.h"
 #include "../../helpers.h"
 #include "verstak.h"
 
@@ -80,6 +81,41 @@ int vk_error(struct req *r, unsigned status, const char *code, const char *msg)
 	json_object_object_add(o, "code", json_object_new_string(code));
 	json_object_object_add(o, "error", json_object_new_string(msg));
 	return vk_reply(r, status, o);
+}
+
+int vk_status(struct req *r, const char *status)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string(status));
+	return vk_reply(r, 200, o);
+}
+
+int vk_rate_reply(struct req *r, int retry)
+{
+	char ra[16];
+	snprintf(ra, sizeof ra, "%d", retry > 0 ? retry : 1);
+	http_add_header(r, "Retry-After", ra);
+	return vk_error(r, 429, "rate_limited", "too many attempts");
+}
+
+json_object *vk_time(int64_t ms)
+{
+	if (!ms)
+		return json_object_new_string("");
+	char t[CLOCK_RFC3339_LEN];
+	clock_format_rfc3339(ms, t);
+	t[19] = 'Z'; /* to the second */
+	t[20] = '\0';
+	return json_object_new_string(t);
+}
+
+bool vk_sha256_ok(const char *s)
+{
+	size_t i = 0;
+	for (; s && s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == 64;
 }
 
 json_object *vk_body_or_reply(struct req *r)

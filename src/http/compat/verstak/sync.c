@@ -45,15 +45,6 @@ static bool blank(const char *s)
 	return !*s;
 }
 
-static bool lower_hex64(const char *s)
-{
-	size_t i = 0;
-	for (; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return i == 64;
-}
-
 /* The checks its server made before any store work, in its order; false after answering. */
 static bool op_or_reply(struct req *r, json_object *jo, struct vk_op *op)
 {
@@ -122,7 +113,7 @@ static bool op_or_reply(struct req *r, json_object *jo, struct vk_op *op)
 			if (!json_object_is_type(b, json_type_object) ||
 			    !json_object_object_get_ex(b, "sha256", &sha) ||
 			    !json_object_is_type(sha, json_type_string) ||
-			    !lower_hex64(json_object_get_string(sha)) ||
+			    !vk_sha256_ok(json_object_get_string(sha)) ||
 			    (json_object_object_get_ex(b, "size", &size) && size &&
 			     (!json_object_is_type(size, json_type_int) ||
 			      json_object_get_int64(size) < 0))) {
@@ -197,103 +188,6 @@ static const char *in_arena(struct req *r, const char *op_id,
 	return id == op_id ? id : arena_strndup(&r->arena, id, strlen(id));
 }
 
-/* --- the sequence numbers a desktop sees (verstak.h, VK_IMPORT_RECORD) --- */
-
-
-static int seqmap_load(struct req *r, const struct vk_device *d, struct vk_seqmap *m)
-{
-	memset(m, 0, sizeof *m);
-	struct record rec = { 0 };
-	int e = sync_record_get(core_of(r), &d->p, &d->sp, VK_IMPORT_COLLECTION, VK_IMPORT_RECORD,
-				&rec);
-	if (e == -ERR_NOT_FOUND)
-		return 0;
-	if (e < 0)
-		return e;
-	json_object *o = rec.data ? json_tokener_parse(rec.data) : NULL, *v;
-	record_clear(&rec);
-	if (json_object_object_get_ex(o, "first_seq", &v))
-		m->first = json_object_get_int64(v);
-	if (json_object_object_get_ex(o, "last_seq", &v))
-		m->last = json_object_get_int64(v);
-	if (json_object_object_get_ex(o, "last_verstak_seq", &v))
-		m->shown_last = json_object_get_int64(v);
-	json_object_put(o);
-	/* a map the import wrote: its ops in the space, numbers a desktop can hold (below
-	 * 2^53, as the importer keeps them); anything else (a native write) is no map */
-	m->on = m->first > 0 && m->last >= m->first && m->last < d->sp.head_seq + 1 &&
-		m->shown_last >= m->last && m->shown_last < VK_SEQ_MAX;
-	return 0;
-}
-
-/* The number shown for the change at seq whose op is o (NULL: not an op). */
-int64_t vk_seq_shown(const struct vk_seqmap *m, int64_t seq, json_object *o)
-{
-	if (!m->on)
-		return seq;
-	json_object *v;
-	if (seq >= m->first && seq <= m->last && json_object_object_get_ex(o, "verstak_seq", &v))
-		return json_object_get_int64(v);
-	/* last + 1 is the map itself, written right after the ops: it takes no number of its
-	 * own, so the vault's head is the last op's until something new comes */
-	if (seq == m->last + 1)
-		return m->shown_last;
-	return seq > m->last ? seq - (m->last + 1) + m->shown_last : seq;
-}
-
-struct one_change {
-	int64_t want, got;
-};
-
-static int read_one(void *arg, const struct change_row *ch)
-{
-	struct one_change *x = arg;
-	if (ch->seq != x->want || !ch->data)
-		return -1;
-	json_object *o = json_tokener_parse(ch->data), *v;
-	if (json_object_object_get_ex(o, "verstak_seq", &v))
-		x->got = json_object_get_int64(v);
-	json_object_put(o);
-	return -1;
-}
-
-/* The space's seq for a number shown to a desktop: the last change it has seen. */
-static int seq_internal(struct req *r, const struct vk_device *d, const struct vk_seqmap *m,
-			int64_t shown, int64_t *ret)
-{
-	if (!m->on || shown <= 0) {
-		*ret = shown;
-		return 0;
-	}
-	if (shown >= m->shown_last) {
-		int64_t past = shown - m->shown_last; /* both >= 0: no overflow */
-		*ret = past > VK_SEQ_MAX ? VK_SEQ_MAX : past + m->last + 1;
-		return 0;
-	}
-	/* the last imported op whose Verstak sequence is at most shown, by bisection */
-	int64_t lo = m->first, hi = m->last, best = m->first - 1;
-	while (lo <= hi) {
-		int64_t mid = lo + (hi - lo) / 2, head = 0;
-		struct one_change x = { .want = mid, .got = -1 };
-		struct pull_at at = { .since = mid - 1, .limit = 1, .append_only = true,
-				      .peek = true };
-		struct verr ve = { 0 };
-		int e = sync_pull_page(core_of(r), &d->p, &d->sp, &at, read_one, &x, &head, &ve);
-		if (e < 0 && e != -ERR_CURSOR_EXPIRED)
-			return e;
-		if (x.got < 0) /* not an imported op: the map is not this space's any more */
-			break;
-		if (x.got <= shown) {
-			best = mid;
-			lo = mid + 1;
-		} else {
-			hi = mid - 1;
-		}
-	}
-	*ret = best;
-	return 0;
-}
-
 /* --- push --- */
 
 struct push_ctx {
@@ -302,8 +196,7 @@ struct push_ctx {
 	struct vk_op *ops;
 	int n;
 	json_object **conflicts; /* per op */
-	bool *dropped;           /* per op: a repeat of an earlier op of the same push, */
-	bool *had;               /* or one the vault has already (accepted, not stored again) */
+	bool *dropped;           /* per op: a repeat of an earlier op of the same push */
 };
 
 static void push_free(void *arg)
@@ -328,10 +221,11 @@ static int push_answer(struct req *r)
 	json_object *accepted = NULL, *conflicts = NULL;
 	int count = 0;
 	for (int i = 0, k = 0; i < t->n; i++) {
-		if (t->dropped[i] && !t->had[i])
+		if (t->dropped[i])
 			continue;
-		const struct push_result *res = t->had[i] ? NULL : &t->j.results[k++];
-		bool ok = !res || res->status == OPS_APPLIED || res->status == OPS_CONFLICT ||
+		/* a conflict is an op the vault has already, from another device: stored once */
+		const struct push_result *res = &t->j.results[k++];
+		bool ok = res->status == OPS_APPLIED || res->status == OPS_CONFLICT ||
 			  (res->status == OPS_DUPLICATE &&
 			   (res->original == OPS_APPLIED || res->original == OPS_CONFLICT));
 		if (!ok)
@@ -413,17 +307,14 @@ int vk_push(struct req *r)
 		t->ops = arena_alloc(&r->arena, sizeof *t->ops * m);
 		t->conflicts = arena_alloc(&r->arena, sizeof *t->conflicts * m);
 		t->dropped = arena_alloc(&r->arena, sizeof *t->dropped * m);
-		t->had = arena_alloc(&r->arena, sizeof *t->had * m);
 		t->j.changes = arena_alloc(&r->arena, sizeof *t->j.changes * m);
 		t->j.results = arena_alloc(&r->arena, sizeof *t->j.results * m);
 	}
-	if (!t || !t->ops || !t->conflicts || !t->dropped || !t->had || !t->j.changes ||
-	    !t->j.results)
+	if (!t || !t->ops || !t->conflicts || !t->dropped || !t->j.changes || !t->j.results)
 		return vk_error(r, 500, "internal_error", "internal error");
 	memset(t->ops, 0, sizeof *t->ops * m);
 	memset(t->conflicts, 0, sizeof *t->conflicts * m);
 	memset(t->dropped, 0, sizeof *t->dropped * m);
-	memset(t->had, 0, sizeof *t->had * m);
 	memset(t->j.results, 0, sizeof *t->j.results * m);
 	t->d = d;
 	t->n = (int)n;
@@ -437,13 +328,13 @@ int vk_push(struct req *r)
 			return 0;
 	/* the cursors the ops carry, as the space's seqs */
 	struct vk_seqmap map;
-	if (seqmap_load(r, d, &map) < 0)
+	if (vk_seqmap_load(r, d, &map) < 0)
 		return vk_error(r, 500, "internal_error", "internal error");
 	for (size_t i = 0; i < n; i++) {
 		struct vk_op *op = &t->ops[i];
 		if (i > 0 && op->last_seen == t->ops[i - 1].last_seen)
 			op->seen = t->ops[i - 1].seen;
-		else if (seq_internal(r, d, &map, op->last_seen, &op->seen) < 0)
+		else if (vk_seq_internal(r, d, &map, op->last_seen, &op->seen) < 0)
 			return vk_error(r, 500, "internal_error", "internal error");
 	}
 	if (vk_conflicts(r, d, &map, t->ops, t->n, cfg_of(r)->conflict_scan, t->conflicts) < 0)
@@ -461,22 +352,15 @@ int vk_push(struct req *r)
 				t->dropped[i] = true;
 		if (t->dropped[i])
 			continue;
-		/* op ids are Verstak's, for the whole vault: one stored by another device (a
-		 * desktop paired again, or the import) is accepted and not stored twice */
-		struct record rec = { 0 };
-		if (sync_record_get(c, &d->p, &d->sp, VERSTAK_OPS, id, &rec) == 0) {
-			record_clear(&rec);
-			t->dropped[i] = t->had[i] = true;
-			continue;
-		}
 		struct push_change *x = &t->j.changes[t->j.n];
 		memset(x, 0, sizeof *x);
 		x->op_id = cairn_op;
 		x->collection = VERSTAK_OPS;
 		x->id = id;
 		x->op = OP_PUT;
-		/* must not exist yet: an op another device stored a moment ago (the check above
-		 * raced it) is a conflict here, answered as already stored, never stored twice */
+		/* must not exist yet: op ids are Verstak's, for the whole vault, so one another
+		 * device stored (a desktop paired again, the import, or a push a moment ago) is
+		 * a conflict here, answered as already stored, never stored twice */
 		x->base_version = 0;
 		x->strict = true;
 		x->data = op_record(d, op);
@@ -595,7 +479,7 @@ int vk_pull(struct req *r)
 				"sequence and page_limit must be non-negative");
 	int64_t max = cfg_of(r)->max_pull_page, from = 0;
 	struct vk_seqmap map;
-	if (seqmap_load(r, d, &map) < 0 || seq_internal(r, d, &map, since, &from) < 0)
+	if (vk_seqmap_load(r, d, &map) < 0 || vk_seq_internal(r, d, &map, since, &from) < 0)
 		return vk_error(r, 500, "internal_error", "internal error");
 	struct pull_page pg = { .map = &map, .ops = json_object_new_array(),
 				.want = (int)(limit >= 1 && limit <= max ? limit : max),

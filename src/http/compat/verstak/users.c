@@ -18,21 +18,6 @@ static const char *realm_of(struct req *r)
 	return verstak_cfg(((struct app *)r->app)->cfg)->realm;
 }
 
-static int status_reply(struct req *r, const char *status)
-{
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string(status));
-	return vk_reply(r, 200, o);
-}
-
-static int rate_reply(struct req *r, int retry)
-{
-	char ra[16];
-	snprintf(ra, sizeof ra, "%d", retry > 0 ? retry : 1);
-	http_add_header(r, "Retry-After", ra);
-	return vk_error(r, 429, "rate_limited", "too many attempts");
-}
-
 /* Its password rule, checked before Cairn's (the same bounds below; Cairn allows longer
  * passwords than its 256 bytes): the exact texts its clients show. */
 static bool password_or_reply(struct req *r, const char *pw)
@@ -77,7 +62,7 @@ int vk_register(struct req *r)
 	int retry = 0;
 	int e = acct_register(core_of(r), &in, &u, &rl, &ve, &retry);
 	if (e == -ERR_RATE)
-		return rate_reply(r, retry);
+		return vk_rate_reply(r, retry);
 	if (e == -ERR_USERNAME_TAKEN || e == -ERR_EMAIL_TAKEN || e == -ERR_EXISTS)
 		return vk_error(r, 409, "conflict", "username or email already taken");
 	if (e == -ERR_SIGNUP_CLOSED)
@@ -91,14 +76,14 @@ int vk_register(struct req *r)
 	if (e < 0)
 		return vk_error(r, 500, "internal_error", "internal error");
 	/* a realm that does not ask for confirmation has nothing to send */
-	return status_reply(r, u.email_confirmed ? "registered" : "confirmation_sent");
+	return vk_status(r, u.email_confirmed ? "registered" : "confirmation_sent");
 }
 
 /* A mailed token's failures, as its server worded them. */
 static int token_error(struct req *r, int e, int retry)
 {
 	if (e == -ERR_RATE)
-		return rate_reply(r, retry);
+		return vk_rate_reply(r, retry);
 	if (e == -ERR_CODE_EXPIRED)
 		return vk_error(r, 400, "invalid_request", "token expired");
 	if (e == -ERR_CODE_INVALID || e == -ERR_NOT_FOUND || e == -ERR_INVALID)
@@ -120,7 +105,7 @@ int vk_confirm(struct req *r)
 	int e = acct_confirm_token(core_of(r), token, http_client_addr(r), &retry);
 	if (e < 0)
 		return token_error(r, e, retry);
-	return status_reply(r, "confirmed");
+	return vk_status(r, "confirmed");
 }
 
 int vk_login(struct req *r)
@@ -140,7 +125,7 @@ int vk_login(struct req *r)
 	int retry = 0;
 	int e = acct_login(core_of(r), &in, &s, &ve, &retry);
 	if (e == -ERR_RATE)
-		return rate_reply(r, retry);
+		return vk_rate_reply(r, retry);
 	if (e == -ERR_BAD_CREDENTIALS || e == -ERR_INVALID)
 		return vk_error(r, 401, "unauthorized", "invalid credentials");
 	if (e == -ERR_DISABLED)
@@ -171,10 +156,10 @@ int vk_forgot(struct req *r)
 	int retry = 0;
 	int e = acct_forgot(core_of(r), email, realm_of(r), http_client_addr(r), &ve, &retry);
 	if (e == -ERR_RATE)
-		return rate_reply(r, retry);
+		return vk_rate_reply(r, retry);
 	if (e < 0 && e != -ERR_INVALID && e != -ERR_NOT_FOUND)
 		return vk_error(r, 500, "internal_error", "internal error");
-	return status_reply(r, "if email exists, reset link sent");
+	return vk_status(r, "if email exists, reset link sent");
 }
 
 int vk_reset(struct req *r)
@@ -197,7 +182,7 @@ int vk_reset(struct req *r)
 	int e = acct_reset(core_of(r), &in, &ve, &retry);
 	if (e < 0)
 		return token_error(r, e, retry);
-	return status_reply(r, "password reset");
+	return vk_status(r, "password reset");
 }
 
 /* --- the user's devices, by session --- */
@@ -259,17 +244,6 @@ static int keep_id(void *arg, const struct device *d)
 	return 0;
 }
 
-static json_object *time_text(int64_t ms)
-{
-	if (!ms)
-		return json_object_new_string("");
-	char t[CLOCK_RFC3339_LEN];
-	clock_format_rfc3339(ms, t);
-	t[19] = 'Z';
-	t[20] = '\0';
-	return json_object_new_string(t);
-}
-
 int vk_user_devices(struct req *r)
 {
 	bool cookie;
@@ -294,11 +268,11 @@ int vk_user_devices(struct req *r)
 			list = json_object_new_array();
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "client_version", json_object_new_string(d.client_version));
-		json_object_object_add(o, "created_at", time_text(d.created_ms));
+		json_object_object_add(o, "created_at", vk_time(d.created_ms));
 		json_object_object_add(o, "id", json_object_new_string(cl.client_id));
-		json_object_object_add(o, "last_seen", time_text(d.last_seen_ms));
+		json_object_object_add(o, "last_seen", vk_time(d.last_seen_ms));
 		json_object_object_add(o, "name", json_object_new_string(d.name));
-		json_object_object_add(o, "revoked_at", time_text(d.revoked_ms));
+		json_object_object_add(o, "revoked_at", vk_time(d.revoked_ms));
 		json_object_array_add(list, o);
 	}
 	free(ids.v);
@@ -326,16 +300,5 @@ int vk_user_device_revoke(struct req *r)
 		return 0;
 	if (!*pw)
 		return vk_error(r, 400, "invalid_request", "password required");
-	int retry = 0;
-	int e = acct_verify_password(core_of(r), p, pw, http_client_addr(r), &retry);
-	if (e == -ERR_RATE)
-		return rate_reply(r, retry);
-	if (e < 0)
-		return vk_error(r, 403, "forbidden", "wrong password");
-	int64_t n = vk_device_of(r, p, http_param(r, "id"));
-	if (!n)
-		return vk_error(r, 404, "not_found", "device not found");
-	if (acct_device_revoke(core_of(r), p->user.id, n) < 0)
-		return vk_error(r, 500, "internal_error", "internal error");
-	return status_reply(r, "revoked");
+	return vk_revoke_with_password(r, p, http_param(r, "id"), pw);
 }

@@ -80,8 +80,14 @@ struct vk_seqmap {
 	bool on;
 	int64_t first, last, shown_last;
 };
+/* The vault's map (seqmap.c), loaded (m->on false: none, or one that is not the
+ * import's); 0 or a negative error. */
+int vk_seqmap_load(struct req *r, const struct vk_device *d, struct vk_seqmap *m);
 /* The number a desktop is shown for the change at seq whose stored op is o (NULL: none). */
 int64_t vk_seq_shown(const struct vk_seqmap *m, int64_t seq, json_object *o);
+/* The space's seq for a number a desktop holds: the last change it has seen. */
+int vk_seq_internal(struct req *r, const struct vk_device *d, const struct vk_seqmap *m,
+		    int64_t shown, int64_t *ret);
 
 /* The conflicts of a push (conflicts.c): for each op whose cursor (seen) is above 0, the
  * ops of the vault on the same entity_type and entity_id after it, by another device, not
@@ -96,6 +102,18 @@ int vk_conflicts(struct req *r, const struct vk_device *d, const struct vk_seqma
 int vk_reply(struct req *r, unsigned status, json_object *obj);
 /* {"code", "error"} with status. */
 int vk_error(struct req *r, unsigned status, const char *code, const char *msg);
+/* 200 {"status": status}. */
+int vk_status(struct req *r, const char *status);
+/* 429 rate_limited with Retry-After: retry seconds. */
+int vk_rate_reply(struct req *r, int retry);
+/* A time as its server wrote them (RFC 3339 to the second, UTC), "" for 0. */
+json_object *vk_time(int64_t ms);
+/* Whether s names a blob as Verstak did: 64 lower-case hex digits. */
+bool vk_sha256_ok(const char *s);
+/* Revokes the caller's device id (as Verstak names it) after checking their password:
+ * 403 wrong password (429 past the rate limit), 404 device not found, 200 revoked. */
+int vk_revoke_with_password(struct req *r, const struct principal *p, const char *id,
+			    const char *password);
 /* The device a request's key names, paired to a vault (its space made on first use);
  * NULL after answering. */
 const struct vk_device *vk_device_or_reply(struct req *r);
